@@ -1,0 +1,257 @@
+/**
+ * NeuroNetes custom resources (neuronetes.io/v1alpha1) as TypeBox schemas: one source of truth for
+ * the TypeScript types, request validation and the CRDs' OpenAPI schemas.
+ */
+import { Type, type Static } from 'typebox';
+import { ObjectMeta } from './kubernetes.ts';
+
+export const GROUP = 'neuronetes.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** Go/Kubernetes duration strings: 30s, 1m, 1h30m, 500ms. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
+const Duration = Type.String({ pattern: DURATION_PATTERN });
+const Quantity = Type.String({ pattern: '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i?|[mun]|k)?$' });
+const StringMap = Type.Record(Type.String(), Type.String());
+const ObjectReference = Type.Object({ name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) });
+const Condition = Type.Object({
+  type: Type.String(),
+  status: Type.String(),
+  reason: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+  lastTransitionTime: Type.Optional(Type.String()),
+});
+
+export const METRIC_TYPES = [
+  'tokens-in-queue',
+  'ttft-p95',
+  'concurrent-sessions',
+  'tokens-per-second',
+  'queue-depth',
+  'context-length',
+  'tool-call-rate',
+] as const;
+
+export const MetricSpec = Type.Object({
+  type: Type.String({ minLength: 1 }),
+  target: Type.String({ minLength: 1 }),
+  averagingWindow: Type.Optional(Duration),
+});
+export type MetricSpec = Static<typeof MetricSpec>;
+
+export const ScalingRules = Type.Object({
+  stabilizationWindow: Type.Optional(Duration),
+  maxChangePercent: Type.Optional(Type.Integer({ minimum: 0 })),
+  maxChangeAbsolute: Type.Optional(Type.Integer({ minimum: 0 })),
+  periodSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+export type ScalingRules = Static<typeof ScalingRules>;
+
+export const GpuRequirements = Type.Object({
+  count: Type.Integer({ minimum: 0 }),
+  memory: Type.Optional(Quantity),
+  type: Type.Optional(Type.String()),
+  topology: Type.Optional(
+    Type.Object({
+      locality: Type.Enum(['same-node', 'same-socket', 'nvlink', 'any']),
+      minBandwidth: Type.Optional(Quantity),
+    }),
+  ),
+});
+export type GpuRequirements = Static<typeof GpuRequirements>;
+
+export const AgentPoolSpec = Type.Object({
+  agentClassRef: ObjectReference,
+  minReplicas: Type.Integer({ minimum: 0 }),
+  maxReplicas: Type.Integer({ minimum: 1 }),
+  replicas: Type.Optional(Type.Integer({ minimum: 0 })),
+  prewarmPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  tokensPerSecondBudget: Type.Optional(Type.Integer({ minimum: 0 })),
+  migProfile: Type.Optional(Type.String()),
+  autoscaling: Type.Optional(
+    Type.Object({
+      metrics: Type.Optional(Type.Array(MetricSpec)),
+      behavior: Type.Optional(
+        Type.Object({ scaleUp: Type.Optional(ScalingRules), scaleDown: Type.Optional(ScalingRules) }),
+      ),
+      cooldownPeriod: Type.Optional(Duration),
+    }),
+  ),
+  gpuRequirements: Type.Optional(GpuRequirements),
+  sessionAffinity: Type.Optional(
+    Type.Object({
+      enabled: Type.Boolean(),
+      keyHeader: Type.Optional(Type.String()),
+      ttl: Type.Optional(Duration),
+      type: Type.Optional(Type.String()),
+    }),
+  ),
+  scheduling: Type.Optional(
+    Type.Object({
+      priority: Type.Optional(Type.Integer()),
+      costOptimization: Type.Optional(
+        Type.Object({
+          enabled: Type.Boolean(),
+          maxCostPerHour: Type.Optional(Type.Number({ minimum: 0 })),
+          spotEnabled: Type.Optional(Type.Boolean()),
+          sloHeadroomMs: Type.Optional(Type.Integer({ minimum: 0 })),
+          fallbackModel: Type.Optional(Type.String()),
+        }),
+      ),
+      dataLocality: Type.Optional(
+        Type.Object({
+          vectorStoreAffinity: Type.Optional(Type.Array(Type.String())),
+          cacheAffinity: Type.Optional(Type.Array(Type.String())),
+          antiAffinity: Type.Optional(Type.Array(Type.String())),
+        }),
+      ),
+      nodeSelector: Type.Optional(StringMap),
+    }),
+  ),
+});
+export type AgentPoolSpec = Static<typeof AgentPoolSpec>;
+
+export const AgentPoolStatus = Type.Object({
+  replicas: Type.Optional(Type.Integer()),
+  readyReplicas: Type.Optional(Type.Integer()),
+  prewarmedReplicas: Type.Optional(Type.Integer()),
+  currentTokensPerSecond: Type.Optional(Type.Integer()),
+  currentMetrics: Type.Optional(
+    Type.Array(
+      Type.Object({
+        type: Type.String(),
+        current: Type.String(),
+        target: Type.String(),
+        timestamp: Type.Optional(Type.String()),
+      }),
+    ),
+  ),
+  lastScaleTime: Type.Optional(Type.String()),
+  conditions: Type.Optional(Type.Array(Condition)),
+});
+
+export const AgentPool = Type.Object({
+  apiVersion: Type.Optional(Type.String()),
+  kind: Type.Optional(Type.String()),
+  metadata: Type.Object({ ...ObjectMeta.properties, name: Type.String({ minLength: 1 }) }),
+  spec: AgentPoolSpec,
+  status: Type.Optional(AgentPoolStatus),
+});
+export type AgentPool = Static<typeof AgentPool>;
+
+export const GuardrailSpec = Type.Object({
+  type: Type.String({ minLength: 1 }),
+  action: Type.Enum(['block', 'redact', 'warn', 'log']),
+  config: Type.Optional(StringMap),
+  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+});
+export type GuardrailSpec = Static<typeof GuardrailSpec>;
+
+export const AgentClass = Type.Object({
+  apiVersion: Type.Optional(Type.String()),
+  kind: Type.Optional(Type.String()),
+  metadata: Type.Object({ ...ObjectMeta.properties, name: Type.String({ minLength: 1 }) }),
+  spec: Type.Object({
+    modelRef: ObjectReference,
+    maxContextLength: Type.Optional(Type.Integer({ minimum: 1 })),
+    systemPrompt: Type.Optional(Type.String()),
+    temperature: Type.Optional(Type.Number({ minimum: 0 })),
+    maxTokens: Type.Optional(Type.Integer({ minimum: 1 })),
+    toolPermissions: Type.Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.String(),
+          rateLimit: Type.Optional(Type.String()),
+          timeout: Type.Optional(Duration),
+          maxConcurrency: Type.Optional(Type.Integer({ minimum: 1 })),
+          requiredScopes: Type.Optional(Type.Array(Type.String())),
+        }),
+      ),
+    ),
+    guardrails: Type.Optional(Type.Array(GuardrailSpec)),
+    slo: Type.Optional(
+      Type.Object({
+        ttft: Type.Optional(Duration),
+        tokensPerSecond: Type.Optional(Type.Integer({ minimum: 0 })),
+        p95Latency: Type.Optional(Duration),
+        maxCostPerRequest: Type.Optional(Type.Number({ minimum: 0 })),
+        availabilityPercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+      }),
+    ),
+    memoryConfig: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }),
+});
+export type AgentClass = Static<typeof AgentClass>;
+
+export const Model = Type.Object({
+  apiVersion: Type.Optional(Type.String()),
+  kind: Type.Optional(Type.String()),
+  metadata: Type.Object({ ...ObjectMeta.properties, name: Type.String({ minLength: 1 }) }),
+  spec: Type.Object({
+    weightsURI: Type.String({ pattern: '^(s3|https?|file|hf|pvc)://' }),
+    size: Quantity,
+    quantization: Type.Optional(Type.String()),
+    format: Type.Optional(Type.String()),
+    architecture: Type.Optional(Type.String()),
+    parameterCount: Type.Optional(Type.String()),
+    shardSpec: Type.Optional(
+      Type.Object({
+        count: Type.Integer({ minimum: 1 }),
+        strategy: Type.Enum(['tensor-parallel', 'pipeline-parallel', 'data-parallel']),
+        topology: Type.Optional(Type.String()),
+      }),
+    ),
+    cachePolicy: Type.Optional(
+      Type.Object({
+        priority: Type.Enum(['high', 'medium', 'low']),
+        pinDuration: Type.Optional(Duration),
+        preloadNodes: Type.Optional(Type.Array(Type.String())),
+        evictionPolicy: Type.Optional(Type.Enum(['idle', 'low-priority', 'lru'])),
+      }),
+    ),
+  }),
+  status: Type.Optional(
+    Type.Object({
+      phase: Type.Optional(Type.String()),
+      cachedNodes: Type.Optional(
+        Type.Array(
+          Type.Object({
+            nodeName: Type.String(),
+            status: Type.String(),
+            cachedAt: Type.Optional(Type.String()),
+            size: Type.Optional(Type.String()),
+          }),
+        ),
+      ),
+      loadTime: Type.Optional(Type.String()),
+      lastUsed: Type.Optional(Type.String()),
+      conditions: Type.Optional(Type.Array(Condition)),
+    }),
+  ),
+});
+export type Model = Static<typeof Model>;
+
+/** Labels and annotations NeuroNetes reads on Pods and Nodes. */
+export const Labels = {
+  agentPool: 'neuronetes.io/agent-pool',
+  gpuType: 'neuronetes.io/gpu-type',
+  gpuMemory: 'neuronetes.io/gpu-memory',
+  gpuCount: 'neuronetes.io/gpu-count',
+  gpuTopology: 'neuronetes.io/gpu-topology',
+  migCapable: 'neuronetes.io/mig-capable',
+  migConfig: 'neuronetes.io/mig-config',
+  instanceType: 'node.kubernetes.io/instance-type',
+  capacityType: 'karpenter.sh/capacity-type',
+  gkeSpot: 'cloud.google.com/gke-spot',
+  costPerHour: 'neuronetes.io/cost-per-hour',
+  zone: 'topology.kubernetes.io/zone',
+} as const;
+
+export const Annotations = {
+  cachedModels: 'neuronetes.io/cached-models',
+} as const;
+
+export function objectKey(obj: { metadata: { namespace?: string; name?: string } }): string {
+  return `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name ?? ''}`;
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+/**
+ * neuronetes serve | check-config — the command-line entry. Flags win over environment variables,
+ * which win over defaults; `neuronetes <command> --help` lists them.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ClusterSource } from './cluster/cluster-source.ts';
+import { SnapshotSource } from './cluster/snapshot-source.ts';
+import { ConfigStore } from './config/config-store.ts';
+import { createLogger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { BUILTIN_MODULE, PluginModuleLoader } from './plugins/module-loader.ts';
+import { getGlobalRegistry } from './plugins/registry.ts';
+import { PLUGIN_TYPES } from './plugins/types.ts';
+import { buildApp } from './server/app.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', import.meta.url.endsWith('.ts') ? '' : '..');
+const DEFAULT_SNAPSHOT = join(ROOT, 'examples', 'cluster');
+
+interface FlagSpec {
+  type: 'string' | 'boolean';
+  env?: string;
+  default?: string;
+  help: string;
+}
+
+const SERVE_FLAGS: Record<string, FlagSpec> = {
+  port: { type: 'string', env: 'PORT', default: '8080', help: 'HTTP(S) port' },
+  host: { type: 'string', env: 'HOST', default: '0.0.0.0', help: 'address to listen on' },
+  config: { type: 'string', env: 'NEURONETES_CONFIG', help: 'plugin config: a YAML file, a ConfigMap manifest, or a mounted ConfigMap folder (hot-reloaded)' },
+  plugins: { type: 'string', env: 'NEURONETES_PLUGINS', help: 'comma-separated plugin modules to import (npm packages, paths, neuronetes:<path>)' },
+  cluster: { type: 'string', env: 'NEURONETES_CLUSTER', default: 'snapshot', help: 'cluster source: snapshot | kubernetes' },
+  snapshot: { type: 'string', env: 'NEURONETES_SNAPSHOT', help: `snapshot folder or file of Kubernetes YAML (default: the bundled example cluster)` },
+  kubeconfig: { type: 'string', env: 'KUBECONFIG', help: 'kubeconfig for --cluster kubernetes (in-cluster config when unset inside a pod)' },
+  'tls-cert': { type: 'string', env: 'NEURONETES_TLS_CERT', help: 'serve HTTPS with this certificate (PEM)' },
+  'tls-key': { type: 'string', env: 'NEURONETES_TLS_KEY', help: 'private key for --tls-cert (PEM)' },
+  'tls-client-ca': { type: 'string', env: 'NEURONETES_TLS_CLIENT_CA', help: 'require client certificates signed by this CA (mTLS)' },
+  'body-limit': { type: 'string', env: 'NEURONETES_BODY_LIMIT', default: String(64 * 1024 * 1024), help: 'largest request body in bytes (full-node mode sends whole NodeLists)' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+const COMMANDS: Record<string, string> = {
+  serve: 'run the extender, autoscaling and guardrail API',
+  'check-config': 'validate a plugin config (--config) and exit',
+};
+
+function usage(command?: string): string {
+  const lines = [`usage: neuronetes <command> [flags]`, '', 'commands:'];
+  for (const [c, h] of Object.entries(COMMANDS)) lines.push(`  ${c.padEnd(14)} ${h}`);
+  if (command !== undefined) {
+    lines.push('', `flags for ${command}:`);
+    for (const [name, f] of Object.entries(SERVE_FLAGS)) {
+      const env = f.env !== undefined ? ` [$${f.env}]` : '';
+      const def = f.default !== undefined ? ` (default ${f.default})` : '';
+      lines.push(`  --${name.padEnd(14)} ${f.help}${env}${def}`);
+    }
+  }
+  lines.push('', 'LOG_LEVEL sets the log level (fatal, error, warn, info, debug, trace, silent).');
+  return lines.join('\n');
+}
+
+type Flags = Record<string, string | boolean | undefined>;
+
+function readFlags(argv: string[]): Flags {
+  const options: ParseArgsConfig['options'] = {};
+  for (const [name, f] of Object.entries(SERVE_FLAGS)) options[name] = { type: f.type };
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  const flags: Flags = {};
+  for (const [name, f] of Object.entries(SERVE_FLAGS)) {
+    const v = values[name];
+    flags[name] = (typeof v === 'string' || typeof v === 'boolean' ? v : undefined) ?? (f.env !== undefined ? process.env[f.env] : undefined) ?? f.default;
+  }
+  return flags;
+}
+
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+async function createClusterSource(flags: Flags, log: ReturnType<typeof createLogger>): Promise<ClusterSource> {
+  const kind = str(flags['cluster']);
+  if (kind !== 'snapshot') throw new Error(`--cluster must be snapshot or kubernetes, not ${JSON.stringify(kind)}`);
+  return new SnapshotSource({ path: str(flags['snapshot']) ?? DEFAULT_SNAPSHOT, log });
+}
+
+async function serve(flags: Flags): Promise<void> {
+  const log = createLogger();
+  const port = Number(flags['port']);
+  const bodyLimit = Number(flags['body-limit']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, not ${String(flags['port'])}`);
+  if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) throw new Error(`--body-limit must be a positive integer, not ${String(flags['body-limit'])}`);
+  const cert = str(flags['tls-cert']);
+  const key = str(flags['tls-key']);
+  const clientCa = str(flags['tls-client-ca']);
+  if ((cert === undefined) !== (key === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  const https =
+    cert !== undefined && key !== undefined
+      ? {
+          cert: await readFile(cert),
+          key: await readFile(key),
+          ...(clientCa !== undefined ? { ca: await readFile(clientCa), requestCert: true, rejectUnauthorized: true } : {}),
+        }
+      : undefined;
+  const cluster = await createClusterSource(flags, log);
+  const configPath = str(flags['config']);
+  const app = await buildApp({
+    cluster,
+    logger: log,
+    bodyLimit,
+    extraModules: pluginFlag(flags),
+    ...(configPath !== undefined ? { configPath } : {}),
+    ...(https !== undefined ? { https } : {}),
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down');
+      void app.close().then(() => process.exit(0));
+    });
+  }
+  await app.listen({ port, host: String(flags['host']) });
+}
+
+/** Loads the config as `serve` would (modules imported, plugin names checked) and reports. */
+async function checkConfig(flags: Flags): Promise<void> {
+  const path = str(flags['config']);
+  if (path === undefined) throw new Error('check-config needs --config <path>');
+  const log = createLogger(process.env['LOG_LEVEL'] ?? 'warn');
+  const registry = getGlobalRegistry();
+  const store = new ConfigStore({ registry, loader: new PluginModuleLoader(registry), metrics: createMetrics({ defaultMetrics: false }), log, path, extraModules: [BUILTIN_MODULE, ...pluginFlag(flags)] });
+  await store.load();
+  const counts = PLUGIN_TYPES.map((t) => `${store.current.plugins.enabled(t).length} ${t}`).join(', ');
+  process.stdout.write(`${path}: valid; enabled plugins: ${counts}\n`);
+}
+
+function pluginFlag(flags: Flags): string[] {
+  return (str(flags['plugins']) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (!(command in COMMANDS)) {
+    process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${usage()}\n`);
+    return 2;
+  }
+  let flags: Flags;
+  try {
+    flags = readFlags(rest);
+  } catch (e: unknown) {
+    process.stderr.write(`${(e as Error).message}\n\n${usage(command)}\n`);
+    return 2;
+  }
+  if (flags['help'] === true) {
+    process.stdout.write(`${usage(command)}\n`);
+    return 0;
+  }
+  if (command === 'serve') await serve(flags);
+  else await checkConfig(flags);
+  return command === 'serve' ? -1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`neuronetes: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,95 @@
+/**
+ * The plugin configuration: the plugin guide's ConfigMap format (`scheduler-plugins:` lists of
+ * `{name, enabled, priority, config}`), extended per plugin with weight, timeout, failurePolicy and
+ * mode, plus service-wide settings. Validated with this schema; durations parsed strictly after.
+ */
+import { Type, type Static } from 'typebox';
+import { DURATION_PATTERN } from '../api/neuronetes.ts';
+import type { PluginType } from '../plugins/types.ts';
+
+const Duration = Type.String({ pattern: DURATION_PATTERN });
+
+export const PluginSettings = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    enabled: Type.Optional(Type.Boolean()),
+    priority: Type.Optional(Type.Integer()),
+    /** Score weight (scheduler plugins): each plugin's 0..100 score counts this much in the mean. */
+    weight: Type.Optional(Type.Number({ minimum: 0 })),
+    timeout: Type.Optional(Duration),
+    /** Ignore: an error or timeout skips the plugin. Fail: it fails the whole request, with its name. */
+    failurePolicy: Type.Optional(Type.Enum(['Ignore', 'Fail'])),
+    /** shadow: runs and is traced, but does not change the answer. */
+    mode: Type.Optional(Type.Enum(['enforce', 'shadow'])),
+    config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+export type PluginSettings = Static<typeof PluginSettings>;
+
+const PluginList = Type.Array(PluginSettings);
+
+export const ConfigDocument = Type.Object(
+  {
+    /** Module specifiers (npm packages or file paths) imported at start-up so their plugins register. */
+    plugins: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    'scheduler-plugins': Type.Optional(PluginList),
+    'autoscaler-plugins': Type.Optional(PluginList),
+    'model-loader-plugins': Type.Optional(PluginList),
+    'guardrail-plugins': Type.Optional(PluginList),
+    'metrics-provider-plugins': Type.Optional(PluginList),
+    scheduler: Type.Optional(
+      Type.Object(
+        {
+          /** Time the extender allows itself per call; kube-scheduler's httpTimeout defaults to 5s. */
+          requestBudget: Type.Optional(Duration),
+          /** What a pod labelled with a pool the extender does not know gets. */
+          unknownPool: Type.Optional(Type.Enum(['neutral', 'reject'])),
+          traceSize: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    autoscaler: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    guardrails: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+export type ConfigDocument = Static<typeof ConfigDocument>;
+
+export const PLUGIN_LIST_KEYS: Readonly<Record<PluginType, keyof ConfigDocument>> = {
+  scheduler: 'scheduler-plugins',
+  autoscaler: 'autoscaler-plugins',
+  'model-loader': 'model-loader-plugins',
+  guardrail: 'guardrail-plugins',
+  'metrics-provider': 'metrics-provider-plugins',
+};
+
+/** Per-plugin settings with every default applied and durations parsed. */
+export interface ResolvedPluginSettings {
+  readonly enabled: boolean;
+  readonly priority: number | undefined;
+  readonly weight: number;
+  readonly timeoutMs: number;
+  readonly failurePolicy: 'Ignore' | 'Fail';
+  readonly mode: 'enforce' | 'shadow';
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+export const PLUGIN_DEFAULTS = {
+  enabled: true,
+  weight: 1,
+  /** The plugin guide's timeout. */
+  timeout: '5s',
+  failurePolicy: 'Ignore',
+  mode: 'enforce',
+} as const;
+
+export interface ServiceConfig {
+  readonly document: ConfigDocument;
+  readonly modules: readonly string[];
+  readonly plugins: Readonly<Record<PluginType, ReadonlyMap<string, ResolvedPluginSettings>>>;
+  readonly scheduler: { readonly requestBudgetMs: number; readonly unknownPool: 'neutral' | 'reject'; readonly traceSize: number };
+  readonly autoscaler: Readonly<Record<string, unknown>>;
+  readonly guardrails: Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,41 @@
+/**
+ * The `neuronetes` package entry: the plugin API for third-party plugins, and the building blocks for
+ * embedding the service.
+ *
+ *   import { registerScheduler, type SchedulerPlugin } from 'neuronetes';
+ */
+export {
+  getGlobalRegistry,
+  registerAutoscaler,
+  registerGuardrail,
+  registerMetricsProvider,
+  registerModelLoader,
+  registerScheduler,
+  PluginRegistry,
+  PluginRegistrationError,
+  type RegisteredPlugin,
+} from './plugins/registry.ts';
+export type {
+  AutoscalerPlugin,
+  FilterResult,
+  FilterVerdict,
+  Guardrail,
+  GuardrailAction,
+  GuardrailRequest,
+  GuardrailResult,
+  MaybePromise,
+  MetricsProvider,
+  ModelLoader,
+  ModelLoaderContext,
+  PluginContext,
+  PluginType,
+  SchedulerContext,
+  SchedulerPlugin,
+} from './plugins/types.ts';
+export type { ClusterView } from './cluster/cluster-view.ts';
+export type { Node, Pod } from './api/kubernetes.ts';
+export { Labels, Annotations, type AgentPool, type AgentClass, type Model } from './api/neuronetes.ts';
+export { parseDuration } from './util/duration.ts';
+export { parseQuantity, tryParseQuantity } from './util/quantity.ts';
+export { buildApp, type BuildAppOptions } from './server/app.ts';
+export { SnapshotSource } from './cluster/snapshot-source.ts';

@@ -1,0 +1,90 @@
+/** The service's Prometheus metrics, in one Registry per app instance (tests build many apps). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const PLUGIN_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
+
+export interface ServiceMetrics {
+  readonly registry: Registry;
+  /** The plugin guide's metric: one observation per plugin per request phase (all nodes of a call). */
+  readonly pluginDuration: Histogram<'plugin_name' | 'plugin_type' | 'phase'>;
+  readonly pluginFailures: Counter<'plugin_name' | 'plugin_type' | 'kind'>;
+  readonly pluginScoreClamped: Counter<'plugin_name'>;
+  readonly schedulerLatency: Histogram<'verb'>;
+  readonly schedulerAttempts: Counter<'verb'>;
+  readonly schedulerSuccess: Counter<'verb'>;
+  readonly schedulerUnknownPool: Counter;
+  readonly schedulerPendingPods: Gauge;
+  readonly configReloads: Counter<'result'>;
+  readonly configLastReloadSuccess: Gauge;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServiceMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const configReloads = new Counter({
+    name: 'neuronetes_config_reloads_total',
+    help: 'Config reloads by result (success, failure); a failed reload keeps the last good config',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  configReloads.labels('success').inc(0);
+  configReloads.labels('failure').inc(0);
+  return {
+    registry,
+    pluginDuration: new Histogram({
+      name: 'plugin_duration_seconds',
+      help: 'Plugin execution duration, per plugin per request phase',
+      labelNames: ['plugin_name', 'plugin_type', 'phase'] as const,
+      buckets: PLUGIN_BUCKETS,
+      registers,
+    }),
+    pluginFailures: new Counter({
+      name: 'neuronetes_plugin_failures_total',
+      help: 'Plugin calls that threw (kind=error) or missed their deadline (kind=timeout)',
+      labelNames: ['plugin_name', 'plugin_type', 'kind'] as const,
+      registers,
+    }),
+    pluginScoreClamped: new Counter({
+      name: 'neuronetes_plugin_score_clamped_total',
+      help: 'Scheduler plugin scores outside 0..100 (or not a number) that were clamped',
+      labelNames: ['plugin_name'] as const,
+      registers,
+    }),
+    schedulerLatency: new Histogram({
+      name: 'neuronetes_scheduler_latency_seconds',
+      help: 'Extender call latency by verb',
+      labelNames: ['verb'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    schedulerAttempts: new Counter({
+      name: 'neuronetes_scheduler_attempts_total',
+      help: 'Extender calls by verb',
+      labelNames: ['verb'] as const,
+      registers,
+    }),
+    schedulerSuccess: new Counter({
+      name: 'neuronetes_scheduler_success_total',
+      help: 'Extender calls answered without error (filter: at least one node kept)',
+      labelNames: ['verb'] as const,
+      registers,
+    }),
+    schedulerUnknownPool: new Counter({
+      name: 'neuronetes_scheduler_unknown_pool_total',
+      help: 'Pods labelled with an AgentPool the extender does not know',
+      registers,
+    }),
+    schedulerPendingPods: new Gauge({
+      name: 'neuronetes_scheduler_pending_pods',
+      help: 'Pods of agent pools that are not bound to a node yet, as the cluster source sees them',
+      registers,
+    }),
+    configReloads,
+    configLastReloadSuccess: new Gauge({
+      name: 'neuronetes_config_last_reload_successful',
+      help: '1 when the last config reload succeeded, 0 when it failed and the previous config is in use',
+      registers,
+    }),
+  };
+}

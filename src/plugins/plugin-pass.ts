@@ -1,0 +1,174 @@
+/**
+ * The one runner under every chain: a plugin's part in one request ("pass"), however many calls it
+ * makes (one per node for scheduler plugins). It gives the calls a context with the plugin's deadline
+ * — its own `timeout`, cut short by what is left of the request's budget — isolates exceptions and
+ * timeouts, and records calls, failures and time in the metrics and /debug stats once per pass.
+ */
+import type { Logger } from 'pino';
+import type { ServiceMetrics } from '../observability/metrics.ts';
+import type { PluginStats } from '../observability/plugin-stats.ts';
+import type { ActivePlugin } from './plugin-set.ts';
+import type { MaybePromise, PluginContext, PluginType } from './types.ts';
+
+export type CallOutcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly kind: 'error' | 'timeout'; readonly error: Error };
+
+/** Raised when a plugin with `failurePolicy: Fail` errs or times out: the whole request fails. */
+export class PluginFailure extends Error {
+  readonly plugin: string;
+  readonly pluginType: PluginType;
+  readonly kind: 'error' | 'timeout';
+  constructor(type: PluginType, plugin: string, kind: 'error' | 'timeout', cause: Error) {
+    super(`${type} plugin "${plugin}" ${kind === 'timeout' ? 'timed out' : 'failed'}: ${cause.message}`, { cause });
+    this.name = 'PluginFailure';
+    this.plugin = plugin;
+    this.pluginType = type;
+    this.kind = kind;
+  }
+}
+
+export class PluginTimeoutError extends Error {
+  constructor(plugin: string, ms: number) {
+    super(`no answer from "${plugin}" within its ${Math.round(ms)}ms deadline`);
+    this.name = 'PluginTimeoutError';
+  }
+}
+
+/** What a chain shares with its passes: where to record, and a clock for the request's budget. */
+export interface ChainRuntime {
+  readonly metrics: ServiceMetrics;
+  readonly stats: PluginStats;
+  readonly log: Logger;
+}
+
+function isThenable<R>(value: MaybePromise<R>): value is Promise<R> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(typeof e === 'string' ? e : `non-Error thrown: ${JSON.stringify(e)}`);
+}
+
+export class PluginPass<T extends PluginType, C extends PluginContext = PluginContext> {
+  readonly active: ActivePlugin<T>;
+  readonly ctx: C;
+  calls = 0;
+  errors = 0;
+  timeouts = 0;
+  /** The first failure of this pass, for the trace and the Fail policy. */
+  firstFailure: CallOutcome<never> | undefined;
+
+  readonly #runtime: ChainRuntime;
+  readonly #phase: string;
+  readonly #started = performance.now();
+  readonly #deadline: number;
+  readonly #budgetMs: number;
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  #expired: Promise<CallOutcome<never>> | undefined;
+
+  /** `remainingMs`: what is left of the request's budget when the pass starts. */
+  constructor(runtime: ChainRuntime, active: ActivePlugin<T>, phase: string, remainingMs: number, extra: Omit<C, keyof PluginContext>) {
+    this.active = active;
+    this.#runtime = runtime;
+    this.#phase = phase;
+    this.#budgetMs = Math.max(0, Math.min(active.settings.timeoutMs, remainingMs));
+    this.#deadline = this.#started + this.#budgetMs;
+    this.#timer = setTimeout(() => this.#controller.abort(new PluginTimeoutError(active.name, this.#budgetMs)), this.#budgetMs);
+    this.#timer.unref();
+    const log = runtime.log.child({ plugin: active.name, pluginType: active.type });
+    this.ctx = { ...extra, signal: this.#controller.signal, log, config: active.settings.config } as C;
+  }
+
+  get enforcing(): boolean {
+    return this.active.settings.mode === 'enforce';
+  }
+
+  /** Calls the plugin once; synchronous answers stay synchronous (the hot path for per-node calls). */
+  call<R>(fn: (ctx: C) => MaybePromise<R>): CallOutcome<R> | Promise<CallOutcome<R>> {
+    this.calls++;
+    if (this.#controller.signal.aborted) return this.#fail('timeout', this.#controller.signal.reason as Error);
+    let result: MaybePromise<R>;
+    try {
+      result = fn(this.ctx);
+    } catch (e: unknown) {
+      return this.#fail('error', asError(e));
+    }
+    if (isThenable(result)) return this.#settle(result);
+    // A synchronous plugin cannot be interrupted; one that overran its deadline has its answer discarded.
+    if (performance.now() > this.#deadline) return this.#fail('timeout', new PluginTimeoutError(this.active.name, this.#budgetMs));
+    return { ok: true, value: result };
+  }
+
+  async #settle<R>(promise: Promise<R>): Promise<CallOutcome<R>> {
+    this.#expired ??= new Promise((resolve) => {
+      const signal = this.#controller.signal;
+      const onAbort = (): void => resolve(this.#fail('timeout', signal.reason as Error));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const answered = promise.then(
+      (value): CallOutcome<R> => ({ ok: true, value }),
+      (e: unknown) => this.#fail('error', asError(e)),
+    );
+    return Promise.race([answered, this.#expired]);
+  }
+
+  /** Counts an answer the chain could not use (wrong type, out of range) as this plugin's error. */
+  invalidAnswer(error: Error): CallOutcome<never> {
+    return this.#fail('error', error);
+  }
+
+  #fail(kind: 'error' | 'timeout', error: Error): CallOutcome<never> {
+    if (kind === 'error') this.errors++;
+    else this.timeouts++;
+    const outcome: CallOutcome<never> = { ok: false, kind, error };
+    this.firstFailure ??= outcome;
+    return outcome;
+  }
+
+  /**
+   * Applies the failure policy to a failed call: under `Fail` (and enforce mode) the request fails,
+   * under `Ignore` the caller skips this plugin's answer.
+   */
+  check<R>(outcome: CallOutcome<R>): void {
+    if (!outcome.ok && this.enforcing && this.active.settings.failurePolicy === 'Fail') {
+      throw new PluginFailure(this.active.type, this.active.name, outcome.kind, outcome.error);
+    }
+  }
+
+  /** Elapsed time of the pass so far, in ms. */
+  get elapsedMs(): number {
+    return performance.now() - this.#started;
+  }
+
+  /** Ends the pass: releases its timer, records metrics and stats, logs the first failure. */
+  end(): number {
+    clearTimeout(this.#timer);
+    const ms = this.elapsedMs;
+    const { type, name } = this.active;
+    const m = this.#runtime.metrics;
+    m.pluginDuration.observe({ plugin_name: name, plugin_type: type, phase: this.#phase }, ms / 1000);
+    if (this.errors > 0) m.pluginFailures.inc({ plugin_name: name, plugin_type: type, kind: 'error' }, this.errors);
+    if (this.timeouts > 0) m.pluginFailures.inc({ plugin_name: name, plugin_type: type, kind: 'timeout' }, this.timeouts);
+    this.#runtime.stats.record(type, name, ms, this.calls, this.errors, this.timeouts);
+    const failure = this.firstFailure;
+    if (failure !== undefined && !failure.ok) {
+      this.ctx.log.warn(
+        { phase: this.#phase, errors: this.errors, timeouts: this.timeouts, failurePolicy: this.active.settings.failurePolicy, mode: this.active.settings.mode, err: failure.error },
+        `plugin ${failure.kind === 'timeout' ? 'timed out' : 'failed'} (${this.errors + this.timeouts} of ${this.calls} calls)`,
+      );
+    }
+    return ms;
+  }
+}
+
+/** The request's budget: a deadline every pass is bounded by. */
+export class RequestBudget {
+  readonly #deadline: number;
+  constructor(budgetMs: number) {
+    this.#deadline = performance.now() + budgetMs;
+  }
+  get remainingMs(): number {
+    return Math.max(0, this.#deadline - performance.now());
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Where plugins register themselves when their module is imported (the guide's `init()` pattern).
+ * The registry only collects; the config decides which are enabled and in what order (PluginSet).
+ */
+import {
+  PLUGIN_TYPES,
+  type AutoscalerPlugin,
+  type Guardrail,
+  type MetricsProvider,
+  type ModelLoader,
+  type PluginByType,
+  type PluginType,
+  type SchedulerPlugin,
+} from './types.ts';
+
+export const DEFAULT_PRIORITY = 100;
+const NAME_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
+
+const REQUIRED_METHODS: Readonly<Record<PluginType, readonly string[]>> = {
+  scheduler: [],
+  autoscaler: ['calculateReplicas', 'getMetricNames'],
+  'model-loader': ['canLoad', 'load', 'unload'],
+  guardrail: ['check', 'getType'],
+  'metrics-provider': ['getMetric', 'listMetrics'],
+};
+
+export class PluginRegistrationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PluginRegistrationError';
+  }
+}
+
+export interface RegisteredPlugin<T extends PluginType = PluginType> {
+  readonly type: T;
+  readonly name: string;
+  readonly priority: number;
+  readonly plugin: PluginByType[T];
+  /** The module that registered it, for /debug/plugins. */
+  readonly source: string;
+}
+
+function methodOf(value: object, key: string): unknown {
+  return (value as Record<string, unknown>)[key];
+}
+
+/** Checks a plugin object at run time: third-party plugins are plain JavaScript as often as not. */
+function validate(type: PluginType, plugin: unknown): { name: string; priority: number } {
+  if (typeof plugin !== 'object' || plugin === null) {
+    throw new PluginRegistrationError(`cannot register ${type} plugin: expected an object, got ${plugin === null ? 'null' : typeof plugin}`);
+  }
+  const nameFn = methodOf(plugin, 'name');
+  if (typeof nameFn !== 'function') throw new PluginRegistrationError(`cannot register ${type} plugin: it has no name() method`);
+  const name: unknown = nameFn.call(plugin);
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    throw new PluginRegistrationError(
+      `cannot register ${type} plugin: name() returned ${JSON.stringify(name)}; use lower-case letters, digits, '-' or '.' (at most 63)`,
+    );
+  }
+  for (const method of REQUIRED_METHODS[type]) {
+    if (typeof methodOf(plugin, method) !== 'function') {
+      throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": it has no ${method}() method`);
+    }
+  }
+  if (type === 'scheduler' && typeof methodOf(plugin, 'filter') !== 'function' && typeof methodOf(plugin, 'score') !== 'function') {
+    throw new PluginRegistrationError(`cannot register scheduler plugin "${name}": it needs a filter() or a score() method`);
+  }
+  let priority = DEFAULT_PRIORITY;
+  const priorityFn = methodOf(plugin, 'priority');
+  if (priorityFn !== undefined) {
+    if (typeof priorityFn !== 'function') throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": priority must be a method`);
+    const p: unknown = priorityFn.call(plugin);
+    if (typeof p !== 'number' || !Number.isInteger(p)) {
+      throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": priority() returned ${JSON.stringify(p)}, expected an integer`);
+    }
+    priority = p;
+  }
+  return { name, priority };
+}
+
+/** Highest priority first; ties broken by name so the order never depends on import order. */
+export function byPriority(a: { priority: number; name: string }, b: { priority: number; name: string }): number {
+  return b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+export class PluginRegistry {
+  readonly #plugins = new Map<PluginType, Map<string, RegisteredPlugin>>(PLUGIN_TYPES.map((t) => [t, new Map()]));
+  /** Set by the module loader around each import() so registrations know where they came from. */
+  #currentSource: string | undefined;
+
+  register<T extends PluginType>(type: T, plugin: PluginByType[T], source?: string): RegisteredPlugin<T> {
+    const { name, priority } = validate(type, plugin);
+    const byName = this.#plugins.get(type) as Map<string, RegisteredPlugin>;
+    const existing = byName.get(name);
+    if (existing !== undefined) {
+      throw new PluginRegistrationError(`duplicate ${type} plugin "${name}": already registered by ${existing.source}`);
+    }
+    const entry: RegisteredPlugin<T> = { type, name, priority, plugin, source: source ?? this.#currentSource ?? 'code' };
+    byName.set(name, entry);
+    return entry;
+  }
+
+  /** Runs `load` with registrations attributed to `source` (a module specifier). */
+  async withSource<R>(source: string, load: () => Promise<R>): Promise<R> {
+    const previous = this.#currentSource;
+    this.#currentSource = source;
+    try {
+      return await load();
+    } finally {
+      this.#currentSource = previous;
+    }
+  }
+
+  entries<T extends PluginType>(type: T): RegisteredPlugin<T>[] {
+    const byName = this.#plugins.get(type) as Map<string, RegisteredPlugin<T>>;
+    return [...byName.values()].sort(byPriority);
+  }
+
+  get<T extends PluginType>(type: T, name: string): RegisteredPlugin<T> | undefined {
+    return this.#plugins.get(type)?.get(name) as RegisteredPlugin<T> | undefined;
+  }
+
+  getSchedulers(): SchedulerPlugin[] {
+    return this.entries('scheduler').map((e) => e.plugin);
+  }
+  getAutoscalers(): AutoscalerPlugin[] {
+    return this.entries('autoscaler').map((e) => e.plugin);
+  }
+  getModelLoaders(): ModelLoader[] {
+    return this.entries('model-loader').map((e) => e.plugin);
+  }
+  getGuardrails(): Guardrail[] {
+    return this.entries('guardrail').map((e) => e.plugin);
+  }
+  getMetricsProviders(): MetricsProvider[] {
+    return this.entries('metrics-provider').map((e) => e.plugin);
+  }
+}
+
+/*
+ * One registry per process, even when the service runs from source and a plugin package imports the
+ * compiled `neuronetes` entry: two copies of this module must not mean two registries.
+ */
+const GLOBAL_KEY = Symbol.for('neuronetes.plugin-registry');
+type GlobalWithRegistry = typeof globalThis & { [GLOBAL_KEY]?: PluginRegistry };
+
+export function getGlobalRegistry(): PluginRegistry {
+  const g = globalThis as GlobalWithRegistry;
+  g[GLOBAL_KEY] ??= new PluginRegistry();
+  return g[GLOBAL_KEY];
+}
+
+export function registerScheduler(plugin: SchedulerPlugin): void {
+  getGlobalRegistry().register('scheduler', plugin);
+}
+export function registerAutoscaler(plugin: AutoscalerPlugin): void {
+  getGlobalRegistry().register('autoscaler', plugin);
+}
+export function registerModelLoader(plugin: ModelLoader): void {
+  getGlobalRegistry().register('model-loader', plugin);
+}
+export function registerGuardrail(plugin: Guardrail): void {
+  getGlobalRegistry().register('guardrail', plugin);
+}
+export function registerMetricsProvider(plugin: MetricsProvider): void {
+  getGlobalRegistry().register('metrics-provider', plugin);
+}

@@ -1,0 +1,110 @@
+/**
+ * The NeuroNetes plugin API: the five plugin types of the plugin guide, with its method names in
+ * camelCase. Every method may answer synchronously or with a Promise; every call gets a context with
+ * an AbortSignal (the plugin's deadline), a logger bound to the plugin, and the plugin's own config.
+ */
+import type { Logger } from 'pino';
+import type { Node, Pod } from '../api/kubernetes.ts';
+import type { AgentPool, Model } from '../api/neuronetes.ts';
+import type { ClusterView } from '../cluster/cluster-view.ts';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+export const PLUGIN_TYPES = ['scheduler', 'autoscaler', 'model-loader', 'guardrail', 'metrics-provider'] as const;
+export type PluginType = (typeof PLUGIN_TYPES)[number];
+
+/** What every plugin call receives. `config` is the plugin's `config:` block from the ConfigMap. */
+export interface PluginContext {
+  /** Aborted when the plugin's deadline (its `timeout`, bounded by the request's budget) passes. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** Scheduler plugins also see the cluster as the extender knows it (read-only, precomputed). */
+export interface SchedulerContext extends PluginContext {
+  readonly cluster: ClusterView;
+}
+
+interface PluginBase {
+  name(): string;
+  /** Higher runs first. Optional; the config's `priority` overrides it; default 100. */
+  priority?(): number;
+}
+
+/**
+ * A filter answers true/false as in the guide, or a verdict with a reason. `unresolvable: true`
+ * means preemption cannot help (wrong GPU type…): the node goes to FailedAndUnresolvableNodes.
+ */
+export interface FilterVerdict {
+  passed: boolean;
+  reason?: string;
+  unresolvable?: boolean;
+}
+export type FilterResult = boolean | FilterVerdict;
+
+export interface SchedulerPlugin extends PluginBase {
+  /** Pool is undefined for pods that belong to no pool (or to a pool the extender does not know). */
+  filter?(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): MaybePromise<FilterResult>;
+  /** 0..100; out-of-range answers are clamped and counted against the plugin. */
+  score?(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): MaybePromise<number>;
+  /** Preemption: may a victim be evicted from `node` to make room for `pod`? Absent means yes. */
+  allowEviction?(ctx: SchedulerContext, pod: Pod, victim: Pod, node: Node): MaybePromise<boolean>;
+}
+
+export interface AutoscalerPlugin extends PluginBase {
+  /** `metrics` maps metric type (kebab-case, as in AgentPool specs) to its current value. */
+  calculateReplicas(ctx: PluginContext, pool: AgentPool, metrics: Readonly<Record<string, number>>): MaybePromise<number>;
+  getMetricNames(): string[];
+}
+
+export interface ModelLoaderContext extends PluginContext {
+  /** Where this node keeps the model's files: `<cacheDir>/<model name>`. */
+  readonly cachePath: string;
+}
+
+export interface ModelLoader extends PluginBase {
+  canLoad(ctx: PluginContext, model: Model): MaybePromise<boolean>;
+  load(ctx: ModelLoaderContext, model: Model, node: string): MaybePromise<void>;
+  unload(ctx: ModelLoaderContext, model: Model, node: string): MaybePromise<void>;
+}
+
+export interface GuardrailRequest {
+  content: string;
+  /** Where the text is going: the user's prompt, or the model's answer. */
+  direction?: 'input' | 'output';
+  pool?: { namespace: string; name: string };
+  metadata?: Readonly<Record<string, string>>;
+}
+
+export type GuardrailAction = 'allow' | 'block' | 'redact' | 'warn' | 'log';
+
+export interface GuardrailResult {
+  passed: boolean;
+  action: GuardrailAction;
+  reason?: string;
+  confidence?: number;
+  /** `redacted_content` here replaces the content the next guardrails see. */
+  metadata?: Readonly<Record<string, string>>;
+}
+
+export interface Guardrail extends PluginBase {
+  check(ctx: PluginContext, request: GuardrailRequest): MaybePromise<GuardrailResult>;
+  getType(): string;
+}
+
+export interface MetricsProvider extends PluginBase {
+  /** The metric's current value for the pool, or undefined when the source has no data (never 0). */
+  getMetric(ctx: PluginContext, pool: AgentPool, metricType: string): MaybePromise<number | undefined>;
+  /** Metric types this provider can answer, kebab-case or snake_case. */
+  listMetrics(): string[];
+}
+
+export interface PluginByType {
+  scheduler: SchedulerPlugin;
+  autoscaler: AutoscalerPlugin;
+  'model-loader': ModelLoader;
+  guardrail: Guardrail;
+  'metrics-provider': MetricsProvider;
+}
+export type AnyPlugin = PluginByType[PluginType];

@@ -1,0 +1,54 @@
+/**
+ * kube-scheduler's extender verbs. Domain failures go in the 200 reply's `Error` field (the scheduler
+ * discards the body of any other status); 400 is for bodies that are not the verb's arguments at all.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  ExtenderArgs,
+  ExtenderBindingArgs,
+  ExtenderBindingResult,
+  ExtenderFilterResult,
+  ExtenderPreemptionArgs,
+  ExtenderPreemptionResult,
+  HostPriorityList,
+} from '../api/extender.ts';
+import { PluginFailure } from '../plugins/plugin-pass.ts';
+import { NoCandidatesError } from '../scheduling/extender-service.ts';
+import { NoCandidatesHttpError, PluginChainError } from '../server/errors.ts';
+
+export const schedulerRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { extender, metrics } = app.neuronetes;
+
+  /** Times each verb and turns service errors into their HTTP shape. */
+  async function observe<T>(verb: string, run: () => Promise<T>, succeeded: (result: T) => boolean): Promise<T> {
+    const end = metrics.schedulerLatency.startTimer({ verb });
+    metrics.schedulerAttempts.inc({ verb });
+    try {
+      const result = await run();
+      if (succeeded(result)) metrics.schedulerSuccess.inc({ verb });
+      return result;
+    } catch (e: unknown) {
+      if (e instanceof NoCandidatesError) throw new NoCandidatesHttpError(e.message);
+      if (e instanceof PluginFailure) throw new PluginChainError(e.message);
+      throw e;
+    } finally {
+      end();
+    }
+  }
+
+  app.post('/filter', { schema: { body: ExtenderArgs, response: { 200: ExtenderFilterResult } } }, (request) =>
+    observe('filter', () => extender.filter(request.body, request.log), (r) => r.Error === '' && ((r.NodeNames?.length ?? 0) > 0 || ((r.Nodes as { items?: unknown[] } | null)?.items?.length ?? 0) > 0)),
+  );
+
+  app.post('/prioritize', { schema: { body: ExtenderArgs, response: { 200: HostPriorityList } } }, (request) =>
+    observe('prioritize', () => extender.prioritize(request.body, request.log), () => true),
+  );
+
+  app.post('/bind', { schema: { body: ExtenderBindingArgs, response: { 200: ExtenderBindingResult } } }, (request) =>
+    observe('bind', () => extender.bind(request.body, request.log), (r) => r.Error === ''),
+  );
+
+  app.post('/preempt', { schema: { body: ExtenderPreemptionArgs, response: { 200: ExtenderPreemptionResult } } }, (request) =>
+    observe('preempt', () => extender.preempt(request.body, request.log), () => true),
+  );
+};

@@ -1,0 +1,278 @@
+/**
+ * The four kube-scheduler extender verbs: resolve the pod's pool and the candidate nodes, run the
+ * filter or score chain, answer in the wire format, and leave a trace of why.
+ */
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type {
+  ExtenderArgs,
+  ExtenderBindingArgs,
+  ExtenderBindingResult,
+  ExtenderFilterResult,
+  ExtenderPreemptionArgs,
+  ExtenderPreemptionResult,
+  HostPriorityList,
+} from '../api/extender.ts';
+import { podKey, type Node, type Pod } from '../api/kubernetes.ts';
+import type { ClusterSource } from '../cluster/cluster-source.ts';
+import type { ClusterView } from '../cluster/cluster-view.ts';
+import type { ServiceConfig } from '../config/schema.ts';
+import type { TraceBuffer } from '../observability/trace-buffer.ts';
+import type { PluginSet } from '../plugins/plugin-set.ts';
+import { PluginFailure, PluginPass, RequestBudget, type ChainRuntime } from '../plugins/plugin-pass.ts';
+import type { SchedulerContext } from '../plugins/types.ts';
+import { runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
+import { resolvePool, type PoolResolution } from './pool-resolver.ts';
+import { runScoreChain, toWireScore } from './score-chain.ts';
+import type { NodeTrace, SchedulerTrace } from './scheduler-trace.ts';
+
+export interface ExtenderServiceDeps {
+  readonly runtime: ChainRuntime;
+  readonly cluster: ClusterSource;
+  readonly plugins: () => PluginSet;
+  readonly config: () => ServiceConfig;
+  readonly trace: TraceBuffer<SchedulerTrace>;
+}
+
+/** Raised for ExtenderArgs that name no nodes at all: a client mistake, answered with HTTP 400. */
+export class NoCandidatesError extends Error {
+  constructor() {
+    super('ExtenderArgs must carry Nodes (nodeCacheCapable: false) or NodeNames (nodeCacheCapable: true)');
+    this.name = 'NoCandidatesError';
+  }
+}
+
+interface Candidates {
+  mode: 'names' | 'nodes';
+  nodes: Node[];
+  /** Names the node cache does not know (names mode only). */
+  unknown: string[];
+}
+
+function candidatesOf(args: ExtenderArgs, cluster: ClusterView): Candidates {
+  if (args.Nodes !== undefined && args.Nodes !== null) return { mode: 'nodes', nodes: args.Nodes.items, unknown: [] };
+  if (args.NodeNames === undefined || args.NodeNames === null) throw new NoCandidatesError();
+  const nodes: Node[] = [];
+  const unknown: string[] = [];
+  for (const name of args.NodeNames) {
+    const node = cluster.node(name);
+    if (node === undefined) unknown.push(name);
+    else nodes.push(node);
+  }
+  return { mode: 'names', nodes, unknown };
+}
+
+const unknownNodeReason = (name: string): string => `node ${name} is not in the extender's node cache yet; it will be considered once the cache has it`;
+
+export class ExtenderService {
+  readonly #deps: ExtenderServiceDeps;
+
+  constructor(deps: ExtenderServiceDeps) {
+    this.#deps = deps;
+  }
+
+  #begin(pod: Pod, log: Logger): { input: SchedulingInput; resolution: PoolResolution } {
+    const cluster = this.#deps.cluster.view();
+    const resolution = resolvePool(pod, cluster);
+    if (resolution.status === 'unknown') {
+      this.#deps.runtime.metrics.schedulerUnknownPool.inc();
+      log.warn({ pod: podKey(pod), pool: resolution.ref }, 'pod names an AgentPool the extender does not know');
+    }
+    return { input: { pod, pool: resolution.status === 'found' ? resolution.pool : undefined, cluster }, resolution };
+  }
+
+  #trace(
+    verb: SchedulerTrace['verb'],
+    pod: Pod,
+    resolution: PoolResolution | undefined,
+    mode: SchedulerTrace['mode'],
+    started: number,
+    summary: string,
+    plugins: PluginPassSummary[],
+    nodes: Record<string, NodeTrace>,
+    error?: string,
+  ): void {
+    const trace = this.#deps.trace;
+    const key = podKey(pod);
+    trace.push({
+      id: trace.nextId(),
+      time: new Date().toISOString(),
+      subject: key,
+      verb,
+      pod: key,
+      pool: resolution !== undefined && resolution.status !== 'none' ? resolution.ref : null,
+      poolStatus: resolution?.status ?? 'none',
+      mode,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      summary,
+      ...(error !== undefined ? { error } : {}),
+      plugins,
+      nodes,
+    });
+  }
+
+  async filter(args: ExtenderArgs, log: Logger): Promise<ExtenderFilterResult> {
+    const started = performance.now();
+    const { input, resolution } = this.#begin(args.Pod, log);
+    const candidates = candidatesOf(args, input.cluster);
+    const failed: Record<string, string> = {};
+    const unresolvable: Record<string, string> = {};
+    const nodes: Record<string, NodeTrace> = {};
+    for (const name of candidates.unknown) {
+      failed[name] = unknownNodeReason(name);
+      nodes[name] = { kept: false, rejectedBy: 'node-cache', reason: failed[name] };
+    }
+    const reply = (kept: Node[], error: string): ExtenderFilterResult =>
+      candidates.mode === 'nodes'
+        ? { Nodes: { ...args.Nodes, items: kept }, NodeNames: null, FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: error }
+        : { Nodes: null, NodeNames: kept.map((n) => n.metadata.name), FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: error };
+
+    if (resolution.status === 'unknown' && this.#deps.config().scheduler.unknownPool === 'reject') {
+      const reason = `pod's AgentPool ${resolution.ref} is unknown to the NeuroNetes extender`;
+      for (const n of candidates.nodes) {
+        unresolvable[n.metadata.name] = reason;
+        nodes[n.metadata.name] = { kept: false, rejectedBy: 'pool-resolver', reason, unresolvable: true };
+      }
+      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `rejected all ${candidates.nodes.length} nodes: ${reason}`, [], nodes);
+      return reply([], '');
+    }
+
+    const plugins = this.#deps.plugins().enabled('scheduler');
+    const budget = new RequestBudget(this.#deps.config().scheduler.requestBudgetMs);
+    let outcome;
+    try {
+      outcome = await runFilterChain(this.#deps.runtime, plugins, input, candidates.nodes, budget);
+    } catch (e: unknown) {
+      if (!(e instanceof PluginFailure)) throw e;
+      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], nodes, e.message);
+      return reply([], e.message);
+    }
+    for (const n of outcome.kept) nodes[n.metadata.name] = { kept: true };
+    const byPlugin = new Map<string, number>();
+    for (const [name, r] of outcome.rejected) {
+      (r.unresolvable ? unresolvable : failed)[name] = `${r.plugin}: ${r.reason}`;
+      nodes[name] = { kept: false, rejectedBy: r.plugin, reason: r.reason, ...(r.unresolvable ? { unresolvable: true } : {}) };
+      byPlugin.set(r.plugin, (byPlugin.get(r.plugin) ?? 0) + 1);
+    }
+    for (const [name, list] of outcome.shadowRejected) {
+      const t = nodes[name] ?? (nodes[name] = {});
+      t.shadow = list.map((r: NodeRejection) => ({ plugin: r.plugin, reason: r.reason }));
+    }
+    const total = candidates.nodes.length + candidates.unknown.length;
+    const why = [...byPlugin].map(([p, c]) => `${p}: ${c}`);
+    if (candidates.unknown.length > 0) why.push(`not in cache: ${candidates.unknown.length}`);
+    const summary = `kept ${outcome.kept.length} of ${total} nodes${why.length > 0 ? `; rejected ${why.join(', ')}` : ''}`;
+    this.#trace('filter', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, nodes);
+    log.debug({ pod: podKey(args.Pod), kept: outcome.kept.length, total }, 'filter');
+    return reply(outcome.kept, '');
+  }
+
+  /** Throws PluginFailure under `failurePolicy: Fail`; the route answers 500 (the scheduler ignores it). */
+  async prioritize(args: ExtenderArgs, log: Logger): Promise<HostPriorityList> {
+    const started = performance.now();
+    const { input, resolution } = this.#begin(args.Pod, log);
+    const candidates = candidatesOf(args, input.cluster);
+    const plugins = this.#deps.plugins().enabled('scheduler');
+    const budget = new RequestBudget(this.#deps.config().scheduler.requestBudgetMs);
+    let outcome;
+    try {
+      outcome = await runScoreChain(this.#deps.runtime, plugins, input, candidates.nodes, budget);
+    } catch (e: unknown) {
+      if (e instanceof PluginFailure) this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], {}, e.message);
+      throw e;
+    }
+    const nodes: Record<string, NodeTrace> = {};
+    const list: HostPriorityList = [];
+    candidates.nodes.forEach((node, i) => {
+      const score = outcome.totals[i] as number;
+      const wireScore = toWireScore(score);
+      list.push({ Host: node.metadata.name, Score: wireScore });
+      const scores: Record<string, number | null> = {};
+      outcome.plugins.forEach((p, j) => (scores[p] = (outcome.perPlugin[i] as (number | null)[])[j] ?? null));
+      nodes[node.metadata.name] = { score: Math.round(score * 100) / 100, wireScore, scores };
+    });
+    for (const name of candidates.unknown) {
+      list.push({ Host: name, Score: 0 });
+      nodes[name] = { score: 0, wireScore: 0, reason: unknownNodeReason(name) };
+    }
+    const best = list.reduce<{ Host: string; Score: number } | undefined>((b, h) => (b === undefined || h.Score > b.Score ? h : b), undefined);
+    const summary = best === undefined ? 'no nodes to score' : `scored ${list.length} nodes; best ${best.Host} (${best.Score}/10)`;
+    this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, nodes);
+    return list;
+  }
+
+  async bind(args: ExtenderBindingArgs, log: Logger): Promise<ExtenderBindingResult> {
+    const started = performance.now();
+    const pod: Pod = { metadata: { name: args.PodName, namespace: args.PodNamespace, uid: args.PodUID } };
+    let error = '';
+    try {
+      await this.#deps.cluster.bind({ podNamespace: args.PodNamespace, podName: args.PodName, podUid: args.PodUID, node: args.Node });
+    } catch (e: unknown) {
+      error = `binding ${args.PodNamespace}/${args.PodName} to ${args.Node} failed: ${(e as Error).message}`;
+      log.warn({ err: e, pod: podKey(pod), node: args.Node }, 'bind failed');
+    }
+    this.#trace('bind', pod, undefined, null, started, error === '' ? `bound to ${args.Node}` : error, [], { [args.Node]: { kept: error === '' } }, error === '' ? undefined : error);
+    return { Error: error };
+  }
+
+  /**
+   * Returns the victims kube-scheduler proposed, minus those a plugin's allowEviction() vetoes; a node
+   * left with no victim is dropped (the scheduler requires at least one per node returned).
+   */
+  async preempt(args: ExtenderPreemptionArgs, log: Logger): Promise<ExtenderPreemptionResult> {
+    const started = performance.now();
+    const { input, resolution } = this.#begin(args.Pod, log);
+    const cluster = input.cluster;
+    const proposals = new Map<string, { victims: Pod[]; pdb: number }>();
+    if (args.NodeNameToVictims != null) {
+      for (const [node, v] of Object.entries(args.NodeNameToVictims)) proposals.set(node, { victims: v.Pods ?? [], pdb: v.NumPDBViolations ?? 0 });
+    } else if (args.NodeNameToMetaVictims != null) {
+      for (const [node, v] of Object.entries(args.NodeNameToMetaVictims)) {
+        const onNode = cluster.podsOnNode(node);
+        const victims = (v.Pods ?? []).map((m) => onNode.find((p) => p.metadata.uid === m.UID) ?? { metadata: { uid: m.UID } });
+        proposals.set(node, { victims, pdb: v.NumPDBViolations ?? 0 });
+      }
+    }
+    const vetoers = this.#deps.plugins().enabled('scheduler').filter((p) => p.plugin.allowEviction !== undefined);
+    const budget = new RequestBudget(this.#deps.config().scheduler.requestBudgetMs);
+    const result: ExtenderPreemptionResult = { NodeNameToMetaVictims: {} };
+    const nodes: Record<string, NodeTrace> = {};
+    const vetoed = new Map<string, { uid: string; plugin: string }[]>();
+    const passes: PluginPassSummary[] = [];
+    for (const active of vetoers) {
+      const pass = new PluginPass<'scheduler', SchedulerContext>(this.#deps.runtime, active, 'preempt', budget.remainingMs, { cluster });
+      let count = 0;
+      try {
+        for (const [nodeName, proposal] of proposals) {
+          const node = cluster.node(nodeName) ?? { metadata: { name: nodeName } };
+          for (const victim of proposal.victims) {
+            const uid = victim.metadata.uid ?? '';
+            if (vetoed.get(nodeName)?.some((v) => v.uid === uid) === true) continue;
+            const allow = active.plugin.allowEviction as NonNullable<typeof active.plugin.allowEviction>;
+            const outcome = await pass.call((ctx) => allow.call(active.plugin, ctx, args.Pod, victim, node));
+            if (!outcome.ok) {
+              pass.check(outcome);
+              continue;
+            }
+            if (outcome.value === false && pass.enforcing) {
+              count++;
+              const list = vetoed.get(nodeName) ?? [];
+              list.push({ uid, plugin: active.name });
+              vetoed.set(nodeName, list);
+            }
+          }
+        }
+      } finally {
+        passes.push(summarizePass(pass, pass.end(), count));
+      }
+    }
+    for (const [nodeName, proposal] of proposals) {
+      const gone = new Set((vetoed.get(nodeName) ?? []).map((v) => v.uid));
+      const kept = proposal.victims.map((p) => p.metadata.uid ?? '').filter((uid) => uid !== '' && !gone.has(uid));
+      nodes[nodeName] = { kept: kept.length > 0, victims: { kept, vetoed: vetoed.get(nodeName) ?? [] } };
+      if (kept.length > 0) result.NodeNameToMetaVictims[nodeName] = { Pods: kept.map((UID) => ({ UID })), NumPDBViolations: proposal.pdb };
+    }
+    const keptNodes = Object.keys(result.NodeNameToMetaVictims).length;
+    this.#trace('preempt', args.Pod, resolution, null, started, `${keptNodes} of ${proposals.size} nodes keep victims`, passes, nodes);
+    return result;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The score chain: every scoring plugin scores every node 0..100 (out-of-range answers clamped and
+ * counted, errors isolated), and each node's score is the weighted mean over the enforcing plugins
+ * that answered. Shadow plugins are scored and traced but carry no weight.
+ */
+import type { Node } from '../api/kubernetes.ts';
+import { MAX_EXTENDER_PRIORITY } from '../api/extender.ts';
+import type { ActivePlugin } from '../plugins/plugin-set.ts';
+import { PluginPass, type CallOutcome, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
+import type { SchedulerContext } from '../plugins/types.ts';
+import { summarizePass, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
+
+export const MAX_SCORE = 100;
+/** A node no plugin could score sits in the middle, so it neither wins nor loses by default. */
+export const NEUTRAL_SCORE = 50;
+
+export interface ScoreOutcome {
+  /** Plugin names, in chain order, that scored; `perPlugin[i][j]` is plugin j's score for node i. */
+  readonly plugins: readonly string[];
+  readonly perPlugin: readonly (readonly (number | null)[])[];
+  /** Weighted mean per node, 0..100, in the order of the nodes given. */
+  readonly totals: readonly number[];
+  readonly passes: PluginPassSummary[];
+}
+
+/** kube-scheduler multiplies extender scores by weight × 10, so 0..100 must land on 0..10, as integers. */
+export function toWireScore(score: number): number {
+  return Math.round((Math.min(MAX_SCORE, Math.max(0, score)) * MAX_EXTENDER_PRIORITY) / MAX_SCORE);
+}
+
+export async function runScoreChain(
+  runtime: ChainRuntime,
+  plugins: readonly ActivePlugin<'scheduler'>[],
+  input: SchedulingInput,
+  nodes: readonly Node[],
+  budget: RequestBudget,
+): Promise<ScoreOutcome> {
+  const scorers = plugins.filter((p) => p.plugin.score !== undefined);
+  const weighted = new Float64Array(nodes.length);
+  const weights = new Float64Array(nodes.length);
+  const perPlugin: (number | null)[][] = nodes.map(() => new Array<number | null>(scorers.length).fill(null));
+  const passes: PluginPassSummary[] = [];
+  const { pod, pool } = input;
+
+  for (let j = 0; j < scorers.length; j++) {
+    const active = scorers[j] as ActivePlugin<'scheduler'>;
+    const score = active.plugin.score as NonNullable<typeof active.plugin.score>;
+    const plugin = active.plugin;
+    const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.remainingMs, { cluster: input.cluster });
+    const outcomes: (CallOutcome<number> | Promise<CallOutcome<number>>)[] = new Array(nodes.length);
+    let pending = false;
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i] as Node;
+      const o = pass.call((ctx) => score.call(plugin, ctx, pod, node, pool));
+      if (o instanceof Promise) pending = true;
+      outcomes[i] = o;
+    }
+    const settled = pending ? await Promise.all(outcomes) : (outcomes as CallOutcome<number>[]);
+    const weight = active.settings.weight;
+    let clamped = 0;
+    try {
+      for (let i = 0; i < nodes.length; i++) {
+        const outcome = settled[i] as CallOutcome<number>;
+        if (!outcome.ok) {
+          pass.check(outcome);
+          continue;
+        }
+        let value = outcome.value;
+        if (typeof value !== 'number' || Number.isNaN(value)) {
+          pass.check(pass.invalidAnswer(new TypeError(`score() returned ${JSON.stringify(value)}; expected a number 0..100`)));
+          continue;
+        }
+        if (value < 0 || value > MAX_SCORE) {
+          clamped++;
+          value = Math.min(MAX_SCORE, Math.max(0, value));
+        }
+        (perPlugin[i] as (number | null)[])[j] = value;
+        if (pass.enforcing) {
+          weighted[i] = (weighted[i] as number) + weight * value;
+          weights[i] = (weights[i] as number) + weight;
+        }
+      }
+    } finally {
+      if (clamped > 0) {
+        runtime.metrics.pluginScoreClamped.inc({ plugin_name: active.name }, clamped);
+        pass.ctx.log.warn({ clamped }, 'plugin returned scores outside 0..100; clamped');
+      }
+      passes.push(summarizePass(pass, pass.end(), 0));
+    }
+  }
+  const totals = nodes.map((_, i) => ((weights[i] as number) > 0 ? (weighted[i] as number) / (weights[i] as number) : NEUTRAL_SCORE));
+  return { plugins: scorers.map((s) => s.name), perPlugin, totals, passes };
+}

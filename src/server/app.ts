@@ -1,0 +1,117 @@
+/**
+ * buildApp(): the whole HTTP service as a fastify instance. Only the CLI calls listen(); tests use
+ * app.inject(). Resources start in onReady and are released in onClose.
+ */
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ClusterSource } from '../cluster/cluster-source.ts';
+import { ConfigStore } from '../config/config-store.ts';
+import { createLogger } from '../observability/logger.ts';
+import { createMetrics, type ServiceMetrics } from '../observability/metrics.ts';
+import { PluginStats } from '../observability/plugin-stats.ts';
+import { TraceBuffer, type TraceEntry } from '../observability/trace-buffer.ts';
+import { BUILTIN_MODULE, PluginModuleLoader } from '../plugins/module-loader.ts';
+import { getGlobalRegistry, type PluginRegistry } from '../plugins/registry.ts';
+import { PLUGIN_TYPES } from '../plugins/types.ts';
+import { debugRoutes } from '../routes/debug-routes.ts';
+import { healthRoutes } from '../routes/health-routes.ts';
+import { schedulerRoutes } from '../routes/scheduler-routes.ts';
+import { ExtenderService } from '../scheduling/extender-service.ts';
+import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
+import type { NeuroNetesServices, Traces } from './services.ts';
+
+/** Full-node mode sends whole NodeLists: thousands of nodes are tens of MB. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
+
+export interface BuildAppOptions {
+  cluster: ClusterSource;
+  /** Config file or mounted ConfigMap folder; absent means defaults. */
+  configPath?: string;
+  /** Module specifiers to load besides the config's `plugins:` (NEURONETES_PLUGINS). */
+  extraModules?: readonly string[];
+  /** Load NeuroNetes' built-in plugins (default true; they register in the global registry). */
+  builtins?: boolean;
+  /** Defaults to the global registry. Tests pass their own. */
+  registry?: PluginRegistry;
+  logger?: Logger;
+  metrics?: ServiceMetrics;
+  bodyLimit?: number;
+  /** Serve HTTPS (with `requestCert` for mTLS) instead of HTTP. */
+  https?: HttpsServerOptions;
+  /** Watch the config file and reload on change (default true when a path is given). */
+  watchConfig?: boolean;
+}
+
+export type NeuroNetesApp = FastifyInstance;
+
+export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp> {
+  const log = options.logger ?? createLogger();
+  const registry = options.registry ?? getGlobalRegistry();
+  const metrics = options.metrics ?? createMetrics();
+  const loader = new PluginModuleLoader(registry);
+  const extraModules = [...(options.builtins ?? true ? [BUILTIN_MODULE] : []), ...(options.extraModules ?? [])];
+  const config = new ConfigStore({
+    registry,
+    loader,
+    metrics,
+    log,
+    extraModules,
+    ...(options.configPath !== undefined ? { path: options.configPath } : {}),
+  });
+  await config.load();
+
+  const app = Fastify({
+    ...(options.https !== undefined ? { https: options.https } : {}),
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Wrong types are errors, not values to coerce: a Score of "7" or replicas of "3" is a client bug.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    requestIdHeader: 'x-request-id',
+  });
+
+  const stats = new PluginStats();
+  const runtime = { metrics, stats, log };
+  const traceSize = config.current.config.scheduler.traceSize;
+  const traces = Object.fromEntries(PLUGIN_TYPES.map((t) => [t, new TraceBuffer<TraceEntry>(traceSize)])) as unknown as Traces;
+  traces.scheduler = new TraceBuffer<SchedulerTrace>(traceSize);
+  const extender = new ExtenderService({
+    runtime,
+    cluster: options.cluster,
+    plugins: () => config.current.plugins,
+    config: () => config.current.config,
+    trace: traces.scheduler,
+  });
+  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender };
+  app.decorate('neuronetes', services);
+
+  app.addHook('onReady', async () => {
+    await options.cluster.start();
+    const unsubscribe = options.cluster.onChange((view) => {
+      metrics.schedulerPendingPods.set(view.pods().filter((p) => (p.spec?.nodeName ?? '') === '' && p.metadata.labels?.['neuronetes.io/agent-pool'] !== undefined).length);
+    });
+    app.addHook('onClose', async () => unsubscribe());
+    if (options.watchConfig ?? options.configPath !== undefined) config.watch();
+  });
+  app.addHook('onClose', async () => {
+    config.close();
+    await options.cluster.close();
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ err: error.message, code: error.code }, 'bad request');
+    return reply.status(status).send({
+      statusCode: status,
+      code: error.code ?? 'NN_INTERNAL',
+      error: status >= 500 ? 'Internal Server Error' : 'Bad Request',
+      message: error.message,
+    });
+  });
+
+  await app.register(healthRoutes);
+  await app.register(schedulerRoutes, { prefix: '/scheduler' });
+  await app.register(debugRoutes, { prefix: '/debug' });
+  return app;
+}

@@ -1,0 +1,30 @@
+/** What the routes share: decorated onto the fastify instance as `app.neuronetes`. */
+import type { ClusterSource } from '../cluster/cluster-source.ts';
+import type { ConfigStore } from '../config/config-store.ts';
+import type { ServiceMetrics } from '../observability/metrics.ts';
+import type { PluginStats } from '../observability/plugin-stats.ts';
+import type { TraceBuffer, TraceEntry } from '../observability/trace-buffer.ts';
+import type { ChainRuntime } from '../plugins/plugin-pass.ts';
+import type { PluginType } from '../plugins/types.ts';
+import type { ExtenderService } from '../scheduling/extender-service.ts';
+import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
+
+export interface Traces extends Record<PluginType, TraceBuffer<TraceEntry>> {
+  scheduler: TraceBuffer<SchedulerTrace>;
+}
+
+export interface NeuroNetesServices {
+  readonly cluster: ClusterSource;
+  readonly config: ConfigStore;
+  readonly metrics: ServiceMetrics;
+  readonly stats: PluginStats;
+  readonly traces: Traces;
+  readonly runtime: ChainRuntime;
+  readonly extender: ExtenderService;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    neuronetes: NeuroNetesServices;
+  }
+}
