@@ -14,6 +14,8 @@ export interface TestAppOptions {
   plugins?: { [T in PluginType]?: PluginByType[T][] };
   /** The config document; written to a temp file so reload tests can rewrite it. */
   config?: Record<string, unknown>;
+  /** Use this config file or folder instead of writing `config`. */
+  configPath?: string;
   cluster?: ClusterObjects;
   snapshotPath?: string;
   bodyLimit?: number;
@@ -44,9 +46,11 @@ export async function buildTestApp(t: Teardown, options: TestAppOptions = {}): P
   for (const [type, list] of Object.entries(options.plugins ?? {}) as [PluginType, PluginByType[PluginType][]][]) {
     for (const plugin of list) registry.register(type, plugin, 'test');
   }
-  const dir = await tempDir(t);
-  const configPath = join(dir, 'config.yaml');
-  await writeFile(configPath, stringify(options.config ?? {}));
+  let configPath = options.configPath;
+  if (configPath === undefined) {
+    configPath = join(await tempDir(t), 'config.yaml');
+    await writeFile(configPath, stringify(options.config ?? {}));
+  }
   const log = pino({ level: 'silent' });
   const cluster = new SnapshotSource({
     log,
