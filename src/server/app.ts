@@ -5,7 +5,9 @@
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Labels } from '../api/neuronetes.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
+import type { ClusterView } from '../cluster/cluster-view.ts';
 import { ConfigStore } from '../config/config-store.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics, type ServiceMetrics } from '../observability/metrics.ts';
@@ -13,7 +15,6 @@ import { PluginStats } from '../observability/plugin-stats.ts';
 import { TraceBuffer, type TraceEntry } from '../observability/trace-buffer.ts';
 import { BUILTIN_MODULE, PluginModuleLoader } from '../plugins/module-loader.ts';
 import { getGlobalRegistry, type PluginRegistry } from '../plugins/registry.ts';
-import { PLUGIN_TYPES } from '../plugins/types.ts';
 import { debugRoutes } from '../routes/debug-routes.ts';
 import { healthRoutes } from '../routes/health-routes.ts';
 import { schedulerRoutes } from '../routes/scheduler-routes.ts';
@@ -73,8 +74,13 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   const stats = new PluginStats();
   const runtime = { metrics, stats, log };
   const traceSize = config.current.config.scheduler.traceSize;
-  const traces = Object.fromEntries(PLUGIN_TYPES.map((t) => [t, new TraceBuffer<TraceEntry>(traceSize)])) as unknown as Traces;
-  traces.scheduler = new TraceBuffer<SchedulerTrace>(traceSize);
+  const traces: Traces = {
+    scheduler: new TraceBuffer<SchedulerTrace>(traceSize),
+    autoscaler: new TraceBuffer<TraceEntry>(traceSize),
+    'model-loader': new TraceBuffer<TraceEntry>(traceSize),
+    guardrail: new TraceBuffer<TraceEntry>(traceSize),
+    'metrics-provider': new TraceBuffer<TraceEntry>(traceSize),
+  };
   const extender = new ExtenderService({
     runtime,
     cluster: options.cluster,
@@ -85,15 +91,17 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender };
   app.decorate('neuronetes', services);
 
+  const countPending = (view: ClusterView): void => {
+    metrics.schedulerPendingPods.set(view.pods().filter((p) => (p.spec?.nodeName ?? '') === '' && p.metadata.labels?.[Labels.agentPool] !== undefined).length);
+  };
+  const unsubscribe = options.cluster.onChange(countPending);
   app.addHook('onReady', async () => {
     await options.cluster.start();
-    const unsubscribe = options.cluster.onChange((view) => {
-      metrics.schedulerPendingPods.set(view.pods().filter((p) => (p.spec?.nodeName ?? '') === '' && p.metadata.labels?.['neuronetes.io/agent-pool'] !== undefined).length);
-    });
-    app.addHook('onClose', async () => unsubscribe());
+    countPending(options.cluster.view());
     if (options.watchConfig ?? options.configPath !== undefined) config.watch();
   });
   app.addHook('onClose', async () => {
+    unsubscribe();
     config.close();
     await options.cluster.close();
   });
