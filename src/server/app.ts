@@ -5,6 +5,8 @@
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AutoscalerService, type AutoscalerTrace } from '../autoscaling/autoscaler-service.ts';
+import { ClusterStateStore, type AutoscalerStateStore } from '../autoscaling/autoscaler-state.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import { ConfigStore } from '../config/config-store.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -14,6 +16,7 @@ import { TraceBuffer, type TraceEntry } from '../observability/trace-buffer.ts';
 import { BUILTIN_MODULE, PluginModuleLoader } from '../plugins/module-loader.ts';
 import { getGlobalRegistry, type PluginRegistry } from '../plugins/registry.ts';
 import { PLUGIN_TYPES } from '../plugins/types.ts';
+import { autoscalerRoutes } from '../routes/autoscaler-routes.ts';
 import { debugRoutes } from '../routes/debug-routes.ts';
 import { healthRoutes } from '../routes/health-routes.ts';
 import { schedulerRoutes } from '../routes/scheduler-routes.ts';
@@ -41,6 +44,10 @@ export interface BuildAppOptions {
   https?: HttpsServerOptions;
   /** Watch the config file and reload on change (default true when a path is given). */
   watchConfig?: boolean;
+  /** Where autoscaling history lives; default: memory, seeded from the pools' state annotation. */
+  autoscalerState?: AutoscalerStateStore;
+  /** The autoscaler's clock (epoch ms); tests inject one. */
+  clock?: () => number;
 }
 
 export type NeuroNetesApp = FastifyInstance;
@@ -75,6 +82,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   const traceSize = config.current.config.scheduler.traceSize;
   const traces = Object.fromEntries(PLUGIN_TYPES.map((t) => [t, new TraceBuffer<TraceEntry>(traceSize)])) as unknown as Traces;
   traces.scheduler = new TraceBuffer<SchedulerTrace>(traceSize);
+  traces.autoscaler = new TraceBuffer<AutoscalerTrace>(config.current.config.autoscaler.traceSize);
   const extender = new ExtenderService({
     runtime,
     cluster: options.cluster,
@@ -82,7 +90,16 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     config: () => config.current.config,
     trace: traces.scheduler,
   });
-  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender };
+  const autoscaler = new AutoscalerService({
+    runtime,
+    cluster: options.cluster,
+    plugins: () => config.current.plugins,
+    config: () => config.current.config,
+    trace: traces.autoscaler,
+    store: options.autoscalerState ?? new ClusterStateStore({ cluster: () => options.cluster.view() }),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+  });
+  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender, autoscaler };
   app.decorate('neuronetes', services);
 
   app.addHook('onReady', async () => {
@@ -112,6 +129,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
 
   await app.register(healthRoutes);
   await app.register(schedulerRoutes, { prefix: '/scheduler' });
+  await app.register(autoscalerRoutes, { prefix: '/autoscaler' });
   await app.register(debugRoutes, { prefix: '/debug' });
   return app;
 }
