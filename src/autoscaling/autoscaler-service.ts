@@ -188,7 +188,13 @@ export class AutoscalerService {
     for (const [type, r] of readings) if (!poolTypes.has(type) && r.value !== undefined) pluginInputs[type] = r.value;
 
     const poolForPlugins: AgentPool = { ...pool, status: { ...pool.status, replicas: current, readyReplicas: ready } };
-    const chain = await runAutoscalerChain(this.#deps.runtime, autoscalers, poolForPlugins, poolTypes, pluginInputs, settings.combinePolicy, budget);
+    const chain = await runAutoscalerChain(this.#deps.runtime, autoscalers, poolForPlugins, poolTypes, pluginInputs, settings.combinePolicy, budget, {
+      now,
+      currentReplicas: current,
+      readyReplicas: ready,
+      metricKinds: settings.metricKinds,
+      latencyMetrics: settings.latencyMetrics,
+    });
 
     const lastEvent = state.scaleEvents.at(-1)?.time ?? null;
     const statusScale = pool.status?.lastScaleTime !== undefined ? Date.parse(pool.status.lastScaleTime) : Number.NaN;

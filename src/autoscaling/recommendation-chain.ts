@@ -6,8 +6,9 @@
 import type { AgentPool } from '../api/neuronetes.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
 import { PluginPass, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
+import type { PluginContext } from '../plugins/types.ts';
 import type { CombinePolicy } from './autoscaler-config.ts';
-import { metricKey } from './metric-kinds.ts';
+import { metricKey, type MetricKind } from './metric-kinds.ts';
 import { MAX_REPLICAS } from './replica-calculator.ts';
 
 export type RecommendationStatus = 'recommended' | 'failed' | 'timeout' | 'not-applicable';
@@ -24,6 +25,19 @@ export interface RecommendationReport {
   /** Whether the combine policy took this recommendation. */
   readonly chosen: boolean;
 }
+
+/**
+ * What autoscaler plugins see besides the standard context: the decision's time and replica counts,
+ * and the service's metric settings, so every plugin reads metrics the way the decision reports them.
+ */
+export interface AutoscalerExtras {
+  readonly now: number;
+  readonly currentReplicas: number;
+  readonly readyReplicas: number;
+  readonly metricKinds: ReadonlyMap<string, MetricKind>;
+  readonly latencyMetrics: ReadonlySet<string>;
+}
+export type AutoscalerContext = PluginContext & AutoscalerExtras;
 
 export interface ChainOutcome {
   readonly reports: RecommendationReport[];
@@ -68,6 +82,7 @@ export async function runAutoscalerChain(
   metrics: Readonly<Record<string, number>>,
   policy: CombinePolicy,
   budget: RequestBudget,
+  extras: AutoscalerExtras,
 ): Promise<ChainOutcome> {
   const reports = await Promise.all(
     plugins.map(async (active): Promise<RecommendationReport> => {
@@ -75,7 +90,7 @@ export async function runAutoscalerChain(
       const base = { plugin: active.name, priority: active.priority, mode: active.settings.mode, metricNames: names, chosen: false };
       if (error !== undefined) return { ...base, status: 'failed', replicas: null, durationMs: 0, error };
       if (!appliesTo(names, poolMetrics)) return { ...base, status: 'not-applicable', replicas: null, durationMs: 0 };
-      const pass = new PluginPass(runtime, active, 'calculate-replicas', budget.remainingMs, {});
+      const pass = new PluginPass<'autoscaler', AutoscalerContext>(runtime, active, 'calculate-replicas', budget.remainingMs, extras);
       try {
         let outcome = await pass.call((ctx) => active.plugin.calculateReplicas(ctx, pool, metrics));
         const replicas = outcome.ok ? validReplicas(outcome.value) : undefined;
