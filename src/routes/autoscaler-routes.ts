@@ -122,7 +122,9 @@ const ErrorBody = Type.Object({ statusCode: Type.Integer(), code: Type.String(),
 function parseTime(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ms = Date.parse(text);
-  if (!Number.isFinite(ms)) throw new BadRequestError(`now: ${JSON.stringify(text)} is not a valid RFC 3339 time`);
+  // Date.parse rolls 2030-02-31 over to March: the calendar date must survive the round trip.
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  if (!Number.isFinite(ms) || new Date(Date.UTC(y, m - 1, d)).getUTCDate() !== d) throw new BadRequestError(`${JSON.stringify(text)} is not a valid RFC 3339 time`);
   return ms;
 }
 
