@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -52,7 +52,7 @@ t.test('query helpers', async (t) => {
 
 t.test('a real Prometheus', async (t) => {
   if (spawnSync('prometheus', ['--version']).error !== undefined) {
-    t.skip('the prometheus binary is not installed (Debian package prometheus; `npm test` installs it where it can)');
+    t.plan(0, 'skipped: the prometheus binary is not installed (Debian package prometheus; `npm test` installs it where it can)');
     return;
   }
   const exporter = createServer((req, res) => {
@@ -111,7 +111,7 @@ t.test('a real Prometheus', async (t) => {
 });
 
 t.test('a Prometheus that never answers fails the metric within the deadline, and the decision holds', async (t) => {
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const silent = createTcpServer((s) => void sockets.add(s));
   const port = await listen(silent);
   t.teardown(async () => {
