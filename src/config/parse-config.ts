@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
+import { resolveAutoscalerConfig } from '../autoscaling/autoscaler-config.ts';
 import { parseDuration } from '../util/duration.ts';
 import { PLUGIN_TYPES, type PluginType } from '../plugins/types.ts';
 import {
@@ -83,7 +84,7 @@ export function resolveConfig(raw: unknown, extraModules: readonly string[] = []
       unknownPool: doc.scheduler?.unknownPool ?? 'neutral',
       traceSize: doc.scheduler?.traceSize ?? 100,
     },
-    autoscaler: doc.autoscaler ?? {},
+    autoscaler: resolveAutoscalerConfig(doc.autoscaler),
     guardrails: doc.guardrails ?? {},
   };
 }

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { DURATION_PATTERN } from '../api/neuronetes.ts';
+import { AutoscalerSettings, type AutoscalerConfig } from '../autoscaling/autoscaler-config.ts';
 import type { PluginType } from '../plugins/types.ts';
 
 const Duration = Type.String({ pattern: DURATION_PATTERN });
@@ -50,7 +51,7 @@ export const ConfigDocument = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    autoscaler: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    autoscaler: Type.Optional(AutoscalerSettings),
     guardrails: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
   { additionalProperties: false },
@@ -90,6 +91,6 @@ export interface ServiceConfig {
   readonly modules: readonly string[];
   readonly plugins: Readonly<Record<PluginType, ReadonlyMap<string, ResolvedPluginSettings>>>;
   readonly scheduler: { readonly requestBudgetMs: number; readonly unknownPool: 'neutral' | 'reject'; readonly traceSize: number };
-  readonly autoscaler: Readonly<Record<string, unknown>>;
+  readonly autoscaler: AutoscalerConfig;
   readonly guardrails: Readonly<Record<string, unknown>>;
 }

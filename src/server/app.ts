@@ -6,6 +6,8 @@ import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Labels } from '../api/neuronetes.ts';
+import { AutoscalerService, type AutoscalerTrace } from '../autoscaling/autoscaler-service.ts';
+import { ClusterStateStore, type AutoscalerStateStore } from '../autoscaling/autoscaler-state.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import { ConfigStore } from '../config/config-store.ts';
@@ -15,6 +17,7 @@ import { PluginStats } from '../observability/plugin-stats.ts';
 import { TraceBuffer, type TraceEntry } from '../observability/trace-buffer.ts';
 import { BUILTIN_MODULE, PluginModuleLoader } from '../plugins/module-loader.ts';
 import { getGlobalRegistry, type PluginRegistry } from '../plugins/registry.ts';
+import { autoscalerRoutes } from '../routes/autoscaler-routes.ts';
 import { debugRoutes } from '../routes/debug-routes.ts';
 import { healthRoutes } from '../routes/health-routes.ts';
 import { schedulerRoutes } from '../routes/scheduler-routes.ts';
@@ -42,6 +45,10 @@ export interface BuildAppOptions {
   https?: HttpsServerOptions;
   /** Watch the config file and reload on change (default true when a path is given). */
   watchConfig?: boolean;
+  /** Where autoscaling history lives; default: memory, seeded from the pools' state annotation. */
+  autoscalerState?: AutoscalerStateStore;
+  /** The autoscaler's clock (epoch ms); tests inject one. */
+  clock?: () => number;
 }
 
 export type NeuroNetesApp = FastifyInstance;
@@ -76,7 +83,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   const traceSize = config.current.config.scheduler.traceSize;
   const traces: Traces = {
     scheduler: new TraceBuffer<SchedulerTrace>(traceSize),
-    autoscaler: new TraceBuffer<TraceEntry>(traceSize),
+    autoscaler: new TraceBuffer<AutoscalerTrace>(config.current.config.autoscaler.traceSize),
     'model-loader': new TraceBuffer<TraceEntry>(traceSize),
     guardrail: new TraceBuffer<TraceEntry>(traceSize),
     'metrics-provider': new TraceBuffer<TraceEntry>(traceSize),
@@ -88,7 +95,16 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     config: () => config.current.config,
     trace: traces.scheduler,
   });
-  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender };
+  const autoscaler = new AutoscalerService({
+    runtime,
+    cluster: options.cluster,
+    plugins: () => config.current.plugins,
+    config: () => config.current.config,
+    trace: traces.autoscaler,
+    store: options.autoscalerState ?? new ClusterStateStore({ cluster: () => options.cluster.view() }),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+  });
+  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender, autoscaler };
   app.decorate('neuronetes', services);
 
   const countPending = (view: ClusterView): void => {
@@ -120,6 +136,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
 
   await app.register(healthRoutes);
   await app.register(schedulerRoutes, { prefix: '/scheduler' });
+  await app.register(autoscalerRoutes, { prefix: '/autoscaler' });
   await app.register(debugRoutes, { prefix: '/debug' });
   return app;
 }

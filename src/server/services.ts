@@ -1,4 +1,5 @@
 /** What the routes share: decorated onto the fastify instance as `app.neuronetes`. */
+import type { AutoscalerService, AutoscalerTrace } from '../autoscaling/autoscaler-service.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ConfigStore } from '../config/config-store.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
@@ -11,6 +12,7 @@ import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
 
 export interface Traces extends Record<PluginType, TraceBuffer<TraceEntry>> {
   scheduler: TraceBuffer<SchedulerTrace>;
+  autoscaler: TraceBuffer<AutoscalerTrace>;
 }
 
 export interface NeuroNetesServices {
@@ -21,6 +23,7 @@ export interface NeuroNetesServices {
   readonly traces: Traces;
   readonly runtime: ChainRuntime;
   readonly extender: ExtenderService;
+  readonly autoscaler: AutoscalerService;
 }
 
 declare module 'fastify' {
