@@ -4,7 +4,7 @@
  * typo in the ConfigMap degrades one knob instead of failing every scheduling call.
  */
 import { Type, type Static, type TObject } from 'typebox';
-import { Value } from 'typebox/value';
+import { Pointer, Value } from 'typebox/value';
 import type { PluginContext } from '../../../src/plugins/types.ts';
 
 /** A size such as "32Gi": positive, no sign or exponent. */
@@ -29,7 +29,7 @@ export function definePluginConfig<S extends TObject>(plugin: string, schema: S,
       }
       const error = Value.Errors(property, value)[0];
       if (error === undefined) resolved[key] = value;
-      else problems.push(`${key}${error.instancePath} ${error.message} (got ${JSON.stringify(value)}); using the default ${JSON.stringify(resolved[key])}`);
+      else problems.push(`${key}${error.instancePath} ${error.message} (got ${JSON.stringify(Pointer.Get(value, error.instancePath))}); using the default ${JSON.stringify(resolved[key])}`);
     }
     if (problems.length > 0) ctx.log.warn({ problems }, `${plugin} config: ${problems.join('; ')}`);
     const config = resolved as Static<S>;
