@@ -27,15 +27,14 @@ export function node(name: string, o: NodeOptions = {}): Node {
 
 /** An A100 80Gi NVLink node with 8 GPUs, changed by `labels` (a value of '' drops the label). */
 export function a100(name: string, o: NodeOptions = {}): Node {
-  const labels: Record<string, string> = {
+  const labels = Object.entries({
     'neuronetes.io/gpu-type': 'A100',
     'neuronetes.io/gpu-memory': '80Gi',
     'neuronetes.io/gpu-topology': 'nvlink',
     'topology.kubernetes.io/zone': 'zone-a',
     ...o.labels,
-  };
-  for (const [k, v] of Object.entries(labels)) if (v === '') delete labels[k];
-  return node(name, { ...o, labels, gpus: o.gpus ?? 8 });
+  }).filter(([, v]) => v !== '');
+  return node(name, { ...o, labels: Object.fromEntries(labels), gpus: o.gpus ?? 8 });
 }
 
 export interface PodOptions {
