@@ -26,7 +26,7 @@ const cases: Case[] = [
   { name: 'warm node', pool: big, node: cached('llama-3-70b'), score: 100 },
   { name: 'warm among several, spaces trimmed', pool: small, node: cached('llama-3-70b , mistral-7b,'), score: 100 },
   { name: 'cold 16Gi model: 90 × 32/(32+16)', pool: small, node: cached('llama-3-70b'), score: 60 },
-  { name: 'cold 140Gi model scores far lower', pool: big, node: node('bare'), score: (90 * 32) / (32 + 140) },
+  { name: 'cold 140Gi model scores far lower', pool: big, node: node('bare'), score: 17 },
   { name: 'a node with no annotation is cold', pool: small, node: node('bare'), score: 60 },
   { name: 'an empty annotation is cold', pool: small, node: cached(''), score: 60 },
   { name: 'configured reference size', pool: small, node: node('bare'), config: { referenceSize: '16Gi' }, score: 45 },

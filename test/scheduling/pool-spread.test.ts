@@ -24,9 +24,9 @@ const pods = [
 const cases: { name: string; pool?: AgentPool; node: string; score: number }[] = [
   { name: 'no pool: neutral', node: 'n1', score: 50 },
   { name: 'a pool with nothing bound: 100 everywhere', pool: fresh, node: 'n1', score: 100 },
-  { name: 'two of three replicas on the node and zone', pool: web, node: 'n1', score: 100 * (1 - (4 / 3 + 2 / 3) / 3) },
-  { name: 'same zone, other node', pool: web, node: 'n2', score: 100 * (1 - 2 / 3 / 3) },
-  { name: 'one replica on the node', pool: web, node: 'n3', score: 100 * (1 - (2 / 3 + 1 / 3) / 3) },
+  { name: 'two of three replicas on the node and zone', pool: web, node: 'n1', score: 33 },
+  { name: 'same zone, other node', pool: web, node: 'n2', score: 78 },
+  { name: 'one replica on the node', pool: web, node: 'n3', score: 67 },
   { name: 'a node with no zone and no replica', pool: web, node: 'n4', score: 100 },
 ];
 

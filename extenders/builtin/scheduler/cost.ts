@@ -62,7 +62,7 @@ export class CostPlugin implements SchedulerPlugin {
     const priced = priceOf(n, c.priceTable);
     if (priced === undefined) return NEUTRAL_SCORE;
     const ref = policy.maxCostPerHour !== undefined && policy.maxCostPerHour > 0 ? policy.maxCostPerHour : c.referenceCostPerHour;
-    const score = (100 * ref) / (ref + priced.price);
+    const score = Math.round((100 * ref) / (ref + priced.price));
     return n.spotLabel !== undefined && policy.spotEnabled === true ? Math.min(100, score + c.spotBonus) : score;
   }
 }

@@ -91,6 +91,6 @@ export class DataLocalityPlugin implements SchedulerPlugin {
     const affine = vector.length + cache.length;
     const near = affine === 0 ? 0 : (closeness(index, namespace, vector, name, zone) + closeness(index, namespace, cache, name, zone)) / affine;
     const away = anti.length === 0 ? 0 : closeness(index, namespace, anti, name, zone) / anti.length;
-    return NEUTRAL_SCORE + 50 * near - 50 * away;
+    return Math.round(NEUTRAL_SCORE + 50 * near - 50 * away);
   }
 }

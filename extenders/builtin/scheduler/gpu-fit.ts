@@ -57,6 +57,6 @@ export class GpuFitPlugin implements SchedulerPlugin {
     const n = nodeFacts(ctx.cluster, node);
     if (n.freeGpus < p.gpu.count || n.allocatableGpus === 0) return 0;
     const freeAfter = (100 * (n.freeGpus - p.gpu.count)) / n.allocatableGpus;
-    return config(ctx).strategy === 'spread' ? freeAfter : 100 - freeAfter;
+    return Math.round(config(ctx).strategy === 'spread' ? freeAfter : 100 - freeAfter);
   }
 }

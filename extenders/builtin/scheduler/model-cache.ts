@@ -39,6 +39,6 @@ export class ModelCachePlugin implements SchedulerPlugin {
     if (nodeFacts(ctx.cluster, node).cachedModels.has(model.name)) return 100;
     if (model.size === undefined) return COLD_MAX / 2;
     const ref = referenceSize(ctx);
-    return (COLD_MAX * ref) / (ref + model.size);
+    return Math.round((COLD_MAX * ref) / (ref + model.size));
   }
 }

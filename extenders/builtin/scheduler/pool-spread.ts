@@ -51,6 +51,6 @@ export class PoolSpreadPlugin implements SchedulerPlugin {
     const zone = nodeFacts(ctx.cluster, node).zone;
     // A node without a zone is a zone of its own.
     const inZone = zone === undefined ? onNode : (placement.byZone.get(zone) ?? 0);
-    return 100 * (1 - ((2 * onNode) / 3 + inZone / 3) / placement.total);
+    return Math.round(100 * (1 - ((2 * onNode) / 3 + inZone / 3) / placement.total));
   }
 }
