@@ -61,13 +61,13 @@ function closeness(index: PresenceIndex, namespace: string, names: readonly stri
   return sum;
 }
 
-/** One memo per set of store labels; the key is built once per config. */
-const memoKeys = new WeakMap<readonly string[], string>();
+/** One memo per set of store labels; its key and compute function are made once per config. */
+const memos = new WeakMap<readonly string[], { key: string; compute: (view: ClusterView) => PresenceIndex }>();
 function presence(ctx: SchedulerContext): PresenceIndex {
   const storeLabels = config(ctx).storeLabels;
-  let key = memoKeys.get(storeLabels);
-  if (key === undefined) memoKeys.set(storeLabels, (key = `builtin/data-locality:${storeLabels.join(',')}`));
-  return ctx.cluster.memo(key, (v) => indexPresence(v, storeLabels));
+  let memo = memos.get(storeLabels);
+  if (memo === undefined) memos.set(storeLabels, (memo = { key: `builtin/data-locality:${storeLabels.join(',')}`, compute: (v) => indexPresence(v, storeLabels) }));
+  return ctx.cluster.memo(memo.key, memo.compute);
 }
 
 const NONE: readonly string[] = [];

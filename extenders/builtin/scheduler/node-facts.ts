@@ -49,27 +49,36 @@ export interface NodeFacts {
   readonly zone: string | undefined;
 }
 
-function addRequests(into: Map<string, number>, containers: readonly Container[] | undefined, combine: (a: number, b: number) => number): void {
+/** Adds each container's GPU and MIG requests into `into` (made on first need), combined by `combine`. */
+function addRequests(into: Map<string, number> | undefined, containers: readonly Container[] | undefined, combine: (a: number, b: number) => number): Map<string, number> | undefined {
   for (const c of containers ?? []) {
     // Extended resources default their request to the limit; the device plugin allocates either way.
     const list = c.resources?.requests ?? c.resources?.limits;
     if (list === undefined) continue;
-    for (const [resource, raw] of Object.entries(list)) {
+    for (const resource in list) {
       if (resource !== GPU_RESOURCE && !resource.startsWith(MIG_RESOURCE_PREFIX)) continue;
-      const n = tryParseQuantity(raw);
-      if (n !== undefined && n > 0) into.set(resource, combine(into.get(resource) ?? 0, n));
+      const n = tryParseQuantity(list[resource]);
+      if (n === undefined || n <= 0) continue;
+      into ??= new Map();
+      into.set(resource, combine(into.get(resource) ?? 0, n));
     }
   }
+  return into;
 }
 
-/** A pod's effective GPU and MIG requests: containers summed, init containers as their maximum. */
-export function podDeviceRequests(pod: Pod): Map<string, number> {
-  const sum = new Map<string, number>();
-  addRequests(sum, pod.spec?.containers, (a, b) => a + b);
-  const init = new Map<string, number>();
-  addRequests(init, pod.spec?.initContainers, Math.max);
-  for (const [resource, n] of init) if (n > (sum.get(resource) ?? 0)) sum.set(resource, n);
-  return sum;
+const sum = (a: number, b: number): number => a + b;
+
+/**
+ * A pod's effective GPU and MIG requests, kube-scheduler's way: containers summed, init containers
+ * (which run one at a time) as their maximum. Undefined for the many pods that request none.
+ */
+export function podDeviceRequests(pod: Pod): ReadonlyMap<string, number> | undefined {
+  const running = addRequests(undefined, pod.spec?.containers, sum);
+  const init = addRequests(undefined, pod.spec?.initContainers, Math.max);
+  if (init === undefined) return running;
+  const effective = running ?? new Map<string, number>();
+  for (const [resource, n] of init) if (n > (effective.get(resource) ?? 0)) effective.set(resource, n);
+  return effective;
 }
 
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -106,7 +115,9 @@ export function computeNodeFacts(node: Node, pods: readonly Pod[]): NodeFacts {
   let usedGpus = 0;
   const migUsed = new Map<string, number>();
   for (const pod of pods) {
-    for (const [resource, n] of podDeviceRequests(pod)) {
+    const requests = podDeviceRequests(pod);
+    if (requests === undefined) continue;
+    for (const [resource, n] of requests) {
       if (resource === GPU_RESOURCE) usedGpus += n;
       else {
         const profile = resource.slice(MIG_RESOURCE_PREFIX.length).toLowerCase();
@@ -144,9 +155,13 @@ export function computeNodeFacts(node: Node, pods: readonly Pod[]): NodeFacts {
   };
 }
 
+function computeAllNodeFacts(view: ClusterView): ReadonlyMap<string, NodeFacts> {
+  return new Map(view.nodes().map((n) => [n.metadata.name, computeNodeFacts(n, view.podsOnNode(n.metadata.name))]));
+}
+
 /** Every known node's facts by name, for plugins that aggregate over the cluster (zones, spreads). */
 export function nodeFactsByName(view: ClusterView): ReadonlyMap<string, NodeFacts> {
-  return view.memo('builtin/node-facts', (v) => new Map(v.nodes().map((n) => [n.metadata.name, computeNodeFacts(n, v.podsOnNode(n.metadata.name))])));
+  return view.memo('builtin/node-facts', computeAllNodeFacts);
 }
 
 /** Nodes the cache does not know (full-node mode), computed once per request's Node object. */

@@ -70,9 +70,11 @@ function computePoolFacts(view: ClusterView, pool: AgentPool, warn: (msg: string
   };
 }
 
+const newPoolCache = (): WeakMap<AgentPool, PoolFacts> => new WeakMap();
+
 /** The pool's facts, computed at most once per pool and picture of the cluster. */
 export function poolFacts(ctx: SchedulerContext, pool: AgentPool): PoolFacts {
-  const byPool = ctx.cluster.memo('builtin/pool-facts', () => new WeakMap<AgentPool, PoolFacts>());
+  const byPool = ctx.cluster.memo('builtin/pool-facts', newPoolCache);
   let facts = byPool.get(pool);
   if (facts === undefined) {
     facts = computePoolFacts(ctx.cluster, pool, (msg) => ctx.log.warn(msg));
