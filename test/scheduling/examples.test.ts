@@ -32,6 +32,24 @@ function readmeWinners(): Record<string, string> {
 const { app, cluster } = await buildExampleApp();
 t.teardown(() => app.close());
 
+t.test('the shipped config enables the built-ins with their weights, filters in order', async (t) => {
+  const res = await app.inject({ url: '/debug/plugins' });
+  const builtins = res
+    .json<{ scheduler: { name: string; priority: number; weight: number; enabled: boolean; source: string }[] }>()
+    .scheduler.filter((p) => p.source === 'neuronetes:builtin/index')
+    .map(({ name, priority, weight, enabled }) => ({ name, priority, weight, enabled }));
+  t.same(builtins, [
+    { name: 'node-selector', priority: 300, weight: 1, enabled: true },
+    { name: 'cost', priority: 280, weight: 15, enabled: true },
+    { name: 'topology', priority: 260, weight: 25, enabled: true },
+    { name: 'mig', priority: 240, weight: 1, enabled: true },
+    { name: 'gpu-fit', priority: 220, weight: 30, enabled: true },
+    { name: 'data-locality', priority: 100, weight: 10, enabled: true },
+    { name: 'model-cache', priority: 100, weight: 20, enabled: true },
+    { name: 'pool-spread', priority: 100, weight: 5, enabled: true },
+  ]);
+});
+
 t.test('every pending example pod has a names-mode and a full-node request matching the cluster', async (t) => {
   const view = cluster.view();
   const nodeNames = view.nodes().map((n) => n.metadata.name);
