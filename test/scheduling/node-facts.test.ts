@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Pod } from '../../src/api/kubernetes.ts';
 import { computeNodeFacts, nodeFacts, podDeviceRequests } from '../../extenders/builtin/scheduler/node-facts.ts';
 import { a100, node, pod, schedulerContext } from '../helpers/scheduling-fixtures.ts';
 
@@ -76,6 +77,10 @@ t.test('pod device requests', async (t) => {
   const two = pod('e', { gpus: 1 });
   two.spec?.containers?.push({ name: 'sidecar', resources: { limits: { 'nvidia.com/gpu': 2 } } });
   t.same(podDeviceRequests(two), new Map([['nvidia.com/gpu', 3]]), 'containers summed, numbers and limits too');
+  const cpuRequested: Pod = { metadata: { name: 'f' }, spec: { containers: [{ resources: { requests: { cpu: '4' }, limits: { 'nvidia.com/gpu': '2' } } }] } };
+  t.same(podDeviceRequests(cpuRequested), new Map([['nvidia.com/gpu', 2]]), 'a GPU in limits counts though other resources are requested');
+  const both: Pod = { metadata: { name: 'g' }, spec: { containers: [{ resources: { requests: { 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1', 'nvidia.com/mig-1g.5gb': '1' } } }] } };
+  t.same(podDeviceRequests(both), new Map([['nvidia.com/gpu', 1], ['nvidia.com/mig-1g.5gb', 1]]), 'a resource in both is counted once');
 });
 
 t.test('facts come from the picture by name; unknown nodes once per Node object and picture', async (t) => {

@@ -52,15 +52,19 @@ export interface NodeFacts {
 /** Adds each container's GPU and MIG requests into `into` (made on first need), combined by `combine`. */
 function addRequests(into: Map<string, number> | undefined, containers: readonly Container[] | undefined, combine: (a: number, b: number) => number): Map<string, number> | undefined {
   for (const c of containers ?? []) {
-    // Extended resources default their request to the limit; the device plugin allocates either way.
-    const list = c.resources?.requests ?? c.resources?.limits;
-    if (list === undefined) continue;
-    for (const resource in list) {
-      if (resource !== GPU_RESOURCE && !resource.startsWith(MIG_RESOURCE_PREFIX)) continue;
-      const n = tryParseQuantity(list[resource]);
-      if (n === undefined || n <= 0) continue;
-      into ??= new Map();
-      into.set(resource, combine(into.get(resource) ?? 0, n));
+    const requests = c.resources?.requests;
+    const limits = c.resources?.limits;
+    // An extended resource's request defaults to its limit, so a GPU may be named in limits only.
+    for (const list of [requests, limits]) {
+      if (list === undefined) continue;
+      for (const resource in list) {
+        if (resource !== GPU_RESOURCE && !resource.startsWith(MIG_RESOURCE_PREFIX)) continue;
+        if (list === limits && requests?.[resource] !== undefined) continue;
+        const n = tryParseQuantity(list[resource]);
+        if (n === undefined || n <= 0) continue;
+        into ??= new Map();
+        into.set(resource, combine(into.get(resource) ?? 0, n));
+      }
     }
   }
   return into;
