@@ -2,3 +2,5 @@
  * NeuroNetes' built-in plugins. The service imports this module at start-up (as
  * `neuronetes:builtin/index`); each import below registers its plugins.
  */
+import './guardrail/index.ts';
+import './model-loader/index.ts';

@@ -51,7 +51,15 @@ export const ConfigDocument = Type.Object(
       ),
     ),
     autoscaler: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    guardrails: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    guardrails: Type.Optional(
+      Type.Object(
+        {
+          /** Time the whole guardrail chain gets per check (default 2s); each guardrail's timeout is cut to it. */
+          requestBudget: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

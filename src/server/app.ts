@@ -7,15 +7,21 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Logger } from 'pino';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import { ConfigStore } from '../config/config-store.ts';
+import { GuardrailService } from '../guardrails/guardrail-service.ts';
+import type { CachedModelsPublisher } from '../models/cached-models-publisher.ts';
+import { ModelAgent } from '../models/model-agent.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics, type ServiceMetrics } from '../observability/metrics.ts';
 import { PluginStats } from '../observability/plugin-stats.ts';
 import { TraceBuffer, type TraceEntry } from '../observability/trace-buffer.ts';
 import { BUILTIN_MODULE, PluginModuleLoader } from '../plugins/module-loader.ts';
+import type { PluginSet } from '../plugins/plugin-set.ts';
 import { getGlobalRegistry, type PluginRegistry } from '../plugins/registry.ts';
 import { PLUGIN_TYPES } from '../plugins/types.ts';
 import { debugRoutes } from '../routes/debug-routes.ts';
+import { guardrailRoutes } from '../routes/guardrail-routes.ts';
 import { healthRoutes } from '../routes/health-routes.ts';
+import { modelRoutes } from '../routes/model-routes.ts';
 import { schedulerRoutes } from '../routes/scheduler-routes.ts';
 import { ExtenderService } from '../scheduling/extender-service.ts';
 import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
@@ -41,6 +47,8 @@ export interface BuildAppOptions {
   https?: HttpsServerOptions;
   /** Watch the config file and reload on change (default true when a path is given). */
   watchConfig?: boolean;
+  /** Run as the node agent: serve /models over this node's model cache. */
+  agent?: { cacheDir: string; nodeName: string; publisher?: CachedModelsPublisher };
 }
 
 export type NeuroNetesApp = FastifyInstance;
@@ -82,7 +90,13 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     config: () => config.current.config,
     trace: traces.scheduler,
   });
-  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender };
+  const plugins = (): PluginSet => config.current.plugins;
+  const guardrails = new GuardrailService({ runtime, cluster: options.cluster, plugins, config: () => config.current.config, trace: traces.guardrail, registry: metrics.registry });
+  const models =
+    options.agent === undefined
+      ? undefined
+      : new ModelAgent({ ...options.agent, runtime, cluster: options.cluster, plugins, trace: traces['model-loader'], registry: metrics.registry });
+  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender, guardrails, models };
   app.decorate('neuronetes', services);
 
   app.addHook('onReady', async () => {
@@ -92,6 +106,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     });
     app.addHook('onClose', async () => unsubscribe());
     if (options.watchConfig ?? options.configPath !== undefined) config.watch();
+    await models?.start(app.log);
   });
   app.addHook('onClose', async () => {
     config.close();
@@ -113,5 +128,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   await app.register(healthRoutes);
   await app.register(schedulerRoutes, { prefix: '/scheduler' });
   await app.register(debugRoutes, { prefix: '/debug' });
+  await app.register(guardrailRoutes, { prefix: '/guardrails' });
+  if (models !== undefined) await app.register(modelRoutes, { prefix: '/models', agent: models });
   return app;
 }

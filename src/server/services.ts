@@ -1,6 +1,8 @@
 /** What the routes share: decorated onto the fastify instance as `app.neuronetes`. */
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ConfigStore } from '../config/config-store.ts';
+import type { GuardrailService } from '../guardrails/guardrail-service.ts';
+import type { ModelAgent } from '../models/model-agent.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 import type { PluginStats } from '../observability/plugin-stats.ts';
 import type { TraceBuffer, TraceEntry } from '../observability/trace-buffer.ts';
@@ -21,6 +23,9 @@ export interface NeuroNetesServices {
   readonly traces: Traces;
   readonly runtime: ChainRuntime;
   readonly extender: ExtenderService;
+  readonly guardrails: GuardrailService;
+  /** The node agent's model cache; only in `neuronetes agent` (buildApp's `agent` option). */
+  readonly models: ModelAgent | undefined;
 }
 
 declare module 'fastify' {
