@@ -26,8 +26,6 @@ export class FileModelLoader implements ModelLoader {
     const target = info.isDirectory() ? ctx.cachePath : join(ctx.cachePath, basename(source));
     await cp(source, target, {
       recursive: true,
-      errorOnExist: true,
-      force: false,
       // cp has no signal: stop at the next entry once the deadline has passed.
       filter: () => {
         ctx.signal.throwIfAborted();
