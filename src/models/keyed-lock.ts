@@ -15,9 +15,4 @@ export class KeyedLock {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
     }
   }
-
-  /** Keys with work running or queued. */
-  get busy(): readonly string[] {
-    return [...this.#tails.keys()];
-  }
 }

@@ -51,6 +51,13 @@ const blocker = new ScriptedGuardrail('t-blocker', 't-safety', 300);
 const warner = new ScriptedGuardrail('t-warner', 't-tone', 200);
 const observer = new ScriptedGuardrail('t-observer', 't-observe', 10);
 for (const g of [redactor, blocker, warner, observer]) registry.register('guardrail', g, 'test');
+/** A guardrail whose getType() throws is known by its name. */
+class TypelessGuardrail extends ScriptedGuardrail {
+  override getType(): string {
+    throw new Error('no type');
+  }
+}
+registry.register('guardrail', new TypelessGuardrail('t-typeless', 'unused', 5), 'test');
 
 const BUILTINS_OFF = `
   - { name: max-length, enabled: false }
@@ -58,7 +65,8 @@ const BUILTINS_OFF = `
   - { name: pii-regex, enabled: false }`;
 
 function config(plugins: string, extra = ''): string {
-  return `guardrail-plugins:${BUILTINS_OFF}\n${plugins}\n${extra}`;
+  const typeless = plugins.includes('t-typeless') ? '' : '\n  - { name: t-typeless, enabled: false }';
+  return `guardrail-plugins:${BUILTINS_OFF}${typeless}\n${plugins}\n${extra}`;
 }
 
 const SCRIPTED = config(`
@@ -97,6 +105,7 @@ spec: { agentClassRef: { name: open }, minReplicas: 1, maxReplicas: 3 }
 
 interface Verdict {
   plugin: string;
+  type: string;
   action: string | null;
   pluginAction: string | null;
   mode: string;
@@ -206,7 +215,8 @@ t.test('failurePolicy Ignore skips a guardrail that throws, times out or answers
   - { name: t-redactor, config: { fail: throw } }
   - { name: t-blocker, timeout: 50ms, config: { fail: hang } }
   - { name: t-warner, config: { fail: invalid } }
-  - { name: t-observer, config: { trigger: x, action: log } }`),
+  - { name: t-observer, config: { trigger: x, action: log } }
+  - { name: t-typeless, enabled: true }`),
   });
   const res = await app.inject({ method: 'POST', url: '/guardrails/check', payload: { content: 'x' } });
   t.equal(res.statusCode, 200);
@@ -219,7 +229,9 @@ t.test('failurePolicy Ignore skips a guardrail that throws, times out or answers
     ['t-blocker', null, 'timeout'],
     ['t-warner', null, 'error'],
     ['t-observer', 'log', undefined],
+    ['t-typeless', 'allow', undefined],
   ]);
+  t.equal(body.verdicts.at(-1)?.type, 't-typeless', 'a guardrail whose getType() throws is typed by its name');
   t.match(body.verdicts[0]?.failure, /t-redactor exploded/);
   t.match(body.verdicts[2]?.failure, /check\(\) returned/);
 
