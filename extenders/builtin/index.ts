@@ -8,3 +8,5 @@ import './autoscaler/slo.ts';
 import './metrics/static.ts';
 import './metrics/prometheus.ts';
 import './metrics/pods.ts';
+import './guardrail/index.ts';
+import './model-loader/index.ts';

@@ -85,7 +85,7 @@ export function resolveConfig(raw: unknown, extraModules: readonly string[] = []
       traceSize: doc.scheduler?.traceSize ?? 100,
     },
     autoscaler: resolveAutoscalerConfig(doc.autoscaler),
-    guardrails: doc.guardrails ?? {},
+    guardrails: { requestBudgetMs: parseDuration(doc.guardrails?.requestBudget ?? '2s') },
   };
 }
 

@@ -52,7 +52,15 @@ export const ConfigDocument = Type.Object(
       ),
     ),
     autoscaler: Type.Optional(AutoscalerSettings),
-    guardrails: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    guardrails: Type.Optional(
+      Type.Object(
+        {
+          /** Time the whole guardrail chain gets per check (default 2s); each guardrail's timeout is cut to it. */
+          requestBudget: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -92,5 +100,5 @@ export interface ServiceConfig {
   readonly plugins: Readonly<Record<PluginType, ReadonlyMap<string, ResolvedPluginSettings>>>;
   readonly scheduler: { readonly requestBudgetMs: number; readonly unknownPool: 'neutral' | 'reject'; readonly traceSize: number };
   readonly autoscaler: AutoscalerConfig;
-  readonly guardrails: Readonly<Record<string, unknown>>;
+  readonly guardrails: { readonly requestBudgetMs: number };
 }

@@ -11,15 +11,21 @@ import { ClusterStateStore, type AutoscalerStateStore } from '../autoscaling/aut
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import { ConfigStore } from '../config/config-store.ts';
+import { GuardrailService } from '../guardrails/guardrail-service.ts';
+import type { CachedModelsPublisher } from '../models/cached-models-publisher.ts';
+import { ModelAgent } from '../models/model-agent.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics, type ServiceMetrics } from '../observability/metrics.ts';
 import { PluginStats } from '../observability/plugin-stats.ts';
 import { TraceBuffer, type TraceEntry } from '../observability/trace-buffer.ts';
 import { BUILTIN_MODULE, PluginModuleLoader } from '../plugins/module-loader.ts';
+import type { PluginSet } from '../plugins/plugin-set.ts';
 import { getGlobalRegistry, type PluginRegistry } from '../plugins/registry.ts';
 import { autoscalerRoutes } from '../routes/autoscaler-routes.ts';
 import { debugRoutes } from '../routes/debug-routes.ts';
+import { guardrailRoutes } from '../routes/guardrail-routes.ts';
 import { healthRoutes } from '../routes/health-routes.ts';
+import { modelRoutes } from '../routes/model-routes.ts';
 import { schedulerRoutes } from '../routes/scheduler-routes.ts';
 import { ExtenderService } from '../scheduling/extender-service.ts';
 import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
@@ -49,6 +55,8 @@ export interface BuildAppOptions {
   autoscalerState?: AutoscalerStateStore;
   /** The autoscaler's clock (epoch ms); tests inject one. */
   clock?: () => number;
+  /** Run as the node agent: serve /models over this node's model cache. */
+  agent?: { cacheDir: string; nodeName: string; publisher?: CachedModelsPublisher };
 }
 
 export type NeuroNetesApp = FastifyInstance;
@@ -88,23 +96,29 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     guardrail: new TraceBuffer<TraceEntry>(traceSize),
     'metrics-provider': new TraceBuffer<TraceEntry>(traceSize),
   };
+  const plugins = (): PluginSet => config.current.plugins;
   const extender = new ExtenderService({
     runtime,
     cluster: options.cluster,
-    plugins: () => config.current.plugins,
+    plugins,
     config: () => config.current.config,
     trace: traces.scheduler,
   });
   const autoscaler = new AutoscalerService({
     runtime,
     cluster: options.cluster,
-    plugins: () => config.current.plugins,
+    plugins,
     config: () => config.current.config,
     trace: traces.autoscaler,
     store: options.autoscalerState ?? new ClusterStateStore({ cluster: () => options.cluster.view() }),
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
-  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender, autoscaler };
+  const guardrails = new GuardrailService({ runtime, cluster: options.cluster, plugins, config: () => config.current.config, trace: traces.guardrail, registry: metrics.registry });
+  const models =
+    options.agent === undefined
+      ? undefined
+      : new ModelAgent({ ...options.agent, runtime, cluster: options.cluster, plugins, trace: traces['model-loader'], registry: metrics.registry });
+  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender, autoscaler, guardrails, models };
   app.decorate('neuronetes', services);
 
   const countPending = (view: ClusterView): void => {
@@ -115,6 +129,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     await options.cluster.start();
     countPending(options.cluster.view());
     if (options.watchConfig ?? options.configPath !== undefined) config.watch();
+    await models?.start(app.log);
   });
   app.addHook('onClose', async () => {
     unsubscribe();
@@ -138,5 +153,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   await app.register(schedulerRoutes, { prefix: '/scheduler' });
   await app.register(autoscalerRoutes, { prefix: '/autoscaler' });
   await app.register(debugRoutes, { prefix: '/debug' });
+  await app.register(guardrailRoutes, { prefix: '/guardrails' });
+  if (models !== undefined) await app.register(modelRoutes, { prefix: '/models', agent: models });
   return app;
 }

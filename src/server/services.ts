@@ -2,6 +2,8 @@
 import type { AutoscalerService, AutoscalerTrace } from '../autoscaling/autoscaler-service.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ConfigStore } from '../config/config-store.ts';
+import type { GuardrailService } from '../guardrails/guardrail-service.ts';
+import type { ModelAgent } from '../models/model-agent.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 import type { PluginStats } from '../observability/plugin-stats.ts';
 import type { TraceBuffer, TraceEntry } from '../observability/trace-buffer.ts';
@@ -24,6 +26,9 @@ export interface NeuroNetesServices {
   readonly runtime: ChainRuntime;
   readonly extender: ExtenderService;
   readonly autoscaler: AutoscalerService;
+  readonly guardrails: GuardrailService;
+  /** The node agent's model cache; only in `neuronetes agent` (buildApp's `agent` option). */
+  readonly models: ModelAgent | undefined;
 }
 
 declare module 'fastify' {
