@@ -59,7 +59,10 @@ export interface AutoscalerPlugin extends PluginBase {
 }
 
 export interface ModelLoaderContext extends PluginContext {
-  /** Where this node keeps the model's files: `<cacheDir>/<model name>`. */
+  /**
+   * Where to put (or remove) the model's files. During load() this is a staging folder, renamed to
+   * `<cacheDir>/<model name>` only when the load succeeds; during unload() it is that folder.
+   */
   readonly cachePath: string;
 }
 

@@ -36,10 +36,10 @@ export const debugRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { type } = request.params;
     if (!(PLUGIN_TYPES as readonly string[]).includes(type)) throw new UnknownPluginTypeError(type, PLUGIN_TYPES.join(', '));
     const q = request.query;
-    const subject = q.pod ?? q.pool;
     const decisions = traces[type as PluginType].list({
       ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),
-      ...(subject !== undefined ? { subject } : {}),
+      ...(q.pod !== undefined ? { subject: q.pod } : {}),
+      ...(q.pool !== undefined ? { pool: q.pool } : {}),
     });
     return { type, count: decisions.length, decisions };
   });

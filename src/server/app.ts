@@ -81,8 +81,9 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     ...(options.https !== undefined ? { https: options.https } : {}),
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    // Wrong types are errors, not values to coerce: a Score of "7" or replicas of "3" is a client bug.
-    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // Wrong types and unknown fields are errors, not values to coerce or drop: "3" replicas or a
+    // misspelt field is a client bug that must not pass silently.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
     requestIdHeader: 'x-request-id',
   });
 
@@ -90,7 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   const runtime = { metrics, stats, log };
   const traceSize = config.current.config.scheduler.traceSize;
   const traces: Traces = {
-    scheduler: new TraceBuffer<SchedulerTrace>(traceSize),
+    scheduler: new TraceBuffer<SchedulerTrace>(traceSize, (e) => e.pool),
     autoscaler: new TraceBuffer<AutoscalerTrace>(config.current.config.autoscaler.traceSize),
     'model-loader': new TraceBuffer<TraceEntry>(traceSize),
     guardrail: new TraceBuffer<TraceEntry>(traceSize),

@@ -8,13 +8,16 @@ import type { ServiceMetrics } from '../observability/metrics.ts';
 import type { PluginStats } from '../observability/plugin-stats.ts';
 import type { TraceBuffer, TraceEntry } from '../observability/trace-buffer.ts';
 import type { ChainRuntime } from '../plugins/plugin-pass.ts';
-import type { PluginType } from '../plugins/types.ts';
 import type { ExtenderService } from '../scheduling/extender-service.ts';
 import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
 
-export interface Traces extends Record<PluginType, TraceBuffer<TraceEntry>> {
-  scheduler: TraceBuffer<SchedulerTrace>;
-  autoscaler: TraceBuffer<AutoscalerTrace>;
+/** The last decisions per plugin type, for /debug/plugins/<type>/trace. */
+export interface Traces {
+  readonly scheduler: TraceBuffer<SchedulerTrace>;
+  readonly autoscaler: TraceBuffer<AutoscalerTrace>;
+  readonly guardrail: TraceBuffer<TraceEntry>;
+  readonly 'model-loader': TraceBuffer<TraceEntry>;
+  readonly 'metrics-provider': TraceBuffer<TraceEntry>;
 }
 
 export interface NeuroNetesServices {

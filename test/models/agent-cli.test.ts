@@ -48,7 +48,7 @@ t.test('agent serves /models over its cache and loads a file:// model', async (t
   });
   const base = `http://127.0.0.1:${port}`;
   let listed: { node: string; cacheDir: string; models: unknown[] } | undefined;
-  for (let i = 0; i < 100 && listed === undefined; i++) {
+  for (let i = 0; i < 600 && listed === undefined; i++) {
     try {
       const res = await request(`${base}/models`, { signal: AbortSignal.timeout(1000) });
       listed = (await res.body.json()) as typeof listed;

@@ -67,3 +67,14 @@ t.test('structured logs carry the caller\'s request id, and plugin failures name
   const warn = lines.find((l) => l['plugin'] === 'flaky');
   t.match(warn, { level: 40, pluginType: 'scheduler', phase: 'filter', errors: 1, failurePolicy: 'Ignore', msg: 'plugin failed (1 of 1 calls)' });
 });
+
+t.test('trace ?pool= finds the decisions about a pool\'s pods', async (t) => {
+  const { agentPool } = await import('../helpers/cluster-fixtures.ts');
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [picky] }, cluster: { ...cluster, agentPools: [agentPool('chat'), agentPool('batch')] } });
+  for (const [name, pool] of [['chat-0', 'chat'], ['batch-0', 'batch'], ['chat-1', 'chat']]) {
+    await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(pod(name as string, { pool: pool as string }), ['n1']) });
+  }
+  const chat = (await app.inject('/debug/plugins/scheduler/trace?pool=agents/chat')).json();
+  t.same(chat.decisions.map((d: { pod: string }) => d.pod), ['agents/chat-1', 'agents/chat-0']);
+  t.equal((await app.inject('/debug/plugins/scheduler/trace?pool=batch')).json().count, 1, 'a bare pool name matches in any namespace');
+});

@@ -13,7 +13,8 @@
 import { rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { Type } from 'typebox';
 import type { Model, ModelLoader, ModelLoaderContext, PluginContext } from '../../../src/index.ts';
 import { configReader } from '../plugin-config.ts';
@@ -56,8 +57,13 @@ function clientConfig(config: S3Config, env: NodeJS.ProcessEnv): S3ClientConfig 
   };
 }
 
+/** The AWS SDK takes about a second of CPU to import: paid on the first S3 load, not at every start. */
+let sdkModule: Promise<typeof S3Sdk> | undefined;
+const loadSdk = (): Promise<typeof S3Sdk> => (sdkModule ??= import('@aws-sdk/client-s3'));
+
 /** Lists every object key under the prefix, page by page. */
 async function listKeys(client: S3Client, bucket: string, prefix: string, signal: AbortSignal): Promise<string[]> {
+  const { ListObjectsV2Command } = await loadSdk();
   const keys: string[] = [];
   let token: string | undefined;
   do {
@@ -91,8 +97,9 @@ export class S3ModelLoader implements ModelLoader {
   }
 
   /** One client per config: a reload with new credentials or endpoint gets a new one. */
-  clientFor(ctx: PluginContext): S3Client {
+  async clientFor(ctx: PluginContext): Promise<S3Client> {
     const config = this.#readConfig(ctx.config);
+    const { S3Client } = await loadSdk();
     let client = this.#clients.get(config);
     if (client === undefined) this.#clients.set(config, (client = new S3Client(clientConfig(config, process.env))));
     return client;
@@ -103,7 +110,8 @@ export class S3ModelLoader implements ModelLoader {
   }
 
   async load(ctx: ModelLoaderContext, model: Model): Promise<void> {
-    const client = this.clientFor(ctx);
+    const client = await this.clientFor(ctx);
+    const { GetObjectCommand } = await loadSdk();
     const { bucket, key } = parseS3Uri(model.spec.weightsURI);
     const whole = key === '' || key.endsWith('/');
     const keys = whole ? await listKeys(client, bucket, key, ctx.signal) : [key];
