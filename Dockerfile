@@ -21,6 +21,8 @@ WORKDIR /app
 COPY --from=production-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
+# KEDA's externalscaler.proto, loaded at run time by the external scaler (--keda-grpc-port).
+COPY proto proto
 # The bundled example cluster and shipped config: the default when no cluster is configured.
 COPY examples examples
 USER node

@@ -11,6 +11,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ClusterSource } from './cluster/cluster-source.ts';
 import { SnapshotSource } from './cluster/snapshot-source.ts';
 import { ConfigStore } from './config/config-store.ts';
+import type { KedaScalerOptions } from './keda/keda-scaler-plugin.ts';
 import { DEFAULT_CACHE_DIR } from './models/model-cache.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -18,6 +19,7 @@ import { BUILTIN_MODULE, PluginModuleLoader } from './plugins/module-loader.ts';
 import { getGlobalRegistry } from './plugins/registry.ts';
 import { PLUGIN_TYPES } from './plugins/types.ts';
 import { buildApp, type BuildAppOptions } from './server/app.ts';
+import { parseDuration } from './util/duration.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', import.meta.url.endsWith('.ts') ? '' : '..');
 const DEFAULT_SNAPSHOT = join(ROOT, 'examples', 'cluster');
@@ -52,7 +54,13 @@ const AGENT_FLAGS: Record<string, FlagSpec> = {
   'node-name': { type: 'string', env: 'NODE_NAME', help: 'this Node (downward API spec.nodeName; default: the host name)' },
 };
 
-const flagsOf = (command: string | undefined): Record<string, FlagSpec> => (command === 'agent' ? AGENT_FLAGS : SERVE_FLAGS);
+/** Only `serve` offers KEDA's external scaler: the node agent scales nothing. */
+const KEDA_FLAGS: Record<string, FlagSpec> = {
+  'keda-grpc-port': { type: 'string', env: 'NEURONETES_KEDA_GRPC_PORT', help: "also serve KEDA's external scaler (gRPC) on this port; the TLS flags apply to it too (off when unset)" },
+  'keda-stream-interval': { type: 'string', env: 'NEURONETES_KEDA_STREAM_INTERVAL', default: '15s', help: 'how often StreamIsActive pushes to KEDA' },
+};
+
+const flagsOf = (command: string | undefined): Record<string, FlagSpec> => (command === 'agent' ? AGENT_FLAGS : command === 'serve' ? { ...SERVE_FLAGS, ...KEDA_FLAGS } : SERVE_FLAGS);
 
 const COMMANDS: Record<string, string> = {
   serve: 'run the extender, autoscaling and guardrail API',
@@ -98,6 +106,17 @@ async function createClusterSource(flags: Flags, log: ReturnType<typeof createLo
   return new SnapshotSource({ path: str(flags['snapshot']) ?? DEFAULT_SNAPSHOT, log });
 }
 
+function kedaOptions(flags: Flags, https: { cert: Buffer; key: Buffer; ca?: Buffer } | undefined): KedaScalerOptions | undefined {
+  const raw = str(flags['keda-grpc-port']);
+  if (raw === undefined) return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--keda-grpc-port must be 0..65535, not ${raw}`);
+  const streamIntervalMs = parseDuration(String(flags['keda-stream-interval']));
+  if (streamIntervalMs <= 0) throw new Error('--keda-stream-interval must be positive');
+  const tls = https !== undefined ? { cert: https.cert, key: https.key, ...(https.ca !== undefined ? { clientCa: https.ca } : {}) } : undefined;
+  return { port, host: String(flags['host']), streamIntervalMs, ...(tls !== undefined ? { tls } : {}) };
+}
+
 async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<void> {
   const log = createLogger();
   const port = Number(flags['port']);
@@ -116,6 +135,7 @@ async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<vo
           ...(clientCa !== undefined ? { ca: await readFile(clientCa), requestCert: true, rejectUnauthorized: true } : {}),
         }
       : undefined;
+  const keda = kedaOptions(flags, https);
   const cluster = await createClusterSource(flags, log);
   const configPath = str(flags['config']);
   const app = await buildApp({
@@ -126,6 +146,7 @@ async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<vo
     ...(configPath !== undefined ? { configPath } : {}),
     ...(https !== undefined ? { https } : {}),
     ...(agent !== undefined ? { agent } : {}),
+    ...(keda !== undefined ? { keda } : {}),
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

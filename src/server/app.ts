@@ -12,6 +12,7 @@ import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import { ConfigStore } from '../config/config-store.ts';
 import { GuardrailService } from '../guardrails/guardrail-service.ts';
+import { kedaScalerPlugin, type KedaScalerOptions } from '../keda/keda-scaler-plugin.ts';
 import type { CachedModelsPublisher } from '../models/cached-models-publisher.ts';
 import { ModelAgent } from '../models/model-agent.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -55,6 +56,8 @@ export interface BuildAppOptions {
   autoscalerState?: AutoscalerStateStore;
   /** The autoscaler's clock (epoch ms); tests inject one. */
   clock?: () => number;
+  /** Also serve KEDA's external scaler gRPC interface on its own port. */
+  keda?: KedaScalerOptions;
   /** Run as the node agent: serve /models over this node's model cache. */
   agent?: { cacheDir: string; nodeName: string; publisher?: CachedModelsPublisher };
 }
@@ -156,5 +159,6 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   await app.register(debugRoutes, { prefix: '/debug' });
   await app.register(guardrailRoutes, { prefix: '/guardrails' });
   if (models !== undefined) await app.register(modelRoutes, { prefix: '/models', agent: models });
+  if (options.keda !== undefined) await app.register(kedaScalerPlugin, options.keda);
   return app;
 }
