@@ -95,7 +95,9 @@ async function readYamlFiles(path: string): Promise<{ path: string; text: string
 
 export interface SnapshotSourceOptions {
   /** A YAML file or a directory of them. */
-  path: string;
+  path?: string;
+  /** Objects already in memory (embedding, tests, benchmarks); `path` is then not read. */
+  objects?: ClusterObjects;
   log: Logger;
   /** Reload when the files change (default true). */
   watch?: boolean;
@@ -119,10 +121,17 @@ export class SnapshotSource implements ClusterSource {
   }
 
   async start(): Promise<void> {
+    const { path, objects } = this.#options;
+    if (objects !== undefined) {
+      this.#publish(objects);
+      this.#loaded = true;
+      return;
+    }
+    if (path === undefined) throw new SnapshotError('a snapshot source needs a path or objects');
     await this.reload();
-    if (!this.#loaded) throw new SnapshotError(this.#lastError ?? `cannot load ${this.#options.path}`);
+    if (!this.#loaded) throw new SnapshotError(this.#lastError ?? `cannot load ${path}`);
     if (this.#options.watch ?? true) {
-      this.#watcher = watch(this.#options.path, () => {
+      this.#watcher = watch(path, () => {
         clearTimeout(this.#debounce);
         this.#debounce = setTimeout(() => void this.reload(), this.#options.debounceMs ?? 200);
       });
@@ -132,16 +141,18 @@ export class SnapshotSource implements ClusterSource {
 
   /** Re-reads the files; on any error keeps the current picture and logs why. */
   async reload(): Promise<boolean> {
+    const path = this.#options.path;
+    if (path === undefined) return false;
     try {
-      const objects = parseClusterYaml(await readYamlFiles(this.#options.path));
+      const objects = parseClusterYaml(await readYamlFiles(path));
       this.#publish(objects);
       this.#loaded = true;
       this.#lastError = undefined;
-      this.#options.log.info({ path: this.#options.path, nodes: objects.nodes.length, pods: objects.pods.length, pools: objects.agentPools.length }, 'cluster snapshot loaded');
+      this.#options.log.info({ path, nodes: objects.nodes.length, pods: objects.pods.length, pools: objects.agentPools.length }, 'cluster snapshot loaded');
       return true;
     } catch (e: unknown) {
       this.#lastError = (e as Error).message;
-      this.#options.log.error({ err: e, path: this.#options.path }, this.#loaded ? 'cluster snapshot reload failed; keeping the last good one' : 'cluster snapshot failed to load');
+      this.#options.log.error({ err: e, path }, this.#loaded ? 'cluster snapshot reload failed; keeping the last good one' : 'cluster snapshot failed to load');
       return false;
     }
   }

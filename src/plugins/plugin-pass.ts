@@ -40,6 +40,8 @@ export interface ChainRuntime {
   readonly log: Logger;
 }
 
+const EXPIRED = Symbol('expired');
+
 function isThenable<R>(value: MaybePromise<R>): value is Promise<R> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
@@ -64,7 +66,8 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
   readonly #budgetMs: number;
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
-  #expired: Promise<CallOutcome<never>> | undefined;
+  /** Settles when the deadline passes; shared by every pending call of the pass. */
+  #expired: Promise<typeof EXPIRED> | undefined;
 
   /** `remainingMs`: what is left of the request's budget when the pass starts. */
   constructor(runtime: ChainRuntime, active: ActivePlugin<T>, phase: string, remainingMs: number, extra: Omit<C, keyof PluginContext>) {
@@ -74,7 +77,6 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
     this.#budgetMs = Math.max(0, Math.min(active.settings.timeoutMs, remainingMs));
     this.#deadline = this.#started + this.#budgetMs;
     this.#timer = setTimeout(() => this.#controller.abort(new PluginTimeoutError(active.name, this.#budgetMs)), this.#budgetMs);
-    this.#timer.unref();
     const log = runtime.log.child({ plugin: active.name, pluginType: active.type });
     this.ctx = { ...extra, signal: this.#controller.signal, log, config: active.settings.config } as C;
   }
@@ -100,17 +102,17 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
   }
 
   async #settle<R>(promise: Promise<R>): Promise<CallOutcome<R>> {
+    const signal = this.#controller.signal;
     this.#expired ??= new Promise((resolve) => {
-      const signal = this.#controller.signal;
-      const onAbort = (): void => resolve(this.#fail('timeout', signal.reason as Error));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) resolve(EXPIRED);
+      else signal.addEventListener('abort', () => resolve(EXPIRED), { once: true });
     });
     const answered = promise.then(
       (value): CallOutcome<R> => ({ ok: true, value }),
       (e: unknown) => this.#fail('error', asError(e)),
     );
-    return Promise.race([answered, this.#expired]);
+    const first = await Promise.race([answered, this.#expired]);
+    return first === EXPIRED ? this.#fail('timeout', signal.reason as Error) : first;
   }
 
   /** Counts an answer the chain could not use (wrong type, out of range) as this plugin's error. */

@@ -1,0 +1,86 @@
+import t from 'tap';
+import { toWireScore } from '../../src/scheduling/score-chain.ts';
+import type { SchedulerPlugin } from '../../src/plugins/types.ts';
+import { namesArgs, node, nodesArgs, pod } from '../helpers/cluster-fixtures.ts';
+import { buildTestApp } from '../helpers/test-app.ts';
+
+/** Scores from a node label, so each test states its inputs in the fixture. */
+const fromLabel = (name: string, label: string, priority = 100): SchedulerPlugin => ({
+  name: () => name,
+  priority: () => priority,
+  score: (_c, _p, n) => Number(n.metadata.labels?.[label]),
+});
+
+const nodes = [node('a', { s1: '100', s2: '0' }), node('b', { s1: '40', s2: '100' }), node('c', { s1: '0', s2: '10' })];
+const cluster = { nodes, pods: [], agentPools: [], agentClasses: [], models: [] };
+const p = pod('x-0');
+
+t.test('toWireScore maps 0..100 onto the scheduler\'s 0..10 integers', async (t) => {
+  const cases: [number, number][] = [[0, 0], [4, 0], [5, 1], [44.9, 4], [45, 5], [100, 10], [150, 10], [-3, 0]];
+  for (const [input, wire] of cases) t.equal(toWireScore(input), wire, `${input} → ${wire}`);
+});
+
+t.test('weighted mean of plugin scores, then the 0..10 mapping', async (t) => {
+  const { app } = await buildTestApp(t, {
+    plugins: { scheduler: [fromLabel('s1', 's1'), fromLabel('s2', 's2')] },
+    cluster,
+    config: { 'scheduler-plugins': [{ name: 's1', weight: 3 }, { name: 's2', weight: 1 }] },
+  });
+  const res = await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, ['a', 'b', 'c']) });
+  t.equal(res.statusCode, 200);
+  // a: (3·100 + 0)/4 = 75 → 8; b: (3·40 + 100)/4 = 55 → 6 (5.5 rounds up); c: (0 + 10)/4 = 2.5 → 0
+  t.same(res.json(), [{ Host: 'a', Score: 8 }, { Host: 'b', Score: 6 }, { Host: 'c', Score: 0 }]);
+  const trace = (await app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0];
+  t.equal(trace.verb, 'prioritize');
+  t.same(trace.nodes.b, { score: 55, wireScore: 6, scores: { s1: 40, s2: 100 } }, 'the trace keeps the 0..100 detail');
+});
+
+t.test('scores are integers on the wire even in full-node mode', async (t) => {
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [fromLabel('s1', 's1')] } });
+  const res = await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: nodesArgs(p, nodes) });
+  for (const h of res.json() as { Score: number }[]) t.ok(Number.isInteger(h.Score), `${h.Score} is an integer`);
+  t.same(res.json().map((h: { Score: number }) => h.Score), [10, 4, 0]);
+});
+
+t.test('out-of-range scores are clamped and counted against the plugin', async (t) => {
+  const wild: SchedulerPlugin = { name: () => 'wild', score: (_c, _p, n) => (n.metadata.name === 'a' ? 250 : -20) };
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [wild] }, cluster });
+  const res = await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, ['a', 'b']) });
+  t.same(res.json(), [{ Host: 'a', Score: 10 }, { Host: 'b', Score: 0 }]);
+  t.match((await app.inject('/metrics')).body, /neuronetes_plugin_score_clamped_total\{plugin_name="wild"\} 2/);
+});
+
+t.test('a failing scorer is left out of the mean (Ignore) or fails the call (Fail)', async (t) => {
+  const broken: SchedulerPlugin = { name: () => 'broken', score: (_c, _p, n) => { if (n.metadata.name === 'b') throw new Error('boom'); return 0; } };
+  const nan: SchedulerPlugin = { name: () => 'nan', score: () => Number.NaN };
+  const ignore = await buildTestApp(t, { plugins: { scheduler: [fromLabel('s1', 's1'), broken, nan] }, cluster });
+  const body = (await ignore.app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, ['a', 'b']) })).json();
+  // a: mean(100, 0) = 50 → 5; b: only s1 answered → 40 → 4
+  t.same(body, [{ Host: 'a', Score: 5 }, { Host: 'b', Score: 4 }]);
+  const stats = (await ignore.app.inject('/debug/plugins')).json().scheduler;
+  t.equal(stats.find((s: { name: string }) => s.name === 'nan').errors, 2, 'NaN is an error, not a score');
+
+  const fail = await buildTestApp(t, { plugins: { scheduler: [broken] }, cluster, config: { 'scheduler-plugins': [{ name: 'broken', failurePolicy: 'Fail' }] } });
+  const res = await fail.app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, ['a', 'b']) });
+  t.equal(res.statusCode, 500, 'prioritize has no Error field; the scheduler logs the failure and skips our scores');
+  t.equal(res.json().code, 'NN_PLUGIN_CHAIN_FAILED');
+  t.match(res.json().message, /"broken" failed: boom/);
+});
+
+t.test('shadow scorers are traced but carry no weight', async (t) => {
+  const { app } = await buildTestApp(t, {
+    plugins: { scheduler: [fromLabel('s1', 's1'), fromLabel('s2', 's2')] },
+    cluster,
+    config: { 'scheduler-plugins': [{ name: 's2', mode: 'shadow' }] },
+  });
+  const body = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, ['a', 'b']) })).json();
+  t.same(body, [{ Host: 'a', Score: 10 }, { Host: 'b', Score: 4 }]);
+  const trace = (await app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0];
+  t.same(trace.nodes.b.scores, { s1: 40, s2: 100 });
+});
+
+t.test('no scorer, or an unknown node name: neutral and zero', async (t) => {
+  const { app } = await buildTestApp(t, { cluster });
+  const body = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, ['a', 'ghost']) })).json();
+  t.same(body, [{ Host: 'a', Score: 5 }, { Host: 'ghost', Score: 0 }]);
+});

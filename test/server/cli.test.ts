@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { writeFile } from 'node:fs/promises';
+import { tempDir } from '../helpers/test-app.ts';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'src', 'cli.ts');
+
+async function neuronetes(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' } });
+    return { code: 0, stdout, stderr };
+  } catch (e: unknown) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+t.test('--help lists commands and, per command, flags with their env vars', async (t) => {
+  const top = await neuronetes('--help');
+  t.equal(top.code, 0);
+  t.match(top.stdout, /serve\s+run the extender/);
+  const serve = await neuronetes('serve', '--help');
+  t.equal(serve.code, 0);
+  t.match(serve.stdout, /--config .*\[\$NEURONETES_CONFIG\]/);
+  t.match(serve.stdout, /--port .*\[\$PORT\] \(default 8080\)/);
+});
+
+t.test('unknown commands and flags exit 2 with usage', async (t) => {
+  const cmd = await neuronetes('sereve');
+  t.equal(cmd.code, 2);
+  t.match(cmd.stderr, /unknown command "sereve"/);
+  const flag = await neuronetes('serve', '--prot', '80');
+  t.equal(flag.code, 2);
+  t.match(flag.stderr, /Unknown option '--prot'/);
+});
+
+t.test('check-config validates the shipped config and rejects a bad one', async (t) => {
+  const ok = await neuronetes('check-config', '--config', join(root, 'examples', 'config', 'neuronetes.yaml'));
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(ok.stdout, /neuronetes.yaml: valid; enabled plugins:/);
+  const dir = await tempDir(t);
+  const bad = join(dir, 'bad.yaml');
+  await writeFile(bad, 'scheduler-plugins: [{name: no-such-plugin}]\n');
+  const res = await neuronetes('check-config', '--config', bad);
+  t.equal(res.code, 1);
+  t.match(res.stderr, /unknown plugin "no-such-plugin"/);
+});
+
+t.test('serve refuses bad flag values before starting', async (t) => {
+  const res = await neuronetes('serve', '--port', 'eighty');
+  t.equal(res.code, 1);
+  t.match(res.stderr, /--port must be 0\.\.65535/);
+  const tls = await neuronetes('serve', '--tls-cert', 'x.pem');
+  t.match(tls.stderr, /--tls-cert and --tls-key go together/);
+});

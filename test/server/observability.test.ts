@@ -1,0 +1,50 @@
+import t from 'tap';
+import type { SchedulerPlugin } from '../../src/plugins/types.ts';
+import { namesArgs, node, pod } from '../helpers/cluster-fixtures.ts';
+import { buildTestApp } from '../helpers/test-app.ts';
+
+const picky: SchedulerPlugin = { name: () => 'picky', priority: () => 7, filter: (_c, _p, n) => n.metadata.name !== 'n2' || { passed: false, reason: 'needs 2×A100 80Gi, node has 1 free' }, score: () => 70 };
+const cluster = { nodes: [node('n1'), node('n2')], pods: [], agentPools: [], agentClasses: [], models: [] };
+
+t.test('/debug/plugins lists plugins with settings and live stats', async (t) => {
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [picky] }, cluster, config: { 'scheduler-plugins': [{ name: 'picky', weight: 2, timeout: '250ms', failurePolicy: 'Fail' }] } });
+  await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(pod('a'), ['n1', 'n2']) });
+  const body = (await app.inject('/debug/plugins')).json();
+  t.match(body.scheduler[0], { name: 'picky', priority: 7, weight: 2, enabled: true, mode: 'enforce', failurePolicy: 'Fail', timeoutMs: 250, source: 'test', calls: 2, errors: 0, timeouts: 0 });
+  t.type(body.scheduler[0].p50Ms, 'number');
+  t.same(body.autoscaler, []);
+});
+
+t.test('trace: newest first, filtered by pod, limited, with reasons in words', async (t) => {
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [picky] }, cluster });
+  for (const name of ['a', 'b', 'c']) await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(pod(name), ['n1', 'n2']) });
+  const all = (await app.inject('/debug/plugins/scheduler/trace')).json();
+  t.same(all.decisions.map((d: { pod: string }) => d.pod), ['agents/c', 'agents/b', 'agents/a']);
+  const one = (await app.inject('/debug/plugins/scheduler/trace?pod=agents/b')).json();
+  t.equal(one.count, 1);
+  t.match(one.decisions[0], { verb: 'filter', pod: 'agents/b', mode: 'names', summary: 'kept 1 of 2 nodes; rejected picky: 1' });
+  t.same(one.decisions[0].nodes.n2, { kept: false, rejectedBy: 'picky', reason: 'needs 2×A100 80Gi, node has 1 free' });
+  t.equal((await app.inject('/debug/plugins/scheduler/trace?limit=2')).json().count, 2);
+  const bad = await app.inject('/debug/plugins/schedulr/trace');
+  t.equal(bad.statusCode, 404);
+  t.match(bad.json().message, /unknown plugin type "schedulr"/);
+  t.equal((await app.inject('/debug/plugins/scheduler/trace?limit=lots')).statusCode, 400);
+});
+
+t.test('/metrics exposes plugin_duration_seconds by plugin_name, and scheduler counters', async (t) => {
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [picky] }, cluster });
+  await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(pod('a'), ['n1', 'n2']) });
+  await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(pod('a'), ['n1']) });
+  const text = (await app.inject('/metrics')).body;
+  t.match(text, /plugin_duration_seconds_count\{plugin_name="picky",plugin_type="scheduler",phase="filter"\} 1/);
+  t.match(text, /plugin_duration_seconds_count\{plugin_name="picky",plugin_type="scheduler",phase="score"\} 1/);
+  t.match(text, /neuronetes_scheduler_attempts_total\{verb="filter"\} 1/);
+  t.match(text, /neuronetes_scheduler_success_total\{verb="filter"\} 1/);
+  t.match(text, /neuronetes_scheduler_latency_seconds_count\{verb="prioritize"\} 1/);
+});
+
+t.test('/healthz and /readyz', async (t) => {
+  const { app } = await buildTestApp(t, { cluster });
+  t.same((await app.inject('/healthz')).json(), { status: 'ok' });
+  t.same((await app.inject('/readyz')).json(), { status: 'ok', source: 'snapshot' });
+});
