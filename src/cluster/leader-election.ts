@@ -98,7 +98,10 @@ export class LeaderElection {
         return;
       }
       const holder = lease.spec?.holderIdentity ?? '';
-      const record = `${holder}@${lease.spec?.renewTime?.toISOString() ?? ''}`;
+      // The client deserialises MicroTime as a string or a Date depending on the path; either way it
+      // only has to change when the record changes.
+      const renewTime: unknown = lease.spec?.renewTime;
+      const record = `${holder}@${renewTime instanceof Date ? renewTime.toISOString() : String(renewTime ?? '')}`;
       if (record !== this.#observed) {
         this.#observed = record;
         this.#observedAt = now;
