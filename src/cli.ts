@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ClusterSource } from './cluster/cluster-source.ts';
 import { loadKubeConfig } from './cluster/kube-api.ts';
-import { KubernetesSource } from './cluster/kubernetes-source.ts';
+import { KubernetesSource, LEADER_LEASE_NAME } from './cluster/kubernetes-source.ts';
 import { SnapshotSource } from './cluster/snapshot-source.ts';
 import { ConfigStore } from './config/config-store.ts';
 import { createLogger } from './observability/logger.ts';
@@ -94,7 +94,7 @@ async function createClusterSource(flags: Flags, log: ReturnType<typeof createLo
       kubeConfig: loadKubeConfig(str(flags['kubeconfig'])),
       log,
       staleAfterMs,
-      leaderElection: { namespace: String(flags['lease-namespace']), name: 'neuronetes-extender', identity: `${hostname()}_${randomUUID().slice(0, 8)}` },
+      leaderElection: { namespace: String(flags['lease-namespace']), name: LEADER_LEASE_NAME, identity: `${hostname()}_${randomUUID().slice(0, 8)}` },
     });
   }
   if (kind !== 'snapshot') throw new Error(`--cluster must be snapshot or kubernetes, not ${JSON.stringify(kind)}`);

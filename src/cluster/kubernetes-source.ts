@@ -40,6 +40,9 @@ export interface KubernetesSourceOptions {
   now?: () => number;
 }
 
+/** The Lease replicas of `neuronetes serve` elect a writer on (manifests/rbac-serve.yaml grants only it). */
+export const LEADER_LEASE_NAME = 'neuronetes-extender';
+
 const BOUND_ACTIVE_PODS = 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed';
 const UNBOUND_PODS = 'spec.nodeName=';
 const crdPath = (plural: string): string => `/apis/${GROUP}/${VERSION}/${plural}`;

@@ -8,8 +8,11 @@ import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/c
 import type { Logger } from 'pino';
 import { apiErrorCode, apiErrorText } from './kube-api.ts';
 
+/** The three Lease calls election needs (a CoordinationV1Api satisfies it). */
+export type LeaseApi = Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
+
 export interface LeaderElectionOptions {
-  api: CoordinationV1Api;
+  api: LeaseApi;
   namespace: string;
   /** The Lease's name, shared by every replica. */
   name: string;
