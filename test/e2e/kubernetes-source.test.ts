@@ -1,19 +1,22 @@
 /**
  * The Kubernetes cluster source against a real kube-apiserver (+ etcd): first sync and readiness,
  * the CRDs' validation and subresources, bind with the UID precondition and the assume cache, a
- * 410 re-list after etcd compaction, an API server restart (dropped watches), leader election.
+ * 410 re-list after etcd compaction, an API server restart (dropped watches), leader election, and
+ * the shipped RBAC for `serve` being enough (and no more) for all of it.
  */
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
 import { Labels } from '../../src/api/neuronetes.ts';
 import { BindError } from '../../src/cluster/cluster-source.ts';
 import { apiErrorText } from '../../src/cluster/kube-api.ts';
-import { KubernetesSource, type KubernetesSourceOptions } from '../../src/cluster/kubernetes-source.ts';
+import { KubernetesSource, LEADER_LEASE_NAME, type KubernetesSourceOptions } from '../../src/cluster/kubernetes-source.ts';
 import { LeaderElection } from '../../src/cluster/leader-election.ts';
 import { eventually, findKubeBinaries, startControlPlane, type ControlPlane } from './control-plane.ts';
-import { agentPool, applyCrds, createAgentObjects, createCustom, createGpuNode, createNamespace, createPod, crd } from './kube-fixtures.ts';
+import { REPO, agentPool, applyCrds, createAgentObjects, createCustom, createGpuNode, createNamespace, createPod, crd } from './kube-fixtures.ts';
 
 const bins = findKubeBinaries();
 if ('skip' in bins) {
@@ -143,6 +146,36 @@ if ('skip' in bins) {
     await eventually('readiness to come back', () => (restarting.readiness().ready ? true : undefined), 30_000);
     t.ok(restarting.informerHealth().every((h) => h.restarts > 0), 'every informer was restarted by its supervisor');
     t.ok(main.view().node('gpu-c'), 'the other source recovered too');
+  });
+
+  await t.test('RBAC least privilege is enough: the source runs as the manifests’ ServiceAccount', async (t) => {
+    const objects = cp.kubeConfig();
+    const client = KubernetesObjectApi.makeApiClient(objects);
+    for (const file of ['namespace.yaml', 'serviceaccounts.yaml', 'rbac-serve.yaml']) {
+      for (const obj of loadAllYaml(await readFile(join(REPO, 'manifests', file), 'utf8')) as KubernetesObject[]) await client.create(obj);
+    }
+    const { status } = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name: 'neuronetes-extender', namespace: 'neuronetes-system', body: { spec: { audiences: [] } } });
+    const asServe = new KubeConfig();
+    asServe.loadFromOptions({
+      clusters: [{ name: 'e2e', server: cp.server, skipTLSVerify: true }],
+      users: [{ name: 'serve', token: status?.token ?? '' }],
+      contexts: [{ name: 'e2e', cluster: 'e2e', user: 'serve' }],
+      currentContext: 'e2e',
+    });
+    const restricted = source({ kubeConfig: asServe, leaderElection: { namespace: 'neuronetes-system', name: LEADER_LEASE_NAME, identity: 'rbac-check' } });
+    await restricted.start();
+    t.same(restricted.readiness(), { ready: true }, 'every informer lists and watches');
+    await eventually('leadership on its Lease', () => (restricted.isLeader() ? true : undefined));
+    const pod = await createPod(kc, ns, 'rbac-bind', { schedulerName: 'nobody' });
+    await restricted.bind({ podNamespace: ns, podName: 'rbac-bind', podUid: pod.metadata?.uid ?? '', node: 'gpu-b' });
+    t.pass('pods/binding allowed');
+    await restricted.patchPoolStatus(ns, 'chat', { readyReplicas: 1 });
+    t.pass('agentpools/status patch allowed');
+    const denied = await asServe.makeApiClient(CoreV1Api).listSecretForAllNamespaces().then(() => 'allowed', (e: unknown) => apiErrorText(e));
+    t.match(denied, /^403: .*cannot list resource "secrets"/, 'and nothing beyond: no Secrets');
+    const noDelete = await asServe.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'rbac-bind', namespace: ns }).then(() => 'allowed', (e: unknown) => apiErrorText(e));
+    t.match(noDelete, /^403: /, 'no pod deletion');
+    await restricted.close();
   });
 
   await t.test('leader election on a Lease: one leader; release hands over', async (t) => {
