@@ -103,6 +103,13 @@ export class FakeApiServer {
     c.watchers.clear();
   }
 
+  /** Ends every open watch cleanly, as the API server does when a watch's timeout is up. */
+  endWatches(path: string): void {
+    const c = this.collection(path);
+    for (const w of c.watchers) w.end();
+    c.watchers.clear();
+  }
+
   /** Cuts every open watch connection without a word. */
   dropWatches(path: string): void {
     const c = this.collection(path);

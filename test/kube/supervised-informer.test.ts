@@ -81,7 +81,7 @@ t.test('410 as the watch status code: also a re-list', async (t) => {
   await eventually('the watch', () => (api.collection(PATH).watchers.size > 0 ? true : undefined));
   const lists = api.collection(PATH).lists;
   api.collection(PATH).watchFailures.push(410);
-  api.dropWatches(PATH);
+  api.endWatches(PATH);
   await eventually('a new list', () => (api.collection(PATH).lists > lists ? true : undefined));
   t.equal(informer.health().lastError, undefined);
 });
