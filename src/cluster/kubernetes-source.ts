@@ -144,7 +144,9 @@ export class KubernetesSource implements ClusterSource {
 
   readiness(): Readiness {
     const now = this.#now();
-    for (const h of this.informerHealth()) {
+    // An informer that is failing explains more than one that is merely slow: report it first.
+    const health = this.informerHealth().sort((a, b) => Number(b.lastError !== undefined) - Number(a.lastError !== undefined));
+    for (const h of health) {
       const why = h.lastError !== undefined ? `: ${h.lastError}` : '';
       if (!h.synced) return { ready: false, reason: `waiting for the first list of ${h.name}${why}` };
       const age = now - h.lastContact;

@@ -41,7 +41,7 @@ const watching = (api: FakeApiServer): Promise<true> =>
   eventually('every watch', () => (Object.values(PATHS).every((p) => api.collection(p).watchers.size > 0) ? true : undefined));
 
 t.test('start(): gives up waiting after syncTimeoutMs and says why /readyz fails', async (t) => {
-  const { source } = await setup(t, { syncTimeoutMs: 300 }, (api) => api.collection(PATHS.pools).listFailures.push(...Array<number>(1000).fill(404)));
+  const { source } = await setup(t, { syncTimeoutMs: 1_500 }, (api) => api.collection(PATHS.pools).listFailures.push(...Array<number>(1000).fill(404)));
   await source.start();
   const r = source.readiness();
   t.equal(r.ready, false);
