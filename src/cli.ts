@@ -10,8 +10,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ClusterSource } from './cluster/cluster-source.ts';
-import { loadKubeConfig } from './cluster/kube-api.ts';
-import { KubernetesSource, LEADER_LEASE_NAME } from './cluster/kubernetes-source.ts';
 import { SnapshotSource } from './cluster/snapshot-source.ts';
 import { ConfigStore } from './config/config-store.ts';
 import { createLogger } from './observability/logger.ts';
@@ -90,6 +88,8 @@ async function createClusterSource(flags: Flags, log: ReturnType<typeof createLo
   if (kind === 'kubernetes') {
     const staleAfterMs = parseDuration(String(flags['stale-after']));
     if (staleAfterMs < 45_000) throw new Error(`--stale-after must be at least 45s, not ${String(flags['stale-after'])}`);
+    // Loaded on demand: @kubernetes/client-node takes seconds to import, and snapshot mode never needs it.
+    const [{ loadKubeConfig }, { KubernetesSource, LEADER_LEASE_NAME }] = await Promise.all([import('./cluster/kube-api.ts'), import('./cluster/kubernetes-source.ts')]);
     return new KubernetesSource({
       kubeConfig: loadKubeConfig(str(flags['kubeconfig'])),
       log,
