@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * neuronetes serve | check-config — the command-line entry. Flags win over environment variables,
+ * neuronetes serve | agent | check-config — the command-line entry. Flags win over environment variables,
  * which win over defaults; `neuronetes <command> --help` lists them.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,12 +12,13 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ClusterSource } from './cluster/cluster-source.ts';
 import { SnapshotSource } from './cluster/snapshot-source.ts';
 import { ConfigStore } from './config/config-store.ts';
+import { DEFAULT_CACHE_DIR } from './models/model-cache.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { BUILTIN_MODULE, PluginModuleLoader } from './plugins/module-loader.ts';
 import { getGlobalRegistry } from './plugins/registry.ts';
 import { PLUGIN_TYPES } from './plugins/types.ts';
-import { buildApp } from './server/app.ts';
+import { buildApp, type BuildAppOptions } from './server/app.ts';
 import { parseDuration } from './util/duration.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', import.meta.url.endsWith('.ts') ? '' : '..');
@@ -47,8 +48,19 @@ const SERVE_FLAGS: Record<string, FlagSpec> = {
   help: { type: 'boolean', help: 'show this help' },
 };
 
+/** The node agent (a DaemonSet) listens on its own port, so it can share a host with `serve`. */
+const AGENT_FLAGS: Record<string, FlagSpec> = {
+  ...SERVE_FLAGS,
+  port: { type: 'string', env: 'NEURONETES_AGENT_PORT', default: '8081', help: 'HTTP(S) port of the node agent' },
+  'cache-dir': { type: 'string', env: 'NEURONETES_CACHE_DIR', default: DEFAULT_CACHE_DIR, help: 'the node model cache: <cache-dir>/<model>' },
+  'node-name': { type: 'string', env: 'NODE_NAME', help: 'this Node (downward API spec.nodeName; default: the host name)' },
+};
+
+const flagsOf = (command: string | undefined): Record<string, FlagSpec> => (command === 'agent' ? AGENT_FLAGS : SERVE_FLAGS);
+
 const COMMANDS: Record<string, string> = {
   serve: 'run the extender, autoscaling and guardrail API',
+  agent: 'run the node agent: load and unload models in this node cache (/models)',
   'check-config': 'validate a plugin config (--config) and exit',
 };
 
@@ -57,7 +69,7 @@ function usage(command?: string): string {
   for (const [c, h] of Object.entries(COMMANDS)) lines.push(`  ${c.padEnd(14)} ${h}`);
   if (command !== undefined) {
     lines.push('', `flags for ${command}:`);
-    for (const [name, f] of Object.entries(SERVE_FLAGS)) {
+    for (const [name, f] of Object.entries(flagsOf(command))) {
       const env = f.env !== undefined ? ` [$${f.env}]` : '';
       const def = f.default !== undefined ? ` (default ${f.default})` : '';
       lines.push(`  --${name.padEnd(14)} ${f.help}${env}${def}`);
@@ -69,12 +81,13 @@ function usage(command?: string): string {
 
 type Flags = Record<string, string | boolean | undefined>;
 
-function readFlags(argv: string[]): Flags {
+function readFlags(command: string, argv: string[]): Flags {
+  const specs = flagsOf(command);
   const options: ParseArgsConfig['options'] = {};
-  for (const [name, f] of Object.entries(SERVE_FLAGS)) options[name] = { type: f.type };
+  for (const [name, f] of Object.entries(specs)) options[name] = { type: f.type };
   const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   const flags: Flags = {};
-  for (const [name, f] of Object.entries(SERVE_FLAGS)) {
+  for (const [name, f] of Object.entries(specs)) {
     const v = values[name];
     flags[name] = (typeof v === 'string' || typeof v === 'boolean' ? v : undefined) ?? (f.env !== undefined ? process.env[f.env] : undefined) ?? f.default;
   }
@@ -101,7 +114,7 @@ async function createClusterSource(flags: Flags, log: ReturnType<typeof createLo
   return new SnapshotSource({ path: str(flags['snapshot']) ?? DEFAULT_SNAPSHOT, log });
 }
 
-async function serve(flags: Flags): Promise<void> {
+async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<void> {
   const log = createLogger();
   const port = Number(flags['port']);
   const bodyLimit = Number(flags['body-limit']);
@@ -128,6 +141,7 @@ async function serve(flags: Flags): Promise<void> {
     extraModules: pluginFlag(flags),
     ...(configPath !== undefined ? { configPath } : {}),
     ...(https !== undefined ? { https } : {}),
+    ...(agent !== undefined ? { agent } : {}),
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -166,7 +180,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let flags: Flags;
   try {
-    flags = readFlags(rest);
+    flags = readFlags(command, rest);
   } catch (e: unknown) {
     process.stderr.write(`${(e as Error).message}\n\n${usage(command)}\n`);
     return 2;
@@ -176,8 +190,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'serve') await serve(flags);
+  else if (command === 'agent') await serve(flags, { cacheDir: str(flags['cache-dir']) ?? DEFAULT_CACHE_DIR, nodeName: str(flags['node-name']) ?? hostname() });
   else await checkConfig(flags);
-  return command === 'serve' ? -1 : 0;
+  return command === 'check-config' ? 0 : -1;
 }
 
 main(process.argv.slice(2)).then(

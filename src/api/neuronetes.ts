@@ -45,6 +45,10 @@ export const ScalingRules = Type.Object({
   maxChangePercent: Type.Optional(Type.Integer({ minimum: 0 })),
   maxChangeAbsolute: Type.Optional(Type.Integer({ minimum: 0 })),
   periodSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** HPA's selectPolicy: which limit wins when both maxChange* are set (Max: the larger change). */
+  selectPolicy: Type.Optional(Type.Enum(['Max', 'Min', 'Disabled'])),
+  /** HPA's per-direction tolerance: ratios within it of 1 do not scale in this direction. */
+  tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
 });
 export type ScalingRules = Static<typeof ScalingRules>;
 

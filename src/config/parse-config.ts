@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
+import { resolveAutoscalerConfig } from '../autoscaling/autoscaler-config.ts';
 import { parseDuration } from '../util/duration.ts';
 import { PLUGIN_TYPES, type PluginType } from '../plugins/types.ts';
 import {
@@ -83,8 +84,8 @@ export function resolveConfig(raw: unknown, extraModules: readonly string[] = []
       unknownPool: doc.scheduler?.unknownPool ?? 'neutral',
       traceSize: doc.scheduler?.traceSize ?? 100,
     },
-    autoscaler: doc.autoscaler ?? {},
-    guardrails: doc.guardrails ?? {},
+    autoscaler: resolveAutoscalerConfig(doc.autoscaler),
+    guardrails: { requestBudgetMs: parseDuration(doc.guardrails?.requestBudget ?? '2s') },
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { DURATION_PATTERN } from '../api/neuronetes.ts';
+import { AutoscalerSettings, type AutoscalerConfig } from '../autoscaling/autoscaler-config.ts';
 import type { PluginType } from '../plugins/types.ts';
 
 const Duration = Type.String({ pattern: DURATION_PATTERN });
@@ -50,8 +51,16 @@ export const ConfigDocument = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    autoscaler: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    guardrails: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    autoscaler: Type.Optional(AutoscalerSettings),
+    guardrails: Type.Optional(
+      Type.Object(
+        {
+          /** Time the whole guardrail chain gets per check (default 2s); each guardrail's timeout is cut to it. */
+          requestBudget: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -90,6 +99,6 @@ export interface ServiceConfig {
   readonly modules: readonly string[];
   readonly plugins: Readonly<Record<PluginType, ReadonlyMap<string, ResolvedPluginSettings>>>;
   readonly scheduler: { readonly requestBudgetMs: number; readonly unknownPool: 'neutral' | 'reject'; readonly traceSize: number };
-  readonly autoscaler: Readonly<Record<string, unknown>>;
-  readonly guardrails: Readonly<Record<string, unknown>>;
+  readonly autoscaler: AutoscalerConfig;
+  readonly guardrails: { readonly requestBudgetMs: number };
 }

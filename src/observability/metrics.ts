@@ -16,6 +16,12 @@ export interface ServiceMetrics {
   readonly schedulerPendingPods: Gauge;
   readonly configReloads: Counter<'result'>;
   readonly configLastReloadSuccess: Gauge;
+  readonly autoscalerDesiredReplicas: Gauge<'pool'>;
+  readonly autoscalerCurrentReplicas: Gauge<'pool'>;
+  readonly autoscalerMetricValue: Gauge<'pool' | 'metric'>;
+  readonly autoscalerMetricUnavailable: Counter<'pool' | 'metric' | 'status'>;
+  readonly autoscalerDecisions: Counter<'pool' | 'reason'>;
+  readonly autoscalerDecisionDuration: Histogram;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServiceMetrics {
@@ -84,6 +90,42 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Servi
     configLastReloadSuccess: new Gauge({
       name: 'neuronetes_config_last_reload_successful',
       help: '1 when the last config reload succeeded, 0 when it failed and the previous config is in use',
+      registers,
+    }),
+    autoscalerDesiredReplicas: new Gauge({
+      name: 'neuronetes_autoscaler_desired_replicas',
+      help: 'Replicas the last (non-dry-run) autoscaling decision wants for the pool (namespace/name)',
+      labelNames: ['pool'] as const,
+      registers,
+    }),
+    autoscalerCurrentReplicas: new Gauge({
+      name: 'neuronetes_autoscaler_current_replicas',
+      help: 'Replicas the pool had at its last autoscaling decision',
+      labelNames: ['pool'] as const,
+      registers,
+    }),
+    autoscalerMetricValue: new Gauge({
+      name: 'neuronetes_autoscaler_metric_value',
+      help: 'Value of each pool metric at the last decision (after its averaging window; latencies in seconds)',
+      labelNames: ['pool', 'metric'] as const,
+      registers,
+    }),
+    autoscalerMetricUnavailable: new Counter({
+      name: 'neuronetes_autoscaler_metric_unavailable_total',
+      help: 'Decisions in which a pool metric was stale, missing, failed or had an invalid target',
+      labelNames: ['pool', 'metric', 'status'] as const,
+      registers,
+    }),
+    autoscalerDecisions: new Counter({
+      name: 'neuronetes_autoscaler_decisions_total',
+      help: 'Autoscaling decisions by pool and final reason (ScaleUpLimit, Cooldown, MetricsUnavailable, ...)',
+      labelNames: ['pool', 'reason'] as const,
+      registers,
+    }),
+    autoscalerDecisionDuration: new Histogram({
+      name: 'neuronetes_autoscaler_decision_duration_seconds',
+      help: 'Time to compute one autoscaling decision, metrics fetching included',
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5],
       registers,
     }),
   };

@@ -5,17 +5,27 @@
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Labels } from '../api/neuronetes.ts';
+import { AutoscalerService, type AutoscalerTrace } from '../autoscaling/autoscaler-service.ts';
+import { ClusterStateStore, type AutoscalerStateStore } from '../autoscaling/autoscaler-state.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
+import type { ClusterView } from '../cluster/cluster-view.ts';
 import { ConfigStore } from '../config/config-store.ts';
+import { GuardrailService } from '../guardrails/guardrail-service.ts';
+import type { CachedModelsPublisher } from '../models/cached-models-publisher.ts';
+import { ModelAgent } from '../models/model-agent.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics, type ServiceMetrics } from '../observability/metrics.ts';
 import { PluginStats } from '../observability/plugin-stats.ts';
 import { TraceBuffer, type TraceEntry } from '../observability/trace-buffer.ts';
 import { BUILTIN_MODULE, PluginModuleLoader } from '../plugins/module-loader.ts';
+import type { PluginSet } from '../plugins/plugin-set.ts';
 import { getGlobalRegistry, type PluginRegistry } from '../plugins/registry.ts';
-import { PLUGIN_TYPES } from '../plugins/types.ts';
+import { autoscalerRoutes } from '../routes/autoscaler-routes.ts';
 import { debugRoutes } from '../routes/debug-routes.ts';
+import { guardrailRoutes } from '../routes/guardrail-routes.ts';
 import { healthRoutes } from '../routes/health-routes.ts';
+import { modelRoutes } from '../routes/model-routes.ts';
 import { schedulerRoutes } from '../routes/scheduler-routes.ts';
 import { ExtenderService } from '../scheduling/extender-service.ts';
 import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
@@ -41,6 +51,12 @@ export interface BuildAppOptions {
   https?: HttpsServerOptions;
   /** Watch the config file and reload on change (default true when a path is given). */
   watchConfig?: boolean;
+  /** Where autoscaling history lives; default: memory, seeded from the pools' state annotation. */
+  autoscalerState?: AutoscalerStateStore;
+  /** The autoscaler's clock (epoch ms); tests inject one. */
+  clock?: () => number;
+  /** Run as the node agent: serve /models over this node's model cache. */
+  agent?: { cacheDir: string; nodeName: string; publisher?: CachedModelsPublisher };
 }
 
 export type NeuroNetesApp = FastifyInstance;
@@ -73,27 +89,50 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   const stats = new PluginStats();
   const runtime = { metrics, stats, log };
   const traceSize = config.current.config.scheduler.traceSize;
-  const traces = Object.fromEntries(PLUGIN_TYPES.map((t) => [t, new TraceBuffer<TraceEntry>(traceSize)])) as unknown as Traces;
-  traces.scheduler = new TraceBuffer<SchedulerTrace>(traceSize);
+  const traces: Traces = {
+    scheduler: new TraceBuffer<SchedulerTrace>(traceSize),
+    autoscaler: new TraceBuffer<AutoscalerTrace>(config.current.config.autoscaler.traceSize),
+    'model-loader': new TraceBuffer<TraceEntry>(traceSize),
+    guardrail: new TraceBuffer<TraceEntry>(traceSize),
+    'metrics-provider': new TraceBuffer<TraceEntry>(traceSize),
+  };
+  const plugins = (): PluginSet => config.current.plugins;
   const extender = new ExtenderService({
     runtime,
     cluster: options.cluster,
-    plugins: () => config.current.plugins,
+    plugins,
     config: () => config.current.config,
     trace: traces.scheduler,
   });
-  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender };
+  const autoscaler = new AutoscalerService({
+    runtime,
+    cluster: options.cluster,
+    plugins,
+    config: () => config.current.config,
+    trace: traces.autoscaler,
+    store: options.autoscalerState ?? new ClusterStateStore({ cluster: () => options.cluster.view() }),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+  });
+  const guardrails = new GuardrailService({ runtime, cluster: options.cluster, plugins, config: () => config.current.config, trace: traces.guardrail, registry: metrics.registry });
+  const models =
+    options.agent === undefined
+      ? undefined
+      : new ModelAgent({ ...options.agent, runtime, cluster: options.cluster, plugins, trace: traces['model-loader'], registry: metrics.registry });
+  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender, autoscaler, guardrails, models };
   app.decorate('neuronetes', services);
 
+  const countPending = (view: ClusterView): void => {
+    metrics.schedulerPendingPods.set(view.pods().filter((p) => (p.spec?.nodeName ?? '') === '' && p.metadata.labels?.[Labels.agentPool] !== undefined).length);
+  };
+  const unsubscribe = options.cluster.onChange(countPending);
   app.addHook('onReady', async () => {
     await options.cluster.start();
-    const unsubscribe = options.cluster.onChange((view) => {
-      metrics.schedulerPendingPods.set(view.pods().filter((p) => (p.spec?.nodeName ?? '') === '' && p.metadata.labels?.['neuronetes.io/agent-pool'] !== undefined).length);
-    });
-    app.addHook('onClose', async () => unsubscribe());
+    countPending(options.cluster.view());
     if (options.watchConfig ?? options.configPath !== undefined) config.watch();
+    await models?.start(app.log);
   });
   app.addHook('onClose', async () => {
+    unsubscribe();
     config.close();
     await options.cluster.close();
   });
@@ -112,6 +151,9 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
 
   await app.register(healthRoutes);
   await app.register(schedulerRoutes, { prefix: '/scheduler' });
+  await app.register(autoscalerRoutes, { prefix: '/autoscaler' });
   await app.register(debugRoutes, { prefix: '/debug' });
+  await app.register(guardrailRoutes, { prefix: '/guardrails' });
+  if (models !== undefined) await app.register(modelRoutes, { prefix: '/models', agent: models });
   return app;
 }

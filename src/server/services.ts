@@ -1,6 +1,9 @@
 /** What the routes share: decorated onto the fastify instance as `app.neuronetes`. */
+import type { AutoscalerService, AutoscalerTrace } from '../autoscaling/autoscaler-service.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ConfigStore } from '../config/config-store.ts';
+import type { GuardrailService } from '../guardrails/guardrail-service.ts';
+import type { ModelAgent } from '../models/model-agent.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 import type { PluginStats } from '../observability/plugin-stats.ts';
 import type { TraceBuffer, TraceEntry } from '../observability/trace-buffer.ts';
@@ -11,6 +14,7 @@ import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
 
 export interface Traces extends Record<PluginType, TraceBuffer<TraceEntry>> {
   scheduler: TraceBuffer<SchedulerTrace>;
+  autoscaler: TraceBuffer<AutoscalerTrace>;
 }
 
 export interface NeuroNetesServices {
@@ -21,6 +25,10 @@ export interface NeuroNetesServices {
   readonly traces: Traces;
   readonly runtime: ChainRuntime;
   readonly extender: ExtenderService;
+  readonly autoscaler: AutoscalerService;
+  readonly guardrails: GuardrailService;
+  /** The node agent's model cache; only in `neuronetes agent` (buildApp's `agent` option). */
+  readonly models: ModelAgent | undefined;
 }
 
 declare module 'fastify' {

@@ -48,3 +48,22 @@ t.test('/healthz and /readyz', async (t) => {
   t.same((await app.inject('/healthz')).json(), { status: 'ok' });
   t.same((await app.inject('/readyz')).json(), { status: 'ok', source: 'snapshot' });
 });
+
+t.test('structured logs carry the caller\'s request id, and plugin failures name the plugin', async (t) => {
+  const { Writable } = await import('node:stream');
+  const { pino } = await import('pino');
+  const { buildApp } = await import('../../src/server/app.ts');
+  const { SnapshotSource } = await import('../../src/cluster/snapshot-source.ts');
+  const { PluginRegistry } = await import('../../src/plugins/registry.ts');
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) });
+  const log = pino({ level: 'info' }, sink);
+  const registry = new PluginRegistry();
+  registry.register('scheduler', { name: () => 'flaky', filter: () => { throw new Error('cache miss'); } });
+  const app = await buildApp({ cluster: new SnapshotSource({ log, objects: cluster }), registry, builtins: false, logger: log });
+  t.teardown(() => app.close());
+  await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(pod('a'), ['n1']), headers: { 'x-request-id': 'trace-me-42' } });
+  t.ok(lines.some((l) => l['reqId'] === 'trace-me-42' && l['msg'] === 'request completed'), 'request id from the header');
+  const warn = lines.find((l) => l['plugin'] === 'flaky');
+  t.match(warn, { level: 40, pluginType: 'scheduler', phase: 'filter', errors: 1, failurePolicy: 'Ignore', msg: 'plugin failed (1 of 1 calls)' });
+});

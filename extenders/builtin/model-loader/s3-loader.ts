@@ -1,0 +1,138 @@
+/**
+ * Built-in `s3` loader: downloads `s3://bucket/prefix/` (every object under the prefix, keeping the
+ * key's path below it) or `s3://bucket/key` (one object) with the AWS SDK v3, which signs, retries
+ * and validates checksums.
+ *
+ * Config (each falls back to the environment): `endpoint` [$NEURONETES_S3_ENDPOINT, else the SDK's
+ * own $AWS_ENDPOINT_URL_S3] for S3-compatible stores, `region` [$AWS_REGION, $AWS_DEFAULT_REGION,
+ * else us-east-1], `forcePathStyle` [$NEURONETES_S3_FORCE_PATH_STYLE=true] (MinIO and most
+ * S3-compatible stores need it), `accessKeyId`/`secretAccessKey`/`sessionToken` (else the SDK's
+ * default chain: $AWS_ACCESS_KEY_ID…, web identity, instance role), `concurrency` (files downloaded
+ * at once, default 4).
+ */
+import { rm } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { Type } from 'typebox';
+import type { Model, ModelLoader, ModelLoaderContext, PluginContext } from '../../../src/index.ts';
+import { configReader } from '../plugin-config.ts';
+import { fileUnder, writeFile } from './download.ts';
+
+const S3Config = Type.Object({
+  endpoint: Type.Optional(Type.String({ minLength: 1 })),
+  region: Type.Optional(Type.String({ minLength: 1 })),
+  forcePathStyle: Type.Optional(Type.Boolean()),
+  accessKeyId: Type.Optional(Type.String({ minLength: 1 })),
+  secretAccessKey: Type.Optional(Type.String({ minLength: 1 })),
+  sessionToken: Type.Optional(Type.String({ minLength: 1 })),
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })),
+});
+type S3Config = ReturnType<ReturnType<typeof configReader<typeof S3Config>>>;
+
+export interface S3Location {
+  readonly bucket: string;
+  /** The key, or the prefix when it ends in `/` (or is empty: the whole bucket). */
+  readonly key: string;
+}
+
+export function parseS3Uri(uri: string): S3Location {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (m === null) throw new Error(`not an s3:// URI: ${JSON.stringify(uri)}`);
+  return { bucket: m[1] as string, key: m[2] as string };
+}
+
+function clientConfig(config: S3Config, env: NodeJS.ProcessEnv): S3ClientConfig {
+  const endpoint = config.endpoint ?? env['NEURONETES_S3_ENDPOINT'];
+  const { accessKeyId, secretAccessKey, sessionToken } = config;
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) throw new Error('s3: accessKeyId and secretAccessKey go together');
+  return {
+    region: config.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+    forcePathStyle: config.forcePathStyle ?? env['NEURONETES_S3_FORCE_PATH_STYLE'] === 'true',
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(accessKeyId !== undefined && secretAccessKey !== undefined
+      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken !== undefined ? { sessionToken } : {}) } }
+      : {}),
+  };
+}
+
+/** Lists every object key under the prefix, page by page. */
+async function listKeys(client: S3Client, bucket: string, prefix: string, signal: AbortSignal): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token !== undefined ? { ContinuationToken: token } : {}) }), {
+      abortSignal: signal,
+    });
+    for (const o of page.Contents ?? []) if (o.Key !== undefined && !o.Key.endsWith('/')) keys.push(o.Key);
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return keys;
+}
+
+export class S3ModelLoader implements ModelLoader {
+  readonly #name: string;
+  readonly #priority: number;
+  readonly #readConfig: (config: Readonly<Record<string, unknown>>) => S3Config;
+  readonly #clients = new WeakMap<object, S3Client>();
+
+  constructor(name = 's3', priority = 50) {
+    this.#name = name;
+    this.#priority = priority;
+    this.#readConfig = configReader(name, S3Config);
+  }
+
+  name(): string {
+    return this.#name;
+  }
+
+  priority(): number {
+    return this.#priority;
+  }
+
+  /** One client per config: a reload with new credentials or endpoint gets a new one. */
+  clientFor(ctx: PluginContext): S3Client {
+    const config = this.#readConfig(ctx.config);
+    let client = this.#clients.get(config);
+    if (client === undefined) this.#clients.set(config, (client = new S3Client(clientConfig(config, process.env))));
+    return client;
+  }
+
+  canLoad(_ctx: PluginContext, model: Model): boolean {
+    return model.spec.weightsURI.startsWith('s3://');
+  }
+
+  async load(ctx: ModelLoaderContext, model: Model): Promise<void> {
+    const client = this.clientFor(ctx);
+    const { bucket, key } = parseS3Uri(model.spec.weightsURI);
+    const whole = key === '' || key.endsWith('/');
+    const keys = whole ? await listKeys(client, bucket, key, ctx.signal) : [key];
+    if (keys.length === 0) throw new Error(`no objects under ${model.spec.weightsURI}`);
+    const files = keys.map((k) => ({ key: k, path: fileUnder(ctx.cachePath, whole ? k.slice(key.length) : posix.basename(k)) }));
+    const concurrency = this.#readConfig(ctx.config).concurrency ?? 4;
+    // The first failure stops the other downloads, and load() returns only once all have stopped:
+    // nothing may still be writing when the chain removes the staging folder.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stop.signal]);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      try {
+        for (let f = files[next++]; f !== undefined; f = files[next++]) {
+          const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: f.key }), { abortSignal: signal });
+          if (object.Body === undefined) throw new Error(`s3://${bucket}/${f.key}: empty response`);
+          await writeFile(object.Body as Readable, f.path, signal, object.ContentLength);
+        }
+      } catch (e: unknown) {
+        stop.abort(e);
+        throw e;
+      }
+    };
+    const results = await Promise.allSettled(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw stop.signal.reason ?? failed.reason;
+  }
+
+  async unload(ctx: ModelLoaderContext): Promise<void> {
+    await rm(ctx.cachePath, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * cost: for pools with `scheduling.costOptimization.enabled`. Filters spot nodes unless the pool
+ * allows spot, and nodes above `maxCostPerHour`. A node's price is its `neuronetes.io/cost-per-hour`
+ * label, else the config's `priceTable` entry for its instance type; a node with neither passes (its
+ * price is unknown, not high). Scores cheaper higher, 100 × ref / (ref + price) with ref the pool's
+ * `maxCostPerHour` or the config's `referenceCostPerHour`, plus `spotBonus` for allowed spot nodes.
+ */
+import { Type } from 'typebox';
+import type { Node, Pod } from '../../../src/api/kubernetes.ts';
+import { Labels, type AgentPool } from '../../../src/api/neuronetes.ts';
+import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { nodeFacts, type NodeFacts } from './node-facts.ts';
+import { definePluginConfig } from './plugin-config.ts';
+import { NEUTRAL_SCORE, unresolvable } from './verdicts.ts';
+
+const Price = Type.Number({ minimum: 0 });
+const config = definePluginConfig(
+  'cost',
+  Type.Object({
+    priceTable: Type.Record(Type.String(), Price),
+    referenceCostPerHour: Type.Number({ exclusiveMinimum: 0 }),
+    spotBonus: Type.Number({ minimum: 0, maximum: 100 }),
+  }),
+  { priceTable: {}, referenceCostPerHour: 10, spotBonus: 10 },
+);
+
+const dollars = (n: number): string => `$${n.toFixed(2)}/h`;
+
+/** The node's hourly price and where it came from, or undefined when nothing says. */
+function priceOf(n: NodeFacts, table: Readonly<Record<string, number>>): { price: number; from: string } | undefined {
+  if (n.costPerHour.value !== undefined) return { price: n.costPerHour.value, from: Labels.costPerHour };
+  const listed = n.instanceType === undefined ? undefined : table[n.instanceType];
+  return listed === undefined ? undefined : { price: listed, from: `the price table for ${n.instanceType}` };
+}
+
+export class CostPlugin implements SchedulerPlugin {
+  name(): string {
+    return 'cost';
+  }
+
+  priority(): number {
+    return 280;
+  }
+
+  filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
+    const policy = pool?.spec.scheduling?.costOptimization;
+    if (policy?.enabled !== true) return true;
+    const n = nodeFacts(ctx.cluster, node);
+    if (n.spotLabel !== undefined && policy.spotEnabled !== true) return unresolvable(`spot node (${n.spotLabel}); the pool does not allow spot (costOptimization.spotEnabled is not true)`);
+    const max = policy.maxCostPerHour;
+    if (max === undefined) return true;
+    const priced = priceOf(n, config(ctx).priceTable);
+    if (priced !== undefined && priced.price > max) return unresolvable(`costs ${dollars(priced.price)} (${priced.from}), the pool allows at most ${dollars(max)}`);
+    return true;
+  }
+
+  score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
+    const policy = pool?.spec.scheduling?.costOptimization;
+    if (policy?.enabled !== true) return NEUTRAL_SCORE;
+    const c = config(ctx);
+    const n = nodeFacts(ctx.cluster, node);
+    const priced = priceOf(n, c.priceTable);
+    if (priced === undefined) return NEUTRAL_SCORE;
+    const ref = policy.maxCostPerHour !== undefined && policy.maxCostPerHour > 0 ? policy.maxCostPerHour : c.referenceCostPerHour;
+    const score = Math.round((100 * ref) / (ref + priced.price));
+    return n.spotLabel !== undefined && policy.spotEnabled === true ? Math.min(100, score + c.spotBonus) : score;
+  }
+}

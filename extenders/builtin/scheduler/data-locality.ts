@@ -1,0 +1,96 @@
+/**
+ * data-locality: scores by `scheduling.dataLocality`. A name is present on a node when an active pod
+ * of the pool's namespace bound there carries it as the value of one of the `storeLabels`
+ * (`neuronetes.io/vector-store`, `neuronetes.io/cache`, `app.kubernetes.io/name` by default), and in
+ * its zone when present on any node of the zone. Each `vectorStoreAffinity`/`cacheAffinity` name
+ * present on the node adds up to +50 (+25 in the zone), each `antiAffinity` name takes as much
+ * away, averaged over the names listed; 50 is the middle. Never filters.
+ */
+import { Type } from 'typebox';
+import type { Node, Pod } from '../../../src/api/kubernetes.ts';
+import type { AgentPool } from '../../../src/api/neuronetes.ts';
+import type { ClusterView } from '../../../src/cluster/cluster-view.ts';
+import type { SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { nodeFacts, nodeFactsByName } from './node-facts.ts';
+import { definePluginConfig } from './plugin-config.ts';
+import { NEUTRAL_SCORE } from './verdicts.ts';
+
+const config = definePluginConfig('data-locality', Type.Object({ storeLabels: Type.Array(Type.String({ minLength: 1 })) }), {
+  storeLabels: ['neuronetes.io/vector-store', 'neuronetes.io/cache', 'app.kubernetes.io/name'],
+});
+
+interface Presence {
+  readonly nodes: Set<string>;
+  readonly zones: Set<string>;
+}
+
+/** `namespace/name` → where it runs. */
+type PresenceIndex = ReadonlyMap<string, Presence>;
+
+function indexPresence(view: ClusterView, storeLabels: readonly string[]): PresenceIndex {
+  const facts = nodeFactsByName(view);
+  const index = new Map<string, Presence>();
+  for (const node of view.nodes()) {
+    const zone = facts.get(node.metadata.name)?.zone;
+    for (const pod of view.podsOnNode(node.metadata.name)) {
+      const labels = pod.metadata.labels;
+      if (labels === undefined) continue;
+      for (const key of storeLabels) {
+        const value = labels[key];
+        if (value === undefined) continue;
+        const id = `${pod.metadata.namespace ?? 'default'}/${value}`;
+        let p = index.get(id);
+        if (p === undefined) index.set(id, (p = { nodes: new Set(), zones: new Set() }));
+        p.nodes.add(node.metadata.name);
+        if (zone !== undefined) p.zones.add(zone);
+      }
+    }
+  }
+  return index;
+}
+
+/** Sums 1 per name present on the node, 0.5 per name present only in its zone. */
+function closeness(index: PresenceIndex, namespace: string, names: readonly string[], node: string, zone: string | undefined): number {
+  let sum = 0;
+  for (const name of names) {
+    const p = index.get(`${namespace}/${name}`);
+    if (p === undefined) continue;
+    if (p.nodes.has(node)) sum += 1;
+    else if (zone !== undefined && p.zones.has(zone)) sum += 0.5;
+  }
+  return sum;
+}
+
+/** One memo per set of store labels; its key and compute function are made once per config. */
+const memos = new WeakMap<readonly string[], { key: string; compute: (view: ClusterView) => PresenceIndex }>();
+function presence(ctx: SchedulerContext): PresenceIndex {
+  const storeLabels = config(ctx).storeLabels;
+  let memo = memos.get(storeLabels);
+  if (memo === undefined) memos.set(storeLabels, (memo = { key: `builtin/data-locality:${storeLabels.join(',')}`, compute: (v) => indexPresence(v, storeLabels) }));
+  return ctx.cluster.memo(memo.key, memo.compute);
+}
+
+const NONE: readonly string[] = [];
+
+export class DataLocalityPlugin implements SchedulerPlugin {
+  name(): string {
+    return 'data-locality';
+  }
+
+  score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
+    const wants = pool?.spec.scheduling?.dataLocality;
+    if (pool === undefined || wants === undefined) return NEUTRAL_SCORE;
+    const vector = wants.vectorStoreAffinity ?? NONE;
+    const cache = wants.cacheAffinity ?? NONE;
+    const anti = wants.antiAffinity ?? NONE;
+    if (vector.length + cache.length + anti.length === 0) return NEUTRAL_SCORE;
+    const index = presence(ctx);
+    const namespace = pool.metadata.namespace ?? 'default';
+    const name = node.metadata.name;
+    const zone = nodeFacts(ctx.cluster, node).zone;
+    const affine = vector.length + cache.length;
+    const near = affine === 0 ? 0 : (closeness(index, namespace, vector, name, zone) + closeness(index, namespace, cache, name, zone)) / affine;
+    const away = anti.length === 0 ? 0 : closeness(index, namespace, anti, name, zone) / anti.length;
+    return Math.round(NEUTRAL_SCORE + 50 * near - 50 * away);
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * node-selector: the pool's `scheduling.nodeSelector` must match the node's labels exactly (a pod's
+ * own nodeSelector is kube-scheduler's business). A mismatch is unresolvable.
+ */
+import type { Node, Pod } from '../../../src/api/kubernetes.ts';
+import type { AgentPool } from '../../../src/api/neuronetes.ts';
+import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { poolFacts } from './pool-facts.ts';
+import { unresolvable } from './verdicts.ts';
+
+export class NodeSelectorPlugin implements SchedulerPlugin {
+  name(): string {
+    return 'node-selector';
+  }
+
+  /** Cheapest and hardest of the filters: first. */
+  priority(): number {
+    return 300;
+  }
+
+  filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
+    if (pool?.spec.scheduling?.nodeSelector === undefined) return true;
+    const labels = node.metadata.labels;
+    for (const [key, wanted] of poolFacts(ctx, pool).nodeSelector) {
+      const actual = labels?.[key];
+      if (actual !== wanted) return unresolvable(`pool's nodeSelector wants ${key}=${wanted}; node ${actual === undefined ? `has no ${key} label` : `has ${key}=${actual}`}`);
+    }
+    return true;
+  }
+}

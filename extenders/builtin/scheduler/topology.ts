@@ -1,0 +1,65 @@
+/**
+ * topology: `gpuRequirements.topology.locality`. `same-node` (and `same-socket`, which nodes do not
+ * advertise, so judged as same-node) needs the node to hold all `count` GPUs; `nvlink` also needs an
+ * NVLink or NVSwitch interconnect; `minBandwidth` is checked when the node advertises its bandwidth.
+ * Only what preemption cannot change is judged here: free GPUs are gpu-fit's, which runs after.
+ * Scores multi-GPU pools by interconnect (config `interconnectScores`).
+ */
+import { Type } from 'typebox';
+import type { Node, Pod } from '../../../src/api/kubernetes.ts';
+import { Labels, type AgentPool } from '../../../src/api/neuronetes.ts';
+import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { GPU_BANDWIDTH_LABEL, nodeFacts } from './node-facts.ts';
+import { definePluginConfig } from './plugin-config.ts';
+import { poolFacts } from './pool-facts.ts';
+import { NEUTRAL_SCORE, plural, unresolvable } from './verdicts.ts';
+
+const NVLINK = new Set(['nvlink', 'nvswitch']);
+const Score = Type.Number({ minimum: 0, maximum: 100 });
+const config = definePluginConfig(
+  'topology',
+  Type.Object({ interconnectScores: Type.Record(Type.String(), Score), unknownInterconnectScore: Score }),
+  { interconnectScores: { nvswitch: 100, nvlink: 100, pcie: 40 }, unknownInterconnectScore: 20 },
+);
+
+export class TopologyPlugin implements SchedulerPlugin {
+  name(): string {
+    return 'topology';
+  }
+
+  priority(): number {
+    return 260;
+  }
+
+  filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
+    if (pool === undefined) return true;
+    const p = poolFacts(ctx, pool);
+    if (p.locality === undefined || p.locality === 'any') return true;
+    const count = p.gpu?.count ?? 1;
+    const n = nodeFacts(ctx.cluster, node);
+    if (p.locality === 'nvlink') {
+      const needs = `needs ${p.gpu?.label ?? plural(count, 'GPU')} joined by NVLink`;
+      if (n.interconnect === undefined) return unresolvable(`${needs}; node does not advertise its GPU interconnect (no ${Labels.gpuTopology} label)`);
+      if (!NVLINK.has(n.interconnect)) return unresolvable(`${needs}; node's GPUs are on ${n.interconnect}`);
+    }
+    if (n.allocatableGpus < count) {
+      return unresolvable(`needs all ${plural(count, 'GPU')} on one node; node has ${n.allocatableGpus === 0 ? 'none' : `only ${n.allocatableGpus}`}`);
+    }
+    const min = p.minBandwidth.value;
+    const has = n.bandwidth.value;
+    if (min !== undefined && has !== undefined && has < min) {
+      return unresolvable(`needs ${p.minBandwidth.text} of GPU interconnect bandwidth; node has ${n.bandwidth.text} (${GPU_BANDWIDTH_LABEL})`);
+    }
+    return true;
+  }
+
+  /** Interconnect matters only when a replica spans GPUs or the pool asks for a locality. */
+  score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
+    if (pool === undefined) return NEUTRAL_SCORE;
+    const p = poolFacts(ctx, pool);
+    if ((p.gpu?.count ?? 0) <= 1 && (p.locality === undefined || p.locality === 'any')) return NEUTRAL_SCORE;
+    const c = config(ctx);
+    const interconnect = nodeFacts(ctx.cluster, node).interconnect;
+    return (interconnect === undefined ? undefined : c.interconnectScores[interconnect]) ?? c.unknownInterconnectScore;
+  }
+}

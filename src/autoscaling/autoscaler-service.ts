@@ -1,0 +1,255 @@
+/**
+ * One autoscaling decision for one pool: resolve the pool, read its metrics (given or through the
+ * MetricsProvider chain), ask the autoscaler chain, run the stages, and — unless it is a dry run —
+ * record the recommendation, the trace and the metrics. Decisions for one pool are serialized.
+ */
+import type { AgentPool } from '../api/neuronetes.ts';
+import type { ClusterSource } from '../cluster/cluster-source.ts';
+import type { ServiceConfig } from '../config/schema.ts';
+import type { TraceBuffer, TraceEntry } from '../observability/trace-buffer.ts';
+import type { PluginSet } from '../plugins/plugin-set.ts';
+import { RequestBudget, type ChainRuntime } from '../plugins/plugin-pass.ts';
+import { parseDuration } from '../util/duration.ts';
+import { emptyState, type AutoscalerStateStore, type PoolAutoscalerState, type PoolRef } from './autoscaler-state.ts';
+import type { Decision, MetricReport } from './decision.ts';
+import { runPipeline } from './decision-pipeline.ts';
+import { collectMetrics } from './metric-collection.ts';
+import { metricKey, metricKind } from './metric-kinds.ts';
+import { parseMetricTarget } from './metric-target.ts';
+import { averageOverWindow } from './metric-window.ts';
+import { PoolLock } from './pool-lock.ts';
+import { metricNamesOf, appliesTo, runAutoscalerChain } from './recommendation-chain.ts';
+import { proposeReplicas } from './replica-calculator.ts';
+import { eventHorizonMs, resolveBehavior } from './scaling-rules.ts';
+
+export type PoolInput = PoolRef | AgentPool;
+
+export interface DecideRequest {
+  readonly pool: PoolInput;
+  readonly currentReplicas?: number;
+  /** Metric type (kebab or snake case) → value; the rest come from the MetricsProvider chain. */
+  readonly metrics?: Readonly<Record<string, number>>;
+  /** Epoch ms: replays time. Defaults to the clock. */
+  readonly now?: number;
+  /** Compute, record nothing. */
+  readonly dryRun?: boolean;
+}
+
+export interface DecideOptions {
+  /** Another history (a simulation's); defaults to the service's store. */
+  readonly store?: AutoscalerStateStore;
+  /** Ask the MetricsProvider chain for metrics the request does not give (default true). */
+  readonly fetchMetrics?: boolean;
+  /** Record the trace and the Prometheus metrics (default true; never for a dry run). */
+  readonly observe?: boolean;
+}
+
+export interface AutoscalerTrace extends TraceEntry, Decision {}
+
+export interface AutoscalerServiceDeps {
+  readonly runtime: ChainRuntime;
+  readonly cluster: ClusterSource;
+  readonly plugins: () => PluginSet;
+  readonly config: () => ServiceConfig;
+  readonly trace: TraceBuffer<AutoscalerTrace>;
+  readonly store: AutoscalerStateStore;
+  readonly clock?: () => number;
+}
+
+export class UnknownPoolRefError extends Error {
+  readonly ref: string;
+  constructor(ref: string) {
+    super(`no AgentPool ${ref} in the cluster source`);
+    this.name = 'UnknownPoolRefError';
+    this.ref = ref;
+  }
+}
+
+function isInlinePool(p: PoolInput): p is AgentPool {
+  return 'spec' in p;
+}
+
+function refOf(pool: AgentPool): PoolRef {
+  return { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name };
+}
+
+function cloneState(s: PoolAutoscalerState): PoolAutoscalerState {
+  return structuredClone(s);
+}
+
+export class AutoscalerService {
+  readonly #deps: AutoscalerServiceDeps;
+  readonly #lock = new PoolLock();
+
+  constructor(deps: AutoscalerServiceDeps) {
+    this.#deps = deps;
+  }
+
+  resolvePool(input: PoolInput): AgentPool {
+    if (isInlinePool(input)) return input;
+    const pool = this.#deps.cluster.view().pool(input.namespace, input.name);
+    if (pool === undefined) throw new UnknownPoolRefError(`${input.namespace}/${input.name}`);
+    return pool;
+  }
+
+  async decide(request: DecideRequest, options: DecideOptions = {}): Promise<Decision> {
+    const pool = this.resolvePool(request.pool);
+    const ref = refOf(pool);
+    const store = options.store ?? this.#deps.store;
+    return this.#lock.run(`${ref.namespace}/${ref.name}`, async () => {
+      const started = performance.now();
+      const loaded = await store.load(ref);
+      const { decision, state } = await this.#compute(pool, ref, request, loaded, options.fetchMetrics ?? true);
+      if (request.dryRun !== true) {
+        await store.save(ref, state);
+        if (options.observe ?? true) this.#observe(decision, (performance.now() - started) / 1000);
+      }
+      return decision;
+    });
+  }
+
+  async #compute(
+    pool: AgentPool,
+    ref: PoolRef,
+    request: DecideRequest,
+    loaded: PoolAutoscalerState | undefined,
+    fetchMetrics: boolean,
+  ): Promise<{ decision: Decision; state: PoolAutoscalerState }> {
+    const config = this.#deps.config();
+    const settings = config.autoscaler;
+    const now = request.now ?? (this.#deps.clock ?? Date.now)();
+    const spec = pool.spec;
+    const current = request.currentReplicas ?? pool.status?.replicas ?? spec.replicas ?? spec.minReplicas;
+    const ready = pool.status?.readyReplicas ?? current;
+    const behavior = resolveBehavior(spec.autoscaling, settings.behavior);
+
+    const state = loaded === undefined ? emptyState() : cloneState(loaded);
+    // As HPA (recordInitialRecommendation): a pool seen first records its current size, so it never
+    // scales down inside the scale-down window on no history.
+    if (loaded === undefined) state.recommendations.push({ time: now, replicas: current });
+    else if (state.lastObservedReplicas !== null && state.lastObservedReplicas !== current) {
+      state.scaleEvents.push({ time: now, change: current - state.lastObservedReplicas });
+    }
+    state.lastObservedReplicas = current;
+
+    const specMetrics = spec.autoscaling?.metrics ?? [];
+    const poolTypes = new Set(specMetrics.map((m) => metricKey(m.type)));
+    const plugins = this.#deps.plugins();
+    const autoscalers = plugins.enabled('autoscaler');
+    const wanted = new Set(poolTypes);
+    for (const a of autoscalers) {
+      const { names } = metricNamesOf(a);
+      if (appliesTo(names, poolTypes)) for (const n of names) wanted.add(n);
+    }
+    const given = new Map(Object.entries(request.metrics ?? {}).map(([k, v]) => [metricKey(k), v]));
+    const budget = new RequestBudget(settings.requestBudgetMs);
+    const { readings, passes } = await collectMetrics(
+      this.#deps.runtime,
+      fetchMetrics ? plugins.enabled('metrics-provider') : [],
+      pool,
+      [...wanted],
+      given,
+      budget,
+      this.#deps.cluster.view(),
+    );
+
+    const metrics: MetricReport[] = [];
+    const pluginInputs: Record<string, number> = {};
+    for (const m of specMetrics) {
+      const type = metricKey(m.type);
+      const kind = metricKind(type, settings.metricKinds);
+      const reading = readings.get(type) ?? { status: 'missing' as const, source: null };
+      const windowMs = m.averagingWindow !== undefined ? parseDuration(m.averagingWindow) : undefined;
+      const windowed = averageOverWindow(state.samples[type], reading.value, now, windowMs);
+      if (windowMs !== undefined) state.samples[type] = windowed.samples;
+      const base = {
+        type,
+        kind,
+        target: m.target,
+        source: reading.source,
+        ...(m.averagingWindow !== undefined ? { averagingWindow: m.averagingWindow, samples: windowed.count } : {}),
+      };
+      let targetValue: number;
+      try {
+        targetValue = parseMetricTarget(type, m.target, settings.latencyMetrics.has(type));
+      } catch (e: unknown) {
+        metrics.push({ ...base, targetValue: null, value: windowed.value ?? null, status: 'invalid', reason: (e as Error).message, ratio: null, replicas: null });
+        continue;
+      }
+      if (windowed.value === undefined) {
+        metrics.push({ ...base, targetValue, value: null, status: reading.status === 'ok' ? 'missing' : reading.status, ...(reading.reason !== undefined ? { reason: reading.reason } : {}), ratio: null, replicas: null });
+        continue;
+      }
+      const p = proposeReplicas(kind, windowed.value, targetValue, current, ready);
+      pluginInputs[type] = windowed.value;
+      const stale = windowed.stale ? { reason: `no fresh value (${reading.status}${reading.reason !== undefined ? `: ${reading.reason}` : ''}); mean of ${windowed.count} samples in the window` } : {};
+      metrics.push({ ...base, targetValue, value: windowed.value, status: windowed.stale ? 'stale' : 'ok', ...stale, ratio: p.ratio, replicas: p.replicas });
+    }
+    for (const [type, r] of readings) if (!poolTypes.has(type) && r.value !== undefined) pluginInputs[type] = r.value;
+
+    const poolForPlugins: AgentPool = { ...pool, status: { ...pool.status, replicas: current, readyReplicas: ready } };
+    const chain = await runAutoscalerChain(this.#deps.runtime, autoscalers, poolForPlugins, poolTypes, pluginInputs, settings.combinePolicy, budget, {
+      now,
+      currentReplicas: current,
+      readyReplicas: ready,
+      metricKinds: settings.metricKinds,
+      latencyMetrics: settings.latencyMetrics,
+    });
+
+    const lastEvent = state.scaleEvents.at(-1)?.time ?? null;
+    const statusScale = pool.status?.lastScaleTime !== undefined ? Date.parse(pool.status.lastScaleTime) : Number.NaN;
+    const lastScaleTime = Number.isFinite(statusScale) ? Math.max(statusScale, lastEvent ?? -Infinity) : lastEvent;
+    const result = runPipeline({
+      now,
+      current,
+      minReplicas: spec.minReplicas,
+      maxReplicas: spec.maxReplicas,
+      recommended: chain.replicas,
+      metrics,
+      behavior,
+      history: state.recommendations,
+      events: state.scaleEvents,
+      lastScaleTime,
+    });
+
+    if (result.record !== null) state.recommendations.push({ time: now, replicas: result.record });
+    const keepRecs = Math.max(behavior.scaleUp.stabilizationWindowMs, behavior.scaleDown.stabilizationWindowMs);
+    state.recommendations = state.recommendations.filter((r) => r.time > now - keepRecs || r.time === now);
+    const keepEvents = eventHorizonMs(behavior);
+    state.scaleEvents = state.scaleEvents.filter((e) => e.time > now - keepEvents);
+
+    const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+    const decision: Decision = {
+      pool: ref,
+      time: new Date(now).toISOString(),
+      dryRun: request.dryRun === true,
+      currentReplicas: current,
+      desiredReplicas: result.desired,
+      reason: result.reason,
+      message: result.message,
+      metrics,
+      providers: passes,
+      recommendations: chain.reports,
+      combine: { policy: chain.policy, chosen: chain.chosen, replicas: chain.replicas, message: chain.message },
+      stages: result.stages,
+      nextScaleUpAt: iso(result.nextScaleUpAt),
+      nextScaleDownAt: iso(result.nextScaleDownAt),
+    };
+    return { decision, state };
+  }
+
+  #observe(decision: Decision, seconds: number): void {
+    const m = this.#deps.runtime.metrics;
+    const pool = `${decision.pool.namespace}/${decision.pool.name}`;
+    m.autoscalerDesiredReplicas.set({ pool }, decision.desiredReplicas);
+    m.autoscalerCurrentReplicas.set({ pool }, decision.currentReplicas);
+    m.autoscalerDecisions.inc({ pool, reason: decision.reason });
+    m.autoscalerDecisionDuration.observe(seconds);
+    for (const metric of decision.metrics) {
+      if (metric.value !== null) m.autoscalerMetricValue.set({ pool, metric: metric.type }, metric.value);
+      if (metric.status !== 'ok') m.autoscalerMetricUnavailable.inc({ pool, metric: metric.type, status: metric.status });
+    }
+    const trace = this.#deps.trace;
+    trace.push({ ...decision, id: trace.nextId(), subject: pool });
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The per-metric replica maths of Kubernetes' HPA replica calculator, for the two kinds of pool
+ * metric (see metric-kinds.ts). Proposals are untolerated; the tolerance band is a stage of its own.
+ */
+import type { MetricKind } from './metric-kinds.ts';
+
+/** HPA caps replica counts at int32. */
+export const MAX_REPLICAS = 2_147_483_647;
+
+export interface Tolerances {
+  readonly scaleUp: number;
+  readonly scaleDown: number;
+}
+
+/** HPA's default tolerance (`--horizontal-pod-autoscaler-tolerance`), both directions. */
+export const DEFAULT_TOLERANCE = 0.1;
+
+export function isWithinTolerance(ratio: number, t: Tolerances): boolean {
+  return 1 - t.scaleDown <= ratio && ratio <= 1 + t.scaleUp;
+}
+
+export interface MetricProposal {
+  /** Usage over target, as HPA computes it for the tolerance check. */
+  readonly ratio: number;
+  /** What this metric alone asks for. */
+  readonly replicas: number;
+}
+
+function capped(x: number): number {
+  return Math.min(MAX_REPLICAS, Math.ceil(x));
+}
+
+/**
+ * `ready`: replicas that count for a level metric (HPA counts ready pods only); out-of-range values
+ * fall back to `current`.
+ */
+export function proposeReplicas(kind: MetricKind, value: number, target: number, current: number, ready: number = current): MetricProposal {
+  if (kind === 'additive') {
+    // GetExternalPerPodMetricReplicas: usage / (target × statusReplicas), replicas = ceil(usage / target).
+    return { ratio: value / (target * current), replicas: capped(value / target) };
+  }
+  // GetExternalMetricReplicas → getUsageRatioReplicaCount: from zero, ceil(ratio); else ceil(ratio × ready).
+  const ratio = value / target;
+  if (current === 0) return { ratio, replicas: capped(ratio) };
+  const counted = ready > 0 && ready <= current ? ready : current;
+  return { ratio, replicas: capped(ratio * counted) };
+}

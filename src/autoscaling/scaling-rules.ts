@@ -1,0 +1,86 @@
+/**
+ * A pool's `spec.autoscaling.behavior` in HPA's terms: per direction a stabilization window, rate
+ * policies (maxChangePercent = HPA's Percent policy, maxChangeAbsolute = its Pods policy) with a
+ * selectPolicy, and a tolerance. Unset parts get HPA's defaults for a set `behavior`.
+ */
+import type { AgentPoolSpec, ScalingRules } from '../api/neuronetes.ts';
+import { parseDuration } from '../util/duration.ts';
+import type { Tolerances } from './replica-calculator.ts';
+
+export type SelectPolicy = 'Max' | 'Min' | 'Disabled';
+
+export interface ScalingPolicy {
+  readonly type: 'Pods' | 'Percent';
+  readonly value: number;
+  readonly periodSeconds: number;
+}
+
+export interface DirectionRules {
+  readonly stabilizationWindowMs: number;
+  readonly selectPolicy: SelectPolicy;
+  readonly policies: readonly ScalingPolicy[];
+  readonly tolerance: number;
+}
+
+export interface ResolvedBehavior {
+  readonly scaleUp: DirectionRules;
+  readonly scaleDown: DirectionRules;
+  /** No scale-down within this time after any scale event. */
+  readonly cooldownMs: number;
+}
+
+export interface BehaviorDefaults {
+  readonly tolerance: Tolerances;
+  readonly selectPolicy: { readonly scaleUp: SelectPolicy; readonly scaleDown: SelectPolicy };
+}
+
+/** HPA's policy period when none is given. */
+export const DEFAULT_PERIOD_SECONDS = 15;
+
+/** HPA's defaults (pkg/apis/autoscaling/v2/defaults.go): up 0 s window, max(+100 %, +4 pods) per 15 s. */
+export function defaultScaleUpPolicies(periodSeconds = DEFAULT_PERIOD_SECONDS): ScalingPolicy[] {
+  return [
+    { type: 'Pods', value: 4, periodSeconds },
+    { type: 'Percent', value: 100, periodSeconds },
+  ];
+}
+
+/** Down: 300 s window, −100 % per 15 s. */
+export function defaultScaleDownPolicies(periodSeconds = DEFAULT_PERIOD_SECONDS): ScalingPolicy[] {
+  return [{ type: 'Percent', value: 100, periodSeconds }];
+}
+
+export const DEFAULT_SCALE_UP_WINDOW_MS = 0;
+export const DEFAULT_SCALE_DOWN_WINDOW_MS = 300_000;
+
+function direction(rules: ScalingRules | undefined, windowMs: number, defaults: (period?: number) => ScalingPolicy[], selectPolicy: SelectPolicy, tolerance: number): DirectionRules {
+  const period = rules?.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
+  const policies: ScalingPolicy[] = [];
+  if (rules?.maxChangeAbsolute !== undefined) policies.push({ type: 'Pods', value: rules.maxChangeAbsolute, periodSeconds: period });
+  if (rules?.maxChangePercent !== undefined) policies.push({ type: 'Percent', value: rules.maxChangePercent, periodSeconds: period });
+  return {
+    stabilizationWindowMs: rules?.stabilizationWindow !== undefined ? parseDuration(rules.stabilizationWindow) : windowMs,
+    selectPolicy: rules?.selectPolicy ?? selectPolicy,
+    policies: policies.length > 0 ? policies : defaults(period),
+    tolerance: rules?.tolerance ?? tolerance,
+  };
+}
+
+export function resolveBehavior(autoscaling: AgentPoolSpec['autoscaling'], defaults: BehaviorDefaults): ResolvedBehavior {
+  const b = autoscaling?.behavior;
+  return {
+    scaleUp: direction(b?.scaleUp, DEFAULT_SCALE_UP_WINDOW_MS, defaultScaleUpPolicies, defaults.selectPolicy.scaleUp, defaults.tolerance.scaleUp),
+    scaleDown: direction(b?.scaleDown, DEFAULT_SCALE_DOWN_WINDOW_MS, defaultScaleDownPolicies, defaults.selectPolicy.scaleDown, defaults.tolerance.scaleDown),
+    cooldownMs: autoscaling?.cooldownPeriod !== undefined ? parseDuration(autoscaling.cooldownPeriod) : 0,
+  };
+}
+
+export function tolerancesOf(b: ResolvedBehavior): Tolerances {
+  return { scaleUp: b.scaleUp.tolerance, scaleDown: b.scaleDown.tolerance };
+}
+
+/** How far back scale events matter: the longest policy period, or the cooldown. */
+export function eventHorizonMs(b: ResolvedBehavior): number {
+  const periods = [...b.scaleUp.policies, ...b.scaleDown.policies].map((p) => p.periodSeconds * 1000);
+  return Math.max(b.cooldownMs, ...periods);
+}

@@ -1,0 +1,132 @@
+/**
+ * Replays a metric time series for a pool through the real decision path (same chain, same stages)
+ * on a history of its own, applying every decision at once, and reports the replica curve, the scale
+ * events, the time the pool spent over its targets and the GPU-hours it used — so behaviour settings
+ * can be compared before they are applied.
+ */
+import type { AgentPool, AgentPoolSpec } from '../api/neuronetes.ts';
+import { InMemoryStateStore } from './autoscaler-state.ts';
+import type { AutoscalerService, PoolInput } from './autoscaler-service.ts';
+import type { Decision, MetricReport, StageReason } from './decision.ts';
+
+export interface SimulationPoint {
+  /** Seconds since the start; defaults to the point's index × stepSeconds. */
+  readonly t?: number;
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+export interface SimulationRequest {
+  readonly pool: PoolInput;
+  /** Replaces the pool's `spec.autoscaling` (to try other behaviour settings). */
+  readonly autoscaling?: AgentPoolSpec['autoscaling'];
+  readonly startReplicas?: number;
+  /** Epoch ms of t = 0. */
+  readonly start?: number;
+  readonly stepSeconds?: number;
+  readonly series: readonly SimulationPoint[];
+}
+
+export interface SimulationStep {
+  readonly t: number;
+  readonly time: string;
+  readonly currentReplicas: number;
+  readonly desiredReplicas: number;
+  readonly reason: StageReason;
+  /** Some metric is over its target with the replicas running after this step. */
+  readonly overTarget: boolean;
+}
+
+export interface SimulationResult {
+  readonly pool: { readonly namespace: string; readonly name: string };
+  readonly steps: SimulationStep[];
+  readonly scaleEvents: { readonly t: number; readonly time: string; readonly from: number; readonly to: number; readonly reason: StageReason }[];
+  readonly summary: {
+    readonly durationSeconds: number;
+    readonly timeOverTargetSeconds: number;
+    readonly replicaHours: number;
+    readonly gpuHours: number;
+    readonly gpusPerReplica: number;
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    readonly scaleUps: number;
+    readonly scaleDowns: number;
+  };
+}
+
+export class SimulationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimulationError';
+  }
+}
+
+function overTarget(metrics: readonly MetricReport[], replicas: number): boolean {
+  return metrics.some((m) => {
+    if ((m.status !== 'ok' && m.status !== 'stale') || m.value === null || m.targetValue === null) return false;
+    return m.kind === 'additive' ? m.value > m.targetValue * replicas : m.value > m.targetValue;
+  });
+}
+
+const round = (x: number, digits = 4): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export async function simulate(service: AutoscalerService, request: SimulationRequest): Promise<SimulationResult> {
+  const resolved = service.resolvePool(request.pool);
+  const pool: AgentPool = request.autoscaling !== undefined ? { ...resolved, spec: { ...resolved.spec, autoscaling: request.autoscaling } } : resolved;
+  const ref = { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name };
+  const step = request.stepSeconds ?? 15;
+  const start = request.start ?? 0;
+  const times = request.series.map((p, i) => p.t ?? i * step);
+  for (let i = 1; i < times.length; i++) {
+    if ((times[i] as number) < (times[i - 1] as number)) throw new SimulationError(`series[${i}].t (${times[i]}) is before series[${i - 1}].t (${times[i - 1]}): points must be in time order`);
+  }
+  const store = new InMemoryStateStore();
+  const gpus = pool.spec.gpuRequirements?.count ?? 0;
+  let current = request.startReplicas ?? pool.status?.replicas ?? pool.spec.replicas ?? pool.spec.minReplicas;
+  const steps: SimulationStep[] = [];
+  const events: SimulationResult['scaleEvents'][number][] = [];
+  let over = 0;
+  let replicaSeconds = 0;
+  let lo = current;
+  let hi = current;
+  for (const [i, point] of request.series.entries()) {
+    const t = times[i] as number;
+    const now = start + t * 1000;
+    const decision: Decision = await service.decide({ pool, currentReplicas: current, metrics: point.metrics, now }, { store, fetchMetrics: false, observe: false });
+    const from = current;
+    current = decision.desiredReplicas;
+    if (current !== from) {
+      events.push({ t, time: decision.time, from, to: current, reason: decision.reason });
+      // The simulation is its own actuator: the scale happens now, and counts against the rate limits.
+      const state = await store.load(ref);
+      if (state !== undefined) {
+        state.scaleEvents.push({ time: now, change: current - from });
+        state.lastObservedReplicas = current;
+        await store.save(ref, state);
+      }
+    }
+    lo = Math.min(lo, current);
+    hi = Math.max(hi, current);
+    const dt = (i + 1 < times.length ? (times[i + 1] as number) : t + step) - t;
+    const isOver = overTarget(decision.metrics, current);
+    if (isOver) over += dt;
+    replicaSeconds += current * dt;
+    steps.push({ t, time: decision.time, currentReplicas: from, desiredReplicas: current, reason: decision.reason, overTarget: isOver });
+  }
+  const duration = times.length === 0 ? 0 : (times.at(-1) as number) + step - (times[0] as number);
+  return {
+    pool: ref,
+    steps,
+    scaleEvents: events,
+    summary: {
+      durationSeconds: duration,
+      timeOverTargetSeconds: over,
+      replicaHours: round(replicaSeconds / 3600),
+      gpuHours: round((replicaSeconds * gpus) / 3600),
+      gpusPerReplica: gpus,
+      minReplicas: lo,
+      maxReplicas: hi,
+      scaleUps: events.filter((e) => e.to > e.from).length,
+      scaleDowns: events.filter((e) => e.to < e.from).length,
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * The autoscaling decision endpoints: POST /autoscaler/decide, GET /autoscaler/pools/:namespace/:name
+ * (the same decision for tools that can only GET, such as KEDA's metrics-api trigger), and
+ * POST /autoscaler/simulate.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AgentPool, AgentPoolSpec } from '../api/neuronetes.ts';
+import { UnknownPoolRefError, type PoolInput } from '../autoscaling/autoscaler-service.ts';
+import { STAGES } from '../autoscaling/decision.ts';
+import { simulate, SimulationError } from '../autoscaling/simulation.ts';
+import { PluginFailure } from '../plugins/plugin-pass.ts';
+import { BadRequestError, PluginChainError, UnknownPoolError } from '../server/errors.ts';
+
+const RFC3339 = '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$';
+const Time = Type.String({ pattern: RFC3339, description: 'RFC 3339' });
+const PoolRef = Type.Object({ namespace: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }) }, { additionalProperties: false });
+const Pool = Type.Union([PoolRef, AgentPool], { description: 'a reference {namespace, name} to a pool in the cluster source, or a whole AgentPool' });
+const MetricValues = Type.Record(Type.String({ minLength: 1 }), Type.Number(), { description: 'metric type → value (latencies in seconds)' });
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+const DecideBody = Type.Object(
+  {
+    pool: Pool,
+    currentReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
+    metrics: Type.Optional(MetricValues),
+    now: Type.Optional(Time),
+    dryRun: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const DecideQuery = Type.Object(
+  {
+    currentReplicas: Type.Optional(Type.String({ pattern: '^[0-9]{1,10}$' })),
+    now: Type.Optional(Time),
+    dryRun: Type.Optional(Type.Enum(['true', 'false'])),
+  },
+  { additionalProperties: false },
+);
+
+const Decision = Type.Object({
+  pool: PoolRef,
+  time: Type.String(),
+  dryRun: Type.Boolean(),
+  currentReplicas: Type.Integer(),
+  desiredReplicas: Type.Integer(),
+  reason: Type.String(),
+  message: Type.String(),
+  metrics: Type.Array(
+    Type.Object({
+      type: Type.String(),
+      kind: Type.String(),
+      target: Type.String(),
+      targetValue: NullableNumber,
+      value: NullableNumber,
+      status: Type.String(),
+      source: NullableString,
+      reason: Type.Optional(Type.String()),
+      ratio: NullableNumber,
+      replicas: NullableNumber,
+      averagingWindow: Type.Optional(Type.String()),
+      samples: Type.Optional(Type.Integer()),
+    }),
+  ),
+  providers: Type.Array(Type.Object({ plugin: Type.String(), metrics: Type.Array(Type.String()), durationMs: Type.Number(), errors: Type.Integer(), timeouts: Type.Integer() })),
+  recommendations: Type.Array(
+    Type.Object({
+      plugin: Type.String(),
+      priority: Type.Integer(),
+      mode: Type.String(),
+      status: Type.String(),
+      replicas: NullableNumber,
+      metricNames: Type.Array(Type.String()),
+      durationMs: Type.Number(),
+      error: Type.Optional(Type.String()),
+      chosen: Type.Boolean(),
+    }),
+  ),
+  combine: Type.Object({ policy: Type.String(), chosen: NullableString, replicas: NullableNumber, message: Type.String() }),
+  stages: Type.Array(
+    Type.Object({ stage: Type.Enum([...STAGES]), input: Type.Integer(), output: Type.Integer(), reason: Type.String(), message: Type.String() }),
+  ),
+  nextScaleUpAt: NullableString,
+  nextScaleDownAt: NullableString,
+});
+
+const SimulateBody = Type.Object(
+  {
+    pool: Pool,
+    autoscaling: Type.Optional(AgentPoolSpec.properties.autoscaling),
+    startReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
+    start: Type.Optional(Time),
+    stepSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    series: Type.Array(Type.Object({ t: Type.Optional(Type.Number({ minimum: 0 })), metrics: MetricValues }, { additionalProperties: false }), { minItems: 1, maxItems: 10_000 }),
+  },
+  { additionalProperties: false },
+);
+
+const Simulation = Type.Object({
+  pool: PoolRef,
+  steps: Type.Array(
+    Type.Object({ t: Type.Number(), time: Type.String(), currentReplicas: Type.Integer(), desiredReplicas: Type.Integer(), reason: Type.String(), overTarget: Type.Boolean() }),
+  ),
+  scaleEvents: Type.Array(Type.Object({ t: Type.Number(), time: Type.String(), from: Type.Integer(), to: Type.Integer(), reason: Type.String() })),
+  summary: Type.Object({
+    durationSeconds: Type.Number(),
+    timeOverTargetSeconds: Type.Number(),
+    replicaHours: Type.Number(),
+    gpuHours: Type.Number(),
+    gpusPerReplica: Type.Number(),
+    minReplicas: Type.Integer(),
+    maxReplicas: Type.Integer(),
+    scaleUps: Type.Integer(),
+    scaleDowns: Type.Integer(),
+  }),
+});
+
+const ErrorBody = Type.Object({ statusCode: Type.Integer(), code: Type.String(), error: Type.String(), message: Type.String() });
+
+function parseTime(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  // Date.parse rolls 2030-02-31 over to March: the calendar date must survive the round trip.
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  if (!Number.isFinite(ms) || new Date(Date.UTC(y, m - 1, d)).getUTCDate() !== d) throw new BadRequestError(`${JSON.stringify(text)} is not a valid RFC 3339 time`);
+  return ms;
+}
+
+/** Service errors in their HTTP shape: an unknown pool is 404, a failing `Fail` plugin 500. */
+async function httpErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e: unknown) {
+    if (e instanceof UnknownPoolRefError) throw new UnknownPoolError(e.ref);
+    if (e instanceof PluginFailure) throw new PluginChainError(e.message);
+    if (e instanceof SimulationError) throw new BadRequestError(e.message);
+    throw e;
+  }
+}
+
+export const autoscalerRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { autoscaler } = app.neuronetes;
+  const errors = { 400: ErrorBody, 404: ErrorBody, 500: ErrorBody };
+
+  app.post('/decide', { schema: { body: DecideBody, response: { 200: Decision, ...errors } } }, (request) => {
+    const b = request.body;
+    const now = parseTime(b.now);
+    return httpErrors(() =>
+      autoscaler.decide({
+        pool: b.pool as PoolInput,
+        ...(b.currentReplicas !== undefined ? { currentReplicas: b.currentReplicas } : {}),
+        ...(b.metrics !== undefined ? { metrics: b.metrics } : {}),
+        ...(now !== undefined ? { now } : {}),
+        dryRun: b.dryRun === true,
+      }),
+    );
+  });
+
+  app.get(
+    '/pools/:namespace/:name',
+    { schema: { params: Type.Object({ namespace: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }) }), querystring: DecideQuery, response: { 200: Decision, ...errors } } },
+    (request) => {
+      const q = request.query;
+      const now = parseTime(q.now);
+      return httpErrors(() =>
+        autoscaler.decide({
+          pool: { namespace: request.params.namespace, name: request.params.name },
+          ...(q.currentReplicas !== undefined ? { currentReplicas: Number(q.currentReplicas) } : {}),
+          ...(now !== undefined ? { now } : {}),
+          dryRun: q.dryRun === 'true',
+        }),
+      );
+    },
+  );
+
+  app.post('/simulate', { schema: { body: SimulateBody, response: { 200: Simulation, ...errors } } }, (request) => {
+    const b = request.body;
+    const start = parseTime(b.start);
+    return httpErrors(() =>
+      simulate(autoscaler, {
+        pool: b.pool as PoolInput,
+        series: b.series,
+        ...(b.autoscaling !== undefined ? { autoscaling: b.autoscaling } : {}),
+        ...(b.startReplicas !== undefined ? { startReplicas: b.startReplicas } : {}),
+        ...(start !== undefined ? { start } : {}),
+        ...(b.stepSeconds !== undefined ? { stepSeconds: b.stepSeconds } : {}),
+      }),
+    );
+  });
+};

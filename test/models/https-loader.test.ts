@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { buildTestApp } from '../guardrails/harness.ts';
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+const CONFIG_JSON = '{"architectures":["LlamaForCausalLM"]}';
+const SHARD = Buffer.alloc(256 * 1024, 7);
+const SINGLE = 'GGUF single-file model';
+
+/** A real model server on loopback: a manifest folder, a file, a redirect, a 404, a stall, a lie. */
+async function startModelServer(t: Test): Promise<{ base: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const url = req.url ?? '';
+    const send = (status: number, body: string | Buffer, type = 'application/octet-stream'): void => {
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    switch (url) {
+      case '/llama/manifest.json':
+        return send(
+          200,
+          JSON.stringify({
+            files: [
+              { path: 'config.json', sha256: sha256(CONFIG_JSON) },
+              { path: 'shards/model 00001.safetensors', size: SHARD.length, sha256: sha256(SHARD) },
+            ],
+          }),
+          'application/json',
+        );
+      case '/llama/config.json':
+        return send(200, CONFIG_JSON, 'application/json');
+      case '/llama/shards/model%2000001.safetensors':
+        return send(200, SHARD);
+      case '/files/phi.gguf':
+        return send(200, SINGLE);
+      case '/moved/phi.gguf':
+        res.writeHead(302, { location: '/files/phi.gguf' });
+        return res.end();
+      case '/liar/manifest.json':
+        return send(200, JSON.stringify({ files: [{ path: 'w.bin', sha256: sha256('something else') }] }), 'application/json');
+      case '/liar/w.bin':
+        return send(200, 'tampered');
+      case '/escape/manifest.json':
+        return send(200, JSON.stringify({ files: [{ path: '../../outside.bin' }] }), 'application/json');
+      case '/notamanifest/manifest.json':
+        return send(200, JSON.stringify({ shards: 3 }), 'application/json');
+      case '/slow/model.gguf':
+        // Promises a megabyte, sends a little, then goes quiet.
+        res.writeHead(200, { 'content-length': 1024 * 1024 });
+        res.write(Buffer.alloc(1024, 1));
+        return;
+      default:
+        return send(404, 'not found', 'text/plain');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+function models(base: string): string {
+  const m = (name: string, uri: string): string => `---
+apiVersion: neuronetes.io/v1alpha1
+kind: Model
+metadata: { name: ${name}, namespace: agents }
+spec: { weightsURI: '${uri}', size: 1Gi }
+`;
+  return [
+    m('llama', `${base}/llama/`),
+    m('phi', `${base}/files/phi.gguf`),
+    m('moved', `${base}/moved/phi.gguf`),
+    m('missing', `${base}/missing/model.gguf`),
+    m('slow', `${base}/slow/model.gguf`),
+    m('liar', `${base}/liar/`),
+    m('escape', `${base}/escape/`),
+    m('notamanifest', `${base}/notamanifest/`),
+  ].join('');
+}
+
+interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+const load = (app: Awaited<ReturnType<typeof buildTestApp>>, name: string) => app.inject({ method: 'POST', url: '/models/load', payload: { name, namespace: 'agents' } });
+
+t.test('downloads over HTTP from a real server: manifests with checksums, single files, redirects', async (t) => {
+  const { base } = await startModelServer(t);
+  const app = await buildTestApp(t, { cluster: models(base), config: 'model-loader-plugins:\n  - { name: https, timeout: 5s, config: { allowHttp: true } }', agent: {} });
+  const dir = app.neuronetes.models?.cache.dir as string;
+
+  const llama = await load(app, 'llama');
+  t.equal(llama.statusCode, 200, llama.body);
+  t.match(llama.json(), { status: 'loaded', loader: 'https', files: 2, bytes: CONFIG_JSON.length + SHARD.length });
+  t.equal(await readFile(join(dir, 'llama', 'config.json'), 'utf8'), CONFIG_JSON);
+  t.equal(sha256(await readFile(join(dir, 'llama', 'shards', 'model 00001.safetensors'))), sha256(SHARD));
+
+  t.equal((await load(app, 'phi')).statusCode, 200);
+  t.equal(await readFile(join(dir, 'phi', 'phi.gguf'), 'utf8'), SINGLE);
+  t.equal((await load(app, 'moved')).statusCode, 200, 'redirects are followed');
+  t.equal(await readFile(join(dir, 'moved', 'phi.gguf'), 'utf8'), SINGLE);
+});
+
+t.test('404s, bad checksums, bad manifests and path escapes fail cleanly', async (t) => {
+  const { base } = await startModelServer(t);
+  const app = await buildTestApp(t, { cluster: models(base), config: 'model-loader-plugins:\n  - { name: https, timeout: 5s, config: { allowHttp: true } }', agent: {} });
+  const cases: [string, RegExp][] = [
+    ['missing', /GET http:\/\/127\.0\.0\.1:\d+\/missing\/model\.gguf: HTTP 404/],
+    ['liar', /sha256 [0-9a-f]{64} does not match the manifest's/],
+    ['escape', /refusing to write "\.\.\/\.\.\/outside\.bin"/],
+    ['notamanifest', /not a model manifest: .*files/],
+  ];
+  for (const [name, message] of cases) {
+    const res = await load(app, name);
+    t.equal(res.statusCode, 502, name);
+    t.equal(res.json<ErrorBody>().code, 'NN_MODEL_LOAD_FAILED');
+    t.match(res.json<ErrorBody>().message, message);
+  }
+  const cache = app.neuronetes.models?.cache;
+  t.same(await cache?.names(), []);
+  t.same(await cache?.staging(), [], 'no partial download left');
+});
+
+t.test('a server that stalls mid-body: the plugin timeout aborts it and nothing is left', async (t) => {
+  const { base } = await startModelServer(t);
+  const app = await buildTestApp(t, { cluster: models(base), config: 'model-loader-plugins:\n  - { name: https, timeout: 300ms, config: { allowHttp: true } }', agent: {} });
+  const res = await load(app, 'slow');
+  t.equal(res.statusCode, 504);
+  t.equal(res.json<ErrorBody>().code, 'NN_MODEL_LOAD_TIMEOUT');
+  t.match(res.json<ErrorBody>().message, /https timed out loading agents\/slow/);
+  t.same(await app.neuronetes.models?.cache.names(), []);
+  t.same(await app.neuronetes.models?.cache.staging(), [], 'the partial file went with its staging folder');
+
+  const quiet = await buildTestApp(t, {
+    cluster: models(base),
+    config: 'model-loader-plugins:\n  - { name: https, timeout: 10s, config: { allowHttp: true, bodyTimeout: 200ms } }',
+    agent: {},
+  });
+  const idle = await load(quiet, 'slow');
+  t.equal(idle.statusCode, 502, "undici's body timeout (silence between chunks) fails the load before the plugin deadline");
+  t.match(idle.json<ErrorBody>().message, /Body Timeout/i);
+  t.same(await quiet.neuronetes.models?.cache.staging(), []);
+});
+
+t.test('plain http:// needs allowHttp', async (t) => {
+  const { base } = await startModelServer(t);
+  const app = await buildTestApp(t, { cluster: models(base), agent: {} });
+  const res = await load(app, 'phi');
+  t.equal(res.statusCode, 422);
+  t.match(res.json<ErrorBody>().message, /https: no/);
+});

@@ -1,0 +1,238 @@
+import t from 'tap';
+import type { Node, Pod } from '../../src/api/kubernetes.ts';
+import type { AgentPool } from '../../src/api/neuronetes.ts';
+import { GpuFitPlugin } from '../../extenders/builtin/scheduler/gpu-fit.ts';
+import { a100, agentPool, node, pod, schedulerContext, verdict } from '../helpers/scheduling-fixtures.ts';
+
+const plugin = new GpuFitPlugin();
+const pending = pod('p');
+const needs2 = agentPool('code', { gpuRequirements: { count: 2, type: 'A100', memory: '80Gi' } });
+
+interface FilterCase {
+  name: string;
+  pool?: AgentPool;
+  nodes: Node[];
+  pods?: Pod[];
+  /** The node judged; defaults to the first of `nodes`. */
+  judge?: Node;
+  passed: boolean;
+  unresolvable?: boolean;
+  reason?: string;
+}
+
+const filterCases: FilterCase[] = [
+  { name: 'a pod of no pool passes', nodes: [node('bare')], passed: true },
+  { name: 'a pool asking no GPUs passes', pool: agentPool('cpu'), nodes: [node('bare')], passed: true },
+  { name: 'a pool asking 0 GPUs passes', pool: agentPool('zero', { gpuRequirements: { count: 0, type: 'A100' } }), nodes: [node('bare')], passed: true },
+  { name: 'an empty A100 node fits', pool: needs2, nodes: [a100('n')], passed: true },
+  { name: 'GPU type is compared case-insensitively', pool: needs2, nodes: [a100('n', { labels: { 'neuronetes.io/gpu-type': 'a100' } })], passed: true },
+  {
+    name: 'a node with no labels is unresolvable',
+    pool: needs2,
+    nodes: [node('bare', { gpus: 8 })],
+    passed: false,
+    unresolvable: true,
+    reason: 'needs 2×A100 80Gi; node has no neuronetes.io/gpu-type label',
+  },
+  { name: 'wrong GPU type', pool: needs2, nodes: [a100('n', { labels: { 'neuronetes.io/gpu-type': 'H100' } })], passed: false, unresolvable: true, reason: 'needs A100 GPUs, node has H100' },
+  {
+    name: 'too little memory per GPU',
+    pool: needs2,
+    nodes: [a100('n', { labels: { 'neuronetes.io/gpu-memory': '40Gi' } })],
+    passed: false,
+    unresolvable: true,
+    reason: "needs 80Gi per GPU, node's A100 GPUs have 40Gi",
+  },
+  {
+    name: 'more memory than needed is fine (other units)',
+    pool: needs2,
+    nodes: [a100('n', { labels: { 'neuronetes.io/gpu-memory': '141G' } })],
+    passed: true,
+  },
+  {
+    name: 'no memory label',
+    pool: needs2,
+    nodes: [a100('n', { labels: { 'neuronetes.io/gpu-memory': '' } })],
+    passed: false,
+    unresolvable: true,
+    reason: 'needs 80Gi per GPU; node does not say how much it has (no neuronetes.io/gpu-memory label)',
+  },
+  {
+    name: 'malformed memory label is unknown, with a clear reason',
+    pool: needs2,
+    nodes: [a100('n', { labels: { 'neuronetes.io/gpu-memory': 'lots' } })],
+    passed: false,
+    unresolvable: true,
+    reason: "needs 80Gi per GPU; gpu-memory label 'lots' is not a quantity",
+  },
+  {
+    name: 'malformed memory label does not matter to a pool asking no memory',
+    pool: agentPool('any', { gpuRequirements: { count: 1, type: 'A100' } }),
+    nodes: [a100('n', { labels: { 'neuronetes.io/gpu-memory': 'lots' } })],
+    passed: true,
+  },
+  { name: 'zero allocatable', pool: needs2, nodes: [a100('n', { gpus: 0 })], passed: false, unresolvable: true, reason: 'needs 2×A100 80Gi, node has no allocatable nvidia.com/gpu' },
+  {
+    name: 'no allocatable GPUs at all',
+    pool: needs2,
+    nodes: [node('n', { labels: { 'neuronetes.io/gpu-type': 'A100', 'neuronetes.io/gpu-memory': '80Gi' } })],
+    passed: false,
+    unresolvable: true,
+    reason: 'needs 2×A100 80Gi, node has no allocatable nvidia.com/gpu',
+  },
+  { name: 'fewer GPUs than one replica needs', pool: needs2, nodes: [a100('n', { gpus: 1 })], passed: false, unresolvable: true, reason: 'needs 2×A100 80Gi, node has only 1 GPU allocatable' },
+  {
+    name: 'malformed allocatable',
+    pool: needs2,
+    nodes: [a100('n', { gpus: 'x' })],
+    passed: false,
+    unresolvable: true,
+    reason: 'needs 2×A100 80Gi; allocatable nvidia.com/gpu "x" is not a whole number',
+  },
+  {
+    name: 'GPUs in use are a shortfall, not unresolvable',
+    pool: needs2,
+    nodes: [a100('n')],
+    pods: [pod('a', { node: 'n', gpus: 4 }), pod('b', { node: 'n', gpus: 3 })],
+    passed: false,
+    unresolvable: false,
+    reason: 'needs 2×A100 80Gi, node has 1 free (7 of 8 in use)',
+  },
+  {
+    name: 'pods of other namespaces hold GPUs too',
+    pool: needs2,
+    nodes: [a100('n')],
+    pods: [pod('a', { node: 'n', gpus: 6, namespace: 'training' }), pod('b', { node: 'n', gpus: 1 })],
+    passed: false,
+    unresolvable: false,
+    reason: 'needs 2×A100 80Gi, node has 1 free (7 of 8 in use)',
+  },
+  {
+    name: 'terminated pods are not counted',
+    pool: needs2,
+    nodes: [a100('n')],
+    pods: [pod('done', { node: 'n', gpus: 4, phase: 'Succeeded' }), pod('crashed', { node: 'n', gpus: 4, phase: 'Failed' }), pod('run', { node: 'n', gpus: 6 })],
+    passed: true,
+  },
+  { name: 'pending pods hold nothing', pool: needs2, nodes: [a100('n')], pods: [pod('waiting', { gpus: 8 })], passed: true },
+  {
+    name: 'requests given only as limits count',
+    pool: needs2,
+    nodes: [a100('n')],
+    pods: [pod('a', { node: 'n', gpus: 7, limitsOnly: true })],
+    passed: false,
+    reason: 'needs 2×A100 80Gi, node has 1 free (7 of 8 in use)',
+  },
+  {
+    name: 'an init container asking more than the containers sets the request',
+    pool: needs2,
+    nodes: [a100('n')],
+    pods: [pod('a', { node: 'n', gpus: 1, initGpus: 7 })],
+    passed: false,
+    reason: 'needs 2×A100 80Gi, node has 1 free (7 of 8 in use)',
+  },
+  {
+    name: 'malformed GPU requests of bound pods count as none',
+    pool: needs2,
+    nodes: [a100('n')],
+    pods: [{ ...pod('a', { node: 'n' }), spec: { nodeName: 'n', containers: [{ resources: { requests: { 'nvidia.com/gpu': 'many' } } }] } }],
+    passed: true,
+  },
+  {
+    name: 'a MIG pool is checked for type only (slices are the mig plugin’s)',
+    pool: agentPool('triage', { migProfile: '2g.10gb', gpuRequirements: { count: 1, type: 'A100', memory: '80Gi' } }),
+    nodes: [a100('n', { gpus: 2, labels: { 'neuronetes.io/gpu-memory': '40Gi' } })],
+    pods: [pod('a', { node: 'n', gpus: 2 })],
+    passed: true,
+  },
+  {
+    name: 'a MIG pool on the wrong GPU type',
+    pool: agentPool('triage', { migProfile: '2g.10gb', gpuRequirements: { count: 1, type: 'A100' } }),
+    nodes: [a100('n', { labels: { 'neuronetes.io/gpu-type': 'L4' } })],
+    passed: false,
+    unresolvable: true,
+    reason: 'needs A100 GPUs, node has L4',
+  },
+  { name: 'a pool with no GPU type takes any GPU', pool: agentPool('any', { gpuRequirements: { count: 2 } }), nodes: [node('t4', { gpus: 4, labels: { 'neuronetes.io/gpu-type': 'T4' } })], passed: true },
+  {
+    name: 'a pool with no GPU type names GPUs generically',
+    pool: agentPool('any', { gpuRequirements: { count: 2 } }),
+    nodes: [node('t4', { gpus: 1 })],
+    passed: false,
+    unresolvable: true,
+    reason: 'needs 2×GPU, node has only 1 GPU allocatable',
+  },
+  {
+    name: 'full-node mode: a node the cache does not know is judged from the Node sent',
+    pool: needs2,
+    nodes: [],
+    pods: [pod('a', { node: 'fresh', gpus: 7 })],
+    judge: a100('fresh'),
+    passed: false,
+    reason: 'needs 2×A100 80Gi, node has 1 free (7 of 8 in use)',
+  },
+  {
+    name: 'full-node mode: a node the cache knows is judged by its cached facts',
+    pool: needs2,
+    nodes: [a100('known')],
+    judge: node('known'),
+    passed: true,
+  },
+];
+
+t.test('filter', async (t) => {
+  for (const c of filterCases) {
+    const { ctx } = schedulerContext({ nodes: c.nodes, pods: c.pods ?? [], pools: c.pool === undefined ? [] : [c.pool] });
+    const judged = c.judge ?? (c.nodes[0] as Node);
+    const v = verdict(plugin.filter(ctx, pending, judged, c.pool));
+    t.equal(v.passed, c.passed, `${c.name}: passed`);
+    if (c.unresolvable !== undefined) t.equal(v.unresolvable === true, c.unresolvable, `${c.name}: unresolvable`);
+    if (c.reason !== undefined) t.equal(v.reason, c.reason, `${c.name}: reason`);
+  }
+});
+
+t.test('a malformed memory requirement on the pool is not checked, and said so once', async (t) => {
+  const pool = agentPool('odd', { gpuRequirements: { count: 1, type: 'A100', memory: 'lots' } });
+  const { ctx, warnings } = schedulerContext({ nodes: [a100('n', { labels: { 'neuronetes.io/gpu-memory': '1Gi' } })], pools: [pool] });
+  for (let i = 0; i < 3; i++) t.equal(plugin.filter(ctx, pending, a100('n'), pool), true);
+  t.same(warnings, ['AgentPool agents/odd: gpuRequirements.memory "lots" is not a quantity; GPU memory is not checked']);
+});
+
+interface ScoreCase {
+  name: string;
+  pool?: AgentPool;
+  node: Node;
+  pods?: Pod[];
+  config?: Record<string, unknown>;
+  score: number;
+}
+
+const scoreCases: ScoreCase[] = [
+  { name: 'no pool: neutral', node: a100('n'), score: 50 },
+  { name: 'no GPUs asked: neutral', pool: agentPool('cpu'), node: a100('n'), score: 50 },
+  { name: 'MIG pool: neutral', pool: agentPool('m', { migProfile: '1g.5gb', gpuRequirements: { count: 1 } }), node: a100('n'), score: 50 },
+  { name: 'pack: 6 of 8 in use after placement', pool: needs2, node: a100('n'), pods: [pod('a', { node: 'n', gpus: 4 })], score: 75 },
+  { name: 'pack: an empty node scores low', pool: needs2, node: a100('n'), score: 25 },
+  { name: 'pack: filling the node scores 100', pool: needs2, node: a100('n'), pods: [pod('a', { node: 'n', gpus: 6 })], score: 100 },
+  { name: 'spread: 2 of 8 free after placement', pool: needs2, node: a100('n'), pods: [pod('a', { node: 'n', gpus: 4 })], config: { strategy: 'spread' }, score: 25 },
+  { name: 'spread: an empty node scores high', pool: needs2, node: a100('n'), config: { strategy: 'spread' }, score: 75 },
+  { name: 'no room: 0', pool: needs2, node: a100('n'), pods: [pod('a', { node: 'n', gpus: 7 })], score: 0 },
+  { name: 'no GPUs: 0', pool: needs2, node: node('cpu'), score: 0 },
+];
+
+t.test('score', async (t) => {
+  for (const c of scoreCases) {
+    const { ctx } = schedulerContext({ nodes: [c.node], pods: c.pods ?? [], pools: c.pool === undefined ? [] : [c.pool] }, c.config);
+    t.equal(plugin.score(ctx, pending, c.node, c.pool), c.score, c.name);
+  }
+});
+
+t.test('a bad strategy falls back to pack, with a clear warning', async (t) => {
+  const n = a100('n');
+  const { ctx, warnings } = schedulerContext({ nodes: [n], pools: [needs2] }, { strategy: 'stack', extra: 1 });
+  t.equal(plugin.score(ctx, pending, n, needs2), 25);
+  t.equal(plugin.score(ctx, pending, n, needs2), 25);
+  t.equal(warnings.length, 1, 'warned once per config');
+  t.match(warnings[0], /gpu-fit config: strategy must be equal to one of the allowed values \(got "stack"\); using the default "pack"/);
+  t.match(warnings[0], /unknown key "extra" ignored \(known keys: strategy\)/);
+});

@@ -1,0 +1,99 @@
+import t from 'tap';
+import type { Pod } from '../../src/api/kubernetes.ts';
+import { computeNodeFacts, nodeFacts, podDeviceRequests } from '../../extenders/builtin/scheduler/node-facts.ts';
+import { a100, node, pod, schedulerContext } from '../helpers/scheduling-fixtures.ts';
+
+t.test('labels are parsed once, malformed ones kept as text without a value', async (t) => {
+  const f = computeNodeFacts(
+    node('n', {
+      gpus: '4',
+      labels: {
+        'neuronetes.io/gpu-type': 'H100',
+        'neuronetes.io/gpu-memory': 'lots',
+        'neuronetes.io/gpu-topology': 'NVLink',
+        'neuronetes.io/gpu-bandwidth': '900Gi',
+        'neuronetes.io/mig-capable': 'TRUE',
+        'neuronetes.io/mig-config': '1g.10gb:7',
+        'neuronetes.io/cost-per-hour': '1e3',
+        'node.kubernetes.io/instance-type': 'p5.48xlarge',
+        'topology.kubernetes.io/zone': 'z1',
+      },
+      annotations: { 'neuronetes.io/cached-models': ' a,,b ' },
+    }),
+    [],
+  );
+  t.match(f, {
+    gpuType: 'H100',
+    gpuTypeKey: 'h100',
+    gpuMemory: { text: 'lots', value: undefined },
+    allocatableGpus: 4,
+    allocatableProblem: undefined,
+    freeGpus: 4,
+    interconnect: 'nvlink',
+    bandwidth: { text: '900Gi', value: 900 * 2 ** 30 },
+    migCapable: true,
+    migSlices: new Map([['1g.10gb', 7]]),
+    costPerHour: { text: '1e3', value: undefined },
+    instanceType: 'p5.48xlarge',
+    spotLabel: undefined,
+    zone: 'z1',
+  });
+  t.same([...f.cachedModels], ['a', 'b']);
+});
+
+t.test('a node with no labels, annotations or status', async (t) => {
+  const f = computeNodeFacts({ metadata: { name: 'bare' } }, []);
+  t.match(f, { gpuType: undefined, gpuMemory: { text: undefined }, allocatableGpus: 0, allocatableProblem: undefined, freeGpus: 0, migCapable: false, migSlices: undefined, spotLabel: undefined, zone: undefined });
+  t.equal(f.cachedModels.size, 0);
+});
+
+t.test('allocatable GPUs that are not a whole number', async (t) => {
+  for (const gpus of ['x', '1.5', '-1', '500m']) {
+    const f = computeNodeFacts(node('n', { gpus }), []);
+    t.equal(f.allocatableGpus, 0, gpus);
+    t.equal(f.allocatableProblem, `allocatable nvidia.com/gpu ${JSON.stringify(gpus)} is not a whole number`, gpus);
+  }
+});
+
+t.test('more GPUs requested than allocatable leaves none free, not a negative count', async (t) => {
+  const f = computeNodeFacts(node('n', { gpus: 2 }), [pod('a', { node: 'n', gpus: 3 })]);
+  t.equal(f.usedGpus, 3);
+  t.equal(f.freeGpus, 0);
+});
+
+t.test('spot labels', async (t) => {
+  t.equal(computeNodeFacts(node('n', { labels: { 'karpenter.sh/capacity-type': 'SPOT' } }), []).spotLabel, 'karpenter.sh/capacity-type=spot');
+  t.equal(computeNodeFacts(node('n', { labels: { 'cloud.google.com/gke-spot': 'true' } }), []).spotLabel, 'cloud.google.com/gke-spot=true');
+  t.equal(computeNodeFacts(node('n', { labels: { 'cloud.google.com/gke-spot': 'false' } }), []).spotLabel, undefined);
+});
+
+t.test('pod device requests', async (t) => {
+  t.equal(podDeviceRequests(pod('cpu-only')), undefined, 'no GPUs: nothing allocated');
+  t.equal(podDeviceRequests({ metadata: { name: 'x' } }), undefined, 'no spec');
+  t.same(podDeviceRequests(pod('a', { gpus: 2, mig: { '1g.5gb': 2 } })), new Map([['nvidia.com/gpu', 2], ['nvidia.com/mig-1g.5gb', 2]]));
+  t.same(podDeviceRequests(pod('b', { gpus: 1, initGpus: 3 })), new Map([['nvidia.com/gpu', 3]]), 'init containers as their maximum');
+  t.same(podDeviceRequests(pod('c', { gpus: 4, initGpus: 3 })), new Map([['nvidia.com/gpu', 4]]));
+  t.same(podDeviceRequests(pod('d', { initGpus: 1 })), new Map([['nvidia.com/gpu', 1]]), 'only an init container');
+  const two = pod('e', { gpus: 1 });
+  two.spec?.containers?.push({ name: 'sidecar', resources: { limits: { 'nvidia.com/gpu': 2 } } });
+  t.same(podDeviceRequests(two), new Map([['nvidia.com/gpu', 3]]), 'containers summed, numbers and limits too');
+  const cpuRequested: Pod = { metadata: { name: 'f' }, spec: { containers: [{ resources: { requests: { cpu: '4' }, limits: { 'nvidia.com/gpu': '2' } } }] } };
+  t.same(podDeviceRequests(cpuRequested), new Map([['nvidia.com/gpu', 2]]), 'a GPU in limits counts though other resources are requested');
+  const both: Pod = { metadata: { name: 'g' }, spec: { containers: [{ resources: { requests: { 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1', 'nvidia.com/mig-1g.5gb': '1' } } }] } };
+  t.same(podDeviceRequests(both), new Map([['nvidia.com/gpu', 1], ['nvidia.com/mig-1g.5gb', 1]]), 'a resource in both is counted once');
+});
+
+t.test('facts come from the picture by name; unknown nodes once per Node object and picture', async (t) => {
+  const { cluster } = schedulerContext({ nodes: [a100('known')], pods: [pod('a', { node: 'stranger', gpus: 3 })] });
+  const cached = nodeFacts(cluster, node('known'));
+  t.equal(cached.gpuType, 'A100', 'the cached node, not the labels sent');
+  t.equal(nodeFacts(cluster, a100('known')), cached, 'one object per node and picture');
+  const stranger = a100('stranger');
+  const first = nodeFacts(cluster, stranger);
+  t.equal(first.usedGpus, 3, 'pods bound to it by name are counted');
+  t.equal(nodeFacts(cluster, stranger), first, 'computed once for the same Node object');
+  const { cluster: next } = schedulerContext({ nodes: [], pods: [] });
+  const again = nodeFacts(next, stranger);
+  t.not(again, first, 'a new picture recomputes');
+  t.equal(again.usedGpus, 0);
+});
