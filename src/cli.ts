@@ -3,6 +3,7 @@
  * neuronetes serve | agent | check-config — the command-line entry. Flags win over environment variables,
  * which win over defaults; `neuronetes <command> --help` lists them.
  */
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,6 +40,8 @@ const SERVE_FLAGS: Record<string, FlagSpec> = {
   cluster: { type: 'string', env: 'NEURONETES_CLUSTER', default: 'snapshot', help: 'cluster source: snapshot | kubernetes' },
   snapshot: { type: 'string', env: 'NEURONETES_SNAPSHOT', help: `snapshot folder or file of Kubernetes YAML (default: the bundled example cluster)` },
   kubeconfig: { type: 'string', env: 'KUBECONFIG', help: 'kubeconfig for --cluster kubernetes (in-cluster config when unset inside a pod)' },
+  'stale-after': { type: 'string', env: 'NEURONETES_STALE_AFTER', default: '2m', help: '--cluster kubernetes: /readyz fails when an informer saw no event or reconnect for this long (at least 45s: quiet watches reconnect every 30s)' },
+  'lease-namespace': { type: 'string', env: 'POD_NAMESPACE', default: 'neuronetes-system', help: '--cluster kubernetes: namespace of the leader-election Lease (only the leader writes)' },
   'tls-cert': { type: 'string', env: 'NEURONETES_TLS_CERT', help: 'serve HTTPS with this certificate (PEM)' },
   'tls-key': { type: 'string', env: 'NEURONETES_TLS_KEY', help: 'private key for --tls-cert (PEM)' },
   'tls-client-ca': { type: 'string', env: 'NEURONETES_TLS_CLIENT_CA', help: 'require client certificates signed by this CA (mTLS)' },
@@ -102,6 +105,18 @@ const str = (v: string | boolean | undefined): string | undefined => (typeof v =
 
 async function createClusterSource(flags: Flags, log: ReturnType<typeof createLogger>): Promise<ClusterSource> {
   const kind = str(flags['cluster']);
+  if (kind === 'kubernetes') {
+    const staleAfterMs = parseDuration(String(flags['stale-after']));
+    if (staleAfterMs < 45_000) throw new Error(`--stale-after must be at least 45s, not ${String(flags['stale-after'])}`);
+    // Loaded on demand: @kubernetes/client-node takes seconds to import, and snapshot mode never needs it.
+    const [{ loadKubeConfig }, { KubernetesSource, LEADER_LEASE_NAME }] = await Promise.all([import('./cluster/kube-api.ts'), import('./cluster/kubernetes-source.ts')]);
+    return new KubernetesSource({
+      kubeConfig: loadKubeConfig(str(flags['kubeconfig'])),
+      log,
+      staleAfterMs,
+      leaderElection: { namespace: String(flags['lease-namespace']), name: LEADER_LEASE_NAME, identity: `${hostname()}_${randomUUID().slice(0, 8)}` },
+    });
+  }
   if (kind !== 'snapshot') throw new Error(`--cluster must be snapshot or kubernetes, not ${JSON.stringify(kind)}`);
   return new SnapshotSource({ path: str(flags['snapshot']) ?? DEFAULT_SNAPSHOT, log });
 }

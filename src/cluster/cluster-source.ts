@@ -1,4 +1,5 @@
 /** Where the extender's picture of the cluster comes from: a snapshot directory, or the API server. */
+import type { AgentPool } from '../api/neuronetes.ts';
 import type { ClusterView } from './cluster-view.ts';
 
 export interface PodBinding {
@@ -26,6 +27,10 @@ export interface ClusterSource {
   bind(binding: PodBinding): Promise<void>;
   /** Called after every change of the picture. Returns an unsubscribe function. */
   onChange(listener: (view: ClusterView) => void): () => void;
+  /** Writers (autoscaling actuation, status) act only while this is true: the replica holds the leader Lease. Absent means always. */
+  isLeader?(): boolean;
+  /** Persists an AgentPool's status (merge patch of the status subresource). Absent where there is nowhere to write. */
+  patchPoolStatus?(namespace: string, name: string, status: Partial<NonNullable<AgentPool['status']>>): Promise<void>;
 }
 
 export class BindError extends Error {

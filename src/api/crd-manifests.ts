@@ -1,0 +1,131 @@
+/**
+ * The CustomResourceDefinitions for AgentPool, AgentClass and Model, generated from the TypeBox
+ * schemas in neuronetes.ts. `npm run generate:crds` writes them to manifests/crds/; a test fails when
+ * the committed files differ from what this produces.
+ */
+import { stringify } from 'yaml';
+import { ObjectMeta } from './kubernetes.ts';
+import { AgentClass, AgentPool, GROUP, Model, VERSION } from './neuronetes.ts';
+import { toStructural, type StructuralSchema } from './crd-schema.ts';
+
+interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
+
+interface CrdSpec {
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  schema: { properties: Record<string, unknown> };
+  columns: PrinterColumn[];
+  /** CEL rules on `spec`. */
+  specRules?: { rule: string; message: string }[];
+  scale?: { specReplicasPath: string; statusReplicasPath: string };
+}
+
+const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+const SPECS: readonly CrdSpec[] = [
+  {
+    kind: 'AgentPool',
+    plural: 'agentpools',
+    singular: 'agentpool',
+    shortNames: ['apool'],
+    schema: AgentPool,
+    columns: [
+      { name: 'Class', type: 'string', jsonPath: '.spec.agentClassRef.name' },
+      { name: 'Min', type: 'integer', jsonPath: '.spec.minReplicas' },
+      { name: 'Max', type: 'integer', jsonPath: '.spec.maxReplicas' },
+      { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas' },
+      { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
+      { name: 'GPU', type: 'string', jsonPath: '.spec.gpuRequirements.type', priority: 1 },
+      AGE,
+    ],
+    specRules: [
+      { rule: 'self.minReplicas <= self.maxReplicas', message: 'minReplicas must not exceed maxReplicas' },
+      { rule: '!has(self.replicas) || self.replicas <= self.maxReplicas', message: 'replicas must not exceed maxReplicas' },
+    ],
+    scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
+  },
+  {
+    kind: 'AgentClass',
+    plural: 'agentclasses',
+    singular: 'agentclass',
+    shortNames: ['aclass'],
+    schema: AgentClass,
+    columns: [
+      { name: 'Model', type: 'string', jsonPath: '.spec.modelRef.name' },
+      { name: 'Max-Context', type: 'integer', jsonPath: '.spec.maxContextLength' },
+      AGE,
+    ],
+  },
+  {
+    kind: 'Model',
+    plural: 'models',
+    singular: 'model',
+    shortNames: ['nnmodel'],
+    schema: Model,
+    columns: [
+      { name: 'Size', type: 'string', jsonPath: '.spec.size' },
+      { name: 'Format', type: 'string', jsonPath: '.spec.format' },
+      { name: 'Quantization', type: 'string', jsonPath: '.spec.quantization' },
+      { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+      { name: 'Weights', type: 'string', jsonPath: '.spec.weightsURI', priority: 1 },
+      AGE,
+    ],
+  },
+];
+
+function openApiSchema(spec: CrdSpec): StructuralSchema {
+  const properties: Record<string, StructuralSchema> = {};
+  for (const [name, child] of Object.entries(spec.schema.properties)) {
+    // The API server owns metadata's schema; a CRD may only say it is an object.
+    properties[name] = child === ObjectMeta || name === 'metadata' ? { type: 'object' } : toStructural(child, `${spec.kind}.${name}`);
+  }
+  const specSchema = properties['spec'];
+  if (specSchema !== undefined && spec.specRules !== undefined) specSchema['x-kubernetes-validations'] = spec.specRules;
+  return { type: 'object', properties, required: ['spec'] };
+}
+
+export interface CrdManifest {
+  /** File name under manifests/crds/. */
+  file: string;
+  object: Record<string, unknown>;
+}
+
+export function crdManifests(): CrdManifest[] {
+  return SPECS.map((spec) => ({
+    file: `${spec.plural}.${GROUP}.yaml`,
+    object: {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `${spec.plural}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'neuronetes' } },
+      spec: {
+        group: GROUP,
+        scope: 'Namespaced',
+        names: { kind: spec.kind, listKind: `${spec.kind}List`, plural: spec.plural, singular: spec.singular, shortNames: spec.shortNames, categories: ['neuronetes'] },
+        versions: [
+          {
+            name: VERSION,
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: openApiSchema(spec) },
+            subresources: { status: {}, ...(spec.scale !== undefined ? { scale: spec.scale } : {}) },
+            additionalPrinterColumns: spec.columns,
+          },
+        ],
+      },
+    },
+  }));
+}
+
+const HEADER = '# Generated from src/api/neuronetes.ts by `npm run generate:crds`. Do not edit by hand.\n';
+
+export function renderCrd(manifest: CrdManifest): string {
+  return HEADER + stringify(manifest.object, { lineWidth: 0 });
+}

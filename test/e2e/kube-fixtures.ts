@@ -1,0 +1,128 @@
+/** Objects the e2e suites put into a real API server: CRDs, GPU nodes (status patched), pods, pools. */
+import { readFile, readdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  loadYaml,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1CustomResourceDefinition,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { GPU_RESOURCE } from '../../src/api/kubernetes.ts';
+import { GROUP, Labels, VERSION } from '../../src/api/neuronetes.ts';
+import { eventually } from './control-plane.ts';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export async function applyCrds(kc: KubeConfig): Promise<void> {
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  const dir = join(REPO, 'manifests', 'crds');
+  const names: string[] = [];
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml'))) {
+    // loadYaml maps the YAML onto the client's models (enum → _enum…); a plain object would lose fields.
+    const body = loadYaml<V1CustomResourceDefinition>(await readFile(join(dir, file), 'utf8'));
+    await api.createCustomResourceDefinition({ body });
+    names.push(body.metadata?.name ?? '');
+  }
+  for (const name of names) {
+    await eventually(`CRD ${name} to be established`, async () => {
+      const crd = await api.readCustomResourceDefinition({ name });
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true ? true : undefined;
+    });
+  }
+}
+
+export interface NodeShape {
+  gpus: number;
+  gpuType?: string;
+  labels?: Record<string, string>;
+}
+
+/** A Node with GPU capacity and a Ready condition, as a kubelet would report it. */
+export async function createGpuNode(kc: KubeConfig, name: string, shape: NodeShape): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const labels = { 'kubernetes.io/hostname': name, [Labels.gpuType]: shape.gpuType ?? 'A100', [Labels.gpuCount]: String(shape.gpus), ...shape.labels };
+  await core.createNode({ body: { metadata: { name, labels } } });
+  const resources = { cpu: '32', memory: '256Gi', pods: '110', [GPU_RESOURCE]: String(shape.gpus) };
+  await core.patchNodeStatus(
+    {
+      name,
+      body: {
+        status: {
+          capacity: resources,
+          allocatable: resources,
+          conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'e2e', lastHeartbeatTime: new Date(), lastTransitionTime: new Date() }],
+        },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
+export async function labelNode(kc: KubeConfig, name: string, labels: Record<string, string>): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).patchNode({ name, body: { metadata: { labels } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+}
+
+export interface PodShape {
+  gpus?: number;
+  pool?: string;
+  schedulerName?: string;
+  labels?: Record<string, string>;
+}
+
+export async function createPod(kc: KubeConfig, namespace: string, name: string, shape: PodShape = {}): Promise<V1Pod> {
+  const gpus = shape.gpus ?? 0;
+  const resources = gpus > 0 ? { requests: { [GPU_RESOURCE]: String(gpus) }, limits: { [GPU_RESOURCE]: String(gpus) } } : {};
+  return kc.makeApiClient(CoreV1Api).createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name, labels: { ...(shape.pool !== undefined ? { [Labels.agentPool]: shape.pool } : {}), ...shape.labels } },
+      spec: {
+        ...(shape.schedulerName !== undefined ? { schedulerName: shape.schedulerName } : {}),
+        containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e', resources }],
+      },
+    },
+  });
+}
+
+export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+}
+
+export const crd = (plural: string): { group: string; version: string; plural: string } => ({ group: GROUP, version: VERSION, plural });
+
+export async function createCustom(kc: KubeConfig, namespace: string, plural: string, body: Record<string, unknown>): Promise<unknown> {
+  return kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...crd(plural), namespace, body });
+}
+
+export function agentPool(name: string, spec: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'AgentPool',
+    metadata: { name },
+    spec: { agentClassRef: { name: 'assistant' }, minReplicas: 1, maxReplicas: 4, replicas: 1, gpuRequirements: { count: 1, type: 'A100' }, ...spec },
+  };
+}
+
+export async function createAgentObjects(kc: KubeConfig, namespace: string, pool: string): Promise<void> {
+  await createCustom(kc, namespace, 'models', { apiVersion: `${GROUP}/${VERSION}`, kind: 'Model', metadata: { name: 'llama' }, spec: { weightsURI: 'hf://meta/llama', size: '16Gi' } });
+  await createCustom(kc, namespace, 'agentclasses', { apiVersion: `${GROUP}/${VERSION}`, kind: 'AgentClass', metadata: { name: 'assistant' }, spec: { modelRef: { name: 'llama' } } });
+  await createCustom(kc, namespace, 'agentpools', agentPool(pool));
+}
+
+/** Where a pod is bound ('' while pending). */
+export async function nodeOf(kc: KubeConfig, namespace: string, name: string): Promise<string> {
+  const pod = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ namespace, name });
+  return pod.spec?.nodeName ?? '';
+}
+
+/** Messages of the pod's events with this reason, oldest first. */
+export async function podEvents(kc: KubeConfig, namespace: string, name: string, reason: string): Promise<string[]> {
+  const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},reason=${reason}` });
+  return list.items.map((e) => e.message ?? '');
+}

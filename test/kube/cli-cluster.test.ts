@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+
+const run = promisify(execFile);
+const cli = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
+
+async function serve(...args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    await run(process.execPath, [cli, 'serve', ...args], { env: { ...process.env, LOG_LEVEL: 'silent', KUBECONFIG: '' }, timeout: 60_000 });
+    return { code: 0, stderr: '' };
+  } catch (e: unknown) {
+    const err = e as { code: number; stderr: string };
+    return { code: err.code, stderr: err.stderr };
+  }
+}
+
+t.test('--cluster kubernetes: bad stale age, missing kubeconfig and unknown sources fail before serving', async (t) => {
+  const stale = await serve('--cluster', 'kubernetes', '--stale-after', '10s');
+  t.same(stale, { code: 1, stderr: 'neuronetes: --stale-after must be at least 45s, not 10s\n' });
+  const malformed = await serve('--cluster', 'kubernetes', '--stale-after', 'soon');
+  t.equal(malformed.code, 1);
+  t.match(malformed.stderr, /soon/);
+  const kubeconfig = await serve('--cluster', 'kubernetes', '--kubeconfig', '/nonexistent/kubeconfig');
+  t.equal(kubeconfig.code, 1);
+  t.match(kubeconfig.stderr, /ENOENT.*\/nonexistent\/kubeconfig/);
+  const bogus = await serve('--cluster', 'etcd');
+  t.match(bogus, { code: 1, stderr: /--cluster must be snapshot or kubernetes, not "etcd"/ });
+});
