@@ -62,9 +62,11 @@ t.test('a real Prometheus', async (t) => {
   const exporterPort = await listen(exporter);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'nn-prometheus-'));
+  // A generous scrape timeout: on a loaded CI machine a 1s scrape can fail, and a failed scrape marks
+  // the series stale, which a query then sees as missing.
   writeFileSync(
     join(dir, 'prometheus.yml'),
-    `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: exporter\n    scrape_interval: 1s\n    static_configs: [{targets: ['127.0.0.1:${exporterPort}']}]\n`,
+    `global: {scrape_interval: 5s, scrape_timeout: 5s, evaluation_interval: 5s}\nscrape_configs:\n  - job_name: exporter\n    static_configs: [{targets: ['127.0.0.1:${exporterPort}']}]\n`,
   );
   const prom: ChildProcess = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], { stdio: 'ignore' });
   t.teardown(async () => {
