@@ -17,7 +17,9 @@ export interface Budget {
 }
 
 export interface LoadResult {
+  /** Measured calls; `warmup` more were made before them. */
   readonly calls: number;
+  readonly warmup: number;
   readonly concurrency: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -102,7 +104,7 @@ export class LoadClient {
     const elapsed = performance.now() - started;
     const first = next(0);
     const requestBytes = (Array.isArray(first) ? (first as readonly Call[]) : [first as Call]).reduce((s, c) => s + Buffer.byteLength(c.body), 0);
-    return { ...summarize(samples), concurrency, callsPerSec: round((samples.length * 1000) / elapsed, 1), requestBytes, responseBytes };
+    return { ...summarize(samples), warmup: budget.warmup, concurrency, callsPerSec: round((samples.length * 1000) / elapsed, 1), requestBytes, responseBytes };
   }
 
   close(): Promise<void> {

@@ -17,14 +17,30 @@ const fmt = (x: number | undefined, digits = 2): string => (x === undefined || N
 const kb = (b: number | undefined): string => (b === undefined ? '' : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)}M` : `${(b / 1024).toFixed(1)}K`);
 
 export function table(rows: readonly Row[]): string {
-  const head = ['scenario', 'calls', 'p50 ms', 'p99 ms', 'calls/s', 'req', 'reply', 'floor ms', 'json ms', '×floor', '×json', 'note'];
+  const head = ['scenario', 'calls', 'p50 ms', 'p99 ms', 'calls/s', 'cpu ms', 'req', 'reply', 'floor ms', 'floor cpu', 'json ms', '×floor', '×cpu', '×json', 'note'];
+  const blank = head.slice(2).map(() => '');
   const body = rows.map((r) => {
     if (r.kind === 'memory') {
       const m = r.memory;
-      return [r.id, '', '', '', '', '', '', '', '', '', '', m === undefined ? '' : `rss ${m.rssMb} MB, heap ${m.heapUsedMb}/${m.heapTotalMb} MB, external ${m.externalMb} MB — ${r.note ?? ''}`];
+      return [r.id, '', ...blank.slice(1), m === undefined ? '' : `rss ${m.rssMb} MB, heap ${m.heapUsedMb}/${m.heapTotalMb} MB, external ${m.externalMb} MB — ${r.note ?? ''}`];
     }
-    if (r.kind === 'skipped') return [r.id, '', '', '', '', '', '', '', '', '', '', r.note ?? ''];
-    return [r.id, String(r.calls ?? ''), fmt(r.p50Ms), fmt(r.p99Ms), fmt(r.callsPerSec, 0), kb(r.requestBytes), kb(r.responseBytes), fmt(r.floorRouteP50Ms), fmt(r.floorJsonP50Ms), fmt(r.ratioRoute), fmt(r.ratioJson), r.id.startsWith('floor-route/') ? '' : (r.note ?? '')];
+    if (r.kind === 'skipped') return [r.id, '', ...blank.slice(1), r.note ?? ''];
+    return [
+      r.id,
+      String(r.calls ?? ''),
+      fmt(r.p50Ms),
+      fmt(r.p99Ms),
+      fmt(r.callsPerSec, 0),
+      fmt(r.cpuMsPerCall),
+      kb(r.requestBytes),
+      kb(r.responseBytes),
+      fmt(r.floorRouteP50Ms),
+      fmt(r.floorRouteCpuMsPerCall),
+      fmt(r.floorJsonP50Ms),
+      fmt(r.ratioRoute),
+      fmt(r.ratioCpu),
+      fmt(r.ratioJson),
+      r.id.startsWith('floor-route/') ? '' : (r.note ?? '')];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.filter((b) => b[0] !== undefined).map((b) => (i === head.length - 1 ? 0 : (b[i] ?? '').length))));
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
@@ -40,21 +56,33 @@ export function headline(rows: readonly Row[]): string[] {
   const out: string[] = [];
   const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? 'met' : 'MISSED');
   const pair = find(rows, 'filter+prioritize/names/5000/c1');
-  out.push(`names mode, 5,000 nodes, filter+prioritize p99: ${fmt(pair?.p99Ms)} ms (target < 10 ms): ${verdict(pair?.p99Ms === undefined ? undefined : pair.p99Ms < 10)}`);
+  out.push(
+    pair?.p99Ms === undefined
+      ? 'names mode, 5,000 nodes, filter+prioritize: not measured'
+      : `names mode, 5,000 nodes, filter+prioritize: p50 ${fmt(pair.p50Ms)} ms, p99 ${fmt(pair.p99Ms)} ms, server CPU ${fmt(pair.cpuMsPerCall)} ms per cycle (target p99 < 10 ms): ${verdict(pair.p99Ms < 10)}`,
+  );
   for (const verb of ['filter', 'prioritize']) {
     const full = find(rows, `${verb}/nodes/5000/c1`);
     out.push(
-      `full-node ${verb}, 5,000 nodes: ${fmt(full?.p50Ms)} ms = ${fmt(full?.ratioJson)}× bare JSON, ${fmt(full?.ratioRoute)}× a trivial fastify extender (target ≤ 1.5× the floor): ${verdict(full?.ratioRoute === undefined ? undefined : full.ratioRoute <= 1.5)} against the route floor, ${verdict(full?.ratioJson === undefined ? undefined : full.ratioJson <= 1.5)} against bare JSON`,
+      full?.ratioRoute === undefined || full.ratioJson === undefined
+        ? `full-node ${verb}, 5,000 nodes: not measured`
+        : `full-node ${verb}, 5,000 nodes: p50 ${fmt(full.p50Ms)} ms = ${fmt(full.ratioRoute)}× a trivial fastify extender (server CPU ${fmt(full.ratioCpu)}×), ${fmt(full.ratioJson)}× bare JSON (target ≤ 1.5× the floor): ${verdict(full.ratioRoute <= 1.5)} against the route, ${verdict(full.ratioJson <= 1.5)} against bare JSON`,
     );
   }
   const k = find(rows, 'filter/names/1000/c1');
-  out.push(`1,000 nodes, filter at concurrency 1: ${fmt(k?.callsPerSec, 0)} calls/s (target ≥ 500): ${verdict(k?.callsPerSec === undefined ? undefined : k.callsPerSec >= 500)}`);
+  out.push(
+    k?.callsPerSec === undefined
+      ? '1,000 nodes, filter at concurrency 1: not measured'
+      : `1,000 nodes, filter at concurrency 1: ${fmt(k.callsPerSec, 0)} calls/s, server CPU ${fmt(k.cpuMsPerCall)} ms per call (target ≥ 500 calls/s): ${verdict(k.callsPerSec >= 500)}`,
+  );
   const built = find(rows, 'memory/5000/cache-built')?.memory;
+  const steady = find(rows, 'memory/5000/steady')?.memory;
   const after = find(rows, 'memory/5000/after-calls');
-  if (built !== undefined && after?.memory !== undefined) {
+  if (built !== undefined && steady !== undefined && after?.memory !== undefined) {
     const m = after.memory;
-    out.push(`RSS with 5,000 nodes cached: ${built.rssMb} MB, after ${after.note?.replace(/^after /, '') ?? 'the calls'}: ${m.rssMb} MB (target < 200 MB): ${verdict(Math.max(built.rssMb, m.rssMb) < 200)}`);
-    out.push(`growth over the calls: rss ${fmt(m.rssMb - built.rssMb, 1)} MB, heap used ${fmt(m.heapUsedMb - built.heapUsedMb, 1)} MB (after GC)`);
+    const peak = Math.max(built.rssMb, steady.rssMb, m.rssMb);
+    out.push(`RSS with 5,000 nodes cached: ${built.rssMb} MB; ${steady.rssMb} MB in steady state; ${m.rssMb} MB ${after.note ?? ''} (target < 200 MB): ${verdict(peak < 200)}`);
+    out.push(`growth from steady state to the end: rss ${fmt(m.rssMb - steady.rssMb, 1)} MB, heap used ${fmt(m.heapUsedMb - steady.heapUsedMb, 1)} MB after GC (target: none)`);
   } else out.push('memory at 5,000 nodes: not measured');
   return out;
 }

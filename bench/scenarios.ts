@@ -26,8 +26,13 @@ export interface Row {
   readonly callsPerSec?: number;
   readonly requestBytes?: number;
   readonly responseBytes?: number;
+  /** Server CPU (user + system) per call, warm-up included: steadier than wall time on a busy machine. */
+  readonly cpuMsPerCall?: number;
   /** p50 of the trivial extender route and of bare JSON for the same payloads, and ours over each. */
   readonly floorRouteP50Ms?: number;
+  readonly floorRouteCpuMsPerCall?: number;
+  /** Our server CPU per call over the trivial route's. */
+  readonly ratioCpu?: number;
   readonly floorJsonP50Ms?: number;
   readonly ratioRoute?: number;
   readonly ratioJson?: number;
@@ -95,15 +100,23 @@ function latencyRow(id: string, nodes: number, r: LoadResult, extra: Partial<Row
   return { id, kind: 'latency', nodes, concurrency: r.concurrency, calls: r.calls, p50Ms: r.p50Ms, p99Ms: r.p99Ms, callsPerSec: r.callsPerSec, requestBytes: r.requestBytes, responseBytes: r.responseBytes, ...extra };
 }
 
-async function verbScenarios(plan: Plan, ours: LoadClient, floor: LoadClient, p: Payloads, mode: Mode, rows: Row[]): Promise<void> {
+/** Runs a load and reads the server's CPU time around it. */
+async function measured(server: ServerHandle, client: LoadClient, calls: readonly Call[] | readonly Call[][], concurrency: number, budget: Budget): Promise<LoadResult & { cpuMsPerCall: number }> {
+  const before = await server.ask({ type: 'cpu' });
+  const r = await client.load(rotate<Call | readonly Call[]>(calls), concurrency, budget);
+  const after = await server.ask({ type: 'cpu' });
+  return { ...r, cpuMsPerCall: round((after.ms - before.ms) / (r.calls + r.warmup)) };
+}
+
+async function verbScenarios(plan: Plan, server: ServerHandle, ours: LoadClient, floor: LoadClient, p: Payloads, mode: Mode, rows: Row[]): Promise<void> {
   const size = p.nodes.length;
   const budget = budgetFor(plan, size, mode);
   for (const verb of ['filter', 'prioritize'] as const) {
     const prefix = `${verb}/${mode}/${size}`;
     if (!wanted(plan, prefix)) continue;
     const calls = bodies(p, verb, mode);
-    const c1 = await ours.load(rotate(calls), 1, budget);
-    const floorRoute = await floor.load(rotate(calls), 1, budget);
+    const c1 = await measured(server, ours, calls, 1, budget);
+    const floorRoute = await measured(server, floor, calls, 1, budget);
     const replies = await Promise.all(calls.map((c) => ours.call(c)));
     const floorJson = jsonFloor(
       calls.map((c, i) => ({ request: c.body, reply: replies[i] as string })),
@@ -111,22 +124,25 @@ async function verbScenarios(plan: Plan, ours: LoadClient, floor: LoadClient, p:
     );
     rows.push(
       latencyRow(`${prefix}/c1`, size, c1, {
+        cpuMsPerCall: c1.cpuMsPerCall,
         floorRouteP50Ms: floorRoute.p50Ms,
+        floorRouteCpuMsPerCall: floorRoute.cpuMsPerCall,
+        ratioCpu: round(c1.cpuMsPerCall / floorRoute.cpuMsPerCall, 2),
         floorJsonP50Ms: floorJson,
         ratioRoute: round(c1.p50Ms / floorRoute.p50Ms, 2),
         ratioJson: round(c1.p50Ms / floorJson, 2),
       }),
     );
-    rows.push(latencyRow(`floor-route/${prefix}/c1`, size, floorRoute, { note: 'trivial extender: bare fastify, same bodyLimit, keeps all, scores all alike' }));
-    plan.log(`  ${prefix}/c1  p50 ${c1.p50Ms} ms  p99 ${c1.p99Ms} ms  ${c1.callsPerSec}/s  (floor route ${floorRoute.p50Ms} ms, json ${floorJson} ms)`);
-    const c8 = await ours.load(rotate(calls), 8, budget);
-    rows.push(latencyRow(`${prefix}/c8`, size, c8));
+    rows.push(latencyRow(`floor-route/${prefix}/c1`, size, floorRoute, { cpuMsPerCall: floorRoute.cpuMsPerCall, note: 'trivial extender: bare fastify, same bodyLimit, keeps all, scores all alike' }));
+    plan.log(`  ${prefix}/c1  p50 ${c1.p50Ms} ms  p99 ${c1.p99Ms} ms  ${c1.callsPerSec}/s  cpu ${c1.cpuMsPerCall} ms/call  (floor route ${floorRoute.p50Ms} ms, cpu ${floorRoute.cpuMsPerCall} ms/call; json ${floorJson} ms)`);
+    const c8 = await measured(server, ours, calls, 8, budget);
+    rows.push(latencyRow(`${prefix}/c8`, size, c8, { cpuMsPerCall: c8.cpuMsPerCall }));
     plan.log(`  ${prefix}/c8  p50 ${c8.p50Ms} ms  p99 ${c8.p99Ms} ms  ${c8.callsPerSec}/s`);
   }
 }
 
 /** Filter over every node, then prioritize over the survivors, as one scheduling cycle; timed together. */
-async function pairScenario(plan: Plan, ours: LoadClient, p: Payloads, rows: Row[]): Promise<void> {
+async function pairScenario(plan: Plan, server: ServerHandle, ours: LoadClient, p: Payloads, rows: Row[]): Promise<void> {
   const size = p.nodes.length;
   const id = `filter+prioritize/names/${size}/c1`;
   if (!wanted(plan, id)) return;
@@ -136,8 +152,8 @@ async function pairScenario(plan: Plan, ours: LoadClient, p: Payloads, rows: Row
     const kept = (JSON.parse(await ours.call(filter)) as { NodeNames: string[] | null }).NodeNames ?? [];
     steps.push([filter, { path: '/scheduler/prioritize', body: JSON.stringify({ Pod: pod, NodeNames: kept }) }]);
   }
-  const r = await ours.load(rotate(steps), 1, budgetFor(plan, size, 'names'));
-  rows.push(latencyRow(id, size, r, { note: 'one scheduling cycle: filter all nodes, prioritize the survivors' }));
+  const r = await measured(server, ours, steps, 1, budgetFor(plan, size, 'names'));
+  rows.push(latencyRow(id, size, r, { cpuMsPerCall: r.cpuMsPerCall, note: 'one scheduling cycle: filter all nodes, prioritize the survivors' }));
   plan.log(`  ${id}  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms`);
 }
 
@@ -147,11 +163,26 @@ async function memoryReading(plan: Plan, server: ServerHandle, id: string, nodes
   plan.log(`  ${id}  rss ${memory.rssMb} MB  heap used ${memory.heapUsedMb} MB  (${note})`);
 }
 
-/** Tops the server's call count up to `plan.memoryCalls` with names-mode filter and prioritize calls. */
-async function soak(plan: Plan, ours: LoadClient, p: Payloads): Promise<number> {
-  const calls = [...bodies(p, 'filter', 'names'), ...bodies(p, 'prioritize', 'names')];
-  const left = Math.max(0, plan.memoryCalls - ours.calls);
-  if (left > 0) await ours.load(rotate(calls), 8, { warmup: 0, maxCalls: left, maxMs: Number.POSITIVE_INFINITY, minCalls: left });
+/**
+ * The scheduler does not send every node: with the default percentageOfNodesToScore it stops after
+ * max(5 %, 50 % − nodes/125) of the cluster (10 % at 5,000 nodes, at least 100). The soak sends such
+ * windows, sliding over the cluster so every node is asked about.
+ */
+function sampledBodies(p: Payloads): Call[] {
+  const total = p.nodes.length;
+  const window = Math.min(total, Math.max(100, Math.ceil((total * Math.max(5, 50 - total / 125)) / 100)));
+  const calls: Call[] = [];
+  for (let start = 0; start < total; start += window) {
+    const slice = p.nodes.slice(start, start + window);
+    for (const pod of p.pods) for (const verb of ['filter', 'prioritize'] as const) calls.push({ path: `/scheduler/${verb}`, body: argsBody(pod, 'names', slice) });
+  }
+  return calls;
+}
+
+/** Tops the server's call count up to `target` with names-mode filter and prioritize calls. */
+async function soak(ours: LoadClient, calls: readonly Call[], target: number): Promise<number> {
+  const left = Math.max(0, target - ours.calls);
+  if (left > 0) await ours.load(rotate(calls), 2, { warmup: 0, maxCalls: left, maxMs: Number.POSITIVE_INFINITY, minCalls: left });
   return ours.calls;
 }
 
@@ -234,13 +265,18 @@ export async function runPlan(plan: Plan): Promise<Row[]> {
       // The cache is built when the first calls fill the plugins' memos.
       for (const c of [...bodies(payloads, 'filter', 'names'), ...bodies(payloads, 'prioritize', 'names')]) await ours.call(c);
       if (measureMemory) await memoryReading(plan, server, `memory/${size}/cache-built`, size, rows, `after loading ${size} nodes and warming the memos`);
-      await verbScenarios(plan, ours, floor, payloads, 'names', rows);
-      await pairScenario(plan, ours, payloads, rows);
+      await verbScenarios(plan, server, ours, floor, payloads, 'names', rows);
+      await pairScenario(plan, server, ours, payloads, rows);
       if (measureMemory) {
-        const total = await soak(plan, ours, payloads);
+        // Two readings after the cache: once the trace ring and every pool have been through (steady
+        // state), and after all the calls; growth between them would be a leak.
+        const soakCalls = sampledBodies(payloads);
+        const steady = await soak(ours, soakCalls, Math.min(1_000, plan.memoryCalls / 2));
+        await memoryReading(plan, server, `memory/${size}/steady`, size, rows, `after ${steady} names-mode calls`);
+        const total = await soak(ours, soakCalls, plan.memoryCalls);
         await memoryReading(plan, server, `memory/${size}/after-calls`, size, rows, `after ${total} names-mode calls`);
       }
-      await verbScenarios(plan, ours, floor, payloads, 'nodes', rows);
+      await verbScenarios(plan, server, ours, floor, payloads, 'nodes', rows);
       if (measureMemory && wanted(plan, 'nodes')) await memoryReading(plan, server, `memory/${size}/after-full-node`, size, rows, 'after the full-node scenarios (peak-sized bodies)');
       if (size === largest) {
         await reloadScenario(plan, server, rows);

@@ -17,7 +17,7 @@ import { syntheticPlugins } from './synthetic-plugins.ts';
 
 export const SHIPPED_CONFIG = join(import.meta.dirname, '..', 'examples', 'config', 'neuronetes.yaml');
 
-export type ServerRequest = { type: 'memory' } | { type: 'reload'; count: number } | { type: 'plugins' };
+export type ServerRequest = { type: 'memory' } | { type: 'cpu' } | { type: 'reload'; count: number } | { type: 'plugins' };
 
 export interface MemorySample {
   rssMb: number;
@@ -29,6 +29,8 @@ export interface MemorySample {
 export type ServerReply =
   | { type: 'ready'; port: number; floorPort: number; nodes: number; pods: number }
   | { type: 'memory'; memory: MemorySample }
+  /** CPU time the process has used so far (user + system), in ms: robust where wall time is noisy. */
+  | { type: 'cpu'; ms: number }
   | { type: 'reload'; samplesMs: number[]; failures: number }
   | { type: 'plugins'; scheduler: string[] };
 
@@ -87,6 +89,11 @@ async function main(): Promise<void> {
         case 'memory':
           send({ type: 'memory', memory: memory() });
           break;
+        case 'cpu': {
+          const { user, system } = process.cpuUsage();
+          send({ type: 'cpu', ms: (user + system) / 1000 });
+          break;
+        }
         case 'plugins':
           send({ type: 'plugins', scheduler: app.neuronetes.config.current.plugins.enabled('scheduler').map((p) => p.name) });
           break;
