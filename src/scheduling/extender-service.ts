@@ -63,8 +63,41 @@ function candidatesOf(args: ExtenderArgs, cluster: ClusterView): Candidates {
 
 const unknownNodeReason = (name: string): string => `node ${name} is not in the extender's node cache yet; it will be considered once the cache has it`;
 
-const NO_REJECTIONS: ReadonlyMap<string, NodeRejection> = new Map();
 const NO_SHADOW: ReadonlyMap<string, readonly NodeRejection[]> = new Map();
+
+/**
+ * A filter call's rejections as a trace keeps them. The ring holds the last calls for a while, so
+ * what it holds is long-lived enough to be promoted and then collected as old garbage: thousands of
+ * small objects per call made the collector the largest cost of a 5,000-node filter. Kept as a few
+ * arrays instead, with plugin names as indices and each distinct reason text once.
+ */
+class RejectionLog {
+  readonly #names: string[] = [];
+  readonly #reasons: string[] = [];
+  readonly #plugins: string[] = [];
+  readonly #pluginOf: number[] = [];
+  readonly #unresolvable: boolean[] = [];
+  readonly #distinct = new Map<string, string>();
+
+  add(name: string, r: NodeRejection): void {
+    let plugin = this.#plugins.indexOf(r.plugin);
+    if (plugin < 0) plugin = this.#plugins.push(r.plugin) - 1;
+    let reason = this.#distinct.get(r.reason);
+    if (reason === undefined) this.#distinct.set(r.reason, (reason = r.reason));
+    this.#names.push(name);
+    this.#reasons.push(reason);
+    this.#pluginOf.push(plugin);
+    this.#unresolvable.push(r.unresolvable);
+  }
+
+  /** Drops the lookup table and packs the flags; the log is read-only from here. */
+  seal(): { names: readonly string[]; reasons: readonly string[]; plugins: readonly string[]; pluginOf: Uint16Array; unresolvable: Uint8Array } {
+    this.#distinct.clear();
+    return { names: this.#names, reasons: this.#reasons, plugins: this.#plugins, pluginOf: Uint16Array.from(this.#pluginOf), unresolvable: Uint8Array.from(this.#unresolvable, Number) };
+  }
+}
+type SealedRejections = ReturnType<RejectionLog['seal']>;
+const NO_REJECTIONS: SealedRejections = new RejectionLog().seal();
 
 /*
  * The per-node part of a trace is built when /debug reads it. These factories sit at module level so
@@ -77,7 +110,7 @@ const always =
     nodes;
 
 const filterTrace =
-  (unknown: readonly string[], kept: readonly string[], rejected: ReadonlyMap<string, NodeRejection>, shadow: ReadonlyMap<string, readonly NodeRejection[]>) =>
+  (unknown: readonly string[], kept: readonly string[], rejected: SealedRejections, shadow: ReadonlyMap<string, readonly NodeRejection[]>) =>
   (): Record<string, NodeTrace> =>
     filterNodeTrace(unknown, kept, rejected, shadow);
 
@@ -87,16 +120,14 @@ const scoreTrace =
     scoreNodeTrace(names, outcome, unknown);
 
 /** The per-node story of a filter call: who kept, who rejected and why. */
-function filterNodeTrace(
-  unknown: readonly string[],
-  kept: readonly string[],
-  rejected: ReadonlyMap<string, NodeRejection>,
-  shadow: ReadonlyMap<string, readonly NodeRejection[]>,
-): Record<string, NodeTrace> {
+function filterNodeTrace(unknown: readonly string[], kept: readonly string[], rejected: SealedRejections, shadow: ReadonlyMap<string, readonly NodeRejection[]>): Record<string, NodeTrace> {
   const nodes: Record<string, NodeTrace> = {};
   for (const name of unknown) nodes[name] = { kept: false, rejectedBy: 'node-cache', reason: unknownNodeReason(name) };
   for (const name of kept) nodes[name] = { kept: true };
-  for (const [name, r] of rejected) nodes[name] = { kept: false, rejectedBy: r.plugin, reason: r.reason, ...(r.unresolvable ? { unresolvable: true } : {}) };
+  rejected.names.forEach((name, i) => {
+    const rejectedBy = rejected.plugins[rejected.pluginOf[i] as number] as string;
+    nodes[name] = { kept: false, rejectedBy, reason: rejected.reasons[i] as string, ...(rejected.unresolvable[i] === 1 ? { unresolvable: true } : {}) };
+  });
   for (const [name, list] of shadow) (nodes[name] ??= {}).shadow = list.map((r) => ({ plugin: r.plugin, reason: r.reason }));
   return nodes;
 }
@@ -180,13 +211,13 @@ export class ExtenderService {
 
     if (resolution.status === 'unknown' && this.#deps.config().scheduler.unknownPool === 'reject') {
       const reason = `pod's AgentPool ${resolution.ref} is unknown to the NeuroNetes extender`;
-      const rejected = new Map<string, NodeRejection>();
+      const rejected = new RejectionLog();
       const rejection: NodeRejection = { plugin: 'pool-resolver', reason, unresolvable: true };
       for (const n of candidates.nodes) {
         unresolvable[n.metadata.name] = reason;
-        rejected.set(n.metadata.name, rejection);
+        rejected.add(n.metadata.name, rejection);
       }
-      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `rejected all ${candidates.nodes.length} nodes: ${reason}`, [], filterTrace(candidates.unknown, [], rejected, NO_SHADOW));
+      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `rejected all ${candidates.nodes.length} nodes: ${reason}`, [], filterTrace(candidates.unknown, [], rejected.seal(), NO_SHADOW));
       return reply([], [], '');
     }
 
@@ -204,15 +235,17 @@ export class ExtenderService {
     const keptNames = new Array<string>(kept.length);
     for (let i = 0; i < kept.length; i++) keptNames[i] = (kept[i] as Node).metadata.name;
     const byPlugin = new Map<string, number>();
+    const rejections = new RejectionLog();
     for (const [name, r] of outcome.rejected) {
       (r.unresolvable ? unresolvable : failed)[name] = `${r.plugin}: ${r.reason}`;
       byPlugin.set(r.plugin, (byPlugin.get(r.plugin) ?? 0) + 1);
+      rejections.add(name, r);
     }
     const total = candidates.nodes.length + candidates.unknown.length;
     const why = [...byPlugin].map(([p, c]) => `${p}: ${c}`);
     if (candidates.unknown.length > 0) why.push(`not in cache: ${candidates.unknown.length}`);
     const summary = `kept ${kept.length} of ${total} nodes${why.length > 0 ? `; rejected ${why.join(', ')}` : ''}`;
-    this.#trace('filter', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, filterTrace(candidates.unknown, keptNames, outcome.rejected, outcome.shadowRejected));
+    this.#trace('filter', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, filterTrace(candidates.unknown, keptNames, rejections.seal(), outcome.shadowRejected));
     log.debug({ pod: podKey(args.Pod), kept: kept.length, total }, 'filter');
     return reply(kept, keptNames, '');
   }
