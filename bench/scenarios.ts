@@ -157,6 +157,14 @@ async function pairScenario(plan: Plan, server: ServerHandle, ours: LoadClient, 
   plan.log(`  ${id}  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms`);
 }
 
+async function warm(plan: Plan, ours: LoadClient, floor: LoadClient, p: Payloads): Promise<void> {
+  const light: Payloads = { pods: p.pods, nodes: p.nodes.slice(0, 100) };
+  const calls = (['filter', 'prioritize'] as const).flatMap((verb) => [...bodies(p, verb, 'names'), ...bodies(light, verb, 'nodes')]);
+  const budget: Budget = { warmup: 0, maxCalls: 5_000, maxMs: plan.quick ? 200 : 2_000, minCalls: calls.length };
+  await ours.load(rotate(calls), 1, budget);
+  await floor.load(rotate(calls), 1, budget);
+}
+
 async function memoryReading(plan: Plan, server: ServerHandle, id: string, nodes: number, rows: Row[], note: string): Promise<void> {
   const { memory } = await server.ask({ type: 'memory' });
   rows.push({ id, kind: 'memory', nodes, memory, note });
@@ -262,8 +270,10 @@ export async function runPlan(plan: Plan): Promise<Row[]> {
       const { scheduler } = await server.ask({ type: 'plugins' });
       plan.log(`  scheduler chain: ${scheduler.join(', ')}`);
       const measureMemory = size === largest && wanted(plan, 'memory');
-      // The cache is built when the first calls fill the plugins' memos.
+      // The cache is built when the first calls fill the plugins' memos. Then both servers are warmed
+      // for a while in every mode, so that no scenario pays the JIT's compile time for the others.
       for (const c of [...bodies(payloads, 'filter', 'names'), ...bodies(payloads, 'prioritize', 'names')]) await ours.call(c);
+      await warm(plan, ours, floor, payloads);
       if (measureMemory) await memoryReading(plan, server, `memory/${size}/cache-built`, size, rows, `after loading ${size} nodes and warming the memos`);
       await verbScenarios(plan, server, ours, floor, payloads, 'names', rows);
       await pairScenario(plan, server, ours, payloads, rows);
