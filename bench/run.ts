@@ -51,6 +51,8 @@ export function parseOptions(argv: readonly string[]): Omit<RunOptions, 'log' | 
     strict: true,
   });
   const quick = values.quick;
+  // A quick run's few calls per scenario measure warm-up more than speed: nothing to compare.
+  if (quick && values.check) throw new Error('--check compares full runs against the baseline; drop --quick');
   const nodes = (values.nodes ?? (quick ? '100' : '100,1000,5000')).split(',').map((s) => Number(s.trim()));
   if (nodes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--nodes takes whole numbers, comma-separated; got "${values.nodes}"`);
   const seed = Number(values.seed);
