@@ -13,8 +13,6 @@ export interface Results {
 /** Latency may grow this much over the baseline, throughput shrink as much, before --check fails. */
 export const TOLERANCE = { latency: 3, throughput: 3, ratio: 3, memory: 1.5, latencySlackMs: 1, memorySlackMb: 20 } as const;
 
-const MIN_CALLS_FOR_P99 = 100;
-
 const fmt = (x: number | undefined, digits = 2): string => (x === undefined || Number.isNaN(x) ? '' : x.toFixed(digits));
 const kb = (b: number | undefined): string => (b === undefined ? '' : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)}M` : `${(b / 1024).toFixed(1)}K`);
 
@@ -103,13 +101,16 @@ export function check(latest: Results, baseline: Results): { failures: CheckFail
     if (now === undefined || now.kind !== base.kind) continue;
     compared++;
     const fail = (what: string): void => void failures.push({ id: base.id, what });
-    if (base.kind === 'latency') {
-      if (base.p50Ms !== undefined && now.p50Ms !== undefined && now.p50Ms > base.p50Ms * TOLERANCE.latency + TOLERANCE.latencySlackMs) fail(`p50 ${now.p50Ms} ms vs baseline ${base.p50Ms} ms`);
-      // A p99 of a few dozen calls is just the slowest call: compared only when both runs made enough.
-      const tailed = (now.calls ?? 0) >= MIN_CALLS_FOR_P99 && (base.calls ?? 0) >= MIN_CALLS_FOR_P99;
-      if (tailed && base.p99Ms !== undefined && now.p99Ms !== undefined && now.p99Ms > base.p99Ms * TOLERANCE.latency + TOLERANCE.latencySlackMs) fail(`p99 ${now.p99Ms} ms vs baseline ${base.p99Ms} ms`);
-      if (base.callsPerSec !== undefined && now.callsPerSec !== undefined && now.callsPerSec < base.callsPerSec / TOLERANCE.throughput) fail(`${now.callsPerSec} calls/s vs baseline ${base.callsPerSec}`);
-      if (base.ratioRoute !== undefined && now.ratioRoute !== undefined && now.ratioRoute > Math.max(base.ratioRoute, 1.5) * TOLERANCE.ratio) fail(`${now.ratioRoute}× the floor route vs baseline ${base.ratioRoute}×`);
+    if (base.kind === 'latency' && !base.id.startsWith('floor-route/')) {
+      // Wall time on a shared machine moves with the neighbours; the server's CPU per call moves far
+      // less. Where both runs have it, a slower call counts only if it also cost more CPU. p99 is
+      // reported, not checked: on these machines it measures other processes more than this one.
+      const cpuWorse = base.cpuMsPerCall !== undefined && now.cpuMsPerCall !== undefined && now.cpuMsPerCall > base.cpuMsPerCall * TOLERANCE.latency + TOLERANCE.latencySlackMs;
+      const confirmed = base.cpuMsPerCall === undefined || now.cpuMsPerCall === undefined || cpuWorse;
+      if (cpuWorse) fail(`server CPU ${now.cpuMsPerCall} ms per call vs baseline ${base.cpuMsPerCall} ms`);
+      if (confirmed && base.p50Ms !== undefined && now.p50Ms !== undefined && now.p50Ms > base.p50Ms * TOLERANCE.latency + TOLERANCE.latencySlackMs) fail(`p50 ${now.p50Ms} ms vs baseline ${base.p50Ms} ms`);
+      if (confirmed && base.callsPerSec !== undefined && now.callsPerSec !== undefined && now.callsPerSec < base.callsPerSec / TOLERANCE.throughput) fail(`${now.callsPerSec} calls/s vs baseline ${base.callsPerSec}`);
+      if (base.ratioCpu !== undefined && now.ratioCpu !== undefined && now.ratioCpu > Math.max(base.ratioCpu, 1.5) * TOLERANCE.ratio) fail(`${now.ratioCpu}× the floor route's CPU vs baseline ${base.ratioCpu}×`);
     }
     if (base.kind === 'memory' && base.memory !== undefined && now.memory !== undefined) {
       if (now.memory.rssMb > base.memory.rssMb * TOLERANCE.memory + TOLERANCE.memorySlackMb) fail(`rss ${now.memory.rssMb} MB vs baseline ${base.memory.rssMb} MB`);

@@ -135,7 +135,7 @@ export async function runBench(options: RunOptions): Promise<{ results: Results;
     const baseline = JSON.parse(await readFile(BASELINE, 'utf8')) as Results;
     const { failures, compared } = check(results, baseline);
     options.log('');
-    options.log(`check against ${BASELINE} (latency ≤ ${TOLERANCE.latency}× +${TOLERANCE.latencySlackMs} ms, throughput ≥ 1/${TOLERANCE.throughput}, memory ≤ ${TOLERANCE.memory}× +${TOLERANCE.memorySlackMb} MB): ${compared} figures compared`);
+    options.log(`check against ${BASELINE} (CPU per call and p50 ≤ ${TOLERANCE.latency}× +${TOLERANCE.latencySlackMs} ms, throughput ≥ 1/${TOLERANCE.throughput}, CPU ratio to the floor ≤ ${TOLERANCE.ratio}×, memory ≤ ${TOLERANCE.memory}× +${TOLERANCE.memorySlackMb} MB): ${compared} figures compared`);
     for (const f of failures) options.log(`  REGRESSED ${f.id}: ${f.what}`);
     if (compared === 0) options.log('  nothing to compare: this run measured none of the baseline\'s scenarios');
     passed = failures.length === 0 && compared > 0;

@@ -90,23 +90,35 @@ t.test('the regression check catches regressions and tolerates noise', async (t)
   const baseline: Results = {
     meta: {},
     rows: [
-      row('filter/names/1000/c1', { calls: 500, p50Ms: 2, p99Ms: 5, callsPerSec: 400, ratioRoute: 2 }),
+      row('filter/names/1000/c1', { p50Ms: 2, p99Ms: 5, callsPerSec: 400, ratioCpu: 2 }),
       { id: 'memory/5000/after-calls', kind: 'memory', memory: { rssMb: 200, heapUsedMb: 50, heapTotalMb: 100, externalMb: 10 } },
-      row('prioritize/names/5000/c1', { p50Ms: 5, p99Ms: 9 }),
+      row('prioritize/names/5000/c1', { p50Ms: 5, p99Ms: 9, cpuMsPerCall: 4 }),
+      row('floor-route/prioritize/names/5000/c1', { p50Ms: 1 }),
     ],
   };
   const noisy: Results = {
     meta: {},
     rows: [
-      row('filter/names/1000/c1', { calls: 500, p50Ms: 4, p99Ms: 14, callsPerSec: 200, ratioRoute: 3 }),
+      row('filter/names/1000/c1', { p50Ms: 4, p99Ms: 14, callsPerSec: 200, ratioCpu: 3 }),
       { id: 'memory/5000/after-calls', kind: 'memory', memory: { rssMb: 260, heapUsedMb: 60, heapTotalMb: 120, externalMb: 10 } },
     ],
   };
   t.same(check(noisy, baseline), { failures: [], compared: 2 }, 'twice as slow on a busy machine passes; unmeasured rows are not compared');
+  const neighbours: Results = {
+    meta: {},
+    rows: [row('prioritize/names/5000/c1', { p50Ms: 50, p99Ms: 900, cpuMsPerCall: 5 }), row('floor-route/prioritize/names/5000/c1', { p50Ms: 30 })],
+  };
+  t.same(check(neighbours, baseline).failures, [], 'slow wall time with the same CPU per call is the neighbours, not a regression; the floor is not checked');
+  const costlier: Results = { meta: {}, rows: [row('prioritize/names/5000/c1', { p50Ms: 50, cpuMsPerCall: 40 })] };
+  t.same(
+    check(costlier, baseline).failures.map((f) => f.what.split(' ')[0]),
+    ['server', 'p50'],
+    'more CPU per call confirms the slower wall time',
+  );
   const regressed: Results = {
     meta: {},
     rows: [
-      row('filter/names/1000/c1', { calls: 20, p50Ms: 20, p99Ms: 500, callsPerSec: 90, ratioRoute: 9 }),
+      row('filter/names/1000/c1', { p50Ms: 20, p99Ms: 500, callsPerSec: 90, ratioCpu: 9 }),
       { id: 'memory/5000/after-calls', kind: 'memory', memory: { rssMb: 500, heapUsedMb: 50, heapTotalMb: 100, externalMb: 10 } },
     ],
   };
@@ -114,7 +126,7 @@ t.test('the regression check catches regressions and tolerates noise', async (t)
   t.same(
     failures.map((f) => f.what.split(' ')[0]),
     ['p50', '90', '9×', 'rss'],
-    'slower p50, lower throughput, a worse ratio to the floor and more memory each fail; a p99 of 20 calls is not compared',
+    'slower p50, lower throughput, a worse CPU ratio to the floor and more memory each fail; p99 is not compared',
   );
   t.equal(check({ meta: {}, rows: [] }, baseline).compared, 0);
   t.match(table(regressed.rows), /filter\/names\/1000\/c1 +\d+/);
