@@ -274,7 +274,7 @@ export async function runPlan(plan: Plan): Promise<Row[]> {
       // for a while in every mode, so that no scenario pays the JIT's compile time for the others.
       for (const c of [...bodies(payloads, 'filter', 'names'), ...bodies(payloads, 'prioritize', 'names')]) await ours.call(c);
       await warm(plan, ours, floor, payloads);
-      if (measureMemory) await memoryReading(plan, server, `memory/${size}/cache-built`, size, rows, `after loading ${size} nodes and warming the memos`);
+      if (measureMemory) await memoryReading(plan, server, `memory/${size}/cache-built`, size, rows, `after loading ${size} nodes, filling the memos and a short warm-up in every mode`);
       await verbScenarios(plan, server, ours, floor, payloads, 'names', rows);
       await pairScenario(plan, server, ours, payloads, rows);
       if (measureMemory) {
