@@ -22,7 +22,7 @@ import { PluginFailure, PluginPass, RequestBudget, type ChainRuntime } from '../
 import type { SchedulerContext } from '../plugins/types.ts';
 import { runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
 import { resolvePool, type PoolResolution } from './pool-resolver.ts';
-import { runScoreChain, toWireScore } from './score-chain.ts';
+import { runScoreChain, toWireScore, type ScoreOutcome } from './score-chain.ts';
 import type { NodeTrace, SchedulerTrace } from './scheduler-trace.ts';
 
 export interface ExtenderServiceDeps {
@@ -63,6 +63,91 @@ function candidatesOf(args: ExtenderArgs, cluster: ClusterView): Candidates {
 
 const unknownNodeReason = (name: string): string => `node ${name} is not in the extender's node cache yet; it will be considered once the cache has it`;
 
+const NO_SHADOW: ReadonlyMap<string, readonly NodeRejection[]> = new Map();
+
+/**
+ * A filter call's rejections as a trace keeps them. The ring holds the last calls for a while, so
+ * what it holds is long-lived enough to be promoted and then collected as old garbage: thousands of
+ * small objects per call made the collector the largest cost of a 5,000-node filter. Kept as a few
+ * arrays instead, with plugin names as indices and each distinct reason text once.
+ */
+class RejectionLog {
+  readonly #names: string[] = [];
+  readonly #reasons: string[] = [];
+  readonly #plugins: string[] = [];
+  readonly #pluginOf: number[] = [];
+  readonly #unresolvable: boolean[] = [];
+  readonly #distinct = new Map<string, string>();
+
+  add(name: string, r: NodeRejection): void {
+    let plugin = this.#plugins.indexOf(r.plugin);
+    if (plugin < 0) plugin = this.#plugins.push(r.plugin) - 1;
+    let reason = this.#distinct.get(r.reason);
+    if (reason === undefined) this.#distinct.set(r.reason, (reason = r.reason));
+    this.#names.push(name);
+    this.#reasons.push(reason);
+    this.#pluginOf.push(plugin);
+    this.#unresolvable.push(r.unresolvable);
+  }
+
+  /** Drops the lookup table and packs the flags; the log is read-only from here. */
+  seal(): { names: readonly string[]; reasons: readonly string[]; plugins: readonly string[]; pluginOf: Uint16Array; unresolvable: Uint8Array } {
+    this.#distinct.clear();
+    return { names: this.#names, reasons: this.#reasons, plugins: this.#plugins, pluginOf: Uint16Array.from(this.#pluginOf), unresolvable: Uint8Array.from(this.#unresolvable, Number) };
+  }
+}
+type SealedRejections = ReturnType<RejectionLog['seal']>;
+const NO_REJECTIONS: SealedRejections = new RejectionLog().seal();
+
+/*
+ * The per-node part of a trace is built when /debug reads it. These factories sit at module level so
+ * that a trace holds only what it names: a closure made inside a verb would share that call's scope,
+ * and so keep its whole request (thousands of full Node objects in full-node mode) alive in the ring.
+ */
+const always =
+  (nodes: Record<string, NodeTrace>) =>
+  (): Record<string, NodeTrace> =>
+    nodes;
+
+const filterTrace =
+  (unknown: readonly string[], kept: readonly string[], rejected: SealedRejections, shadow: ReadonlyMap<string, readonly NodeRejection[]>) =>
+  (): Record<string, NodeTrace> =>
+    filterNodeTrace(unknown, kept, rejected, shadow);
+
+const scoreTrace =
+  (names: readonly string[], outcome: ScoreOutcome, unknown: readonly string[]) =>
+  (): Record<string, NodeTrace> =>
+    scoreNodeTrace(names, outcome, unknown);
+
+/** The per-node story of a filter call: who kept, who rejected and why. */
+function filterNodeTrace(unknown: readonly string[], kept: readonly string[], rejected: SealedRejections, shadow: ReadonlyMap<string, readonly NodeRejection[]>): Record<string, NodeTrace> {
+  const nodes: Record<string, NodeTrace> = {};
+  for (const name of unknown) nodes[name] = { kept: false, rejectedBy: 'node-cache', reason: unknownNodeReason(name) };
+  for (const name of kept) nodes[name] = { kept: true };
+  rejected.names.forEach((name, i) => {
+    const rejectedBy = rejected.plugins[rejected.pluginOf[i] as number] as string;
+    nodes[name] = { kept: false, rejectedBy, reason: rejected.reasons[i] as string, ...(rejected.unresolvable[i] === 1 ? { unresolvable: true } : {}) };
+  });
+  for (const [name, list] of shadow) (nodes[name] ??= {}).shadow = list.map((r) => ({ plugin: r.plugin, reason: r.reason }));
+  return nodes;
+}
+
+/** The per-node scores of a prioritize call: the 0..100 detail behind each wire score. */
+function scoreNodeTrace(names: readonly string[], outcome: ScoreOutcome, unknown: readonly string[]): Record<string, NodeTrace> {
+  const nodes: Record<string, NodeTrace> = {};
+  names.forEach((name, i) => {
+    const score = outcome.totals[i] as number;
+    const scores: Record<string, number | null> = {};
+    outcome.plugins.forEach((p, j) => {
+      const value = outcome.scores[j * names.length + i] as number;
+      scores[p] = Number.isNaN(value) ? null : value;
+    });
+    nodes[name] = { score: Math.round(score * 100) / 100, wireScore: toWireScore(score), scores };
+  });
+  for (const name of unknown) nodes[name] = { score: 0, wireScore: 0, reason: unknownNodeReason(name) };
+  return nodes;
+}
+
 export class ExtenderService {
   readonly #deps: ExtenderServiceDeps;
 
@@ -88,12 +173,13 @@ export class ExtenderService {
     started: number,
     summary: string,
     plugins: PluginPassSummary[],
-    nodes: Record<string, NodeTrace>,
+    nodes: () => Record<string, NodeTrace>,
     error?: string,
   ): void {
     const trace = this.#deps.trace;
+    if (trace.capacity === 0) return;
     const key = podKey(pod);
-    trace.push({
+    const entry: Omit<SchedulerTrace, 'nodes'> = {
       id: trace.nextId(),
       time: new Date().toISOString(),
       subject: key,
@@ -106,8 +192,9 @@ export class ExtenderService {
       summary,
       ...(error !== undefined ? { error } : {}),
       plugins,
-      nodes,
-    });
+    };
+    // Built when /debug reads it, not per call: a call may carry thousands of nodes.
+    trace.push(Object.defineProperty(entry, 'nodes', { get: nodes, enumerable: true }) as SchedulerTrace);
   }
 
   async filter(args: ExtenderArgs, log: Logger): Promise<ExtenderFilterResult> {
@@ -116,24 +203,22 @@ export class ExtenderService {
     const candidates = candidatesOf(args, input.cluster);
     const failed: Record<string, string> = {};
     const unresolvable: Record<string, string> = {};
-    const nodes: Record<string, NodeTrace> = {};
-    for (const name of candidates.unknown) {
-      failed[name] = unknownNodeReason(name);
-      nodes[name] = { kept: false, rejectedBy: 'node-cache', reason: failed[name] };
-    }
-    const reply = (kept: Node[], error: string): ExtenderFilterResult =>
+    for (const name of candidates.unknown) failed[name] = unknownNodeReason(name);
+    const reply = (kept: Node[], keptNames: string[], error: string): ExtenderFilterResult =>
       candidates.mode === 'nodes'
         ? { Nodes: { ...args.Nodes, items: kept }, NodeNames: null, FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: error }
-        : { Nodes: null, NodeNames: kept.map((n) => n.metadata.name), FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: error };
+        : { Nodes: null, NodeNames: keptNames, FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: error };
 
     if (resolution.status === 'unknown' && this.#deps.config().scheduler.unknownPool === 'reject') {
       const reason = `pod's AgentPool ${resolution.ref} is unknown to the NeuroNetes extender`;
+      const rejected = new RejectionLog();
+      const rejection: NodeRejection = { plugin: 'pool-resolver', reason, unresolvable: true };
       for (const n of candidates.nodes) {
         unresolvable[n.metadata.name] = reason;
-        nodes[n.metadata.name] = { kept: false, rejectedBy: 'pool-resolver', reason, unresolvable: true };
+        rejected.add(n.metadata.name, rejection);
       }
-      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `rejected all ${candidates.nodes.length} nodes: ${reason}`, [], nodes);
-      return reply([], '');
+      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `rejected all ${candidates.nodes.length} nodes: ${reason}`, [], filterTrace(candidates.unknown, [], rejected.seal(), NO_SHADOW));
+      return reply([], [], '');
     }
 
     const plugins = this.#deps.plugins().enabled('scheduler');
@@ -143,27 +228,26 @@ export class ExtenderService {
       outcome = await runFilterChain(this.#deps.runtime, plugins, input, candidates.nodes, budget);
     } catch (e: unknown) {
       if (!(e instanceof PluginFailure)) throw e;
-      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], nodes, e.message);
-      return reply([], e.message);
+      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], filterTrace(candidates.unknown, [], NO_REJECTIONS, NO_SHADOW), e.message);
+      return reply([], [], e.message);
     }
-    for (const n of outcome.kept) nodes[n.metadata.name] = { kept: true };
+    const kept = outcome.kept;
+    const keptNames = new Array<string>(kept.length);
+    for (let i = 0; i < kept.length; i++) keptNames[i] = (kept[i] as Node).metadata.name;
     const byPlugin = new Map<string, number>();
+    const rejections = new RejectionLog();
     for (const [name, r] of outcome.rejected) {
       (r.unresolvable ? unresolvable : failed)[name] = `${r.plugin}: ${r.reason}`;
-      nodes[name] = { kept: false, rejectedBy: r.plugin, reason: r.reason, ...(r.unresolvable ? { unresolvable: true } : {}) };
       byPlugin.set(r.plugin, (byPlugin.get(r.plugin) ?? 0) + 1);
-    }
-    for (const [name, list] of outcome.shadowRejected) {
-      const t = nodes[name] ?? (nodes[name] = {});
-      t.shadow = list.map((r: NodeRejection) => ({ plugin: r.plugin, reason: r.reason }));
+      rejections.add(name, r);
     }
     const total = candidates.nodes.length + candidates.unknown.length;
     const why = [...byPlugin].map(([p, c]) => `${p}: ${c}`);
     if (candidates.unknown.length > 0) why.push(`not in cache: ${candidates.unknown.length}`);
-    const summary = `kept ${outcome.kept.length} of ${total} nodes${why.length > 0 ? `; rejected ${why.join(', ')}` : ''}`;
-    this.#trace('filter', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, nodes);
-    log.debug({ pod: podKey(args.Pod), kept: outcome.kept.length, total }, 'filter');
-    return reply(outcome.kept, '');
+    const summary = `kept ${kept.length} of ${total} nodes${why.length > 0 ? `; rejected ${why.join(', ')}` : ''}`;
+    this.#trace('filter', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, filterTrace(candidates.unknown, keptNames, rejections.seal(), outcome.shadowRejected));
+    log.debug({ pod: podKey(args.Pod), kept: kept.length, total }, 'filter');
+    return reply(kept, keptNames, '');
   }
 
   /** Throws PluginFailure under `failurePolicy: Fail`; the route answers 500 (the scheduler ignores it). */
@@ -177,26 +261,21 @@ export class ExtenderService {
     try {
       outcome = await runScoreChain(this.#deps.runtime, plugins, input, candidates.nodes, budget);
     } catch (e: unknown) {
-      if (e instanceof PluginFailure) this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], {}, e.message);
+      if (e instanceof PluginFailure) this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], always({}), e.message);
       throw e;
     }
-    const nodes: Record<string, NodeTrace> = {};
+    const count = candidates.nodes.length;
+    const names = new Array<string>(count);
     const list: HostPriorityList = [];
-    candidates.nodes.forEach((node, i) => {
-      const score = outcome.totals[i] as number;
-      const wireScore = toWireScore(score);
-      list.push({ Host: node.metadata.name, Score: wireScore });
-      const scores: Record<string, number | null> = {};
-      outcome.plugins.forEach((p, j) => (scores[p] = (outcome.perPlugin[i] as (number | null)[])[j] ?? null));
-      nodes[node.metadata.name] = { score: Math.round(score * 100) / 100, wireScore, scores };
-    });
-    for (const name of candidates.unknown) {
-      list.push({ Host: name, Score: 0 });
-      nodes[name] = { score: 0, wireScore: 0, reason: unknownNodeReason(name) };
+    for (let i = 0; i < count; i++) {
+      const name = (candidates.nodes[i] as Node).metadata.name;
+      names[i] = name;
+      list.push({ Host: name, Score: toWireScore(outcome.totals[i] as number) });
     }
+    for (const name of candidates.unknown) list.push({ Host: name, Score: 0 });
     const best = list.reduce<{ Host: string; Score: number } | undefined>((b, h) => (b === undefined || h.Score > b.Score ? h : b), undefined);
     const summary = best === undefined ? 'no nodes to score' : `scored ${list.length} nodes; best ${best.Host} (${best.Score}/10)`;
-    this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, nodes);
+    this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, scoreTrace(names, outcome, candidates.unknown));
     return list;
   }
 
@@ -210,7 +289,7 @@ export class ExtenderService {
       error = `binding ${args.PodNamespace}/${args.PodName} to ${args.Node} failed: ${(e as Error).message}`;
       log.warn({ err: e, pod: podKey(pod), node: args.Node }, 'bind failed');
     }
-    this.#trace('bind', pod, undefined, null, started, error === '' ? `bound to ${args.Node}` : error, [], { [args.Node]: { kept: error === '' } }, error === '' ? undefined : error);
+    this.#trace('bind', pod, undefined, null, started, error === '' ? `bound to ${args.Node}` : error, [], always({ [args.Node]: { kept: error === '' } }), error === '' ? undefined : error);
     return { Error: error };
   }
 
@@ -272,7 +351,7 @@ export class ExtenderService {
       if (kept.length > 0) result.NodeNameToMetaVictims[nodeName] = { Pods: kept.map((UID) => ({ UID })), NumPDBViolations: proposal.pdb };
     }
     const keptNodes = Object.keys(result.NodeNameToMetaVictims).length;
-    this.#trace('preempt', args.Pod, resolution, null, started, `${keptNodes} of ${proposals.size} nodes keep victims`, passes, nodes);
+    this.#trace('preempt', args.Pod, resolution, null, started, `${keptNodes} of ${proposals.size} nodes keep victims`, passes, always(nodes));
     return result;
   }
 }

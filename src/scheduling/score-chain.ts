@@ -15,11 +15,15 @@ export const MAX_SCORE = 100;
 export const NEUTRAL_SCORE = 50;
 
 export interface ScoreOutcome {
-  /** Plugin names, in chain order, that scored; `perPlugin[i][j]` is plugin j's score for node i. */
+  /** Plugin names, in chain order, that scored. */
   readonly plugins: readonly string[];
-  readonly perPlugin: readonly (readonly (number | null)[])[];
+  /**
+   * Plugin j's score for node i at `scores[j * nodes + i]`, NaN where it gave none: one flat array
+   * per call instead of an array per node, since a call may carry thousands of nodes.
+   */
+  readonly scores: Float64Array;
   /** Weighted mean per node, 0..100, in the order of the nodes given. */
-  readonly totals: readonly number[];
+  readonly totals: Float64Array;
   readonly passes: PluginPassSummary[];
 }
 
@@ -38,7 +42,7 @@ export async function runScoreChain(
   const scorers = plugins.filter((p) => p.plugin.score !== undefined);
   const weighted = new Float64Array(nodes.length);
   const weights = new Float64Array(nodes.length);
-  const perPlugin: (number | null)[][] = nodes.map(() => new Array<number | null>(scorers.length).fill(null));
+  const scores = new Float64Array(nodes.length * scorers.length).fill(Number.NaN);
   const passes: PluginPassSummary[] = [];
   const { pod, pool } = input;
 
@@ -74,7 +78,7 @@ export async function runScoreChain(
           clamped++;
           value = Math.min(MAX_SCORE, Math.max(0, value));
         }
-        (perPlugin[i] as (number | null)[])[j] = value;
+        scores[j * nodes.length + i] = value;
         if (pass.enforcing) {
           weighted[i] = (weighted[i] as number) + weight * value;
           weights[i] = (weights[i] as number) + weight;
@@ -88,6 +92,7 @@ export async function runScoreChain(
       passes.push(summarizePass(pass, pass.end(), 0));
     }
   }
-  const totals = nodes.map((_, i) => ((weights[i] as number) > 0 ? (weighted[i] as number) / (weights[i] as number) : NEUTRAL_SCORE));
-  return { plugins: scorers.map((s) => s.name), perPlugin, totals, passes };
+  const totals = new Float64Array(nodes.length);
+  for (let i = 0; i < nodes.length; i++) totals[i] = (weights[i] as number) > 0 ? (weighted[i] as number) / (weights[i] as number) : NEUTRAL_SCORE;
+  return { plugins: scorers.map((s) => s.name), scores, totals, passes };
 }

@@ -1,0 +1,64 @@
+/** Starts bench/server-process.ts as a child and talks to it over IPC. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { ServerReply, ServerRequest } from './server-process.ts';
+
+const ENTRY = join(import.meta.dirname, 'server-process.ts');
+const START_TIMEOUT_MS = 120_000;
+
+export interface ServerHandle {
+  readonly origin: string;
+  readonly floorOrigin: string;
+  readonly nodes: number;
+  readonly pods: number;
+  ask<T extends ServerRequest['type']>(request: Extract<ServerRequest, { type: T }>): Promise<Extract<ServerReply, { type: T }>>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly nodes: number;
+  readonly seed: number;
+  /** Extra Node flags for the server (`--cpu-prof`…). */
+  readonly execArgv?: readonly string[];
+}
+
+export async function startServer(options: StartOptions): Promise<ServerHandle> {
+  const child: ChildProcess = fork(ENTRY, [String(options.nodes), String(options.seed)], {
+    execArgv: ['--expose-gc', ...(options.execArgv ?? [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`bench server exited (${code ?? signal})`))));
+  exited.catch(() => undefined);
+  const next = <T extends ServerReply['type']>(type: T, timeoutMs: number): Promise<Extract<ServerReply, { type: T }>> =>
+    Promise.race([
+      new Promise<Extract<ServerReply, { type: T }>>((resolve) => {
+        const onMessage = (m: ServerReply): void => {
+          if (m.type !== type) return;
+          child.off('message', onMessage);
+          resolve(m as Extract<ServerReply, { type: T }>);
+        };
+        child.on('message', onMessage);
+      }),
+      exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`bench server: no '${type}' within ${timeoutMs}ms`)), timeoutMs).unref()),
+    ]);
+  const ready = await next('ready', START_TIMEOUT_MS);
+  return {
+    origin: `http://127.0.0.1:${ready.port}`,
+    floorOrigin: `http://127.0.0.1:${ready.floorPort}`,
+    nodes: ready.nodes,
+    pods: ready.pods,
+    ask<T extends ServerRequest['type']>(request: Extract<ServerRequest, { type: T }>) {
+      const reply = next<T>(request.type as T, 600_000);
+      child.send(request);
+      return reply;
+    },
+    async stop() {
+      const gone = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+      child.disconnect();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}

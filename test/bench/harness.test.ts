@@ -1,0 +1,134 @@
+/**
+ * The benchmark harness is code too: its clusters must be deterministic and consistent, a quick run
+ * must produce well-formed rows against a real server, and the regression check must catch a
+ * regression and let noise through. Nothing here asserts how fast anything is.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { GPU_RESOURCE } from '../../src/api/kubernetes.ts';
+import { Labels } from '../../src/api/neuronetes.ts';
+import { tryParseQuantity } from '../../src/util/quantity.ts';
+import { generateCluster } from '../../bench/cluster-generator.ts';
+import { check, headline, table, type Results } from '../../bench/report.ts';
+import { parseOptions, runBench } from '../../bench/run.ts';
+import type { Row } from '../../bench/scenarios.ts';
+import { tempDir } from '../helpers/test-app.ts';
+
+t.test('generated clusters are deterministic, consistent and varied', async (t) => {
+  const a = generateCluster(300, 7);
+  t.same(generateCluster(300, 7), a, 'same size and seed, same cluster');
+  t.notSame(generateCluster(300, 8).objects.nodes, a.objects.nodes, 'another seed, another cluster');
+  const { nodes, pods, agentPools, agentClasses, models } = a.objects;
+  t.equal(nodes.length, 300);
+  t.equal(new Set(nodes.map((n) => n.metadata.name)).size, 300, 'node names are unique');
+
+  const byName = new Map(nodes.map((n) => [n.metadata.name, n]));
+  const used = new Map<string, number>();
+  for (const pod of pods) {
+    const node = pod.spec?.nodeName;
+    t.ok(node !== undefined && byName.has(node), `${pod.metadata.name} is bound to a known node`);
+    const gpus = tryParseQuantity(pod.spec?.containers?.[0]?.resources?.requests?.[GPU_RESOURCE]) ?? 0;
+    used.set(node as string, (used.get(node as string) ?? 0) + gpus);
+  }
+  const overcommitted = nodes.filter((n) => (used.get(n.metadata.name) ?? 0) > Number(n.status?.allocatable?.[GPU_RESOURCE]));
+  t.same(overcommitted.map((n) => n.metadata.name), [], 'no node has more GPUs requested than allocatable');
+
+  const types = new Set(nodes.map((n) => n.metadata.labels?.[Labels.gpuType]));
+  t.ok(types.size >= 4, 'several GPU types');
+  t.ok(nodes.some((n) => n.metadata.labels?.[Labels.migConfig] !== undefined), 'some MIG nodes');
+  t.ok(nodes.some((n) => n.metadata.labels?.[Labels.capacityType] === 'spot'), 'some spot nodes');
+  t.ok(nodes.some((n) => n.metadata.annotations?.['neuronetes.io/cached-models'] !== undefined), 'some nodes with cached models');
+  t.ok(pods.some((p) => p.metadata.labels?.['neuronetes.io/vector-store'] !== undefined), 'some pods carry data-locality labels');
+
+  for (const pool of agentPools) {
+    const cls = agentClasses.find((c) => c.metadata.name === pool.spec.agentClassRef.name);
+    t.ok(cls, `${pool.metadata.name}'s AgentClass exists`);
+    t.ok(models.some((m) => m.metadata.name === cls?.spec.modelRef.name), `${pool.metadata.name}'s Model exists`);
+  }
+  t.equal(a.pendingPods.length, agentPools.length + 1, 'one pending pod per pool, and one of no pool');
+  t.ok(a.pendingPods.every((p) => p.spec?.nodeName === undefined), 'pending pods are unbound');
+});
+
+t.test('options: defaults, --quick, and bad values', async (t) => {
+  t.same(parseOptions([]).nodes, [100, 1000, 5000]);
+  const quick = parseOptions(['--quick', '--only', 'filter/names,memory', '--only', 'reload']);
+  t.same(quick.nodes, [100]);
+  t.same(quick.only, ['filter/names', 'memory', 'reload']);
+  t.throws(() => parseOptions(['--nodes', 'lots']), /--nodes takes whole numbers/);
+  t.throws(() => parseOptions(['--seed', '1.5']), /--seed takes a whole number/);
+  t.throws(() => parseOptions(['--fast']), /Unknown option/);
+  t.throws(() => parseOptions(['--quick', '--check']), /drop --quick/);
+});
+
+t.test('a quick run drives the real server and the floor, and writes its results', async (t) => {
+  const dir = await tempDir(t, 'neuronetes-bench-');
+  const lines: string[] = [];
+  const { results, passed } = await runBench({
+    ...parseOptions(['--quick', '--only', 'filter/names/100,guardrails/check']),
+    resultsDir: dir,
+    log: (line) => lines.push(line),
+  });
+  t.equal(passed, true, 'no --check, nothing to fail');
+  const ids = results.rows.map((r) => r.id);
+  t.same(ids.slice(0, 3), ['filter/names/100/c1', 'floor-route/filter/names/100/c1', 'filter/names/100/c8']);
+  const ours = results.rows[0] as Row;
+  t.ok((ours.calls ?? 0) > 0 && Number.isFinite(ours.p50Ms) && Number.isFinite(ours.p99Ms), 'calls were measured');
+  t.ok((ours.responseBytes ?? 0) > 0 && (ours.requestBytes ?? 0) > 0, 'payload sizes are recorded');
+  t.ok(Number.isFinite(ours.ratioRoute) && Number.isFinite(ours.ratioJson) && Number.isFinite(ours.ratioCpu), 'ratios to the floor are computed');
+  const guardrail = results.rows.find((r) => r.id.startsWith('guardrails/check'));
+  t.ok(guardrail !== undefined && (guardrail.kind === 'skipped' ? guardrail.note === 'skipped: route not present' : guardrail.kind === 'latency'), 'an optional route is measured, or skipped when absent');
+  const written = JSON.parse(await readFile(join(dir, 'latest.json'), 'utf8')) as Results;
+  t.same(written.rows, results.rows);
+  t.equal(written.meta['quick'], true);
+  t.ok(lines.some((l) => /^filter\/names\/100\/c1 /m.test(l)), 'the table is printed');
+  t.ok(lines.some((l) => l.includes('not measured')), 'targets this run did not measure say so');
+});
+
+t.test('the regression check catches regressions and tolerates noise', async (t) => {
+  const row = (id: string, extra: Partial<Row>): Row => ({ id, kind: 'latency', ...extra });
+  const baseline: Results = {
+    meta: {},
+    rows: [
+      row('filter/names/1000/c1', { p50Ms: 2, p99Ms: 5, callsPerSec: 400, ratioCpu: 2 }),
+      { id: 'memory/5000/after-calls', kind: 'memory', memory: { rssMb: 200, heapUsedMb: 50, heapTotalMb: 100, externalMb: 10 } },
+      row('prioritize/names/5000/c1', { p50Ms: 5, p99Ms: 9, cpuMsPerCall: 4 }),
+      row('floor-route/prioritize/names/5000/c1', { p50Ms: 1 }),
+    ],
+  };
+  const noisy: Results = {
+    meta: {},
+    rows: [
+      row('filter/names/1000/c1', { p50Ms: 4, p99Ms: 14, callsPerSec: 200, ratioCpu: 3 }),
+      { id: 'memory/5000/after-calls', kind: 'memory', memory: { rssMb: 260, heapUsedMb: 60, heapTotalMb: 120, externalMb: 10 } },
+    ],
+  };
+  t.same(check(noisy, baseline), { failures: [], compared: 2 }, 'twice as slow on a busy machine passes; unmeasured rows are not compared');
+  const neighbours: Results = {
+    meta: {},
+    rows: [row('prioritize/names/5000/c1', { p50Ms: 50, p99Ms: 900, cpuMsPerCall: 5 }), row('floor-route/prioritize/names/5000/c1', { p50Ms: 30 })],
+  };
+  t.same(check(neighbours, baseline).failures, [], 'slow wall time with the same CPU per call is the neighbours, not a regression; the floor is not checked');
+  const costlier: Results = { meta: {}, rows: [row('prioritize/names/5000/c1', { p50Ms: 50, cpuMsPerCall: 40 })] };
+  t.same(
+    check(costlier, baseline).failures.map((f) => f.what.split(' ')[0]),
+    ['server', 'p50'],
+    'more CPU per call confirms the slower wall time',
+  );
+  const regressed: Results = {
+    meta: {},
+    rows: [
+      row('filter/names/1000/c1', { p50Ms: 20, p99Ms: 500, callsPerSec: 90, ratioCpu: 9 }),
+      { id: 'memory/5000/after-calls', kind: 'memory', memory: { rssMb: 500, heapUsedMb: 50, heapTotalMb: 100, externalMb: 10 } },
+    ],
+  };
+  const { failures } = check(regressed, baseline);
+  t.same(
+    failures.map((f) => f.what.split(' ')[0]),
+    ['p50', '90', '9×', 'rss'],
+    'slower p50, lower throughput, a worse CPU ratio to the floor and more memory each fail; p99 is not compared',
+  );
+  t.equal(check({ meta: {}, rows: [] }, baseline).compared, 0);
+  t.match(table(regressed.rows), /filter\/names\/1000\/c1 +\d+/);
+  t.match(headline(regressed.rows).join('\n'), /1,000 nodes, filter at concurrency 1: 90 calls\/s.*MISSED/);
+});
