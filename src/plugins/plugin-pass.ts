@@ -101,6 +101,19 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
     return { ok: true, value: result };
   }
 
+  /** Calls the plugin once per item (a scheduler plugin: once per node); waits only if an answer is a Promise. */
+  async callEach<I, R>(items: readonly I[], fn: (ctx: C, item: I) => MaybePromise<R>): Promise<CallOutcome<R>[]> {
+    const outcomes = new Array<CallOutcome<R> | Promise<CallOutcome<R>>>(items.length);
+    let pending = false;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as I;
+      const outcome = this.call((ctx) => fn(ctx, item));
+      if (outcome instanceof Promise) pending = true;
+      outcomes[i] = outcome;
+    }
+    return pending ? Promise.all(outcomes) : (outcomes as CallOutcome<R>[]);
+  }
+
   async #settle<R>(promise: Promise<R>): Promise<CallOutcome<R>> {
     const signal = this.#controller.signal;
     this.#expired ??= new Promise((resolve) => {

@@ -85,15 +85,7 @@ export async function runFilterChain(
     if (alive.length === 0) break;
     const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'filter', budget.remainingMs, { cluster: input.cluster });
     const plugin = active.plugin;
-    const outcomes: (CallOutcome<FilterResult> | Promise<CallOutcome<FilterResult>>)[] = new Array(alive.length);
-    let pending = false;
-    for (let i = 0; i < alive.length; i++) {
-      const node = alive[i] as Node;
-      const o = pass.call((ctx) => filter.call(plugin, ctx, pod, node, pool));
-      if (o instanceof Promise) pending = true;
-      outcomes[i] = o;
-    }
-    const settled = pending ? await Promise.all(outcomes) : (outcomes as CallOutcome<FilterResult>[]);
+    const settled = await pass.callEach(alive, (ctx, node) => filter.call(plugin, ctx, pod, node, pool));
     const next: Node[] = [];
     let count = 0;
     try {

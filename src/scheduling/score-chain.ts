@@ -51,15 +51,7 @@ export async function runScoreChain(
     const score = active.plugin.score as NonNullable<typeof active.plugin.score>;
     const plugin = active.plugin;
     const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.remainingMs, { cluster: input.cluster });
-    const outcomes: (CallOutcome<number> | Promise<CallOutcome<number>>)[] = new Array(nodes.length);
-    let pending = false;
-    for (let i = 0; i < nodes.length; i++) {
-      const node = nodes[i] as Node;
-      const o = pass.call((ctx) => score.call(plugin, ctx, pod, node, pool));
-      if (o instanceof Promise) pending = true;
-      outcomes[i] = o;
-    }
-    const settled = pending ? await Promise.all(outcomes) : (outcomes as CallOutcome<number>[]);
+    const settled = await pass.callEach(nodes, (ctx, node) => score.call(plugin, ctx, pod, node, pool));
     const weight = active.settings.weight;
     let clamped = 0;
     try {
