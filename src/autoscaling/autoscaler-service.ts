@@ -4,11 +4,9 @@
  * record the recommendation, the trace and the metrics. Decisions for one pool are serialized.
  */
 import type { AgentPool } from '../api/neuronetes.ts';
-import type { ClusterSource } from '../cluster/cluster-source.ts';
-import type { ServiceConfig } from '../config/schema.ts';
-import type { TraceBuffer, TraceEntry } from '../observability/trace-buffer.ts';
-import type { PluginSet } from '../plugins/plugin-set.ts';
-import { RequestBudget, type ChainRuntime } from '../plugins/plugin-pass.ts';
+import type { TraceEntry } from '../observability/trace-buffer.ts';
+import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
+import { RequestBudget } from '../plugins/plugin-pass.ts';
 import { parseDuration } from '../util/duration.ts';
 import { emptyState, type AutoscalerStateStore, type PoolAutoscalerState, type PoolRef } from './autoscaler-state.ts';
 import type { Decision, MetricReport } from './decision.ts';
@@ -46,12 +44,7 @@ export interface DecideOptions {
 
 export interface AutoscalerTrace extends TraceEntry, Decision {}
 
-export interface AutoscalerServiceDeps {
-  readonly runtime: ChainRuntime;
-  readonly cluster: ClusterSource;
-  readonly plugins: () => PluginSet;
-  readonly config: () => ServiceConfig;
-  readonly trace: TraceBuffer<AutoscalerTrace>;
+export interface AutoscalerServiceDeps extends ChainServiceDeps<AutoscalerTrace> {
   readonly store: AutoscalerStateStore;
   readonly clock?: () => number;
 }

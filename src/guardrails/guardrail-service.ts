@@ -4,11 +4,9 @@
  */
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import type { ClusterSource } from '../cluster/cluster-source.ts';
-import type { ServiceConfig } from '../config/schema.ts';
-import type { TraceBuffer, TraceEntry } from '../observability/trace-buffer.ts';
-import { RequestBudget, type ChainRuntime } from '../plugins/plugin-pass.ts';
-import type { PluginSet } from '../plugins/plugin-set.ts';
+import type { TraceEntry } from '../observability/trace-buffer.ts';
+import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
+import { RequestBudget } from '../plugins/plugin-pass.ts';
 import type { GuardrailAction, GuardrailRequest } from '../plugins/types.ts';
 import { runGuardrailChain, type GuardrailOutcome, type GuardrailVerdict } from './guardrail-chain.ts';
 import { policyFor } from './guardrail-policy.ts';
@@ -46,12 +44,7 @@ export class UnknownGuardrailPoolError extends Error {
   }
 }
 
-export interface GuardrailServiceDeps {
-  readonly runtime: ChainRuntime;
-  readonly cluster: ClusterSource;
-  readonly plugins: () => PluginSet;
-  readonly config: () => ServiceConfig;
-  readonly trace: TraceBuffer<TraceEntry>;
+export interface GuardrailServiceDeps extends ChainServiceDeps<TraceEntry> {
   readonly registry: Registry;
 }
 

@@ -13,25 +13,16 @@ import type {
   HostPriorityList,
 } from '../api/extender.ts';
 import { podKey, type Node, type Pod } from '../api/kubernetes.ts';
-import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
-import type { ServiceConfig } from '../config/schema.ts';
-import type { TraceBuffer } from '../observability/trace-buffer.ts';
-import type { PluginSet } from '../plugins/plugin-set.ts';
-import { PluginFailure, PluginPass, RequestBudget, type ChainRuntime } from '../plugins/plugin-pass.ts';
+import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
+import { PluginFailure, PluginPass, RequestBudget } from '../plugins/plugin-pass.ts';
 import type { SchedulerContext } from '../plugins/types.ts';
 import { runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
 import { resolvePool, type PoolResolution } from './pool-resolver.ts';
 import { runScoreChain, toWireScore, type ScoreOutcome } from './score-chain.ts';
 import type { NodeTrace, SchedulerTrace } from './scheduler-trace.ts';
 
-export interface ExtenderServiceDeps {
-  readonly runtime: ChainRuntime;
-  readonly cluster: ClusterSource;
-  readonly plugins: () => PluginSet;
-  readonly config: () => ServiceConfig;
-  readonly trace: TraceBuffer<SchedulerTrace>;
-}
+export type ExtenderServiceDeps = ChainServiceDeps<SchedulerTrace>;
 
 /** Raised for ExtenderArgs that name no nodes at all: a client mistake, answered with HTTP 400. */
 export class NoCandidatesError extends Error {
