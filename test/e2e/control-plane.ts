@@ -73,6 +73,18 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Runs `fn` over `items` with at most `limit` calls in flight (bulk API writes without a stampede). */
+export async function forEachConcurrently<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** Polls `check` until it returns a value (not undefined) or `timeoutMs` passes. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -131,8 +143,11 @@ export interface ControlPlane {
   readonly etcdUrl: string;
   readonly kubeconfigPath: string;
   kubeConfig(): KubeConfig;
-  /** Starts a kube-scheduler with this KubeSchedulerConfiguration (clientConnection/leaderElection filled in). */
-  startScheduler(name: string, config: Record<string, unknown>): Promise<Proc>;
+  /**
+   * Starts a kube-scheduler with this KubeSchedulerConfiguration (kubeconfig and leaderElection filled
+   * in, other clientConnection fields kept) at log level `verbosity` (default 3).
+   */
+  startScheduler(name: string, config: Record<string, unknown>, options?: { verbosity?: number }): Promise<Proc>;
   restartApiServer(): Promise<void>;
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
@@ -234,10 +249,11 @@ export async function startControlPlane(bins: KubeBinaries, options: ControlPlan
         kc.loadFromFile(kubeconfigPath);
         return kc;
       },
-      async startScheduler(name, config) {
+      async startScheduler(name, config, { verbosity = 3 } = {}) {
         const file = join(dir, `${name}.yaml`);
-        await writeFile(file, stringify({ ...config, clientConnection: { kubeconfig: kubeconfigPath }, leaderElection: { leaderElect: false } }));
-        const p = new Proc(name, bins.scheduler, [`--config=${file}`, '--bind-address=127.0.0.1', '--secure-port=0', '-v=3'], join(dir, `${name}.log`));
+        const clientConnection = { ...(config['clientConnection'] as Record<string, unknown> | undefined), kubeconfig: kubeconfigPath };
+        await writeFile(file, stringify({ ...config, clientConnection, leaderElection: { leaderElect: false } }));
+        const p = new Proc(name, bins.scheduler, [`--config=${file}`, '--bind-address=127.0.0.1', '--secure-port=0', `-v=${verbosity}`], join(dir, `${name}.log`));
         procs.push(p);
         await sleep(200);
         if (!p.running) throw new Error(`${name} exited:\n${await p.tail()}`);

@@ -15,7 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { GPU_RESOURCE } from '../../src/api/kubernetes.ts';
 import { GROUP, Labels, VERSION } from '../../src/api/neuronetes.ts';
-import { eventually } from './control-plane.ts';
+import { eventually, forEachConcurrently } from './control-plane.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -41,13 +41,14 @@ export interface NodeShape {
   gpus: number;
   gpuType?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 /** A Node with GPU capacity and a Ready condition, as a kubelet would report it. */
 export async function createGpuNode(kc: KubeConfig, name: string, shape: NodeShape): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const labels = { 'kubernetes.io/hostname': name, [Labels.gpuType]: shape.gpuType ?? 'A100', [Labels.gpuCount]: String(shape.gpus), ...shape.labels };
-  await core.createNode({ body: { metadata: { name, labels } } });
+  await core.createNode({ body: { metadata: { name, labels, ...(shape.annotations !== undefined ? { annotations: shape.annotations } : {}) } } });
   const resources = { cpu: '32', memory: '256Gi', pods: '110', [GPU_RESOURCE]: String(shape.gpus) };
   await core.patchNodeStatus(
     {
@@ -62,6 +63,11 @@ export async function createGpuNode(kc: KubeConfig, name: string, shape: NodeSha
     },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
+}
+
+/** Many GPU nodes at once, `concurrency` API writes in flight (the API server on 2 cores prefers a few). */
+export async function createGpuNodes(kc: KubeConfig, nodes: readonly { name: string; shape: NodeShape }[], concurrency = 16): Promise<void> {
+  await forEachConcurrently(nodes, concurrency, (n) => createGpuNode(kc, n.name, n.shape));
 }
 
 export async function labelNode(kc: KubeConfig, name: string, labels: Record<string, string>): Promise<void> {

@@ -97,3 +97,22 @@ t.test('facts come from the picture by name; unknown nodes once per Node object 
   t.not(again, first, 'a new picture recomputes');
   t.equal(again.usedGpus, 0);
 });
+
+t.test('a new picture reuses the facts of nodes whose object and pods did not change, and only those', async (t) => {
+  const idle = a100('idle');
+  const busy = a100('busy');
+  const first = pod('first', { node: 'busy', gpus: 1 });
+  const before = schedulerContext({ nodes: [idle, busy], pods: [first] }).cluster;
+  const idleFacts = nodeFacts(before, idle);
+  const busyFacts = nodeFacts(before, busy);
+  t.equal(busyFacts.usedGpus, 1);
+
+  const bound = schedulerContext({ nodes: [idle, busy], pods: [first, pod('second', { node: 'busy', gpus: 2 })] }).cluster;
+  t.equal(nodeFacts(bound, idle), idleFacts, 'same Node object, same pods: the facts are reused');
+  t.equal(nodeFacts(bound, busy).usedGpus, 3, 'a pod bound to the node is counted');
+
+  const relabelled = a100('idle', { labels: { 'topology.kubernetes.io/zone': 'z9' } });
+  const updated = schedulerContext({ nodes: [relabelled, busy], pods: [first] }).cluster;
+  t.equal(nodeFacts(updated, relabelled).zone, 'z9', 'a replaced Node object is recomputed');
+  t.equal(nodeFacts(updated, busy).usedGpus, 1, 'a pod gone from the node frees its GPUs');
+});

@@ -1,0 +1,31 @@
+/**
+ * The scheduler-throughput bench in a tiny form, for correctness only (no timing): every pod is bound
+ * with no extender and through NeuroNetes, and NeuroNetes kept them on the nodes its chain allows
+ * (the pool's A100s; kube-scheduler alone also uses the L4 nodes).
+ */
+import t from 'tap';
+import { findKubeBinaries } from '../e2e/control-plane.ts';
+
+const bins = findKubeBinaries();
+if ('skip' in bins) {
+  t.plan(0, `scheduler-throughput bench test skipped: ${bins.skip}`);
+} else {
+  t.setTimeout(420_000);
+  // Loaded only when it can run, so a skipped suite does not count its code as uncovered.
+  const { benchNodeName, benchNodeShape, formatTable, POOL_GPU_TYPE, runSchedulerThroughput } = await import('../../bench/scheduler-throughput.ts');
+  const nodes = 20;
+  const result = await runSchedulerThroughput({ nodes, pods: 10, configurations: ['a', 'c'], log: (line) => t.comment(line) });
+  const shapes = new Map(Array.from({ length: nodes }, (_, i) => [benchNodeName(i), benchNodeShape(i)]));
+
+  t.same(result.results.map((r) => r.id), ['a', 'c'], 'the configurations asked for, in order');
+  for (const r of result.results) {
+    t.equal(Object.keys(r.placements).length, 10, `${r.label}: all 10 pods bound`);
+    t.ok(Object.values(r.placements).every((node) => shapes.has(node)), `${r.label}: bound to bench nodes`);
+    t.ok(r.podsPerSecond > 0, `${r.label}: a rate was computed`);
+  }
+  const ours = result.results.find((r) => r.id === 'c');
+  const wrongType = Object.entries(ours?.placements ?? {}).filter(([, node]) => shapes.get(node)?.gpuType !== POOL_GPU_TYPE);
+  t.same(wrongType, [], `NeuroNetes placed every pod on a ${POOL_GPU_TYPE} node`);
+  t.same(result.ratios, {}, 'no ratio without the trivial extender');
+  t.match(formatTable(result), /\| a \| no extender .*\n\| c \| NeuroNetes, names/);
+}
