@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Logger } from 'pino';
 import { Labels } from '../api/neuronetes.ts';
 import { AutoscalerService, type AutoscalerTrace } from '../autoscaling/autoscaler-service.ts';
-import { ClusterStateStore, type AutoscalerStateStore } from '../autoscaling/autoscaler-state.ts';
+import { clusterStateStore, type AutoscalerStateStore } from '../autoscaling/autoscaler-state.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import { ConfigStore } from '../config/config-store.ts';
@@ -52,7 +52,7 @@ export interface BuildAppOptions {
   https?: HttpsServerOptions;
   /** Watch the config file and reload on change (default true when a path is given). */
   watchConfig?: boolean;
-  /** Where autoscaling history lives; default: memory, seeded from the pools' state annotation. */
+  /** Where autoscaling history lives; default: memory, persisted in AgentPool status where the source can write it. */
   autoscalerState?: AutoscalerStateStore;
   /** The autoscaler's clock (epoch ms); tests inject one. */
   clock?: () => number;
@@ -114,7 +114,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     plugins,
     config: () => config.current.config,
     trace: traces.autoscaler,
-    store: options.autoscalerState ?? new ClusterStateStore({ cluster: () => options.cluster.view() }),
+    store: options.autoscalerState ?? clusterStateStore(options.cluster, log),
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
   const guardrails = new GuardrailService({ runtime, cluster: options.cluster, plugins, config: () => config.current.config, trace: traces.guardrail, registry: metrics.registry });
