@@ -63,7 +63,14 @@ const KEDA_FLAGS: Record<string, FlagSpec> = {
   'keda-stream-interval': { type: 'string', env: 'NEURONETES_KEDA_STREAM_INTERVAL', default: '15s', help: 'how often StreamIsActive pushes to KEDA' },
 };
 
-const flagsOf = (command: string | undefined): Record<string, FlagSpec> => (command === 'agent' ? AGENT_FLAGS : command === 'serve' ? { ...SERVE_FLAGS, ...KEDA_FLAGS } : SERVE_FLAGS);
+/** Only `serve` scales pools, and only with the Kubernetes source. */
+const ACTUATOR_FLAGS: Record<string, FlagSpec> = {
+  actuate: { type: 'boolean', env: 'NEURONETES_ACTUATE', help: '--cluster kubernetes: the leader writes each AgentPool decision to its scale subresource and status (off by default)' },
+  'actuate-interval': { type: 'string', env: 'NEURONETES_ACTUATE_INTERVAL', default: '15s', help: 'how often the actuator decides for every pool' },
+};
+
+const flagsOf = (command: string | undefined): Record<string, FlagSpec> =>
+  command === 'agent' ? AGENT_FLAGS : command === 'serve' ? { ...SERVE_FLAGS, ...KEDA_FLAGS, ...ACTUATOR_FLAGS } : SERVE_FLAGS;
 
 const COMMANDS: Record<string, string> = {
   serve: 'run the extender, autoscaling and guardrail API',
@@ -132,6 +139,22 @@ function kedaOptions(flags: Flags, https: { cert: Buffer; key: Buffer; ca?: Buff
   return { port, host: String(flags['host']), streamIntervalMs, ...(tls !== undefined ? { tls } : {}) };
 }
 
+/** A boolean flag, or its environment variable's text. */
+function bool(name: string, v: string | boolean | undefined): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === undefined || ['', 'false', '0'].includes(v)) return false;
+  if (['true', '1'].includes(v)) return true;
+  throw new Error(`--${name} must be true or false, not ${JSON.stringify(v)}`);
+}
+
+function actuatorOptions(flags: Flags): BuildAppOptions['actuator'] {
+  if (!bool('actuate', flags['actuate'])) return undefined;
+  if (str(flags['cluster']) !== 'kubernetes') throw new Error('--actuate needs --cluster kubernetes');
+  const intervalMs = parseDuration(String(flags['actuate-interval']));
+  if (intervalMs < 1_000) throw new Error(`--actuate-interval must be at least 1s, not ${String(flags['actuate-interval'])}`);
+  return { intervalMs };
+}
+
 async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<void> {
   const log = createLogger();
   const port = Number(flags['port']);
@@ -151,6 +174,7 @@ async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<vo
         }
       : undefined;
   const keda = kedaOptions(flags, https);
+  const actuator = actuatorOptions(flags);
   const cluster = await createClusterSource(flags, log);
   const configPath = str(flags['config']);
   const app = await buildApp({
@@ -162,6 +186,7 @@ async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<vo
     ...(https !== undefined ? { https } : {}),
     ...(agent !== undefined ? { agent } : {}),
     ...(keda !== undefined ? { keda } : {}),
+    ...(actuator !== undefined ? { actuator } : {}),
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -6,6 +6,7 @@ import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Labels } from '../api/neuronetes.ts';
+import { Actuator, isScalingSource } from '../autoscaling/actuator.ts';
 import { AutoscalerService, type AutoscalerTrace } from '../autoscaling/autoscaler-service.ts';
 import { clusterStateStore, type AutoscalerStateStore } from '../autoscaling/autoscaler-state.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
@@ -58,6 +59,8 @@ export interface BuildAppOptions {
   clock?: () => number;
   /** Also serve KEDA's external scaler gRPC interface on its own port. */
   keda?: KedaScalerOptions;
+  /** Write each pool's decision to its scale subresource every `intervalMs` (leader only; needs a writable source). */
+  actuator?: { intervalMs: number };
   /** Run as the node agent: serve /models over this node's model cache. */
   agent?: { cacheDir: string; nodeName: string; publisher?: CachedModelsPublisher };
 }
@@ -117,6 +120,11 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     store: options.autoscalerState ?? clusterStateStore(options.cluster, log),
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
+  let actuator: Actuator | undefined;
+  if (options.actuator !== undefined) {
+    if (!isScalingSource(options.cluster)) throw new Error(`the actuator needs a cluster source that can scale pools (--cluster kubernetes), not ${options.cluster.kind}`);
+    actuator = new Actuator({ autoscaler, cluster: options.cluster, intervalMs: options.actuator.intervalMs, log, metrics });
+  }
   const guardrails = new GuardrailService({ runtime, cluster: options.cluster, plugins, config: () => config.current.config, trace: traces.guardrail, registry: metrics.registry });
   const models =
     options.agent === undefined
@@ -134,9 +142,11 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     countPending(options.cluster.view());
     if (options.watchConfig ?? options.configPath !== undefined) config.watch();
     await models?.start(app.log);
+    actuator?.start();
   });
   app.addHook('onClose', async () => {
     unsubscribe();
+    await actuator?.close();
     config.close();
     await options.cluster.close();
   });
