@@ -13,6 +13,7 @@ import type { ClusterSource } from './cluster/cluster-source.ts';
 import { SnapshotSource } from './cluster/snapshot-source.ts';
 import { ConfigStore } from './config/config-store.ts';
 import type { KedaScalerOptions } from './keda/keda-scaler-plugin.ts';
+import type { CachedModelsPublisher } from './models/cached-models-publisher.ts';
 import { DEFAULT_CACHE_DIR } from './models/model-cache.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -55,6 +56,7 @@ const AGENT_FLAGS: Record<string, FlagSpec> = {
   port: { type: 'string', env: 'NEURONETES_AGENT_PORT', default: '8081', help: 'HTTP(S) port of the node agent' },
   'cache-dir': { type: 'string', env: 'NEURONETES_CACHE_DIR', default: DEFAULT_CACHE_DIR, help: 'the node model cache: <cache-dir>/<model>' },
   'node-name': { type: 'string', env: 'NODE_NAME', help: 'this Node (downward API spec.nodeName; default: the host name)' },
+  'publish-to-node': { type: 'boolean', env: 'NEURONETES_PUBLISH_TO_NODE', help: "annotate this Node with the cached models (neuronetes.io/cached-models); needs in-cluster config or --kubeconfig" },
 };
 
 /** Only `serve` offers KEDA's external scaler: the node agent scales nothing. */
@@ -155,6 +157,15 @@ function actuatorOptions(flags: Flags): BuildAppOptions['actuator'] {
   return { intervalMs };
 }
 
+/** The agent's Node annotation publisher, only where there is an API server to reach. */
+async function nodePublisher(flags: Flags): Promise<{ publisher?: CachedModelsPublisher }> {
+  if (!bool('publish-to-node', flags['publish-to-node'])) return {};
+  const kubeconfig = str(flags['kubeconfig']);
+  if (kubeconfig === undefined && process.env['KUBERNETES_SERVICE_HOST'] === undefined) throw new Error('--publish-to-node needs in-cluster config (KUBERNETES_SERVICE_HOST) or --kubeconfig');
+  const [{ loadKubeConfig }, { NodeAnnotationPublisher }] = await Promise.all([import('./cluster/kube-api.ts'), import('./models/node-annotation-publisher.ts')]);
+  return { publisher: new NodeAnnotationPublisher(loadKubeConfig(kubeconfig)) };
+}
+
 async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<void> {
   const log = createLogger();
   const port = Number(flags['port']);
@@ -235,7 +246,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'serve') await serve(flags);
-  else if (command === 'agent') await serve(flags, { cacheDir: str(flags['cache-dir']) ?? DEFAULT_CACHE_DIR, nodeName: str(flags['node-name']) ?? hostname() });
+  else if (command === 'agent') await serve(flags, { cacheDir: str(flags['cache-dir']) ?? DEFAULT_CACHE_DIR, nodeName: str(flags['node-name']) ?? hostname(), ...(await nodePublisher(flags)) });
   else await checkConfig(flags);
   return command === 'check-config' ? 0 : -1;
 }
