@@ -13,6 +13,7 @@ import type { ClusterSource } from './cluster/cluster-source.ts';
 import { SnapshotSource } from './cluster/snapshot-source.ts';
 import { ConfigStore } from './config/config-store.ts';
 import type { KedaScalerOptions } from './keda/keda-scaler-plugin.ts';
+import type { CachedModelsPublisher } from './models/cached-models-publisher.ts';
 import { DEFAULT_CACHE_DIR } from './models/model-cache.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -55,6 +56,7 @@ const AGENT_FLAGS: Record<string, FlagSpec> = {
   port: { type: 'string', env: 'NEURONETES_AGENT_PORT', default: '8081', help: 'HTTP(S) port of the node agent' },
   'cache-dir': { type: 'string', env: 'NEURONETES_CACHE_DIR', default: DEFAULT_CACHE_DIR, help: 'the node model cache: <cache-dir>/<model>' },
   'node-name': { type: 'string', env: 'NODE_NAME', help: 'this Node (downward API spec.nodeName; default: the host name)' },
+  'publish-to-node': { type: 'boolean', env: 'NEURONETES_PUBLISH_TO_NODE', help: "annotate this Node with the cached models (neuronetes.io/cached-models); needs in-cluster config or --kubeconfig" },
 };
 
 /** Only `serve` offers KEDA's external scaler: the node agent scales nothing. */
@@ -63,7 +65,14 @@ const KEDA_FLAGS: Record<string, FlagSpec> = {
   'keda-stream-interval': { type: 'string', env: 'NEURONETES_KEDA_STREAM_INTERVAL', default: '15s', help: 'how often StreamIsActive pushes to KEDA' },
 };
 
-const flagsOf = (command: string | undefined): Record<string, FlagSpec> => (command === 'agent' ? AGENT_FLAGS : command === 'serve' ? { ...SERVE_FLAGS, ...KEDA_FLAGS } : SERVE_FLAGS);
+/** Only `serve` scales pools, and only with the Kubernetes source. */
+const ACTUATOR_FLAGS: Record<string, FlagSpec> = {
+  actuate: { type: 'boolean', env: 'NEURONETES_ACTUATE', help: '--cluster kubernetes: the leader writes each AgentPool decision to its scale subresource and status (off by default)' },
+  'actuate-interval': { type: 'string', env: 'NEURONETES_ACTUATE_INTERVAL', default: '15s', help: 'how often the actuator decides for every pool' },
+};
+
+const flagsOf = (command: string | undefined): Record<string, FlagSpec> =>
+  command === 'agent' ? AGENT_FLAGS : command === 'serve' ? { ...SERVE_FLAGS, ...KEDA_FLAGS, ...ACTUATOR_FLAGS } : SERVE_FLAGS;
 
 const COMMANDS: Record<string, string> = {
   serve: 'run the extender, autoscaling and guardrail API',
@@ -132,6 +141,31 @@ function kedaOptions(flags: Flags, https: { cert: Buffer; key: Buffer; ca?: Buff
   return { port, host: String(flags['host']), streamIntervalMs, ...(tls !== undefined ? { tls } : {}) };
 }
 
+/** A boolean flag, or its environment variable's text. */
+function bool(name: string, v: string | boolean | undefined): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === undefined || ['', 'false', '0'].includes(v)) return false;
+  if (['true', '1'].includes(v)) return true;
+  throw new Error(`--${name} must be true or false, not ${JSON.stringify(v)}`);
+}
+
+function actuatorOptions(flags: Flags): BuildAppOptions['actuator'] {
+  if (!bool('actuate', flags['actuate'])) return undefined;
+  if (str(flags['cluster']) !== 'kubernetes') throw new Error('--actuate needs --cluster kubernetes');
+  const intervalMs = parseDuration(String(flags['actuate-interval']));
+  if (intervalMs < 1_000) throw new Error(`--actuate-interval must be at least 1s, not ${String(flags['actuate-interval'])}`);
+  return { intervalMs };
+}
+
+/** The agent's Node annotation publisher, only where there is an API server to reach. */
+async function nodePublisher(flags: Flags): Promise<{ publisher?: CachedModelsPublisher }> {
+  if (!bool('publish-to-node', flags['publish-to-node'])) return {};
+  const kubeconfig = str(flags['kubeconfig']);
+  if (kubeconfig === undefined && process.env['KUBERNETES_SERVICE_HOST'] === undefined) throw new Error('--publish-to-node needs in-cluster config (KUBERNETES_SERVICE_HOST) or --kubeconfig');
+  const [{ loadKubeConfig }, { NodeAnnotationPublisher }] = await Promise.all([import('./cluster/kube-api.ts'), import('./models/node-annotation-publisher.ts')]);
+  return { publisher: new NodeAnnotationPublisher(loadKubeConfig(kubeconfig)) };
+}
+
 async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<void> {
   const log = createLogger();
   const port = Number(flags['port']);
@@ -151,6 +185,7 @@ async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<vo
         }
       : undefined;
   const keda = kedaOptions(flags, https);
+  const actuator = actuatorOptions(flags);
   const cluster = await createClusterSource(flags, log);
   const configPath = str(flags['config']);
   const app = await buildApp({
@@ -162,6 +197,7 @@ async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<vo
     ...(https !== undefined ? { https } : {}),
     ...(agent !== undefined ? { agent } : {}),
     ...(keda !== undefined ? { keda } : {}),
+    ...(actuator !== undefined ? { actuator } : {}),
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -210,7 +246,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'serve') await serve(flags);
-  else if (command === 'agent') await serve(flags, { cacheDir: str(flags['cache-dir']) ?? DEFAULT_CACHE_DIR, nodeName: str(flags['node-name']) ?? hostname() });
+  else if (command === 'agent') await serve(flags, { cacheDir: str(flags['cache-dir']) ?? DEFAULT_CACHE_DIR, nodeName: str(flags['node-name']) ?? hostname(), ...(await nodePublisher(flags)) });
   else await checkConfig(flags);
   return command === 'check-config' ? 0 : -1;
 }

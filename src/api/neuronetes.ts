@@ -133,6 +133,9 @@ export const AgentPoolStatus = Type.Object({
   ),
   lastScaleTime: Type.Optional(Type.String()),
   conditions: Type.Optional(Type.Array(Condition)),
+  autoscalerState: Type.Optional(
+    Type.String({ description: "The autoscaler's history for this pool (JSON, a few KB), written by the leader so a restart resumes stabilization and rate limits." }),
+  ),
 });
 
 export const AgentPool = Type.Object({

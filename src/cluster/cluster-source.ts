@@ -31,6 +31,8 @@ export interface ClusterSource {
   isLeader?(): boolean;
   /** Persists an AgentPool's status (merge patch of the status subresource). Absent where there is nowhere to write. */
   patchPoolStatus?(namespace: string, name: string, status: Partial<NonNullable<AgentPool['status']>>): Promise<void>;
+  /** Sets an AgentPool's `spec.replicas` through its scale subresource (the autoscaling actuator). */
+  scalePool?(namespace: string, name: string, replicas: number): Promise<void>;
 }
 
 export class BindError extends Error {

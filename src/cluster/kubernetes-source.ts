@@ -180,6 +180,18 @@ export class KubernetesSource implements ClusterSource {
     }
   }
 
+  /** Merge-patches `spec.replicas` through the scale subresource, as HPA writes a Deployment's scale. */
+  async scalePool(namespace: string, name: string, replicas: number): Promise<void> {
+    try {
+      await this.#custom.patchNamespacedCustomObjectScale(
+        { group: GROUP, version: VERSION, namespace, plural: 'agentpools', name, body: { spec: { replicas } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (e: unknown) {
+      throw new Error(`scaling AgentPool ${namespace}/${name} to ${replicas} failed: ${apiErrorText(e)}`, { cause: e });
+    }
+  }
+
   async bind(b: PodBinding): Promise<void> {
     const key = `${b.podNamespace}/${b.podName}`;
     const uid = b.podUid === '' ? undefined : b.podUid;

@@ -22,6 +22,7 @@ export interface ServiceMetrics {
   readonly autoscalerMetricUnavailable: Counter<'pool' | 'metric' | 'status'>;
   readonly autoscalerDecisions: Counter<'pool' | 'reason'>;
   readonly autoscalerDecisionDuration: Histogram;
+  readonly autoscalerActuations: Counter<'pool' | 'result'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServiceMetrics {
@@ -126,6 +127,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Servi
       name: 'neuronetes_autoscaler_decision_duration_seconds',
       help: 'Time to compute one autoscaling decision, metrics fetching included',
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    autoscalerActuations: new Counter({
+      name: 'neuronetes_autoscaler_actuations_total',
+      help: 'Actuator rounds per pool by result: scaled (spec.replicas written), unchanged, failed (logged; other pools go on)',
+      labelNames: ['pool', 'result'] as const,
       registers,
     }),
   };

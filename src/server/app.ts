@@ -6,8 +6,9 @@ import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Labels } from '../api/neuronetes.ts';
+import { Actuator, isScalingSource } from '../autoscaling/actuator.ts';
 import { AutoscalerService, type AutoscalerTrace } from '../autoscaling/autoscaler-service.ts';
-import { ClusterStateStore, type AutoscalerStateStore } from '../autoscaling/autoscaler-state.ts';
+import { clusterStateStore, type AutoscalerStateStore } from '../autoscaling/autoscaler-state.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import { ConfigStore } from '../config/config-store.ts';
@@ -52,12 +53,14 @@ export interface BuildAppOptions {
   https?: HttpsServerOptions;
   /** Watch the config file and reload on change (default true when a path is given). */
   watchConfig?: boolean;
-  /** Where autoscaling history lives; default: memory, seeded from the pools' state annotation. */
+  /** Where autoscaling history lives; default: memory, persisted in AgentPool status where the source can write it. */
   autoscalerState?: AutoscalerStateStore;
   /** The autoscaler's clock (epoch ms); tests inject one. */
   clock?: () => number;
   /** Also serve KEDA's external scaler gRPC interface on its own port. */
   keda?: KedaScalerOptions;
+  /** Write each pool's decision to its scale subresource every `intervalMs` (leader only; needs a writable source). */
+  actuator?: { intervalMs: number };
   /** Run as the node agent: serve /models over this node's model cache. */
   agent?: { cacheDir: string; nodeName: string; publisher?: CachedModelsPublisher };
 }
@@ -114,9 +117,14 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     plugins,
     config: () => config.current.config,
     trace: traces.autoscaler,
-    store: options.autoscalerState ?? new ClusterStateStore({ cluster: () => options.cluster.view() }),
+    store: options.autoscalerState ?? clusterStateStore(options.cluster, log),
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
+  let actuator: Actuator | undefined;
+  if (options.actuator !== undefined) {
+    if (!isScalingSource(options.cluster)) throw new Error(`the actuator needs a cluster source that can scale pools (--cluster kubernetes), not ${options.cluster.kind}`);
+    actuator = new Actuator({ autoscaler, cluster: options.cluster, intervalMs: options.actuator.intervalMs, log, metrics });
+  }
   const guardrails = new GuardrailService({ runtime, cluster: options.cluster, plugins, config: () => config.current.config, trace: traces.guardrail, registry: metrics.registry });
   const models =
     options.agent === undefined
@@ -134,9 +142,11 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     countPending(options.cluster.view());
     if (options.watchConfig ?? options.configPath !== undefined) config.watch();
     await models?.start(app.log);
+    actuator?.start();
   });
   app.addHook('onClose', async () => {
     unsubscribe();
+    await actuator?.close();
     config.close();
     await options.cluster.close();
   });

@@ -1,6 +1,6 @@
 /** The decision endpoints end to end on app.inject(): behaviour over time, errors, state, trace, metrics. */
 import t from 'tap';
-import { InMemoryStateStore, STATE_ANNOTATION, type PoolAutoscalerState, type PoolRef } from '../../src/autoscaling/autoscaler-state.ts';
+import { InMemoryStateStore, type PoolAutoscalerState, type PoolRef } from '../../src/autoscaling/autoscaler-state.ts';
 import { registerAutoscaler, registerMetricsProvider } from '../../src/plugins/registry.ts';
 import type { PluginContext } from '../../src/plugins/types.ts';
 import { clusterWith, pool, STATIC_ONLY, T0, testApp } from './helpers.ts';
@@ -228,7 +228,7 @@ t.test('concurrent decisions for one pool are serialized', async (t) => {
   t.equal(state?.recommendations.length, 21, 'the first-seen record and one per decision');
 });
 
-t.test('state survives a restart through the pool annotation', async (t) => {
+t.test('state survives a restart through the pool status', async (t) => {
   const p = pool('persisted', { minReplicas: 1, maxReplicas: 50, autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } });
   const saved: string[] = [];
   const { ClusterStateStore } = await import('../../src/autoscaling/autoscaler-state.ts');
@@ -241,7 +241,7 @@ t.test('state survives a restart through the pool annotation', async (t) => {
   await run1.app.close();
   t.equal(saved.length, 1);
 
-  const restarted = await testApp(BASE, { cluster: clusterWith([{ ...p, metadata: { ...p.metadata, annotations: { [STATE_ANNOTATION]: saved[0] as string } } }]) });
+  const restarted = await testApp(BASE, { cluster: clusterWith([{ ...p, status: { autoscalerState: saved[0] as string } }]) });
   restarted.clock.now = T0 + 5_000;
   const d = (await restarted.app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'test', name: 'persisted' }, currentReplicas: 4, metrics: { 'queue-depth': 200 } } })).json<Reply>();
   await restarted.app.close();

@@ -28,3 +28,18 @@ t.test('--cluster kubernetes: bad stale age, missing kubeconfig and unknown sour
   const bogus = await serve('--cluster', 'etcd');
   t.match(bogus, { code: 1, stderr: /--cluster must be snapshot or kubernetes, not "etcd"/ });
 });
+
+t.test('--actuate: only with --cluster kubernetes, a sane interval, a boolean environment value', async (t) => {
+  t.match(await serve('--actuate'), { code: 1, stderr: /--actuate needs --cluster kubernetes/ });
+  t.match(await serve('--actuate', '--cluster', 'kubernetes', '--actuate-interval', '10ms'), { code: 1, stderr: /--actuate-interval must be at least 1s, not 10ms/ });
+  const env = async (value: string): Promise<{ code: number; stderr: string }> => {
+    try {
+      await run(process.execPath, [cli, 'serve'], { env: { ...process.env, LOG_LEVEL: 'silent', NEURONETES_ACTUATE: value }, timeout: 60_000 });
+      return { code: 0, stderr: '' };
+    } catch (e: unknown) {
+      return e as { code: number; stderr: string };
+    }
+  };
+  t.match(await env('yes please'), { code: 1, stderr: /--actuate must be true or false, not "yes please"/ });
+  t.match(await env('1'), { code: 1, stderr: /--actuate needs --cluster kubernetes/, }, 'NEURONETES_ACTUATE=1 turns it on');
+});

@@ -102,7 +102,7 @@ function grants(serviceAccount: string): string[] {
   return out.sort();
 }
 
-t.test('RBAC for `serve`: informers, pods/binding, AgentPool status, its own Lease — nothing else', async (t) => {
+t.test('RBAC for `serve`: informers, pods/binding, AgentPool status and scale, its own Lease — nothing else', async (t) => {
   t.same(grants('neuronetes-extender'), [
     'coordination.k8s.io/leases:create (in neuronetes-system)',
     `coordination.k8s.io/leases:get@${LEADER_LEASE_NAME} (in neuronetes-system)`,
@@ -111,6 +111,7 @@ t.test('RBAC for `serve`: informers, pods/binding, AgentPool status, its own Lea
     'core/pods/binding:create',
     'core/pods:get', 'core/pods:list', 'core/pods:watch',
     'neuronetes.io/agentclasses:get', 'neuronetes.io/agentclasses:list', 'neuronetes.io/agentclasses:watch',
+    'neuronetes.io/agentpools/scale:patch',
     'neuronetes.io/agentpools/status:patch',
     'neuronetes.io/agentpools:get', 'neuronetes.io/agentpools:list', 'neuronetes.io/agentpools:watch',
     'neuronetes.io/models:get', 'neuronetes.io/models:list', 'neuronetes.io/models:watch',

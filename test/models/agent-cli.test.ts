@@ -61,3 +61,16 @@ t.test('agent serves /models over its cache and loads a file:// model', async (t
   t.equal(res.statusCode, 200);
   t.match(await res.body.json(), { status: 'loaded', loader: 'file', node: 'gpu-node-7', files: 1, bytes: 4 });
 });
+
+t.test('agent --publish-to-node needs an API server to publish to', async (t) => {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', KUBECONFIG: '' };
+  delete env['KUBERNETES_SERVICE_HOST'];
+  const none = spawnSync(process.execPath, [CLI, 'agent', '--publish-to-node'], { encoding: 'utf8', env });
+  t.equal(none.status, 1);
+  t.match(none.stderr, /--publish-to-node needs in-cluster config \(KUBERNETES_SERVICE_HOST\) or --kubeconfig/);
+  const missing = spawnSync(process.execPath, [CLI, 'agent', '--publish-to-node', '--kubeconfig', '/nonexistent/kubeconfig'], { encoding: 'utf8', env });
+  t.equal(missing.status, 1);
+  t.match(missing.stderr, /ENOENT.*\/nonexistent\/kubeconfig/);
+  const bad = spawnSync(process.execPath, [CLI, 'agent'], { encoding: 'utf8', env: { ...env, NEURONETES_PUBLISH_TO_NODE: 'maybe' } });
+  t.match(bad.stderr, /--publish-to-node must be true or false, not "maybe"/);
+});
