@@ -37,6 +37,12 @@ function check<K extends keyof typeof validators>(kind: K, obj: unknown, where: 
   }
 }
 
+/** Where each validated kind goes; any other kind with metadata may own pods and is kept as such. */
+const LIST_OF_KIND = { Node: 'nodes', Pod: 'pods', AgentPool: 'agentPools', AgentClass: 'agentClasses', Model: 'models' } as const satisfies Record<
+  keyof typeof validators,
+  keyof ClusterObjects
+>;
+
 /** Parses YAML documents (a List's items included) into cluster objects. Throws SnapshotError. */
 export function parseClusterYaml(files: readonly { path: string; text: string }[]): ClusterObjects {
   const out = { nodes: [] as Node[], pods: [] as Pod[], agentPools: [] as AgentPool[], agentClasses: [] as AgentClass[], models: [] as Model[], others: [] as OwnedObject[] };
@@ -51,29 +57,12 @@ export function parseClusterYaml(files: readonly { path: string; text: string }[
       items.forEach((item: unknown, i) => add(item, `${where} items[${i}]`));
       return;
     }
-    switch (kind) {
-      case 'Node':
-        check('Node', obj, where);
-        out.nodes.push(obj as Node);
-        break;
-      case 'Pod':
-        check('Pod', obj, where);
-        out.pods.push(obj as Pod);
-        break;
-      case 'AgentPool':
-        check('AgentPool', obj, where);
-        out.agentPools.push(obj as AgentPool);
-        break;
-      case 'AgentClass':
-        check('AgentClass', obj, where);
-        out.agentClasses.push(obj as AgentClass);
-        break;
-      case 'Model':
-        check('Model', obj, where);
-        out.models.push(obj as Model);
-        break;
-      default:
-        if (typeof (obj as { metadata?: unknown }).metadata === 'object') out.others.push(obj as OwnedObject);
+    if (Object.hasOwn(LIST_OF_KIND, kind)) {
+      const known = kind as keyof typeof LIST_OF_KIND;
+      check(known, obj, where);
+      (out[LIST_OF_KIND[known]] as unknown[]).push(obj);
+    } else if (typeof (obj as { metadata?: unknown }).metadata === 'object') {
+      out.others.push(obj as OwnedObject);
     }
   };
   for (const file of files) {
