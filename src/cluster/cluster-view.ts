@@ -126,4 +126,3 @@ export class ClusterState implements ClusterView {
   }
 }
 
-export const EMPTY_CLUSTER: ClusterView = new ClusterState({ nodes: [], pods: [], agentPools: [], agentClasses: [], models: [] }, 0);

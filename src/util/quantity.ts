@@ -50,10 +50,3 @@ export function tryParseQuantity(input: string | number | undefined): number | u
     return undefined;
   }
 }
-
-const GIB = 2 ** 30;
-export function formatBytes(bytes: number): string {
-  if (bytes >= GIB && bytes % GIB === 0) return `${bytes / GIB}Gi`;
-  if (bytes >= GIB) return `${(bytes / GIB).toFixed(1)}Gi`;
-  return `${Math.round(bytes / 2 ** 20)}Mi`;
-}
