@@ -46,16 +46,20 @@ export class LoadClient {
     this.#pool = new Pool(origin, { connections, pipelining: 1, connectTimeout: 2_000, headersTimeout: CALL_TIMEOUT_MS, bodyTimeout: CALL_TIMEOUT_MS });
   }
 
-  /** One call; throws on any status but 200, with the reply's text (the body the scheduler would discard). */
-  async call(call: Call): Promise<string> {
-    this.calls++;
-    const { statusCode, body } = await this.#pool.request({
+  #post(call: Call): ReturnType<Pool['request']> {
+    return this.#pool.request({
       method: 'POST',
       path: call.path,
       headers: { 'content-type': 'application/json' },
       body: call.body,
       signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     });
+  }
+
+  /** One call; throws on any status but 200, with the reply's text (the body the scheduler would discard). */
+  async call(call: Call): Promise<string> {
+    this.calls++;
+    const { statusCode, body } = await this.#post(call);
     const text = await body.text();
     if (statusCode !== 200) throw new HttpStatusError(call.path, statusCode, text);
     return text;
@@ -63,13 +67,7 @@ export class LoadClient {
 
   /** Status only, for probing whether a route exists; the body is dropped. */
   async status(call: Call): Promise<number> {
-    const { statusCode, body } = await this.#pool.request({
-      method: 'POST',
-      path: call.path,
-      headers: { 'content-type': 'application/json' },
-      body: call.body,
-      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
-    });
+    const { statusCode, body } = await this.#post(call);
     await body.dump();
     return statusCode;
   }

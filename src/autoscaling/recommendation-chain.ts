@@ -7,8 +7,8 @@ import type { AgentPool } from '../api/neuronetes.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
 import { PluginPass, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
 import type { PluginContext } from '../plugins/types.ts';
-import type { CombinePolicy } from './autoscaler-config.ts';
-import { metricKey, type MetricKind } from './metric-kinds.ts';
+import type { AutoscalerConfig, CombinePolicy } from './autoscaler-config.ts';
+import { metricKey } from './metric-kinds.ts';
 import { MAX_REPLICAS } from './replica-calculator.ts';
 
 export type RecommendationStatus = 'recommended' | 'failed' | 'timeout' | 'not-applicable';
@@ -30,12 +30,10 @@ export interface RecommendationReport {
  * What autoscaler plugins see besides the standard context: the decision's time and replica counts,
  * and the service's metric settings, so every plugin reads metrics the way the decision reports them.
  */
-export interface AutoscalerExtras {
+export interface AutoscalerExtras extends Pick<AutoscalerConfig, 'metricKinds' | 'latencyMetrics'> {
   readonly now: number;
   readonly currentReplicas: number;
   readonly readyReplicas: number;
-  readonly metricKinds: ReadonlyMap<string, MetricKind>;
-  readonly latencyMetrics: ReadonlySet<string>;
 }
 export type AutoscalerContext = PluginContext & AutoscalerExtras;
 
