@@ -10,7 +10,23 @@ import type { PluginStats } from '../observability/plugin-stats.ts';
 import type { ActivePlugin } from './plugin-set.ts';
 import type { MaybePromise, PluginContext, PluginType } from './types.ts';
 
-export type CallOutcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly kind: 'error' | 'timeout'; readonly error: Error };
+export type CallFailure = { readonly ok: false; readonly kind: 'error' | 'timeout'; readonly error: Error };
+export type CallOutcome<R> = { readonly ok: true; readonly value: R } | CallFailure;
+
+/** What the calls of a pass over many items answered. */
+export interface Answers<R> {
+  /** The answer for each item, in item order; holds nothing where `failures` has the item's index. */
+  readonly values: R[];
+  /** Failed calls (errors and timeouts) by item index; undefined when every call answered. */
+  readonly failures: ReadonlyMap<number, CallFailure> | undefined;
+}
+
+/**
+ * Synchronous answers are checked against the deadline once per this many calls, not after each: a
+ * clock read per call cost more than most plugins' answers. The calls of the stride in which the
+ * deadline passed are discarded as late, and the remaining items are not asked at all.
+ */
+export const DEADLINE_STRIDE = 32;
 
 /** Raised when a plugin with `failurePolicy: Fail` errs or times out: the whole request fails. */
 export class PluginFailure extends Error {
@@ -43,7 +59,19 @@ export interface ChainRuntime {
 const EXPIRED = Symbol('expired');
 
 function isThenable<R>(value: MaybePromise<R>): value is Promise<R> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
+  // typeof first: booleans and numbers, the per-node answers, need no property lookup.
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** One child logger per plugin (and logger), not one per pass: a pass is made per plugin per request. */
+const pluginLogs = new WeakMap<ActivePlugin, WeakMap<Logger, Logger>>();
+
+function pluginLog(root: Logger, active: ActivePlugin): Logger {
+  let byRoot = pluginLogs.get(active);
+  if (byRoot === undefined) pluginLogs.set(active, (byRoot = new WeakMap()));
+  let log = byRoot.get(root);
+  if (log === undefined) byRoot.set(root, (log = root.child({ plugin: active.name, pluginType: active.type })));
+  return log;
 }
 
 function asError(e: unknown): Error {
@@ -57,7 +85,7 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
   errors = 0;
   timeouts = 0;
   /** The first failure of this pass, for the trace and the Fail policy. */
-  firstFailure: CallOutcome<never> | undefined;
+  firstFailure: CallFailure | undefined;
 
   readonly #runtime: ChainRuntime;
   readonly #phase: string;
@@ -65,7 +93,11 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
   readonly #deadline: number;
   readonly #budgetMs: number;
   readonly #controller = new AbortController();
-  readonly #timer: NodeJS.Timeout;
+  /**
+   * Armed when the first call answers with a Promise: a synchronous call cannot be interrupted, so
+   * passes of synchronous plugins (every per-node call of the built-ins) need no timer at all.
+   */
+  #timer: NodeJS.Timeout | undefined;
   /** Settles when the deadline passes; shared by every pending call of the pass. */
   #expired: Promise<typeof EXPIRED> | undefined;
 
@@ -76,9 +108,7 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
     this.#phase = phase;
     this.#budgetMs = Math.max(0, Math.min(active.settings.timeoutMs, remainingMs));
     this.#deadline = this.#started + this.#budgetMs;
-    this.#timer = setTimeout(() => this.#controller.abort(new PluginTimeoutError(active.name, this.#budgetMs)), this.#budgetMs);
-    const log = runtime.log.child({ plugin: active.name, pluginType: active.type });
-    this.ctx = { ...extra, signal: this.#controller.signal, log, config: active.settings.config } as C;
+    this.ctx = { ...extra, signal: this.#controller.signal, log: pluginLog(runtime.log, active), config: active.settings.config } as C;
   }
 
   get enforcing(): boolean {
@@ -97,25 +127,61 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
     }
     if (isThenable(result)) return this.#settle(result);
     // A synchronous plugin cannot be interrupted; one that overran its deadline has its answer discarded.
-    if (performance.now() > this.#deadline) return this.#fail('timeout', new PluginTimeoutError(this.active.name, this.#budgetMs));
+    if (this.#expiredNow()) return this.#fail('timeout', this.#timeoutError());
     return { ok: true, value: result };
   }
 
-  /** Calls the plugin once per item (a scheduler plugin: once per node); waits only if an answer is a Promise. */
-  async callEach<I, R>(items: readonly I[], fn: (ctx: C, item: I) => MaybePromise<R>): Promise<CallOutcome<R>[]> {
-    const outcomes = new Array<CallOutcome<R> | Promise<CallOutcome<R>>>(items.length);
-    let pending = false;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as I;
-      const outcome = this.call((ctx) => fn(ctx, item));
-      if (outcome instanceof Promise) pending = true;
-      outcomes[i] = outcome;
+  /**
+   * Calls the plugin once per item (a scheduler plugin: once per node) and collects the answers in
+   * arrays rather than an outcome per call: a call may carry thousands of nodes. Waits only if an
+   * answer is a Promise; synchronous answers are checked against the deadline every DEADLINE_STRIDE calls.
+   */
+  callEach<I, R>(items: readonly I[], fn: (ctx: C, item: I) => MaybePromise<R>): Answers<R> | Promise<Answers<R>> {
+    const n = items.length;
+    const values = new Array<R>(n);
+    const failures = new Map<number, CallFailure>();
+    const fail = (i: number, kind: 'error' | 'timeout', error: Error): void => void failures.set(i, this.#fail(kind, error));
+    let pending: Map<number, Promise<void>> | undefined;
+    const ctx = this.ctx;
+    this.calls += n;
+    let unchecked = 0;
+    for (let i = 0; i < n; i++) {
+      try {
+        const result = fn(ctx, items[i] as I);
+        if (isThenable(result)) {
+          (pending ??= new Map()).set(i, this.#settle(result).then((o) => void (o.ok ? (values[i] = o.value) : failures.set(i, o))));
+        } else {
+          values[i] = result;
+        }
+      } catch (e: unknown) {
+        fail(i, 'error', asError(e));
+      }
+      if (i - unchecked + 1 < DEADLINE_STRIDE && i < n - 1) continue;
+      if (this.#expiredNow()) {
+        const late = this.#timeoutError();
+        for (let j = unchecked; j < n; j++) if (!failures.has(j) && pending?.has(j) !== true) fail(j, 'timeout', late);
+        break;
+      }
+      unchecked = i + 1;
     }
-    return pending ? Promise.all(outcomes) : (outcomes as CallOutcome<R>[]);
+    const answers = (): Answers<R> => ({ values, failures: failures.size > 0 ? failures : undefined });
+    return pending === undefined ? answers() : Promise.all(pending.values()).then(answers);
+  }
+
+  #expiredNow(): boolean {
+    return this.#controller.signal.aborted || performance.now() > this.#deadline;
+  }
+
+  #timeoutError(): Error {
+    return (this.#controller.signal.reason as Error | undefined) ?? new PluginTimeoutError(this.active.name, this.#budgetMs);
   }
 
   async #settle<R>(promise: Promise<R>): Promise<CallOutcome<R>> {
     const signal = this.#controller.signal;
+    if (this.#timer === undefined && !signal.aborted) {
+      const left = Math.max(0, this.#deadline - performance.now());
+      this.#timer = setTimeout(() => this.#controller.abort(new PluginTimeoutError(this.active.name, this.#budgetMs)), left);
+    }
     this.#expired ??= new Promise((resolve) => {
       if (signal.aborted) resolve(EXPIRED);
       else signal.addEventListener('abort', () => resolve(EXPIRED), { once: true });
@@ -129,14 +195,14 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
   }
 
   /** Counts an answer the chain could not use (wrong type, out of range) as this plugin's error. */
-  invalidAnswer(error: Error): CallOutcome<never> {
+  invalidAnswer(error: Error): CallFailure {
     return this.#fail('error', error);
   }
 
-  #fail(kind: 'error' | 'timeout', error: Error): CallOutcome<never> {
+  #fail(kind: 'error' | 'timeout', error: Error): CallFailure {
     if (kind === 'error') this.errors++;
     else this.timeouts++;
-    const outcome: CallOutcome<never> = { ok: false, kind, error };
+    const outcome: CallFailure = { ok: false, kind, error };
     this.firstFailure ??= outcome;
     return outcome;
   }
@@ -167,7 +233,7 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
     if (this.timeouts > 0) m.pluginFailures.inc({ plugin_name: name, plugin_type: type, kind: 'timeout' }, this.timeouts);
     this.#runtime.stats.record(type, name, ms, this.calls, this.errors, this.timeouts);
     const failure = this.firstFailure;
-    if (failure !== undefined && !failure.ok) {
+    if (failure !== undefined) {
       this.ctx.log.warn(
         { phase: this.#phase, errors: this.errors, timeouts: this.timeouts, failurePolicy: this.active.settings.failurePolicy, mode: this.active.settings.mode, err: failure.error },
         `plugin ${failure.kind === 'timeout' ? 'timed out' : 'failed'} (${this.errors + this.timeouts} of ${this.calls} calls)`,

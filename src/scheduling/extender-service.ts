@@ -7,7 +7,6 @@ import type {
   ExtenderArgs,
   ExtenderBindingArgs,
   ExtenderBindingResult,
-  ExtenderFilterResult,
   ExtenderPreemptionArgs,
   ExtenderPreemptionResult,
   HostPriorityList,
@@ -17,7 +16,8 @@ import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { PluginFailure, PluginPass, RequestBudget } from '../plugins/plugin-pass.ts';
 import type { SchedulerContext } from '../plugins/types.ts';
-import { runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
+import { FilterReply, type FailureReason } from './filter-reply.ts';
+import { NOT_REJECTED, runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
 import { resolvePool, type PoolResolution } from './pool-resolver.ts';
 import { runScoreChain, toWireScore, type ScoreOutcome } from './score-chain.ts';
 import type { NodeTrace, SchedulerTrace } from './scheduler-trace.ts';
@@ -35,60 +35,47 @@ export class NoCandidatesError extends Error {
 interface Candidates {
   mode: 'names' | 'nodes';
   nodes: Node[];
+  /** The nodes' names, in the same order. */
+  names: string[];
   /** Names the node cache does not know (names mode only). */
   unknown: string[];
 }
 
 function candidatesOf(args: ExtenderArgs, cluster: ClusterView): Candidates {
-  if (args.Nodes !== undefined && args.Nodes !== null) return { mode: 'nodes', nodes: args.Nodes.items, unknown: [] };
+  if (args.Nodes !== undefined && args.Nodes !== null) {
+    const nodes = args.Nodes.items;
+    return { mode: 'nodes', nodes, names: nodes.map((n) => n.metadata.name), unknown: [] };
+  }
   if (args.NodeNames === undefined || args.NodeNames === null) throw new NoCandidatesError();
   const nodes: Node[] = [];
+  const names: string[] = [];
   const unknown: string[] = [];
   for (const name of args.NodeNames) {
     const node = cluster.node(name);
     if (node === undefined) unknown.push(name);
-    else nodes.push(node);
+    else {
+      nodes.push(node);
+      names.push(name);
+    }
   }
-  return { mode: 'names', nodes, unknown };
+  return { mode: 'names', nodes, names, unknown };
 }
 
 const unknownNodeReason = (name: string): string => `node ${name} is not in the extender's node cache yet; it will be considered once the cache has it`;
 
-const NO_SHADOW: ReadonlyMap<string, readonly NodeRejection[]> = new Map();
-
 /**
- * A filter call's rejections as a trace keeps them. The ring holds the last calls for a while, so
- * what it holds is long-lived enough to be promoted and then collected as old garbage: thousands of
- * small objects per call made the collector the largest cost of a 5,000-node filter. Kept as a few
- * arrays instead, with plugin names as indices and each distinct reason text once.
+ * A filter call's verdicts as a trace keeps them: the candidates' names, and per candidate an index
+ * into the call's few distinct rejections. The ring holds the last calls for a while, so what it
+ * holds lives long enough to be promoted and collected as old garbage: an object per node per call
+ * made the collector the largest cost of a 5,000-node filter.
  */
-class RejectionLog {
-  readonly #names: string[] = [];
-  readonly #reasons: string[] = [];
-  readonly #plugins: string[] = [];
-  readonly #pluginOf: number[] = [];
-  readonly #unresolvable: boolean[] = [];
-  readonly #distinct = new Map<string, string>();
-
-  add(name: string, r: NodeRejection): void {
-    let plugin = this.#plugins.indexOf(r.plugin);
-    if (plugin < 0) plugin = this.#plugins.push(r.plugin) - 1;
-    let reason = this.#distinct.get(r.reason);
-    if (reason === undefined) this.#distinct.set(r.reason, (reason = r.reason));
-    this.#names.push(name);
-    this.#reasons.push(reason);
-    this.#pluginOf.push(plugin);
-    this.#unresolvable.push(r.unresolvable);
-  }
-
-  /** Drops the lookup table and packs the flags; the log is read-only from here. */
-  seal(): { names: readonly string[]; reasons: readonly string[]; plugins: readonly string[]; pluginOf: Uint16Array; unresolvable: Uint8Array } {
-    this.#distinct.clear();
-    return { names: this.#names, reasons: this.#reasons, plugins: this.#plugins, pluginOf: Uint16Array.from(this.#pluginOf), unresolvable: Uint8Array.from(this.#unresolvable, Number) };
-  }
+interface FilterVerdicts {
+  readonly names: readonly string[];
+  readonly rejectedAs: Int32Array;
+  readonly rejections: readonly NodeRejection[];
+  readonly shadow: ReadonlyMap<number, readonly NodeRejection[]>;
 }
-type SealedRejections = ReturnType<RejectionLog['seal']>;
-const NO_REJECTIONS: SealedRejections = new RejectionLog().seal();
+const NO_VERDICTS: FilterVerdicts = { names: [], rejectedAs: new Int32Array(0), rejections: [], shadow: new Map() };
 
 /*
  * The per-node part of a trace is built when /debug reads it. These factories sit at module level so
@@ -101,9 +88,9 @@ const always =
     nodes;
 
 const filterTrace =
-  (unknown: readonly string[], kept: readonly string[], rejected: SealedRejections, shadow: ReadonlyMap<string, readonly NodeRejection[]>) =>
+  (unknown: readonly string[], verdicts: FilterVerdicts) =>
   (): Record<string, NodeTrace> =>
-    filterNodeTrace(unknown, kept, rejected, shadow);
+    filterNodeTrace(unknown, verdicts);
 
 const scoreTrace =
   (names: readonly string[], outcome: ScoreOutcome, unknown: readonly string[]) =>
@@ -111,15 +98,14 @@ const scoreTrace =
     scoreNodeTrace(names, outcome, unknown);
 
 /** The per-node story of a filter call: who kept, who rejected and why. */
-function filterNodeTrace(unknown: readonly string[], kept: readonly string[], rejected: SealedRejections, shadow: ReadonlyMap<string, readonly NodeRejection[]>): Record<string, NodeTrace> {
+function filterNodeTrace(unknown: readonly string[], { names, rejectedAs, rejections, shadow }: FilterVerdicts): Record<string, NodeTrace> {
   const nodes: Record<string, NodeTrace> = {};
   for (const name of unknown) nodes[name] = { kept: false, rejectedBy: 'node-cache', reason: unknownNodeReason(name) };
-  for (const name of kept) nodes[name] = { kept: true };
-  rejected.names.forEach((name, i) => {
-    const rejectedBy = rejected.plugins[rejected.pluginOf[i] as number] as string;
-    nodes[name] = { kept: false, rejectedBy, reason: rejected.reasons[i] as string, ...(rejected.unresolvable[i] === 1 ? { unresolvable: true } : {}) };
+  names.forEach((name, i) => {
+    const r = rejections[rejectedAs[i] as number];
+    nodes[name] = r === undefined ? { kept: true } : { kept: false, rejectedBy: r.plugin, reason: r.reason, ...(r.unresolvable ? { unresolvable: true } : {}) };
   });
-  for (const [name, list] of shadow) (nodes[name] ??= {}).shadow = list.map((r) => ({ plugin: r.plugin, reason: r.reason }));
+  for (const [i, list] of shadow) (nodes[names[i] as string] ??= {}).shadow = list.map((r) => ({ plugin: r.plugin, reason: r.reason }));
   return nodes;
 }
 
@@ -188,28 +174,26 @@ export class ExtenderService {
     trace.push(Object.defineProperty(entry, 'nodes', { get: nodes, enumerable: true }) as SchedulerTrace);
   }
 
-  async filter(args: ExtenderArgs, log: Logger): Promise<ExtenderFilterResult> {
+  async filter(args: ExtenderArgs, log: Logger): Promise<FilterReply> {
     const started = performance.now();
     const { input, resolution } = this.#begin(args.Pod, log);
     const candidates = candidatesOf(args, input.cluster);
-    const failed: Record<string, string> = {};
-    const unresolvable: Record<string, string> = {};
-    for (const name of candidates.unknown) failed[name] = unknownNodeReason(name);
-    const reply = (kept: Node[], keptNames: string[], error: string): ExtenderFilterResult =>
-      candidates.mode === 'nodes'
-        ? { Nodes: { ...args.Nodes, items: kept }, NodeNames: null, FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: error }
-        : { Nodes: null, NodeNames: keptNames, FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: error };
+    const { names, unknown } = candidates;
+    /** Every candidate failed for one reason; nodes the cache does not know, each for its own. */
+    const failAll = (reply: FilterReply, reason?: FailureReason): FilterReply => {
+      if (reason !== undefined) {
+        const at = reply.reason(reason);
+        for (const name of names) reply.fail(name, at);
+      }
+      for (const name of unknown) reply.fail(name, reply.reason({ wire: unknownNodeReason(name), unresolvable: false }));
+      return reply;
+    };
 
     if (resolution.status === 'unknown' && this.#deps.config().scheduler.unknownPool === 'reject') {
       const reason = `pod's AgentPool ${resolution.ref} is unknown to the NeuroNetes extender`;
-      const rejected = new RejectionLog();
-      const rejection: NodeRejection = { plugin: 'pool-resolver', reason, unresolvable: true };
-      for (const n of candidates.nodes) {
-        unresolvable[n.metadata.name] = reason;
-        rejected.add(n.metadata.name, rejection);
-      }
-      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `rejected all ${candidates.nodes.length} nodes: ${reason}`, [], filterTrace(candidates.unknown, [], rejected.seal(), NO_SHADOW));
-      return reply([], [], '');
+      const verdicts = { ...NO_VERDICTS, names, rejectedAs: new Int32Array(names.length), rejections: [{ plugin: 'pool-resolver', reason, unresolvable: true }] };
+      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `rejected all ${names.length} nodes: ${reason}`, [], filterTrace(unknown, verdicts));
+      return failAll(new FilterReply(args, [], []), { wire: reason, unresolvable: true });
     }
 
     const plugins = this.#deps.plugins().enabled('scheduler');
@@ -219,26 +203,27 @@ export class ExtenderService {
       outcome = await runFilterChain(this.#deps.runtime, plugins, input, candidates.nodes, budget);
     } catch (e: unknown) {
       if (!(e instanceof PluginFailure)) throw e;
-      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], filterTrace(candidates.unknown, [], NO_REJECTIONS, NO_SHADOW), e.message);
-      return reply([], [], e.message);
+      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], filterTrace(unknown, NO_VERDICTS), e.message);
+      return failAll(new FilterReply(args, [], [], e.message));
     }
-    const kept = outcome.kept;
-    const keptNames = new Array<string>(kept.length);
-    for (let i = 0; i < kept.length; i++) keptNames[i] = (kept[i] as Node).metadata.name;
+    const { kept, rejectedAs, rejections } = outcome;
+    const keptNames: string[] = [];
+    for (let i = 0; i < names.length; i++) if (rejectedAs[i] === NOT_REJECTED) keptNames.push(names[i] as string);
+    const reply = new FilterReply(args, kept, keptNames);
+    // The chain's rejection table and the reply's reasons share their indices.
+    for (const r of rejections) reply.reason(r);
+    for (let i = 0; i < names.length; i++) if (rejectedAs[i] !== NOT_REJECTED) reply.fail(names[i] as string, rejectedAs[i] as number);
+    failAll(reply);
+
     const byPlugin = new Map<string, number>();
-    const rejections = new RejectionLog();
-    for (const [name, r] of outcome.rejected) {
-      (r.unresolvable ? unresolvable : failed)[name] = `${r.plugin}: ${r.reason}`;
-      byPlugin.set(r.plugin, (byPlugin.get(r.plugin) ?? 0) + 1);
-      rejections.add(name, r);
-    }
-    const total = candidates.nodes.length + candidates.unknown.length;
+    for (const r of rejections) byPlugin.set(r.plugin, (byPlugin.get(r.plugin) ?? 0) + r.count);
+    const total = names.length + unknown.length;
     const why = [...byPlugin].map(([p, c]) => `${p}: ${c}`);
-    if (candidates.unknown.length > 0) why.push(`not in cache: ${candidates.unknown.length}`);
+    if (unknown.length > 0) why.push(`not in cache: ${unknown.length}`);
     const summary = `kept ${kept.length} of ${total} nodes${why.length > 0 ? `; rejected ${why.join(', ')}` : ''}`;
-    this.#trace('filter', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, filterTrace(candidates.unknown, keptNames, rejections.seal(), outcome.shadowRejected));
+    this.#trace('filter', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, filterTrace(unknown, { names, rejectedAs, rejections, shadow: outcome.shadowRejected }));
     log.debug({ pod: podKey(args.Pod), kept: kept.length, total }, 'filter');
-    return reply(kept, keptNames, '');
+    return reply;
   }
 
   /** Throws PluginFailure under `failurePolicy: Fail`; the route answers 500 (the scheduler ignores it). */
@@ -255,14 +240,9 @@ export class ExtenderService {
       if (e instanceof PluginFailure) this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], always({}), e.message);
       throw e;
     }
-    const count = candidates.nodes.length;
-    const names = new Array<string>(count);
+    const { names } = candidates;
     const list: HostPriorityList = [];
-    for (let i = 0; i < count; i++) {
-      const name = (candidates.nodes[i] as Node).metadata.name;
-      names[i] = name;
-      list.push({ Host: name, Score: toWireScore(outcome.totals[i] as number) });
-    }
+    for (let i = 0; i < names.length; i++) list.push({ Host: names[i] as string, Score: toWireScore(outcome.totals[i] as number) });
     for (const name of candidates.unknown) list.push({ Host: name, Score: 0 });
     const best = list.reduce<{ Host: string; Score: number } | undefined>((b, h) => (b === undefined || h.Score > b.Score ? h : b), undefined);
     const summary = best === undefined ? 'no nodes to score' : `scored ${list.length} nodes; best ${best.Host} (${best.Score}/10)`;

@@ -7,7 +7,7 @@ import type { Node, Pod } from '../api/kubernetes.ts';
 import type { AgentPool } from '../api/neuronetes.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
-import { PluginPass, type CallOutcome, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
+import { PluginPass, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
 import type { FilterResult, SchedulerContext } from '../plugins/types.ts';
 
 export interface SchedulingInput {
@@ -20,6 +20,18 @@ export interface NodeRejection {
   readonly plugin: string;
   readonly reason: string;
   readonly unresolvable: boolean;
+}
+
+/**
+ * One distinct way nodes were rejected. A 5,000-node call rejects thousands of nodes for a handful
+ * of reasons, so nodes point at a shared entry instead of each carrying its own strings: the wire
+ * reply then repeats one string per reason, and the trace holds an index per node.
+ */
+export interface Rejection extends NodeRejection {
+  /** What kube-scheduler is told: `plugin: reason`. */
+  readonly wire: string;
+  /** Nodes rejected this way. */
+  count: number;
 }
 
 export interface PluginPassSummary {
@@ -35,21 +47,54 @@ export interface PluginPassSummary {
 }
 
 export interface FilterOutcome {
+  /** The candidates every enforcing plugin kept, in the order given. */
   readonly kept: Node[];
-  readonly rejected: Map<string, NodeRejection>;
-  /** What shadow plugins would have rejected, per node. */
-  readonly shadowRejected: Map<string, NodeRejection[]>;
+  /** Per candidate, in the order given: its index in `rejections`, or -1 where it was kept. */
+  readonly rejectedAs: Int32Array;
+  readonly rejections: Rejection[];
+  /** What shadow plugins would have rejected, by candidate index. */
+  readonly shadowRejected: Map<number, NodeRejection[]>;
   readonly passes: PluginPassSummary[];
 }
 
-function normalize(plugin: string, result: FilterResult): NodeRejection | undefined {
-  if (result === true) return undefined;
-  if (result === false) return { plugin, reason: `rejected by ${plugin}`, unresolvable: false };
+export const NOT_REJECTED = -1;
+
+/** Interns one pass's rejections: the same (reason, resolvability) gets the same entry. */
+class RejectionTable {
+  readonly #entries: Rejection[];
+  readonly #plugin: string;
+  readonly #byReason = [new Map<string, number>(), new Map<string, number>()] as const;
+
+  constructor(entries: Rejection[], plugin: string) {
+    this.#entries = entries;
+    this.#plugin = plugin;
+  }
+
+  intern(reason: string, unresolvable: boolean): number {
+    const seen = this.#byReason[unresolvable ? 1 : 0];
+    let index = seen.get(reason);
+    if (index === undefined) {
+      index = this.#entries.push({ plugin: this.#plugin, reason, unresolvable, wire: `${this.#plugin}: ${reason}`, count: 0 }) - 1;
+      seen.set(reason, index);
+    }
+    (this.#entries[index] as Rejection).count++;
+    return index;
+  }
+
+  entry(index: number): Rejection {
+    return this.#entries[index] as Rejection;
+  }
+}
+
+/** A filter answer as a rejection entry, NOT_REJECTED when it passed; throws on an answer of the wrong shape. */
+function judge(table: RejectionTable, plugin: string, result: FilterResult): number {
+  if (result === true) return NOT_REJECTED;
+  if (result === false) return table.intern(`rejected by ${plugin}`, false);
   if (typeof result !== 'object' || result === null || typeof result.passed !== 'boolean') {
     throw new TypeError(`filter() returned ${JSON.stringify(result)}; expected a boolean or {passed, reason?, unresolvable?}`);
   }
-  if (result.passed) return undefined;
-  return { plugin, reason: result.reason ?? `rejected by ${plugin}`, unresolvable: result.unresolvable === true };
+  if (result.passed) return NOT_REJECTED;
+  return table.intern(result.reason ?? `rejected by ${plugin}`, result.unresolvable === true);
 }
 
 export function summarizePass(pass: PluginPass<'scheduler', SchedulerContext>, durationMs: number, rejected: number): PluginPassSummary {
@@ -62,7 +107,7 @@ export function summarizePass(pass: PluginPass<'scheduler', SchedulerContext>, d
     errors: pass.errors,
     timeouts: pass.timeouts,
     rejected,
-    ...(f !== undefined && !f.ok ? { failure: `${f.kind}: ${f.error.message}` } : {}),
+    ...(f !== undefined ? { failure: `${f.kind}: ${f.error.message}` } : {}),
   };
 }
 
@@ -73,9 +118,12 @@ export async function runFilterChain(
   candidates: readonly Node[],
   budget: RequestBudget,
 ): Promise<FilterOutcome> {
-  let alive: Node[] = [...candidates];
-  const rejected = new Map<string, NodeRejection>();
-  const shadowRejected = new Map<string, NodeRejection[]>();
+  // The nodes still in the running, and their indices among the candidates.
+  const alive: Node[] = [...candidates];
+  let aliveAt = Int32Array.from(candidates.keys());
+  const rejectedAs = new Int32Array(candidates.length).fill(NOT_REJECTED);
+  const rejections: Rejection[] = [];
+  const shadowRejected = new Map<number, NodeRejection[]>();
   const passes: PluginPassSummary[] = [];
   const { pod, pool } = input;
 
@@ -85,38 +133,48 @@ export async function runFilterChain(
     if (alive.length === 0) break;
     const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'filter', budget.remainingMs, { cluster: input.cluster });
     const plugin = active.plugin;
-    const settled = await pass.callEach(alive, (ctx, node) => filter.call(plugin, ctx, pod, node, pool));
-    const next: Node[] = [];
+    const enforcing = pass.enforcing;
+    const { values, failures } = await pass.callEach(alive, (ctx, node) => filter.call(plugin, ctx, pod, node, pool));
+    // Shadow rejections go to a table of their own: they must not count as the node's rejection.
+    const table = new RejectionTable(enforcing ? rejections : [], active.name);
+    let keptCount = 0;
     let count = 0;
     try {
       for (let i = 0; i < alive.length; i++) {
-        const node = alive[i] as Node;
-        const outcome = settled[i] as CallOutcome<FilterResult>;
-        let rejection: NodeRejection | undefined;
-        if (outcome.ok) {
+        let verdict = NOT_REJECTED;
+        const failure = failures?.get(i);
+        if (failure !== undefined) pass.check(failure);
+        else {
           try {
-            rejection = normalize(active.name, outcome.value);
+            verdict = judge(table, active.name, values[i] as FilterResult);
           } catch (e: unknown) {
             pass.check(pass.invalidAnswer(e as Error));
           }
-        } else {
-          pass.check(outcome);
         }
-        if (rejection === undefined) next.push(node);
-        else {
-          count++;
-          if (pass.enforcing) rejected.set(node.metadata.name, rejection);
-          else {
-            const list = shadowRejected.get(node.metadata.name) ?? [];
-            list.push(rejection);
-            shadowRejected.set(node.metadata.name, list);
+        const at = aliveAt[i] as number;
+        if (verdict === NOT_REJECTED) {
+          if (enforcing) {
+            alive[keptCount] = alive[i] as Node;
+            aliveAt[keptCount] = at;
           }
+          keptCount++;
+          continue;
+        }
+        count++;
+        if (enforcing) rejectedAs[at] = verdict;
+        else {
+          let list = shadowRejected.get(at);
+          if (list === undefined) shadowRejected.set(at, (list = []));
+          list.push(table.entry(verdict));
         }
       }
     } finally {
       passes.push(summarizePass(pass, pass.end(), count));
     }
-    if (pass.enforcing) alive = next;
+    if (enforcing) {
+      alive.length = keptCount;
+      aliveAt = aliveAt.subarray(0, keptCount);
+    }
   }
-  return { kept: alive, rejected, shadowRejected, passes };
+  return { kept: alive, rejectedAs, rejections, shadowRejected, passes };
 }

@@ -6,7 +6,7 @@
 import type { Node } from '../api/kubernetes.ts';
 import { MAX_EXTENDER_PRIORITY } from '../api/extender.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
-import { PluginPass, type CallOutcome, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
+import { PluginPass, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
 import type { SchedulerContext } from '../plugins/types.ts';
 import { summarizePass, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
 
@@ -51,17 +51,19 @@ export async function runScoreChain(
     const score = active.plugin.score as NonNullable<typeof active.plugin.score>;
     const plugin = active.plugin;
     const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.remainingMs, { cluster: input.cluster });
-    const settled = await pass.callEach(nodes, (ctx, node) => score.call(plugin, ctx, pod, node, pool));
+    const { values, failures } = await pass.callEach(nodes, (ctx, node) => score.call(plugin, ctx, pod, node, pool));
     const weight = active.settings.weight;
+    const enforcing = pass.enforcing;
+    const row = j * nodes.length;
     let clamped = 0;
     try {
       for (let i = 0; i < nodes.length; i++) {
-        const outcome = settled[i] as CallOutcome<number>;
-        if (!outcome.ok) {
-          pass.check(outcome);
+        const failure = failures?.get(i);
+        if (failure !== undefined) {
+          pass.check(failure);
           continue;
         }
-        let value = outcome.value;
+        let value = values[i] as number;
         if (typeof value !== 'number' || Number.isNaN(value)) {
           pass.check(pass.invalidAnswer(new TypeError(`score() returned ${JSON.stringify(value)}; expected a number 0..100`)));
           continue;
@@ -70,8 +72,8 @@ export async function runScoreChain(
           clamped++;
           value = Math.min(MAX_SCORE, Math.max(0, value));
         }
-        scores[j * nodes.length + i] = value;
-        if (pass.enforcing) {
+        scores[row + i] = value;
+        if (enforcing) {
           weighted[i] = (weighted[i] as number) + weight * value;
           weights[i] = (weights[i] as number) + weight;
         }

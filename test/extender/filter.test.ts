@@ -1,4 +1,5 @@
 import t from 'tap';
+import { DEADLINE_STRIDE } from '../../src/plugins/plugin-pass.ts';
 import type { SchedulerPlugin } from '../../src/plugins/types.ts';
 import { agentPool, namesArgs, node, nodesArgs, pod } from '../helpers/cluster-fixtures.ts';
 import { buildTestApp } from '../helpers/test-app.ts';
@@ -127,6 +128,40 @@ t.test('timeouts: an async plugin is cut off at its deadline', async (t) => {
   const fail = await buildTestApp(t, { plugins: { scheduler: [slow] }, cluster, config: { 'scheduler-plugins': [{ name: 'slow', timeout: '50ms', failurePolicy: 'Fail' }] } });
   const failed = (await fail.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
   t.match(failed.Error, /"slow" timed out: no answer from "slow" within its 50ms deadline/);
+});
+
+t.test('a synchronous plugin past its deadline: the late stride is discarded and the rest not asked', async (t) => {
+  let calls = 0;
+  const spin = (ms: number): void => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  const hog: SchedulerPlugin = { name: () => 'hog', filter: () => (calls++, spin(2), false) };
+  const many = Array.from({ length: DEADLINE_STRIDE * 3 }, (_, i) => node(`m${i}`));
+  const names = many.map((n) => n.metadata.name);
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [hog] }, cluster: { ...cluster, nodes: many }, config: { 'scheduler-plugins': [{ name: 'hog', timeout: '10ms' }] } });
+  const body = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, names) })).json();
+  t.equal(calls, DEADLINE_STRIDE, 'the deadline is checked once per stride; after it passed no node is asked');
+  t.same(body.NodeNames, names, 'Ignore: no answer of the late plugin counts, so every node stays');
+  const stats = (await app.inject('/debug/plugins')).json().scheduler[0];
+  t.equal(stats.timeouts, many.length, 'every node without a timely answer is a timeout');
+
+  calls = 0;
+  const fail = await buildTestApp(t, { plugins: { scheduler: [hog] }, cluster: { ...cluster, nodes: many }, config: { 'scheduler-plugins': [{ name: 'hog', timeout: '10ms', failurePolicy: 'Fail' }] } });
+  const failed = (await fail.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, names) })).json();
+  t.match(failed.Error, /"hog" timed out: no answer from "hog" within its 10ms deadline/);
+  t.same(failed.NodeNames, []);
+});
+
+t.test('a plugin answering some nodes at once and some with a Promise: both kinds count', async (t) => {
+  const mixed: SchedulerPlugin = {
+    name: () => 'mixed',
+    filter: (_c, _p, n) => (n.metadata.name === 'n2' ? Promise.resolve({ passed: false, reason: 'later' }) : n.metadata.name !== 'n4'),
+  };
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [mixed] }, cluster });
+  const body = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2', 'n3', 'n4']) })).json();
+  t.same(body.NodeNames, ['n1', 'n3']);
+  t.same(body.FailedNodes, { n2: 'mixed: later', n4: 'mixed: rejected by mixed' });
 });
 
 t.test('the request budget bounds every plugin deadline', async (t) => {

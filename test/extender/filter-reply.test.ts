@@ -1,0 +1,50 @@
+import t from 'tap';
+import { Value } from 'typebox/value';
+import { ExtenderFilterResult } from '../../src/api/extender.ts';
+import { FilterReply } from '../../src/scheduling/filter-reply.ts';
+import { namesArgs, node, nodesArgs, pod } from '../helpers/cluster-fixtures.ts';
+
+const p = pod('chat-0', { pool: 'chat' });
+
+t.test('names mode: kept names, failed nodes split by resolvability, reasons shared', async (t) => {
+  const reply = new FilterReply(namesArgs(p, ['a', 'b', 'c', 'd']), [node('a')], ['a']);
+  const busy = reply.reason({ wire: 'gpu-fit: needs 4 free GPUs', unresolvable: false });
+  const wrong = reply.reason({ wire: 'gpu-fit: needs H100 GPUs, node has A100', unresolvable: true });
+  reply.fail('b', busy);
+  reply.fail('c', wrong);
+  reply.fail('d', busy);
+  const wire: unknown = JSON.parse(reply.json());
+  t.ok(Value.Check(ExtenderFilterResult, wire), 'the text is an ExtenderFilterResult');
+  t.same(wire, {
+    Nodes: null,
+    NodeNames: ['a'],
+    FailedNodes: { b: 'gpu-fit: needs 4 free GPUs', d: 'gpu-fit: needs 4 free GPUs' },
+    FailedAndUnresolvableNodes: { c: 'gpu-fit: needs H100 GPUs, node has A100' },
+    Error: '',
+  });
+  t.equal(reply.keptCount, 1);
+});
+
+t.test('full-node mode: the request NodeList comes back with only the kept items', async (t) => {
+  const nodes = [node('a', { zone: 'z1' }), node('b')];
+  const args = nodesArgs(p, nodes);
+  const reply = new FilterReply(args, [nodes[0]!], ['a']);
+  reply.fail('b', reply.reason({ wire: 'x: no', unresolvable: false }));
+  const wire = JSON.parse(reply.json()) as { Nodes: unknown; NodeNames: unknown };
+  t.same(wire.Nodes, { apiVersion: 'v1', kind: 'NodeList', items: [nodes[0]] });
+  t.equal(wire.NodeNames, null);
+});
+
+t.test('names and reasons are escaped: quotes, backslashes, newlines and non-ASCII survive', async (t) => {
+  const odd = 'node "quoted" \\ back\nslash ü 节点';
+  const reply = new FilterReply(namesArgs(p, [odd]), [], [], 'plugin "x" failed:\n\u0001');
+  reply.fail(odd, reply.reason({ wire: 'p: needs "8×H100" \\ ok\u2028', unresolvable: true }));
+  const wire = JSON.parse(reply.json()) as { FailedAndUnresolvableNodes: Record<string, string>; Error: string };
+  t.same(wire.FailedAndUnresolvableNodes, { [odd]: 'p: needs "8×H100" \\ ok\u2028' });
+  t.equal(wire.Error, 'plugin "x" failed:\n\u0001');
+});
+
+t.test('no failures: empty maps, not missing ones', async (t) => {
+  const wire = JSON.parse(new FilterReply(namesArgs(p, []), [], []).json()) as Record<string, unknown>;
+  t.same(wire, { Nodes: null, NodeNames: [], FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: '' });
+});
