@@ -119,7 +119,8 @@ export class ClusterState implements ClusterView {
     return this.#others.get(`${kind}/${nsName(namespace, name)}`);
   }
   memo<T>(key: string, compute: (view: ClusterView) => T): T {
-    if (this.#memo.has(key)) return this.#memo.get(key) as T;
+    const known = this.#memo.get(key);
+    if (known !== undefined || this.#memo.has(key)) return known as T;
     const value = compute(this);
     this.#memo.set(key, value);
     return value;

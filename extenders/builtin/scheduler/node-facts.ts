@@ -189,9 +189,16 @@ function computeAllNodeFacts(view: ClusterView): ReadonlyMap<string, NodeFacts> 
   return all;
 }
 
+/**
+ * The picture last asked about and its facts: a filter or score pass asks once per node, thousands
+ * of times in a row about the same picture, so an identity check spares the memo's lookup.
+ */
+let last: { view: ClusterView; facts: ReadonlyMap<string, NodeFacts> } | undefined;
+
 /** Every known node's facts by name, for plugins that aggregate over the cluster (zones, spreads). */
 export function nodeFactsByName(view: ClusterView): ReadonlyMap<string, NodeFacts> {
-  return view.memo('builtin/node-facts', computeAllNodeFacts);
+  if (last?.view !== view) last = { view, facts: view.memo('builtin/node-facts', computeAllNodeFacts) };
+  return last.facts;
 }
 
 /** Nodes the cache does not know (full-node mode), computed once per request's Node object. */

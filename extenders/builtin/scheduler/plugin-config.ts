@@ -16,9 +16,15 @@ export function definePluginConfig<S extends TObject>(plugin: string, schema: S,
   // The config object is replaced whole on reload, so it is the cache key.
   const cache = new WeakMap<object, Static<S>>();
   const known = Object.keys(schema.properties);
+  // …and every call of a pass passes the same one: checked first, it spares the WeakMap lookup.
+  let last: { config: object; resolved: Static<S> } | undefined;
   return (ctx) => {
+    if (last?.config === ctx.config) return last.resolved;
     const cached = cache.get(ctx.config);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      last = { config: ctx.config, resolved: cached };
+      return cached;
+    }
     const resolved: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
     const problems: string[] = [];
     for (const [key, value] of Object.entries(ctx.config)) {
@@ -34,6 +40,7 @@ export function definePluginConfig<S extends TObject>(plugin: string, schema: S,
     if (problems.length > 0) ctx.log.warn({ problems }, `${plugin} config: ${problems.join('; ')}`);
     const config = resolved as Static<S>;
     cache.set(ctx.config, config);
+    last = { config: ctx.config, resolved: config };
     return config;
   };
 }

@@ -72,13 +72,19 @@ function computePoolFacts(view: ClusterView, pool: AgentPool, warn: (msg: string
 
 const newPoolCache = (): WeakMap<AgentPool, PoolFacts> => new WeakMap();
 
+/** The pool and picture last asked about: a pass asks once per node about the same pool. */
+let last: { view: ClusterView; pool: AgentPool; facts: PoolFacts } | undefined;
+
 /** The pool's facts, computed at most once per pool and picture of the cluster. */
 export function poolFacts(ctx: SchedulerContext, pool: AgentPool): PoolFacts {
-  const byPool = ctx.cluster.memo('builtin/pool-facts', newPoolCache);
+  const view = ctx.cluster;
+  if (last?.view === view && last.pool === pool) return last.facts;
+  const byPool = view.memo('builtin/pool-facts', newPoolCache);
   let facts = byPool.get(pool);
   if (facts === undefined) {
-    facts = computePoolFacts(ctx.cluster, pool, (msg) => ctx.log.warn(msg));
+    facts = computePoolFacts(view, pool, (msg) => ctx.log.warn(msg));
     byPool.set(pool, facts);
   }
+  last = { view, pool, facts };
   return facts;
 }
