@@ -35,11 +35,11 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }
 
-  // The filter reply writes its own JSON (FilterReply.json(), tested against ExtenderFilterResult):
+  // The filter reply writes its own JSON (FilterReply.wire(), tested against ExtenderFilterResult):
   // thousands of FailedNodes entries are far cheaper as text than as a dictionary to serialize.
   app.post('/filter', { schema: { body: ExtenderArgs } }, async (request, reply) => {
     const result = await observe('filter', () => extender.filter(request.body, request.log), (r) => r.error === '' && r.keptCount > 0);
-    return reply.type('application/json; charset=utf-8').send(result.json());
+    return reply.type('application/json; charset=utf-8').send(result.wire());
   });
 
   app.post('/prioritize', { schema: { body: ExtenderArgs, response: { 200: HostPriorityList } } }, (request) =>
