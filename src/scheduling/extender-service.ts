@@ -19,7 +19,7 @@ import type { SchedulerContext } from '../plugins/types.ts';
 import { FilterReply, type FailureReason } from './filter-reply.ts';
 import { NOT_REJECTED, runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
 import { resolvePool, type PoolResolution } from './pool-resolver.ts';
-import { runScoreChain, toWireScore, type ScoreOutcome } from './score-chain.ts';
+import { NO_SCORE, runScoreChain, toWireScore, type ScoreOutcome } from './score-chain.ts';
 import type { NodeTrace, SchedulerTrace } from './scheduler-trace.ts';
 
 export type ExtenderServiceDeps = ChainServiceDeps<SchedulerTrace>;
@@ -117,7 +117,7 @@ function scoreNodeTrace(names: readonly string[], outcome: ScoreOutcome, unknown
     const scores: Record<string, number | null> = {};
     outcome.plugins.forEach((p, j) => {
       const value = outcome.scores[j * names.length + i] as number;
-      scores[p] = Number.isNaN(value) ? null : value;
+      scores[p] = value === NO_SCORE ? null : value / 100;
     });
     nodes[name] = { score: Math.round(score * 100) / 100, wireScore: toWireScore(score), scores };
   });

@@ -13,15 +13,18 @@ import { summarizePass, type PluginPassSummary, type SchedulingInput } from './f
 export const MAX_SCORE = 100;
 /** A node no plugin could score sits in the middle, so it neither wins nor loses by default. */
 export const NEUTRAL_SCORE = 50;
+/** In ScoreOutcome.scores: the plugin gave no score. */
+export const NO_SCORE = 0xffff;
 
 export interface ScoreOutcome {
   /** Plugin names, in chain order, that scored. */
   readonly plugins: readonly string[];
   /**
-   * Plugin j's score for node i at `scores[j * nodes + i]`, NaN where it gave none: one flat array
-   * per call instead of an array per node, since a call may carry thousands of nodes.
+   * Plugin j's score for node i at `scores[j * nodes + i]`, in hundredths, NO_SCORE where it gave
+   * none: one flat array of 16-bit cells per call, since a call may carry thousands of nodes and the
+   * trace keeps the last hundred calls (a float per cell made 440 KB per 5,000-node call).
    */
-  readonly scores: Float64Array;
+  readonly scores: Uint16Array;
   /** Weighted mean per node, 0..100, in the order of the nodes given. */
   readonly totals: Float64Array;
   readonly passes: PluginPassSummary[];
@@ -42,7 +45,7 @@ export async function runScoreChain(
   const scorers = plugins.filter((p) => p.plugin.score !== undefined);
   const weighted = new Float64Array(nodes.length);
   const weights = new Float64Array(nodes.length);
-  const scores = new Float64Array(nodes.length * scorers.length).fill(Number.NaN);
+  const scores = new Uint16Array(nodes.length * scorers.length).fill(NO_SCORE);
   const passes: PluginPassSummary[] = [];
   const { pod, pool } = input;
 
@@ -72,7 +75,7 @@ export async function runScoreChain(
           clamped++;
           value = Math.min(MAX_SCORE, Math.max(0, value));
         }
-        scores[row + i] = value;
+        scores[row + i] = Math.round(value * 100);
         if (enforcing) {
           weighted[i] = (weighted[i] as number) + weight * value;
           weights[i] = (weights[i] as number) + weight;
