@@ -8,7 +8,7 @@ import type { AgentPool } from '../api/neuronetes.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
 import { PluginPass, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
-import type { FilterResult, SchedulerContext } from '../plugins/types.ts';
+import type { FilterResult, FilterVerdict, SchedulerContext } from '../plugins/types.ts';
 
 export interface SchedulingInput {
   readonly pod: Pod;
@@ -64,6 +64,8 @@ class RejectionTable {
   readonly #entries: Rejection[];
   readonly #plugin: string;
   readonly #byReason = [new Map<string, number>(), new Map<string, number>()] as const;
+  /** Plugins that hand out the same verdict object for the same reason are known by identity. */
+  readonly #byVerdict = new Map<FilterVerdict, number>();
 
   constructor(entries: Rejection[], plugin: string) {
     this.#entries = entries;
@@ -81,6 +83,19 @@ class RejectionTable {
     return index;
   }
 
+  /** The entry a verdict object was interned as, counted once more; undefined if not seen. */
+  known(verdict: FilterVerdict): number | undefined {
+    const index = this.#byVerdict.get(verdict);
+    if (index !== undefined) (this.#entries[index] as Rejection).count++;
+    return index;
+  }
+
+  internVerdict(verdict: FilterVerdict, reason: string): number {
+    const index = this.intern(reason, verdict.unresolvable === true);
+    this.#byVerdict.set(verdict, index);
+    return index;
+  }
+
   entry(index: number): Rejection {
     return this.#entries[index] as Rejection;
   }
@@ -94,7 +109,7 @@ function judge(table: RejectionTable, plugin: string, result: FilterResult): num
     throw new TypeError(`filter() returned ${JSON.stringify(result)}; expected a boolean or {passed, reason?, unresolvable?}`);
   }
   if (result.passed) return NOT_REJECTED;
-  return table.intern(result.reason ?? `rejected by ${plugin}`, result.unresolvable === true);
+  return table.known(result) ?? table.internVerdict(result, result.reason ?? `rejected by ${plugin}`);
 }
 
 export function summarizePass(pass: PluginPass<'scheduler', SchedulerContext>, durationMs: number, rejected: number): PluginPassSummary {

@@ -11,7 +11,8 @@ import { Labels, type AgentPool } from '../../../src/api/neuronetes.ts';
 import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { nodeFacts, type NodeFacts } from './node-facts.ts';
 import { definePluginConfig } from './plugin-config.ts';
-import { NEUTRAL_SCORE, unresolvable } from './verdicts.ts';
+import { poolFacts } from './pool-facts.ts';
+import { NEUTRAL_SCORE, unresolvable, VerdictCache } from './verdicts.ts';
 
 const Price = Type.Number({ minimum: 0 });
 const config = definePluginConfig(
@@ -33,6 +34,8 @@ function priceOf(n: NodeFacts, table: Readonly<Record<string, number>>): { price
   return listed === undefined ? undefined : { price: listed, from: `the price table for ${n.instanceType}` };
 }
 
+const overBudget = new VerdictCache();
+
 export class CostPlugin implements SchedulerPlugin {
   name(): string {
     return 'cost';
@@ -43,14 +46,17 @@ export class CostPlugin implements SchedulerPlugin {
   }
 
   filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
-    const policy = pool?.spec.scheduling?.costOptimization;
+    if (pool === undefined) return true;
+    const policy = pool.spec.scheduling?.costOptimization;
     if (policy?.enabled !== true) return true;
     const n = nodeFacts(ctx.cluster, node);
     if (n.spotLabel !== undefined && policy.spotEnabled !== true) return unresolvable(`spot node (${n.spotLabel}); the pool does not allow spot (costOptimization.spotEnabled is not true)`);
     const max = policy.maxCostPerHour;
     if (max === undefined) return true;
     const priced = priceOf(n, config(ctx).priceTable);
-    if (priced !== undefined && priced.price > max) return unresolvable(`costs ${dollars(priced.price)} (${priced.from}), the pool allows at most ${dollars(max)}`);
+    if (priced !== undefined && priced.price > max) {
+      return overBudget.get(poolFacts(ctx, pool), priced.price, priced.from) ?? overBudget.set(unresolvable(`costs ${dollars(priced.price)} (${priced.from}), the pool allows at most ${dollars(max)}`));
+    }
     return true;
   }
 

@@ -11,9 +11,12 @@ import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../s
 import { nodeFacts } from './node-facts.ts';
 import { definePluginConfig } from './plugin-config.ts';
 import { poolFacts } from './pool-facts.ts';
-import { NEUTRAL_SCORE, plural, shortfall, unresolvable } from './verdicts.ts';
+import { NEUTRAL_SCORE, plural, shortfall, unresolvable, VerdictCache } from './verdicts.ts';
 
 const config = definePluginConfig('gpu-fit', Type.Object({ strategy: Type.Enum(['pack', 'spread']) }), { strategy: 'pack' });
+
+const wrongType = new VerdictCache();
+const inUse = new VerdictCache();
 
 export class GpuFitPlugin implements SchedulerPlugin {
   name(): string {
@@ -33,7 +36,7 @@ export class GpuFitPlugin implements SchedulerPlugin {
     const n = nodeFacts(ctx.cluster, node);
     if (need.typeKey !== undefined) {
       if (n.gpuTypeKey === undefined) return unresolvable(`needs ${need.label}; node has no ${Labels.gpuType} label`);
-      if (n.gpuTypeKey !== need.typeKey) return unresolvable(`needs ${need.type} GPUs, node has ${n.gpuType}`);
+      if (n.gpuTypeKey !== need.typeKey) return wrongType.get(p, n.gpuType) ?? wrongType.set(unresolvable(`needs ${need.type} GPUs, node has ${n.gpuType}`));
     }
     // A MIG pool takes a slice, not whole GPUs: the mig plugin counts those.
     if (p.migProfile !== undefined) return true;
@@ -46,7 +49,9 @@ export class GpuFitPlugin implements SchedulerPlugin {
     if (n.allocatableProblem !== undefined) return unresolvable(`needs ${need.label}; ${n.allocatableProblem}`);
     if (n.allocatableGpus === 0) return unresolvable(`needs ${need.label}, node has no allocatable ${GPU_RESOURCE}`);
     if (n.allocatableGpus < need.count) return unresolvable(`needs ${need.label}, node has only ${plural(n.allocatableGpus, 'GPU')} allocatable`);
-    if (n.freeGpus < need.count) return shortfall(`needs ${need.label}, node has ${n.freeGpus} free (${n.usedGpus} of ${n.allocatableGpus} in use)`);
+    if (n.freeGpus < need.count) {
+      return inUse.get(p, n.allocatableGpus, n.usedGpus) ?? inUse.set(shortfall(`needs ${need.label}, node has ${n.freeGpus} free (${n.usedGpus} of ${n.allocatableGpus} in use)`));
+    }
     return true;
   }
 

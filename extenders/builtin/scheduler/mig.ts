@@ -8,7 +8,9 @@ import { Labels, type AgentPool } from '../../../src/api/neuronetes.ts';
 import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { nodeFacts } from './node-facts.ts';
 import { poolFacts } from './pool-facts.ts';
-import { shortfall, unresolvable } from './verdicts.ts';
+import { shortfall, unresolvable, VerdictCache } from './verdicts.ts';
+
+const notCapable = new VerdictCache();
 
 export class MigPlugin implements SchedulerPlugin {
   name(): string {
@@ -21,10 +23,11 @@ export class MigPlugin implements SchedulerPlugin {
 
   filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
     if (pool === undefined) return true;
-    const profile = poolFacts(ctx, pool).migProfile;
+    const p = poolFacts(ctx, pool);
+    const profile = p.migProfile;
     if (profile === undefined) return true;
     const n = nodeFacts(ctx.cluster, node);
-    if (!n.migCapable) return unresolvable(`needs a ${profile} MIG slice; node is not MIG-capable (${Labels.migCapable} is not "true")`);
+    if (!n.migCapable) return notCapable.get(p) ?? notCapable.set(unresolvable(`needs a ${profile} MIG slice; node is not MIG-capable (${Labels.migCapable} is not "true")`));
     if (n.migConfigText === undefined) return unresolvable(`needs a ${profile} MIG slice; node is MIG-capable but has no ${Labels.migConfig} label`);
     if (n.migSlices === undefined) return unresolvable(`needs a ${profile} MIG slice; mig-config label '${n.migConfigText}' is not profile:count,…`);
     const total = n.migSlices.get(profile) ?? 0;

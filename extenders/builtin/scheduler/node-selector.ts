@@ -6,7 +6,9 @@ import type { Node, Pod } from '../../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../../src/api/neuronetes.ts';
 import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { poolFacts } from './pool-facts.ts';
-import { unresolvable } from './verdicts.ts';
+import { unresolvable, VerdictCache } from './verdicts.ts';
+
+const mismatch = new VerdictCache();
 
 export class NodeSelectorPlugin implements SchedulerPlugin {
   name(): string {
@@ -21,9 +23,12 @@ export class NodeSelectorPlugin implements SchedulerPlugin {
   filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
     if (pool?.spec.scheduling?.nodeSelector === undefined) return true;
     const labels = node.metadata.labels;
-    for (const [key, wanted] of poolFacts(ctx, pool).nodeSelector) {
+    const p = poolFacts(ctx, pool);
+    for (const [key, wanted] of p.nodeSelector) {
       const actual = labels?.[key];
-      if (actual !== wanted) return unresolvable(`pool's nodeSelector wants ${key}=${wanted}; node ${actual === undefined ? `has no ${key} label` : `has ${key}=${actual}`}`);
+      if (actual !== wanted) {
+        return mismatch.get(p, key, actual) ?? mismatch.set(unresolvable(`pool's nodeSelector wants ${key}=${wanted}; node ${actual === undefined ? `has no ${key} label` : `has ${key}=${actual}`}`));
+      }
     }
     return true;
   }

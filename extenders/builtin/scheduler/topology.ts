@@ -12,7 +12,7 @@ import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../s
 import { GPU_BANDWIDTH_LABEL, nodeFacts } from './node-facts.ts';
 import { definePluginConfig } from './plugin-config.ts';
 import { poolFacts } from './pool-facts.ts';
-import { NEUTRAL_SCORE, plural, unresolvable } from './verdicts.ts';
+import { NEUTRAL_SCORE, plural, unresolvable, VerdictCache } from './verdicts.ts';
 
 const NVLINK = new Set(['nvlink', 'nvswitch']);
 const Score = Type.Number({ minimum: 0, maximum: 100 });
@@ -21,6 +21,9 @@ const config = definePluginConfig(
   Type.Object({ interconnectScores: Type.Record(Type.String(), Score), unknownInterconnectScore: Score }),
   { interconnectScores: { nvswitch: 100, nvlink: 100, pcie: 40 }, unknownInterconnectScore: 20 },
 );
+
+const wrongLink = new VerdictCache();
+const tooFew = new VerdictCache();
 
 export class TopologyPlugin implements SchedulerPlugin {
   name(): string {
@@ -38,12 +41,12 @@ export class TopologyPlugin implements SchedulerPlugin {
     const count = p.gpu?.count ?? 1;
     const n = nodeFacts(ctx.cluster, node);
     if (p.locality === 'nvlink') {
-      const needs = `needs ${p.gpu?.label ?? plural(count, 'GPU')} joined by NVLink`;
-      if (n.interconnect === undefined) return unresolvable(`${needs}; node does not advertise its GPU interconnect (no ${Labels.gpuTopology} label)`);
-      if (!NVLINK.has(n.interconnect)) return unresolvable(`${needs}; node's GPUs are on ${n.interconnect}`);
+      const needs = (): string => `needs ${p.gpu?.label ?? plural(count, 'GPU')} joined by NVLink`;
+      if (n.interconnect === undefined) return unresolvable(`${needs()}; node does not advertise its GPU interconnect (no ${Labels.gpuTopology} label)`);
+      if (!NVLINK.has(n.interconnect)) return wrongLink.get(p, n.interconnect) ?? wrongLink.set(unresolvable(`${needs()}; node's GPUs are on ${n.interconnect}`));
     }
     if (n.allocatableGpus < count) {
-      return unresolvable(`needs all ${plural(count, 'GPU')} on one node; node has ${n.allocatableGpus === 0 ? 'none' : `only ${n.allocatableGpus}`}`);
+      return tooFew.get(p, n.allocatableGpus) ?? tooFew.set(unresolvable(`needs all ${plural(count, 'GPU')} on one node; node has ${n.allocatableGpus === 0 ? 'none' : `only ${n.allocatableGpus}`}`));
     }
     const min = p.minBandwidth.value;
     const has = n.bandwidth.value;
