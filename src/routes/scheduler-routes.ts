@@ -16,8 +16,31 @@ import { PluginFailure } from '../plugins/plugin-pass.ts';
 import { NoCandidatesError } from '../scheduling/extender-service.ts';
 import { NoCandidatesHttpError, PluginChainError } from '../server/errors.ts';
 
+/**
+ * filter and prioritize replies are JSON.stringify'd rather than compiled from their response schema
+ * (which still describes the wire type). Their bulk is what fast-json-stringify handles worst: the
+ * kept Nodes are schema-less (it hands them to JSON.stringify anyway), and each entry of the
+ * FailedNodes maps and of the HostPriorityList becomes pieces of a string built by `+=` that must
+ * be flattened before it is written. At 5,000 nodes JSON.stringify's flat string is cheaper to
+ * produce and write in both modes; the service builds these replies with exactly the wire fields.
+ */
+const stringify = (): ((data: unknown) => string) => (data) => JSON.stringify(data);
+
 export const schedulerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { extender, metrics } = app.neuronetes;
+
+  /*
+   * These routes parse JSON with plain JSON.parse, without secure-json-parse's scan of the text for
+   * "__proto__" and "constructor" keys (two regex passes over up to tens of MB in full-node mode).
+   * That scan guards code that copies parsed keys into existing objects (deep merges, Object.assign
+   * into a prototype-backed target). Nothing downstream of these routes does: JSON.parse makes such a
+   * key an own data property, never a prototype; the body schemas are checked field by field; the
+   * service reads named fields and copies objects only by spread (`{ ...args.Nodes, items }`), which
+   * defines own properties; maps built from request text (FailedNodes, by node name) take values, not
+   * objects, so a "__proto__" name cannot reach a prototype. test/server/json-parsing.test.ts holds
+   * this. Scoped to this plugin: every other route keeps fastify's default parser.
+   */
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('ignore', 'ignore'));
 
   /** Times each verb and turns service errors into their HTTP shape. */
   async function observe<T>(verb: string, run: () => Promise<T>, succeeded: (result: T) => boolean): Promise<T> {
@@ -36,11 +59,11 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }
 
-  app.post('/filter', { schema: { body: ExtenderArgs, response: { 200: ExtenderFilterResult } } }, (request) =>
+  app.post('/filter', { schema: { body: ExtenderArgs, response: { 200: ExtenderFilterResult } }, serializerCompiler: stringify }, (request) =>
     observe('filter', () => extender.filter(request.body, request.log), (r) => r.Error === '' && ((r.NodeNames?.length ?? 0) > 0 || ((r.Nodes as { items?: unknown[] } | null)?.items?.length ?? 0) > 0)),
   );
 
-  app.post('/prioritize', { schema: { body: ExtenderArgs, response: { 200: HostPriorityList } } }, (request) =>
+  app.post('/prioritize', { schema: { body: ExtenderArgs, response: { 200: HostPriorityList } }, serializerCompiler: stringify }, (request) =>
     observe('prioritize', () => extender.prioritize(request.body, request.log), () => true),
   );
 
