@@ -3,7 +3,7 @@
  * structs have no json tags, so field names are PascalCase on the wire.
  */
 import { Type, type Static } from 'typebox';
-import { NodeList, Pod } from './kubernetes.ts';
+import { MapOf, NodeList, Pod } from './kubernetes.ts';
 
 /** Scheduler's MinExtenderPriority / MaxExtenderPriority. */
 export const MIN_EXTENDER_PRIORITY = 0;
@@ -16,7 +16,7 @@ export const ExtenderArgs = Type.Object({
 });
 export type ExtenderArgs = Static<typeof ExtenderArgs>;
 
-const FailedNodesMap = Type.Record(Type.String(), Type.String());
+const FailedNodesMap = MapOf(Type.String());
 
 export const ExtenderFilterResult = Type.Object({
   /** Returned as received (only the kept items), so the schema lets every field through. */
@@ -50,13 +50,13 @@ export type MetaVictims = Static<typeof MetaVictims>;
 
 export const ExtenderPreemptionArgs = Type.Object({
   Pod: Pod,
-  NodeNameToVictims: Type.Optional(Type.Union([Type.Record(Type.String(), Victims), Type.Null()])),
-  NodeNameToMetaVictims: Type.Optional(Type.Union([Type.Record(Type.String(), MetaVictims), Type.Null()])),
+  NodeNameToVictims: Type.Optional(Type.Union([MapOf(Victims), Type.Null()])),
+  NodeNameToMetaVictims: Type.Optional(Type.Union([MapOf(MetaVictims), Type.Null()])),
 });
 export type ExtenderPreemptionArgs = Static<typeof ExtenderPreemptionArgs>;
 
 export const ExtenderPreemptionResult = Type.Object({
-  NodeNameToMetaVictims: Type.Record(Type.String(), Type.Object({ Pods: Type.Array(MetaPod), NumPDBViolations: Type.Integer() })),
+  NodeNameToMetaVictims: MapOf(Type.Object({ Pods: Type.Array(MetaPod), NumPDBViolations: Type.Integer() })),
 });
 export type ExtenderPreemptionResult = Static<typeof ExtenderPreemptionResult>;
 
