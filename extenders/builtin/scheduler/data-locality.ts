@@ -50,15 +50,29 @@ function indexPresence(view: ClusterView, storeLabels: readonly string[]): Prese
 }
 
 /** Sums 1 per name present on the node, 0.5 per name present only in its zone. */
-function closeness(index: PresenceIndex, namespace: string, names: readonly string[], node: string, zone: string | undefined): number {
+function closeness(names: readonly (Presence | undefined)[], node: string, zone: string | undefined): number {
   let sum = 0;
-  for (const name of names) {
-    const p = index.get(`${namespace}/${name}`);
+  for (const p of names) {
     if (p === undefined) continue;
     if (p.nodes.has(node)) sum += 1;
     else if (zone !== undefined && p.zones.has(zone)) sum += 0.5;
   }
   return sum;
+}
+
+/** A pool's names looked up in the index: the same for every node a pass scores. */
+interface Wanted {
+  readonly near: readonly (Presence | undefined)[];
+  readonly away: readonly (Presence | undefined)[];
+}
+let last: { index: PresenceIndex; pool: AgentPool; wanted: Wanted } | undefined;
+
+function wantedBy(index: PresenceIndex, pool: AgentPool, vector: readonly string[], cache: readonly string[], anti: readonly string[]): Wanted {
+  if (last?.index === index && last.pool === pool) return last.wanted;
+  const namespace = pool.metadata.namespace ?? 'default';
+  const look = (names: readonly string[]): (Presence | undefined)[] => names.map((name) => index.get(`${namespace}/${name}`));
+  last = { index, pool, wanted: { near: look([...vector, ...cache]), away: look(anti) } };
+  return last.wanted;
 }
 
 /** One memo per set of store labels; its key and compute function are made once per config. */
@@ -84,13 +98,11 @@ export class DataLocalityPlugin implements SchedulerPlugin {
     const cache = wants.cacheAffinity ?? NONE;
     const anti = wants.antiAffinity ?? NONE;
     if (vector.length + cache.length + anti.length === 0) return NEUTRAL_SCORE;
-    const index = presence(ctx);
-    const namespace = pool.metadata.namespace ?? 'default';
+    const wanted = wantedBy(presence(ctx), pool, vector, cache, anti);
     const name = node.metadata.name;
     const zone = nodeFacts(ctx.cluster, node).zone;
-    const affine = vector.length + cache.length;
-    const near = affine === 0 ? 0 : (closeness(index, namespace, vector, name, zone) + closeness(index, namespace, cache, name, zone)) / affine;
-    const away = anti.length === 0 ? 0 : closeness(index, namespace, anti, name, zone) / anti.length;
+    const near = wanted.near.length === 0 ? 0 : closeness(wanted.near, name, zone) / wanted.near.length;
+    const away = wanted.away.length === 0 ? 0 : closeness(wanted.away, name, zone) / wanted.away.length;
     return Math.round(NEUTRAL_SCORE + 50 * near - 50 * away);
   }
 }

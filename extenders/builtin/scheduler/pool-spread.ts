@@ -38,6 +38,16 @@ function indexPlacement(view: ClusterView): ReadonlyMap<string, Placement> {
   return index;
 }
 
+/** The picture and pool last asked about: a pass asks once per node about the same ones. */
+let last: { view: ClusterView; pool: AgentPool; placement: Placement | undefined } | undefined;
+
+function placementOf(ctx: SchedulerContext, pool: AgentPool): Placement | undefined {
+  if (last?.view !== ctx.cluster || last.pool !== pool) {
+    last = { view: ctx.cluster, pool, placement: ctx.cluster.memo('builtin/pool-spread', indexPlacement).get(poolFacts(ctx, pool).key) };
+  }
+  return last.placement;
+}
+
 export class PoolSpreadPlugin implements SchedulerPlugin {
   name(): string {
     return 'pool-spread';
@@ -45,7 +55,7 @@ export class PoolSpreadPlugin implements SchedulerPlugin {
 
   score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
     if (pool === undefined) return NEUTRAL_SCORE;
-    const placement = ctx.cluster.memo('builtin/pool-spread', indexPlacement).get(poolFacts(ctx, pool).key);
+    const placement = placementOf(ctx, pool);
     if (placement === undefined || placement.total === 0) return 100;
     const onNode = placement.byNode.get(node.metadata.name) ?? 0;
     const zone = nodeFacts(ctx.cluster, node).zone;
