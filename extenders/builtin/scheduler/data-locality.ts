@@ -65,23 +65,26 @@ interface Wanted {
   readonly near: readonly (Presence | undefined)[];
   readonly away: readonly (Presence | undefined)[];
 }
-let last: { index: PresenceIndex; pool: AgentPool; wanted: Wanted } | undefined;
-
-function wantedBy(index: PresenceIndex, pool: AgentPool, vector: readonly string[], cache: readonly string[], anti: readonly string[]): Wanted {
-  if (last?.index === index && last.pool === pool) return last.wanted;
-  const namespace = pool.metadata.namespace ?? 'default';
-  const look = (names: readonly string[]): (Presence | undefined)[] => names.map((name) => index.get(`${namespace}/${name}`));
-  last = { index, pool, wanted: { near: look([...vector, ...cache]), away: look(anti) } };
-  return last.wanted;
-}
-
 /** One memo per set of store labels; its key and compute function are made once per config. */
 const memos = new WeakMap<readonly string[], { key: string; compute: (view: ClusterView) => PresenceIndex }>();
-function presence(ctx: SchedulerContext): PresenceIndex {
-  const storeLabels = config(ctx).storeLabels;
+function presence(view: ClusterView, storeLabels: readonly string[]): PresenceIndex {
   let memo = memos.get(storeLabels);
   if (memo === undefined) memos.set(storeLabels, (memo = { key: `builtin/data-locality:${storeLabels.join(',')}`, compute: (v) => indexPresence(v, storeLabels) }));
-  return ctx.cluster.memo(memo.key, memo.compute);
+  return view.memo(memo.key, memo.compute);
+}
+
+let last: { view: ClusterView; storeLabels: readonly string[]; pool: AgentPool; wanted: Wanted } | undefined;
+
+/** The pool's names looked up in the picture's index, once per pass: the same for every node. */
+function wantedBy(ctx: SchedulerContext, pool: AgentPool, vector: readonly string[], cache: readonly string[], anti: readonly string[]): Wanted {
+  const view = ctx.cluster;
+  const storeLabels = config(ctx).storeLabels;
+  if (last?.view === view && last.storeLabels === storeLabels && last.pool === pool) return last.wanted;
+  const index = presence(view, storeLabels);
+  const namespace = pool.metadata.namespace ?? 'default';
+  const look = (names: readonly string[]): (Presence | undefined)[] => names.map((name) => index.get(`${namespace}/${name}`));
+  last = { view, storeLabels, pool, wanted: { near: look([...vector, ...cache]), away: look(anti) } };
+  return last.wanted;
 }
 
 const NONE: readonly string[] = [];
@@ -98,7 +101,7 @@ export class DataLocalityPlugin implements SchedulerPlugin {
     const cache = wants.cacheAffinity ?? NONE;
     const anti = wants.antiAffinity ?? NONE;
     if (vector.length + cache.length + anti.length === 0) return NEUTRAL_SCORE;
-    const wanted = wantedBy(presence(ctx), pool, vector, cache, anti);
+    const wanted = wantedBy(ctx, pool, vector, cache, anti);
     const name = node.metadata.name;
     const zone = nodeFacts(ctx.cluster, node).zone;
     const near = wanted.near.length === 0 ? 0 : closeness(wanted.near, name, zone) / wanted.near.length;
