@@ -6,9 +6,9 @@
  * routes when the server has them.
  */
 import type { Node, Pod } from '../src/api/kubernetes.ts';
+import { SERVICE_ENV, SERVICE_NODE_OPTIONS } from '../src/server/runtime-flags.ts';
 import { generateCluster, NAMESPACE, type GeneratedCluster } from './cluster-generator.ts';
 import { HttpStatusError, LoadClient, round, summarize, type Budget, type Call, type LoadResult } from './http-load.ts';
-import { SERVICE_ENV, SERVICE_NODE_OPTIONS } from '../src/server/runtime-flags.ts';
 import { startServer, type ServerHandle } from './server-handle.ts';
 import type { MemorySample } from './server-process.ts';
 

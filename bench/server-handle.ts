@@ -36,7 +36,6 @@ export async function startServer(options: StartOptions): Promise<ServerHandle> 
     env: { ...process.env, ...SERVICE_ENV },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  child.once('exit', () => void rm(dir, { recursive: true, force: true }));
   const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`bench server exited (${code ?? signal})`))));
   exited.catch(() => undefined);
   const next = <T extends ServerReply['type']>(type: T, timeoutMs: number): Promise<Extract<ServerReply, { type: T }>> =>
@@ -52,7 +51,8 @@ export async function startServer(options: StartOptions): Promise<ServerHandle> 
       exited,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`bench server: no '${type}' within ${timeoutMs}ms`)), timeoutMs).unref()),
     ]);
-  const ready = await next('ready', START_TIMEOUT_MS);
+  // Read by the server before it is ready; not needed after.
+  const ready = await next('ready', START_TIMEOUT_MS).finally(() => rm(dir, { recursive: true, force: true }));
   return {
     origin: `http://127.0.0.1:${ready.port}`,
     floorOrigin: `http://127.0.0.1:${ready.floorPort}`,
