@@ -17,6 +17,9 @@ RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# The heap and malloc settings the service is measured with (src/server/runtime-flags.ts says why;
+# test/server/runtime-flags.test.ts keeps this line in step with it and with the bench).
+ENV NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=16" MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=production-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist

@@ -39,8 +39,6 @@ const CALL_TIMEOUT_MS = 30_000;
 
 export class LoadClient {
   readonly #pool: Pool;
-  /** Every call made, warm-up and probes included: the memory scenario counts them. */
-  calls = 0;
 
   constructor(origin: string, connections = 8) {
     this.#pool = new Pool(origin, { connections, pipelining: 1, connectTimeout: 2_000, headersTimeout: CALL_TIMEOUT_MS, bodyTimeout: CALL_TIMEOUT_MS });
@@ -58,7 +56,6 @@ export class LoadClient {
 
   /** One call; throws on any status but 200, with the reply's text (the body the scheduler would discard). */
   async call(call: Call): Promise<string> {
-    this.calls++;
     const { statusCode, body } = await this.#post(call);
     const text = await body.text();
     if (statusCode !== 200) throw new HttpStatusError(call.path, statusCode, text);

@@ -6,6 +6,7 @@
  * routes when the server has them.
  */
 import type { Node, Pod } from '../src/api/kubernetes.ts';
+import { SERVICE_ENV, SERVICE_NODE_OPTIONS } from '../src/server/runtime-flags.ts';
 import { generateCluster, NAMESPACE, type GeneratedCluster } from './cluster-generator.ts';
 import { HttpStatusError, LoadClient, round, summarize, type Budget, type Call, type LoadResult } from './http-load.ts';
 import { startServer, type ServerHandle } from './server-handle.ts';
@@ -47,7 +48,7 @@ export interface Plan {
   /** Substrings of row ids to run; empty runs everything. */
   readonly only: readonly string[];
   readonly execArgv: readonly string[];
-  /** Calls to make against the largest size before the last memory reading. */
+  /** Calls to make against the largest size between the steady and the last memory reading. */
   readonly memoryCalls: number;
   readonly reloads: number;
   readonly log: (line: string) => void;
@@ -165,6 +166,11 @@ async function warm(plan: Plan, ours: LoadClient, floor: LoadClient, p: Payloads
   await floor.load(rotate(calls), 1, budget);
 }
 
+/** The service's runtime settings, as the server ran with them, for the memory rows' notes. */
+function serviceFlags(): string {
+  return [...Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`), 'node', ...SERVICE_NODE_OPTIONS].join(' ');
+}
+
 async function memoryReading(plan: Plan, server: ServerHandle, id: string, nodes: number, rows: Row[], note: string): Promise<void> {
   const { memory } = await server.ask({ type: 'memory' });
   rows.push({ id, kind: 'memory', nodes, memory, note });
@@ -187,11 +193,10 @@ function sampledBodies(p: Payloads): Call[] {
   return calls;
 }
 
-/** Tops the server's call count up to `target` with names-mode filter and prioritize calls. */
-async function soak(ours: LoadClient, calls: readonly Call[], target: number): Promise<number> {
-  const left = Math.max(0, target - ours.calls);
-  if (left > 0) await ours.load(rotate(calls), 2, { warmup: 0, maxCalls: left, maxMs: Number.POSITIVE_INFINITY, minCalls: left });
-  return ours.calls;
+/** Makes `count` names-mode filter and prioritize calls, two at a time, rotating from `from`; returns the next start. */
+async function soak(ours: LoadClient, calls: readonly Call[], from: number, count: number): Promise<number> {
+  await ours.load((i) => calls[(from + i) % calls.length] as Call, 2, { warmup: 0, maxCalls: count, maxMs: Number.POSITIVE_INFINITY, minCalls: count });
+  return from + count;
 }
 
 async function reloadScenario(plan: Plan, server: ServerHandle, rows: Row[]): Promise<void> {
@@ -263,7 +268,7 @@ export async function runPlan(plan: Plan): Promise<Row[]> {
     const cluster = generateCluster(size, plan.seed);
     const payloads: Payloads = { pods: cluster.pendingPods, nodes: cluster.objects.nodes };
     plan.log(`${size} nodes, ${cluster.objects.pods.length} bound pods, ${cluster.objects.agentPools.length} pools: starting the server`);
-    const server = await startServer({ nodes: size, seed: plan.seed, execArgv: plan.execArgv });
+    const server = await startServer({ objects: cluster.objects, execArgv: plan.execArgv });
     const ours = new LoadClient(server.origin);
     const floor = new LoadClient(server.floorOrigin);
     try {
@@ -274,17 +279,18 @@ export async function runPlan(plan: Plan): Promise<Row[]> {
       // for a while in every mode, so that no scenario pays the JIT's compile time for the others.
       for (const c of [...bodies(payloads, 'filter', 'names'), ...bodies(payloads, 'prioritize', 'names')]) await ours.call(c);
       await warm(plan, ours, floor, payloads);
-      if (measureMemory) await memoryReading(plan, server, `memory/${size}/cache-built`, size, rows, `after loading ${size} nodes, filling the memos and a short warm-up in every mode`);
+      if (measureMemory) await memoryReading(plan, server, `memory/${size}/cache-built`, size, rows, `after loading ${size} nodes, filling the memos and a short warm-up in every mode; ${serviceFlags()}`);
       await verbScenarios(plan, server, ours, floor, payloads, 'names', rows);
       await pairScenario(plan, server, ours, payloads, rows);
       if (measureMemory) {
-        // Two readings after the cache: once the trace ring and every pool have been through (steady
-        // state), and after all the calls; growth between them would be a leak.
+        // Two readings after the cache: once the trace ring, every pool and every window of nodes have
+        // been through (steady state), and after `memoryCalls` more; growth between them would be a leak.
         const soakCalls = sampledBodies(payloads);
-        const steady = await soak(ours, soakCalls, Math.min(1_000, plan.memoryCalls / 2));
-        await memoryReading(plan, server, `memory/${size}/steady`, size, rows, `after ${steady} names-mode calls`);
-        const total = await soak(ours, soakCalls, plan.memoryCalls);
-        await memoryReading(plan, server, `memory/${size}/after-calls`, size, rows, `after ${total} names-mode calls`);
+        const settle = Math.min(1_000, plan.memoryCalls / 2);
+        const next = await soak(ours, soakCalls, 0, settle);
+        await memoryReading(plan, server, `memory/${size}/steady`, size, rows, `after ${settle} names-mode calls of sampled windows`);
+        await soak(ours, soakCalls, next, plan.memoryCalls);
+        await memoryReading(plan, server, `memory/${size}/after-calls`, size, rows, `after ${plan.memoryCalls} more names-mode calls`);
       }
       await verbScenarios(plan, server, ours, floor, payloads, 'nodes', rows);
       if (measureMemory && wanted(plan, 'nodes')) await memoryReading(plan, server, `memory/${size}/after-full-node`, size, rows, 'after the full-node scenarios (peak-sized bodies)');

@@ -1,6 +1,10 @@
 /** Starts bench/server-process.ts as a child and talks to it over IPC. */
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ClusterObjects } from '../src/cluster/cluster-view.ts';
+import { SERVICE_ENV, SERVICE_NODE_OPTIONS } from '../src/server/runtime-flags.ts';
 import type { ServerReply, ServerRequest } from './server-process.ts';
 
 const ENTRY = join(import.meta.dirname, 'server-process.ts');
@@ -16,15 +20,20 @@ export interface ServerHandle {
 }
 
 export interface StartOptions {
-  readonly nodes: number;
-  readonly seed: number;
-  /** Extra Node flags for the server (`--cpu-prof`…). */
+  /** The cluster the server caches; it reaches the server as JSON, as an informer's list would. */
+  readonly objects: ClusterObjects;
+  /** Extra Node flags for the server (`--cpu-prof`…), after the service's own. */
   readonly execArgv?: readonly string[];
 }
 
 export async function startServer(options: StartOptions): Promise<ServerHandle> {
-  const child: ChildProcess = fork(ENTRY, [String(options.nodes), String(options.seed)], {
-    execArgv: ['--expose-gc', ...(options.execArgv ?? [])],
+  const dir = await mkdtemp(join(tmpdir(), 'neuronetes-bench-'));
+  const clusterFile = join(dir, 'cluster.json');
+  await writeFile(clusterFile, JSON.stringify(options.objects));
+  // The service's own heap and malloc settings, as the image runs it: the memory rows measure what ships.
+  const child: ChildProcess = fork(ENTRY, [clusterFile], {
+    execArgv: ['--expose-gc', ...SERVICE_NODE_OPTIONS, ...(options.execArgv ?? [])],
+    env: { ...process.env, ...SERVICE_ENV },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`bench server exited (${code ?? signal})`))));
@@ -42,7 +51,8 @@ export async function startServer(options: StartOptions): Promise<ServerHandle> 
       exited,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`bench server: no '${type}' within ${timeoutMs}ms`)), timeoutMs).unref()),
     ]);
-  const ready = await next('ready', START_TIMEOUT_MS);
+  // Read by the server before it is ready; not needed after.
+  const ready = await next('ready', START_TIMEOUT_MS).finally(() => rm(dir, { recursive: true, force: true }));
   return {
     origin: `http://127.0.0.1:${ready.port}`,
     floorOrigin: `http://127.0.0.1:${ready.floorPort}`,

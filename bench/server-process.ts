@@ -1,18 +1,23 @@
 /**
  * The server under test, in a process of its own as in production (kube-scheduler and the extender
- * never share an event loop): the real app from buildApp() over a generated cluster, with the shipped
+ * never share an event loop), started with the service's Node flags (server-handle.ts): the real app
+ * from buildApp() over a generated cluster read as JSON, as informers hand objects over (the
+ * generator's objects share strings that parsed ones do not, and its garbage is not the service's),
+ * with the shipped
  * config, the built-ins and the bench's synthetic plugins; beside it, on another port, the floor — a
  * trivial extender on a bare fastify with the same bodyLimit that keeps every node and scores all
  * alike. The parent drives both over HTTP and asks for memory and reload timings over IPC.
  */
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import Fastify from 'fastify';
 import { pino } from 'pino';
+import type { ClusterObjects } from '../src/cluster/cluster-view.ts';
 import { SnapshotSource } from '../src/cluster/snapshot-source.ts';
 import { getGlobalRegistry } from '../src/plugins/registry.ts';
 import { buildApp, DEFAULT_BODY_LIMIT } from '../src/server/app.ts';
-import { generateCluster } from './cluster-generator.ts';
 import { syntheticPlugins } from './synthetic-plugins.ts';
 
 export const SHIPPED_CONFIG = join(import.meta.dirname, '..', 'examples', 'config', 'neuronetes.yaml');
@@ -23,7 +28,10 @@ export interface MemorySample {
   rssMb: number;
   heapUsedMb: number;
   heapTotalMb: number;
+  /** Memory V8 knows is held outside its heap, ArrayBuffers included. */
   externalMb: number;
+  /** V8's heap limit: shows which heap flags the server ran with (absent in older results). */
+  heapLimitMb?: number;
 }
 
 export type ServerReply =
@@ -60,15 +68,15 @@ function memory(): MemorySample {
   globalThis.gc?.();
   const m = process.memoryUsage();
   const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
-  return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external + m.arrayBuffers) };
+  return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external), heapLimitMb: mb(getHeapStatistics().heap_size_limit) };
 }
 
 async function main(): Promise<void> {
-  const nodeCount = Number(process.argv[2] ?? '100');
-  const seed = Number(process.argv[3] ?? '1');
+  const clusterFile = process.argv[2];
+  if (clusterFile === undefined) throw new Error('usage: server-process.ts <cluster.json>');
   // The service's own logger at its default level, writing where it cannot slow the machine's terminal.
   const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info', base: { service: 'neuronetes' } }, pino.destination({ dest: '/dev/null', sync: false }));
-  const { objects } = generateCluster(nodeCount, seed);
+  const objects = JSON.parse(await readFile(clusterFile, 'utf8')) as ClusterObjects;
   const registry = getGlobalRegistry();
   for (const plugin of syntheticPlugins()) registry.register('scheduler', plugin, 'bench');
   const cluster = new SnapshotSource({ log, objects, watch: false });

@@ -85,6 +85,22 @@ t.test('a quick run drives the real server and the floor, and writes its results
   t.ok(lines.some((l) => l.includes('not measured')), 'targets this run did not measure say so');
 });
 
+t.test('a quick memory run reads the server, run with the service settings, after the cache and after the calls', async (t) => {
+  const { results } = await runBench({ ...parseOptions(['--quick', '--only', 'memory']), resultsDir: await tempDir(t, 'neuronetes-bench-'), log: () => undefined });
+  t.same(
+    results.rows.map((r) => r.id),
+    ['memory/100/cache-built', 'memory/100/steady', 'memory/100/after-calls'],
+  );
+  for (const row of results.rows) {
+    const m = row.memory;
+    t.ok(m !== undefined && m.rssMb > m.heapUsedMb && m.heapTotalMb >= m.heapUsedMb && m.heapUsedMb > 0, `${row.id}: rss above heap total above heap used`);
+    // --max-old-space-size=512 plus the young generation; left to itself V8 sizes it from the host.
+    t.ok(m !== undefined && m.heapLimitMb !== undefined && m.heapLimitMb >= 512 && m.heapLimitMb < 700, `${row.id}: heap limit ${m?.heapLimitMb} MB is the service's`);
+  }
+  t.match(results.rows[1]?.note, /after 100 names-mode calls/);
+  t.match(results.rows[2]?.note, /after 200 more names-mode calls/);
+});
+
 t.test('the regression check catches regressions and tolerates noise', async (t) => {
   const row = (id: string, extra: Partial<Row>): Row => ({ id, kind: 'latency', ...extra });
   const baseline: Results = {

@@ -1,0 +1,38 @@
+/**
+ * The service's heap and malloc settings live in src/server/runtime-flags.ts; the image and `npm
+ * start` must say the same, or the bench measures a process that is not the one that ships.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { SERVICE_ENV, SERVICE_NODE_OPTIONS } from '../../src/server/runtime-flags.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** `ENV A=1 B="x y"` lines of a Dockerfile, as a map. */
+function dockerfileEnv(text: string): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('ENV ')) continue;
+    for (const m of line.slice(4).matchAll(/(\w+)=(?:"([^"]*)"|(\S+))/g)) env.set(m[1] as string, m[2] ?? m[3] ?? '');
+  }
+  return env;
+}
+
+t.test('the image runs with the service settings', async (t) => {
+  const env = dockerfileEnv(await readFile(join(ROOT, 'Dockerfile'), 'utf8'));
+  t.equal(env.get('NODE_OPTIONS'), SERVICE_NODE_OPTIONS.join(' '));
+  for (const [name, value] of Object.entries(SERVICE_ENV)) t.equal(env.get(name), value, name);
+});
+
+t.test('npm start runs with the service settings', async (t) => {
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const start = pkg.scripts['start'] ?? '';
+  const env = Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`);
+  t.ok(start.startsWith(`${[...env, 'node', ...SERVICE_NODE_OPTIONS].join(' ')} src/cli.ts serve`), start);
+});
+
+t.test('the settings are ones Node accepts in NODE_OPTIONS', async (t) => {
+  // A flag Node refuses there would stop the container at start.
+  for (const flag of SERVICE_NODE_OPTIONS) t.ok(process.allowedNodeEnvironmentFlags.has(flag.split('=')[0] as string), flag);
+});
