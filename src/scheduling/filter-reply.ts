@@ -3,9 +3,10 @@
  * handful of reasons; as plain objects, FailedNodes and FailedAndUnresolvableNodes are dictionaries
  * with a hashed key per node, and building then serializing them cost more than the whole plugin
  * chain. Here failed nodes stay in columns (name, index of a shared reason) and `wire()` writes the
- * wire text directly.
+ * wire text straight into a buffer.
  */
 import type { ExtenderArgs } from '../api/extender.ts';
+import { JsonBytes } from '../api/json-bytes.ts';
 import type { Node } from '../api/kubernetes.ts';
 
 /** A reason shared by many failed nodes: the text kube-scheduler is sent, and where it goes. */
@@ -46,45 +47,24 @@ export class FilterReply {
     this.#failedAs.push(reason);
   }
 
-  /**
-   * The wire JSON (ExtenderFilterResult) as UTF-8 bytes. Written straight into one buffer: a string
-   * built by appending thousands of entries is a rope whose flattening, when the socket encodes it,
-   * cost more than building it; each distinct reason is escaped and encoded once.
-   */
+  /** The wire JSON (ExtenderFilterResult) as UTF-8 bytes; each distinct reason is escaped and encoded once. */
   wire(): Buffer {
     const full = this.#args.Nodes != null;
-    const head = `{"Nodes":${full ? JSON.stringify({ ...this.#args.Nodes, items: this.#kept }) : 'null'},"NodeNames":${full ? 'null' : JSON.stringify(this.#keptNames)},"FailedNodes":{`;
-    const middle = '},"FailedAndUnresolvableNodes":{';
-    const tail = `},"Error":${JSON.stringify(this.error)}}`;
-    const values = this.#reasons.map((r) => Buffer.from(`:${JSON.stringify(r.wire)}`));
-    const keys = this.#failedNames.map(jsonKey);
-    let size = Buffer.byteLength(head) + middle.length + Buffer.byteLength(tail);
-    // UTF-8 takes at most 3 bytes per UTF-16 unit; plus a comma per entry.
-    for (let i = 0; i < keys.length; i++) size += 3 * (keys[i] as string).length + 1 + (values[this.#failedAs[i] as number] as Buffer).length;
-    const out = Buffer.allocUnsafe(size);
-    let at = out.write(head);
+    const reasons = this.#reasons.map((r) => Buffer.from(`:${JSON.stringify(r.wire)}`));
+    const out = new JsonBytes(64 * this.#failedNames.length + 32 * this.#keptNames.length + 256)
+      .raw(`{"Nodes":${full ? JSON.stringify({ ...this.#args.Nodes, items: this.#kept }) : 'null'},"NodeNames":${full ? 'null' : JSON.stringify(this.#keptNames)}`);
     for (const side of [false, true]) {
-      if (side) at += out.write(middle, at);
+      out.raw(side ? ',"FailedAndUnresolvableNodes":{' : ',"FailedNodes":{');
       let first = true;
-      for (let i = 0; i < keys.length; i++) {
+      for (let i = 0; i < this.#failedNames.length; i++) {
         const reason = this.#failedAs[i] as number;
         if ((this.#reasons[reason] as FailureReason).unresolvable !== side) continue;
-        if (!first) out[at++] = COMMA;
+        if (!first) out.raw(',');
         first = false;
-        at += out.write(keys[i] as string, at);
-        at += (values[reason] as Buffer).copy(out, at);
+        out.string(this.#failedNames[i] as string).bytes(reasons[reason] as Buffer);
       }
+      out.raw('}');
     }
-    at += out.write(tail, at);
-    return out.subarray(0, at);
+    return out.raw(`,"Error":${JSON.stringify(this.error)}}`).done();
   }
-}
-
-const COMMA = 0x2c;
-/** What JSON.stringify would escape: quotes, backslashes, control characters, lone surrogates. */
-const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** A node name as a JSON string; Kubernetes names never need escaping, so most skip JSON.stringify. */
-function jsonKey(name: string): string {
-  return NEEDS_ESCAPING.test(name) ? JSON.stringify(name) : `"${name}"`;
 }

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { Value } from 'typebox/value';
+import { HostPriorityList } from '../../src/api/extender.ts';
 import { toWireScore } from '../../src/scheduling/score-chain.ts';
 import type { SchedulerPlugin } from '../../src/plugins/types.ts';
 import { namesArgs, node, nodesArgs, pod } from '../helpers/cluster-fixtures.ts';
@@ -83,4 +85,19 @@ t.test('no scorer, or an unknown node name: neutral and zero', async (t) => {
   const { app } = await buildTestApp(t, { cluster });
   const body = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, ['a', 'ghost']) })).json();
   t.same(body, [{ Host: 'a', Score: 5 }, { Host: 'ghost', Score: 0 }]);
+});
+
+t.test('the reply is a HostPriorityList as JSON, names escaped: known nodes in the order asked, then those the cache lacks', async (t) => {
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [fromLabel('s1', 's1')] }, cluster });
+  const odd = ['a', 'ghost "quoted"\\', 'nöde-ノード-🚀', 'c'];
+  const res = await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, odd) });
+  t.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+  const list: unknown = res.json();
+  t.ok(Value.Check(HostPriorityList, list), 'a HostPriorityList');
+  t.same(list, [
+    { Host: 'a', Score: 10 },
+    { Host: 'c', Score: 0 },
+    { Host: 'ghost "quoted"\\', Score: 0 },
+    { Host: 'nöde-ノード-🚀', Score: 0 },
+  ]);
 });
