@@ -42,9 +42,12 @@ interface Candidates {
 }
 
 function candidatesOf(args: ExtenderArgs, cluster: ClusterView): Candidates {
+  // Names are taken from the cache's own objects where it has them: the trace ring keeps a call's
+  // names, and the request's copies would be thousands of fresh strings per call kept alive into
+  // the old generation.
   if (args.Nodes !== undefined && args.Nodes !== null) {
     const nodes = args.Nodes.items;
-    return { mode: 'nodes', nodes, names: nodes.map((n) => n.metadata.name), unknown: [] };
+    return { mode: 'nodes', nodes, names: nodes.map((n) => cluster.node(n.metadata.name)?.metadata.name ?? n.metadata.name), unknown: [] };
   }
   if (args.NodeNames === undefined || args.NodeNames === null) throw new NoCandidatesError();
   const nodes: Node[] = [];
@@ -55,7 +58,7 @@ function candidatesOf(args: ExtenderArgs, cluster: ClusterView): Candidates {
     if (node === undefined) unknown.push(name);
     else {
       nodes.push(node);
-      names.push(name);
+      names.push(node.metadata.name);
     }
   }
   return { mode: 'names', nodes, names, unknown };
