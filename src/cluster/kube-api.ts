@@ -8,9 +8,34 @@
 import { ApiException, HttpMethod, KubeConfig, RequestContext, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/**
+ * A KubeConfig whose requests share one connection pool. client-node (2.0) builds a new undici Agent
+ * for every request, so every API call opened a new TLS connection — a handshake and a SecureContext
+ * each, the largest cost of binding a pod. Headers (a rotated service-account token) are still
+ * applied per request; the TLS material (cluster CA, client certificate) is the first request's.
+ */
+export class PooledKubeConfig extends KubeConfig {
+  #dispatcher: Dispatcher | undefined;
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const fresh = context.getDispatcher();
+    if (fresh === undefined || fresh === this.#dispatcher) return;
+    if (this.#dispatcher === undefined) {
+      this.#dispatcher = fresh;
+      return;
+    }
+    context.setDispatcher(this.#dispatcher);
+    // Never connected: closing it costs nothing.
+    void fresh.destroy();
+  }
+}
+
 /** In-cluster config inside a pod (unless a kubeconfig is named), else the named or default kubeconfig. */
 export function loadKubeConfig(kubeconfig?: string): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
   else if (process.env['KUBERNETES_SERVICE_HOST'] !== undefined) kc.loadFromCluster();
   else kc.loadFromDefault();

@@ -131,9 +131,14 @@ if ('skip' in bins) {
     });
     t.equal(steady.spec.replicas, 2, 'ceil(20 / 10) = 2: no write to the scale');
     t.equal(steady.status?.lastScaleTime, undefined, 'and no scale time');
-    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    // The counters move once a round's writes have returned, which may be after the API server shows them.
+    const counted = /neuronetes_autoscaler_actuations_total\{pool="agents\/steady",result="unchanged"\} [1-9]/;
+    const metrics = await eventually('the round counted', async () => {
+      const body = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      return counted.test(body) ? body : undefined;
+    });
     t.match(metrics, /neuronetes_autoscaler_actuations_total\{pool="agents\/grow",result="scaled"\} [1-9]/);
-    t.match(metrics, /neuronetes_autoscaler_actuations_total\{pool="agents\/steady",result="unchanged"\} [1-9]/);
+    t.match(metrics, counted);
     await stop(app);
     const after = (await readPool('grow')).metadata.resourceVersion;
     await sleep(1_000);

@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../../src/cluster/kube-api.ts';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
 
@@ -245,9 +246,7 @@ export async function startControlPlane(bins: KubeBinaries, options: ControlPlan
       etcdUrl,
       kubeconfigPath,
       kubeConfig() {
-        const kc = new KubeConfig();
-        kc.loadFromFile(kubeconfigPath);
-        return kc;
+        return loadKubeConfig(kubeconfigPath);
       },
       async startScheduler(name, config, { verbosity = 3 } = {}) {
         const file = join(dir, `${name}.yaml`);
