@@ -5,7 +5,7 @@
  * Stops on SIGTERM.
  */
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../src/cluster/kube-api.ts';
 import { KubernetesSource } from '../src/cluster/kubernetes-source.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { buildApp } from '../src/server/app.ts';
@@ -15,8 +15,8 @@ const { values } = parseArgs({
   options: { kind: { type: 'string' }, port: { type: 'string' }, kubeconfig: { type: 'string' }, config: { type: 'string' } },
 });
 const port = Number(values.port);
-const kc = new KubeConfig();
-kc.loadFromFile(values.kubeconfig ?? '');
+// As the service loads it, for both extenders: API calls share one connection pool.
+const kc = loadKubeConfig(values.kubeconfig ?? '');
 let close: () => Promise<void>;
 if (values.kind === 'trivial') {
   const server = trivialExtender(kc);
