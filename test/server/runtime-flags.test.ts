@@ -36,3 +36,22 @@ t.test('the settings are ones Node accepts in NODE_OPTIONS', async (t) => {
   // A flag Node refuses there would stop the container at start.
   for (const flag of SERVICE_NODE_OPTIONS) t.ok(process.allowedNodeEnvironmentFlags.has(flag.split('=')[0] as string), flag);
 });
+
+/** A Kubernetes memory quantity (`512Mi`, `1Gi`) in MiB. */
+const mib = (q: string): number => Number.parseInt(q, 10) * (q.endsWith('Gi') ? 1024 : 1);
+
+t.test("each workload's old-space cap stays below its container's memory limit", async (t) => {
+  interface Container {
+    env?: { name: string; value?: string }[];
+    resources?: { limits?: { memory?: string } };
+  }
+  const { parse } = await import('yaml');
+  for (const file of ['deployment.yaml', 'daemonset-agent.yaml']) {
+    const doc = parse(await readFile(join(ROOT, 'manifests', file), 'utf8')) as { spec: { template: { spec: { containers: Container[] } } } };
+    const container = doc.spec.template.spec.containers[0] as Container;
+    const options = container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? SERVICE_NODE_OPTIONS.join(' ');
+    const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+    const limit = mib(container.resources?.limits?.memory ?? '0');
+    t.ok(oldSpace > 0 && oldSpace <= limit * 0.6, `${file}: old space ${oldSpace} MB under ${limit} MiB, with room for the young generation, code and buffers`);
+  }
+});
