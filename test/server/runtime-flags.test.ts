@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
+import { parse } from 'yaml';
 import { SERVICE_ENV, SERVICE_NODE_OPTIONS } from '../../src/server/runtime-flags.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -45,7 +46,6 @@ t.test("each workload's old-space cap stays below its container's memory limit",
     env?: { name: string; value?: string }[];
     resources?: { limits?: { memory?: string } };
   }
-  const { parse } = await import('yaml');
   for (const file of ['deployment.yaml', 'daemonset-agent.yaml']) {
     const doc = parse(await readFile(join(ROOT, 'manifests', file), 'utf8')) as { spec: { template: { spec: { containers: Container[] } } } };
     const container = doc.spec.template.spec.containers[0] as Container;
