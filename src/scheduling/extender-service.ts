@@ -16,8 +16,8 @@ import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { PluginFailure, PluginPass, RequestBudget } from '../plugins/plugin-pass.ts';
 import type { SchedulerContext } from '../plugins/types.ts';
-import { FilterReply, type FailureReason } from './filter-reply.ts';
-import { NOT_REJECTED, runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
+import { runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type Rejection, type SchedulingInput } from './filter-chain.ts';
+import { FilterReply, type FilterVerdicts } from './filter-reply.ts';
 import { resolvePool, type PoolResolution } from './pool-resolver.ts';
 import { NO_SCORE, runScoreChain, toWireScore, type ScoreOutcome } from './score-chain.ts';
 import type { NodeTrace, SchedulerTrace } from './scheduler-trace.ts';
@@ -67,18 +67,15 @@ function candidatesOf(args: ExtenderArgs, cluster: ClusterView): Candidates {
 const unknownNodeReason = (name: string): string => `node ${name} is not in the extender's node cache yet; it will be considered once the cache has it`;
 
 /**
- * A filter call's verdicts as a trace keeps them: the candidates' names, and per candidate an index
- * into the call's few distinct rejections. The ring holds the last calls for a while, so what it
- * holds lives long enough to be promoted and collected as old garbage: an object per node per call
- * made the collector the largest cost of a 5,000-node filter.
+ * A filter call's verdicts as the reply and the trace read them: the candidates' names, and per
+ * candidate an index into the call's few distinct rejections. The ring holds the last calls for a
+ * while, so what it holds lives long enough to be promoted and collected as old garbage: an object
+ * per node per call made the collector the largest cost of a 5,000-node filter.
  */
-interface FilterVerdicts {
-  readonly names: readonly string[];
-  readonly rejectedAs: Int32Array;
-  readonly rejections: readonly NodeRejection[];
+interface TracedVerdicts extends FilterVerdicts<Rejection> {
   readonly shadow: ReadonlyMap<number, readonly NodeRejection[]>;
 }
-const NO_VERDICTS: FilterVerdicts = { names: [], rejectedAs: new Int32Array(0), rejections: [], shadow: new Map() };
+const NO_VERDICTS: TracedVerdicts = { names: [], rejectedAs: new Int32Array(0), rejections: [], shadow: new Map() };
 
 /*
  * The per-node part of a trace is built when /debug reads it. These factories sit at module level so
@@ -91,7 +88,7 @@ const always =
     nodes;
 
 const filterTrace =
-  (unknown: readonly string[], verdicts: FilterVerdicts) =>
+  (unknown: readonly string[], verdicts: TracedVerdicts) =>
   (): Record<string, NodeTrace> =>
     filterNodeTrace(unknown, verdicts);
 
@@ -101,7 +98,7 @@ const scoreTrace =
     scoreNodeTrace(names, outcome, unknown);
 
 /** The per-node story of a filter call: who kept, who rejected and why. */
-function filterNodeTrace(unknown: readonly string[], { names, rejectedAs, rejections, shadow }: FilterVerdicts): Record<string, NodeTrace> {
+function filterNodeTrace(unknown: readonly string[], { names, rejectedAs, rejections, shadow }: TracedVerdicts): Record<string, NodeTrace> {
   const nodes: Record<string, NodeTrace> = {};
   for (const name of unknown) nodes[name] = { kept: false, rejectedBy: 'node-cache', reason: unknownNodeReason(name) };
   names.forEach((name, i) => {
@@ -182,21 +179,15 @@ export class ExtenderService {
     const { input, resolution } = this.#begin(args.Pod, log);
     const candidates = candidatesOf(args, input.cluster);
     const { names, unknown } = candidates;
-    /** Every candidate failed for one reason; nodes the cache does not know, each for its own. */
-    const failAll = (reply: FilterReply, reason?: FailureReason): FilterReply => {
-      if (reason !== undefined) {
-        const at = reply.reason(reason);
-        for (const name of names) reply.fail(name, at);
-      }
-      for (const name of unknown) reply.fail(name, reply.reason({ wire: unknownNodeReason(name), unresolvable: false }));
-      return reply;
-    };
+    const reply = (kept: readonly Node[], verdicts: FilterVerdicts, error?: string): FilterReply =>
+      new FilterReply({ args, kept, verdicts, unknown, unknownReason: unknownNodeReason, ...(error !== undefined ? { error } : {}) });
 
     if (resolution.status === 'unknown' && this.#deps.config().scheduler.unknownPool === 'reject') {
       const reason = `pod's AgentPool ${resolution.ref} is unknown to the NeuroNetes extender`;
-      const verdicts = { ...NO_VERDICTS, names, rejectedAs: new Int32Array(names.length), rejections: [{ plugin: 'pool-resolver', reason, unresolvable: true }] };
+      const rejection: Rejection = { plugin: 'pool-resolver', reason, unresolvable: true, wire: reason, count: names.length };
+      const verdicts = { ...NO_VERDICTS, names, rejectedAs: new Int32Array(names.length), rejections: [rejection] };
       this.#trace('filter', args.Pod, resolution, candidates.mode, started, `rejected all ${names.length} nodes: ${reason}`, [], filterTrace(unknown, verdicts));
-      return failAll(new FilterReply(args, [], []), { wire: reason, unresolvable: true });
+      return reply([], verdicts);
     }
 
     const plugins = this.#deps.plugins().enabled('scheduler');
@@ -207,16 +198,10 @@ export class ExtenderService {
     } catch (e: unknown) {
       if (!(e instanceof PluginFailure)) throw e;
       this.#trace('filter', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], filterTrace(unknown, NO_VERDICTS), e.message);
-      return failAll(new FilterReply(args, [], [], e.message));
+      return reply([], NO_VERDICTS, e.message);
     }
     const { kept, rejectedAs, rejections } = outcome;
-    const keptNames: string[] = [];
-    for (let i = 0; i < names.length; i++) if (rejectedAs[i] === NOT_REJECTED) keptNames.push(names[i] as string);
-    const reply = new FilterReply(args, kept, keptNames);
-    // The chain's rejection table and the reply's reasons share their indices.
-    for (const r of rejections) reply.reason(r);
-    for (let i = 0; i < names.length; i++) if (rejectedAs[i] !== NOT_REJECTED) reply.fail(names[i] as string, rejectedAs[i] as number);
-    failAll(reply);
+    const verdicts: TracedVerdicts = { names, rejectedAs, rejections, shadow: outcome.shadowRejected };
 
     const byPlugin = new Map<string, number>();
     for (const r of rejections) byPlugin.set(r.plugin, (byPlugin.get(r.plugin) ?? 0) + r.count);
@@ -224,9 +209,9 @@ export class ExtenderService {
     const why = [...byPlugin].map(([p, c]) => `${p}: ${c}`);
     if (unknown.length > 0) why.push(`not in cache: ${unknown.length}`);
     const summary = `kept ${kept.length} of ${total} nodes${why.length > 0 ? `; rejected ${why.join(', ')}` : ''}`;
-    this.#trace('filter', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, filterTrace(unknown, { names, rejectedAs, rejections, shadow: outcome.shadowRejected }));
+    this.#trace('filter', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, filterTrace(unknown, verdicts));
     log.debug({ pod: podKey(args.Pod), kept: kept.length, total }, 'filter');
-    return reply;
+    return reply(kept, verdicts);
   }
 
   /** Throws PluginFailure under `failurePolicy: Fail`; the route answers 500 (the scheduler ignores it). */

@@ -9,6 +9,7 @@ import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
 import { PluginPass, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
 import type { FilterResult, FilterVerdict, SchedulerContext } from '../plugins/types.ts';
+import { NOT_REJECTED } from './filter-reply.ts';
 
 export interface SchedulingInput {
   readonly pod: Pod;
@@ -57,7 +58,6 @@ export interface FilterOutcome {
   readonly passes: PluginPassSummary[];
 }
 
-export const NOT_REJECTED = -1;
 
 /** Interns one pass's rejections: the same (reason, resolvability) gets the same entry. */
 class RejectionTable {

@@ -2,8 +2,8 @@
  * The filter verb's answer, and its wire form. A 5,000-node call may fail thousands of nodes for a
  * handful of reasons; as plain objects, FailedNodes and FailedAndUnresolvableNodes are dictionaries
  * with a hashed key per node, and building then serializing them cost more than the whole plugin
- * chain. Here failed nodes stay in columns (name, index of a shared reason) and `wire()` writes the
- * wire text straight into a buffer.
+ * chain. Here the reply reads the chain's verdicts as they are (per candidate, the index of a shared
+ * reason) and `wire()` writes the wire text straight into a buffer.
  */
 import type { ExtenderArgs } from '../api/extender.ts';
 import { JsonBytes } from '../api/json-bytes.ts';
@@ -16,53 +16,64 @@ export interface FailureReason {
   readonly unresolvable: boolean;
 }
 
+/** What became of each candidate the cache knows: kept, or failed for one of a few reasons. */
+export interface FilterVerdicts<R extends FailureReason = FailureReason> {
+  readonly names: readonly string[];
+  /** Per name: its index in `rejections`, or NOT_REJECTED where it was kept. */
+  readonly rejectedAs: Int32Array;
+  readonly rejections: readonly R[];
+}
+
+export const NOT_REJECTED = -1;
+
+export interface FilterReplyParts {
+  /** The request, whose mode (names or full nodes) the reply answers in. */
+  readonly args: ExtenderArgs;
+  /** The Node objects kept, for full-node mode. */
+  readonly kept: readonly Node[];
+  readonly verdicts: FilterVerdicts;
+  /** Names the cache does not know, each failed with its own reason. */
+  readonly unknown: readonly string[];
+  readonly unknownReason: (name: string) => string;
+  readonly error?: string;
+}
+
 export class FilterReply {
-  readonly #args: ExtenderArgs;
-  readonly #kept: readonly Node[];
-  readonly #keptNames: readonly string[];
-  readonly #failedNames: string[] = [];
-  readonly #failedAs: number[] = [];
-  readonly #reasons: FailureReason[] = [];
+  readonly #parts: FilterReplyParts;
   readonly error: string;
 
-  /** `args`: the request, whose mode (names or full nodes) the reply answers in. */
-  constructor(args: ExtenderArgs, kept: readonly Node[], keptNames: readonly string[], error = '') {
-    this.#args = args;
-    this.#kept = kept;
-    this.#keptNames = keptNames;
-    this.error = error;
+  constructor(parts: FilterReplyParts) {
+    this.#parts = parts;
+    this.error = parts.error ?? '';
   }
 
   get keptCount(): number {
-    return this.#keptNames.length;
-  }
-
-  /** Registers a reason; nodes failed for it refer to the index returned. */
-  reason(reason: FailureReason): number {
-    return this.#reasons.push(reason) - 1;
-  }
-
-  fail(name: string, reason: number): void {
-    this.#failedNames.push(name);
-    this.#failedAs.push(reason);
+    return this.#parts.kept.length;
   }
 
   /** The wire JSON (ExtenderFilterResult) as UTF-8 bytes; each distinct reason is escaped and encoded once. */
   wire(): Buffer {
-    const full = this.#args.Nodes != null;
-    const reasons = this.#reasons.map((r) => Buffer.from(`:${JSON.stringify(r.wire)}`));
-    const out = new JsonBytes(64 * this.#failedNames.length + 32 * this.#keptNames.length + 256)
-      .raw(`{"Nodes":${full ? JSON.stringify({ ...this.#args.Nodes, items: this.#kept }) : 'null'},"NodeNames":${full ? 'null' : JSON.stringify(this.#keptNames)}`);
+    const { args, kept, verdicts, unknown, unknownReason } = this.#parts;
+    const { names, rejectedAs, rejections } = verdicts;
+    const full = args.Nodes != null;
+    const keptNames = full ? [] : names.filter((_, i) => rejectedAs[i] === NOT_REJECTED);
+    const reasons = rejections.map((r) => Buffer.from(`:${JSON.stringify(r.wire)}`));
+    const out = new JsonBytes(64 * (names.length + unknown.length) + 256).raw(
+      `{"Nodes":${full ? JSON.stringify({ ...args.Nodes, items: kept }) : 'null'},"NodeNames":${full ? 'null' : JSON.stringify(keptNames)}`,
+    );
     for (const side of [false, true]) {
       out.raw(side ? ',"FailedAndUnresolvableNodes":{' : ',"FailedNodes":{');
       let first = true;
-      for (let i = 0; i < this.#failedNames.length; i++) {
-        const reason = this.#failedAs[i] as number;
-        if ((this.#reasons[reason] as FailureReason).unresolvable !== side) continue;
+      const entry = (name: string): JsonBytes => {
         if (!first) out.raw(',');
         first = false;
-        out.string(this.#failedNames[i] as string).bytes(reasons[reason] as Buffer);
+        return out.string(name);
+      };
+      for (let i = 0; i < names.length; i++) {
+        const r = rejectedAs[i] as number;
+        if (r !== NOT_REJECTED && (rejections[r] as FailureReason).unresolvable === side) entry(names[i] as string).bytes(reasons[r] as Buffer);
       }
+      if (!side) for (const name of unknown) entry(name).raw(':').string(unknownReason(name));
       out.raw('}');
     }
     return out.raw(`,"Error":${JSON.stringify(this.error)}}`).done();
