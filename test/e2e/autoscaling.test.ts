@@ -4,10 +4,10 @@
  * write, and the actuator — spec.replicas raised through the scale subresource, status.currentMetrics
  * and lastScaleTime written, running as the shipped ServiceAccount, and a follower writing nothing.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, V1MicroTime, loadAllYaml, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { CoordinationV1Api, CustomObjectsApi, PatchStrategy, V1MicroTime, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { stringify } from 'yaml';
@@ -17,7 +17,7 @@ import { KubernetesSource, LEADER_LEASE_NAME, type KubernetesSourceOptions } fro
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { buildApp, type BuildAppOptions, type NeuroNetesApp } from '../../src/server/app.ts';
 import { eventually, findKubeBinaries, sleep, startControlPlane, type ControlPlane } from './control-plane.ts';
-import { REPO, agentPool, applyCrds, createCustom, createNamespace, crd } from './kube-fixtures.ts';
+import { agentPool, applyCrds, createCustom, createNamespace, crd, shippedServiceAccount } from './kube-fixtures.ts';
 
 interface Reply {
   desiredReplicas: number;
@@ -146,21 +146,7 @@ if ('skip' in bins) {
   });
 
   await t.test('as the shipped ServiceAccount: the leader scales; when it leaves, the follower takes over', async (t) => {
-    const objects = KubernetesObjectApi.makeApiClient(kc);
-    for (const file of ['namespace.yaml', 'serviceaccounts.yaml', 'rbac-serve.yaml']) {
-      for (const obj of loadAllYaml(await readFile(join(REPO, 'manifests', file), 'utf8')) as KubernetesObject[]) await objects.create(obj);
-    }
-    const { status } = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name: 'neuronetes-extender', namespace: 'neuronetes-system', body: { spec: { audiences: [] } } });
-    const asServe = (): KubeConfig => {
-      const k = new KubeConfig();
-      k.loadFromOptions({
-        clusters: [{ name: 'e2e', server: cp.server, skipTLSVerify: true }],
-        users: [{ name: 'serve', token: status?.token ?? '' }],
-        contexts: [{ name: 'e2e', cluster: 'e2e', user: 'serve' }],
-        currentContext: 'e2e',
-      });
-      return k;
-    };
+    const asServe = await shippedServiceAccount(kc, cp.server, 'neuronetes-extender', 'rbac-serve.yaml');
     await createCustom(kc, ns, 'agentpools', scaledPool('shared', 50, { replicas: 1, maxReplicas: 10 }));
     const election = (identity: string): NonNullable<KubernetesSourceOptions['leaderElection']> => ({ namespace: 'neuronetes-system', name: LEADER_LEASE_NAME, identity });
     const leader = await start({ kubeConfig: asServe(), leaderElection: election('replica-a') }, { actuator: { intervalMs: 300 } });

@@ -6,18 +6,46 @@ import {
   ApiextensionsV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  KubernetesObjectApi,
+  loadAllYaml,
   loadYaml,
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
+  type KubernetesObject,
   type V1CustomResourceDefinition,
   type V1Pod,
 } from '@kubernetes/client-node';
 import { GPU_RESOURCE } from '../../src/api/kubernetes.ts';
 import { GROUP, Labels, VERSION } from '../../src/api/neuronetes.ts';
+import { PooledKubeConfig } from '../../src/cluster/kube-api.ts';
 import { eventually, forEachConcurrently } from './control-plane.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Applies the shipped namespace, ServiceAccounts and `rbacFile`, and returns a maker of kubeconfigs
+ * acting as `serviceAccount` (a TokenRequest token), loaded as the service loads its own: RBAC tests
+ * run with exactly what the manifests grant. One kubeconfig per replica, as separate processes have.
+ */
+export async function shippedServiceAccount(kc: KubeConfig, server: string, serviceAccount: string, rbacFile: string): Promise<() => KubeConfig> {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  for (const file of ['namespace.yaml', 'serviceaccounts.yaml', rbacFile]) {
+    for (const obj of loadAllYaml(await readFile(join(REPO, 'manifests', file), 'utf8')) as KubernetesObject[]) await objects.create(obj);
+  }
+  const { status } = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name: serviceAccount, namespace: 'neuronetes-system', body: { spec: { audiences: [] } } });
+  const token = status?.token ?? '';
+  return () => {
+    const as = new PooledKubeConfig();
+    as.loadFromOptions({
+      clusters: [{ name: 'e2e', server, skipTLSVerify: true }],
+      users: [{ name: serviceAccount, token }],
+      contexts: [{ name: 'e2e', cluster: 'e2e', user: serviceAccount }],
+      currentContext: 'e2e',
+    });
+    return as;
+  };
+}
 
 export async function applyCrds(kc: KubeConfig): Promise<void> {
   const api = kc.makeApiClient(ApiextensionsV1Api);

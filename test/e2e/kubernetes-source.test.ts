@@ -4,9 +4,7 @@
  * 410 re-list after etcd compaction, an API server restart (dropped watches), leader election, and
  * the shipped RBAC for `serve` being enough (and no more) for all of it.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
@@ -16,7 +14,7 @@ import { apiErrorText } from '../../src/cluster/kube-api.ts';
 import { KubernetesSource, LEADER_LEASE_NAME, type KubernetesSourceOptions } from '../../src/cluster/kubernetes-source.ts';
 import { LeaderElection } from '../../src/cluster/leader-election.ts';
 import { eventually, findKubeBinaries, startControlPlane, type ControlPlane } from './control-plane.ts';
-import { REPO, agentPool, applyCrds, createAgentObjects, createCustom, createGpuNode, createNamespace, createPod, crd } from './kube-fixtures.ts';
+import { agentPool, applyCrds, createAgentObjects, createCustom, createGpuNode, createNamespace, createPod, crd, shippedServiceAccount } from './kube-fixtures.ts';
 
 const bins = findKubeBinaries();
 if ('skip' in bins) {
@@ -149,19 +147,7 @@ if ('skip' in bins) {
   });
 
   await t.test('RBAC least privilege is enough: the source runs as the manifests’ ServiceAccount', async (t) => {
-    const objects = cp.kubeConfig();
-    const client = KubernetesObjectApi.makeApiClient(objects);
-    for (const file of ['namespace.yaml', 'serviceaccounts.yaml', 'rbac-serve.yaml']) {
-      for (const obj of loadAllYaml(await readFile(join(REPO, 'manifests', file), 'utf8')) as KubernetesObject[]) await client.create(obj);
-    }
-    const { status } = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name: 'neuronetes-extender', namespace: 'neuronetes-system', body: { spec: { audiences: [] } } });
-    const asServe = new KubeConfig();
-    asServe.loadFromOptions({
-      clusters: [{ name: 'e2e', server: cp.server, skipTLSVerify: true }],
-      users: [{ name: 'serve', token: status?.token ?? '' }],
-      contexts: [{ name: 'e2e', cluster: 'e2e', user: 'serve' }],
-      currentContext: 'e2e',
-    });
+    const asServe = (await shippedServiceAccount(kc, cp.server, 'neuronetes-extender', 'rbac-serve.yaml'))();
     const restricted = source({ kubeConfig: asServe, leaderElection: { namespace: 'neuronetes-system', name: LEADER_LEASE_NAME, identity: 'rbac-check' } });
     await restricted.start();
     t.same(restricted.readiness(), { ready: true }, 'every informer lists and watches');

@@ -5,10 +5,10 @@
  * --publish-to-node --kubeconfig` wiring it end to end.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, loadAllYaml, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import t from 'tap';
 import { request } from 'undici';
 import { Annotations } from '../../src/api/neuronetes.ts';
@@ -16,7 +16,7 @@ import { apiErrorText } from '../../src/cluster/kube-api.ts';
 import { NodeAnnotationPublisher } from '../../src/models/node-annotation-publisher.ts';
 import { tempDir } from '../helpers/test-app.ts';
 import { eventually, findKubeBinaries, freePort, startControlPlane, type ControlPlane } from './control-plane.ts';
-import { REPO, createGpuNode } from './kube-fixtures.ts';
+import { createGpuNode, shippedServiceAccount } from './kube-fixtures.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
@@ -32,18 +32,7 @@ if ('skip' in bins) {
   await createGpuNode(kc, 'gpu-a', { gpus: 1 });
   await core.patchNode({ name: 'gpu-a', body: { metadata: { annotations: { 'example.com/keep': 'me' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 
-  const objects = KubernetesObjectApi.makeApiClient(kc);
-  for (const file of ['namespace.yaml', 'serviceaccounts.yaml', 'rbac-agent.yaml']) {
-    for (const obj of loadAllYaml(await readFile(join(REPO, 'manifests', file), 'utf8')) as KubernetesObject[]) await objects.create(obj);
-  }
-  const { status } = await core.createNamespacedServiceAccountToken({ name: 'neuronetes-agent', namespace: 'neuronetes-system', body: { spec: { audiences: [] } } });
-  const asAgent = new KubeConfig();
-  asAgent.loadFromOptions({
-    clusters: [{ name: 'e2e', server: cp.server, skipTLSVerify: true }],
-    users: [{ name: 'agent', token: status?.token ?? '' }],
-    contexts: [{ name: 'e2e', cluster: 'e2e', user: 'agent' }],
-    currentContext: 'e2e',
-  });
+  const asAgent = (await shippedServiceAccount(kc, cp.server, 'neuronetes-agent', 'rbac-agent.yaml'))();
   const annotations = async (): Promise<Record<string, string>> => (await core.readNode({ name: 'gpu-a' })).metadata?.annotations ?? {};
 
   await t.test('publishes as the agent ServiceAccount; only its own key changes', async (t) => {
