@@ -27,11 +27,13 @@ export type {
   MetricsProvider,
   ModelLoader,
   ModelLoaderContext,
+  PassPlan,
   PluginContext,
   PluginType,
   SchedulerContext,
   SchedulerPlugin,
 } from './plugins/types.ts';
+export { SKIP } from './plugins/types.ts';
 export type { ClusterView } from './cluster/cluster-view.ts';
 export type { Node, Pod } from './api/kubernetes.ts';
 export { Labels, Annotations, type AgentPool, type AgentClass, type Model } from './api/neuronetes.ts';

@@ -43,9 +43,26 @@ export interface FilterVerdict {
 }
 export type FilterResult = boolean | FilterVerdict;
 
+/**
+ * What `preFilter` and `preScore` answer: SKIP when the pod is none of the plugin's business this
+ * call, nothing (undefined) to be asked node by node. kube-scheduler's PreFilter/PreScore `Skip`.
+ */
+export const SKIP = 'skip';
+export type PassPlan = typeof SKIP | undefined;
+
 export interface SchedulerPlugin extends PluginBase {
+  /**
+   * Once per filter call, before any filter(): SKIP when every node would pass (the pool asks nothing
+   * this plugin checks), and filter() is asked about no node. A 5,000-node call is 5,000 calls spared.
+   */
+  preFilter?(ctx: SchedulerContext, pod: Pod, pool: AgentPool | undefined): MaybePromise<PassPlan>;
   /** Pool is undefined for pods that belong to no pool (or to a pool the extender does not know). */
   filter?(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): MaybePromise<FilterResult>;
+  /**
+   * Once per prioritize call, before any score(): SKIP when the plugin has no preference among the
+   * nodes for this pod; it then gives no score this call and carries no weight in any node's mean.
+   */
+  preScore?(ctx: SchedulerContext, pod: Pod, pool: AgentPool | undefined): MaybePromise<PassPlan>;
   /** 0..100; out-of-range answers are clamped and counted against the plugin. */
   score?(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): MaybePromise<number>;
   /** Preemption: may a victim be evicted from `node` to make room for `pod`? Absent means yes. */

@@ -8,7 +8,7 @@ import type { AgentPool } from '../api/neuronetes.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
 import { PluginPass, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
-import type { FilterResult, FilterVerdict, SchedulerContext } from '../plugins/types.ts';
+import { SKIP, type FilterResult, type FilterVerdict, type MaybePromise, type PassPlan, type SchedulerContext } from '../plugins/types.ts';
 import { NOT_REJECTED } from './filter-reply.ts';
 
 export interface SchedulingInput {
@@ -44,6 +44,8 @@ export interface PluginPassSummary {
   readonly timeouts: number;
   /** Nodes this plugin rejected (or, in shadow mode, would have rejected). */
   readonly rejected: number;
+  /** Its preFilter or preScore said SKIP (or failed under Ignore): it was asked about no node. */
+  readonly skipped?: true;
   readonly failure?: string;
 }
 
@@ -112,7 +114,7 @@ function judge(table: RejectionTable, plugin: string, result: FilterResult): num
   return table.known(result) ?? table.internVerdict(result, result.reason ?? `rejected by ${plugin}`);
 }
 
-export function summarizePass(pass: PluginPass<'scheduler', SchedulerContext>, durationMs: number, rejected: number): PluginPassSummary {
+export function summarizePass(pass: PluginPass<'scheduler', SchedulerContext>, durationMs: number, rejected: number, skipped = false): PluginPassSummary {
   const f = pass.firstFailure;
   return {
     plugin: pass.active.name,
@@ -122,8 +124,31 @@ export function summarizePass(pass: PluginPass<'scheduler', SchedulerContext>, d
     errors: pass.errors,
     timeouts: pass.timeouts,
     rejected,
+    ...(skipped ? { skipped: true } : {}),
     ...(f !== undefined ? { failure: `${f.kind}: ${f.error.message}` } : {}),
   };
+}
+
+type PrePass = (ctx: SchedulerContext, pod: Pod, pool: AgentPool | undefined) => MaybePromise<PassPlan>;
+
+/**
+ * Asks a plugin's preFilter or preScore, once per pass: true when the plugin sits this call out. A
+ * hook that throws, times out or answers anything but SKIP or nothing is the plugin's error, handled
+ * by its failurePolicy; under Ignore all its answers would be ignored, so it sits the call out.
+ */
+export async function sitsOut(pass: PluginPass<'scheduler', SchedulerContext>, hook: 'preFilter' | 'preScore', input: SchedulingInput): Promise<boolean> {
+  const plugin = pass.active.plugin;
+  const ask: PrePass | undefined = plugin[hook];
+  if (ask === undefined) return false;
+  const outcome = await pass.call((ctx) => ask.call(plugin, ctx, input.pod, input.pool));
+  if (!outcome.ok) {
+    pass.check(outcome);
+    return true;
+  }
+  if (outcome.value === SKIP) return true;
+  if (outcome.value === undefined) return false;
+  pass.check(pass.invalidAnswer(new TypeError(`${hook}() returned ${JSON.stringify(outcome.value)}; expected SKIP ('skip') or nothing`)));
+  return true;
 }
 
 export async function runFilterChain(
@@ -149,12 +174,14 @@ export async function runFilterChain(
     const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'filter', budget.remainingMs, { cluster: input.cluster });
     const plugin = active.plugin;
     const enforcing = pass.enforcing;
-    const { values, failures } = await pass.callEach(alive, (ctx, node) => filter.call(plugin, ctx, pod, node, pool));
-    // Shadow rejections go to a table of their own: they must not count as the node's rejection.
-    const table = new RejectionTable(enforcing ? rejections : [], active.name);
     let keptCount = 0;
     let count = 0;
+    let skipped = false;
     try {
+      if ((skipped = await sitsOut(pass, 'preFilter', input))) continue;
+      const { values, failures } = await pass.callEach(alive, (ctx, node) => filter.call(plugin, ctx, pod, node, pool));
+      // Shadow rejections go to a table of their own: they must not count as the node's rejection.
+      const table = new RejectionTable(enforcing ? rejections : [], active.name);
       for (let i = 0; i < alive.length; i++) {
         let verdict = NOT_REJECTED;
         const failure = failures?.get(i);
@@ -184,7 +211,7 @@ export async function runFilterChain(
         }
       }
     } finally {
-      passes.push(summarizePass(pass, pass.end(), count));
+      passes.push(summarizePass(pass, pass.end(), count, skipped));
     }
     if (enforcing) {
       alive.length = keptCount;

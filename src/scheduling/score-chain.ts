@@ -1,14 +1,15 @@
 /**
  * The score chain: every scoring plugin scores every node 0..100 (out-of-range answers clamped and
  * counted, errors isolated), and each node's score is the weighted mean over the enforcing plugins
- * that answered. Shadow plugins are scored and traced but carry no weight.
+ * that answered; a plugin whose preScore said SKIP answers for no node. Shadow plugins are scored
+ * and traced but carry no weight.
  */
 import type { Node } from '../api/kubernetes.ts';
 import { MAX_EXTENDER_PRIORITY } from '../api/extender.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
 import { PluginPass, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
 import type { SchedulerContext } from '../plugins/types.ts';
-import { summarizePass, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
+import { sitsOut, summarizePass, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
 
 export const MAX_SCORE = 100;
 /** A node no plugin could score sits in the middle, so it neither wins nor loses by default. */
@@ -54,12 +55,14 @@ export async function runScoreChain(
     const score = active.plugin.score as NonNullable<typeof active.plugin.score>;
     const plugin = active.plugin;
     const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.remainingMs, { cluster: input.cluster });
-    const { values, failures } = await pass.callEach(nodes, (ctx, node) => score.call(plugin, ctx, pod, node, pool));
     const weight = active.settings.weight;
     const enforcing = pass.enforcing;
     const row = j * nodes.length;
     let clamped = 0;
+    let skipped = false;
     try {
+      if ((skipped = await sitsOut(pass, 'preScore', input))) continue;
+      const { values, failures } = await pass.callEach(nodes, (ctx, node) => score.call(plugin, ctx, pod, node, pool));
       for (let i = 0; i < nodes.length; i++) {
         const failure = failures?.get(i);
         if (failure !== undefined) {
@@ -86,7 +89,7 @@ export async function runScoreChain(
         runtime.metrics.pluginScoreClamped.inc({ plugin_name: active.name }, clamped);
         pass.ctx.log.warn({ clamped }, 'plugin returned scores outside 0..100; clamped');
       }
-      passes.push(summarizePass(pass, pass.end(), 0));
+      passes.push(summarizePass(pass, pass.end(), 0, skipped));
     }
   }
   const totals = new Float64Array(nodes.length);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { DEADLINE_STRIDE } from '../../src/plugins/plugin-pass.ts';
-import type { SchedulerPlugin } from '../../src/plugins/types.ts';
+import { SKIP, type SchedulerPlugin } from '../../src/plugins/types.ts';
 import { agentPool, namesArgs, node, nodesArgs, pod } from '../helpers/cluster-fixtures.ts';
 import { buildTestApp } from '../helpers/test-app.ts';
 
@@ -110,6 +110,53 @@ t.test('a filter answer of the wrong shape is that plugin\'s error', async (t) =
   const { app } = await buildTestApp(t, { plugins: { scheduler: [odd] }, cluster, config: { 'scheduler-plugins': [{ name: 'odd', failurePolicy: 'Fail' }] } });
   const body = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
   t.match(body.Error, /"odd" failed: filter\(\) returned "yes"/);
+});
+
+t.test('preFilter: SKIP spares every per-node call and passes every node; nothing asks node by node', async (t) => {
+  const asked: string[] = [];
+  const picky = (name: string, plan: (pool: string | undefined) => typeof SKIP | undefined): SchedulerPlugin => ({
+    name: () => name,
+    preFilter: (_ctx, _pod, pool) => plan(pool?.metadata.name),
+    filter: (_c, _p, n) => (asked.push(`${name}:${n.metadata.name}`), false),
+  });
+  const skipper = picky('skipper', () => SKIP);
+  const asker = picky('asker', (pool) => (pool === 'chat' ? undefined : SKIP));
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [skipper, asker] }, cluster, config: { 'scheduler-plugins': [{ name: 'skipper', priority: 200 }] } });
+  const body = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
+  t.same(asked, ['asker:n1', 'asker:n2'], 'the skipper is asked about no node; the other is asked about each');
+  t.same(body.FailedNodes, { n1: 'asker: rejected by asker', n2: 'asker: rejected by asker' });
+  const passes = (await app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0].plugins;
+  t.match(passes, [{ plugin: 'skipper', skipped: true, calls: 1, rejected: 0 }, { plugin: 'asker', calls: 3, rejected: 2 }]);
+  t.notOk('skipped' in passes[1], 'a pass that ran is not marked skipped');
+
+  asked.length = 0;
+  const noPool = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(pod('web-0'), ['n1', 'n2']) })).json();
+  t.same(noPool.NodeNames, ['n1', 'n2'], 'a pod of no pool: both plugins sit out, every node passes');
+  t.same(asked, []);
+});
+
+t.test('preFilter that throws, times out or answers nonsense is the plugin\'s error', async (t) => {
+  let filtered = 0;
+  const hooked = (name: string, preFilter: NonNullable<SchedulerPlugin['preFilter']>): SchedulerPlugin => ({ name: () => name, preFilter, filter: () => (filtered++, false) });
+  const throws = hooked('throws', () => { throw new Error('pool index missing'); });
+  const nonsense = hooked('nonsense', () => 'later' as never);
+  const hangs = hooked('hangs', (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(undefined))));
+  const settings = (failurePolicy: 'Ignore' | 'Fail') => ['throws', 'nonsense', 'hangs'].map((name) => ({ name, failurePolicy, timeout: '50ms' }));
+
+  const ignore = await buildTestApp(t, { plugins: { scheduler: [throws, nonsense, hangs] }, cluster, config: { 'scheduler-plugins': settings('Ignore') } });
+  const body = (await ignore.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
+  t.same(body.NodeNames, ['n1', 'n2'], 'Ignore: a plugin whose preFilter failed sits the call out');
+  t.equal(filtered, 0);
+  const stats = new Map<string, { errors: number; timeouts: number }>((await ignore.app.inject('/debug/plugins')).json().scheduler.map((s: { name: string; errors: number; timeouts: number }) => [s.name, s]));
+  t.match(Object.fromEntries(stats), { throws: { errors: 1 }, nonsense: { errors: 1 }, hangs: { timeouts: 1 } });
+
+  for (const [name, error] of [['throws', /"throws" failed: pool index missing/], ['nonsense', /"nonsense" failed: preFilter\(\) returned "later"; expected SKIP/], ['hangs', /"hangs" timed out/]] as const) {
+    const fail = await buildTestApp(t, { plugins: { scheduler: [throws, nonsense, hangs] }, cluster, config: { 'scheduler-plugins': [...settings('Ignore').filter((s) => s.name !== name), { name, failurePolicy: 'Fail', timeout: '50ms' }] } });
+    const failed = (await fail.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
+    t.match(failed.Error, error, `${name} under Fail`);
+    t.same(failed.NodeNames, []);
+  }
+  t.equal(filtered, 0);
 });
 
 t.test('timeouts: an async plugin is cut off at its deadline', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { Value } from 'typebox/value';
 import { HostPriorityList } from '../../src/api/extender.ts';
 import { toWireScore } from '../../src/scheduling/score-chain.ts';
-import type { SchedulerPlugin } from '../../src/plugins/types.ts';
+import { SKIP, type SchedulerPlugin } from '../../src/plugins/types.ts';
 import { namesArgs, node, nodesArgs, pod } from '../helpers/cluster-fixtures.ts';
 import { buildTestApp } from '../helpers/test-app.ts';
 
@@ -67,6 +67,29 @@ t.test('a failing scorer is left out of the mean (Ignore) or fails the call (Fai
   t.equal(res.statusCode, 500, 'prioritize has no Error field; the scheduler logs the failure and skips our scores');
   t.equal(res.json().code, 'NN_PLUGIN_CHAIN_FAILED');
   t.match(res.json().message, /"broken" failed: boom/);
+});
+
+t.test('preScore: SKIP means no score this call and no weight in any mean', async (t) => {
+  let scored = 0;
+  const flat: SchedulerPlugin = { name: () => 'flat', preScore: (_c, pod) => (pod.metadata.name === 'x-0' ? SKIP : undefined), score: () => (scored++, 50) };
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [fromLabel('s1', 's1'), flat] }, cluster });
+  const body = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, ['a', 'b', 'c']) })).json();
+  t.same(body, [{ Host: 'a', Score: 10 }, { Host: 'b', Score: 4 }, { Host: 'c', Score: 0 }], 's1 alone decides: a flat 50 would have pulled every node to the middle');
+  t.equal(scored, 0);
+  const trace = (await app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0];
+  t.same(trace.nodes.b.scores, { s1: 40, flat: null });
+  t.match(trace.plugins, [{ plugin: 'flat', skipped: true }, { plugin: 's1' }]);
+
+  const other = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(pod('y-0'), ['a', 'c']) })).json();
+  t.same(other, [{ Host: 'a', Score: 8 }, { Host: 'c', Score: 3 }], 'another pod: flat scores and weighs in (a: 75, c: 25)');
+  t.equal(scored, 2);
+
+  const broken: SchedulerPlugin = { name: () => 'broken', preScore: () => { throw new Error('no pool facts'); }, score: () => (scored++, 0) };
+  const fail = await buildTestApp(t, { plugins: { scheduler: [broken] }, cluster, config: { 'scheduler-plugins': [{ name: 'broken', failurePolicy: 'Fail' }] } });
+  const res = await fail.app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, ['a']) });
+  t.equal(res.statusCode, 500);
+  t.match(res.json().message, /"broken" failed: no pool facts/);
+  t.equal(scored, 2, 'a failed preScore asks about no node');
 });
 
 t.test('shadow scorers are traced but carry no weight', async (t) => {

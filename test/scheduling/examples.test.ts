@@ -108,7 +108,28 @@ t.test('the trace explains rejections with the pod and its pool', async (t) => {
   });
   t.match(filter?.summary, /kept 2 of 14 nodes; rejected .*cost: 9/);
   t.equal(prioritize?.verb, 'prioritize');
-  t.match(prioritize?.nodes['gpu-l4-1'], { wireScore: 7, scores: { 'model-cache': 100, 'gpu-fit': 75 } });
+  t.match(prioritize?.nodes['gpu-l4-1'], { wireScore: 8, scores: { 'model-cache': 100, 'gpu-fit': 75, topology: null } });
+});
+
+t.test('each built-in sits out a call whose pool asks nothing of it', async (t) => {
+  const skipped = async (args: ExtenderArgs): Promise<Record<string, string[]>> => {
+    await app.inject({ method: 'POST', url: '/scheduler/filter', payload: args });
+    await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: args });
+    const { decisions } = (await app.inject({ url: '/debug/plugins/scheduler/trace?limit=2' })).json<{ decisions: SchedulerTrace[] }>();
+    return Object.fromEntries(decisions.map((d) => [d.verb, d.plugins.filter((p) => p.skipped === true).map((p) => p.plugin)]));
+  };
+  // Read off the pools in examples/cluster: code-assistant has no selector, cost policy or MIG
+  // profile; support-bot no selector, locality, MIG or data locality; triage-agent is a MIG pool
+  // with neither cost policy nor locality; research-agent asks for no locality or MIG.
+  t.same(await skipped(readRequest('filter-code-assistant.json')), { prioritize: ['cost'], filter: ['node-selector', 'cost', 'mig'] });
+  t.same(await skipped(readRequest('filter-support-bot.json')), { prioritize: ['topology', 'data-locality'], filter: ['node-selector', 'topology', 'mig'] });
+  t.same(await skipped(readRequest('filter-triage-agent.json')), { prioritize: ['cost', 'topology', 'gpu-fit', 'data-locality'], filter: ['node-selector', 'cost', 'topology'] });
+  t.same(await skipped(readRequest('filter-research-agent.json')), { prioritize: ['topology'], filter: ['topology', 'mig'] });
+  const plain: ExtenderArgs = { ...readRequest('filter-support-bot.json'), Pod: { metadata: { name: 'web-0', namespace: 'default' }, spec: { containers: [{ name: 'web' }] } } };
+  t.same(await skipped(plain), {
+    prioritize: ['cost', 'topology', 'gpu-fit', 'data-locality', 'model-cache', 'pool-spread'],
+    filter: ['node-selector', 'cost', 'topology', 'mig', 'gpu-fit'],
+  }, 'a pod of no pool: every built-in sits out');
 });
 
 t.test('a capacity shortfall goes to FailedNodes, mismatches to FailedAndUnresolvableNodes', async (t) => {

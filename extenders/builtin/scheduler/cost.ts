@@ -8,7 +8,7 @@
 import { Type } from 'typebox';
 import type { Node, Pod } from '../../../src/api/kubernetes.ts';
 import { Labels, type AgentPool } from '../../../src/api/neuronetes.ts';
-import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { SKIP, type FilterResult, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { nodeFacts, type NodeFacts } from './node-facts.ts';
 import { definePluginConfig } from './plugin-config.ts';
 import { poolFacts } from './pool-facts.ts';
@@ -36,6 +36,14 @@ function priceOf(n: NodeFacts, table: Readonly<Record<string, number>>): { price
 
 const overBudget = new VerdictCache();
 
+type CostPolicy = NonNullable<NonNullable<AgentPool['spec']['scheduling']>['costOptimization']>;
+
+/** The pool's cost policy when it is enabled: without one, the plugin neither filters nor scores. */
+const policyOf = (pool: AgentPool | undefined): CostPolicy | undefined => {
+  const policy = pool?.spec.scheduling?.costOptimization;
+  return policy?.enabled === true ? policy : undefined;
+};
+
 export class CostPlugin implements SchedulerPlugin {
   name(): string {
     return 'cost';
@@ -45,10 +53,15 @@ export class CostPlugin implements SchedulerPlugin {
     return 280;
   }
 
+  /** Nothing to filter unless the policy rules out spot nodes or caps the price. */
+  preFilter(_ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
+    const policy = policyOf(pool);
+    return policy === undefined || (policy.spotEnabled === true && policy.maxCostPerHour === undefined) ? SKIP : undefined;
+  }
+
   filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
-    if (pool === undefined) return true;
-    const policy = pool.spec.scheduling?.costOptimization;
-    if (policy?.enabled !== true) return true;
+    const policy = policyOf(pool);
+    if (pool === undefined || policy === undefined) return true;
     const n = nodeFacts(ctx.cluster, node);
     if (n.spotLabel !== undefined && policy.spotEnabled !== true) return unresolvable(`spot node (${n.spotLabel}); the pool does not allow spot (costOptimization.spotEnabled is not true)`);
     const max = policy.maxCostPerHour;
@@ -60,9 +73,13 @@ export class CostPlugin implements SchedulerPlugin {
     return true;
   }
 
+  preScore(_ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
+    return policyOf(pool) === undefined ? SKIP : undefined;
+  }
+
   score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
-    const policy = pool?.spec.scheduling?.costOptimization;
-    if (policy?.enabled !== true) return NEUTRAL_SCORE;
+    const policy = policyOf(pool);
+    if (policy === undefined) return NEUTRAL_SCORE;
     const c = config(ctx);
     const n = nodeFacts(ctx.cluster, node);
     const priced = priceOf(n, c.priceTable);

@@ -10,7 +10,7 @@ import { Type } from 'typebox';
 import type { Node, Pod } from '../../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../../src/api/neuronetes.ts';
 import type { ClusterView } from '../../../src/cluster/cluster-view.ts';
-import type { SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { SKIP, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { nodeFacts, nodeFactsByName } from './node-facts.ts';
 import { definePluginConfig } from './plugin-config.ts';
 import { NEUTRAL_SCORE } from './verdicts.ts';
@@ -89,19 +89,29 @@ function wantedBy(ctx: SchedulerContext, pool: AgentPool, vector: readonly strin
 
 const NONE: readonly string[] = [];
 
+type LocalityWants = NonNullable<NonNullable<AgentPool['spec']['scheduling']>['dataLocality']>;
+
+/** The pool's data-locality wishes, when it names anything to be near or away from. */
+function wantsOf(pool: AgentPool | undefined): LocalityWants | undefined {
+  const wants = pool?.spec.scheduling?.dataLocality;
+  if (wants === undefined) return undefined;
+  const named = (wants.vectorStoreAffinity ?? NONE).length + (wants.cacheAffinity ?? NONE).length + (wants.antiAffinity ?? NONE).length;
+  return named === 0 ? undefined : wants;
+}
+
 export class DataLocalityPlugin implements SchedulerPlugin {
   name(): string {
     return 'data-locality';
   }
 
+  preScore(_ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
+    return wantsOf(pool) === undefined ? SKIP : undefined;
+  }
+
   score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
-    const wants = pool?.spec.scheduling?.dataLocality;
+    const wants = wantsOf(pool);
     if (pool === undefined || wants === undefined) return NEUTRAL_SCORE;
-    const vector = wants.vectorStoreAffinity ?? NONE;
-    const cache = wants.cacheAffinity ?? NONE;
-    const anti = wants.antiAffinity ?? NONE;
-    if (vector.length + cache.length + anti.length === 0) return NEUTRAL_SCORE;
-    const wanted = wantedBy(ctx, pool, vector, cache, anti);
+    const wanted = wantedBy(ctx, pool, wants.vectorStoreAffinity ?? NONE, wants.cacheAffinity ?? NONE, wants.antiAffinity ?? NONE);
     const name = node.metadata.name;
     const zone = nodeFacts(ctx.cluster, node).zone;
     const near = wanted.near.length === 0 ? 0 : closeness(wanted.near, name, zone) / wanted.near.length;

@@ -7,16 +7,19 @@
 import { Type } from 'typebox';
 import { GPU_RESOURCE, type Node, type Pod } from '../../../src/api/kubernetes.ts';
 import { Labels, type AgentPool } from '../../../src/api/neuronetes.ts';
-import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { SKIP, type FilterResult, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { nodeFacts } from './node-facts.ts';
 import { definePluginConfig } from './plugin-config.ts';
-import { poolFacts } from './pool-facts.ts';
+import { poolFacts, type PoolFacts } from './pool-facts.ts';
 import { NEUTRAL_SCORE, plural, shortfall, unresolvable, VerdictCache } from './verdicts.ts';
 
 const config = definePluginConfig('gpu-fit', Type.Object({ strategy: Type.Enum(['pack', 'spread']) }), { strategy: 'pack' });
 
 const wrongType = new VerdictCache();
 const inUse = new VerdictCache();
+
+/** Whole GPUs to place: a MIG pool takes a slice, which the mig plugin counts. */
+const wholeGpus = (p: PoolFacts): boolean => p.gpu !== undefined && p.migProfile === undefined;
 
 export class GpuFitPlugin implements SchedulerPlugin {
   name(): string {
@@ -26,6 +29,10 @@ export class GpuFitPlugin implements SchedulerPlugin {
   /** After the hard-only filters: its last check is a shortfall, which must not hide a mismatch. */
   priority(): number {
     return 220;
+  }
+
+  preFilter(ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
+    return pool === undefined || poolFacts(ctx, pool).gpu === undefined ? SKIP : undefined;
   }
 
   filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
@@ -38,8 +45,7 @@ export class GpuFitPlugin implements SchedulerPlugin {
       if (n.gpuTypeKey === undefined) return unresolvable(`needs ${need.label}; node has no ${Labels.gpuType} label`);
       if (n.gpuTypeKey !== need.typeKey) return wrongType.get(p, n.gpuType) ?? wrongType.set(unresolvable(`needs ${need.type} GPUs, node has ${n.gpuType}`));
     }
-    // A MIG pool takes a slice, not whole GPUs: the mig plugin counts those.
-    if (p.migProfile !== undefined) return true;
+    if (!wholeGpus(p)) return true;
     const memory = need.memory.value;
     if (memory !== undefined) {
       if (n.gpuMemory.text === undefined) return unresolvable(`needs ${need.memory.text} per GPU; node does not say how much it has (no ${Labels.gpuMemory} label)`);
@@ -55,10 +61,14 @@ export class GpuFitPlugin implements SchedulerPlugin {
     return true;
   }
 
+  preScore(ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
+    return pool !== undefined && wholeGpus(poolFacts(ctx, pool)) ? undefined : SKIP;
+  }
+
   score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
     if (pool === undefined) return NEUTRAL_SCORE;
     const p = poolFacts(ctx, pool);
-    if (p.gpu === undefined || p.migProfile !== undefined) return NEUTRAL_SCORE;
+    if (p.gpu === undefined || !wholeGpus(p)) return NEUTRAL_SCORE;
     const n = nodeFacts(ctx.cluster, node);
     if (n.freeGpus < p.gpu.count || n.allocatableGpus === 0) return 0;
     const freeAfter = (100 * (n.freeGpus - p.gpu.count)) / n.allocatableGpus;

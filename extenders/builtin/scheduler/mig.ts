@@ -5,7 +5,7 @@
  */
 import type { Node, Pod } from '../../../src/api/kubernetes.ts';
 import { Labels, type AgentPool } from '../../../src/api/neuronetes.ts';
-import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { SKIP, type FilterResult, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { nodeFacts } from './node-facts.ts';
 import { poolFacts } from './pool-facts.ts';
 import { shortfall, unresolvable, VerdictCache } from './verdicts.ts';
@@ -19,6 +19,10 @@ export class MigPlugin implements SchedulerPlugin {
 
   priority(): number {
     return 240;
+  }
+
+  preFilter(ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
+    return pool === undefined || poolFacts(ctx, pool).migProfile === undefined ? SKIP : undefined;
   }
 
   filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {

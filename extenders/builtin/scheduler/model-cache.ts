@@ -7,7 +7,7 @@
 import { Type } from 'typebox';
 import type { Node, Pod } from '../../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../../src/api/neuronetes.ts';
-import type { SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { SKIP, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { parseQuantity } from '../../../src/util/quantity.ts';
 import { nodeFacts } from './node-facts.ts';
 import { definePluginConfig, PositiveQuantity } from './plugin-config.ts';
@@ -30,6 +30,11 @@ function referenceSize(ctx: SchedulerContext): number {
 export class ModelCachePlugin implements SchedulerPlugin {
   name(): string {
     return 'model-cache';
+  }
+
+  /** A pool whose model is unknown has no warm nodes to prefer. */
+  preScore(ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
+    return pool === undefined || poolFacts(ctx, pool).model === undefined ? SKIP : undefined;
   }
 
   score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {

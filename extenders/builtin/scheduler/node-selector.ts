@@ -4,7 +4,7 @@
  */
 import type { Node, Pod } from '../../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../../src/api/neuronetes.ts';
-import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { SKIP, type FilterResult, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { poolFacts } from './pool-facts.ts';
 import { unresolvable, VerdictCache } from './verdicts.ts';
 
@@ -20,8 +20,12 @@ export class NodeSelectorPlugin implements SchedulerPlugin {
     return 300;
   }
 
+  preFilter(ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
+    return pool === undefined || poolFacts(ctx, pool).nodeSelector.length === 0 ? SKIP : undefined;
+  }
+
   filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
-    if (pool?.spec.scheduling?.nodeSelector === undefined) return true;
+    if (pool === undefined) return true;
     const labels = node.metadata.labels;
     const p = poolFacts(ctx, pool);
     for (const [key, wanted] of p.nodeSelector) {

@@ -7,7 +7,7 @@
 import type { Node, Pod } from '../../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../../src/api/neuronetes.ts';
 import { isActivePod, type ClusterView } from '../../../src/cluster/cluster-view.ts';
-import type { SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { SKIP, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { nodeFacts, nodeFactsByName } from './node-facts.ts';
 import { poolFacts } from './pool-facts.ts';
 import { NEUTRAL_SCORE } from './verdicts.ts';
@@ -51,6 +51,11 @@ function placementOf(ctx: SchedulerContext, pool: AgentPool): Placement | undefi
 export class PoolSpreadPlugin implements SchedulerPlugin {
   name(): string {
     return 'pool-spread';
+  }
+
+  /** A pod of no pool has no replicas to spread. */
+  preScore(_ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
+    return pool === undefined ? SKIP : undefined;
   }
 
   score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {

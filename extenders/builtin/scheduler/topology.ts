@@ -8,10 +8,10 @@
 import { Type } from 'typebox';
 import type { Node, Pod } from '../../../src/api/kubernetes.ts';
 import { Labels, type AgentPool } from '../../../src/api/neuronetes.ts';
-import type { FilterResult, SchedulerContext, SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { SKIP, type FilterResult, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { GPU_BANDWIDTH_LABEL, nodeFacts } from './node-facts.ts';
 import { definePluginConfig } from './plugin-config.ts';
-import { poolFacts } from './pool-facts.ts';
+import { poolFacts, type PoolFacts } from './pool-facts.ts';
 import { NEUTRAL_SCORE, plural, unresolvable, VerdictCache } from './verdicts.ts';
 
 const NVLINK = new Set(['nvlink', 'nvswitch']);
@@ -25,6 +25,11 @@ const config = definePluginConfig(
 const wrongLink = new VerdictCache();
 const tooFew = new VerdictCache();
 
+/** Whether the pool asks for a locality; without one any node's GPUs will do. */
+const asksLocality = (p: PoolFacts): boolean => p.locality !== undefined && p.locality !== 'any';
+/** Interconnect matters only when a replica spans GPUs or the pool asks for a locality. */
+const weighsInterconnect = (p: PoolFacts): boolean => (p.gpu?.count ?? 0) > 1 || asksLocality(p);
+
 export class TopologyPlugin implements SchedulerPlugin {
   name(): string {
     return 'topology';
@@ -34,10 +39,14 @@ export class TopologyPlugin implements SchedulerPlugin {
     return 260;
   }
 
+  preFilter(ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
+    return pool !== undefined && asksLocality(poolFacts(ctx, pool)) ? undefined : SKIP;
+  }
+
   filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
     if (pool === undefined) return true;
     const p = poolFacts(ctx, pool);
-    if (p.locality === undefined || p.locality === 'any') return true;
+    if (!asksLocality(p)) return true;
     const count = p.gpu?.count ?? 1;
     const n = nodeFacts(ctx.cluster, node);
     if (p.locality === 'nvlink') {
@@ -56,11 +65,12 @@ export class TopologyPlugin implements SchedulerPlugin {
     return true;
   }
 
-  /** Interconnect matters only when a replica spans GPUs or the pool asks for a locality. */
+  preScore(ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
+    return pool !== undefined && weighsInterconnect(poolFacts(ctx, pool)) ? undefined : SKIP;
+  }
+
   score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
-    if (pool === undefined) return NEUTRAL_SCORE;
-    const p = poolFacts(ctx, pool);
-    if ((p.gpu?.count ?? 0) <= 1 && (p.locality === undefined || p.locality === 'any')) return NEUTRAL_SCORE;
+    if (pool === undefined || !weighsInterconnect(poolFacts(ctx, pool))) return NEUTRAL_SCORE;
     const c = config(ctx);
     const interconnect = nodeFacts(ctx.cluster, node).interconnect;
     return (interconnect === undefined ? undefined : c.interconnectScores[interconnect]) ?? c.unknownInterconnectScore;
