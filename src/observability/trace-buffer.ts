@@ -30,10 +30,13 @@ export class TraceBuffer<T extends TraceEntry> {
     return ++this.#seq;
   }
 
-  push(entry: T): void {
-    if (this.capacity === 0) return;
+  /** Adds an entry; returns the one it pushed out, whose storage the caller may reuse. */
+  push(entry: T): T | undefined {
+    if (this.capacity === 0) return undefined;
+    const evicted = this.#items[this.#next];
     this.#items[this.#next] = entry;
     this.#next = (this.#next + 1) % this.capacity;
+    return evicted;
   }
 
   /** Newest first, optionally only those about `subject` or `pool` (each `ns/name`, or a bare name). */

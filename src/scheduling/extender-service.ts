@@ -18,6 +18,7 @@ import { PluginFailure, PluginPass, RequestBudget } from '../plugins/plugin-pass
 import type { SchedulerContext } from '../plugins/types.ts';
 import { runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type Rejection, type SchedulingInput } from './filter-chain.ts';
 import { FilterReply, type FilterVerdicts } from './filter-reply.ts';
+import { NodeColumns } from './node-columns.ts';
 import { resolvePool, type PoolResolution } from './pool-resolver.ts';
 import { NO_SCORE, runScoreChain, toWireScore, type ScoreOutcome } from './score-chain.ts';
 import type { NodeTrace, SchedulerTrace } from './scheduler-trace.ts';
@@ -66,67 +67,88 @@ function candidatesOf(args: ExtenderArgs, cluster: ClusterView): Candidates {
 
 const unknownNodeReason = (name: string): string => `node ${name} is not in the extender's node cache yet; it will be considered once the cache has it`;
 
-/**
- * A filter call's verdicts as the reply and the trace read them: the candidates' names, and per
- * candidate an index into the call's few distinct rejections. The ring holds the last calls for a
- * while, so what it holds lives long enough to be promoted and collected as old garbage: an object
- * per node per call made the collector the largest cost of a 5,000-node filter.
- */
+/** A filter call's verdicts, as the reply reads them and the trace keeps them. */
 interface TracedVerdicts extends FilterVerdicts<Rejection> {
   readonly shadow: ReadonlyMap<number, readonly NodeRejection[]>;
 }
 const NO_VERDICTS: TracedVerdicts = { names: [], rejectedAs: new Int32Array(0), rejections: [], shadow: new Map() };
 
+/**
+ * What a trace entry keeps of a call's nodes: the candidates' names and verdicts or scores, copied
+ * into NodeColumns the ring reuses, and a reader that turns the columns into per-node traces when
+ * /debug asks.
+ */
+interface NodeRecord {
+  readonly names: readonly string[];
+  readonly verdicts?: Int32Array;
+  readonly scores?: ScoreOutcome;
+  readonly read: (columns: NodeColumns) => Record<string, NodeTrace>;
+}
+
 /*
- * The per-node part of a trace is built when /debug reads it. These factories sit at module level so
- * that a trace holds only what it names: a closure made inside a verb would share that call's scope,
- * and so keep its whole request (thousands of full Node objects in full-node mode) alive in the ring.
+ * These factories sit at module level so that a trace holds only what it names: a closure made
+ * inside a verb would share that call's scope, and so keep its whole request (thousands of full Node
+ * objects in full-node mode) and its per-call arrays alive in the ring.
  */
 const always =
   (nodes: Record<string, NodeTrace>) =>
   (): Record<string, NodeTrace> =>
     nodes;
 
-const filterTrace =
-  (unknown: readonly string[], verdicts: TracedVerdicts) =>
-  (): Record<string, NodeTrace> =>
-    filterNodeTrace(unknown, verdicts);
+const readFilter =
+  (unknown: readonly string[], rejections: readonly Rejection[], shadow: ReadonlyMap<number, readonly NodeRejection[]>) =>
+  (columns: NodeColumns): Record<string, NodeTrace> =>
+    filterNodeTrace(columns, unknown, rejections, shadow);
 
-const scoreTrace =
-  (names: readonly string[], outcome: ScoreOutcome, unknown: readonly string[]) =>
+const readScores =
+  (plugins: readonly string[], unknown: readonly string[]) =>
+  (columns: NodeColumns): Record<string, NodeTrace> =>
+    scoreNodeTrace(columns, plugins, unknown);
+
+/** Columns pass to a newer entry once the ring forgets theirs; a reader still holding the old one gets none. */
+const columnsOf =
+  (columns: NodeColumns, owner: number, read: NodeRecord['read']) =>
   (): Record<string, NodeTrace> =>
-    scoreNodeTrace(names, outcome, unknown);
+    columns.owner === owner ? read(columns) : {};
 
 /** The per-node story of a filter call: who kept, who rejected and why. */
-function filterNodeTrace(unknown: readonly string[], { names, rejectedAs, rejections, shadow }: TracedVerdicts): Record<string, NodeTrace> {
+function filterNodeTrace(
+  { names, count, verdicts }: NodeColumns,
+  unknown: readonly string[],
+  rejections: readonly Rejection[],
+  shadow: ReadonlyMap<number, readonly NodeRejection[]>,
+): Record<string, NodeTrace> {
   const nodes: Record<string, NodeTrace> = {};
   for (const name of unknown) nodes[name] = { kept: false, rejectedBy: 'node-cache', reason: unknownNodeReason(name) };
-  names.forEach((name, i) => {
-    const r = rejections[rejectedAs[i] as number];
-    nodes[name] = r === undefined ? { kept: true } : { kept: false, rejectedBy: r.plugin, reason: r.reason, ...(r.unresolvable ? { unresolvable: true } : {}) };
-  });
+  for (let i = 0; i < count; i++) {
+    const r = rejections[verdicts[i] as number];
+    nodes[names[i] as string] = r === undefined ? { kept: true } : { kept: false, rejectedBy: r.plugin, reason: r.reason, ...(r.unresolvable ? { unresolvable: true } : {}) };
+  }
   for (const [i, list] of shadow) (nodes[names[i] as string] ??= {}).shadow = list.map((r) => ({ plugin: r.plugin, reason: r.reason }));
   return nodes;
 }
 
 /** The per-node scores of a prioritize call: the 0..100 detail behind each wire score. */
-function scoreNodeTrace(names: readonly string[], outcome: ScoreOutcome, unknown: readonly string[]): Record<string, NodeTrace> {
+function scoreNodeTrace({ names, count, scores, totals }: NodeColumns, plugins: readonly string[], unknown: readonly string[]): Record<string, NodeTrace> {
   const nodes: Record<string, NodeTrace> = {};
-  names.forEach((name, i) => {
-    const score = outcome.totals[i] as number;
-    const scores: Record<string, number | null> = {};
-    outcome.plugins.forEach((p, j) => {
-      const value = outcome.scores[j * names.length + i] as number;
-      scores[p] = value === NO_SCORE ? null : value / 100;
+  for (let i = 0; i < count; i++) {
+    const score = totals[i] as number;
+    const byPlugin: Record<string, number | null> = {};
+    plugins.forEach((p, j) => {
+      const value = scores[j * count + i] as number;
+      byPlugin[p] = value === NO_SCORE ? null : value / 100;
     });
-    nodes[name] = { score: Math.round(score * 100) / 100, wireScore: toWireScore(score), scores };
-  });
+    nodes[names[i] as string] = { score: Math.round(score * 100) / 100, wireScore: toWireScore(score), scores: byPlugin };
+  }
   for (const name of unknown) nodes[name] = { score: 0, wireScore: 0, reason: unknownNodeReason(name) };
   return nodes;
 }
 
 export class ExtenderService {
   readonly #deps: ExtenderServiceDeps;
+  /** Each traced entry's columns, handed on when the ring forgets the entry. */
+  readonly #columns = new WeakMap<SchedulerTrace, NodeColumns>();
+  readonly #spareColumns: NodeColumns[] = [];
 
   constructor(deps: ExtenderServiceDeps) {
     this.#deps = deps;
@@ -150,14 +172,15 @@ export class ExtenderService {
     started: number,
     summary: string,
     plugins: PluginPassSummary[],
-    nodes: () => Record<string, NodeTrace>,
+    nodes: NodeRecord | (() => Record<string, NodeTrace>),
     error?: string,
   ): void {
     const trace = this.#deps.trace;
     if (trace.capacity === 0) return;
     const key = podKey(pod);
+    const id = trace.nextId();
     const entry: Omit<SchedulerTrace, 'nodes'> = {
-      id: trace.nextId(),
+      id,
       time: new Date().toISOString(),
       subject: key,
       verb,
@@ -170,8 +193,26 @@ export class ExtenderService {
       ...(error !== undefined ? { error } : {}),
       plugins,
     };
+    let columns: NodeColumns | undefined;
+    let read: () => Record<string, NodeTrace>;
+    if (typeof nodes === 'function') read = nodes;
+    else {
+      columns = (this.#spareColumns.pop() ?? new NodeColumns()).claim(id, nodes.names);
+      if (nodes.verdicts !== undefined) columns.keepVerdicts(nodes.verdicts);
+      if (nodes.scores !== undefined) columns.keepScores(nodes.scores.scores, nodes.scores.totals);
+      read = columnsOf(columns, id, nodes.read);
+    }
     // Built when /debug reads it, not per call: a call may carry thousands of nodes.
-    trace.push(Object.defineProperty(entry, 'nodes', { get: nodes, enumerable: true }) as SchedulerTrace);
+    const traced = Object.defineProperty(entry, 'nodes', { get: read, enumerable: true }) as SchedulerTrace;
+    if (columns !== undefined) this.#columns.set(traced, columns);
+    const forgotten = trace.push(traced);
+    const reusable = forgotten === undefined ? undefined : this.#columns.get(forgotten);
+    if (reusable !== undefined) this.#spareColumns.push(reusable.release());
+  }
+
+  #traceFilter(args: ExtenderArgs, resolution: PoolResolution, mode: SchedulerTrace['mode'], started: number, summary: string, passes: PluginPassSummary[], unknown: readonly string[], verdicts: TracedVerdicts, error?: string): void {
+    const { names, rejectedAs, rejections, shadow } = verdicts;
+    this.#trace('filter', args.Pod, resolution, mode, started, summary, passes, { names, verdicts: rejectedAs, read: readFilter(unknown, rejections, shadow) }, error);
   }
 
   async filter(args: ExtenderArgs, log: Logger): Promise<FilterReply> {
@@ -186,7 +227,7 @@ export class ExtenderService {
       const reason = `pod's AgentPool ${resolution.ref} is unknown to the NeuroNetes extender`;
       const rejection: Rejection = { plugin: 'pool-resolver', reason, unresolvable: true, wire: reason, count: names.length };
       const verdicts = { ...NO_VERDICTS, names, rejectedAs: new Int32Array(names.length), rejections: [rejection] };
-      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `rejected all ${names.length} nodes: ${reason}`, [], filterTrace(unknown, verdicts));
+      this.#traceFilter(args, resolution, candidates.mode, started, `rejected all ${names.length} nodes: ${reason}`, [], unknown, verdicts);
       return reply([], verdicts);
     }
 
@@ -197,7 +238,7 @@ export class ExtenderService {
       outcome = await runFilterChain(this.#deps.runtime, plugins, input, candidates.nodes, budget);
     } catch (e: unknown) {
       if (!(e instanceof PluginFailure)) throw e;
-      this.#trace('filter', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], filterTrace(unknown, NO_VERDICTS), e.message);
+      this.#traceFilter(args, resolution, candidates.mode, started, `failed: ${e.message}`, [], unknown, NO_VERDICTS, e.message);
       return reply([], NO_VERDICTS, e.message);
     }
     const { kept, rejectedAs, rejections } = outcome;
@@ -209,7 +250,7 @@ export class ExtenderService {
     const why = [...byPlugin].map(([p, c]) => `${p}: ${c}`);
     if (unknown.length > 0) why.push(`not in cache: ${unknown.length}`);
     const summary = `kept ${kept.length} of ${total} nodes${why.length > 0 ? `; rejected ${why.join(', ')}` : ''}`;
-    this.#trace('filter', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, filterTrace(unknown, verdicts));
+    this.#traceFilter(args, resolution, candidates.mode, started, summary, outcome.passes, unknown, verdicts);
     log.debug({ pod: podKey(args.Pod), kept: kept.length, total }, 'filter');
     return reply(kept, verdicts);
   }
@@ -234,7 +275,7 @@ export class ExtenderService {
     for (const name of candidates.unknown) list.push({ Host: name, Score: 0 });
     const best = list.reduce<{ Host: string; Score: number } | undefined>((b, h) => (b === undefined || h.Score > b.Score ? h : b), undefined);
     const summary = best === undefined ? 'no nodes to score' : `scored ${list.length} nodes; best ${best.Host} (${best.Score}/10)`;
-    this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, scoreTrace(names, outcome, candidates.unknown));
+    this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, { names, scores: outcome, read: readScores(outcome.plugins, candidates.unknown) });
     return list;
   }
 

@@ -1,0 +1,56 @@
+/**
+ * The per-node part of one traced filter or prioritize call — the candidates' names, each one's
+ * verdict, the plugins' scores — in arrays that pass from the call the trace ring forgets to the call
+ * it records. The ring keeps the last hundred calls, long enough for whatever it holds to reach V8's
+ * old generation: at 5,000 nodes, arrays made per call and kept by the ring were over 100 KB of
+ * promotion per scheduling cycle, and the full collections that reclaimed them paused the service
+ * for 6–30 ms every second or two: the extender's p99. Copied here, a call's own arrays die young.
+ */
+export class NodeColumns {
+  /** The trace entry whose nodes these are; once the columns pass to another, the old entry has none. */
+  owner = 0;
+  count = 0;
+  /** The first `count` are the owner's candidates. */
+  readonly names: string[] = [];
+  /** Filter: per node, its index among the call's rejections, or NOT_REJECTED. */
+  verdicts: Int32Array = new Int32Array(0);
+  /** Prioritize: plugin j's score for node i at `j * count + i`, as ScoreOutcome.scores. */
+  scores: Uint16Array = new Uint16Array(0);
+  /** Prioritize: each node's weighted mean. */
+  totals: Float64Array = new Float64Array(0);
+
+  /** Takes the columns for entry `owner` and copies its candidates' names in. */
+  claim(owner: number, names: readonly string[]): this {
+    this.owner = owner;
+    const n = names.length;
+    // Grown, never shrunk: V8 trims a shortened array's store, and growing it again allocates anew.
+    if (this.names.length < n) this.names.length = n;
+    for (let i = 0; i < n; i++) this.names[i] = names[i] as string;
+    // The last owner's names past ours would keep strings of nodes the cluster may have dropped.
+    this.names.fill('', n, this.count);
+    this.count = n;
+    return this;
+  }
+
+  /** The ring has forgotten the owner: its entry shows no nodes from now on, even to a reader holding it. */
+  release(): this {
+    this.owner = 0;
+    return this;
+  }
+
+  keepVerdicts(verdicts: Int32Array): void {
+    this.verdicts = copyInto(this.verdicts, verdicts, (n) => new Int32Array(n));
+  }
+
+  keepScores(scores: Uint16Array, totals: Float64Array): void {
+    this.scores = copyInto(this.scores, scores, (n) => new Uint16Array(n));
+    this.totals = copyInto(this.totals, totals, (n) => new Float64Array(n));
+  }
+}
+
+/** Copies `from` into `into` when it fits, else into a new array with room to spare. */
+function copyInto<A extends Int32Array | Uint16Array | Float64Array>(into: A, from: A, make: (length: number) => A): A {
+  const target = into.length >= from.length ? into : make(Math.ceil(from.length * 1.25));
+  target.set(from);
+  return target;
+}

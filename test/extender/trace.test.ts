@@ -1,0 +1,64 @@
+/**
+ * The scheduler trace keeps its last calls' per-node detail in columns it hands from the call it
+ * forgets to the call it records: each kept entry must still tell its own call's story, whatever
+ * the sizes of the calls before it, and an entry the ring has forgotten must tell none.
+ */
+import t from 'tap';
+import { TraceBuffer } from '../../src/observability/trace-buffer.ts';
+import type { SchedulerPlugin } from '../../src/plugins/types.ts';
+import type { SchedulerTrace } from '../../src/scheduling/scheduler-trace.ts';
+import { agentPool, namesArgs, node, pod } from '../helpers/cluster-fixtures.ts';
+import { buildTestApp } from '../helpers/test-app.ts';
+
+t.test('TraceBuffer.push hands back the entry it pushed out', async (t) => {
+  const ring = new TraceBuffer<{ id: number; time: string; subject: string }>(2);
+  const entry = (id: number) => ({ id, time: '', subject: `s${id}` });
+  t.equal(ring.push(entry(1)), undefined);
+  t.equal(ring.push(entry(2)), undefined);
+  t.same(ring.push(entry(3)), entry(1));
+  t.same(ring.list().map((e) => e.id), [3, 2]);
+  t.equal(new TraceBuffer(0).push(entry(4)), undefined, 'a ring of no entries keeps and returns nothing');
+});
+
+const nodes = Array.from({ length: 6 }, (_, i) => node(`n${i}`, { rank: String(i) }));
+const cluster = { nodes, pods: [], agentPools: [agentPool('chat')], agentClasses: [], models: [] };
+/** Rejects odd ranks for `even-*` pods; scores rank × 10. */
+const plugin: SchedulerPlugin = {
+  name: () => 'rank',
+  filter: (_c, p, n) => !p.metadata.name?.startsWith('even') || Number(n.metadata.labels?.['rank']) % 2 === 0 || { passed: false, reason: 'odd rank' },
+  score: (_c, _p, n) => Number(n.metadata.labels?.['rank']) * 10,
+};
+
+t.test('each kept entry tells its own call\'s nodes, as columns pass from call to call', async (t) => {
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [plugin] }, cluster, config: { scheduler: { traceSize: 2 } } });
+  const call = (verb: string, name: string, names: string[]) => app.inject({ method: 'POST', url: `/scheduler/${verb}`, payload: namesArgs(pod(name, { pool: 'chat' }), names) });
+  const ring = app.neuronetes.traces.scheduler;
+
+  await call('filter', 'even-0', ['n0', 'n1', 'n2', 'n3', 'n4', 'n5']);
+  const first = ring.list()[0] as SchedulerTrace;
+  t.same(Object.keys(first.nodes), ['n0', 'n1', 'n2', 'n3', 'n4', 'n5']);
+  await call('prioritize', 'even-0', ['n4', 'n2']);
+  // The ring is full: the next call takes the first call's columns, which held more nodes.
+  await call('filter', 'any-0', ['n5', 'n1', 'n3']);
+  const [third, second] = ring.list();
+  t.same(third?.nodes, { n5: { kept: true }, n1: { kept: true }, n3: { kept: true } });
+  t.same(second?.nodes, { n4: { score: 40, wireScore: 4, scores: { rank: 40 } }, n2: { score: 20, wireScore: 2, scores: { rank: 20 } } });
+  t.same(first.nodes, {}, 'a forgotten entry still held by a reader shows no other call\'s nodes');
+
+  await call('prioritize', 'even-1', ['n0', 'n1', 'n2', 'n3', 'n4', 'n5']);
+  const [fourth] = ring.list();
+  t.equal(Object.keys(fourth?.nodes ?? {}).length, 6, 'columns grow when a call brings more nodes than they held');
+  t.same(fourth?.nodes['n5'], { score: 50, wireScore: 5, scores: { rank: 50 } });
+  t.same(ring.list()[1]?.nodes, { n5: { kept: true }, n1: { kept: true }, n3: { kept: true } }, 'the entry before it is untouched');
+
+  const filtered = (await app.inject('/debug/plugins/scheduler/trace?limit=1&pod=even-0')).json().decisions;
+  t.same(filtered, [], 'both even-0 calls are forgotten');
+});
+
+t.test('rejections in the trace point at the right reasons after reuse', async (t) => {
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [plugin] }, cluster, config: { scheduler: { traceSize: 1 } } });
+  await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(pod('any-0', { pool: 'chat' }), ['n0', 'n1']) });
+  await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(pod('even-0', { pool: 'chat' }), ['n1', 'n2']) });
+  const decision = (await app.inject('/debug/plugins/scheduler/trace')).json().decisions[0];
+  t.same(decision.nodes, { n1: { kept: false, rejectedBy: 'rank', reason: 'odd rank' }, n2: { kept: true } });
+});
