@@ -5,6 +5,8 @@
  * write the punctuation; strings go through `string()`, which escapes exactly as JSON.stringify does.
  */
 
+import type { ReplyBuffers } from './reply-buffers.ts';
+
 /** What JSON.stringify escapes: quotes, backslashes, control characters, lone surrogates. */
 const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
 const QUOTE = 0x22;
@@ -15,15 +17,23 @@ const SHORT = 64;
 export class JsonBytes {
   #buffer: Buffer;
   #at = 0;
+  readonly #pool: ReplyBuffers | undefined;
 
-  constructor(sizeHint = 1024) {
-    this.#buffer = Buffer.allocUnsafe(Math.max(64, sizeHint));
+  /** With a pool, the bytes are written into its buffers, and `done()`'s view goes back to it when read. */
+  constructor(sizeHint = 1024, pool?: ReplyBuffers) {
+    this.#pool = pool;
+    this.#buffer = this.#allocate(Math.max(64, sizeHint));
+  }
+
+  #allocate(size: number): Buffer {
+    return this.#pool === undefined ? Buffer.allocUnsafe(size) : this.#pool.take(size);
   }
 
   #room(bytes: number): void {
     if (this.#at + bytes <= this.#buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(2 * this.#buffer.length, this.#at + bytes));
+    const grown = this.#allocate(Math.max(2 * this.#buffer.length, this.#at + bytes));
     this.#buffer.copy(grown, 0, 0, this.#at);
+    this.#pool?.give(this.#buffer);
     this.#buffer = grown;
   }
 

@@ -3,6 +3,7 @@
  * discards the body of any other status); 400 is for bodies that are not the verb's arguments at all.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import {
   ExtenderArgs,
   ExtenderBindingArgs,
@@ -13,6 +14,7 @@ import {
   type HostPriorityList,
 } from '../api/extender.ts';
 import { JsonBytes } from '../api/json-bytes.ts';
+import { ReplyBuffers } from '../api/reply-buffers.ts';
 import { PluginFailure } from '../plugins/plugin-pass.ts';
 import { NoCandidatesError } from '../scheduling/extender-service.ts';
 import { NoCandidatesHttpError, PluginChainError } from '../server/errors.ts';
@@ -24,8 +26,8 @@ const SCORE_TAILS = Array.from({ length: MAX_EXTENDER_PRIORITY + 1 }, (_, score)
  * A HostPriorityList written straight into bytes: JSON.stringify of thousands of `{Host, Score}`
  * objects cost more than the plugins that scored them (about 2 ms at 5,000 nodes).
  */
-function hostPriorityJson(list: HostPriorityList): Buffer {
-  const out = new JsonBytes(40 * list.length + 2).raw('[');
+function hostPriorityJson(list: HostPriorityList, pool: ReplyBuffers): Buffer {
+  const out = new JsonBytes(40 * list.length + 2, pool).raw('[');
   list.forEach(({ Host, Score }, i) => {
     out.raw(i === 0 ? '{"Host":' : ',{"Host":').string(Host);
     const tail = SCORE_TAILS[Score];
@@ -70,14 +72,22 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // filter and prioritize write their own JSON (FilterReply.wire(), hostPriorityJson(); tests hold
   // them to ExtenderFilterResult and HostPriorityList): their replies carry thousands of entries.
+  // The buffers are the pool's again once the response is out ('close' follows 'finish', when the
+  // bytes are the kernel's, and also ends a response whose connection dropped).
+  const replyBuffers = new ReplyBuffers();
+  const sendJson = (reply: FastifyReply, body: Buffer): FastifyReply => {
+    reply.raw.once('close', () => replyBuffers.give(body));
+    return reply.type('application/json; charset=utf-8').send(body);
+  };
+
   app.post('/filter', { schema: { body: ExtenderArgs } }, async (request, reply) => {
     const result = await observe('filter', () => extender.filter(request.body, request.log), (r) => r.error === '' && r.keptCount > 0);
-    return reply.type('application/json; charset=utf-8').send(result.wire());
+    return sendJson(reply, result.wire(replyBuffers));
   });
 
   app.post('/prioritize', { schema: { body: ExtenderArgs } }, async (request, reply) => {
     const list = await observe('prioritize', () => extender.prioritize(request.body, request.log), () => true);
-    return reply.type('application/json; charset=utf-8').send(hostPriorityJson(list));
+    return sendJson(reply, hostPriorityJson(list, replyBuffers));
   });
 
   app.post('/bind', { schema: { body: ExtenderBindingArgs, response: { 200: ExtenderBindingResult } } }, (request) =>

@@ -148,7 +148,12 @@ export class ExtenderService {
   readonly #deps: ExtenderServiceDeps;
   /** Each traced entry's columns, handed on when the ring forgets the entry. */
   readonly #columns = new WeakMap<SchedulerTrace, NodeColumns>();
-  readonly #spareColumns: NodeColumns[] = [];
+  /**
+   * Spare columns by verb: a filter's hold every candidate and a verdict each, a prioritize's only
+   * the survivors with their scores, so each kind keeps to its own sizes instead of every set
+   * growing to the larger of both.
+   */
+  readonly #spareColumns: Record<SchedulerTrace['verb'], NodeColumns[]> = { filter: [], prioritize: [], bind: [], preempt: [] };
 
   constructor(deps: ExtenderServiceDeps) {
     this.#deps = deps;
@@ -197,7 +202,7 @@ export class ExtenderService {
     let read: () => Record<string, NodeTrace>;
     if (typeof nodes === 'function') read = nodes;
     else {
-      columns = (this.#spareColumns.pop() ?? new NodeColumns()).claim(id, nodes.names);
+      columns = (this.#spareColumns[verb].pop() ?? new NodeColumns()).claim(id, nodes.names);
       if (nodes.verdicts !== undefined) columns.keepVerdicts(nodes.verdicts);
       if (nodes.scores !== undefined) columns.keepScores(nodes.scores.scores, nodes.scores.totals);
       read = columnsOf(columns, id, nodes.read);
@@ -207,7 +212,7 @@ export class ExtenderService {
     if (columns !== undefined) this.#columns.set(traced, columns);
     const forgotten = trace.push(traced);
     const reusable = forgotten === undefined ? undefined : this.#columns.get(forgotten);
-    if (reusable !== undefined) this.#spareColumns.push(reusable.release());
+    if (forgotten !== undefined && reusable !== undefined) this.#spareColumns[forgotten.verb].push(reusable.release());
   }
 
   #traceFilter(args: ExtenderArgs, resolution: PoolResolution, mode: SchedulerTrace['mode'], started: number, summary: string, passes: PluginPassSummary[], unknown: readonly string[], verdicts: TracedVerdicts, error?: string): void {

@@ -7,6 +7,7 @@
  */
 import type { ExtenderArgs } from '../api/extender.ts';
 import { JsonBytes } from '../api/json-bytes.ts';
+import type { ReplyBuffers } from '../api/reply-buffers.ts';
 import type { Node } from '../api/kubernetes.ts';
 
 /** A reason shared by many failed nodes: the text kube-scheduler is sent, and where it goes. */
@@ -51,14 +52,17 @@ export class FilterReply {
     return this.#parts.kept.length;
   }
 
-  /** The wire JSON (ExtenderFilterResult) as UTF-8 bytes; each distinct reason is escaped and encoded once. */
-  wire(): Buffer {
+  /**
+   * The wire JSON (ExtenderFilterResult) as UTF-8 bytes; each distinct reason is escaped and encoded
+   * once. With `pool`, written into one of its buffers, to be given back once the reply is sent.
+   */
+  wire(pool?: ReplyBuffers): Buffer {
     const { args, kept, verdicts, unknown, unknownReason } = this.#parts;
     const { names, rejectedAs, rejections } = verdicts;
     const full = args.Nodes != null;
     const keptNames = full ? [] : names.filter((_, i) => rejectedAs[i] === NOT_REJECTED);
     const reasons = rejections.map((r) => Buffer.from(`:${JSON.stringify(r.wire)}`));
-    const out = new JsonBytes(64 * (names.length + unknown.length) + 256).raw(
+    const out = new JsonBytes(64 * (names.length + unknown.length) + 256, pool).raw(
       `{"Nodes":${full ? JSON.stringify({ ...args.Nodes, items: kept }) : 'null'},"NodeNames":${full ? 'null' : JSON.stringify(keptNames)}`,
     );
     for (const side of [false, true]) {
