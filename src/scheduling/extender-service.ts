@@ -67,6 +67,8 @@ function candidatesOf(args: ExtenderArgs, cluster: ClusterView): Candidates {
 
 const unknownNodeReason = (name: string): string => `node ${name} is not in the extender's node cache yet; it will be considered once the cache has it`;
 
+const MAX_SPARE_COLUMNS = 2;
+
 /** A filter call's verdicts, as the reply reads them and the trace keeps them. */
 interface TracedVerdicts extends FilterVerdicts<Rejection> {
   readonly shadow: ReadonlyMap<number, readonly NodeRejection[]>;
@@ -212,7 +214,11 @@ export class ExtenderService {
     if (columns !== undefined) this.#columns.set(traced, columns);
     const forgotten = trace.push(traced);
     const reusable = forgotten === undefined ? undefined : this.#columns.get(forgotten);
-    if (forgotten !== undefined && reusable !== undefined) this.#spareColumns[forgotten.verb].push(reusable.release());
+    // Filters and prioritizes are forgotten in about the order they come, so a spare or two per verb
+    // serves; more would only pile up when the mix drifts.
+    const spares = forgotten === undefined ? undefined : this.#spareColumns[forgotten.verb];
+    if (spares !== undefined && reusable !== undefined && spares.length < MAX_SPARE_COLUMNS) spares.push(reusable.release());
+    else reusable?.release();
   }
 
   #traceFilter(args: ExtenderArgs, resolution: PoolResolution, mode: SchedulerTrace['mode'], started: number, summary: string, passes: PluginPassSummary[], unknown: readonly string[], verdicts: TracedVerdicts, error?: string): void {

@@ -23,8 +23,9 @@ export class NodeColumns {
   claim(owner: number, names: readonly string[]): this {
     this.owner = owner;
     const n = names.length;
-    // Grown, never shrunk: V8 trims a shortened array's store, and growing it again allocates anew.
-    if (this.names.length < n) this.names.length = n;
+    // Grown, and shrunk only when far too large (oversized): V8 trims a shortened array's store, and
+    // growing it again allocates anew, so sizes that merely vary keep their store.
+    if (this.names.length < n || oversized(this.names.length, n)) this.names.length = n;
     for (let i = 0; i < n; i++) this.names[i] = names[i] as string;
     // The last owner's names past ours would keep strings of nodes the cluster may have dropped.
     this.names.fill('', n, this.count);
@@ -48,9 +49,13 @@ export class NodeColumns {
   }
 }
 
-/** Copies `from` into `into` when it fits, else into a new array with room to spare. */
+/** Columns much larger than a call needs give the memory back: the calls they serve got smaller. */
+const oversized = (capacity: number, needed: number): boolean => capacity > 2 * needed + 1024;
+
+/** Copies `from` into `into` when it fits (and is not oversized), else into a new array with room to spare. */
 function copyInto<A extends Int32Array | Uint16Array | Float64Array>(into: A, from: A, make: (length: number) => A): A {
-  const target = into.length >= from.length ? into : make(Math.ceil(from.length * 1.25));
+  const fits = into.length >= from.length && !oversized(into.length, from.length);
+  const target = fits ? into : make(Math.ceil(from.length * 1.25));
   target.set(from);
   return target;
 }

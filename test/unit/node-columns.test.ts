@@ -1,0 +1,32 @@
+import t from 'tap';
+import { NodeColumns } from '../../src/scheduling/node-columns.ts';
+
+const names = (n: number, prefix = 'n'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+t.test('columns keep their storage while sizes merely vary, and clear what the last owner left', async (t) => {
+  const c = new NodeColumns().claim(1, names(100));
+  c.keepVerdicts(new Int32Array(100).fill(3));
+  const verdicts = c.verdicts;
+  c.claim(2, names(80, 'm'));
+  c.keepVerdicts(new Int32Array(80).fill(-1));
+  t.equal(c.count, 80);
+  t.equal(c.verdicts, verdicts, 'the verdict column is reused');
+  t.same(c.names.slice(0, 80), names(80, 'm'));
+  t.same(new Set(c.names.slice(80)), new Set(['']), 'no name of the last owner is kept past the count');
+  t.same([...c.verdicts.subarray(0, 80)], new Array(80).fill(-1));
+});
+
+t.test('columns grow for a bigger call and give memory back after a much smaller one', async (t) => {
+  const c = new NodeColumns().claim(1, names(10));
+  c.keepScores(new Uint16Array(20), new Float64Array(10));
+  c.claim(2, names(5_000));
+  c.keepScores(new Uint16Array(40_000).fill(7), new Float64Array(5_000).fill(0.5));
+  t.ok(c.scores.length >= 40_000 && c.totals.length >= 5_000, 'grown');
+  t.equal(c.scores[39_999], 7);
+  c.claim(3, names(20));
+  c.keepScores(new Uint16Array(160).fill(9), new Float64Array(20).fill(1));
+  t.ok(c.names.length < 5_000, 'the name column shrank');
+  t.ok(c.scores.length < 1_000 && c.totals.length < 1_000, 'the score columns shrank');
+  t.same([...c.scores.subarray(0, 160)], new Array(160).fill(9));
+  t.equal(c.release().owner, 0, 'released columns belong to no entry');
+});
