@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import Fastify from 'fastify';
 import { pino } from 'pino';
@@ -20,7 +21,9 @@ import { getGlobalRegistry } from '../src/plugins/registry.ts';
 import { buildApp, DEFAULT_BODY_LIMIT } from '../src/server/app.ts';
 import { syntheticPlugins } from './synthetic-plugins.ts';
 
-export const SHIPPED_CONFIG = join(import.meta.dirname, '..', 'examples', 'config', 'neuronetes.yaml');
+/** The repository, from here or from the compiled copy in bench/.build/bench (server-handle.ts). */
+const REPO = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../' : '../../../', import.meta.url));
+export const SHIPPED_CONFIG = join(REPO, 'examples', 'config', 'neuronetes.yaml');
 
 export type ServerRequest = { type: 'memory' } | { type: 'cpu' } | { type: 'reload'; count: number } | { type: 'plugins' };
 
