@@ -271,6 +271,7 @@ export class KubernetesSource implements ClusterSource {
         models: this.#valid('Model', validators.model, i.models.list()),
       },
       ++this.#version,
+      this.#view,
     );
     for (const listener of this.#listeners) listener(this.#view);
   }

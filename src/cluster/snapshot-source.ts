@@ -98,7 +98,7 @@ export class SnapshotSource implements ClusterSource {
   readonly #options: SnapshotSourceOptions;
   readonly #listeners = new Set<(view: ClusterView) => void>();
   #objects: ClusterObjects = { nodes: [], pods: [], agentPools: [], agentClasses: [], models: [] };
-  #view: ClusterView = new ClusterState(this.#objects, 0);
+  #view: ClusterState = new ClusterState(this.#objects, 0);
   #version = 0;
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
@@ -148,7 +148,7 @@ export class SnapshotSource implements ClusterSource {
 
   #publish(objects: ClusterObjects): void {
     this.#objects = objects;
-    this.#view = new ClusterState(objects, ++this.#version);
+    this.#view = new ClusterState(objects, ++this.#version, this.#view);
     for (const listener of this.#listeners) listener(this.#view);
   }
 

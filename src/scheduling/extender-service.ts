@@ -51,18 +51,8 @@ function candidatesOf(args: ExtenderArgs, cluster: ClusterView): Candidates {
     return { mode: 'nodes', nodes, names: nodes.map((n) => cluster.node(n.metadata.name)?.metadata.name ?? n.metadata.name), unknown: [] };
   }
   if (args.NodeNames === undefined || args.NodeNames === null) throw new NoCandidatesError();
-  const nodes: Node[] = [];
-  const names: string[] = [];
-  const unknown: string[] = [];
-  for (const name of args.NodeNames) {
-    const node = cluster.node(name);
-    if (node === undefined) unknown.push(name);
-    else {
-      nodes.push(node);
-      names.push(node.metadata.name);
-    }
-  }
-  return { mode: 'names', nodes, names, unknown };
+  const { nodes, unknown } = cluster.nodesNamed(args.NodeNames);
+  return { mode: 'names', nodes, names: nodes.map((n) => n.metadata.name), unknown };
 }
 
 const unknownNodeReason = (name: string): string => `node ${name} is not in the extender's node cache yet; it will be considered once the cache has it`;
