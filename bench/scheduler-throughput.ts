@@ -145,35 +145,46 @@ async function watchBindings(kc: KubeConfig, names: readonly string[], timeoutMs
   const check = (): void => {
     if (seen.size === want.size) settle(seen);
   };
-  const controller = await new Watch(kc).watch(
-    `/api/v1/namespaces/${NAMESPACE}/pods`,
-    // "Any" version: a fresh API server's pod watch cache may lag etcd, and a watch from "now" would
-    // wait on it and time out ("Too large resource version").
-    { resourceVersion: '0' },
-    (phase: string, pod: Pod) => {
-      if (phase === 'ERROR') {
-        fail(new Error(`pod watch failed: ${JSON.stringify(pod)}`));
-        return;
-      }
-      const name = pod.metadata.name ?? '';
-      const node = pod.spec?.nodeName;
-      if (want.has(name) && node !== undefined && node !== '' && !seen.has(name)) {
-        seen.set(name, { node, at: performance.now() });
-        check();
-      }
-    },
-    (err: unknown) => {
-      if (seen.size < want.size) fail(new Error(`pod watch ended with ${seen.size}/${want.size} bound${err instanceof Error ? `: ${err.message}` : ''}`));
-    },
-  );
+  let controller: AbortController | undefined;
+  let stopped = false;
+  // "Any" version first: a fresh API server's pod watch cache may lag etcd, and a watch from "now"
+  // would wait on it and time out ("Too large resource version"). Then from the last event seen.
+  let since = '0';
+  const open = async (): Promise<void> => {
+    controller = await new Watch(kc).watch(
+      `/api/v1/namespaces/${NAMESPACE}/pods`,
+      { resourceVersion: since },
+      (phase: string, pod: Pod) => {
+        if (phase === 'ERROR') {
+          // 410 Gone: the version is too old to resume from; the watch ends and starts over.
+          if ((pod as { code?: number }).code === 410) since = '0';
+          else fail(new Error(`pod watch failed: ${JSON.stringify(pod)}`));
+          return;
+        }
+        since = pod.metadata.resourceVersion ?? since;
+        const name = pod.metadata.name ?? '';
+        const node = pod.spec?.nodeName;
+        if (want.has(name) && node !== undefined && node !== '' && !seen.has(name)) {
+          seen.set(name, { node, at: performance.now() });
+          check();
+        }
+      },
+      () => {
+        // API servers end watches (request timeouts, load); like an informer, watch again from there.
+        if (!stopped && seen.size < want.size) open().catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
+      },
+    );
+  };
+  await open();
   const timer = setTimeout(() => fail(new Error(`timed out after ${timeoutMs}ms with ${seen.size}/${want.size} pods bound`)), timeoutMs);
   const settled = bound.finally(() => clearTimeout(timer));
   settled.catch(() => {}); // awaited after the pods are created; a failure meanwhile is not unhandled
   return {
     bound: settled,
     stop: () => {
+      stopped = true;
       clearTimeout(timer);
-      controller.abort();
+      controller?.abort();
     },
   };
 }
