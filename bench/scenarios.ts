@@ -142,20 +142,30 @@ async function verbScenarios(plan: Plan, server: ServerHandle, ours: LoadClient,
   }
 }
 
-/** Filter over every node, then prioritize over the survivors, as one scheduling cycle; timed together. */
-async function pairScenario(plan: Plan, server: ServerHandle, ours: LoadClient, p: Payloads, rows: Row[]): Promise<void> {
+/**
+ * Filter over every node, then prioritize over the survivors, as one scheduling cycle; timed
+ * together. The same cycle through the floor route (which keeps every node, so its prioritize gets
+ * them all) shows what any extender's cycle costs here, tail included.
+ */
+async function pairScenario(plan: Plan, server: ServerHandle, ours: LoadClient, floor: LoadClient, p: Payloads, rows: Row[]): Promise<void> {
   const size = p.nodes.length;
   const id = `filter+prioritize/names/${size}/c1`;
   if (!wanted(plan, id)) return;
-  const steps: Call[][] = [];
-  for (const pod of p.pods) {
-    const filter: Call = { path: '/scheduler/filter', body: argsBody(pod, 'names', p.nodes) };
-    const kept = (JSON.parse(await ours.call(filter)) as { NodeNames: string[] | null }).NodeNames ?? [];
-    steps.push([filter, { path: '/scheduler/prioritize', body: JSON.stringify({ Pod: pod, NodeNames: kept }) }]);
-  }
-  const r = await measured(server, ours, steps, 1, budgetFor(plan, size, 'names'));
-  rows.push(latencyRow(id, size, r, { cpuMsPerCall: r.cpuMsPerCall, note: 'one scheduling cycle: filter all nodes, prioritize the survivors' }));
-  plan.log(`  ${id}  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms`);
+  const cycles = async (client: LoadClient): Promise<Call[][]> => {
+    const steps: Call[][] = [];
+    for (const pod of p.pods) {
+      const filter: Call = { path: '/scheduler/filter', body: argsBody(pod, 'names', p.nodes) };
+      const kept = (JSON.parse(await client.call(filter)) as { NodeNames: string[] | null }).NodeNames ?? [];
+      steps.push([filter, { path: '/scheduler/prioritize', body: JSON.stringify({ Pod: pod, NodeNames: kept }) }]);
+    }
+    return steps;
+  };
+  const budget = budgetFor(plan, size, 'names');
+  const r = await measured(server, ours, await cycles(ours), 1, budget);
+  const f = await measured(server, floor, await cycles(floor), 1, budget);
+  rows.push(latencyRow(id, size, r, { cpuMsPerCall: r.cpuMsPerCall, floorRouteP50Ms: f.p50Ms, floorRouteCpuMsPerCall: f.cpuMsPerCall, note: 'one scheduling cycle: filter all nodes, prioritize the survivors' }));
+  rows.push(latencyRow(`floor-route/${id}`, size, f, { cpuMsPerCall: f.cpuMsPerCall, note: 'the same cycle through the trivial extender (it keeps every node)' }));
+  plan.log(`  ${id}  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (floor route p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms)`);
 }
 
 async function warm(plan: Plan, ours: LoadClient, floor: LoadClient, p: Payloads): Promise<void> {
@@ -281,7 +291,7 @@ export async function runPlan(plan: Plan): Promise<Row[]> {
       await warm(plan, ours, floor, payloads);
       if (measureMemory) await memoryReading(plan, server, `memory/${size}/cache-built`, size, rows, `after loading ${size} nodes, filling the memos and a short warm-up in every mode; ${serviceFlags()}`);
       await verbScenarios(plan, server, ours, floor, payloads, 'names', rows);
-      await pairScenario(plan, server, ours, payloads, rows);
+      await pairScenario(plan, server, ours, floor, payloads, rows);
       if (measureMemory) {
         // Two readings after the cache: once the trace ring, every pool and every window of nodes have
         // been through (steady state), and after `memoryCalls` more; growth between them would be a leak.

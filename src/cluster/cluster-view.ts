@@ -46,7 +46,7 @@ export function isActivePod(pod: Pod): boolean {
 
 const EMPTY: readonly Pod[] = Object.freeze([]);
 
-/** How far ahead of the last match a name is looked for among the nodes last resolved. */
+/** How far past the last match a name is looked for in the order callers name the nodes. */
 const LOOKAHEAD = 8;
 
 /**
@@ -58,14 +58,14 @@ class NodeIndex {
   readonly list: readonly Node[];
   readonly #byName: ReadonlyMap<string, Node>;
   /**
-   * The nodes of the last names resolved that were mostly new, in their order, and where each sits.
-   * kube-scheduler names the same nodes in the same order call after call, and the prioritize after
-   * a filter names a subsequence of them: a name compared with the node just after the last match
-   * spares a hash lookup of a freshly parsed string, the largest single cost of resolving
-   * thousands of names per call.
+   * The nodes in the order callers name them, learnt as they do, and where each sits. kube-scheduler
+   * names the same nodes in the same order call after call (a window of its node list that moves on
+   * from pod to pod, or all of it), and the prioritize after a filter names a subsequence of them: a
+   * name compared with the node just after the last match spares a hash lookup of a freshly parsed
+   * string, the largest single cost of resolving thousands of names per call.
    */
-  #last: readonly Node[] = [];
-  #lastAt: ReadonlyMap<Node, number> = new Map();
+  readonly #order: Node[] = [];
+  readonly #at = new Map<Node, number>();
 
   constructor(nodes: readonly Node[]) {
     this.list = nodes;
@@ -85,16 +85,15 @@ class NodeIndex {
   }
 
   resolve(names: readonly string[]): { nodes: Node[]; unknown: string[] } {
-    const last = this.#last;
+    const order = this.#order;
     const nodes: Node[] = [];
     const unknown: string[] = [];
     let at = 0;
-    let strangers = 0;
     for (const name of names) {
       let node: Node | undefined;
-      for (let k = at, end = Math.min(last.length, at + LOOKAHEAD); k < end; k++) {
-        if ((last[k] as Node).metadata.name === name) {
-          node = last[k];
+      for (let k = at, end = Math.min(order.length, at + LOOKAHEAD); k < end; k++) {
+        if ((order[k] as Node).metadata.name === name) {
+          node = order[k];
           at = k + 1;
           break;
         }
@@ -105,16 +104,12 @@ class NodeIndex {
           unknown.push(name);
           continue;
         }
-        // Picks the order up again from where this node sits, if it was there at all.
-        const seen = this.#lastAt.get(node);
-        if (seen === undefined) strangers++;
-        else at = seen + 1;
+        // Picks the order up again from where this node sits; a node never named before joins it.
+        let seen = this.#at.get(node);
+        if (seen === undefined) this.#at.set(node, (seen = order.push(node) - 1));
+        at = seen + 1;
       }
       nodes.push(node);
-    }
-    if (strangers > nodes.length / 2) {
-      this.#last = nodes;
-      this.#lastAt = new Map(nodes.map((n, i) => [n, i]));
     }
     return { nodes, unknown };
   }

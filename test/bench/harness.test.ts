@@ -101,6 +101,19 @@ t.test('a quick memory run reads the server, run with the service settings, afte
   t.match(results.rows[2]?.note, /after 200 more names-mode calls/);
 });
 
+t.test('the scheduling cycle is measured through ours and through the floor route', async (t) => {
+  const { results } = await runBench({ ...parseOptions(['--quick', '--only', 'filter+prioritize']), resultsDir: await tempDir(t, 'neuronetes-bench-'), log: () => undefined });
+  t.same(results.rows.map((r) => r.id), ['filter+prioritize/names/100/c1', 'floor-route/filter+prioritize/names/100/c1']);
+  const [ours, floor] = results.rows as [Row, Row];
+  t.equal(ours.floorRouteP50Ms, floor.p50Ms, 'the cycle row carries the floor\'s p50');
+  t.ok((floor.calls ?? 0) > 0 && Number.isFinite(floor.p99Ms), 'the floor\'s cycles were measured');
+  const rows: Row[] = [
+    { id: 'filter+prioritize/names/5000/c1', kind: 'latency', p50Ms: 9, p99Ms: 30, cpuMsPerCall: 9 },
+    { id: 'floor-route/filter+prioritize/names/5000/c1', kind: 'latency', p50Ms: 5, p99Ms: 17 },
+  ];
+  t.match(headline(rows)[0], /p99 30.00 ms, server CPU 9.00 ms per cycle; the trivial extender's cycle: p50 5.00 ms, p99 17.00 ms \(target p99 < 10 ms\): MISSED/);
+});
+
 t.test('the regression check catches regressions and tolerates noise', async (t) => {
   const row = (id: string, extra: Partial<Row>): Row => ({ id, kind: 'latency', ...extra });
   const baseline: Results = {

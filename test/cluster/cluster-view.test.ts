@@ -28,6 +28,10 @@ t.test('nodesNamed answers in the order asked, whatever was asked before', async
     ['ghost-1', 'node-5', 'ghost-2', 'node-5', 'node-4'], // unknown names and repeats
     [],
     names(all).slice(10, 30),
+    // kube-scheduler's window moving on from pod to pod, wrapping around
+    names(all).slice(150, 200),
+    [...names(all).slice(190), ...names(all).slice(0, 40)],
+    names(all).slice(40, 90),
   ];
   for (const [i, ask] of asks.entries()) {
     const got = view.nodesNamed(ask.map(fresh));
