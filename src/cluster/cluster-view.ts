@@ -120,7 +120,11 @@ export class ClusterState implements ClusterView {
   readonly #nodes: NodeIndex;
   readonly #pods: readonly Pod[];
   readonly #podsByNode: ReadonlyMap<string, Pod[]>;
-  readonly #podsByPool: ReadonlyMap<string, Pod[]>;
+  /**
+   * namespace → pool → pods. Nested rather than keyed by `namespace/pool`: a picture is built per
+   * burst of pod events, and a key string made per pod per picture was a real part of that cost.
+   */
+  readonly #podsByPool: ReadonlyMap<string, ReadonlyMap<string, Pod[]>>;
   readonly #pools: ReadonlyMap<string, AgentPool>;
   readonly #classes: ReadonlyMap<string, AgentClass>;
   readonly #models: ReadonlyMap<string, Model>;
@@ -134,7 +138,7 @@ export class ClusterState implements ClusterView {
     this.#nodes = kept?.holds(objects.nodes) === true ? kept : new NodeIndex(objects.nodes);
     this.#pods = objects.pods;
     const byNode = new Map<string, Pod[]>();
-    const byPool = new Map<string, Pod[]>();
+    const byPool = new Map<string, Map<string, Pod[]>>();
     for (const pod of objects.pods) {
       const nodeName = pod.spec?.nodeName;
       if (nodeName !== undefined && nodeName !== '' && isActivePod(pod)) {
@@ -144,9 +148,11 @@ export class ClusterState implements ClusterView {
       }
       const pool = pod.metadata.labels?.[Labels.agentPool];
       if (pool !== undefined) {
-        const key = nsName(pod.metadata.namespace, pool);
-        let list = byPool.get(key);
-        if (list === undefined) byPool.set(key, (list = []));
+        const namespace = pod.metadata.namespace ?? 'default';
+        let pools = byPool.get(namespace);
+        if (pools === undefined) byPool.set(namespace, (pools = new Map()));
+        let list = pools.get(pool);
+        if (list === undefined) pools.set(pool, (list = []));
         list.push(pod);
       }
     }
@@ -186,7 +192,7 @@ export class ClusterState implements ClusterView {
     return this.#models.get(nsName(namespace, name));
   }
   podsOfPool(namespace: string, name: string): readonly Pod[] {
-    return this.#podsByPool.get(nsName(namespace, name)) ?? EMPTY;
+    return this.#podsByPool.get(namespace)?.get(name) ?? EMPTY;
   }
   object(kind: string, namespace: string, name: string): OwnedObject | undefined {
     if (kind === 'AgentPool') return this.pool(namespace, name);
