@@ -10,7 +10,7 @@ import { Labels, type AgentPool } from '../../../src/api/neuronetes.ts';
 import { SKIP, type FilterResult, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { nodeFacts } from './node-facts.ts';
 import { definePluginConfig } from './plugin-config.ts';
-import { poolFacts, type PoolFacts } from './pool-facts.ts';
+import { poolFacts, type GpuNeed, type PoolFacts } from './pool-facts.ts';
 import { NEUTRAL_SCORE, plural, shortfall, unresolvable, VerdictCache } from './verdicts.ts';
 
 const config = definePluginConfig('gpu-fit', Type.Object({ strategy: Type.Enum(['pack', 'spread']) }), { strategy: 'pack' });
@@ -19,7 +19,7 @@ const wrongType = new VerdictCache();
 const inUse = new VerdictCache();
 
 /** Whole GPUs to place: a MIG pool takes a slice, which the mig plugin counts. */
-const wholeGpus = (p: PoolFacts): boolean => p.gpu !== undefined && p.migProfile === undefined;
+const wholeGpus = (p: PoolFacts): p is PoolFacts & { readonly gpu: GpuNeed } => p.gpu !== undefined && p.migProfile === undefined;
 
 export class GpuFitPlugin implements SchedulerPlugin {
   name(): string {
@@ -68,7 +68,7 @@ export class GpuFitPlugin implements SchedulerPlugin {
   score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
     if (pool === undefined) return NEUTRAL_SCORE;
     const p = poolFacts(ctx, pool);
-    if (p.gpu === undefined || !wholeGpus(p)) return NEUTRAL_SCORE;
+    if (!wholeGpus(p)) return NEUTRAL_SCORE;
     const n = nodeFacts(ctx.cluster, node);
     if (n.freeGpus < p.gpu.count || n.allocatableGpus === 0) return 0;
     const freeAfter = (100 * (n.freeGpus - p.gpu.count)) / n.allocatableGpus;
