@@ -45,6 +45,25 @@ t.test('full-node mode: the request NodeList comes back with only the kept items
   t.same(wire.FailedNodes, { b: 'x: no' });
 });
 
+t.test('full-node mode: a NodeList of items alone, every node kept or none, stays a NodeList', async (t) => {
+  const nodes = [node('a', { zone: 'z1' }), node('b')];
+  const full = (kept: Node[]): unknown =>
+    decode(
+      new FilterReply({
+        args: { Pod: p, Nodes: { items: nodes }, NodeNames: null },
+        kept,
+        verdicts: { names: ['a', 'b'], rejectedAs: Int32Array.from(nodes.map((n) => (kept.includes(n) ? NOT_REJECTED : 0))), rejections: [busy] },
+        unknown: [],
+        unknownReason: notCached,
+      }),
+    );
+  t.same((full(nodes) as { Nodes: unknown }).Nodes, { items: nodes });
+  const none = full([]) as { Nodes: unknown; FailedNodes: unknown };
+  t.same(none.Nodes, { items: [] });
+  t.same(none.FailedNodes, { a: busy.wire, b: busy.wire });
+  t.ok(Value.Check(ExtenderFilterResult, none), 'the text is an ExtenderFilterResult');
+});
+
 t.test('names and reasons are escaped: quotes, backslashes, newlines and non-ASCII survive', async (t) => {
   const odd = 'node "quoted" \\ back\nslash ü 节点 🚀 \ud800';
   const r = reply([odd], [0], [{ wire: 'p: needs "8×H100" \\ ok\u2028', unresolvable: true }], { error: 'plugin "x" failed:\n\u0001', unknown: ['ghost"\n'] });
