@@ -45,15 +45,20 @@ export class AssumeCache {
     return this.#entries.size;
   }
 
+  /** The pods assumed, confirmed or not. */
+  pods(): Pod[] {
+    return [...this.#entries.values()].map((entry) => entry.pod);
+  }
+
   /**
    * Drops what the informer confirms or contradicts and what has expired; returns the pods still
-   * assumed. `informerPod` looks a pod up (by namespace/name) in the informer caches.
+   * assumed. `informerPod` looks the assumed pod up (by namespace and name) in the informer caches.
    */
-  reconcile(informerPod: (key: string) => Pod | undefined): Pod[] {
+  reconcile(informerPod: (assumed: Pod) => Pod | undefined): Pod[] {
     const now = this.#o.now();
     const live: Pod[] = [];
     for (const [key, entry] of this.#entries) {
-      const seen = informerPod(key);
+      const seen = informerPod(entry.pod);
       const seenNode = seen?.spec?.nodeName ?? '';
       const sameUid = seen === undefined || seen.metadata.uid === undefined || seen.metadata.uid === entry.pod.metadata.uid;
       if (seen !== undefined && (!sameUid || seenNode !== '')) {

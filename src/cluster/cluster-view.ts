@@ -2,7 +2,7 @@
  * An immutable, indexed picture of the cluster as one source knows it at one moment. Plugins read it
  * on the hot path; `memo` lets them precompute per-node facts once per picture instead of per call.
  */
-import type { Node, OwnedObject, Pod } from '../api/kubernetes.ts';
+import { podKey, type Node, type OwnedObject, type Pod } from '../api/kubernetes.ts';
 import { Labels, type AgentClass, type AgentPool, type Model } from '../api/neuronetes.ts';
 
 export interface ClusterObjects {
@@ -13,6 +13,18 @@ export interface ClusterObjects {
   models: readonly Model[];
   /** Anything else that may own a pod (ReplicaSet, StatefulSet, Deployment…). */
   others?: readonly OwnedObject[];
+}
+
+/** Pods that changed, by `namespace/name` (podKeyOf): each as it now is, or undefined where it has gone. */
+export type PodChanges = ReadonlyMap<string, Pod | undefined>;
+
+/** What changed since a picture: the kinds given are replaced whole, pods one by one. */
+export interface ClusterChanges {
+  readonly nodes?: readonly Node[];
+  readonly pods?: PodChanges;
+  readonly agentPools?: readonly AgentPool[];
+  readonly agentClasses?: readonly AgentClass[];
+  readonly models?: readonly Model[];
 }
 
 export interface ClusterView {
@@ -45,6 +57,132 @@ export function isActivePod(pod: Pod): boolean {
 }
 
 const EMPTY: readonly Pod[] = Object.freeze([]);
+
+/**
+ * Each pod's `namespace/name`, made once per object: pods are keyed on every new picture, and
+ * informer objects (replaced when they change, never edited) outlive many pictures. Made afresh each
+ * time, the keys were a third of the extender's CPU under a real kube-scheduler binding pods as fast
+ * as it could.
+ */
+const podKeys = new WeakMap<Pod, string>();
+export function podKeyOf(pod: Pod): string {
+  let key = podKeys.get(pod);
+  if (key === undefined) podKeys.set(pod, (key = podKey(pod)));
+  return key;
+}
+
+const boundNodeOf = (pod: Pod | undefined): string | undefined => {
+  const node = pod?.spec?.nodeName;
+  return node !== undefined && node !== '' && isActivePod(pod as Pod) ? node : undefined;
+};
+
+/** `list` with `old` replaced by `next`, or without it (next undefined), or with `next` added (old undefined). */
+function swapped(list: readonly Pod[] | undefined, old: Pod | undefined, next: Pod | undefined): readonly Pod[] {
+  const at = old === undefined || list === undefined ? -1 : list.indexOf(old);
+  if (at < 0) return next === undefined ? (list ?? EMPTY) : [...(list ?? EMPTY), next];
+  const copy = [...list as readonly Pod[]];
+  if (next === undefined) copy.splice(at, 1);
+  else copy[at] = next;
+  return copy;
+}
+
+/** Moves a pod (its old and new version) between the lists of a map keyed by where pods sit. */
+function move(lists: Map<string, readonly Pod[]>, from: string | undefined, to: string | undefined, old: Pod | undefined, next: Pod | undefined): void {
+  const put = (at: string, list: readonly Pod[]): void => {
+    if (list.length === 0) lists.delete(at);
+    else lists.set(at, list);
+  };
+  if (from !== undefined && from === to) return put(from, swapped(lists.get(from), old, next));
+  if (from !== undefined) put(from, swapped(lists.get(from), old, undefined));
+  if (to !== undefined) put(to, swapped(lists.get(to), undefined, next));
+}
+
+/**
+ * A picture's pods: the active bound ones by node, pool members by namespace and pool. A picture
+ * that differs from the one before by a few pods (one per pod event, many a second on a busy
+ * cluster) is made from it: lists of untouched nodes and pools are the same arrays, so per-node
+ * facts keyed on them are reused without comparing pods.
+ */
+class PodIndex {
+  readonly byNode: ReadonlyMap<string, readonly Pod[]>;
+  /**
+   * namespace → pool → pods. Nested rather than keyed by `namespace/pool`: a key string made per pod
+   * per picture was a real part of a picture's cost.
+   */
+  readonly byPool: ReadonlyMap<string, ReadonlyMap<string, readonly Pod[]>>;
+  #byKey: ReadonlyMap<string, Pod> | undefined;
+  #all: readonly Pod[] | undefined;
+
+  private constructor(byNode: ReadonlyMap<string, readonly Pod[]>, byPool: ReadonlyMap<string, ReadonlyMap<string, readonly Pod[]>>, all?: readonly Pod[], byKey?: ReadonlyMap<string, Pod>) {
+    this.byNode = byNode;
+    this.byPool = byPool;
+    this.#all = all;
+    this.#byKey = byKey;
+  }
+
+  static of(pods: readonly Pod[]): PodIndex {
+    const byNode = new Map<string, Pod[]>();
+    const byPool = new Map<string, Map<string, Pod[]>>();
+    for (const pod of pods) {
+      const nodeName = boundNodeOf(pod);
+      if (nodeName !== undefined) {
+        let list = byNode.get(nodeName);
+        if (list === undefined) byNode.set(nodeName, (list = []));
+        list.push(pod);
+      }
+      const pool = pod.metadata.labels?.[Labels.agentPool];
+      if (pool !== undefined) {
+        const namespace = pod.metadata.namespace ?? 'default';
+        let pools = byPool.get(namespace);
+        if (pools === undefined) byPool.set(namespace, (pools = new Map()));
+        let list = pools.get(pool);
+        if (list === undefined) pools.set(pool, (list = []));
+        list.push(pod);
+      }
+    }
+    return new PodIndex(byNode, byPool, pods);
+  }
+
+  get all(): readonly Pod[] {
+    return (this.#all ??= [...(this.#byKey as ReadonlyMap<string, Pod>).values()]);
+  }
+
+  /** By `namespace/name`, made when first needed: only pictures that others are made from need it. */
+  #keyed(): ReadonlyMap<string, Pod> {
+    return (this.#byKey ??= new Map(this.all.map((pod) => [podKeyOf(pod), pod])));
+  }
+
+  with(changes: PodChanges): PodIndex {
+    const byKey = new Map(this.#keyed());
+    const byNode = new Map(this.byNode);
+    const byPool = new Map(this.byPool);
+    const poolsOf = (namespace: string): Map<string, readonly Pod[]> => {
+      const pools = byPool.get(namespace);
+      // Each namespace's map is copied once, on the first change in it.
+      if (pools !== undefined && pools !== this.byPool.get(namespace)) return pools as Map<string, readonly Pod[]>;
+      const copy = new Map(pools);
+      byPool.set(namespace, copy);
+      return copy;
+    };
+    for (const [key, next] of changes) {
+      const old = byKey.get(key);
+      if (old === next) continue;
+      if (next === undefined) byKey.delete(key);
+      else byKey.set(key, next);
+      move(byNode, boundNodeOf(old), boundNodeOf(next), old, next);
+      const oldPool = old?.metadata.labels?.[Labels.agentPool];
+      const nextPool = next?.metadata.labels?.[Labels.agentPool];
+      const oldNamespace = old?.metadata.namespace ?? 'default';
+      const nextNamespace = next?.metadata.namespace ?? 'default';
+      if (oldPool !== undefined && nextPool !== undefined && oldNamespace === nextNamespace) move(poolsOf(oldNamespace), oldPool, nextPool, old, next);
+      else {
+        if (oldPool !== undefined) move(poolsOf(oldNamespace), oldPool, undefined, old, undefined);
+        if (nextPool !== undefined) move(poolsOf(nextNamespace), undefined, nextPool, undefined, next);
+      }
+    }
+    return new PodIndex(byNode, byPool, undefined, byKey);
+  }
+}
 
 /** How far past the last match a name is looked for in the order callers name the nodes. */
 const LOOKAHEAD = 8;
@@ -115,16 +253,15 @@ class NodeIndex {
   }
 }
 
+/** An index of `nodes`: `kept` itself while it holds the same Node objects. */
+const nodeIndexOf = (nodes: readonly Node[], kept: NodeIndex | undefined): NodeIndex => (kept?.holds(nodes) === true ? kept : new NodeIndex(nodes));
+
+const byNsName = <T extends OwnedObject>(list: readonly T[]): ReadonlyMap<string, T> => new Map(list.map((o) => [nsName(o.metadata.namespace, o.metadata.name), o]));
+
 export class ClusterState implements ClusterView {
   readonly version: number;
   readonly #nodes: NodeIndex;
-  readonly #pods: readonly Pod[];
-  readonly #podsByNode: ReadonlyMap<string, Pod[]>;
-  /**
-   * namespace → pool → pods. Nested rather than keyed by `namespace/pool`: a picture is built per
-   * burst of pod events, and a key string made per pod per picture was a real part of that cost.
-   */
-  readonly #podsByPool: ReadonlyMap<string, ReadonlyMap<string, Pod[]>>;
+  readonly #pods: PodIndex;
   readonly #pools: ReadonlyMap<string, AgentPool>;
   readonly #classes: ReadonlyMap<string, AgentClass>;
   readonly #models: ReadonlyMap<string, Model>;
@@ -132,36 +269,33 @@ export class ClusterState implements ClusterView {
   readonly #memo = new Map<string, unknown>();
 
   /** `previous`: the picture this one follows, whose node index it keeps if the nodes are the same. */
-  constructor(objects: ClusterObjects, version: number, previous?: ClusterState) {
+  constructor(objects: ClusterObjects, version: number, previous?: ClusterState);
+  /** The `previous` picture with `changes`; what they leave out is shared with it. */
+  constructor(previous: ClusterState, version: number, changes: ClusterChanges);
+  constructor(from: ClusterObjects | ClusterState, version: number, more?: ClusterState | ClusterChanges) {
     this.version = version;
-    const kept = previous === undefined ? undefined : previous.#nodes;
-    this.#nodes = kept?.holds(objects.nodes) === true ? kept : new NodeIndex(objects.nodes);
-    this.#pods = objects.pods;
-    const byNode = new Map<string, Pod[]>();
-    const byPool = new Map<string, Map<string, Pod[]>>();
-    for (const pod of objects.pods) {
-      const nodeName = pod.spec?.nodeName;
-      if (nodeName !== undefined && nodeName !== '' && isActivePod(pod)) {
-        let list = byNode.get(nodeName);
-        if (list === undefined) byNode.set(nodeName, (list = []));
-        list.push(pod);
-      }
-      const pool = pod.metadata.labels?.[Labels.agentPool];
-      if (pool !== undefined) {
-        const namespace = pod.metadata.namespace ?? 'default';
-        let pools = byPool.get(namespace);
-        if (pools === undefined) byPool.set(namespace, (pools = new Map()));
-        let list = pools.get(pool);
-        if (list === undefined) pools.set(pool, (list = []));
-        list.push(pod);
-      }
+    if (from instanceof ClusterState) {
+      const changes = more as ClusterChanges;
+      this.#nodes = changes.nodes === undefined ? from.#nodes : nodeIndexOf(changes.nodes, from.#nodes);
+      this.#pods = changes.pods === undefined ? from.#pods : from.#pods.with(changes.pods);
+      this.#pools = changes.agentPools === undefined ? from.#pools : byNsName(changes.agentPools);
+      this.#classes = changes.agentClasses === undefined ? from.#classes : byNsName(changes.agentClasses);
+      this.#models = changes.models === undefined ? from.#models : byNsName(changes.models);
+      this.#others = from.#others;
+    } else {
+      const previous = more as ClusterState | undefined;
+      this.#nodes = nodeIndexOf(from.nodes, previous === undefined ? undefined : previous.#nodes);
+      this.#pods = PodIndex.of(from.pods);
+      this.#pools = byNsName(from.agentPools);
+      this.#classes = byNsName(from.agentClasses);
+      this.#models = byNsName(from.models);
+      this.#others = new Map((from.others ?? []).map((o) => [`${o.kind ?? ''}/${nsName(o.metadata.namespace, o.metadata.name)}`, o]));
     }
-    this.#podsByNode = byNode;
-    this.#podsByPool = byPool;
-    this.#pools = new Map(objects.agentPools.map((p) => [nsName(p.metadata.namespace, p.metadata.name), p]));
-    this.#classes = new Map(objects.agentClasses.map((c) => [nsName(c.metadata.namespace, c.metadata.name), c]));
-    this.#models = new Map(objects.models.map((m) => [nsName(m.metadata.namespace, m.metadata.name), m]));
-    this.#others = new Map((objects.others ?? []).map((o) => [`${o.kind ?? ''}/${nsName(o.metadata.namespace, o.metadata.name)}`, o]));
+  }
+
+  /** This picture with `changes`, as version `version`. */
+  next(version: number, changes: ClusterChanges): ClusterState {
+    return new ClusterState(this, version, changes);
   }
 
   node(name: string): Node | undefined {
@@ -174,10 +308,10 @@ export class ClusterState implements ClusterView {
     return this.#nodes.list;
   }
   podsOnNode(name: string): readonly Pod[] {
-    return this.#podsByNode.get(name) ?? EMPTY;
+    return this.#pods.byNode.get(name) ?? EMPTY;
   }
   pods(): readonly Pod[] {
-    return this.#pods;
+    return this.#pods.all;
   }
   pool(namespace: string, name: string): AgentPool | undefined {
     return this.#pools.get(nsName(namespace, name));
@@ -192,7 +326,7 @@ export class ClusterState implements ClusterView {
     return this.#models.get(nsName(namespace, name));
   }
   podsOfPool(namespace: string, name: string): readonly Pod[] {
-    return this.#podsByPool.get(namespace)?.get(name) ?? EMPTY;
+    return this.#pods.byPool.get(namespace)?.get(name) ?? EMPTY;
   }
   object(kind: string, namespace: string, name: string): OwnedObject | undefined {
     if (kind === 'AgentPool') return this.pool(namespace, name);

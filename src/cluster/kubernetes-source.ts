@@ -1,8 +1,10 @@
 /**
  * The cluster as the API server knows it: informers over Nodes, Pods, AgentPools, AgentClasses and
- * Models, folded into an immutable ClusterState. Rebuilding the picture is coalesced (at most once
- * per `rebuildDelayMs`) because thousands of nodes churn status constantly while view() must stay a
- * field read. Two pod informers keep the pod cache small:
+ * Models, folded into an immutable ClusterState. A new picture is coalesced (at most once per
+ * `rebuildDelayMs`) because thousands of nodes churn status constantly while view() must stay a
+ * field read, and it is made from the last one and what changed: pods one by one, other kinds listed
+ * again only when one of theirs changed, everything after a (re)list. Two pod informers keep the pod
+ * cache small:
  *   - bound, non-terminal pods (GPU accounting: what holds resources on each node);
  *   - unbound pods of agent pools (label selector), so pending pods of pools are seen too (the
  *     pending-pods gauge, autoscaling) without caching every pending pod of the cluster.
@@ -16,7 +18,7 @@ import { podKey, type Node, type Pod } from '../api/kubernetes.ts';
 import { AgentClass, AgentPool, GROUP, Labels, Model, VERSION } from '../api/neuronetes.ts';
 import { AssumeCache } from './assume-cache.ts';
 import { BindError, type ClusterSource, type PodBinding, type Readiness } from './cluster-source.ts';
-import { ClusterState, type ClusterView } from './cluster-view.ts';
+import { ClusterState, podKeyOf, type ClusterView } from './cluster-view.ts';
 import { apiErrorCode, apiErrorText, getJson, listAll } from './kube-api.ts';
 import { LeaderElection } from './leader-election.ts';
 import { SupervisedInformer, type InformerBackoff, type InformerHealth } from './supervised-informer.ts';
@@ -58,17 +60,18 @@ type Informers = {
   models: SupervisedInformer<KubernetesObject>;
 };
 
-/**
- * Each pod's `namespace/name`, made once per object: a rebuild (one per burst of pod events) keys
- * every pod, and informer objects outlive many rebuilds. Made afresh each time, the keys were a
- * third of the extender's CPU under a real kube-scheduler binding pods as fast as it could.
- */
-const podKeys = new WeakMap<Pod, string>();
-function keyOf(pod: Pod): string {
-  let key = podKeys.get(pod);
-  if (key === undefined) podKeys.set(pod, (key = podKey(pod)));
-  return key;
+/** Kinds whose every change makes a picture list them again; pods change one by one. */
+type ListedKind = 'nodes' | 'agentPools' | 'agentClasses' | 'models';
+
+/** What changed since the last picture: anything (a list, the start), or these kinds and pods. */
+interface Changed {
+  everything: boolean;
+  readonly kinds: Set<ListedKind>;
+  /** By `namespace/name`: the pod of an event about it (for its name and namespace). */
+  readonly pods: Map<string, Pod>;
 }
+
+const nothingChanged = (): Changed => ({ everything: false, kinds: new Set(), pods: new Map() });
 
 export class KubernetesSource implements ClusterSource {
   readonly kind = 'kubernetes';
@@ -86,6 +89,7 @@ export class KubernetesSource implements ClusterSource {
   readonly #invalidSeen = new Set<string>();
   #view: ClusterState = new ClusterState({ nodes: [], pods: [], agentPools: [], agentClasses: [], models: [] }, 0);
   #version = 0;
+  #changed: Changed = { ...nothingChanged(), everything: true };
   #rebuildTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -102,26 +106,26 @@ export class KubernetesSource implements ClusterSource {
       now: this.#now,
       onExpired: (pod, node) => options.log.warn({ pod: podKey(pod), node }, 'assumed binding expired without the informer confirming it'),
     });
-    const informer = (name: string, path: string, selectors: { labelSelector?: string; fieldSelector?: string } = {}): SupervisedInformer<KubernetesObject> =>
+    const informer = (name: string, path: string, kind: ListedKind | 'pods', selectors: { labelSelector?: string; fieldSelector?: string } = {}): SupervisedInformer<KubernetesObject> =>
       new SupervisedInformer({
         name,
         kubeConfig: kc,
         path,
         list: () => listAll(kc, path, selectors),
         ...selectors,
-        onChange: () => this.#scheduleRebuild(),
+        onChange: (object) => this.#note(kind, object),
         log: options.log,
         backoff: options.backoff ?? { initialMs: 500, maxMs: 30_000 },
         silentAfterMs: this.#staleAfterMs,
         now: this.#now,
       });
     this.#informers = {
-      nodes: informer('nodes', '/api/v1/nodes'),
-      boundPods: informer('pods (bound)', '/api/v1/pods', { fieldSelector: BOUND_ACTIVE_PODS }),
-      poolPods: informer('pods (pending, of agent pools)', '/api/v1/pods', { fieldSelector: UNBOUND_PODS, labelSelector: Labels.agentPool }),
-      agentPools: informer('agentpools', crdPath('agentpools')),
-      agentClasses: informer('agentclasses', crdPath('agentclasses')),
-      models: informer('models', crdPath('models')),
+      nodes: informer('nodes', '/api/v1/nodes', 'nodes'),
+      boundPods: informer('pods (bound)', '/api/v1/pods', 'pods', { fieldSelector: BOUND_ACTIVE_PODS }),
+      poolPods: informer('pods (pending, of agent pools)', '/api/v1/pods', 'pods', { fieldSelector: UNBOUND_PODS, labelSelector: Labels.agentPool }),
+      agentPools: informer('agentpools', crdPath('agentpools'), 'agentPools'),
+      agentClasses: informer('agentclasses', crdPath('agentclasses'), 'agentClasses'),
+      models: informer('models', crdPath('models'), 'models'),
     };
     const le = options.leaderElection;
     this.#leader =
@@ -230,6 +234,8 @@ export class KubernetesSource implements ClusterSource {
     }
     const pod = known ?? (await this.#getPod(b).catch(() => undefined)) ?? { metadata: { name: b.podName, namespace: b.podNamespace, ...(uid !== undefined ? { uid } : {}) } };
     this.#assumed.assume(pod, b.node);
+    this.#changed.pods.set(podKeyOf(pod), pod);
+    // Each picture reconciles every assumed pod; this one makes a picture once the TTL has passed.
     setTimeout(() => this.#scheduleRebuild(), this.#assumeTtlMs + 10).unref();
     // GPU accounting must see the pod before the scheduler's next call, not after the coalescing window.
     this.#rebuild();
@@ -242,6 +248,16 @@ export class KubernetesSource implements ClusterSource {
   #findPod(b: PodBinding): Pod | undefined {
     const i = this.#informers;
     return (i.boundPods.get(b.podName, b.podNamespace) ?? i.poolPods.get(b.podName, b.podNamespace)) as Pod | undefined;
+  }
+
+  #note(kind: ListedKind | 'pods', object: KubernetesObject | undefined): void {
+    const changed = this.#changed;
+    if (object === undefined) changed.everything = true;
+    else if (kind === 'pods') {
+      const pod = object as unknown as Pod;
+      changed.pods.set(podKeyOf(pod), pod);
+    } else changed.kinds.add(kind);
+    this.#scheduleRebuild();
   }
 
   #scheduleRebuild(): void {
@@ -263,28 +279,47 @@ export class KubernetesSource implements ClusterSource {
     });
   }
 
+  /**
+   * A new picture: the last one with what changed since, or made afresh after a list. Under a busy
+   * scheduler there is one per bind and per burst of pod events, most changing a pod or two; made
+   * afresh, each re-listed and re-indexed every node and pod of the cluster.
+   */
   #rebuild(): void {
     clearTimeout(this.#rebuildTimer);
     this.#rebuildTimer = undefined;
     if (this.#closed) return;
+    const changed = this.#changed;
+    this.#changed = nothingChanged();
     const i = this.#informers;
-    const bound = i.boundPods.list() as unknown as Pod[];
-    const byKey = new Map<string, Pod>();
-    for (const pod of i.poolPods.list() as unknown as Pod[]) byKey.set(keyOf(pod), pod);
-    // A pod moves from the pending informer to the bound one; if both hold it for a moment, bound wins.
-    for (const pod of bound) byKey.set(keyOf(pod), pod);
-    for (const pod of this.#assumed.reconcile((key) => byKey.get(key))) byKey.set(keyOf(pod), pod);
-    this.#view = new ClusterState(
-      {
-        nodes: i.nodes.list() as unknown as Node[],
-        pods: [...byKey.values()],
-        agentPools: this.#valid('AgentPool', validators.agentPool, i.agentPools.list()),
-        agentClasses: this.#valid('AgentClass', validators.agentClass, i.agentClasses.list()),
-        models: this.#valid('Model', validators.model, i.models.list()),
-      },
-      ++this.#version,
-      this.#view,
-    );
+    const informerPod = (pod: Pod): Pod | undefined => (i.boundPods.get(pod.metadata.name ?? '', pod.metadata.namespace) ?? i.poolPods.get(pod.metadata.name ?? '', pod.metadata.namespace)) as Pod | undefined;
+    // A pod assumed before may be confirmed, contradicted or expired now: it may change either way.
+    for (const pod of this.#assumed.pods()) if (!changed.pods.has(podKeyOf(pod))) changed.pods.set(podKeyOf(pod), pod);
+    const assumed = new Map(this.#assumed.reconcile(informerPod).map((pod) => [podKeyOf(pod), pod]));
+    /** A pod as the picture shows it: assumed on its node until confirmed, else as bound, else as pending. */
+    const shown = (key: string, pod: Pod): Pod | undefined => assumed.get(key) ?? informerPod(pod);
+    const listed = (kind: ListedKind): boolean => changed.everything || changed.kinds.has(kind);
+    const nodes = (): Node[] => i.nodes.list() as unknown as Node[];
+    const agentPools = (): AgentPool[] => this.#valid('AgentPool', validators.agentPool, i.agentPools.list());
+    const agentClasses = (): AgentClass[] => this.#valid('AgentClass', validators.agentClass, i.agentClasses.list());
+    const models = (): Model[] => this.#valid('Model', validators.model, i.models.list());
+    if (changed.everything) {
+      const pods = new Map<string, Pod>();
+      for (const pod of [...(i.poolPods.list() as unknown as Pod[]), ...(i.boundPods.list() as unknown as Pod[]), ...assumed.values()]) {
+        const key = podKeyOf(pod);
+        if (!pods.has(key)) pods.set(key, shown(key, pod) as Pod);
+      }
+      this.#view = new ClusterState({ nodes: nodes(), pods: [...pods.values()], agentPools: agentPools(), agentClasses: agentClasses(), models: models() }, ++this.#version, this.#view);
+    } else {
+      const pods = new Map<string, Pod | undefined>();
+      for (const [key, pod] of changed.pods) pods.set(key, shown(key, pod));
+      this.#view = this.#view.next(++this.#version, {
+        pods,
+        ...(listed('nodes') ? { nodes: nodes() } : {}),
+        ...(listed('agentPools') ? { agentPools: agentPools() } : {}),
+        ...(listed('agentClasses') ? { agentClasses: agentClasses() } : {}),
+        ...(listed('models') ? { models: models() } : {}),
+      });
+    }
     for (const listener of this.#listeners) listener(this.#view);
   }
 }

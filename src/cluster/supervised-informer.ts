@@ -25,8 +25,11 @@ export interface SupervisedInformerOptions<T extends KubernetesObject> {
   list: () => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Called after every change to the cache (add, update, delete, a fresh list). */
-  onChange: () => void;
+  /**
+   * Called after every change to the cache: with the object added, updated or deleted, or with none
+   * after a list, when anything may have changed.
+   */
+  onChange: (object?: T) => void;
   log: Logger;
   backoff: InformerBackoff;
   /** Watchdog: no event and no reconnect for this long restarts the informer. */
@@ -118,10 +121,10 @@ export class SupervisedInformer<T extends KubernetesObject> {
       this.#o.labelSelector,
       this.#o.fieldSelector,
     );
-    const changed = (): void => {
+    const changed = (object: T): void => {
       if (informer !== this.#current) return;
       this.#healthy();
-      this.#o.onChange();
+      this.#o.onChange(object);
     };
     for (const verb of [ADD, UPDATE, DELETE] as const) informer.on(verb, changed);
     informer.on(CONNECT, () => {
@@ -141,6 +144,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
       // The ListWatch re-listed by itself (410 Gone: its resourceVersion was compacted away).
       this.#relists++;
       this.#healthy();
+      queueMicrotask(() => this.#o.onChange());
       return;
     }
     if (informer !== this.#pending) return;

@@ -1,12 +1,13 @@
 /**
  * ClusterState resolves many node names at once, faster when kube-scheduler repeats its order; the
  * answer must not depend on what was asked before, and a picture that follows another shares its
- * node index only while the nodes are the same objects.
+ * node index only while the nodes are the same objects. A picture made from the one before and a
+ * few changed pods answers as one made afresh, and shares what the changes left alone.
  */
 import t from 'tap';
-import type { Node } from '../../src/api/kubernetes.ts';
-import { ClusterState, type ClusterObjects } from '../../src/cluster/cluster-view.ts';
-import { node, pod } from '../helpers/cluster-fixtures.ts';
+import type { Node, Pod } from '../../src/api/kubernetes.ts';
+import { ClusterState, podKeyOf, type ClusterObjects, type ClusterView } from '../../src/cluster/cluster-view.ts';
+import { agentPool, node, pod } from '../helpers/cluster-fixtures.ts';
 
 const objects = (nodes: readonly Node[]): ClusterObjects => ({ nodes, pods: [], agentPools: [], agentClasses: [], models: [] });
 const names = (list: readonly Node[]): string[] => list.map((n) => n.metadata.name);
@@ -55,4 +56,90 @@ t.test('a picture keeps the node index of the one before only while its nodes ar
   t.equal(changed.nodesNamed([fresh('node-6'), fresh('node-7')]).nodes[1], relabelled, 'nodesNamed never answers with the old object');
   const fewer = new ClusterState(objects(all.slice(1)), 4, changed);
   t.same(fewer.nodesNamed([fresh('node-0'), fresh('node-1')]), { nodes: [all[1]], unknown: ['node-0'] }, 'a removed node is unknown');
+});
+
+/** What a picture says about pods, in an order that does not depend on how it was made. */
+function podAnswers(view: ClusterView, nodeNames: readonly string[], pools: readonly (readonly [string, string])[]): unknown {
+  const keys = (list: readonly Pod[]): string[] => list.map((p) => `${podKeyOf(p)}@${p.metadata.uid ?? ''}`).sort();
+  return {
+    all: keys(view.pods()),
+    byNode: nodeNames.map((n) => keys(view.podsOnNode(n))),
+    byPool: pools.map(([ns, p]) => keys(view.podsOfPool(ns, p))),
+  };
+}
+
+t.test('a picture made from the one before and the pods that changed answers as one made afresh', async (t) => {
+  // A small deterministic generator: the same sequence on every run.
+  let seed = 42;
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const nodeNames = Array.from({ length: 6 }, (_, i) => `node-${i}`);
+  const pools = [['a', 'chat'], ['a', 'code'], ['b', 'chat']] as const;
+  const nodes = nodeNames.map((n) => node(n));
+  const truth = new Map<string, Pod>();
+  let view = new ClusterState(objects(nodes), 1);
+  let version = 1;
+  const wrong: string[] = [];
+  const relisted: string[] = [];
+  const changedBefore: string[] = [];
+  for (let step = 0; step < 400; step++) {
+    const changes = new Map<string, Pod | undefined>();
+    for (let c = 0, count = 1 + random(3); c < count; c++) {
+      const namespace = random(2) === 0 ? 'a' : 'b';
+      const name = `p${random(12)}`;
+      const key = `${namespace}/${name}`;
+      if (random(5) === 0) {
+        truth.delete(key);
+        changes.set(key, undefined);
+        continue;
+      }
+      const where = random(nodeNames.length + 2);
+      const poolName = [undefined, 'chat', 'code'][random(3)];
+      const phase = ['Pending', 'Running', 'Running', 'Succeeded', 'Failed'][random(5)] as string;
+      const next = pod(name, {
+        namespace,
+        ...(poolName !== undefined ? { pool: poolName } : {}),
+        ...(where < nodeNames.length ? { nodeName: nodeNames[where] as string } : {}),
+        phase,
+        uid: `uid-${name}-${step}`,
+      });
+      truth.set(key, next);
+      changes.set(key, next);
+    }
+    const before = view;
+    const beforeSaid = JSON.stringify(podAnswers(before, nodeNames, pools));
+    view = view.next(++version, { pods: changes });
+    if (JSON.stringify(podAnswers(before, nodeNames, pools)) !== beforeSaid) changedBefore.push(`step ${step}`);
+    const afresh = new ClusterState({ ...objects(nodes), pods: [...truth.values()] }, version);
+    const got = JSON.stringify(podAnswers(view, nodeNames, pools));
+    const want = JSON.stringify(podAnswers(afresh, nodeNames, pools));
+    if (got !== want) wrong.push(`step ${step}: ${got} ≠ ${want}`);
+    const touched = new Set([...changes.keys()].flatMap((key) => [before.pods().find((p) => podKeyOf(p) === key), changes.get(key)]).map((p) => p?.spec?.nodeName));
+    for (const n of nodeNames) if (!touched.has(n) && view.podsOnNode(n) !== before.podsOnNode(n)) relisted.push(`step ${step}: ${n}`);
+  }
+  t.same(wrong, [], 'after each of 400 steps, the same pods, by node and by pool');
+  t.same(relisted, [], "an untouched node's pods are the same list as before");
+  t.same(changedBefore, [], 'the picture a new one is made from still answers as it did');
+  t.ok(truth.size > 5 && view.podsOnNode('node-0').length > 0, 'the sequence filled the picture');
+});
+
+t.test('a picture made from another shares the kinds its changes leave out and replaces those they give', async (t) => {
+  const first = new ClusterState({ ...objects(all.slice(0, 3)), pods: [pod('p', { nodeName: 'node-1', pool: 'chat' })], agentPools: [agentPool('chat')] }, 1);
+  const podOnly = first.next(2, { pods: new Map([['agents/q', pod('q', { nodeName: 'node-2' })]]) });
+  t.equal(podOnly.version, 2);
+  t.equal(podOnly.nodes(), first.nodes(), 'the same nodes');
+  t.equal(podOnly.pool('agents', 'chat'), first.pool('agents', 'chat'), 'the same pools');
+  t.equal(podOnly.podsOnNode('node-1'), first.podsOnNode('node-1'), "an untouched node's pods: the same list");
+  t.same(podOnly.podsOnNode('node-2').map((p) => p.metadata.name), ['q']);
+  t.same(first.podsOnNode('node-2'), [], 'the picture it came from is unchanged');
+
+  const relisted = podOnly.next(3, { nodes: all.slice(0, 2), agentPools: [] });
+  t.same(names(relisted.nodes()), ['node-0', 'node-1']);
+  t.equal(relisted.pool('agents', 'chat'), undefined, 'a pool gone from the list is gone');
+  t.same(relisted.podsOnNode('node-2').map((p) => p.metadata.name), ['q'], 'pods stay until a pod change says otherwise');
+  const gone = relisted.next(4, { pods: new Map([['agents/p', undefined]]) });
+  t.same(gone.podsOfPool('agents', 'chat'), [], 'a deleted pod leaves its pool');
+  t.same(gone.podsOnNode('node-1'), [], 'and its node');
 });

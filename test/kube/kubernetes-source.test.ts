@@ -71,6 +71,37 @@ t.test('changes are coalesced into few rebuilds; bound and pending pool pods are
   t.same(source.view().podsOnNode('n1').map((p) => p.metadata.name), ['running']);
 });
 
+t.test('pod events change the picture one pod at a time; a node event lists the nodes again', async (t) => {
+  const { api, source } = await setup(t, {}, (api) => {
+    for (const n of ['n1', 'n2']) api.put(PATHS.nodes, node(n));
+    api.put(PATHS.pods, pod('old', { nodeName: 'n1', pool: 'chat' }));
+  });
+  await source.start();
+  await watching(api);
+  const nodes = source.view().nodes();
+  const onNode = (n: string): string[] => source.view().podsOnNode(n).map((p) => p.metadata.name ?? '');
+  const inPool = (): string[] => source.view().podsOfPool('ns', 'chat').map((p) => `${p.metadata.name ?? ''}@${p.spec?.nodeName ?? '-'}`).sort();
+  const settled = (what: string, check: () => boolean): Promise<true> => eventually(what, () => (check() ? true : undefined));
+
+  api.put(PATHS.pods, pod('new', { pool: 'chat' }));
+  await settled('the pending pod', () => inPool().length === 2);
+  t.same(inPool(), ['new@-', 'old@n1']);
+  api.put(PATHS.pods, pod('new', { pool: 'chat', nodeName: 'n2' }));
+  await settled('the pod bound', () => onNode('n2').length === 1);
+  t.same(inPool(), ['new@n2', 'old@n1'], 'bound: the same pod, not a second one');
+  api.put(PATHS.pods, { ...pod('old', { nodeName: 'n1', pool: 'chat' }), status: { phase: 'Succeeded' } });
+  await settled('the finished pod off its node', () => onNode('n1').length === 0);
+  t.same(inPool(), ['new@n2', 'old@n1'], 'a finished pod is still the pool’s');
+  api.remove(PATHS.pods, 'old', 'ns');
+  await settled('the deleted pod gone', () => inPool().length === 1);
+  t.equal(source.view().nodes(), nodes, 'pod events never listed the nodes again');
+
+  api.put(PATHS.nodes, node('n3'));
+  await settled('the new node', () => source.view().node('n3') !== undefined);
+  t.same(onNode('n2'), ['new'], 'the pods are still in place');
+  t.same(inPool(), ['new@n2']);
+});
+
 t.test('invalid custom resources are left out of the view (logged once)', async (t) => {
   const { source } = await setup(t, {}, (api) => {
     api.put(PATHS.pools, pool('good'));
