@@ -47,6 +47,12 @@ export interface ClusterView {
   object(kind: string, namespace: string, name: string): OwnedObject | undefined;
   /** Computes `compute(this)` once per version of the picture and per key. */
   memo<T>(key: string, compute: (view: ClusterView) => T): T;
+  /**
+   * The nodes whose pods differ between `earlier` and this picture, when this one was made from it
+   * (through a few pictures at most) by pod changes alone; undefined when that is not known. Lets
+   * per-node facts computed for `earlier` be carried over for every other node.
+   */
+  nodesWithChangedPodsSince(earlier: ClusterView): ReadonlySet<string> | undefined;
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
@@ -152,7 +158,8 @@ class PodIndex {
     return (this.#byKey ??= new Map(this.all.map((pod) => [podKeyOf(pod), pod])));
   }
 
-  with(changes: PodChanges): PodIndex {
+  /** This index with `changes`; the names of the nodes whose pods they changed go into `touched`. */
+  with(changes: PodChanges, touched: Set<string>): PodIndex {
     const byKey = new Map(this.#keyed());
     const byNode = new Map(this.byNode);
     const byPool = new Map(this.byPool);
@@ -169,7 +176,11 @@ class PodIndex {
       if (old === next) continue;
       if (next === undefined) byKey.delete(key);
       else byKey.set(key, next);
-      move(byNode, boundNodeOf(old), boundNodeOf(next), old, next);
+      const from = boundNodeOf(old);
+      const to = boundNodeOf(next);
+      move(byNode, from, to, old, next);
+      if (from !== undefined) touched.add(from);
+      if (to !== undefined) touched.add(to);
       const oldPool = old?.metadata.labels?.[Labels.agentPool];
       const nextPool = next?.metadata.labels?.[Labels.agentPool];
       const oldNamespace = old?.metadata.namespace ?? 'default';
@@ -253,6 +264,15 @@ class NodeIndex {
   }
 }
 
+/** How many pictures back `nodesWithChangedPodsSince` can answer for. */
+const LINEAGE = 16;
+
+/** One step from a picture (known by its token, so that no picture keeps another alive) to the next. */
+interface Step {
+  readonly from: object;
+  readonly touched: ReadonlySet<string>;
+}
+
 /** An index of `nodes`: `kept` itself while it holds the same Node objects. */
 const nodeIndexOf = (nodes: readonly Node[], kept: NodeIndex | undefined): NodeIndex => (kept?.holds(nodes) === true ? kept : new NodeIndex(nodes));
 
@@ -267,6 +287,9 @@ export class ClusterState implements ClusterView {
   readonly #models: ReadonlyMap<string, Model>;
   readonly #others: ReadonlyMap<string, OwnedObject>;
   readonly #memo = new Map<string, unknown>();
+  readonly #token = {};
+  /** The steps by pod changes alone that led here, oldest first. */
+  readonly #lineage: readonly Step[];
 
   /** `previous`: the picture this one follows, whose node index it keeps if the nodes are the same. */
   constructor(objects: ClusterObjects, version: number, previous?: ClusterState);
@@ -277,7 +300,9 @@ export class ClusterState implements ClusterView {
     if (from instanceof ClusterState) {
       const changes = more as ClusterChanges;
       this.#nodes = changes.nodes === undefined ? from.#nodes : nodeIndexOf(changes.nodes, from.#nodes);
-      this.#pods = changes.pods === undefined ? from.#pods : from.#pods.with(changes.pods);
+      const touched = new Set<string>();
+      this.#pods = changes.pods === undefined ? from.#pods : from.#pods.with(changes.pods, touched);
+      this.#lineage = this.#nodes === from.#nodes ? [...from.#lineage.slice(1 - LINEAGE), { from: from.#token, touched }] : [];
       this.#pools = changes.agentPools === undefined ? from.#pools : byNsName(changes.agentPools);
       this.#classes = changes.agentClasses === undefined ? from.#classes : byNsName(changes.agentClasses);
       this.#models = changes.models === undefined ? from.#models : byNsName(changes.models);
@@ -286,6 +311,7 @@ export class ClusterState implements ClusterView {
       const previous = more as ClusterState | undefined;
       this.#nodes = nodeIndexOf(from.nodes, previous === undefined ? undefined : previous.#nodes);
       this.#pods = PodIndex.of(from.pods);
+      this.#lineage = [];
       this.#pools = byNsName(from.agentPools);
       this.#classes = byNsName(from.agentClasses);
       this.#models = byNsName(from.models);
@@ -331,6 +357,15 @@ export class ClusterState implements ClusterView {
   object(kind: string, namespace: string, name: string): OwnedObject | undefined {
     if (kind === 'AgentPool') return this.pool(namespace, name);
     return this.#others.get(`${kind}/${nsName(namespace, name)}`);
+  }
+  nodesWithChangedPodsSince(earlier: ClusterView): ReadonlySet<string> | undefined {
+    if (!(earlier instanceof ClusterState)) return undefined;
+    if (earlier === this) return new Set();
+    const at = this.#lineage.findIndex((step) => step.from === earlier.#token);
+    if (at < 0) return undefined;
+    const nodes = new Set<string>();
+    for (const step of this.#lineage.slice(at)) for (const name of step.touched) nodes.add(name);
+    return nodes;
   }
   memo<T>(key: string, compute: (view: ClusterView) => T): T {
     const known = this.#memo.get(key);

@@ -84,6 +84,8 @@ t.test('a picture made from the one before and the pods that changed answers as 
   const wrong: string[] = [];
   const relisted: string[] = [];
   const changedBefore: string[] = [];
+  const unnamed: string[] = [];
+  const history: ClusterState[] = [];
   for (let step = 0; step < 400; step++) {
     const changes = new Map<string, Pod | undefined>();
     for (let c = 0, count = 1 + random(3); c < count; c++) {
@@ -109,6 +111,7 @@ t.test('a picture made from the one before and the pods that changed answers as 
       changes.set(key, next);
     }
     const before = view;
+    history.push(before);
     const beforeSaid = JSON.stringify(podAnswers(before, nodeNames, pools));
     view = view.next(++version, { pods: changes });
     if (JSON.stringify(podAnswers(before, nodeNames, pools)) !== beforeSaid) changedBefore.push(`step ${step}`);
@@ -118,10 +121,21 @@ t.test('a picture made from the one before and the pods that changed answers as 
     if (got !== want) wrong.push(`step ${step}: ${got} ≠ ${want}`);
     const touched = new Set([...changes.keys()].flatMap((key) => [before.pods().find((p) => podKeyOf(p) === key), changes.get(key)]).map((p) => p?.spec?.nodeName));
     for (const n of nodeNames) if (!touched.has(n) && view.podsOnNode(n) !== before.podsOnNode(n)) relisted.push(`step ${step}: ${n}`);
+    // What changed since a picture a few steps back: every node whose pods differ is named.
+    for (const back of [1, 5, 16]) {
+      const earlier = history.at(-back);
+      if (earlier === undefined) continue;
+      const since = view.nodesWithChangedPodsSince(earlier);
+      const differ = nodeNames.filter((n) => JSON.stringify(view.podsOnNode(n)) !== JSON.stringify(earlier.podsOnNode(n)));
+      if (since === undefined || differ.some((n) => !since.has(n))) unnamed.push(`step ${step}, ${back} back: ${differ.join()} vs ${since === undefined ? 'unknown' : [...since].join()}`);
+    }
+    const tooFar = history.at(-17);
+    if (tooFar !== undefined && view.nodesWithChangedPodsSince(tooFar) !== undefined) unnamed.push(`step ${step}: 17 back is beyond what a picture remembers`);
   }
   t.same(wrong, [], 'after each of 400 steps, the same pods, by node and by pool');
   t.same(relisted, [], "an untouched node's pods are the same list as before");
   t.same(changedBefore, [], 'the picture a new one is made from still answers as it did');
+  t.same(unnamed, [], 'nodesWithChangedPodsSince names every node whose pods changed, up to 16 pictures back');
   t.ok(truth.size > 5 && view.podsOnNode('node-0').length > 0, 'the sequence filled the picture');
 });
 
@@ -139,6 +153,12 @@ t.test('a picture made from another shares the kinds its changes leave out and r
   t.same(names(relisted.nodes()), ['node-0', 'node-1']);
   t.equal(relisted.pool('agents', 'chat'), undefined, 'a pool gone from the list is gone');
   t.same(relisted.podsOnNode('node-2').map((p) => p.metadata.name), ['q'], 'pods stay until a pod change says otherwise');
+  t.same(podOnly.nodesWithChangedPodsSince(first), new Set(['node-2']));
+  t.same(podOnly.nodesWithChangedPodsSince(podOnly), new Set(), 'nothing changed since itself');
+  t.equal(first.nodesWithChangedPodsSince(podOnly), undefined, 'not known backwards');
+  t.equal(relisted.nodesWithChangedPodsSince(podOnly), undefined, 'not known across a change of nodes');
+  t.equal(podOnly.nodesWithChangedPodsSince(new ClusterState(objects(all.slice(0, 3)), 2)), undefined, 'not known for an unrelated picture');
+  t.same(podOnly.next(5, { nodes: [...first.nodes()] }).nodesWithChangedPodsSince(first), new Set(['node-2']), 'the same nodes listed again keep the lineage');
   const gone = relisted.next(4, { pods: new Map([['agents/p', undefined]]) });
   t.same(gone.podsOfPool('agents', 'chat'), [], 'a deleted pod leaves its pool');
   t.same(gone.podsOnNode('node-1'), [], 'and its node');

@@ -89,7 +89,8 @@ t.test('pod events change the picture one pod at a time; a node event lists the 
   api.put(PATHS.pods, pod('new', { pool: 'chat', nodeName: 'n2' }));
   await settled('the pod bound', () => onNode('n2').length === 1);
   t.same(inPool(), ['new@n2', 'old@n1'], 'bound: the same pod, not a second one');
-  api.put(PATHS.pods, { ...pod('old', { nodeName: 'n1', pool: 'chat' }), status: { phase: 'Succeeded' } });
+  const finished = { ...pod('old', { nodeName: 'n1', pool: 'chat' }), status: { phase: 'Succeeded' } };
+  api.put(PATHS.pods, finished);
   await settled('the finished pod off its node', () => onNode('n1').length === 0);
   t.same(inPool(), ['new@n2', 'old@n1'], 'a finished pod is still the pool’s');
   api.remove(PATHS.pods, 'old', 'ns');

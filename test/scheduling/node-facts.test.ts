@@ -1,5 +1,6 @@
 import t from 'tap';
-import type { Pod } from '../../src/api/kubernetes.ts';
+import type { Node, Pod } from '../../src/api/kubernetes.ts';
+import type { ClusterView } from '../../src/cluster/cluster-view.ts';
 import { computeNodeFacts, nodeFacts, podDeviceRequests } from '../../extenders/builtin/scheduler/node-facts.ts';
 import { a100, node, pod, schedulerContext } from '../helpers/scheduling-fixtures.ts';
 
@@ -115,4 +116,18 @@ t.test('a new picture reuses the facts of nodes whose object and pods did not ch
   const updated = schedulerContext({ nodes: [relabelled, busy], pods: [first] }).cluster;
   t.equal(nodeFacts(updated, relabelled).zone, 'z9', 'a replaced Node object is recomputed');
   t.equal(nodeFacts(updated, busy).usedGpus, 1, 'a pod gone from the node frees its GPUs');
+});
+
+t.test('facts carried over from the picture before match facts computed afresh', async (t) => {
+  const nodes = [a100('n0'), a100('n1'), a100('n2')];
+  const start = schedulerContext({ nodes, pods: [pod('a', { node: 'n0', gpus: 2 })] }).cluster;
+  const used = (view: ClusterView): number[] => nodes.map((n) => nodeFacts(view, n).usedGpus);
+  t.same(used(start), [2, 0, 0]);
+  const n2Facts = nodeFacts(start, nodes[2] as Node);
+  const bound = start.next(start.version + 1, { pods: new Map([['agents/b', pod('b', { node: 'n1', gpus: 3 })]]) });
+  const moved = bound.next(bound.version + 1, { pods: new Map([['agents/a', pod('a', { node: 'n2', gpus: 2 })]]) });
+  t.same(used(moved), [0, 3, 2], 'two pictures on: the pods moved and added are counted where they are');
+  t.same(used(moved), used(schedulerContext({ nodes, pods: [pod('b', { node: 'n1', gpus: 3 }), pod('a', { node: 'n2', gpus: 2 })] }).cluster), 'as afresh');
+  t.not(nodeFacts(moved, nodes[2] as Node), n2Facts, 'the node whose pods changed is recomputed');
+  t.same(used(bound), [2, 3, 0], 'an earlier picture asked again answers for itself');
 });

@@ -174,18 +174,36 @@ function samePods(a: readonly Pod[], b: readonly Pod[]): boolean {
   return true;
 }
 
+function factsOf(node: Node, pods: readonly Pod[]): NodeFacts {
+  const last = lastFacts.get(node);
+  if (last !== undefined && samePods(last.pods, pods)) return last.facts;
+  const facts = computeNodeFacts(node, pods);
+  lastFacts.set(node, { pods, facts });
+  return facts;
+}
+
+/** The last picture whose facts were computed in full, or made from those before. */
+let prior: { readonly view: ClusterView; readonly facts: ReadonlyMap<string, NodeFacts> } | undefined;
+
+/**
+ * Every node's facts. A picture made from the last one by a few pod changes (the usual case: one per
+ * bind) takes that one's map and recomputes only the nodes whose pods changed, instead of visiting
+ * every node of the cluster.
+ */
 function computeAllNodeFacts(view: ClusterView): ReadonlyMap<string, NodeFacts> {
-  const all = new Map<string, NodeFacts>();
-  for (const node of view.nodes()) {
-    const pods = view.podsOnNode(node.metadata.name);
-    const last = lastFacts.get(node);
-    let facts = last !== undefined && samePods(last.pods, pods) ? last.facts : undefined;
-    if (facts === undefined) {
-      facts = computeNodeFacts(node, pods);
-      lastFacts.set(node, { pods, facts });
+  const changed = prior === undefined ? undefined : view.nodesWithChangedPodsSince(prior.view);
+  let all: Map<string, NodeFacts>;
+  if (prior !== undefined && changed !== undefined) {
+    all = new Map(prior.facts);
+    for (const name of changed) {
+      const node = view.node(name);
+      if (node !== undefined) all.set(name, factsOf(node, view.podsOnNode(name)));
     }
-    all.set(node.metadata.name, facts);
+  } else {
+    all = new Map();
+    for (const node of view.nodes()) all.set(node.metadata.name, factsOf(node, view.podsOnNode(node.metadata.name)));
   }
+  prior = { view, facts: all };
   return all;
 }
 
