@@ -87,9 +87,24 @@ export interface ConfigurationResult {
   pods: number;
   /** Median over rounds of pods / seconds from first create to last bound. */
   podsPerSecond: number;
-  rounds: { seconds: number; podsPerSecond: number; createSeconds: number }[];
+  /** Median over rounds of the CPU time each process used per pod while the pods were placed (ms). */
+  cpuMsPerPod: CpuPerPod;
+  rounds: Round[];
   /** Pod → node of the last round. */
   placements: Record<string, string>;
+}
+
+/** CPU per pod of the configuration's own processes; the API server and etcd are shared by all. */
+export interface CpuPerPod {
+  scheduler?: number;
+  extender?: number;
+}
+
+interface Round {
+  seconds: number;
+  podsPerSecond: number;
+  createSeconds: number;
+  cpuMsPerPod: CpuPerPod;
 }
 
 export interface SchedulerThroughputResult {
@@ -195,18 +210,34 @@ async function createPods(kc: KubeConfig, names: readonly string[], schedulerNam
   });
 }
 
-/** Creates the pods and waits until all are bound; returns bound/s from the first create to the last bind. */
-async function measure(kc: KubeConfig, names: readonly string[], schedulerName: string): Promise<{ seconds: number; createSeconds: number; placements: Record<string, string> }> {
+type Measured = Omit<Round, 'podsPerSecond'> & { placements: Record<string, string> };
+
+/**
+ * Creates the pods and waits until all are bound; returns the time from the first create to the last
+ * bind, and the CPU the processes in `procs` used meanwhile, per pod.
+ */
+async function measure(kc: KubeConfig, names: readonly string[], schedulerName: string, procs: { scheduler?: Proc; extender?: Proc } = {}): Promise<Measured> {
   const watch = await watchBindings(kc, names, Math.max(120_000, names.length * 1_000));
+  const cpu = async (): Promise<Record<string, number | undefined>> =>
+    Object.fromEntries(await Promise.all(Object.entries(procs).map(async ([role, proc]) => [role, await proc.cpuMs()] as const)));
   try {
+    const cpuBefore = await cpu();
     const started = performance.now();
     await createPods(kc, names, schedulerName);
     const created = performance.now();
     const bound = await watch.bound;
     const last = Math.max(...[...bound.values()].map((b) => b.at));
+    const cpuAfter = await cpu();
+    const cpuMsPerPod: CpuPerPod = {};
+    for (const role of ['scheduler', 'extender'] as const) {
+      const before = cpuBefore[role];
+      const after = cpuAfter[role];
+      if (before !== undefined && after !== undefined) cpuMsPerPod[role] = (after - before) / names.length;
+    }
     return {
       seconds: (last - started) / 1000,
       createSeconds: (created - started) / 1000,
+      cpuMsPerPod,
       placements: Object.fromEntries([...bound].map(([pod, b]) => [pod, b.node])),
     };
   } finally {
@@ -221,18 +252,19 @@ async function deleteAllPods(kc: KubeConfig): Promise<void> {
   await eventually('bench pods to be deleted', async () => ((await core.listNamespacedPod({ namespace: NAMESPACE })).items.length === 0 ? true : undefined), 120_000, 250);
 }
 
-async function runConfiguration(cp: ControlPlane, kc: KubeConfig, c: Configuration, round: number, pods: number, cpuProfDir: string | undefined): Promise<{ seconds: number; createSeconds: number; placements: Record<string, string> }> {
+async function runConfiguration(cp: ControlPlane, kc: KubeConfig, c: Configuration, round: number, pods: number, cpuProfDir: string | undefined): Promise<Measured> {
   const started: Proc[] = [];
   try {
     const extender = c.extender === undefined ? undefined : await startExtender(cp, c, cpuProfDir);
     if (extender !== undefined) started.push(extender.proc);
     const schedulerName = `bench-${c.id}`;
-    started.push(await cp.startScheduler(`scheduler-${c.id}-${round}`, await schedulerConfig(c, schedulerName, extender?.url), { verbosity: SCHEDULER_VERBOSITY }));
+    const scheduler = await cp.startScheduler(`scheduler-${c.id}-${round}`, await schedulerConfig(c, schedulerName, extender?.url), { verbosity: SCHEDULER_VERBOSITY });
+    started.push(scheduler);
     // Warm-up: the scheduler's informers synced, both processes' code hot, before the clock starts.
     await measure(kc, Array.from({ length: WARMUP_PODS }, (_, i) => `warmup-${c.id}-${round}-${i}`), schedulerName);
     await deleteAllPods(kc);
     const names = Array.from({ length: pods }, (_, i) => `agent-${c.id}-${round}-${String(i).padStart(4, '0')}`);
-    const result = await measure(kc, names, schedulerName);
+    const result = await measure(kc, names, schedulerName, { scheduler, ...(extender !== undefined ? { extender: extender.proc } : {}) });
     await deleteAllPods(kc);
     return result;
   } finally {
@@ -261,20 +293,25 @@ export async function runSchedulerThroughput(options: SchedulerThroughputOptions
     const t0 = performance.now();
     await createGpuNodes(kc, Array.from({ length: options.nodes }, (_, i) => ({ name: benchNodeName(i), shape: benchNodeShape(i) })), WRITE_CONCURRENCY);
     log(`created ${options.nodes} GPU nodes in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-    const runs = new Map<ConfigurationId, { seconds: number; createSeconds: number; podsPerSecond: number }[]>();
+    const runs = new Map<ConfigurationId, Round[]>();
     const placements = new Map<ConfigurationId, Record<string, string>>();
     for (let round = 0; round < rounds; round++) {
       for (const c of chosen) {
         const r = await runConfiguration(cp, kc, c, round, options.pods, options.cpuProfDir);
         const podsPerSecond = options.pods / r.seconds;
-        log(`round ${round + 1}/${rounds} ${c.id} (${c.label}): ${options.pods} pods bound in ${r.seconds.toFixed(2)}s = ${podsPerSecond.toFixed(1)} pods/s (created in ${r.createSeconds.toFixed(2)}s)`);
-        runs.set(c.id, [...(runs.get(c.id) ?? []), { seconds: r.seconds, createSeconds: r.createSeconds, podsPerSecond }]);
+        log(`round ${round + 1}/${rounds} ${c.id} (${c.label}): ${options.pods} pods bound in ${r.seconds.toFixed(2)}s = ${podsPerSecond.toFixed(1)} pods/s (created in ${r.createSeconds.toFixed(2)}s; CPU per pod: ${formatCpu(r.cpuMsPerPod)})`);
+        runs.set(c.id, [...(runs.get(c.id) ?? []), { seconds: r.seconds, createSeconds: r.createSeconds, podsPerSecond, cpuMsPerPod: r.cpuMsPerPod }]);
         placements.set(c.id, r.placements);
       }
     }
     const results = chosen.map((c): ConfigurationResult => {
       const rs = runs.get(c.id) ?? [];
-      return { id: c.id, label: c.label, pods: options.pods, podsPerSecond: median(rs.map((r) => r.podsPerSecond)), rounds: rs, placements: placements.get(c.id) ?? {} };
+      const cpuMsPerPod: CpuPerPod = {};
+      for (const role of ['scheduler', 'extender'] as const) {
+        const xs = rs.flatMap((r) => r.cpuMsPerPod[role] ?? []);
+        if (xs.length > 0) cpuMsPerPod[role] = median(xs);
+      }
+      return { id: c.id, label: c.label, pods: options.pods, podsPerSecond: median(rs.map((r) => r.podsPerSecond)), cpuMsPerPod, rounds: rs, placements: placements.get(c.id) ?? {} };
     });
     const rate = (id: ConfigurationId): number | undefined => results.find((r) => r.id === id)?.podsPerSecond;
     const ratio = (ours: ConfigurationId, trivial: ConfigurationId): number | undefined => {
@@ -298,17 +335,20 @@ export async function runSchedulerThroughput(options: SchedulerThroughputOptions
   }
 }
 
+const formatCpu = (cpu: CpuPerPod): string => `scheduler ${cpu.scheduler?.toFixed(1) ?? '?'} ms, extender ${cpu.extender?.toFixed(1) ?? '-'} ms`;
+
 export function formatTable(r: SchedulerThroughputResult): string {
   const none = r.results.find((x) => x.id === 'a')?.podsPerSecond;
+  const ms = (v: number | undefined): string => (v === undefined ? '' : v.toFixed(1)).padStart(9);
   const rows = r.results.map((x) => {
     const vsNone = none === undefined ? '' : `${((100 * x.podsPerSecond) / none).toFixed(0)} %`;
-    return `| ${x.id} | ${x.label.padEnd(28)} | ${x.podsPerSecond.toFixed(1).padStart(7)} | ${vsNone.padStart(9)} |`;
+    return `| ${x.id} | ${x.label.padEnd(28)} | ${x.podsPerSecond.toFixed(1).padStart(7)} | ${vsNone.padStart(9)} | ${ms(x.cpuMsPerPod.scheduler)} | ${ms(x.cpuMsPerPod.extender)} |`;
   });
   const ratios = Object.entries(r.ratios).map(([mode, v]) => `NeuroNetes ÷ trivial, ${mode}: ${v.toFixed(2)} (target ≥ 0.90)`);
   return [
     `${r.nodes} nodes, ${r.pods} pods; ${r.machine.cpus} × ${r.machine.model}; load ${r.machine.loadavg1mAtStart.toFixed(1)} → ${r.machine.loadavg1mAtEnd.toFixed(1)}`,
-    '| | configuration | bound/s | vs none |',
-    '|---|---|---:|---:|',
+    '| | configuration | bound/s | vs none | scheduler CPU ms/pod | extender CPU ms/pod |',
+    '|---|---|---:|---:|---:|---:|',
     ...rows,
     ...ratios,
   ].join('\n');

@@ -22,10 +22,14 @@ if ('skip' in bins) {
     t.equal(Object.keys(r.placements).length, 10, `${r.label}: all 10 pods bound`);
     t.ok(Object.values(r.placements).every((node) => shapes.has(node)), `${r.label}: bound to bench nodes`);
     t.ok(r.podsPerSecond > 0, `${r.label}: a rate was computed`);
+    const { scheduler, extender } = r.cpuMsPerPod;
+    t.ok(scheduler !== undefined && Number.isFinite(scheduler) && scheduler >= 0, `${r.label}: the scheduler's CPU per pod was read (${scheduler} ms)`);
+    if (r.id === 'a') t.equal(extender, undefined, 'no extender, no extender CPU');
+    else t.ok(extender !== undefined && extender > 0, `${r.label}: the extender's CPU per pod was read (${extender} ms)`);
   }
   const ours = result.results.find((r) => r.id === 'c');
   const wrongType = Object.entries(ours?.placements ?? {}).filter(([, node]) => shapes.get(node)?.gpuType !== POOL_GPU_TYPE);
   t.same(wrongType, [], `NeuroNetes placed every pod on a ${POOL_GPU_TYPE} node`);
   t.same(result.ratios, {}, 'no ratio without the trivial extender');
-  t.match(formatTable(result), /\| a \| no extender .*\n\| c \| NeuroNetes, names/);
+  t.match(formatTable(result), /\| a \| no extender .*\|\s+\|\n\| c \| NeuroNetes, names .*\|\s+[\d.]+ \|$/);
 }

@@ -131,6 +131,18 @@ export class Proc {
     clearTimeout(timer);
   }
 
+  /**
+   * CPU time the process has used so far (user + system), from /proc; undefined where there is no
+   * /proc or the process has exited. The kernel reports it in USER_HZ ticks, 100 a second on Linux.
+   */
+  async cpuMs(): Promise<number | undefined> {
+    const stat = await readFile(`/proc/${this.#child.pid ?? 0}/stat`, 'utf8').catch(() => undefined);
+    if (stat === undefined || this.#child.pid === undefined) return undefined;
+    // Fields after the command name (which may hold spaces, inside parentheses): state is field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+
   async tail(lines = 30): Promise<string> {
     const text = await readFile(this.log, 'utf8').catch(() => '');
     return text.split('\n').slice(-lines).join('\n');
