@@ -114,8 +114,17 @@ export interface SchedulerThroughputResult {
   pods: number;
   clientConnection: typeof CLIENT_CONNECTION;
   results: ConfigurationResult[];
-  /** NeuroNetes ÷ trivial extender bound/s, per mode, where both ran. */
+  /**
+   * NeuroNetes ÷ trivial extender bound/s, per mode, where both ran: the median over rounds of the
+   * two measured in the same round, back to back, so that each ratio compares runs that shared the
+   * machine's load (a ratio of the two medians may pair a quiet round of one with a busy one of the other).
+   */
   ratios: { names?: number; nodes?: number };
+}
+
+/** The median over rounds of `ours` ÷ `trivial` measured in the same round (see `ratios`). */
+export function pairedRatio(ours: readonly { podsPerSecond: number }[], trivial: readonly { podsPerSecond: number }[]): number {
+  return median(ours.map((r, i) => r.podsPerSecond / (trivial[i] as { podsPerSecond: number }).podsPerSecond));
 }
 
 const median = (xs: readonly number[]): number => {
@@ -313,11 +322,10 @@ export async function runSchedulerThroughput(options: SchedulerThroughputOptions
       }
       return { id: c.id, label: c.label, pods: options.pods, podsPerSecond: median(rs.map((r) => r.podsPerSecond)), cpuMsPerPod, rounds: rs, placements: placements.get(c.id) ?? {} };
     });
-    const rate = (id: ConfigurationId): number | undefined => results.find((r) => r.id === id)?.podsPerSecond;
     const ratio = (ours: ConfigurationId, trivial: ConfigurationId): number | undefined => {
-      const o = rate(ours);
-      const t = rate(trivial);
-      return o === undefined || t === undefined ? undefined : o / t;
+      const o = runs.get(ours);
+      const t = runs.get(trivial);
+      return o === undefined || t === undefined ? undefined : pairedRatio(o, t);
     };
     const names = ratio('c', 'b');
     const nodes = ratio('e', 'd');
