@@ -293,7 +293,10 @@ export class KubernetesSource implements ClusterSource {
     const i = this.#informers;
     const informerPod = (pod: Pod): Pod | undefined => (i.boundPods.get(pod.metadata.name ?? '', pod.metadata.namespace) ?? i.poolPods.get(pod.metadata.name ?? '', pod.metadata.namespace)) as Pod | undefined;
     // A pod assumed before may be confirmed, contradicted or expired now: it may change either way.
-    for (const pod of this.#assumed.pods()) if (!changed.pods.has(podKeyOf(pod))) changed.pods.set(podKeyOf(pod), pod);
+    for (const pod of this.#assumed.pods()) {
+      const key = podKeyOf(pod);
+      if (!changed.pods.has(key)) changed.pods.set(key, pod);
+    }
     const assumed = new Map(this.#assumed.reconcile(informerPod).map((pod) => [podKeyOf(pod), pod]));
     /** A pod as the picture shows it: assumed on its node until confirmed, else as bound, else as pending. */
     const shown = (key: string, pod: Pod): Pod | undefined => assumed.get(key) ?? informerPod(pod);

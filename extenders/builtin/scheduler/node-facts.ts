@@ -182,8 +182,12 @@ function factsOf(node: Node, pods: readonly Pod[]): NodeFacts {
   return facts;
 }
 
-/** The last picture whose facts were computed in full, or made from those before. */
-let prior: { readonly view: ClusterView; readonly facts: ReadonlyMap<string, NodeFacts> } | undefined;
+/**
+ * The picture last asked about and its facts: a filter or score pass asks once per node, thousands
+ * of times in a row about the same picture, so an identity check spares the memo's lookup; and the
+ * next picture's facts start from these.
+ */
+let last: { view: ClusterView; facts: ReadonlyMap<string, NodeFacts> } | undefined;
 
 /**
  * Every node's facts. A picture made from the last one by a few pod changes (the usual case: one per
@@ -191,27 +195,20 @@ let prior: { readonly view: ClusterView; readonly facts: ReadonlyMap<string, Nod
  * every node of the cluster.
  */
 function computeAllNodeFacts(view: ClusterView): ReadonlyMap<string, NodeFacts> {
-  const changed = prior === undefined ? undefined : view.nodesWithChangedPodsSince(prior.view);
-  let all: Map<string, NodeFacts>;
-  if (prior !== undefined && changed !== undefined) {
-    all = new Map(prior.facts);
+  const before = last;
+  const changed = before === undefined ? undefined : view.nodesWithChangedPodsSince(before.view);
+  if (before !== undefined && changed !== undefined) {
+    const all = new Map(before.facts);
     for (const name of changed) {
       const node = view.node(name);
       if (node !== undefined) all.set(name, factsOf(node, view.podsOnNode(name)));
     }
-  } else {
-    all = new Map();
-    for (const node of view.nodes()) all.set(node.metadata.name, factsOf(node, view.podsOnNode(node.metadata.name)));
+    return all;
   }
-  prior = { view, facts: all };
+  const all = new Map<string, NodeFacts>();
+  for (const node of view.nodes()) all.set(node.metadata.name, factsOf(node, view.podsOnNode(node.metadata.name)));
   return all;
 }
-
-/**
- * The picture last asked about and its facts: a filter or score pass asks once per node, thousands
- * of times in a row about the same picture, so an identity check spares the memo's lookup.
- */
-let last: { view: ClusterView; facts: ReadonlyMap<string, NodeFacts> } | undefined;
 
 /** Every known node's facts by name, for plugins that aggregate over the cluster (zones, spreads). */
 export function nodeFactsByName(view: ClusterView): ReadonlyMap<string, NodeFacts> {
