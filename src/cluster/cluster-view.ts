@@ -183,13 +183,8 @@ class PodIndex {
       if (to !== undefined) touched.add(to);
       const oldPool = old?.metadata.labels?.[Labels.agentPool];
       const nextPool = next?.metadata.labels?.[Labels.agentPool];
-      const oldNamespace = old?.metadata.namespace ?? 'default';
-      const nextNamespace = next?.metadata.namespace ?? 'default';
-      if (oldPool !== undefined && nextPool !== undefined && oldNamespace === nextNamespace) move(poolsOf(oldNamespace), oldPool, nextPool, old, next);
-      else {
-        if (oldPool !== undefined) move(poolsOf(oldNamespace), oldPool, undefined, old, undefined);
-        if (nextPool !== undefined) move(poolsOf(nextNamespace), undefined, nextPool, undefined, next);
-      }
+      // Both versions share the key, so the namespace.
+      if (oldPool !== undefined || nextPool !== undefined) move(poolsOf((next ?? old)?.metadata.namespace ?? 'default'), oldPool, nextPool, old, next);
     }
     return new PodIndex(byNode, byPool, undefined, byKey);
   }
