@@ -300,7 +300,6 @@ export class KubernetesSource implements ClusterSource {
     const assumed = new Map(this.#assumed.reconcile(informerPod).map((pod) => [podKeyOf(pod), pod]));
     /** A pod as the picture shows it: assumed on its node until confirmed, else as bound, else as pending. */
     const shown = (key: string, pod: Pod): Pod | undefined => assumed.get(key) ?? informerPod(pod);
-    const listed = (kind: ListedKind): boolean => changed.everything || changed.kinds.has(kind);
     const nodes = (): Node[] => i.nodes.list() as unknown as Node[];
     const agentPools = (): AgentPool[] => this.#valid('AgentPool', validators.agentPool, i.agentPools.list());
     const agentClasses = (): AgentClass[] => this.#valid('AgentClass', validators.agentClass, i.agentClasses.list());
@@ -315,12 +314,13 @@ export class KubernetesSource implements ClusterSource {
     } else {
       const pods = new Map<string, Pod | undefined>();
       for (const [key, pod] of changed.pods) pods.set(key, shown(key, pod));
+      const listed = changed.kinds;
       this.#view = this.#view.next(++this.#version, {
         pods,
-        ...(listed('nodes') ? { nodes: nodes() } : {}),
-        ...(listed('agentPools') ? { agentPools: agentPools() } : {}),
-        ...(listed('agentClasses') ? { agentClasses: agentClasses() } : {}),
-        ...(listed('models') ? { models: models() } : {}),
+        ...(listed.has('nodes') ? { nodes: nodes() } : {}),
+        ...(listed.has('agentPools') ? { agentPools: agentPools() } : {}),
+        ...(listed.has('agentClasses') ? { agentClasses: agentClasses() } : {}),
+        ...(listed.has('models') ? { models: models() } : {}),
       });
     }
     for (const listener of this.#listeners) listener(this.#view);
