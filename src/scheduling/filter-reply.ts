@@ -96,6 +96,9 @@ function writeNodeList(out: JsonBytes, list: NonNullable<ExtenderArgs['Nodes']>,
   const { items: _, ...rest } = list;
   const head = JSON.stringify(rest);
   out.raw(head.length === 2 ? '{"items":[' : `${head.slice(0, -1)},"items":[`);
-  kept.forEach((node, i) => out.raw(i === 0 ? JSON.stringify(node) : `,${JSON.stringify(node)}`));
+  kept.forEach((node, i) => {
+    if (i > 0) out.raw(',');
+    out.raw(JSON.stringify(node));
+  });
   out.raw(']}');
 }
