@@ -43,7 +43,8 @@ const DecideQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const Decision = Type.Object({
+/** The decision reply (exported for tests that check replies against it). */
+export const Decision = Type.Object({
   pool: PoolRef,
   time: Type.String(),
   dryRun: Type.Boolean(),
