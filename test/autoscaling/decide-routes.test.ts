@@ -10,6 +10,7 @@ registerAutoscaler({ name: () => 'test-slow', getMetricNames: () => [], calculat
 registerAutoscaler({ name: () => 'test-negative', getMetricNames: () => [], calculateReplicas: () => -3 });
 registerAutoscaler({ name: () => 'test-fixed', getMetricNames: () => [], priority: () => 300, calculateReplicas: (ctx: PluginContext) => ctx.config['replicas'] as number });
 registerMetricsProvider({ name: () => 'test-broken', priority: () => 500, listMetrics: () => ['queue_depth'], getMetric: () => { throw new Error('backend down'); } });
+registerMetricsProvider({ name: () => 'test-below-zero', priority: () => 500, listMetrics: () => ['queue_depth'], getMetric: () => -95 });
 
 const TEST_PLUGINS_OFF = [
   { name: 'test-boom', enabled: false },
@@ -17,7 +18,11 @@ const TEST_PLUGINS_OFF = [
   { name: 'test-negative', enabled: false },
   { name: 'test-fixed', enabled: false },
 ];
-const BASE = { ...STATIC_ONLY, 'autoscaler-plugins': [...STATIC_ONLY['autoscaler-plugins'], ...TEST_PLUGINS_OFF], 'metrics-provider-plugins': [...STATIC_ONLY['metrics-provider-plugins'], { name: 'test-broken', enabled: false }] };
+const BASE = {
+  ...STATIC_ONLY,
+  'autoscaler-plugins': [...STATIC_ONLY['autoscaler-plugins'], ...TEST_PLUGINS_OFF],
+  'metrics-provider-plugins': [...STATIC_ONLY['metrics-provider-plugins'], { name: 'test-broken', enabled: false }, { name: 'test-below-zero', enabled: false }],
+};
 
 interface Reply {
   desiredReplicas: number;
@@ -296,6 +301,10 @@ t.test('metric values and replica counts that are not quantities are refused, na
   const get = await app.inject({ method: 'GET', url: '/autoscaler/pools/agents/support-bot?currentReplicas=9999999999' });
   t.equal(get.statusCode, 400);
   t.match(get.json<ErrorReply>().message, /currentReplicas must be <= 2147483647/);
+  const fromProvider = await testApp({ ...BASE, 'metrics-provider-plugins': [...BASE['metrics-provider-plugins'].filter((p) => p.name !== 'test-below-zero'), { name: 'test-below-zero', enabled: true }] });
+  t.teardown(() => fromProvider.app.close());
+  const below = (await fromProvider.app.inject({ url: '/autoscaler/pools/agents/support-bot?dryRun=true' })).json<Reply>();
+  t.match(below.metrics.find((m) => m.type === 'queue-depth'), { status: 'failed', value: null, reason: /returned -95; expected a finite number >= 0 or undefined/ }, 'a provider answering -95 fails the metric');
   const typo = await post({ metrics: { 'queue-dept': 95 } });
   t.equal(typo.statusCode, 400);
   t.same(typo.json<ErrorReply>(), { statusCode: 400, code: 'NN_BAD_REQUEST', error: 'Bad Request', message: 'metrics: unknown metric "queue-dept"; this pool reads concurrent-sessions, queue-depth' });
