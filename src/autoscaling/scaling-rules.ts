@@ -39,11 +39,9 @@ export const DEFAULT_PERIOD_SECONDS = 15;
 
 /** A pool spec the autoscaler cannot use; `field` is its path under `spec`. */
 export class PoolSpecError extends Error {
-  readonly field: string;
   constructor(field: string, why: string) {
     super(`spec.${field}: ${why}`);
     this.name = 'PoolSpecError';
-    this.field = field;
   }
 }
 

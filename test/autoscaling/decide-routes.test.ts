@@ -1,6 +1,7 @@
 /** The decision endpoints end to end on app.inject(): behaviour over time, errors, state, trace, metrics. */
 import t from 'tap';
 import { InMemoryStateStore, type PoolAutoscalerState, type PoolRef } from '../../src/autoscaling/autoscaler-state.ts';
+import { PoolSpecError, resolveBehavior } from '../../src/autoscaling/scaling-rules.ts';
 import { registerAutoscaler, registerMetricsProvider } from '../../src/plugins/registry.ts';
 import type { PluginContext } from '../../src/plugins/types.ts';
 import { clusterWith, pool, STATIC_ONLY, T0, testApp } from './helpers.ts';
@@ -323,6 +324,9 @@ t.test('durations past their bounds: a clear 400 naming the pool and field, neve
   const stored = await app.inject({ url: '/autoscaler/pools/test/frozen' });
   t.equal(stored.statusCode, 400, 'a stored pool the CRD of old accepted');
   t.equal(stored.json<ErrorReply>().message, 'AgentPool test/frozen: spec.autoscaling.cooldownPeriod: "999999999999h" is longer than the 24h allowed');
+  // Snapshots and requests are schema-checked before; a pool from the API server stored under an older CRD is not.
+  const defaults = { tolerance: { scaleUp: 0.1, scaleDown: 0.1 }, selectPolicy: { scaleUp: 'Max', scaleDown: 'Max' } } as const;
+  t.throws(() => resolveBehavior({ behavior: { scaleDown: { periodSeconds: 1e12 } } }, defaults), new PoolSpecError('autoscaling.behavior.scaleDown.periodSeconds', '1000000000000 is more than the 1800 allowed'));
   const inline = (autoscaling: Record<string, unknown>) => app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: pool('inline', { autoscaling }), metrics: { 'queue-depth': 5 } } });
   const window = await inline({ metrics: [{ type: 'queue-depth', target: '10', averagingWindow: '2h' }] });
   t.equal(window.statusCode, 400);
