@@ -243,15 +243,17 @@ async function optionalRoute(plan: Plan, ours: LoadClient, id: string, calls: re
   }
 }
 
-/** One decision request per pool, with every metric the pools scale on given inline (a dry run). */
+const METRIC_VALUES: Readonly<Record<string, number>> = { 'tokens-in-queue': 5200, 'ttft-p95': 0.65, 'concurrent-sessions': 180, 'queue-depth': 42, 'tokens-per-second': 5100 };
+
+/** One decision request per pool, with the metrics it scales on given inline (a dry run; decide refuses metrics a pool does not read). */
 function autoscalerCalls(cluster: GeneratedCluster): (Call & { pool: string })[] {
-  return cluster.poolNames.map((name) => ({
-    pool: name,
+  return cluster.objects.agentPools.map((p) => ({
+    pool: p.metadata.name,
     path: '/autoscaler/decide',
     body: JSON.stringify({
-      pool: { namespace: NAMESPACE, name },
+      pool: { namespace: NAMESPACE, name: p.metadata.name },
       currentReplicas: 4,
-      metrics: { 'tokens-in-queue': 5200, 'ttft-p95': 0.65, 'concurrent-sessions': 180, 'queue-depth': 42, 'tokens-per-second': 5100 },
+      metrics: Object.fromEntries((p.spec.autoscaling?.metrics ?? []).map((m) => [m.type, METRIC_VALUES[m.type] ?? 1])),
       dryRun: true,
     }),
   }));

@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import { ObjectMeta } from './kubernetes.ts';
-import { AgentClass, AgentPool, GROUP, Model, VERSION } from './neuronetes.ts';
+import { AgentClass, AgentPool, AUTOSCALING_LIMITS, GROUP, Model, VERSION } from './neuronetes.ts';
 import { toStructural, type StructuralSchema } from './crd-schema.ts';
 
 interface PrinterColumn {
@@ -28,6 +28,15 @@ interface CrdSpec {
   scale?: { specReplicasPath: string; statusReplicasPath: string };
 }
 
+/** `path` (a dotted field under spec) is absent or a duration of at most `max`; CEL's duration() fails on overflow too. */
+function durationRule(path: string, max: string): { rule: string; message: string } {
+  const parts = path.split('.');
+  const absent = parts.map((_, i) => `!has(self.${parts.slice(0, i + 1).join('.')})`);
+  return { rule: `${absent.join(' || ')} || duration(self.${path}) <= duration('${max}')`, message: `${path} must be a duration of at most ${max}` };
+}
+
+const L = AUTOSCALING_LIMITS;
+
 const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
 const SPECS: readonly CrdSpec[] = [
@@ -49,6 +58,13 @@ const SPECS: readonly CrdSpec[] = [
     specRules: [
       { rule: 'self.minReplicas <= self.maxReplicas', message: 'minReplicas must not exceed maxReplicas' },
       { rule: '!has(self.replicas) || self.replicas <= self.maxReplicas', message: 'replicas must not exceed maxReplicas' },
+      durationRule('autoscaling.cooldownPeriod', L.cooldownPeriod),
+      durationRule('autoscaling.behavior.scaleUp.stabilizationWindow', L.stabilizationWindow),
+      durationRule('autoscaling.behavior.scaleDown.stabilizationWindow', L.stabilizationWindow),
+      {
+        rule: `!has(self.autoscaling) || !has(self.autoscaling.metrics) || self.autoscaling.metrics.all(m, !has(m.averagingWindow) || duration(m.averagingWindow) <= duration('${L.averagingWindow}'))`,
+        message: `autoscaling.metrics[].averagingWindow must be a duration of at most ${L.averagingWindow}`,
+      },
     ],
     scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
   },

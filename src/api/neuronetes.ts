@@ -33,6 +33,15 @@ export const METRIC_TYPES = [
   'tool-call-rate',
 ] as const;
 
+/**
+ * Upper bounds of a pool's autoscaling durations: HPA's own for the policy period (1800 s) and the
+ * stabilization window (1 h); a day of cooldown and an hour of averaging are already far past use.
+ * Longer ones would only freeze a pool (unbounded, they overflow the times in every decision). The
+ * CRD enforces them (CEL rules in crd-manifests.ts); the autoscaler checks them again for pools
+ * stored before, or read from files.
+ */
+export const AUTOSCALING_LIMITS = { periodSeconds: 1800, stabilizationWindow: '1h', cooldownPeriod: '24h', averagingWindow: '1h' } as const;
+
 export const MetricSpec = Type.Object({
   type: Type.String({ minLength: 1 }),
   target: Type.String({ minLength: 1 }),
@@ -44,7 +53,7 @@ export const ScalingRules = Type.Object({
   stabilizationWindow: Type.Optional(Duration),
   maxChangePercent: Type.Optional(Type.Integer({ minimum: 0 })),
   maxChangeAbsolute: Type.Optional(Type.Integer({ minimum: 0 })),
-  periodSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+  periodSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: AUTOSCALING_LIMITS.periodSeconds })),
   /** HPA's selectPolicy: which limit wins when both maxChange* are set (Max: the larger change). */
   selectPolicy: Type.Optional(Type.Enum(['Max', 'Min', 'Disabled'])),
   /** HPA's per-direction tolerance: ratios within it of 1 do not scale in this direction. */

@@ -7,18 +7,17 @@ import type { AgentPool } from '../api/neuronetes.ts';
 import type { TraceEntry } from '../observability/trace-buffer.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { RequestBudget } from '../plugins/plugin-pass.ts';
-import { parseDuration } from '../util/duration.ts';
 import { emptyState, type AutoscalerStateStore, type PoolAutoscalerState, type PoolRef } from './autoscaler-state.ts';
-import type { Decision, MetricReport } from './decision.ts';
+import { isFresh, type Decision, type MetricReport } from './decision.ts';
 import { runPipeline } from './decision-pipeline.ts';
-import { collectMetrics } from './metric-collection.ts';
+import { collectMetrics, givenMetrics } from './metric-collection.ts';
 import { metricKey, metricKind } from './metric-kinds.ts';
 import { parseMetricTarget } from './metric-target.ts';
 import { averageOverWindow } from './metric-window.ts';
 import { PoolLock } from './pool-lock.ts';
 import { metricNamesOf, appliesTo, runAutoscalerChain } from './recommendation-chain.ts';
 import { proposeReplicas } from './replica-calculator.ts';
-import { eventHorizonMs, resolveBehavior } from './scaling-rules.ts';
+import { boundedDuration, eventHorizonMs, PoolSpecError, resolveBehavior, type BehaviorDefaults, type ResolvedBehavior } from './scaling-rules.ts';
 
 export type PoolInput = PoolRef | AgentPool;
 
@@ -56,6 +55,43 @@ export class UnknownPoolRefError extends Error {
     this.name = 'UnknownPoolRefError';
     this.ref = ref;
   }
+}
+
+/** A pool whose spec the autoscaler cannot use (a duration out of range, say): the pool's fault, not the service's. */
+export class InvalidPoolError extends Error {
+  constructor(ref: PoolRef, cause: PoolSpecError) {
+    super(`AgentPool ${ref.namespace}/${ref.name}: ${cause.message}`, { cause });
+    this.name = 'InvalidPoolError';
+  }
+}
+
+interface PoolRules {
+  readonly behavior: ResolvedBehavior;
+  /** Per spec metric, its averaging window in ms (undefined: none). */
+  readonly windowsMs: readonly (number | undefined)[];
+}
+
+/** Everything a decision reads from the pool's durations, checked before anything runs. */
+function rulesOf(pool: AgentPool, ref: PoolRef, defaults: BehaviorDefaults): PoolRules {
+  const autoscaling = pool.spec.autoscaling;
+  try {
+    return {
+      behavior: resolveBehavior(autoscaling, defaults),
+      windowsMs: (autoscaling?.metrics ?? []).map((m, i) => (m.averagingWindow === undefined ? undefined : boundedDuration(`autoscaling.metrics[${i}].averagingWindow`, m.averagingWindow, 'averagingWindow'))),
+    };
+  } catch (e: unknown) {
+    if (e instanceof PoolSpecError) throw new InvalidPoolError(ref, e);
+    throw e;
+  }
+}
+
+/**
+ * When a scale the service observes happened. HPA stamps an event when it rescales; when the change
+ * is exactly what this service's last recorded decision asked for (the actuator, KEDA's scaler or a
+ * caller applied it), it happened at that decision, not later when the next one notices it.
+ */
+function scaleEventTime(last: PoolAutoscalerState['lastDecision'], from: number, to: number, now: number): number {
+  return last !== undefined && last.currentReplicas === from && last.desiredReplicas === to && last.time <= now ? last.time : now;
 }
 
 function isInlinePool(p: PoolInput): p is AgentPool {
@@ -114,14 +150,15 @@ export class AutoscalerService {
     const spec = pool.spec;
     const current = request.currentReplicas ?? pool.status?.replicas ?? spec.replicas ?? spec.minReplicas;
     const ready = pool.status?.readyReplicas ?? current;
-    const behavior = resolveBehavior(spec.autoscaling, settings.behavior);
+    const { behavior, windowsMs } = rulesOf(pool, ref, settings.behavior);
 
     const state = loaded === undefined ? emptyState() : cloneState(loaded);
     // As HPA (recordInitialRecommendation): a pool seen first records its current size, so it never
     // scales down inside the scale-down window on no history.
     if (loaded === undefined) state.recommendations.push({ time: now, replicas: current });
     else if (state.lastObservedReplicas !== null && state.lastObservedReplicas !== current) {
-      state.scaleEvents.push({ time: now, change: current - state.lastObservedReplicas });
+      const from = state.lastObservedReplicas;
+      state.scaleEvents.push({ time: scaleEventTime(state.lastDecision, from, current, now), change: current - from });
     }
     state.lastObservedReplicas = current;
 
@@ -134,7 +171,7 @@ export class AutoscalerService {
       const { names } = metricNamesOf(a);
       if (appliesTo(names, poolTypes)) for (const n of names) wanted.add(n);
     }
-    const given = new Map(Object.entries(request.metrics ?? {}).map(([k, v]) => [metricKey(k), v]));
+    const given = givenMetrics(request.metrics, wanted);
     const budget = new RequestBudget(settings.requestBudgetMs);
     const { readings, passes } = await collectMetrics(
       this.#deps.runtime,
@@ -148,11 +185,11 @@ export class AutoscalerService {
 
     const metrics: MetricReport[] = [];
     const pluginInputs: Record<string, number> = {};
-    for (const m of specMetrics) {
+    for (const [i, m] of specMetrics.entries()) {
       const type = metricKey(m.type);
       const kind = metricKind(type, settings.metricKinds);
       const reading = readings.get(type) ?? { status: 'missing' as const, source: null };
-      const windowMs = m.averagingWindow !== undefined ? parseDuration(m.averagingWindow) : undefined;
+      const windowMs = windowsMs[i];
       const windowed = averageOverWindow(state.samples[type], reading.value, now, windowMs);
       if (windowMs !== undefined) state.samples[type] = windowed.samples;
       const base = {
@@ -175,8 +212,12 @@ export class AutoscalerService {
       }
       const p = proposeReplicas(kind, windowed.value, targetValue, current, ready);
       pluginInputs[type] = windowed.value;
-      const stale = windowed.stale ? { reason: `no fresh value (${reading.status}${reading.reason !== undefined ? `: ${reading.reason}` : ''}); mean of ${windowed.count} samples in the window` } : {};
-      metrics.push({ ...base, targetValue, value: windowed.value, status: windowed.stale ? 'stale' : 'ok', ...stale, ratio: p.ratio, replicas: p.replicas });
+      const why: string[] = [];
+      if (windowed.stale) why.push(`no fresh value (${reading.status}${reading.reason !== undefined ? `: ${reading.reason}` : ''}); mean of ${windowed.count} samples in the window`);
+      if (p.ratio === null) why.push(current === 0 ? 'no usage ratio at 0 replicas; replicas = ceil(value / target), as HPA' : 'the usage ratio is too large to compute');
+      // Stale wins over no-ratio: it is what limits the decision (a stale value never scales down).
+      const status = windowed.stale ? 'stale' : p.ratio === null ? 'no-ratio' : 'ok';
+      metrics.push({ ...base, targetValue, value: windowed.value, status, ...(why.length > 0 ? { reason: why.join('; ') } : {}), ratio: p.ratio, replicas: p.replicas });
     }
     for (const [type, r] of readings) if (!poolTypes.has(type) && r.value !== undefined) pluginInputs[type] = r.value;
 
@@ -206,6 +247,7 @@ export class AutoscalerService {
     });
 
     if (result.record !== null) state.recommendations.push({ time: now, replicas: result.record });
+    state.lastDecision = { time: now, currentReplicas: current, desiredReplicas: result.desired };
     const keepRecs = Math.max(behavior.scaleUp.stabilizationWindowMs, behavior.scaleDown.stabilizationWindowMs);
     state.recommendations = state.recommendations.filter((r) => r.time > now - keepRecs || r.time === now);
     const keepEvents = eventHorizonMs(behavior);
@@ -240,7 +282,7 @@ export class AutoscalerService {
     m.autoscalerDecisionDuration.observe(seconds);
     for (const metric of decision.metrics) {
       if (metric.value !== null) m.autoscalerMetricValue.set({ pool, metric: metric.type }, metric.value);
-      if (metric.status !== 'ok') m.autoscalerMetricUnavailable.inc({ pool, metric: metric.type, status: metric.status });
+      if (!isFresh(metric)) m.autoscalerMetricUnavailable.inc({ pool, metric: metric.type, status: metric.status });
     }
     const trace = this.#deps.trace;
     trace.push({ ...decision, id: trace.nextId(), subject: pool });

@@ -11,12 +11,16 @@ import type { Logger } from 'pino';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 
-const Sample = Type.Object({ time: Type.Number(), value: Type.Number() });
+/** Epoch ms a Date can hold: a time outside it would fail every reply that prints it. */
+const Time = Type.Number({ minimum: -8.64e15, maximum: 8.64e15 });
+const Sample = Type.Object({ time: Time, value: Type.Number() });
 
 export const PoolAutoscalerState = Type.Object({
-  recommendations: Type.Array(Type.Object({ time: Type.Number(), replicas: Type.Integer({ minimum: 0 }) })),
-  scaleEvents: Type.Array(Type.Object({ time: Type.Number(), change: Type.Integer() })),
+  recommendations: Type.Array(Type.Object({ time: Time, replicas: Type.Integer({ minimum: 0 }) })),
+  scaleEvents: Type.Array(Type.Object({ time: Time, change: Type.Integer() })),
   lastObservedReplicas: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  /** The last recorded decision: a change to its desiredReplicas is a scale it caused (optional: older states lack it). */
+  lastDecision: Type.Optional(Type.Object({ time: Time, currentReplicas: Type.Integer({ minimum: 0 }), desiredReplicas: Type.Integer({ minimum: 0 }) })),
   samples: Type.Record(Type.String(), Type.Array(Sample)),
 });
 export type PoolAutoscalerState = Static<typeof PoolAutoscalerState>;
@@ -95,6 +99,7 @@ export function compactState(state: PoolAutoscalerState): PoolAutoscalerState {
     recommendations: recs.filter((_, i) => keep[i]).slice(-STATE_LIMITS.recommendations),
     scaleEvents: state.scaleEvents.slice(-STATE_LIMITS.scaleEvents),
     lastObservedReplicas: state.lastObservedReplicas,
+    ...(state.lastDecision !== undefined ? { lastDecision: state.lastDecision } : {}),
     samples,
   };
 }

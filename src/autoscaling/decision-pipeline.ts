@@ -3,7 +3,7 @@
  * → rate limits → cooldown. Pure: the caller supplies the history and records what comes out. The
  * maths are HPA's (normalizeDesiredReplicasWithBehaviors); see the README for where we differ.
  */
-import type { MetricReport, StageReason, StageReport } from './decision.ts';
+import { isFresh, isKnown, type MetricReport, type StageReason, type StageReport } from './decision.ts';
 import { scaleDownLimit, scaleUpLimit, type ScaleEvent } from './rate-limits.ts';
 import { isWithinTolerance } from './replica-calculator.ts';
 import type { ResolvedBehavior } from './scaling-rules.ts';
@@ -35,15 +35,13 @@ export interface PipelineResult {
   readonly nextScaleDownAt: number | null;
 }
 
-const known = (m: MetricReport): boolean => m.status === 'ok' || m.status === 'stale';
-const fresh = (m: MetricReport): boolean => m.status === 'ok';
 
 /** HPA's rule (computeReplicasForMetrics): hold when nothing is known, never scale down on partial data. */
 function rawStage(i: PipelineInput): StageReport {
   const { current: c, recommended: r, metrics } = i;
-  const unavailable = metrics.filter((m) => !fresh(m));
+  const unavailable = metrics.filter((m) => !isFresh(m));
   const names = unavailable.map((m) => `${m.type} (${m.status}${m.reason !== undefined ? `: ${m.reason}` : ''})`).join(', ');
-  if (metrics.length > 0 && !metrics.some(known)) {
+  if (metrics.length > 0 && !metrics.some(isKnown)) {
     return { stage: 'raw', input: c, output: c, reason: 'MetricsUnavailable', message: `no metric could be read: ${names}; holding at ${c}` };
   }
   if (r === null) return { stage: 'raw', input: c, output: c, reason: 'NoRecommendation', message: `no autoscaler plugin recommended anything; holding at ${c}` };
@@ -62,7 +60,7 @@ function toleranceStage(i: PipelineInput, input: number): StageReport {
   const c = i.current;
   const t = { scaleUp: i.behavior.scaleUp.tolerance, scaleDown: i.behavior.scaleDown.tolerance };
   if (c === 0) return { stage: 'tolerance', input, output: input, reason: 'Skipped', message: 'scaling from zero: no tolerance band (as HPA)' };
-  const drivers = i.metrics.filter((m) => known(m) && m.replicas === input && m.ratio !== null);
+  const drivers = i.metrics.filter((m) => isKnown(m) && m.replicas === input && m.ratio !== null);
   const driver = drivers.reduce<MetricReport | undefined>((best, m) => (best === undefined || (m.ratio as number) > (best.ratio as number) ? m : best), undefined);
   const ratio = driver?.ratio ?? input / c;
   const basis = driver !== undefined ? `${driver.type} ratio ${round(ratio)}` : `ratio ${input}/${c} = ${round(ratio)}`;

@@ -4,7 +4,8 @@ import type { RecommendationReport } from './recommendation-chain.ts';
 import type { CombinePolicy } from './autoscaler-config.ts';
 import type { ProviderPassSummary } from './metric-collection.ts';
 
-export type MetricStatus = 'ok' | 'stale' | 'missing' | 'failed' | 'invalid';
+/** `no-ratio`: a fresh value whose usage ratio is no finite number (see MetricProposal). */
+export type MetricStatus = 'ok' | 'no-ratio' | 'stale' | 'missing' | 'failed' | 'invalid';
 
 export interface MetricReport {
   readonly type: string;
@@ -17,13 +18,18 @@ export interface MetricReport {
   /** `request`, a provider's name, or null. */
   readonly source: string | null;
   readonly reason?: string;
-  /** HPA's usage ratio: additive total / (target × current), level value / target. */
+  /** HPA's usage ratio: additive total / (target × current), level value / target; null when not computable. */
   readonly ratio: number | null;
   /** The replicas this metric alone would want. */
   readonly replicas: number | null;
   readonly averagingWindow?: string;
   readonly samples?: number;
 }
+
+/** The metric has a value the decision can use (stale ones included). */
+export const isKnown = (m: MetricReport): boolean => m.status === 'ok' || m.status === 'no-ratio' || m.status === 'stale';
+/** The metric was read just now. */
+export const isFresh = (m: MetricReport): boolean => m.status === 'ok' || m.status === 'no-ratio';
 
 export const STAGES = ['raw', 'tolerance', 'min/max', 'stabilization', 'rate-limits', 'cooldown'] as const;
 export type StageName = (typeof STAGES)[number];

@@ -34,6 +34,32 @@ export interface MetricsProviderExtras {
   readonly cluster: ClusterView;
 }
 
+/** Metric values in a request that no part of the decision reads, or that name one metric twice. */
+export class MetricInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MetricInputError';
+  }
+}
+
+/**
+ * The request's metric values by metric key. A key the pool's metrics and its autoscaler plugins do
+ * not read (a typo such as `queue-dept`) would be dropped silently: it is refused, naming what is read.
+ */
+export function givenMetrics(values: Readonly<Record<string, number>> | undefined, wanted: ReadonlySet<string>): Map<string, number> {
+  const given = new Map<string, number>();
+  for (const [name, value] of Object.entries(values ?? {})) {
+    const key = metricKey(name);
+    if (!wanted.has(key)) {
+      const allowed = wanted.size === 0 ? 'no metrics' : [...wanted].sort().join(', ');
+      throw new MetricInputError(`metrics: unknown metric ${JSON.stringify(name)}; this pool reads ${allowed}`);
+    }
+    if (given.has(key)) throw new MetricInputError(`metrics: ${JSON.stringify(name)} names ${key} a second time`);
+    given.set(key, value);
+  }
+  return given;
+}
+
 function lists(provider: ActivePlugin<'metrics-provider'>, type: string): boolean {
   try {
     return provider.plugin.listMetrics().some((m) => metricKey(m) === type);
@@ -74,8 +100,8 @@ export async function collectMetrics(
         await Promise.all(
           wanted.map(async (type) => {
             let outcome = await pass.call((ctx) => active.plugin.getMetric(ctx, pool, type));
-            if (outcome.ok && outcome.value !== undefined && (typeof outcome.value !== 'number' || !Number.isFinite(outcome.value))) {
-              outcome = pass.invalidAnswer(new TypeError(`getMetric(${type}) returned ${JSON.stringify(outcome.value)}; expected a finite number or undefined`));
+            if (outcome.ok && outcome.value !== undefined && (typeof outcome.value !== 'number' || !Number.isFinite(outcome.value) || outcome.value < 0)) {
+              outcome = pass.invalidAnswer(new TypeError(`getMetric(${type}) returned ${JSON.stringify(outcome.value)}; expected a finite number >= 0 or undefined`));
             }
             pass.check(outcome);
             if (!outcome.ok) readings.set(type, { status: 'failed', source: active.name, reason: `${outcome.kind === 'timeout' ? 'timed out' : 'failed'}: ${outcome.error.message}` });

@@ -38,5 +38,6 @@ export function parseMetricTarget(type: string, target: string, latency: boolean
   const value = latency ? (seconds ?? quantity) : (quantity ?? seconds);
   if (value === undefined) throw new MetricTargetError(type, target, 'expected a number or quantity ("100", "1.5k") or a duration ("500ms")');
   if (!(value > 0)) throw new MetricTargetError(type, target, 'a target must be greater than zero');
+  if (!Number.isFinite(value)) throw new MetricTargetError(type, target, 'too large');
   return value;
 }

@@ -20,6 +20,9 @@ export function averageOverWindow(previous: readonly MetricSample[] | undefined,
   const samples = (previous ?? []).filter((s) => s.time > cutoff && s.time < now);
   if (fresh !== undefined) samples.push({ time: now, value: fresh });
   if (samples.length === 0) return { value: undefined, stale: false, count: 0, samples };
-  const mean = samples.reduce((sum, s) => sum + s.value, 0) / samples.length;
+  const n = samples.length;
+  const total = samples.reduce((sum, s) => sum + s.value, 0);
+  // Values near Number.MAX_VALUE overflow the sum; dividing first keeps the mean finite.
+  const mean = Number.isFinite(total) ? total / n : samples.reduce((sum, s) => sum + s.value / n, 0);
   return { value: mean, stale: fresh === undefined, count: samples.length, samples };
 }

@@ -20,8 +20,11 @@ export function isWithinTolerance(ratio: number, t: Tolerances): boolean {
 }
 
 export interface MetricProposal {
-  /** Usage over target, as HPA computes it for the tolerance check. */
-  readonly ratio: number;
+  /**
+   * Usage over target, as HPA computes it for the tolerance check; null when it is no finite number
+   * (an additive metric at 0 replicas divides by zero, a huge value over a tiny target overflows).
+   */
+  readonly ratio: number | null;
   /** What this metric alone asks for. */
   readonly replicas: number;
 }
@@ -30,6 +33,8 @@ function capped(x: number): number {
   return Math.min(MAX_REPLICAS, Math.ceil(x));
 }
 
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
 /**
  * `ready`: replicas that count for a level metric (HPA counts ready pods only); out-of-range values
  * fall back to `current`.
@@ -37,11 +42,12 @@ function capped(x: number): number {
 export function proposeReplicas(kind: MetricKind, value: number, target: number, current: number, ready: number = current): MetricProposal {
   if (kind === 'additive') {
     // GetExternalPerPodMetricReplicas: usage / (target × statusReplicas), replicas = ceil(usage / target).
-    return { ratio: value / (target * current), replicas: capped(value / target) };
+    // At 0 replicas HPA's ratio is ±Inf or NaN and it still takes ceil(usage / target): so do we.
+    return { ratio: current === 0 ? null : finite(value / (target * current)), replicas: capped(value / target) };
   }
   // GetExternalMetricReplicas → getUsageRatioReplicaCount: from zero, ceil(ratio); else ceil(ratio × ready).
   const ratio = value / target;
-  if (current === 0) return { ratio, replicas: capped(ratio) };
+  if (current === 0) return { ratio: finite(ratio), replicas: capped(ratio) };
   const counted = ready > 0 && ready <= current ? ready : current;
-  return { ratio, replicas: capped(ratio * counted) };
+  return { ratio: finite(ratio), replicas: capped(ratio * counted) };
 }

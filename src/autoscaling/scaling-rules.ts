@@ -3,7 +3,7 @@
  * policies (maxChangePercent = HPA's Percent policy, maxChangeAbsolute = its Pods policy) with a
  * selectPolicy, and a tolerance. Unset parts get HPA's defaults for a set `behavior`.
  */
-import type { AgentPoolSpec, ScalingRules } from '../api/neuronetes.ts';
+import { AUTOSCALING_LIMITS, type AgentPoolSpec, type ScalingRules } from '../api/neuronetes.ts';
 import { parseDuration } from '../util/duration.ts';
 import type { Tolerances } from './replica-calculator.ts';
 
@@ -37,6 +37,27 @@ export interface BehaviorDefaults {
 /** HPA's policy period when none is given. */
 export const DEFAULT_PERIOD_SECONDS = 15;
 
+/** A pool spec the autoscaler cannot use; `field` is its path under `spec`. */
+export class PoolSpecError extends Error {
+  constructor(field: string, why: string) {
+    super(`spec.${field}: ${why}`);
+    this.name = 'PoolSpecError';
+  }
+}
+
+/** Parses one of the AUTOSCALING_LIMITS durations of a pool, in ms; throws PoolSpecError. */
+export function boundedDuration(field: string, text: string, limit: Exclude<keyof typeof AUTOSCALING_LIMITS, 'periodSeconds'>): number {
+  const max = AUTOSCALING_LIMITS[limit];
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (e: unknown) {
+    throw new PoolSpecError(field, (e as Error).message);
+  }
+  if (!(ms <= parseDuration(max))) throw new PoolSpecError(field, `${JSON.stringify(text)} is longer than the ${max} allowed`);
+  return ms;
+}
+
 /** HPA's defaults (pkg/apis/autoscaling/v2/defaults.go): up 0 s window, max(+100 %, +4 pods) per 15 s. */
 export function defaultScaleUpPolicies(periodSeconds = DEFAULT_PERIOD_SECONDS): ScalingPolicy[] {
   return [
@@ -53,25 +74,35 @@ export function defaultScaleDownPolicies(periodSeconds = DEFAULT_PERIOD_SECONDS)
 export const DEFAULT_SCALE_UP_WINDOW_MS = 0;
 export const DEFAULT_SCALE_DOWN_WINDOW_MS = 300_000;
 
-function direction(rules: ScalingRules | undefined, windowMs: number, defaults: (period?: number) => ScalingPolicy[], selectPolicy: SelectPolicy, tolerance: number): DirectionRules {
+function direction(
+  field: string,
+  rules: ScalingRules | undefined,
+  windowMs: number,
+  defaults: (period?: number) => ScalingPolicy[],
+  selectPolicy: SelectPolicy,
+  tolerance: number,
+): DirectionRules {
   const period = rules?.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
+  if (!(period <= AUTOSCALING_LIMITS.periodSeconds)) throw new PoolSpecError(`${field}.periodSeconds`, `${period} is more than the ${AUTOSCALING_LIMITS.periodSeconds} allowed`);
   const policies: ScalingPolicy[] = [];
   if (rules?.maxChangeAbsolute !== undefined) policies.push({ type: 'Pods', value: rules.maxChangeAbsolute, periodSeconds: period });
   if (rules?.maxChangePercent !== undefined) policies.push({ type: 'Percent', value: rules.maxChangePercent, periodSeconds: period });
   return {
-    stabilizationWindowMs: rules?.stabilizationWindow !== undefined ? parseDuration(rules.stabilizationWindow) : windowMs,
+    stabilizationWindowMs: rules?.stabilizationWindow !== undefined ? boundedDuration(`${field}.stabilizationWindow`, rules.stabilizationWindow, 'stabilizationWindow') : windowMs,
     selectPolicy: rules?.selectPolicy ?? selectPolicy,
     policies: policies.length > 0 ? policies : defaults(period),
     tolerance: rules?.tolerance ?? tolerance,
   };
 }
 
+/** Throws PoolSpecError for a duration or period out of AUTOSCALING_LIMITS. */
 export function resolveBehavior(autoscaling: AgentPoolSpec['autoscaling'], defaults: BehaviorDefaults): ResolvedBehavior {
   const b = autoscaling?.behavior;
+  const at = 'autoscaling.behavior';
   return {
-    scaleUp: direction(b?.scaleUp, DEFAULT_SCALE_UP_WINDOW_MS, defaultScaleUpPolicies, defaults.selectPolicy.scaleUp, defaults.tolerance.scaleUp),
-    scaleDown: direction(b?.scaleDown, DEFAULT_SCALE_DOWN_WINDOW_MS, defaultScaleDownPolicies, defaults.selectPolicy.scaleDown, defaults.tolerance.scaleDown),
-    cooldownMs: autoscaling?.cooldownPeriod !== undefined ? parseDuration(autoscaling.cooldownPeriod) : 0,
+    scaleUp: direction(`${at}.scaleUp`, b?.scaleUp, DEFAULT_SCALE_UP_WINDOW_MS, defaultScaleUpPolicies, defaults.selectPolicy.scaleUp, defaults.tolerance.scaleUp),
+    scaleDown: direction(`${at}.scaleDown`, b?.scaleDown, DEFAULT_SCALE_DOWN_WINDOW_MS, defaultScaleDownPolicies, defaults.selectPolicy.scaleDown, defaults.tolerance.scaleDown),
+    cooldownMs: autoscaling?.cooldownPeriod !== undefined ? boundedDuration('autoscaling.cooldownPeriod', autoscaling.cooldownPeriod, 'cooldownPeriod') : 0,
   };
 }
 

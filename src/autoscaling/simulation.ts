@@ -7,7 +7,8 @@
 import type { AgentPool, AgentPoolSpec } from '../api/neuronetes.ts';
 import { InMemoryStateStore } from './autoscaler-state.ts';
 import type { AutoscalerService, PoolInput } from './autoscaler-service.ts';
-import type { Decision, MetricReport, StageReason } from './decision.ts';
+import { isKnown, type Decision, type MetricReport, type StageReason } from './decision.ts';
+import { MetricInputError } from './metric-collection.ts';
 
 export interface SimulationPoint {
   /** Seconds since the start; defaults to the point's index × stepSeconds. */
@@ -22,6 +23,7 @@ export interface SimulationRequest {
   readonly startReplicas?: number;
   /** Epoch ms of t = 0. */
   readonly start?: number;
+  /** At most SIMULATION_LIMITS.stepSeconds. */
   readonly stepSeconds?: number;
   readonly series: readonly SimulationPoint[];
 }
@@ -53,6 +55,9 @@ export interface SimulationResult {
   };
 }
 
+/** A day per step and ten years in all: far past any trace, and every time stays a valid date. */
+export const SIMULATION_LIMITS = { stepSeconds: 86_400, seconds: 315_360_000 } as const;
+
 export class SimulationError extends Error {
   constructor(message: string) {
     super(message);
@@ -62,7 +67,7 @@ export class SimulationError extends Error {
 
 function overTarget(metrics: readonly MetricReport[], replicas: number): boolean {
   return metrics.some((m) => {
-    if ((m.status !== 'ok' && m.status !== 'stale') || m.value === null || m.targetValue === null) return false;
+    if (!isKnown(m) || m.value === null || m.targetValue === null) return false;
     return m.kind === 'additive' ? m.value > m.targetValue * replicas : m.value > m.targetValue;
   });
 }
@@ -75,9 +80,11 @@ export async function simulate(service: AutoscalerService, request: SimulationRe
   const ref = { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name };
   const step = request.stepSeconds ?? 15;
   const start = request.start ?? 0;
+  if (!(step > 0 && step <= SIMULATION_LIMITS.stepSeconds)) throw new SimulationError(`stepSeconds must be in (0, ${SIMULATION_LIMITS.stepSeconds}], not ${step}`);
   const times = request.series.map((p, i) => p.t ?? i * step);
-  for (let i = 1; i < times.length; i++) {
-    if ((times[i] as number) < (times[i - 1] as number)) throw new SimulationError(`series[${i}].t (${times[i]}) is before series[${i - 1}].t (${times[i - 1]}): points must be in time order`);
+  for (const [i, t] of times.entries()) {
+    if (!(t >= 0 && t <= SIMULATION_LIMITS.seconds)) throw new SimulationError(`series[${i}].t (${t}) must be in [0, ${SIMULATION_LIMITS.seconds}] seconds`);
+    if (i > 0 && t < (times[i - 1] as number)) throw new SimulationError(`series[${i}].t (${t}) is before series[${i - 1}].t (${times[i - 1]}): points must be in time order`);
   }
   const store = new InMemoryStateStore();
   const gpus = pool.spec.gpuRequirements?.count ?? 0;
@@ -91,19 +98,14 @@ export async function simulate(service: AutoscalerService, request: SimulationRe
   for (const [i, point] of request.series.entries()) {
     const t = times[i] as number;
     const now = start + t * 1000;
-    const decision: Decision = await service.decide({ pool, currentReplicas: current, metrics: point.metrics, now }, { store, fetchMetrics: false, observe: false });
+    // The simulation is its own actuator: each decision is applied at once, so the next one sees its
+    // desiredReplicas and counts the scale at this decision's time, as it does for the actuator.
+    const decision: Decision = await service.decide({ pool, currentReplicas: current, metrics: point.metrics, now }, { store, fetchMetrics: false, observe: false }).catch((e: unknown) => {
+      throw e instanceof MetricInputError ? new SimulationError(`series[${i}].${e.message}`) : e;
+    });
     const from = current;
     current = decision.desiredReplicas;
-    if (current !== from) {
-      events.push({ t, time: decision.time, from, to: current, reason: decision.reason });
-      // The simulation is its own actuator: the scale happens now, and counts against the rate limits.
-      const state = await store.load(ref);
-      if (state !== undefined) {
-        state.scaleEvents.push({ time: now, change: current - from });
-        state.lastObservedReplicas = current;
-        await store.save(ref, state);
-      }
-    }
+    if (current !== from) events.push({ t, time: decision.time, from, to: current, reason: decision.reason });
     lo = Math.min(lo, current);
     hi = Math.max(hi, current);
     const dt = (i + 1 < times.length ? (times[i + 1] as number) : t + step) - t;

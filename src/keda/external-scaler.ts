@@ -7,7 +7,7 @@ import { status, type handleServerStreamingCall, type handleUnaryCall, type Serv
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter, Gauge } from 'prom-client';
 import type { PoolRef } from '../autoscaling/autoscaler-state.ts';
-import { UnknownPoolRefError, type AutoscalerService } from '../autoscaling/autoscaler-service.ts';
+import { InvalidPoolError, UnknownPoolRefError, type AutoscalerService } from '../autoscaling/autoscaler-service.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import { PluginFailure } from '../plugins/plugin-pass.ts';
 import type { GetMetricSpecResponse, GetMetricsRequest, GetMetricsResponse, IsActiveResponse, ScaledObjectRef } from './external-scaler-proto.ts';
@@ -32,10 +32,14 @@ export interface ExternalScalerHandlers extends UntypedServiceImplementation {
 
 type GrpcStatus = Pick<StatusObject, 'code' | 'details'>;
 
-/** NOT_FOUND and INVALID_ARGUMENT are the caller's to fix; a failing `Fail` plugin may recover (UNAVAILABLE). */
+/**
+ * NOT_FOUND and INVALID_ARGUMENT are the caller's to fix, FAILED_PRECONDITION the pool's owner's (a
+ * spec the autoscaler cannot use); a failing `Fail` plugin may recover (UNAVAILABLE).
+ */
 function statusOf(e: unknown, log: FastifyBaseLogger): GrpcStatus {
   if (e instanceof ScalerMetadataError) return { code: status.INVALID_ARGUMENT, details: e.message };
   if (e instanceof UnknownPoolRefError) return { code: status.NOT_FOUND, details: e.message };
+  if (e instanceof InvalidPoolError) return { code: status.FAILED_PRECONDITION, details: e.message };
   if (e instanceof PluginFailure) return { code: status.UNAVAILABLE, details: e.message };
   log.error({ err: e }, 'KEDA external scaler: decision failed');
   return { code: status.INTERNAL, details: `decision failed: ${e instanceof Error ? e.message : String(e)}` };

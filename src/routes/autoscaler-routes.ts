@@ -6,9 +6,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AgentPool, AgentPoolSpec } from '../api/neuronetes.ts';
-import { UnknownPoolRefError, type PoolInput } from '../autoscaling/autoscaler-service.ts';
+import { InvalidPoolError, UnknownPoolRefError, type PoolInput } from '../autoscaling/autoscaler-service.ts';
 import { STAGES } from '../autoscaling/decision.ts';
-import { simulate, SimulationError } from '../autoscaling/simulation.ts';
+import { MetricInputError } from '../autoscaling/metric-collection.ts';
+import { MAX_REPLICAS } from '../autoscaling/replica-calculator.ts';
+import { SIMULATION_LIMITS, simulate, SimulationError } from '../autoscaling/simulation.ts';
 import { PluginFailure } from '../plugins/plugin-pass.ts';
 import { BadRequestError, PluginChainError, UnknownPoolError } from '../server/errors.ts';
 
@@ -16,14 +18,15 @@ const RFC3339 = '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+
 const Time = Type.String({ pattern: RFC3339, description: 'RFC 3339' });
 const PoolRef = Type.Object({ namespace: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 const Pool = Type.Union([PoolRef, AgentPool], { description: 'a reference {namespace, name} to a pool in the cluster source, or a whole AgentPool' });
-const MetricValues = Type.Record(Type.String({ minLength: 1 }), Type.Number(), { description: 'metric type → value (latencies in seconds)' });
+const MetricValues = Type.Record(Type.String({ minLength: 1 }), Type.Number({ minimum: 0 }), { description: 'metric type → value (latencies in seconds), never negative' });
+const Replicas = Type.Integer({ minimum: 0, maximum: MAX_REPLICAS });
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 const DecideBody = Type.Object(
   {
     pool: Pool,
-    currentReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
+    currentReplicas: Type.Optional(Replicas),
     metrics: Type.Optional(MetricValues),
     now: Type.Optional(Time),
     dryRun: Type.Optional(Type.Boolean()),
@@ -40,7 +43,8 @@ const DecideQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const Decision = Type.Object({
+/** The decision reply (exported for tests that check replies against it). */
+export const Decision = Type.Object({
   pool: PoolRef,
   time: Type.String(),
   dryRun: Type.Boolean(),
@@ -90,10 +94,13 @@ const SimulateBody = Type.Object(
   {
     pool: Pool,
     autoscaling: Type.Optional(AgentPoolSpec.properties.autoscaling),
-    startReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
+    startReplicas: Type.Optional(Replicas),
     start: Type.Optional(Time),
-    stepSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-    series: Type.Array(Type.Object({ t: Type.Optional(Type.Number({ minimum: 0 })), metrics: MetricValues }, { additionalProperties: false }), { minItems: 1, maxItems: 10_000 }),
+    stepSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: SIMULATION_LIMITS.stepSeconds })),
+    series: Type.Array(Type.Object({ t: Type.Optional(Type.Number({ minimum: 0, maximum: SIMULATION_LIMITS.seconds })), metrics: MetricValues }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 10_000,
+    }),
   },
   { additionalProperties: false },
 );
@@ -128,14 +135,25 @@ function parseTime(text: string | undefined): number | undefined {
   return ms;
 }
 
-/** Service errors in their HTTP shape: an unknown pool is 404, a failing `Fail` plugin 500. */
+/** The GET's `?currentReplicas=`: digits (the schema's pattern), at most MAX_REPLICAS. */
+function parseReplicas(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (n > MAX_REPLICAS) throw new BadRequestError(`querystring/currentReplicas must be <= ${MAX_REPLICAS}`);
+  return n;
+}
+
+/**
+ * Service errors in their HTTP shape: an unknown pool is 404, a failing `Fail` plugin 500; bad
+ * metric keys, bad simulations and a pool spec the autoscaler cannot use (a stored one too) are 400.
+ */
 async function httpErrors<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e: unknown) {
     if (e instanceof UnknownPoolRefError) throw new UnknownPoolError(e.ref);
     if (e instanceof PluginFailure) throw new PluginChainError(e.message);
-    if (e instanceof SimulationError) throw new BadRequestError(e.message);
+    if (e instanceof SimulationError || e instanceof MetricInputError || e instanceof InvalidPoolError) throw new BadRequestError(e.message);
     throw e;
   }
 }
@@ -164,10 +182,11 @@ export const autoscalerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     (request) => {
       const q = request.query;
       const now = parseTime(q.now);
+      const currentReplicas = parseReplicas(q.currentReplicas);
       return httpErrors(() =>
         autoscaler.decide({
           pool: { namespace: request.params.namespace, name: request.params.name },
-          ...(q.currentReplicas !== undefined ? { currentReplicas: Number(q.currentReplicas) } : {}),
+          ...(currentReplicas !== undefined ? { currentReplicas } : {}),
           ...(now !== undefined ? { now } : {}),
           dryRun: q.dryRun === 'true',
         }),

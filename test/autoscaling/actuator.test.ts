@@ -20,8 +20,10 @@ interface Writes {
   statuses: { pool: string; status: Partial<NonNullable<AgentPool['status']>> }[];
 }
 
-function fakeSource(pools: AgentPool[], options: { leader?: () => boolean; failScale?: string } = {}): ScalingSource & { writes: Writes } {
-  const view = new ClusterState({ nodes: [], pods: [], agentPools: pools, agentClasses: [], models: [] }, 1);
+/** `apply`: a scale changes the pool's spec and status replicas at once (pods that start instantly). */
+function fakeSource(pools: AgentPool[], options: { leader?: () => boolean; failScale?: string; apply?: boolean } = {}): ScalingSource & { writes: Writes } {
+  const stateOf = (list: AgentPool[]): ClusterState => new ClusterState({ nodes: [], pods: [], agentPools: list, agentClasses: [], models: [] }, 1);
+  let view = stateOf(pools);
   const writes: Writes = { scales: [], statuses: [] };
   return {
     writes,
@@ -30,19 +32,27 @@ function fakeSource(pools: AgentPool[], options: { leader?: () => boolean; failS
     scalePool: async (namespace, name, replicas) => {
       if (name === options.failScale) throw new Error(`scaling AgentPool ${namespace}/${name} to ${replicas} failed: 409: conflict`);
       writes.scales.push(`${namespace}/${name}=${replicas}`);
+      if (options.apply === true) {
+        pools = pools.map((p) => (p.metadata.name === name ? { ...p, spec: { ...p.spec, replicas }, status: { ...p.status, replicas } } : p));
+        view = stateOf(pools);
+      }
     },
     patchPoolStatus: async (namespace, name, status) => void writes.statuses.push({ pool: `${namespace}/${name}`, status }),
   };
 }
 
-async function actuatorFor(t: { teardown(fn: () => unknown): void }, source: ScalingSource & { writes: Writes }, lines: string[] = []): Promise<{ actuator: Actuator; metrics: () => Promise<string> }> {
-  const { app } = await testApp(STATIC_ONLY);
+async function actuatorFor(
+  t: { teardown(fn: () => unknown): void },
+  source: ScalingSource & { writes: Writes },
+  lines: string[] = [],
+): Promise<{ actuator: Actuator; metrics: () => Promise<string>; clock: { now: number } }> {
+  const { app, clock } = await testApp(STATIC_ONLY);
   t.teardown(() => app.close());
   const { autoscaler, metrics } = app.neuronetes;
   // The service decides on the app's snapshot; point its pool lookups at the fake source's view.
   Object.assign(app.neuronetes.cluster, { view: source.view });
   const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
-  return { actuator: new Actuator({ autoscaler, cluster: source, intervalMs: 50, log, metrics }), metrics: () => metrics.registry.metrics() };
+  return { actuator: new Actuator({ autoscaler, cluster: source, intervalMs: 50, log, metrics }), metrics: () => metrics.registry.metrics(), clock };
 }
 
 t.test('writes a changed count to the scale and status; an unchanged pool gets status only', async (t) => {
@@ -55,6 +65,23 @@ t.test('writes a changed count to the scale and status; an unchanged pool gets s
   t.match(grow, { currentMetrics: [{ type: 'queue-depth', current: '65', target: '10' }], lastScaleTime: String });
   t.notOk('lastScaleTime' in (source.writes.statuses.find((s) => s.pool === 'test/steady')?.status ?? {}), 'no scale, no scale time');
   t.match(await metrics(), /neuronetes_autoscaler_actuations_total\{pool="test\/grow",result="scaled"\} 1/);
+});
+
+t.test('wakes a pool at zero, then ramps as HPA: its own scales count from the round that made them', async (t) => {
+  const asleep = (name: string): AgentPool => {
+    const p = withQueue(name, 100_000, 0);
+    return { ...p, spec: { ...p.spec, minReplicas: 0, maxReplicas: 1000 } };
+  };
+  for (const seconds of [15, 16]) {
+    const source = fakeSource([asleep(`asleep-${seconds}`)], { apply: true });
+    const { actuator, clock } = await actuatorFor(t, source);
+    for (let round = 0; round < 6; round++) {
+      clock.now += seconds * 1000;
+      t.same(Object.fromEntries(await actuator.runOnce()), { [`test/asleep-${seconds}`]: 'scaled' });
+    }
+    // 0 → 4 (HPA's +4 from zero), then max(+4, ×2) each period.
+    t.same(source.writes.scales, [4, 8, 16, 32, 64, 128].map((n) => `test/asleep-${seconds}=${n}`), `every ${seconds} s`);
+  }
 });
 
 t.test('a pool that fails is logged and counted; the others still scale', async (t) => {

@@ -1,6 +1,7 @@
 /** The decision endpoints end to end on app.inject(): behaviour over time, errors, state, trace, metrics. */
 import t from 'tap';
 import { InMemoryStateStore, type PoolAutoscalerState, type PoolRef } from '../../src/autoscaling/autoscaler-state.ts';
+import { PoolSpecError, resolveBehavior } from '../../src/autoscaling/scaling-rules.ts';
 import { registerAutoscaler, registerMetricsProvider } from '../../src/plugins/registry.ts';
 import type { PluginContext } from '../../src/plugins/types.ts';
 import { clusterWith, pool, STATIC_ONLY, T0, testApp } from './helpers.ts';
@@ -10,6 +11,7 @@ registerAutoscaler({ name: () => 'test-slow', getMetricNames: () => [], calculat
 registerAutoscaler({ name: () => 'test-negative', getMetricNames: () => [], calculateReplicas: () => -3 });
 registerAutoscaler({ name: () => 'test-fixed', getMetricNames: () => [], priority: () => 300, calculateReplicas: (ctx: PluginContext) => ctx.config['replicas'] as number });
 registerMetricsProvider({ name: () => 'test-broken', priority: () => 500, listMetrics: () => ['queue_depth'], getMetric: () => { throw new Error('backend down'); } });
+registerMetricsProvider({ name: () => 'test-below-zero', priority: () => 500, listMetrics: () => ['queue_depth'], getMetric: () => -95 });
 
 const TEST_PLUGINS_OFF = [
   { name: 'test-boom', enabled: false },
@@ -17,7 +19,11 @@ const TEST_PLUGINS_OFF = [
   { name: 'test-negative', enabled: false },
   { name: 'test-fixed', enabled: false },
 ];
-const BASE = { ...STATIC_ONLY, 'autoscaler-plugins': [...STATIC_ONLY['autoscaler-plugins'], ...TEST_PLUGINS_OFF], 'metrics-provider-plugins': [...STATIC_ONLY['metrics-provider-plugins'], { name: 'test-broken', enabled: false }] };
+const BASE = {
+  ...STATIC_ONLY,
+  'autoscaler-plugins': [...STATIC_ONLY['autoscaler-plugins'], ...TEST_PLUGINS_OFF],
+  'metrics-provider-plugins': [...STATIC_ONLY['metrics-provider-plugins'], { name: 'test-broken', enabled: false }, { name: 'test-below-zero', enabled: false }],
+};
 
 interface Reply {
   desiredReplicas: number;
@@ -247,4 +253,90 @@ t.test('state survives a restart through the pool status', async (t) => {
   await restarted.app.close();
   t.equal(d.desiredReplicas, 6, 'the 2 → 4 scale 5 s ago counts: max(2+4, 2×2)');
   t.equal(d.reason, 'ScaleUpLimit');
+});
+
+interface ErrorReply {
+  code: string;
+  message: string;
+}
+
+t.test('scale from zero on an additive metric: ceil(95 / 10) = 10, then the scale-up limit gives 4', async (t) => {
+  const { app } = await testApp(BASE);
+  t.teardown(() => app.close());
+  const p = pool('waking', { minReplicas: 0, maxReplicas: 20, autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } });
+  for (const dryRun of [true, false]) {
+    const res = await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: 0, metrics: { 'queue-depth': 95 }, dryRun } });
+    t.equal(res.statusCode, 200, `dryRun ${dryRun}: no 500`);
+    const d = res.json<Reply & { metrics: { ratio: number | null; replicas: number | null }[] }>();
+    t.same([d.desiredReplicas, d.reason], [4, 'ScaleUpLimit']);
+    t.match(d.metrics[0], { status: 'no-ratio', ratio: null, replicas: 10, value: 95, reason: /no usage ratio at 0 replicas/ });
+  }
+  const idle = await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: 0, metrics: { 'queue-depth': 0 } } });
+  t.equal(idle.statusCode, 200, '0 / (10 × 0) is no NaN in the reply');
+  t.same([idle.json<Reply>().desiredReplicas, idle.json<Reply>().metrics[0]?.status], [0, 'no-ratio']);
+  // A value without a ratio is no unavailable metric.
+  t.notMatch((await app.inject({ url: '/metrics' })).body, /neuronetes_autoscaler_metric_unavailable_total\{pool="test\/waking"/);
+});
+
+t.test('zero replicas under minReplicas > 0: the pool goes to its floor (HPA would call scaling disabled)', async (t) => {
+  const { app } = await testApp(BASE);
+  t.teardown(() => app.close());
+  const p = pool('floored', { minReplicas: 2, maxReplicas: 20, autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } });
+  const res = await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: 0, metrics: { 'queue-depth': 95 } } });
+  t.equal(res.statusCode, 200);
+  const d = res.json<Reply>();
+  t.same([d.desiredReplicas, d.reason], [2, 'TooFewReplicas']);
+  t.match(d.message, /current 0 is below minReplicas 2/);
+});
+
+t.test('metric values and replica counts that are not quantities are refused, naming the key', async (t) => {
+  const { app } = await testApp(BASE);
+  t.teardown(() => app.close());
+  const post = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'agents', name: 'support-bot' }, ...payload } });
+  const negative = await post({ metrics: { 'queue-depth': -95 } });
+  t.equal(negative.statusCode, 400);
+  t.match(negative.json<ErrorReply>().message, /metrics\/queue-depth must be >= 0/);
+  const huge = await post({ currentReplicas: 1e308 });
+  t.equal(huge.statusCode, 400);
+  t.match(huge.json<ErrorReply>().message, /currentReplicas must be <= 2147483647/);
+  const get = await app.inject({ method: 'GET', url: '/autoscaler/pools/agents/support-bot?currentReplicas=9999999999' });
+  t.equal(get.statusCode, 400);
+  t.match(get.json<ErrorReply>().message, /currentReplicas must be <= 2147483647/);
+  const fromProvider = await testApp({ ...BASE, 'metrics-provider-plugins': [...BASE['metrics-provider-plugins'].filter((p) => p.name !== 'test-below-zero'), { name: 'test-below-zero', enabled: true }] });
+  t.teardown(() => fromProvider.app.close());
+  const below = (await fromProvider.app.inject({ url: '/autoscaler/pools/agents/support-bot?dryRun=true' })).json<Reply>();
+  t.match(below.metrics.find((m) => m.type === 'queue-depth'), { status: 'failed', value: null, reason: /returned -95; expected a finite number >= 0 or undefined/ }, 'a provider answering -95 fails the metric');
+  const typo = await post({ metrics: { 'queue-dept': 95 } });
+  t.equal(typo.statusCode, 400);
+  t.same(typo.json<ErrorReply>(), { statusCode: 400, code: 'NN_BAD_REQUEST', error: 'Bad Request', message: 'metrics: unknown metric "queue-dept"; this pool reads concurrent-sessions, queue-depth' });
+  const twice = await post({ metrics: { 'queue-depth': 95, queue_depth: 5 } });
+  t.equal(twice.statusCode, 400);
+  t.match(twice.json<ErrorReply>().message, /"queue_depth" names queue-depth a second time/);
+  t.equal((await post({ metrics: { queue_depth: 95 } })).statusCode, 200, 'snake case still names the metric');
+  const trace = (await app.inject({ url: '/debug/plugins/autoscaler/trace?pool=agents/support-bot' })).json<{ count: number }>();
+  t.equal(trace.count, 1, 'nothing refused was recorded');
+});
+
+t.test('durations past their bounds: a clear 400 naming the pool and field, never a 500', async (t) => {
+  const overflow = pool('frozen', { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }], cooldownPeriod: '999999999999h' } });
+  const { app } = await testApp(BASE, { cluster: clusterWith([overflow]) });
+  t.teardown(() => app.close());
+  const stored = await app.inject({ url: '/autoscaler/pools/test/frozen' });
+  t.equal(stored.statusCode, 400, 'a stored pool the CRD of old accepted');
+  t.equal(stored.json<ErrorReply>().message, 'AgentPool test/frozen: spec.autoscaling.cooldownPeriod: "999999999999h" is longer than the 24h allowed');
+  // Snapshots and requests are schema-checked before; a pool from the API server stored under an older CRD is not.
+  const defaults = { tolerance: { scaleUp: 0.1, scaleDown: 0.1 }, selectPolicy: { scaleUp: 'Max', scaleDown: 'Max' } } as const;
+  t.throws(() => resolveBehavior({ behavior: { scaleDown: { periodSeconds: 1e12 } } }, defaults), new PoolSpecError('autoscaling.behavior.scaleDown.periodSeconds', '1000000000000 is more than the 1800 allowed'));
+  const inline = (autoscaling: Record<string, unknown>) => app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: pool('inline', { autoscaling }), metrics: { 'queue-depth': 5 } } });
+  const window = await inline({ metrics: [{ type: 'queue-depth', target: '10', averagingWindow: '2h' }] });
+  t.equal(window.statusCode, 400);
+  t.equal(window.json<ErrorReply>().message, 'AgentPool test/inline: spec.autoscaling.metrics[0].averagingWindow: "2h" is longer than the 1h allowed');
+  const stab = await inline({ metrics: [{ type: 'queue-depth', target: '10' }], behavior: { scaleDown: { stabilizationWindow: '9'.repeat(400) + 'h' } } });
+  t.equal(stab.statusCode, 400);
+  t.match(stab.json<ErrorReply>().message, /spec\.autoscaling\.behavior\.scaleDown\.stabilizationWindow: "9+h" is longer than the 1h allowed/);
+  const period = await inline({ metrics: [{ type: 'queue-depth', target: '10' }], behavior: { scaleUp: { periodSeconds: 1e12 } } });
+  t.equal(period.statusCode, 400);
+  t.match(period.json<ErrorReply>().message, /periodSeconds must be <= 1800/);
+  const atBounds = await inline({ metrics: [{ type: 'queue-depth', target: '10', averagingWindow: '1h' }], cooldownPeriod: '24h', behavior: { scaleUp: { periodSeconds: 1800, stabilizationWindow: '1h' } } });
+  t.equal(atBounds.statusCode, 200, 'the bounds themselves are fine');
 });

@@ -2,7 +2,10 @@
  * Kubernetes' own HPA test cases (pkg/controller/podautoscaler: replica_calculator_test.go and
  * horizontal_test.go), reproduced with their numbers. Each test names the upstream case. HPA's
  * External metrics map onto ours: a Value target is a level metric, an AverageValue target an
- * additive one; milli-values are used as they are (only ratios matter).
+ * additive one; milli-values are used as they are (only ratios matter). The scale-up ramp under
+ * HPA's default behaviour is reproduced through the decision endpoint: a scale this service decided
+ * counts from that decision, as HPA stamps its event when it rescales; one it did not, from when it
+ * is first seen.
  */
 import t from 'tap';
 import type { MetricReport } from '../../src/autoscaling/decision.ts';
@@ -11,6 +14,7 @@ import type { MetricKind } from '../../src/autoscaling/metric-kinds.ts';
 import { scaleDownLimit, scaleUpLimit, type ScaleEvent } from '../../src/autoscaling/rate-limits.ts';
 import { proposeReplicas } from '../../src/autoscaling/replica-calculator.ts';
 import { defaultScaleDownPolicies, defaultScaleUpPolicies, type DirectionRules, type ResolvedBehavior, type ScalingPolicy } from '../../src/autoscaling/scaling-rules.ts';
+import { pool, STATIC_ONLY, T0, testApp } from './helpers.ts';
 
 const NOW = 1_000_000_000;
 
@@ -187,4 +191,79 @@ t.test('horizontal_test.go: TestScalingWithRules', async (t) => {
     const limiting = r.stages.filter((s) => (s.stage === 'min/max' || s.stage === 'rate-limits') && s.output !== s.input).at(-1);
     t.equal(limiting?.reason ?? 'DesiredWithinRange', c.condition, `${c.name}: condition`);
   }
+});
+
+t.test('scale from zero: GetExternalPerPodMetricReplicas at 0 replicas, then the scale-up limit', async (t) => {
+  // HPA: usageRatio = 95 / (10 × 0) = +Inf, outside tolerance, so replicas = ceil(95 / 10) = 10;
+  // calculateScaleUpLimitWithScalingRules from 0 under the default policies: max(0 + 4, ceil(0 × 2)) = 4.
+  const m = metric('additive', 95, 10, 0);
+  t.same({ ratio: m.ratio, replicas: m.replicas }, { ratio: null, replicas: 10 }, 'no ratio at 0 replicas; the metric alone wants 10');
+  const r = decide(0, [{ ...m, status: 'no-ratio' }], { minReplicas: 0, maxReplicas: 100, behavior: HPA_DEFAULT });
+  t.equal(r.desired, 4);
+  t.equal(r.reason, 'ScaleUpLimit');
+  t.equal(r.stages.find((s) => s.stage === 'tolerance')?.reason, 'Skipped', 'no tolerance band from zero');
+  // 0 / (10 × 0) is NaN in HPA: |1 − NaN| > tolerance is false, so the count stays 0; ceil(0 / 10) = 0 agrees.
+  const idle = metric('additive', 0, 10, 0);
+  t.same({ ratio: idle.ratio, replicas: idle.replicas }, { ratio: null, replicas: 0 });
+  t.equal(decide(0, [{ ...idle, status: 'no-ratio' }], { minReplicas: 0, maxReplicas: 100, behavior: HPA_DEFAULT }).desired, 0);
+  // A level metric from zero is ceil(ratio) (getUsageRatioReplicaCount): 0.3 s against 0.5 s asks for 1.
+  t.same(proposeReplicas('level', 0.3, 0.5, 0), { ratio: 0.6, replicas: 1 });
+});
+
+t.test('a ratio that overflows is null, and the metric still asks for the most replicas there are', async (t) => {
+  t.same(proposeReplicas('level', Number.MAX_VALUE, 0.001, 3), { ratio: null, replicas: 2_147_483_647 });
+  t.same(proposeReplicas('additive', Number.MAX_VALUE, 0.001, 3), { ratio: null, replicas: 2_147_483_647 });
+});
+
+t.test('horizontal_test.go: TestZeroReplicas — where we differ', async (t) => {
+  // Upstream: min 3, max 5, spec replicas 0 → "scaling is disabled", desired 0. An AgentPool's
+  // minReplicas is the capacity it promises (and KEDA idles pools at 0): we answer the floor.
+  const r = decide(0, [metric('additive', 0, 1, 0)], { minReplicas: 3, maxReplicas: 5, behavior: HPA_DEFAULT });
+  t.equal(r.desired, 3);
+  t.equal(r.reason, 'TooFewReplicas');
+});
+
+interface RampReply {
+  desiredReplicas: number;
+  reason: string;
+}
+
+const heavy = pool('ramp', { minReplicas: 1, maxReplicas: 1000, autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } });
+
+/** Decides every `cadenceSeconds` from 2 replicas, each decision applied before the next; the replies' counts. */
+async function ramp(cadenceSeconds: number, steps: number): Promise<number[]> {
+  const { app } = await testApp(STATIC_ONLY);
+  const seen: number[] = [];
+  let current = 2;
+  for (let i = 0; i < steps; i++) {
+    const now = new Date(T0 + i * cadenceSeconds * 1000).toISOString();
+    const res = await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: heavy, currentReplicas: current, metrics: { 'queue-depth': 100_000 }, now } });
+    if (res.statusCode !== 200) throw new Error(`decide answered ${res.statusCode}: ${res.body}`);
+    current = res.json<RampReply>().desiredReplicas;
+    seen.push(current);
+  }
+  await app.close();
+  return seen;
+}
+
+t.test('2 replicas under heavy load: 6, 12, 24, 48, 96 at a 15 s and a 16 s cadence, as HPA', async (t) => {
+  t.same(await ramp(15, 5), [6, 12, 24, 48, 96], 'every 15 s');
+  t.same(await ramp(16, 5), [6, 12, 24, 48, 96], 'every 16 s: the +4 of t=0 is out of the period at t=16');
+  t.same(await ramp(10, 4), [6, 6, 12, 12], 'every 10 s the period still holds the last scale every other time');
+});
+
+t.test('a change the service did not decide counts from when it is seen', async (t) => {
+  const { app } = await testApp(STATIC_ONLY);
+  t.teardown(() => app.close());
+  const decide = async (currentReplicas: number, queue: number, seconds: number): Promise<RampReply> =>
+    (await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: heavy, currentReplicas, metrics: { 'queue-depth': queue }, now: new Date(T0 + seconds * 1000).toISOString() } })).json<RampReply>();
+  t.equal((await decide(2, 20, 0)).desiredReplicas, 2, 'nothing to do at t=0');
+  // Someone else scaled 2 → 6: stamped at t=16, so at t=16 the period starts from 2 again: max(2 + 4, 2 × 2) = 6.
+  const after = await decide(6, 100_000, 16);
+  t.same([after.desiredReplicas, after.reason], [6, 'ScaleUpLimit']);
+  t.equal((await decide(6, 100_000, 40)).desiredReplicas, 12, 'the +4 of t=16 is out of the period');
+  // Asked for 12, got 9: not this decision's count, so the +3 counts from t=56, when it is seen, and
+  // the period starts from 6: max(6 + 4, 6 × 2) = 12 (stamped at the decision, t=40, it would be 18).
+  const partial = await decide(9, 100_000, 56);
+  t.same([partial.desiredReplicas, partial.reason], [12, 'ScaleUpLimit']);
 });

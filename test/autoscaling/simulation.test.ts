@@ -54,3 +54,22 @@ t.test('bad simulations', async (t) => {
   t.equal((await sim({ pool: { namespace: 'agents', name: 'nope' }, series: [{ metrics: {} }] })).statusCode, 404);
   t.equal((await sim({ pool: { namespace: 'agents', name: 'support-bot' }, stepSeconds: 0, series: [{ metrics: {} }] })).statusCode, 400);
 });
+
+t.test('times past any date, and metrics the pool does not read: 400 with the reason, never a 500', async (t) => {
+  const { app } = await testApp(shippedConfig);
+  t.teardown(() => app.close());
+  const ref = { namespace: 'agents', name: 'support-bot' };
+  const sim = async (payload: Record<string, unknown>): Promise<{ statusCode: number; message: string }> => {
+    const res = await app.inject({ method: 'POST', url: '/autoscaler/simulate', payload: { pool: ref, ...payload } });
+    return { statusCode: res.statusCode, message: res.json<{ message: string }>().message };
+  };
+  t.match(await sim({ stepSeconds: 1e300, series: [{ metrics: {} }, { metrics: {} }] }), { statusCode: 400, message: /stepSeconds must be <= 86400/ });
+  t.match(await sim({ series: [{ t: 1e300, metrics: {} }] }), { statusCode: 400, message: /t must be <= 315360000/ });
+  t.match(await sim({ autoscaling: { behavior: { scaleUp: { periodSeconds: 1e15 } } }, series: [{ metrics: {} }] }), { statusCode: 400, message: /periodSeconds must be <= 1800/ });
+  t.match(await sim({ autoscaling: { cooldownPeriod: '999999999999h' }, series: [{ metrics: {} }] }), { statusCode: 400, message: 'AgentPool agents/support-bot: spec.autoscaling.cooldownPeriod: "999999999999h" is longer than the 24h allowed' });
+  // Steps of a day over 10,000 points run past ten years even though each field is in range.
+  const long = await sim({ stepSeconds: 86_400, series: Array.from({ length: 4000 }, () => ({ metrics: {} })) });
+  t.match(long, { statusCode: 400, message: /series\[3651\]\.t \(315446400\) must be in \[0, 315360000\] seconds/ });
+  t.match(await sim({ series: [{ metrics: { 'queue-depth': 5 } }, { metrics: { 'queue-dept': 5 } }] }), { statusCode: 400, message: /^series\[1\]\.metrics: unknown metric "queue-dept"; this pool reads / });
+  t.match(await sim({ series: [{ metrics: { 'queue-depth': -5 } }] }), { statusCode: 400, message: /must be >= 0/ });
+});

@@ -145,6 +145,37 @@ if ('skip' in bins) {
     t.equal((await readPool('grow')).metadata.resourceVersion, after, 'closed: nothing writes any more');
   });
 
+  await t.test('the actuator wakes a pool at zero replicas on an additive metric', async (t) => {
+    await createCustom(kc, ns, 'agentpools', scaledPool('asleep', 95, { minReplicas: 0, replicas: 0 }));
+    const app = await start({}, { actuator: { intervalMs: 300 } });
+    // ceil(95 / 10) = 10; HPA's scale-up limit from 0 is max(0 + 4, 0 × 2) = 4, then max(4 + 4, 4 × 2) = 8…
+    const woken = await eventually('spec.replicas raised from 0', async () => {
+      const p = await readPool('asleep');
+      return (p.spec.replicas ?? 0) > 0 ? p : undefined;
+    }, 30_000);
+    t.equal(woken.spec.replicas, 4);
+    t.match(woken.status?.currentMetrics, [{ type: 'queue-depth', current: '95', target: '10' }]);
+    await stop(app);
+  });
+
+  await t.test('the CRD refuses autoscaling durations past their bounds', async (t) => {
+    const refused = async (name: string, autoscaling: Record<string, unknown>, message: RegExp): Promise<void> => {
+      const error = await createCustom(kc, ns, 'agentpools', agentPool(name, { autoscaling })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      t.match(String((error as { body?: unknown } | undefined)?.body ?? error), message, `${name} refused`);
+    };
+    await refused('cooldown-overflow', { cooldownPeriod: '999999999999h' }, /cooldownPeriod/);
+    await refused('cooldown-long', { cooldownPeriod: '25h' }, /autoscaling.cooldownPeriod must be a duration of at most 24h/);
+    await refused('window-long', { behavior: { scaleDown: { stabilizationWindow: '61m' } } }, /scaleDown.stabilizationWindow must be a duration of at most 1h/);
+    await refused('period-long', { behavior: { scaleUp: { periodSeconds: 1801 } } }, /periodSeconds.*1800/);
+    await refused('averaging-long', { metrics: [{ type: 'queue-depth', target: '10' }, { type: 'ttft-p95', target: '1s', averagingWindow: '2h' }] }, /averagingWindow must be a duration of at most 1h/);
+    const atBounds = { cooldownPeriod: '24h', behavior: { scaleUp: { stabilizationWindow: '1h', periodSeconds: 1800 } }, metrics: [{ type: 'queue-depth', target: '10', averagingWindow: '1h' }] };
+    await createCustom(kc, ns, 'agentpools', agentPool('at-bounds', { autoscaling: atBounds }));
+    t.same((await readPool('at-bounds')).spec.autoscaling, atBounds, 'the bounds themselves are accepted');
+  });
+
   await t.test('as the shipped ServiceAccount: the leader scales; when it leaves, the follower takes over', async (t) => {
     const asServe = await shippedServiceAccount(kc, cp.server, 'neuronetes-extender', 'rbac-serve.yaml');
     await createCustom(kc, ns, 'agentpools', scaledPool('shared', 50, { replicas: 1, maxReplicas: 10 }));

@@ -64,6 +64,24 @@ t.test('IsActive is desiredReplicas > 0: a pool at minReplicas 0 with nothing to
   t.same(await call<unknown, IsActiveResponse>(second.client, 'IsActive', ref('chat', 'test')), { result: true }, 'minReplicas 1 wakes a pool KEDA scaled to zero');
 });
 
+t.test('waking from zero: GetMetrics asks for the first scale-up step, IsActive is true', async (t) => {
+  // ceil(95 / 10) = 10 wanted; HPA's default scale-up limit from 0 allows max(0 + 4, 0 × 2) = 4.
+  const asleep = batchWith('95');
+  const { client } = await scalerTest(t, { pools: [asleep] });
+  const metrics = await call<unknown, GetMetricsResponse>(client, 'GetMetrics', { scaledObjectRef: ref('batch', 'test'), metricName: 'desired-replicas-test-batch' });
+  t.same(metrics.metricValues, [{ metricName: 'desired-replicas-test-batch', metricValue: 4, metricValueFloat: 4 }]);
+  t.same(await call<unknown, IsActiveResponse>(client, 'IsActive', ref('batch', 'test')), { result: true });
+});
+
+t.test('a pool whose spec the autoscaler cannot use is FAILED_PRECONDITION, naming the field', async (t) => {
+  const frozen = agentPool('frozen', 1, '5', 1);
+  const bad = { ...frozen, spec: { ...frozen.spec, autoscaling: { ...frozen.spec.autoscaling, cooldownPeriod: '999999999999h' } } };
+  const { client } = await scalerTest(t, { pools: [bad] });
+  const precondition = { code: status.FAILED_PRECONDITION, details: 'AgentPool test/frozen: spec.autoscaling.cooldownPeriod: "999999999999h" is longer than the 24h allowed' };
+  await t.rejects(call(client, 'GetMetrics', { scaledObjectRef: ref('frozen', 'test'), metricName: '' }), precondition);
+  await t.rejects(call(client, 'IsActive', ref('frozen', 'test')), precondition);
+});
+
 t.test('an unknown pool is NOT_FOUND on every RPC', async (t) => {
   const { client, app } = await scalerTest(t, { pools: [CHAT] });
   const notFound = { code: status.NOT_FOUND, details: 'no AgentPool test/nope in the cluster source' };
