@@ -10,8 +10,11 @@ import { join } from 'node:path';
 export const DEFAULT_CACHE_DIR = '/var/lib/neuronetes/models';
 const STAGING = '.staging';
 
-/** Kubernetes object names (DNS subdomains): safe as one path segment, never `.` or `..`. */
-export const MODEL_NAME_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$';
+/**
+ * Kubernetes object names (RFC 1123 subdomains: dot-separated labels of [a-z0-9-], each starting and
+ * ending alphanumeric): one path segment, never `.`, `..`, a slash or an escape.
+ */
+export const MODEL_NAME_PATTERN = '^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const MODEL_NAME = new RegExp(MODEL_NAME_PATTERN);
 
 export interface CachedModel {
@@ -30,8 +33,9 @@ export class ModelCache {
     this.dir = dir;
   }
 
+  /** `<dir>/<model>`; throws RangeError for anything but a Kubernetes object name. */
   pathOf(model: string): string {
-    if (!MODEL_NAME.test(model)) throw new RangeError(`invalid model name ${JSON.stringify(model)}`);
+    if (!MODEL_NAME.test(model)) throw new RangeError(`invalid model name ${JSON.stringify(model)}: not a Kubernetes object name (RFC 1123 subdomain)`);
     return join(this.dir, model);
   }
 
@@ -48,6 +52,7 @@ export class ModelCache {
 
   /** A fresh, empty staging folder for one load of `model`. */
   async stage(model: string): Promise<string> {
+    this.pathOf(model);
     return mkdtemp(join(this.dir, STAGING, `${model}-`));
   }
 
@@ -69,8 +74,8 @@ export class ModelCache {
     return (await readdir(join(this.dir, STAGING)).catch(() => [])).sort();
   }
 
-  async describe(model: string): Promise<CachedModel> {
-    const path = this.pathOf(model);
+  /** Regular files under `path` (a model folder or a staging folder) and their bytes. */
+  async measure(path: string): Promise<{ files: number; bytes: number }> {
     const entries = await readdir(path, { recursive: true, withFileTypes: true });
     let files = 0;
     let bytes = 0;
@@ -79,7 +84,12 @@ export class ModelCache {
       files++;
       bytes += (await stat(join(e.parentPath, e.name))).size;
     }
-    return { name: model, path, files, bytes, cachedAt: (await stat(path)).ctime.toISOString() };
+    return { files, bytes };
+  }
+
+  async describe(model: string): Promise<CachedModel> {
+    const path = this.pathOf(model);
+    return { name: model, path, ...(await this.measure(path)), cachedAt: (await stat(path)).ctime.toISOString() };
   }
 
   /** Cached model names, sorted; folders that are not model names (staging, lost+found) are skipped. */

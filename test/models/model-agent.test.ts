@@ -64,12 +64,12 @@ class ScriptedLoader implements ModelLoader {
 const loader = new ScriptedLoader();
 getGlobalRegistry().register('model-loader', loader, 'test');
 
-function model(name: string, uri: string): string {
+function model(name: string, uri: string, size = '1Gi'): string {
   return `---
 apiVersion: neuronetes.io/v1alpha1
 kind: Model
 metadata: { name: ${name}, namespace: agents }
-spec: { weightsURI: '${uri}', size: 1Gi }
+spec: { weightsURI: '${uri}', size: '${size}' }
 `;
 }
 
@@ -105,6 +105,7 @@ t.test('file:// models: load, list, load again, unload; the cached list is publi
   const publisher = new RecordingPublisher();
   const app = await buildTestApp(t, {
     cluster: model('phi-3-mini', `${pathToFileURL(join(seed, 'phi')).href}/`) + model('single', pathToFileURL(join(seed, 'single.gguf')).href),
+    config: `model-loader-plugins:\n  - { name: file, config: { roots: ['${seed}'] } }`,
     agent: { publisher },
   });
   const cacheDir = app.neuronetes.models?.cache.dir as string;
@@ -164,6 +165,17 @@ t.test('a failed or timed-out load leaves no partial folder behind', async (t) =
   t.same(await cache?.staging(), [], 'no staging left, even from the loader that kept writing after its deadline');
   const list = (await app.inject({ url: '/models' })).json<{ models: unknown[] }>();
   t.same(list.models, []);
+});
+
+t.test("any loader is held to the Model's spec.size: more is a failed load, nothing committed", async (t) => {
+  // The scripted loader writes 21 bytes ("first half" + "second half").
+  const app = await buildTestApp(t, { cluster: model('small', 'pvc://ok/s', '20') + model('fits', 'pvc://ok/f', '21'), agent: {} });
+  const over = await post(app, 'load', { name: 'small', namespace: 'agents' });
+  t.equal(over.statusCode, 502);
+  t.match(over.json<{ message: string }>().message, /pvc-test failed to load agents\/small from pvc:\/\/ok\/s: agents\/small is larger than its spec\.size 20 \(20 bytes\): 21 bytes/);
+  t.same(await app.neuronetes.models?.cache.names(), []);
+  t.same(await app.neuronetes.models?.cache.staging(), []);
+  t.match((await post(app, 'load', { name: 'fits', namespace: 'agents' })).json(), { status: 'loaded', bytes: 21 });
 });
 
 t.test('loads are serialised per model, not across models', async (t) => {
