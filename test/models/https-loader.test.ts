@@ -227,6 +227,9 @@ t.test('the redirect rules and the link-local guard, as HostPolicy answers them'
   t.throws(() => listed.check(new URL('https://cdn.example/x')), /host cdn\.example is not in the https loader's allowedHosts/);
   t.equal(listed.allowsAddress('eu.cdn.example', '127.0.0.1'), false, 'a wildcard never admits loopback');
   t.equal(listed.allowsAddress('models.example', '127.0.0.1'), true, 'an exact name does');
+  const v6 = new HostPolicy(['[::1]'], false);
+  t.doesNotThrow(() => v6.check(new URL('https://[::1]:8443/x')), 'an IPv6 address is listed with or without brackets');
+  t.throws(() => new HostPolicy(['::2'], false).check(new URL('https://[::1]/x')), /host ::1 is not in the https loader's allowedHosts/);
 });
 
 t.test("sizes: spec.size caps announced, streamed and manifest sizes; manifests are capped at 1 MiB", async (t) => {

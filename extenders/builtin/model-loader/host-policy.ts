@@ -20,12 +20,15 @@ for (const [net, prefix, family] of [
   NODE_ONLY.addSubnet(net, prefix, family);
 }
 
+/** A host as compared: lower case, an IPv6 address without its URL brackets. */
+const bare = (host: string): string => host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+
 export class HostPolicy {
   readonly #allowed: readonly string[] | undefined;
   readonly #allowHttp: boolean;
 
   constructor(allowedHosts: readonly string[] | undefined, allowHttp: boolean) {
-    this.#allowed = allowedHosts?.map((h) => h.toLowerCase());
+    this.#allowed = allowedHosts?.map(bare);
     this.#allowHttp = allowHttp;
   }
 
@@ -52,9 +55,9 @@ export class HostPolicy {
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.#allowHttp)) {
       throw new Error(`refusing ${url.href}: ${url.protocol === 'http:' ? 'plain http:// needs the https loader\'s allowHttp' : `not an https:// URL`}${from !== undefined ? ` (redirected from ${from.href})` : ''}`);
     }
-    const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    const host = bare(url.hostname);
     if (!this.#matches(host)) throw new Error(`refusing ${url.href}: host ${host} is not in the https loader's allowedHosts${from !== undefined ? ` (redirected from ${from.href})` : ''}`);
-    if (this.#allowed === undefined && from !== undefined && host !== from.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1')) {
+    if (this.#allowed === undefined && from !== undefined && host !== bare(from.hostname)) {
       throw new Error(`refusing the redirect from ${from.href} to another host, ${host}; list both in the https loader's allowedHosts to allow it`);
     }
     if (!this.allowsAddress(host, host)) throw new Error(`refusing ${url.href}: ${host} is a loopback or link-local address; list it in the https loader's allowedHosts to allow it`);
