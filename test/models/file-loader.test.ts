@@ -116,6 +116,10 @@ t.test('inside the root: folders copied, symlinks copied as the files they point
   const res = await defaults.inject({ method: 'POST', url: '/models/load', payload: { name: 'good', namespace: 'agents' } });
   t.equal(res.statusCode, 502);
   t.match(res.json<ErrorBody>().message, /is outside the allowed roots \(\/var\/lib\/neuronetes\/seed\)/);
+  const none = await buildTestApp(t, { cluster, config: 'model-loader-plugins:\n  - { name: file, config: { roots: [] } }', agent: {} });
+  const off = await none.inject({ method: 'POST', url: '/models/load', payload: { name: 'good', namespace: 'agents' } });
+  t.equal(off.statusCode, 502);
+  t.match(off.json<ErrorBody>().message, /is outside every allowed root: the file loader has none; set the file loader's config roots/);
 });
 
 t.test('model names that are not Kubernetes names never reach the disk', async (t) => {

@@ -2,8 +2,8 @@
  * Built-in `file` loader: copies a `file://` folder (or single file) on the node, e.g. a volume
  * seeded with weights, into the model cache.
  *
- * Only from below an allowed root: config `roots` (absolute folders) [$NEURONETES_FILE_ROOTS,
- * colon-separated], default `/var/lib/neuronetes/seed`. A Model is written by whoever may create
+ * Only from below an allowed root: config `roots` (absolute folders; `[]` turns the loader off)
+ * [$NEURONETES_FILE_ROOTS, colon-separated], default `/var/lib/neuronetes/seed`. A Model is written by whoever may create
  * Models, so the URI is refused when a path segment is `.` or `..` (also percent-encoded) or holds an
  * encoded slash, and every file is resolved to its real path, which must lie under the same root:
  * symlinks inside the root are copied as the files they point to, symlinks leading out of it, loops,
@@ -103,7 +103,10 @@ export class FileModelLoader implements ModelLoader {
       throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}`, { cause: e });
     });
     const root = realRoots.find((r) => isInside(r, real));
-    if (root === undefined) throw new Error(`${path}${real !== path ? ` (${real})` : ''} is outside the allowed roots (${roots.join(', ')}); set the file loader's config roots`);
+    if (root === undefined) {
+      const allowed = roots.length > 0 ? `the allowed roots (${roots.join(', ')})` : 'every allowed root: the file loader has none';
+      throw new Error(`${path}${real !== path ? ` (${real})` : ''} is outside ${allowed}; set the file loader's config roots`);
+    }
     const info = await stat(real);
     const files: PlannedFile[] = [];
     if (info.isDirectory()) await planFolder(real, '', root, new Set([real]), ctx.signal, files);
