@@ -11,11 +11,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CoordinationV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
 import { parse, parseAllDocuments } from 'yaml';
 import { Annotations, GROUP, VERSION } from '../../src/api/neuronetes.ts';
-import { apiErrorText } from '../../src/cluster/kube-api.ts';
+import { apiErrorText, PooledKubeConfig } from '../../src/cluster/kube-api.ts';
+import { KubernetesModelSource } from '../../src/models/model-source.ts';
 import { DEFAULT_FILE_ROOT } from '../../extenders/builtin/model-loader/file-loader.ts';
 import { DEFAULT_CACHE_DIR } from '../../src/models/model-cache.ts';
 import { tempDir } from '../helpers/test-app.ts';
@@ -129,6 +131,23 @@ if ('skip' in bins) {
       return res.statusCode === 404 ? undefined : { status: res.statusCode, ...body };
     });
     t.match(refused, { status: 502, message: /\/etc\/passwd is outside the allowed roots/ });
+  });
+
+  await t.test('without the grant, the agent serves not ready and says why', async (t) => {
+    await core.createNamespacedServiceAccount({ namespace: 'neuronetes-system', body: { metadata: { name: 'no-grants' } } });
+    const { status } = await core.createNamespacedServiceAccountToken({ name: 'no-grants', namespace: 'neuronetes-system', body: { spec: { audiences: [] } } });
+    const bare = new PooledKubeConfig();
+    bare.loadFromOptions({
+      clusters: [{ name: 'e2e', server: cp.server, skipTLSVerify: true }],
+      users: [{ name: 'no-grants', token: status?.token ?? '' }],
+      contexts: [{ name: 'e2e', cluster: 'e2e', user: 'no-grants' }],
+      currentContext: 'e2e',
+    });
+    const source = new KubernetesModelSource({ kubeConfig: bare, log: pino({ level: 'silent' }), staleAfterMs: 120_000, syncTimeoutMs: 1_500 });
+    t.teardown(() => source.close());
+    await source.start();
+    t.match(source.readiness(), { ready: false, reason: /^waiting for the first list of models: 403: .*cannot list resource "models"/ });
+    t.equal(source.view().model('agents', 'tiny'), undefined);
   });
 
   await t.test('the agent ServiceAccount has what the agent uses and nothing more', async (t) => {
