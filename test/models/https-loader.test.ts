@@ -54,6 +54,14 @@ async function startModelServer(t: Test): Promise<{ base: string; server: Server
         // The same server under another name: only a host the policy allows may be redirected to.
         res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/files/phi.gguf` });
         return res.end();
+      case '/authed/same.gguf':
+        res.writeHead(302, { location: '/whoami' });
+        return res.end();
+      case '/authed/elsewhere.gguf':
+        res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/whoami` });
+        return res.end();
+      case '/whoami':
+        return send(200, req.headers.authorization ?? 'no credentials');
       case '/metadata/model.gguf':
         res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' });
         return res.end();
@@ -104,6 +112,8 @@ spec: { weightsURI: '${uri}', size: '${size}' }
     m('notamanifest', `${base}/notamanifest/`),
     m('away', `${base}/away/phi.gguf`),
     m('metadata', `${base}/metadata/model.gguf`),
+    m('same', `${base}/authed/same.gguf`),
+    m('elsewhere', `${base}/authed/elsewhere.gguf`),
     m('by-name', `${base.replace('127.0.0.1', 'localhost')}/files/phi.gguf`),
     m('undersized', `${base}/files/phi.gguf`, '10'),
     m('chunked', `${base}/chunked/big.bin`, '16Ki'),
@@ -208,6 +218,13 @@ t.test('hosts: loopback and link-local only when listed, allowedHosts for everyt
   const both = await only("{ allowHttp: true, allowedHosts: ['127.0.0.1', 'localhost', '*.example.com'] }");
   t.match((await load(both, 'away')).json(), { status: 'loaded' }, 'a redirect to another listed host is followed');
   t.match((await load(both, 'by-name')).json(), { status: 'loaded' }, 'a name listed exactly may resolve to loopback');
+
+  const withToken = await only("{ allowHttp: true, allowedHosts: ['127.0.0.1', 'localhost'], headers: { authorization: 'Bearer s3cret' } }");
+  const dir = withToken.neuronetes.models?.cache.dir as string;
+  t.equal((await load(withToken, 'same')).statusCode, 200);
+  t.equal(await readFile(join(dir, 'same', 'same.gguf'), 'utf8'), 'Bearer s3cret', 'a redirect within the origin keeps the configured headers');
+  t.equal((await load(withToken, 'elsewhere')).statusCode, 200);
+  t.equal(await readFile(join(dir, 'elsewhere', 'elsewhere.gguf'), 'utf8'), 'no credentials', 'a redirect to another host gets none of them');
 
   const wildcard = await only("{ allowHttp: true, allowedHosts: ['*.0.0.1'] }");
   await failed(wildcard, 'phi', /refusing http:\/\/127\.0\.0\.1:\d+\/files\/phi\.gguf: 127\.0\.0\.1 is a loopback or link-local address/);

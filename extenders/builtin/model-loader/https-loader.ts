@@ -87,12 +87,17 @@ interface Expected {
   sha256?: string;
 }
 
-/** GET `url`, following redirects one hop at a time, each hop checked by the host policy. */
+/**
+ * GET `url`, following redirects one hop at a time, each hop checked by the host policy. The
+ * configured headers (credentials) go to `url`'s origin only, as browsers and curl drop
+ * Authorization on a redirect elsewhere (a CDN's signed URL needs none).
+ */
 async function get(url: URL, fetcher: Fetcher, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
   let current = url;
   fetcher.policy.check(current);
   for (let hops = 0; ; hops++) {
-    const response = await request(current, { method: 'GET', dispatcher: fetcher.dispatcher, headers: fetcher.headers, signal });
+    const headers = current.origin === url.origin ? fetcher.headers : {};
+    const response = await request(current, { method: 'GET', dispatcher: fetcher.dispatcher, headers, signal });
     if (response.statusCode === 200) return response;
     await response.body.dump();
     const location = response.headers['location'];
