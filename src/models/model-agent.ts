@@ -180,7 +180,7 @@ export class ModelAgent {
       }
       const staged = await this.cache.stage(ref.name);
       const run = await runLoader(this.#deps.runtime, chosen, 'load', model, this.nodeName, staged);
-      const outcome = run.outcome.ok ? await this.#withinSize(model, staged) : run.outcome;
+      const outcome = run.outcome.ok ? await this.#checkStaged(model, staged) : run.outcome;
       if (!outcome.ok) {
         const { kind, error } = outcome;
         // The loader may still be writing after a timeout: clean up now, and again once it stops.
@@ -205,13 +205,15 @@ export class ModelAgent {
   }
 
   /**
-   * What a loader wrote must fit the Model's `spec.size` (built-in loaders stop at it; this holds any
-   * loader to it too), else the load fails and nothing is committed.
+   * What a loader wrote must be regular files and folders only (a symlink in the cache could point
+   * anywhere on the node) and fit the Model's `spec.size` (built-in loaders stop at it; this holds
+   * any loader to both), else the load fails and nothing is committed.
    */
-  async #withinSize(model: Model, staged: string): Promise<CallFailure | { ok: true }> {
+  async #checkStaged(model: Model, staged: string): Promise<CallFailure | { ok: true }> {
     try {
       const limit = modelSizeBytes(model);
-      const { bytes } = await this.cache.measure(staged);
+      const { bytes, other } = await this.cache.measure(staged);
+      if (other !== undefined) return { ok: false, kind: 'error', error: new Error(`the loader left ${JSON.stringify(other)}, which is not a regular file or folder`) };
       return bytes > limit ? { ok: false, kind: 'error', error: new ModelTooLargeError(model, bytes, limit) } : { ok: true };
     } catch (e: unknown) {
       return { ok: false, kind: 'error', error: e instanceof Error ? e : new Error(String(e)) };

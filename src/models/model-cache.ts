@@ -5,7 +5,7 @@
  * Staging left by a crash is removed at start-up.
  */
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 export const DEFAULT_CACHE_DIR = '/var/lib/neuronetes/models';
 const STAGING = '.staging';
@@ -74,22 +74,28 @@ export class ModelCache {
     return (await readdir(join(this.dir, STAGING)).catch(() => [])).sort();
   }
 
-  /** Regular files under `path` (a model folder or a staging folder) and their bytes. */
-  async measure(path: string): Promise<{ files: number; bytes: number }> {
+  /**
+   * Regular files under `path` (a model folder or a staging folder) and their bytes, and the first
+   * entry that is neither a file nor a folder (a symlink, a device…), if any.
+   */
+  async measure(path: string): Promise<{ files: number; bytes: number; other?: string }> {
     const entries = await readdir(path, { recursive: true, withFileTypes: true });
     let files = 0;
     let bytes = 0;
+    let other: string | undefined;
     for (const e of entries) {
-      if (!e.isFile()) continue;
-      files++;
-      bytes += (await stat(join(e.parentPath, e.name))).size;
+      if (e.isFile()) {
+        files++;
+        bytes += (await stat(join(e.parentPath, e.name))).size;
+      } else if (!e.isDirectory()) other ??= relative(path, join(e.parentPath, e.name));
     }
-    return { files, bytes };
+    return { files, bytes, ...(other !== undefined ? { other } : {}) };
   }
 
   async describe(model: string): Promise<CachedModel> {
     const path = this.pathOf(model);
-    return { name: model, path, ...(await this.measure(path)), cachedAt: (await stat(path)).ctime.toISOString() };
+    const { files, bytes } = await this.measure(path);
+    return { name: model, path, files, bytes, cachedAt: (await stat(path)).ctime.toISOString() };
   }
 
   /** Cached model names, sorted; folders that are not model names (staging, lost+found) are skipped. */

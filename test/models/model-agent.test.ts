@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
@@ -45,6 +45,7 @@ class ScriptedLoader implements ModelLoader {
       const behaviour = new URL(model.spec.weightsURI).host;
       await writeFile(join(ctx.cachePath, 'part-1.bin'), 'first half');
       if (behaviour === 'throw') throw new Error('the volume is not there');
+      if (behaviour === 'link') await symlink('/etc/passwd', join(ctx.cachePath, 'tokenizer.json'));
       if (behaviour === 'hang') {
         await new Promise((resolve) => setTimeout(resolve, 300));
         await writeFile(join(ctx.cachePath, 'part-2.bin'), 'written after the deadline');
@@ -176,6 +177,15 @@ t.test("any loader is held to the Model's spec.size: more is a failed load, noth
   t.same(await app.neuronetes.models?.cache.names(), []);
   t.same(await app.neuronetes.models?.cache.staging(), []);
   t.match((await post(app, 'load', { name: 'fits', namespace: 'agents' })).json(), { status: 'loaded', bytes: 21 });
+});
+
+t.test('any loader that leaves a symlink in its staging folder fails; nothing is committed', async (t) => {
+  const app = await buildTestApp(t, { cluster: model('linked', 'pvc://link/x'), agent: {} });
+  const res = await post(app, 'load', { name: 'linked', namespace: 'agents' });
+  t.equal(res.statusCode, 502);
+  t.match(res.json<{ message: string }>().message, /pvc-test failed to load agents\/linked from pvc:\/\/link\/x: the loader left "tokenizer\.json", which is not a regular file or folder/);
+  t.same(await app.neuronetes.models?.cache.names(), []);
+  t.same(await app.neuronetes.models?.cache.staging(), []);
 });
 
 t.test('loads are serialised per model, not across models', async (t) => {
