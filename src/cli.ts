@@ -112,11 +112,18 @@ function readFlags(command: string, argv: string[]): Flags {
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-async function createClusterSource(flags: Flags, log: ReturnType<typeof createLogger>): Promise<ClusterSource> {
+/** The node agent reads Models only; everything else of the cluster is `serve`'s. */
+async function agentModelSource(flags: Flags, log: ReturnType<typeof createLogger>, staleAfterMs: number): Promise<ClusterSource> {
+  const [{ loadKubeConfig }, { KubernetesModelSource }] = await Promise.all([import('./cluster/kube-api.ts'), import('./models/model-source.ts')]);
+  return new KubernetesModelSource({ kubeConfig: loadKubeConfig(str(flags['kubeconfig'])), log, staleAfterMs });
+}
+
+async function createClusterSource(flags: Flags, log: ReturnType<typeof createLogger>, role: 'serve' | 'agent'): Promise<ClusterSource> {
   const kind = str(flags['cluster']);
   if (kind === 'kubernetes') {
     const staleAfterMs = parseDuration(String(flags['stale-after']));
     if (staleAfterMs < 45_000) throw new Error(`--stale-after must be at least 45s, not ${String(flags['stale-after'])}`);
+    if (role === 'agent') return agentModelSource(flags, log, staleAfterMs);
     // Loaded on demand: @kubernetes/client-node takes seconds to import, and snapshot mode never needs it.
     const [{ loadKubeConfig }, { KubernetesSource, LEADER_LEASE_NAME }] = await Promise.all([import('./cluster/kube-api.ts'), import('./cluster/kubernetes-source.ts')]);
     return new KubernetesSource({
@@ -186,7 +193,7 @@ async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<vo
       : undefined;
   const keda = kedaOptions(flags, https);
   const actuator = actuatorOptions(flags);
-  const cluster = await createClusterSource(flags, log);
+  const cluster = await createClusterSource(flags, log, agent !== undefined ? 'agent' : 'serve');
   const configPath = str(flags['config']);
   const app = await buildApp({
     cluster,

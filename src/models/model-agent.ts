@@ -8,12 +8,13 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { objectKey, type Model } from '../api/neuronetes.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { TraceBuffer, TraceEntry } from '../observability/trace-buffer.ts';
-import type { ChainRuntime } from '../plugins/plugin-pass.ts';
+import type { CallFailure, ChainRuntime } from '../plugins/plugin-pass.ts';
 import type { PluginSet } from '../plugins/plugin-set.ts';
 import type { CachedModelsPublisher } from './cached-models-publisher.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { ModelCache, type CachedModel } from './model-cache.ts';
 import { chooseLoader, runLoader, type LoaderConsideration } from './model-loader-chain.ts';
+import { ModelTooLargeError, modelSizeBytes } from './model-size.ts';
 
 /** After a loader times out, how long cleanup waits for it to notice its aborted signal. */
 const ABANDON_GRACE_MS = 5000;
@@ -179,8 +180,9 @@ export class ModelAgent {
       }
       const staged = await this.cache.stage(ref.name);
       const run = await runLoader(this.#deps.runtime, chosen, 'load', model, this.nodeName, staged);
-      if (!run.outcome.ok) {
-        const { kind, error } = run.outcome;
+      const outcome = run.outcome.ok ? await this.#checkStaged(model, staged) : run.outcome;
+      if (!outcome.ok) {
+        const { kind, error } = outcome;
         // The loader may still be writing after a timeout: clean up now, and again once it stops.
         void run.settled.then(() => this.cache.discard(staged));
         await Promise.race([run.settled, new Promise((resolve) => setTimeout(resolve, ABANDON_GRACE_MS).unref())]);
@@ -200,6 +202,22 @@ export class ModelAgent {
       await this.publish(log);
       return { ...base, status: 'loaded', loader: chosen.name, durationMs: elapsed(), files: described.files, bytes: described.bytes };
     });
+  }
+
+  /**
+   * What a loader wrote must be regular files and folders only (a symlink in the cache could point
+   * anywhere on the node) and fit the Model's `spec.size` (built-in loaders stop at it; this holds
+   * any loader to both), else the load fails and nothing is committed.
+   */
+  async #checkStaged(model: Model, staged: string): Promise<CallFailure | { ok: true }> {
+    try {
+      const limit = modelSizeBytes(model);
+      const { bytes, other } = await this.cache.measure(staged);
+      if (other !== undefined) return { ok: false, kind: 'error', error: new Error(`the loader left ${JSON.stringify(other)}, which is not a regular file or folder`) };
+      return bytes > limit ? { ok: false, kind: 'error', error: new ModelTooLargeError(model, bytes, limit) } : { ok: true };
+    } catch (e: unknown) {
+      return { ok: false, kind: 'error', error: e instanceof Error ? e : new Error(String(e)) };
+    }
   }
 
   /**

@@ -5,13 +5,16 @@
  * Staging left by a crash is removed at start-up.
  */
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 export const DEFAULT_CACHE_DIR = '/var/lib/neuronetes/models';
 const STAGING = '.staging';
 
-/** Kubernetes object names (DNS subdomains): safe as one path segment, never `.` or `..`. */
-export const MODEL_NAME_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$';
+/**
+ * Kubernetes object names (RFC 1123 subdomains: dot-separated labels of [a-z0-9-], each starting and
+ * ending alphanumeric): one path segment, never `.`, `..`, a slash or an escape.
+ */
+export const MODEL_NAME_PATTERN = '^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const MODEL_NAME = new RegExp(MODEL_NAME_PATTERN);
 
 export interface CachedModel {
@@ -30,8 +33,9 @@ export class ModelCache {
     this.dir = dir;
   }
 
+  /** `<dir>/<model>`; throws RangeError for anything but a Kubernetes object name. */
   pathOf(model: string): string {
-    if (!MODEL_NAME.test(model)) throw new RangeError(`invalid model name ${JSON.stringify(model)}`);
+    if (!MODEL_NAME.test(model)) throw new RangeError(`invalid model name ${JSON.stringify(model)}: not a Kubernetes object name (RFC 1123 subdomain)`);
     return join(this.dir, model);
   }
 
@@ -48,6 +52,7 @@ export class ModelCache {
 
   /** A fresh, empty staging folder for one load of `model`. */
   async stage(model: string): Promise<string> {
+    this.pathOf(model);
     return mkdtemp(join(this.dir, STAGING, `${model}-`));
   }
 
@@ -69,16 +74,27 @@ export class ModelCache {
     return (await readdir(join(this.dir, STAGING)).catch(() => [])).sort();
   }
 
-  async describe(model: string): Promise<CachedModel> {
-    const path = this.pathOf(model);
+  /**
+   * Regular files under `path` (a model folder or a staging folder) and their bytes, and the first
+   * entry that is neither a file nor a folder (a symlink, a device…), if any.
+   */
+  async measure(path: string): Promise<{ files: number; bytes: number; other?: string }> {
     const entries = await readdir(path, { recursive: true, withFileTypes: true });
     let files = 0;
     let bytes = 0;
+    let other: string | undefined;
     for (const e of entries) {
-      if (!e.isFile()) continue;
-      files++;
-      bytes += (await stat(join(e.parentPath, e.name))).size;
+      if (e.isFile()) {
+        files++;
+        bytes += (await stat(join(e.parentPath, e.name))).size;
+      } else if (!e.isDirectory()) other ??= relative(path, join(e.parentPath, e.name));
     }
+    return { files, bytes, ...(other !== undefined ? { other } : {}) };
+  }
+
+  async describe(model: string): Promise<CachedModel> {
+    const path = this.pathOf(model);
+    const { files, bytes } = await this.measure(path);
     return { name: model, path, files, bytes, cachedAt: (await stat(path)).ctime.toISOString() };
   }
 

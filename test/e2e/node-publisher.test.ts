@@ -53,7 +53,7 @@ if ('skip' in bins) {
     await writeFile(join(dir, 'cluster.yaml'), `apiVersion: neuronetes.io/v1alpha1\nkind: Model\nmetadata: { name: tiny, namespace: default }\nspec: { weightsURI: 'file://${join(dir, 'seed')}/', size: 1Ki }\n`);
     const port = await freePort();
     const args = [CLI, 'agent', '--host', '127.0.0.1', '--port', String(port), '--cache-dir', join(dir, 'cache'), '--snapshot', join(dir, 'cluster.yaml'), '--node-name', 'gpu-a', '--kubeconfig', cp.kubeconfigPath, '--publish-to-node'];
-    const child = spawn(process.execPath, args, { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, args, { env: { ...process.env, LOG_LEVEL: 'silent', NEURONETES_FILE_ROOTS: join(dir, 'seed') }, stdio: 'ignore' });
     t.teardown(() => void child.kill('SIGTERM'));
     const base = `http://127.0.0.1:${port}`;
     await eventually('the agent to listen', async () => {

@@ -118,12 +118,8 @@ t.test('RBAC for `serve`: informers, pods/binding, AgentPool status and scale, i
   ]);
 });
 
-t.test('RBAC for `agent`: reads Models, annotates Nodes, writes Model status — no pods, no binding', async (t) => {
-  t.same(grants('neuronetes-agent'), [
-    'core/nodes:get', 'core/nodes:patch',
-    'neuronetes.io/models/status:patch',
-    'neuronetes.io/models:get', 'neuronetes.io/models:list', 'neuronetes.io/models:watch',
-  ]);
+t.test('RBAC for `agent`: lists and watches Models, patches Nodes (the cached-models annotation) — nothing else', async (t) => {
+  t.same(grants('neuronetes-agent'), ['core/nodes:patch', 'neuronetes.io/models:list', 'neuronetes.io/models:watch']);
 });
 
 t.test('no role anywhere grants wildcards, Secrets or escalation verbs', async (t) => {

@@ -40,7 +40,7 @@ t.test('agent serves /models over its cache and loads a file:// model', async (t
   );
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, 'agent', '--host', '127.0.0.1', '--port', String(port), '--cache-dir', join(dir, 'cache'), '--snapshot', join(dir, 'cluster.yaml')], {
-    env: { ...process.env, NODE_NAME: 'gpu-node-7', LOG_LEVEL: 'silent' },
+    env: { ...process.env, NODE_NAME: 'gpu-node-7', LOG_LEVEL: 'silent', NEURONETES_FILE_ROOTS: join(dir, 'seed') },
     stdio: 'ignore',
   });
   t.teardown(() => {

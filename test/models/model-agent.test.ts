@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
@@ -45,6 +45,7 @@ class ScriptedLoader implements ModelLoader {
       const behaviour = new URL(model.spec.weightsURI).host;
       await writeFile(join(ctx.cachePath, 'part-1.bin'), 'first half');
       if (behaviour === 'throw') throw new Error('the volume is not there');
+      if (behaviour === 'link') await symlink('/etc/passwd', join(ctx.cachePath, 'tokenizer.json'));
       if (behaviour === 'hang') {
         await new Promise((resolve) => setTimeout(resolve, 300));
         await writeFile(join(ctx.cachePath, 'part-2.bin'), 'written after the deadline');
@@ -64,12 +65,12 @@ class ScriptedLoader implements ModelLoader {
 const loader = new ScriptedLoader();
 getGlobalRegistry().register('model-loader', loader, 'test');
 
-function model(name: string, uri: string): string {
+function model(name: string, uri: string, size = '1Gi'): string {
   return `---
 apiVersion: neuronetes.io/v1alpha1
 kind: Model
 metadata: { name: ${name}, namespace: agents }
-spec: { weightsURI: '${uri}', size: 1Gi }
+spec: { weightsURI: '${uri}', size: '${size}' }
 `;
 }
 
@@ -105,6 +106,7 @@ t.test('file:// models: load, list, load again, unload; the cached list is publi
   const publisher = new RecordingPublisher();
   const app = await buildTestApp(t, {
     cluster: model('phi-3-mini', `${pathToFileURL(join(seed, 'phi')).href}/`) + model('single', pathToFileURL(join(seed, 'single.gguf')).href),
+    config: `model-loader-plugins:\n  - { name: file, config: { roots: ['${seed}'] } }`,
     agent: { publisher },
   });
   const cacheDir = app.neuronetes.models?.cache.dir as string;
@@ -164,6 +166,26 @@ t.test('a failed or timed-out load leaves no partial folder behind', async (t) =
   t.same(await cache?.staging(), [], 'no staging left, even from the loader that kept writing after its deadline');
   const list = (await app.inject({ url: '/models' })).json<{ models: unknown[] }>();
   t.same(list.models, []);
+});
+
+t.test("any loader is held to the Model's spec.size: more is a failed load, nothing committed", async (t) => {
+  // The scripted loader writes 21 bytes ("first half" + "second half").
+  const app = await buildTestApp(t, { cluster: model('small', 'pvc://ok/s', '20') + model('fits', 'pvc://ok/f', '21'), agent: {} });
+  const over = await post(app, 'load', { name: 'small', namespace: 'agents' });
+  t.equal(over.statusCode, 502);
+  t.match(over.json<{ message: string }>().message, /pvc-test failed to load agents\/small from pvc:\/\/ok\/s: agents\/small is larger than its spec\.size 20 \(20 bytes\): 21 bytes/);
+  t.same(await app.neuronetes.models?.cache.names(), []);
+  t.same(await app.neuronetes.models?.cache.staging(), []);
+  t.match((await post(app, 'load', { name: 'fits', namespace: 'agents' })).json(), { status: 'loaded', bytes: 21 });
+});
+
+t.test('any loader that leaves a symlink in its staging folder fails; nothing is committed', async (t) => {
+  const app = await buildTestApp(t, { cluster: model('linked', 'pvc://link/x'), agent: {} });
+  const res = await post(app, 'load', { name: 'linked', namespace: 'agents' });
+  t.equal(res.statusCode, 502);
+  t.match(res.json<{ message: string }>().message, /pvc-test failed to load agents\/linked from pvc:\/\/link\/x: the loader left "tokenizer\.json", which is not a regular file or folder/);
+  t.same(await app.neuronetes.models?.cache.names(), []);
+  t.same(await app.neuronetes.models?.cache.staging(), []);
 });
 
 t.test('loads are serialised per model, not across models', async (t) => {

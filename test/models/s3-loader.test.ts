@@ -42,6 +42,14 @@ const CLUSTER = ['llama-tiny:s3://models/llama-tiny/', 'phi-mini:s3://models/ggu
   })
   .join('');
 
+/** The same objects under Models that declare less than they hold. */
+const UNDERSIZED = [
+  ['llama-small', 's3://models/llama-tiny/', '100Ki'],
+  ['phi-small', 's3://models/gguf/phi-mini.Q4.gguf', '4'],
+]
+  .map(([name, uri, size]) => `---\napiVersion: neuronetes.io/v1alpha1\nkind: Model\nmetadata: { name: ${name}, namespace: agents }\nspec: { weightsURI: '${uri}', size: '${size}' }\n`)
+  .join('');
+
 const load = (app: Awaited<ReturnType<typeof buildTestApp>>, name: string) => app.inject({ method: 'POST', url: '/models/load', payload: { name, namespace: 'agents' } });
 
 async function assertModelFiles(t: Test, dir: string): Promise<void> {
@@ -59,7 +67,7 @@ t.test('parses s3:// URIs', async (t) => {
 t.test('the built-in s3 loader downloads a prefix and a single object from a real S3-compatible server', async (t) => {
   const endpoint = await startS3(t);
   const app = await buildTestApp(t, {
-    cluster: CLUSTER,
+    cluster: CLUSTER + UNDERSIZED,
     config: `model-loader-plugins:
   - name: s3
     timeout: 30s
@@ -82,6 +90,12 @@ t.test('the built-in s3 loader downloads a prefix and a single object from a rea
   const noBucket = await load(app, 'nobucket');
   t.equal(noBucket.statusCode, 502);
   t.match(noBucket.json<{ message: string }>().message, /bucket/i);
+  const small = await load(app, 'llama-small');
+  t.equal(small.statusCode, 502);
+  t.match(small.json<{ message: string }>().message, /agents\/llama-small is larger than its spec\.size 100Ki \(102400 bytes\): 5\d{5} bytes or more/, 'the listed sizes are checked before any download');
+  const one = await load(app, 'phi-small');
+  t.equal(one.statusCode, 502);
+  t.match(one.json<{ message: string }>().message, /agents\/phi-small is larger than its spec\.size 4 \(4 bytes\): 10 bytes or more/, "an object's announced length is checked before its body");
   t.same(await app.neuronetes.models?.cache.staging(), [], 'failed loads left no staging');
   t.same(await app.neuronetes.models?.cache.names(), ['llama-tiny', 'phi-mini']);
 });

@@ -2,8 +2,15 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { ByteBudget } from '../../../src/models/model-size.ts';
+
+/** True when `target` (an absolute, normalised path) is `root` itself or below it. */
+export function isInside(root: string, target: string): boolean {
+  const back = relative(root, target);
+  return back === '' || (back !== '..' && !back.startsWith(`..${sep}`) && !isAbsolute(back));
+}
 
 /**
  * `root/rel`, refusing names that would land outside root (`../x`, absolute keys): object keys and
@@ -11,8 +18,7 @@ import { pipeline } from 'node:stream/promises';
  */
 export function fileUnder(root: string, rel: string): string {
   const target = resolve(root, rel);
-  const back = relative(root, target);
-  if (back === '' || back.startsWith(`..${sep}`) || back === '..' || resolve(root, back) !== target) {
+  if (target === root || !isInside(root, target) || rel.includes('\0')) {
     throw new Error(`refusing to write ${JSON.stringify(rel)}: it is not a file inside the model folder`);
   }
   return target;
@@ -23,11 +29,20 @@ export interface Written {
   readonly sha256: string;
 }
 
+export interface WriteOptions {
+  readonly signal: AbortSignal;
+  /** The load's share of Model.spec.size: the write stops as soon as the load passes it. */
+  readonly budget: ByteBudget;
+  /** The size the source announced or the manifest promised: a truncated body must never pass for a model. */
+  readonly expectedBytes?: number | undefined;
+}
+
 /**
- * Streams `source` into `path` (creating its folder), hashing as it goes. Fails when `signal` aborts
- * or when the byte count is not `expectedBytes` (a truncated body must never pass for a model).
+ * Streams `source` into `path` (creating its folder), hashing as it goes. Fails when `signal` aborts,
+ * when the load's budget runs out, or when the byte count is not `expectedBytes`.
  */
-export async function writeFile(source: AsyncIterable<Uint8Array>, path: string, signal: AbortSignal, expectedBytes?: number): Promise<Written> {
+export async function writeFile(source: AsyncIterable<Uint8Array>, path: string, { signal, budget, expectedBytes }: WriteOptions): Promise<Written> {
+  if (expectedBytes !== undefined) budget.reserve(expectedBytes);
   await mkdir(dirname(path), { recursive: true });
   const hash = createHash('sha256');
   let bytes = 0;
@@ -35,6 +50,7 @@ export async function writeFile(source: AsyncIterable<Uint8Array>, path: string,
     source,
     async function* (chunks: AsyncIterable<Uint8Array>) {
       for await (const chunk of chunks) {
+        budget.take(chunk.length);
         bytes += chunk.length;
         hash.update(chunk);
         yield chunk;

@@ -8,7 +8,7 @@
  * else us-east-1], `forcePathStyle` [$NEURONETES_S3_FORCE_PATH_STYLE=true] (MinIO and most
  * S3-compatible stores need it), `accessKeyId`/`secretAccessKey`/`sessionToken` (else the SDK's
  * default chain: $AWS_ACCESS_KEY_ID…, web identity, instance role), `concurrency` (files downloaded
- * at once, default 4).
+ * at once, default 4). The objects together may not pass the Model's `spec.size`.
  */
 import { rm } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -17,6 +17,7 @@ import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { Type } from 'typebox';
 import type { Model, ModelLoader, ModelLoaderContext, PluginContext } from '../../../src/index.ts';
+import { ByteBudget } from '../../../src/models/model-size.ts';
 import { configReader } from '../plugin-config.ts';
 import { fileUnder, writeFile } from './download.ts';
 
@@ -61,16 +62,21 @@ function clientConfig(config: S3Config, env: NodeJS.ProcessEnv): S3ClientConfig 
 let sdkModule: Promise<typeof S3Sdk> | undefined;
 const loadSdk = (): Promise<typeof S3Sdk> => (sdkModule ??= import('@aws-sdk/client-s3'));
 
-/** Lists every object key under the prefix, page by page. */
-async function listKeys(client: S3Client, bucket: string, prefix: string, signal: AbortSignal): Promise<string[]> {
+interface S3Object {
+  readonly key: string;
+  readonly size?: number | undefined;
+}
+
+/** Lists every object under the prefix, page by page. */
+async function listObjects(client: S3Client, bucket: string, prefix: string, signal: AbortSignal): Promise<S3Object[]> {
   const { ListObjectsV2Command } = await loadSdk();
-  const keys: string[] = [];
+  const keys: S3Object[] = [];
   let token: string | undefined;
   do {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token !== undefined ? { ContinuationToken: token } : {}) }), {
       abortSignal: signal,
     });
-    for (const o of page.Contents ?? []) if (o.Key !== undefined && !o.Key.endsWith('/')) keys.push(o.Key);
+    for (const o of page.Contents ?? []) if (o.Key !== undefined && !o.Key.endsWith('/')) keys.push({ key: o.Key, size: o.Size });
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
   return keys;
@@ -113,10 +119,12 @@ export class S3ModelLoader implements ModelLoader {
     const client = await this.clientFor(ctx);
     const { GetObjectCommand } = await loadSdk();
     const { bucket, key } = parseS3Uri(model.spec.weightsURI);
+    const budget = new ByteBudget(model);
     const whole = key === '' || key.endsWith('/');
-    const keys = whole ? await listKeys(client, bucket, key, ctx.signal) : [key];
-    if (keys.length === 0) throw new Error(`no objects under ${model.spec.weightsURI}`);
-    const files = keys.map((k) => ({ key: k, path: fileUnder(ctx.cachePath, whole ? k.slice(key.length) : posix.basename(k)) }));
+    const objects = whole ? await listObjects(client, bucket, key, ctx.signal) : [{ key }];
+    if (objects.length === 0) throw new Error(`no objects under ${model.spec.weightsURI}`);
+    budget.reserve(objects.reduce((sum, o) => sum + (o.size ?? 0), 0));
+    const files = objects.map((o) => ({ key: o.key, path: fileUnder(ctx.cachePath, whole ? o.key.slice(key.length) : posix.basename(o.key)) }));
     const concurrency = this.#readConfig(ctx.config).concurrency ?? 4;
     // The first failure stops the other downloads, and load() returns only once all have stopped:
     // nothing may still be writing when the chain removes the staging folder.
@@ -128,7 +136,7 @@ export class S3ModelLoader implements ModelLoader {
         for (let f = files[next++]; f !== undefined; f = files[next++]) {
           const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: f.key }), { abortSignal: signal });
           if (object.Body === undefined) throw new Error(`s3://${bucket}/${f.key}: empty response`);
-          await writeFile(object.Body as Readable, f.path, signal, object.ContentLength);
+          await writeFile(object.Body as Readable, f.path, { signal, budget, expectedBytes: object.ContentLength });
         }
       } catch (e: unknown) {
         stop.abort(e);
