@@ -80,8 +80,6 @@ export const AgentPoolSpec = Type.Object({
   minReplicas: Type.Integer({ minimum: 0 }),
   maxReplicas: Type.Integer({ minimum: 1 }),
   replicas: Type.Optional(Type.Integer({ minimum: 0 })),
-  prewarmPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-  tokensPerSecondBudget: Type.Optional(Type.Integer({ minimum: 0 })),
   migProfile: Type.Optional(Type.String()),
   autoscaling: Type.Optional(
     Type.Object({
@@ -93,17 +91,8 @@ export const AgentPoolSpec = Type.Object({
     }),
   ),
   gpuRequirements: Type.Optional(GpuRequirements),
-  sessionAffinity: Type.Optional(
-    Type.Object({
-      enabled: Type.Boolean(),
-      keyHeader: Type.Optional(Type.String()),
-      ttl: Type.Optional(Duration),
-      type: Type.Optional(Type.String()),
-    }),
-  ),
   scheduling: Type.Optional(
     Type.Object({
-      priority: Type.Optional(Type.Integer()),
       costOptimization: Type.Optional(
         Type.Object({
           enabled: Type.Boolean(),
@@ -130,8 +119,6 @@ export const AgentPoolStatus = Type.Object({
   replicas: Type.Optional(Type.Integer()),
   selector: Type.Optional(Type.String({ description: "The label selector of the pool's pods (the scale subresource's labelSelectorPath)." })),
   readyReplicas: Type.Optional(Type.Integer()),
-  prewarmedReplicas: Type.Optional(Type.Integer()),
-  currentTokensPerSecond: Type.Optional(Type.Integer()),
   currentMetrics: Type.Optional(
     Type.Array(
       Type.Object({
