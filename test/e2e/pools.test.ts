@@ -1,20 +1,21 @@
 /**
- * The pool controller against a real kube-apiserver (+ etcd), as the shipped ServiceAccount: a pool's
- * Deployment scaled up and down to spec.replicas through its scale subresource; status.replicas,
- * readyReplicas and selector following the pool's pods (no kubelet or controller-manager runs, so the
- * test creates the Deployment's pods and marks them ready with status patches, as they would); the
- * pool's scale subresource publishing the selector; conditions, Events and GET /pools/…/why; and
+ * The pool controller against a real kube-apiserver (+ etcd) and kube-scheduler, as the shipped
+ * ServiceAccount: a pool's Deployment scaled up and down to spec.replicas through its scale
+ * subresource; status.replicas, readyReplicas and selector following the pool's pods (no kubelet or
+ * controller-manager runs, so the test creates the Deployment's pods and marks them ready with status
+ * patches, as they would); a pod the extender cannot place, with kube-scheduler's reason on the pool;
+ * the pool's scale subresource publishing the selector; conditions, Events and GET /pools/…/why; and
  * bad targets (missing, no scale subresource, a selector over another pool's pods) each shown on
  * their own pool while the other pools go on.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { Agent, request } from 'undici';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { Labels, type AgentPool, type Condition } from '../../src/api/neuronetes.ts';
 import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
@@ -22,8 +23,8 @@ import { KubernetesPoolEvents } from '../../src/pools/pool-events.ts';
 import type { PoolWhy } from '../../src/pools/pool-why.ts';
 import { KubernetesScaleTargets } from '../../src/pools/scale-target.ts';
 import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
-import { eventually, findKubeBinaries, startControlPlane, type ControlPlane } from './control-plane.ts';
-import { agentPool, applyCrds, createCustom, createNamespace, crd, shippedServiceAccount } from './kube-fixtures.ts';
+import { eventually, findKubeBinaries, freePort, startControlPlane, type ControlPlane } from './control-plane.ts';
+import { REPO, agentPool, applyCrds, createCustom, createGpuNode, createNamespace, createPod, crd, shippedServiceAccount } from './kube-fixtures.ts';
 
 const bins = findKubeBinaries();
 if ('skip' in bins) {
@@ -54,19 +55,12 @@ if ('skip' in bins) {
       body: { metadata: { name }, spec: { replicas, selector: { matchLabels: selector }, template: { metadata: { labels }, spec: { containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e' }] } } } },
     });
   };
-  /** What the Deployment's ReplicaSet would create; `ready` as the kubelet would report it. */
-  const pod = async (name: string, labels: Record<string, string>, ready: boolean): Promise<void> => {
-    await core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels }, spec: { nodeName: ready ? 'gpu-1' : '', containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e' }] } } });
-    if (!ready) return;
+  /** A pod the Deployment's ReplicaSet would create, already on a node and ready as the kubelet would report it. */
+  const readyPod = async (name: string, labels: Record<string, string>): Promise<void> => {
+    await core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels }, spec: { nodeName: 'gpu-1', containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e' }] } } });
     const now = new Date();
     await core.patchNamespacedPodStatus(
       { name, namespace: ns, body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }, { type: 'PodScheduled', status: 'True', lastTransitionTime: now }] } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-  };
-  const unschedulable = async (name: string, message: string): Promise<void> => {
-    await core.patchNamespacedPodStatus(
-      { name, namespace: ns, body: { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: new Date() }] } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   };
@@ -82,7 +76,9 @@ if ('skip' in bins) {
 
   // Pools first, so the controller's first round meets every case at once.
   await deployment('chat', 'chat', 1, { app: 'shared', tier: 'chat' });
-  await createCustom(kc, ns, 'agentpools', poolWith('chat', { replicas: 3, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'chat' } }));
+  // The one node has A100s; the pool asks for an H100: the extender's gpu-fit turns its pods away.
+  await createGpuNode(kc, 'gpu-1', { gpus: 8, gpuType: 'A100' });
+  await createCustom(kc, ns, 'agentpools', poolWith('chat', { replicas: 3, gpuRequirements: { count: 1, type: 'H100' }, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'chat' } }));
   await createCustom(kc, ns, 'agentpools', poolWith('ghost', { replicas: 2, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'nowhere' } }));
   await createCustom(kc, ns, 'agentpools', poolWith('jobs', { replicas: 2, scaleTargetRef: { apiVersion: 'batch/v1', kind: 'Job', name: 'batch' } }));
   // `greedy`'s Deployment selects app=shared, which the pods of pool `chat` carry too; `bare`'s template lacks the pool label.
@@ -90,7 +86,7 @@ if ('skip' in bins) {
   await createCustom(kc, ns, 'agentpools', poolWith('greedy', { replicas: 4, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'greedy' } }));
   await deployment('bare', undefined, 1);
   await createCustom(kc, ns, 'agentpools', poolWith('bare', { replicas: 1, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'bare' } }));
-  await pod('chat-a', { app: 'shared', tier: 'chat', [Labels.agentPool]: 'chat' }, true);
+  await readyPod('chat-a', { app: 'shared', tier: 'chat', [Labels.agentPool]: 'chat' });
 
   const cluster = new KubernetesSource({ kubeConfig: asServe(), log, rebuildDelayMs: 20, backoff: { initialMs: 100, maxMs: 1_000 } });
   const serveKc = asServe();
@@ -104,7 +100,16 @@ if ('skip' in bins) {
     poolController: { intervalMs: 400, recountDelayMs: 50, events: new KubernetesPoolEvents(serveKc, log, 'e2e') },
   });
   t.teardown(() => app.close());
-  await app.ready();
+  const port = await freePort();
+  await app.listen({ port, host: '127.0.0.1' });
+  const shipped = parse(await readFile(join(REPO, 'scheduler-config', 'scheduler-config.yaml'), 'utf8')) as { extenders: Record<string, unknown>[] };
+  await cp.startScheduler('scheduler', {
+    ...shipped,
+    profiles: [{ schedulerName: 'neuronetes-names' }],
+    podInitialBackoffSeconds: 1,
+    podMaxBackoffSeconds: 2,
+    extenders: shipped.extenders.map((e) => ({ ...e, urlPrefix: `http://127.0.0.1:${port}/scheduler` })),
+  });
 
   await t.test('the target follows spec.replicas up and down; status follows the pods', async (t) => {
     await eventually('Deployment chat scaled to 3', async () => ((await deploymentReplicas('chat')) === 3 ? true : undefined));
@@ -121,14 +126,13 @@ if ('skip' in bins) {
     t.match(rescaled[0]?.message, /Deployment chat: 1 → 3 replicas/);
 
     // The ReplicaSet's pods arrive: one ready, one that cannot be placed.
-    await pod('chat-b', { app: 'shared', tier: 'chat', [Labels.agentPool]: 'chat' }, true);
-    await pod('chat-c', { app: 'shared', tier: 'chat', [Labels.agentPool]: 'chat' }, false);
-    await unschedulable('chat-c', '0/3 nodes are available: 3 needs 1×A100, node has 0 free.');
+    await readyPod('chat-b', { app: 'shared', tier: 'chat', [Labels.agentPool]: 'chat' });
+    await createPod(kc, ns, 'chat-c', { gpus: 1, pool: 'chat', schedulerName: 'neuronetes-names', labels: { app: 'shared', tier: 'chat' } });
     pool = await eventually('the pending pod shown', async () => {
       const p = await readPool('chat');
       return p.status?.replicas === 3 && p.status.readyReplicas === 2 && condition(p, 'Ready')?.reason === 'PodsUnschedulable' ? p : undefined;
     });
-    t.match(condition(pool, 'Ready')?.message, /2 of 3 ready; 1 cannot be placed \(chat-c\): 0\/3 nodes are available: 3 needs 1×A100/);
+    t.match(condition(pool, 'Ready')?.message, /2 of 3 ready; 1 cannot be placed \(chat-c\): 0\/1 nodes are available: 1 gpu-fit: needs H100 GPUs, node has A100/);
     t.match(condition(pool, 'Scaling'), { status: 'False', reason: 'Steady' });
     const unplaced = await eventually('a PodsUnschedulable event', async () => ((await events('chat', 'PodsUnschedulable')).length > 0 ? events('chat', 'PodsUnschedulable') : undefined));
     t.equal(unplaced.length, 1, 'one Event, not one per round');
@@ -136,8 +140,8 @@ if ('skip' in bins) {
     const why = (await app.inject({ method: 'GET', url: `/pools/${ns}/chat/why` })).json<PoolWhy>();
     t.equal(why.replicas, 3);
     t.equal(why.readyReplicas, 2);
-    t.match(why.pending, [{ name: 'chat-c', reason: 'Unschedulable', message: /needs 1×A100/ }]);
-    t.match(why.answer, [/pod chat-c cannot be placed \(Unschedulable\): 0\/3 nodes are available/]);
+    t.match(why.pending, [{ name: 'chat-c', reason: 'Unschedulable', message: /gpu-fit: needs H100 GPUs/ }]);
+    t.match(why.answer, [/pod chat-c cannot be placed \(Unschedulable\): 0\/1 nodes are available: 1 gpu-fit: needs H100 GPUs/]);
     t.match(why.target, { ok: true, specReplicas: 3, selector: 'app=shared,tier=chat' });
 
     // As `kubectl scale apool`, KEDA or the actuator would: the Deployment follows down.
