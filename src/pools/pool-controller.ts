@@ -131,7 +131,7 @@ export class PoolController {
     const results = new Map<string, PoolSyncResult>();
     const pools = this.#o.cluster.view().pools();
     const live = new Set(pools.map(poolKey));
-    for (const key of this.#synced.keys()) if (!live.has(key)) this.#synced.delete(key);
+    for (const memo of [this.#synced, this.#decisions]) for (const key of memo.keys()) if (!live.has(key)) memo.delete(key);
     for (const pool of pools) {
       if (pool.spec.scaleTargetRef === undefined) continue;
       // Leadership can end mid-round: ask before each pool, not once.

@@ -63,6 +63,7 @@ const TEMPLATE_PATHS: readonly (readonly string[])[] = [
 ];
 
 const DISCOVERY_TTL_MS = 60_000;
+const GROUP_VERSION = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/v[0-9]+((alpha|beta)[0-9]+)?$/;
 
 interface Resolved {
   readonly group: string;
@@ -106,8 +107,9 @@ export class KubernetesScaleTargets implements ScaleTargetApi {
   }
 
   async #resolve(ref: ScaleTargetRef): Promise<Resolved> {
+    // It becomes a URL path: only a DNS group name and a version, nothing that could walk elsewhere.
+    if (!GROUP_VERSION.test(ref.apiVersion)) throw new ScaleTargetError('KindNotFound', `scaleTargetRef.apiVersion ${JSON.stringify(ref.apiVersion)} is not <group>/<version> (apps/v1, …)`);
     const slash = ref.apiVersion.indexOf('/');
-    if (slash <= 0) throw new ScaleTargetError('KindNotFound', `scaleTargetRef.apiVersion ${JSON.stringify(ref.apiVersion)} names no API group (apps/v1, …)`);
     const list = await this.#resources(ref.apiVersion);
     if (list === undefined) throw new ScaleTargetError('KindNotFound', `the API server serves no ${ref.apiVersion}`);
     const resource = list.resources.find((r) => r.kind === ref.kind && !r.name.includes('/'));

@@ -214,6 +214,19 @@ if ('skip' in bins) {
     t.match(ghost[columns.indexOf('Why')], /does not exist/);
   });
 
+  await t.test('the same Event again is one Event with a count; deleted, it starts again', async (t) => {
+    const recorder = new KubernetesPoolEvents(asServe(), log, 'e2e-count');
+    const target = await readPool('bare');
+    const event = { type: 'Warning', reason: 'E2ERepeated', message: 'the same thing again' } as const;
+    for (let i = 0; i < 3; i++) await recorder.record(target, event);
+    let seen = await events('bare', 'E2ERepeated');
+    t.same(seen, [{ message: 'the same thing again', count: 3 }]);
+    await core.deleteCollectionNamespacedEvent({ namespace: ns, fieldSelector: 'reason=E2ERepeated' });
+    await recorder.record(target, event);
+    seen = await events('bare', 'E2ERepeated');
+    t.same(seen, [{ message: 'the same thing again', count: 1 }], 'a new series once the old Event is gone');
+  });
+
   await t.test('why for an unknown pool is a 404', async (t) => {
     const reply = await app.inject({ method: 'GET', url: `/pools/${ns}/nobody/why` });
     t.equal(reply.statusCode, 404);
