@@ -14,8 +14,7 @@ import type { ClusterSource } from '../cluster/cluster-source.ts';
 import { poolConditions, type DecisionObservation, type PoolInspection, type TargetObservation } from './pool-conditions.ts';
 import type { PoolEvent, PoolEventSink } from './pool-events.ts';
 import type { PoolInspector } from './pool-inspector.ts';
-import type { ScaleTargetApi } from './scale-target.ts';
-import { ScaleTargetError } from './scale-target.ts';
+import { ScaleTargetError, type ScaleTargetApi } from './scale-target.ts';
 
 export type PoolSource = Pick<ClusterSource, 'view' | 'isLeader' | 'onChange'> & Required<Pick<ClusterSource, 'patchPoolStatus'>>;
 
@@ -172,8 +171,8 @@ export class PoolController {
     }
     events.push(...transitionEvents(previous, conditions));
     for (const event of events) await this.#o.events.record(pool, event);
-    if (scaled !== undefined && !scaled.ok) return 'failed';
-    return scaled !== undefined ? 'scaled' : inspection.target.ok ? 'unchanged' : 'failed';
+    if (scaled !== undefined) return scaled.ok ? 'scaled' : 'failed';
+    return inspection.target.ok ? 'unchanged' : 'failed';
   }
 
   /** Scales the target when it is off the pool's count and nothing forbids it; the new observation, if it acted. */
@@ -186,8 +185,7 @@ export class PoolController {
     try {
       await this.#o.targets.setReplicas(pool.metadata.namespace ?? 'default', ref, i.desired);
     } catch (e: unknown) {
-      const failed: TargetObservation = e instanceof ScaleTargetError ? { ok: false, reason: e.reason, message: e.message } : { ok: false, reason: 'FailedRescale', message: String(e) };
-      return failed;
+      return e instanceof ScaleTargetError ? { ok: false, reason: e.reason, message: e.message } : { ok: false, reason: 'FailedRescale', message: String(e) };
     }
     const decision = 'decision' in i.autoscaler && i.autoscaler.decision.desiredReplicas === i.desired ? i.autoscaler.decision : undefined;
     const why = decision !== undefined ? `: ${decision.reason}, ${decision.message}` : '';

@@ -2,13 +2,15 @@
  * The pool controller over a fake cluster and fake targets: it scales a target that is off the
  * pool's count (and only then), writes status only when it changed, recounts pods without reading
  * targets, keeps going past a pool whose target fails, holds an ambiguous selector, does nothing as
- * a follower, and its conditions say which autoscaler stage held the count. The real API server
+ * a follower, its conditions say which autoscaler stage held the count, and the actuator's decisions
+ * stand in for its dry runs. The real API server
  * runs it in test/e2e/pools.test.ts.
  */
 import { pino } from 'pino';
 import t from 'tap';
 import type { Pod } from '../../src/api/kubernetes.ts';
 import { Labels, type AgentPool, type ScaleTargetRef } from '../../src/api/neuronetes.ts';
+import { Actuator } from '../../src/autoscaling/actuator.ts';
 import type { Decision } from '../../src/autoscaling/decision.ts';
 import { ClusterState } from '../../src/cluster/cluster-view.ts';
 import { PoolController, type PoolSource } from '../../src/pools/pool-controller.ts';
@@ -16,6 +18,7 @@ import type { PoolEvent } from '../../src/pools/pool-events.ts';
 import { PoolInspector } from '../../src/pools/pool-inspector.ts';
 import { explainPool } from '../../src/pools/pool-why.ts';
 import { ScaleTargetError, type ForeignPod, type ScaleTargetApi, type TargetScale } from '../../src/pools/scale-target.ts';
+import { STATIC_ONLY, testApp } from '../autoscaling/helpers.ts';
 
 const NS = 'agents';
 const deployment = (name: string): ScaleTargetRef => ({ apiVersion: 'apps/v1', kind: 'Deployment', name });
@@ -186,4 +189,39 @@ t.test('the stage that held the autoscaler back is in Scaling and in /why', asyn
     'spec.replicas is 2: the decision has not been written to the pool (the actuator or KEDA writes it)',
   ]);
   t.match(why.autoscaler, { desiredReplicas: 6, wantedReplicas: 8, heldBackBy: { stage: 'rate-limits', reason: 'ScaleUpLimit' } });
+});
+
+t.test("the actuator's decisions reach the controller: no dry run, and the Rescaled event says why", async (t) => {
+  const { app } = await testApp(STATIC_ONLY);
+  t.teardown(() => app.close());
+  const grow = (replicas: number): AgentPool => ({
+    ...pool('grow', replicas),
+    metadata: { name: 'grow', namespace: NS, uid: 'uid-grow', annotations: { 'metrics.neuronetes.io/queue-depth': '65' } },
+    spec: { ...pool('grow', replicas).spec, maxReplicas: 20, autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } },
+  });
+  let view = new ClusterState({ nodes: [], pods: [pod('a', 'grow', 'ready'), pod('b', 'grow', 'ready')], agentPools: [grow(2)], agentClasses: [], models: [] }, 1);
+  Object.assign(app.neuronetes.cluster, { view: () => view });
+  const targets = new FakeTargets();
+  targets.scales.set('grow', { specReplicas: 2, statusReplicas: 2, selector: 'app=grow' });
+  let dryRuns = 0;
+  const inspector = new PoolInspector({ view: () => view, targets, autoscaler: {
+      decide: (r) => {
+        dryRuns++;
+        return app.neuronetes.autoscaler.decide(r);
+      },
+    },
+  });
+  const events: PoolEvent[] = [];
+  const log = pino({ level: 'silent' });
+  const writable = { view: () => view, isLeader: () => true, patchPoolStatus: async () => undefined };
+  const controller = new PoolController({ cluster: { ...writable, onChange: () => () => undefined }, inspector, targets, events: { record: async (_p, e) => void events.push(e) }, intervalMs: 1_000, log });
+  const scalePool = async (_ns: string, _name: string, replicas: number): Promise<void> => {
+    view = new ClusterState({ nodes: [], pods: [], agentPools: [grow(replicas)], agentClasses: [], models: [] }, 2);
+  };
+  const actuator = new Actuator({ autoscaler: app.neuronetes.autoscaler, cluster: { ...writable, scalePool }, intervalMs: 1_000, log, metrics: app.neuronetes.metrics, onDecision: (d) => controller.observeDecision(d) });
+  await actuator.runOnce();
+  await controller.runOnce();
+  t.same(targets.writes, ['grow=6'], 'the actuator set spec.replicas to 6; the controller passed it on');
+  t.equal(dryRuns, 0, "the actuator's decision stood in for a dry run");
+  t.match(events[0], { reason: 'Rescaled', message: /Deployment grow: 2 → 6 replicas: ScaleUpLimit, / });
 });
