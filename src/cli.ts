@@ -69,6 +69,8 @@ const KEDA_FLAGS: Record<string, FlagSpec> = {
 const ACTUATOR_FLAGS: Record<string, FlagSpec> = {
   actuate: { type: 'boolean', env: 'NEURONETES_ACTUATE', help: '--cluster kubernetes: the leader writes each AgentPool decision to its scale subresource and status (off by default)' },
   'actuate-interval': { type: 'string', env: 'NEURONETES_ACTUATE_INTERVAL', default: '15s', help: 'how often the actuator decides for every pool' },
+  'manage-pools': { type: 'string', env: 'NEURONETES_MANAGE_POOLS', default: 'true', help: "--cluster kubernetes: the leader scales each pool's scaleTargetRef to spec.replicas and keeps the pool's status, conditions and Events" },
+  'pools-interval': { type: 'string', env: 'NEURONETES_POOLS_INTERVAL', default: '15s', help: "how often the pool controller reads every pool's target (pod changes are counted at once)" },
 };
 
 const flagsOf = (command: string | undefined): Record<string, FlagSpec> =>
@@ -118,23 +120,40 @@ async function agentModelSource(flags: Flags, log: ReturnType<typeof createLogge
   return new KubernetesModelSource({ kubeConfig: loadKubeConfig(str(flags['kubeconfig'])), log, staleAfterMs });
 }
 
-async function createClusterSource(flags: Flags, log: ReturnType<typeof createLogger>, role: 'serve' | 'agent'): Promise<ClusterSource> {
+/** How often the pool controller syncs, or undefined when it is off (and always for `agent`, which has no pool flags). */
+function poolControllerInterval(flags: Flags): number | undefined {
+  if (flags['manage-pools'] === undefined || !bool('manage-pools', flags['manage-pools'])) return undefined;
+  const intervalMs = parseDuration(String(flags['pools-interval']));
+  if (intervalMs < 1_000) throw new Error(`--pools-interval must be at least 1s, not ${String(flags['pools-interval'])}`);
+  return intervalMs;
+}
+
+/** The cluster source and, with --cluster kubernetes, the pools' target client and controller. */
+type ClusterOptions = { cluster: ClusterSource } & Pick<BuildAppOptions, 'scaleTargets' | 'poolController'>;
+
+async function createClusterSource(flags: Flags, log: ReturnType<typeof createLogger>, role: 'serve' | 'agent'): Promise<ClusterOptions> {
   const kind = str(flags['cluster']);
   if (kind === 'kubernetes') {
     const staleAfterMs = parseDuration(String(flags['stale-after']));
     if (staleAfterMs < 45_000) throw new Error(`--stale-after must be at least 45s, not ${String(flags['stale-after'])}`);
-    if (role === 'agent') return agentModelSource(flags, log, staleAfterMs);
+    if (role === 'agent') return { cluster: await agentModelSource(flags, log, staleAfterMs) };
+    const poolsIntervalMs = poolControllerInterval(flags);
     // Loaded on demand: @kubernetes/client-node takes seconds to import, and snapshot mode never needs it.
-    const [{ loadKubeConfig }, { KubernetesSource, LEADER_LEASE_NAME }] = await Promise.all([import('./cluster/kube-api.ts'), import('./cluster/kubernetes-source.ts')]);
-    return new KubernetesSource({
-      kubeConfig: loadKubeConfig(str(flags['kubeconfig'])),
-      log,
-      staleAfterMs,
-      leaderElection: { namespace: String(flags['lease-namespace']), name: LEADER_LEASE_NAME, identity: `${hostname()}_${randomUUID().slice(0, 8)}` },
-    });
+    const [{ loadKubeConfig }, { KubernetesSource, LEADER_LEASE_NAME }, { KubernetesScaleTargets }, { KubernetesPoolEvents }] = await Promise.all([
+      import('./cluster/kube-api.ts'),
+      import('./cluster/kubernetes-source.ts'),
+      import('./pools/scale-target.ts'),
+      import('./pools/pool-events.ts'),
+    ]);
+    const kubeConfig = loadKubeConfig(str(flags['kubeconfig']));
+    const identity = `${hostname()}_${randomUUID().slice(0, 8)}`;
+    const cluster = new KubernetesSource({ kubeConfig, log, staleAfterMs, leaderElection: { namespace: String(flags['lease-namespace']), name: LEADER_LEASE_NAME, identity } });
+    const scaleTargets = new KubernetesScaleTargets(kubeConfig);
+    if (poolsIntervalMs === undefined) return { cluster, scaleTargets };
+    return { cluster, scaleTargets, poolController: { intervalMs: poolsIntervalMs, events: new KubernetesPoolEvents(kubeConfig, log, identity) } };
   }
   if (kind !== 'snapshot') throw new Error(`--cluster must be snapshot or kubernetes, not ${JSON.stringify(kind)}`);
-  return new SnapshotSource({ path: str(flags['snapshot']) ?? DEFAULT_SNAPSHOT, log });
+  return { cluster: new SnapshotSource({ path: str(flags['snapshot']) ?? DEFAULT_SNAPSHOT, log }) };
 }
 
 function kedaOptions(flags: Flags, https: { cert: Buffer; key: Buffer; ca?: Buffer } | undefined): KedaScalerOptions | undefined {
@@ -193,10 +212,10 @@ async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<vo
       : undefined;
   const keda = kedaOptions(flags, https);
   const actuator = actuatorOptions(flags);
-  const cluster = await createClusterSource(flags, log, agent !== undefined ? 'agent' : 'serve');
+  const clusterOptions = await createClusterSource(flags, log, agent !== undefined ? 'agent' : 'serve');
   const configPath = str(flags['config']);
   const app = await buildApp({
-    cluster,
+    ...clusterOptions,
     logger: log,
     bodyLimit,
     extraModules: pluginFlag(flags),

@@ -25,7 +25,7 @@ interface CrdSpec {
   columns: PrinterColumn[];
   /** CEL rules on `spec`. */
   specRules?: { rule: string; message: string }[];
-  scale?: { specReplicasPath: string; statusReplicasPath: string };
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
 }
 
 /** `path` (a dotted field under spec) is absent or a duration of at most `max`; CEL's duration() fails on overflow too. */
@@ -50,9 +50,14 @@ const SPECS: readonly CrdSpec[] = [
       { name: 'Class', type: 'string', jsonPath: '.spec.agentClassRef.name' },
       { name: 'Min', type: 'integer', jsonPath: '.spec.minReplicas' },
       { name: 'Max', type: 'integer', jsonPath: '.spec.maxReplicas' },
+      { name: 'Desired', type: 'integer', jsonPath: '.spec.replicas' },
       { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas' },
       { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
+      { name: 'Status', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
+      { name: 'Target', type: 'string', jsonPath: '.spec.scaleTargetRef.name', priority: 1 },
       { name: 'GPU', type: 'string', jsonPath: '.spec.gpuRequirements.type', priority: 1 },
+      { name: 'Scaling', type: 'string', jsonPath: '.status.conditions[?(@.type=="Scaling")].message', priority: 1 },
+      { name: 'Why', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].message', priority: 1 },
       AGE,
     ],
     specRules: [
@@ -65,8 +70,10 @@ const SPECS: readonly CrdSpec[] = [
         rule: `!has(self.autoscaling) || !has(self.autoscaling.metrics) || self.autoscaling.metrics.all(m, !has(m.averagingWindow) || duration(m.averagingWindow) <= duration('${L.averagingWindow}'))`,
         message: `autoscaling.metrics[].averagingWindow must be a duration of at most ${L.averagingWindow}`,
       },
+      // The target is scaled through /apis/<group>/<version>/…/scale: the core group has no such path here.
+      { rule: "!has(self.scaleTargetRef) || self.scaleTargetRef.apiVersion.contains('/')", message: 'scaleTargetRef.apiVersion must name a group and version, e.g. apps/v1' },
     ],
-    scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
+    scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
   },
   {
     kind: 'AgentClass',

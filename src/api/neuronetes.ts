@@ -15,13 +15,14 @@ const Duration = Type.String({ pattern: DURATION_PATTERN });
 const Quantity = Type.String({ pattern: '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i?|[mun]|k)?$' });
 const StringMap = Type.Record(Type.String(), Type.String());
 const ObjectReference = Type.Object({ name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) });
-const Condition = Type.Object({
+export const Condition = Type.Object({
   type: Type.String(),
   status: Type.String(),
   reason: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
   lastTransitionTime: Type.Optional(Type.String()),
 });
+export type Condition = Static<typeof Condition>;
 
 export const METRIC_TYPES = [
   'tokens-in-queue',
@@ -74,13 +75,20 @@ export const GpuRequirements = Type.Object({
 });
 export type GpuRequirements = Static<typeof GpuRequirements>;
 
+/** What runs a pool's agents, named as HPA's and KEDA's `scaleTargetRef`: any object with a scale subresource. */
+export const ScaleTargetRef = Type.Object({
+  apiVersion: Type.String({ minLength: 1, description: 'group/version of the target, e.g. apps/v1' }),
+  kind: Type.String({ minLength: 1, description: 'e.g. Deployment, StatefulSet, LeaderWorkerSet' }),
+  name: Type.String({ minLength: 1, description: "the target's name, in the pool's namespace" }),
+});
+export type ScaleTargetRef = Static<typeof ScaleTargetRef>;
+
 export const AgentPoolSpec = Type.Object({
   agentClassRef: ObjectReference,
+  scaleTargetRef: Type.Optional(ScaleTargetRef),
   minReplicas: Type.Integer({ minimum: 0 }),
   maxReplicas: Type.Integer({ minimum: 1 }),
   replicas: Type.Optional(Type.Integer({ minimum: 0 })),
-  prewarmPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-  tokensPerSecondBudget: Type.Optional(Type.Integer({ minimum: 0 })),
   migProfile: Type.Optional(Type.String()),
   autoscaling: Type.Optional(
     Type.Object({
@@ -92,17 +100,8 @@ export const AgentPoolSpec = Type.Object({
     }),
   ),
   gpuRequirements: Type.Optional(GpuRequirements),
-  sessionAffinity: Type.Optional(
-    Type.Object({
-      enabled: Type.Boolean(),
-      keyHeader: Type.Optional(Type.String()),
-      ttl: Type.Optional(Duration),
-      type: Type.Optional(Type.String()),
-    }),
-  ),
   scheduling: Type.Optional(
     Type.Object({
-      priority: Type.Optional(Type.Integer()),
       costOptimization: Type.Optional(
         Type.Object({
           enabled: Type.Boolean(),
@@ -127,9 +126,8 @@ export type AgentPoolSpec = Static<typeof AgentPoolSpec>;
 
 export const AgentPoolStatus = Type.Object({
   replicas: Type.Optional(Type.Integer()),
+  selector: Type.Optional(Type.String({ description: "The label selector of the pool's pods (the scale subresource's labelSelectorPath)." })),
   readyReplicas: Type.Optional(Type.Integer()),
-  prewarmedReplicas: Type.Optional(Type.Integer()),
-  currentTokensPerSecond: Type.Optional(Type.Integer()),
   currentMetrics: Type.Optional(
     Type.Array(
       Type.Object({

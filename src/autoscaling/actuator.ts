@@ -24,6 +24,8 @@ export interface ActuatorOptions {
   readonly intervalMs: number;
   readonly log: Logger;
   readonly metrics: ServiceMetrics;
+  /** Told every decision the actuator made (the pool controller reports it on the pool). */
+  readonly onDecision?: (decision: Decision) => void;
 }
 
 export type ActuationResult = 'scaled' | 'unchanged' | 'failed';
@@ -85,6 +87,7 @@ export class Actuator {
   async #actuate(pool: AgentPool, namespace: string): Promise<ActuationResult> {
     const { name } = pool.metadata;
     const decision = await this.#o.autoscaler.decide({ pool: { namespace, name } });
+    this.#o.onDecision?.(decision);
     // Against spec.replicas (the scale subresource), as HPA does: status lags while pods start, and
     // rewriting the same count every round would also reset lastScaleTime.
     const scaled = decision.desiredReplicas !== (pool.spec.replicas ?? decision.currentReplicas);

@@ -19,6 +19,10 @@ import { ModelAgent } from '../models/model-agent.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics, type ServiceMetrics } from '../observability/metrics.ts';
 import { PluginStats } from '../observability/plugin-stats.ts';
+import { isPoolSource, PoolController } from '../pools/pool-controller.ts';
+import type { PoolEventSink } from '../pools/pool-events.ts';
+import { PoolInspector } from '../pools/pool-inspector.ts';
+import type { ScaleTargetApi } from '../pools/scale-target.ts';
 import { TraceBuffer, type TraceEntry } from '../observability/trace-buffer.ts';
 import { BUILTIN_MODULE, PluginModuleLoader } from '../plugins/module-loader.ts';
 import type { PluginSet } from '../plugins/plugin-set.ts';
@@ -28,6 +32,7 @@ import { debugRoutes } from '../routes/debug-routes.ts';
 import { guardrailRoutes } from '../routes/guardrail-routes.ts';
 import { healthRoutes } from '../routes/health-routes.ts';
 import { modelRoutes } from '../routes/model-routes.ts';
+import { poolRoutes } from '../routes/pool-routes.ts';
 import { schedulerRoutes } from '../routes/scheduler-routes.ts';
 import { ExtenderService } from '../scheduling/extender-service.ts';
 import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
@@ -61,6 +66,10 @@ export interface BuildAppOptions {
   keda?: KedaScalerOptions;
   /** Write each pool's decision to its scale subresource every `intervalMs` (leader only; needs a writable source). */
   actuator?: { intervalMs: number };
+  /** Reads pools' scale targets (GET /pools/…/why, the pool controller); absent without an API server. */
+  scaleTargets?: ScaleTargetApi;
+  /** Run the pool controller on the leader: targets scaled to spec.replicas, status and Events kept (needs scaleTargets). */
+  poolController?: { intervalMs: number; events: PoolEventSink; recountDelayMs?: number };
   /** Run as the node agent: serve /models over this node's model cache. */
   agent?: { cacheDir: string; nodeName: string; publisher?: CachedModelsPublisher };
 }
@@ -120,17 +129,24 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     store: options.autoscalerState ?? clusterStateStore(options.cluster, log),
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
+  const pools = new PoolInspector({ view: () => options.cluster.view(), targets: options.scaleTargets, autoscaler });
+  let poolController: PoolController | undefined;
+  if (options.poolController !== undefined) {
+    if (options.scaleTargets === undefined || !isPoolSource(options.cluster)) throw new Error(`the pool controller needs an API server (--cluster kubernetes), not ${options.cluster.kind}`);
+    poolController = new PoolController({ ...options.poolController, cluster: options.cluster, inspector: pools, targets: options.scaleTargets, log });
+  }
   let actuator: Actuator | undefined;
   if (options.actuator !== undefined) {
     if (!isScalingSource(options.cluster)) throw new Error(`the actuator needs a cluster source that can scale pools (--cluster kubernetes), not ${options.cluster.kind}`);
-    actuator = new Actuator({ autoscaler, cluster: options.cluster, intervalMs: options.actuator.intervalMs, log, metrics });
+    const observed = poolController;
+    actuator = new Actuator({ autoscaler, cluster: options.cluster, intervalMs: options.actuator.intervalMs, log, metrics, ...(observed !== undefined ? { onDecision: (d) => observed.observeDecision(d) } : {}) });
   }
   const guardrails = new GuardrailService({ runtime, cluster: options.cluster, plugins, config: () => config.current.config, trace: traces.guardrail, registry: metrics.registry });
   const models =
     options.agent === undefined
       ? undefined
       : new ModelAgent({ ...options.agent, runtime, cluster: options.cluster, plugins, trace: traces['model-loader'], registry: metrics.registry });
-  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender, autoscaler, guardrails, models };
+  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender, autoscaler, guardrails, models, pools };
   app.decorate('neuronetes', services);
 
   const countPending = (view: ClusterView): void => {
@@ -143,10 +159,12 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     if (options.watchConfig ?? options.configPath !== undefined) config.watch();
     await models?.start(app.log);
     actuator?.start();
+    poolController?.start();
   });
   app.addHook('onClose', async () => {
     unsubscribe();
     await actuator?.close();
+    await poolController?.close();
     config.close();
     await options.cluster.close();
   });
@@ -168,6 +186,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   await app.register(autoscalerRoutes, { prefix: '/autoscaler' });
   await app.register(debugRoutes, { prefix: '/debug' });
   await app.register(guardrailRoutes, { prefix: '/guardrails' });
+  await app.register(poolRoutes, { prefix: '/pools' });
   if (models !== undefined) await app.register(modelRoutes, { prefix: '/models', agent: models });
   if (options.keda !== undefined) await app.register(kedaScalerPlugin, options.keda);
   return app;

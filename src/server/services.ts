@@ -6,6 +6,7 @@ import type { GuardrailService } from '../guardrails/guardrail-service.ts';
 import type { ModelAgent } from '../models/model-agent.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 import type { PluginStats } from '../observability/plugin-stats.ts';
+import type { PoolInspector } from '../pools/pool-inspector.ts';
 import type { TraceBuffer, TraceEntry } from '../observability/trace-buffer.ts';
 import type { ChainRuntime } from '../plugins/plugin-pass.ts';
 import type { ExtenderService } from '../scheduling/extender-service.ts';
@@ -32,6 +33,8 @@ export interface NeuroNetesServices {
   readonly guardrails: GuardrailService;
   /** The node agent's model cache; only in `neuronetes agent` (buildApp's `agent` option). */
   readonly models: ModelAgent | undefined;
+  /** Looks at a pool's pods, target and autoscaler (GET /pools/…/why). */
+  readonly pools: PoolInspector;
 }
 
 declare module 'fastify' {

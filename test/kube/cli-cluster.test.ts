@@ -43,3 +43,8 @@ t.test('--actuate: only with --cluster kubernetes, a sane interval, a boolean en
   t.match(await env('yes please'), { code: 1, stderr: /--actuate must be true or false, not "yes please"/ });
   t.match(await env('1'), { code: 1, stderr: /--actuate needs --cluster kubernetes/, }, 'NEURONETES_ACTUATE=1 turns it on');
 });
+
+t.test('the pool controller: a sane interval and a boolean --manage-pools, checked before serving', async (t) => {
+  t.match(await serve('--cluster', 'kubernetes', '--pools-interval', '100ms'), { code: 1, stderr: /--pools-interval must be at least 1s, not 100ms/ });
+  t.match(await serve('--cluster', 'kubernetes', '--manage-pools', 'sometimes'), { code: 1, stderr: /--manage-pools must be true or false, not "sometimes"/ });
+});

@@ -39,7 +39,7 @@ t.test('structural schemas, subresources, printer columns, validation', async (t
     t.ok(version.additionalPrinterColumns.length >= 2, `${file} has printer columns`);
   }
   const pool = parse(await readFile(join(CRD_DIR, 'agentpools.neuronetes.io.yaml'), 'utf8')).spec.versions[0];
-  t.same(pool.subresources.scale, { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' });
+  t.same(pool.subresources.scale, { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' });
   const spec = pool.schema.openAPIV3Schema.properties.spec;
   t.match(spec['x-kubernetes-validations'], [{ rule: 'self.minReplicas <= self.maxReplicas' }]);
   t.same(spec.properties.gpuRequirements.properties.topology.properties.locality, { type: 'string', enum: ['same-node', 'same-socket', 'nvlink', 'any'] });

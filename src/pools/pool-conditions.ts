@@ -1,0 +1,111 @@
+/**
+ * A pool's conditions, as HPA reports its own: `Ready` (are the replicas there, and if not why),
+ * `Scaling` (is the pool moving, or what held the autoscaler back), `AbleToScale` (can its target be
+ * read and scaled), `MetricsAvailable` (could the autoscaler read its metrics). Computed from one
+ * inspection; a condition keeps its `lastTransitionTime` while its status does not change.
+ */
+import { Labels, type AgentPool, type Condition } from '../api/neuronetes.ts';
+import type { Decision, StageReport } from '../autoscaling/decision.ts';
+import type { PoolPods } from './pool-pods.ts';
+import type { ForeignPod, ScaleTargetProblem, TargetScale } from './scale-target.ts';
+
+export type TargetObservation =
+  | { readonly ok: true; readonly scale: TargetScale; readonly templateLabelled: boolean | undefined; readonly foreign: readonly ForeignPod[] }
+  | { readonly ok: false; readonly reason: ScaleTargetProblem | 'NoScaleTarget' | 'NotObserved'; readonly message: string };
+
+/** The autoscaler's view: its decision, or why there is none. */
+export type DecisionObservation = { readonly decision: Decision } | { readonly error: string };
+
+export interface PoolInspection {
+  readonly pool: AgentPool;
+  /** spec.replicas, or minReplicas when unset: the count the target is scaled to. */
+  readonly desired: number;
+  readonly pods: PoolPods;
+  readonly target: TargetObservation;
+  readonly autoscaler: DecisionObservation;
+}
+
+export const CONDITION_TYPES = ['Ready', 'Scaling', 'AbleToScale', 'MetricsAvailable'] as const;
+
+type NewCondition = Omit<Condition, 'lastTransitionTime'> & { type: (typeof CONDITION_TYPES)[number]; status: 'True' | 'False' | 'Unknown' };
+
+const names = (pods: readonly { name: string }[], max = 3): string => pods.slice(0, max).map((p) => p.name).join(', ') + (pods.length > max ? ` and ${pods.length - max} more` : '');
+
+/** The stage that moved the count away from what the metrics asked for, if one did. */
+export function heldBack(decision: Decision): StageReport | undefined {
+  const raw = decision.stages[0];
+  if (raw === undefined || raw.output === decision.desiredReplicas) return undefined;
+  return decision.stages.slice(1).findLast((s) => s.output !== s.input);
+}
+
+/** Pods matched by the target's selector that belong elsewhere: another pool's, or no pool's. */
+export function selectorProblem(pool: AgentPool, target: TargetObservation): { reason: 'AmbiguousSelector' | 'PodsUnlabelled'; message: string } | undefined {
+  if (!target.ok) return undefined;
+  const label = `${Labels.agentPool}: ${pool.metadata.name}`;
+  const others = target.foreign.filter((p) => p.pool !== undefined);
+  if (others.length > 0) {
+    const pools = [...new Set(others.map((p) => p.pool))].join(', ');
+    return { reason: 'AmbiguousSelector', message: `the target's selector ${target.scale.selector ?? ''} also matches pods of pool ${pools} (${names(others)}): not scaling until the selectors are disjoint` };
+  }
+  if (target.templateLabelled === false) return { reason: 'PodsUnlabelled', message: `the target's pod template has no label ${label}: its pods are neither counted nor placed as this pool's` };
+  if (target.foreign.length > 0) return { reason: 'PodsUnlabelled', message: `pods of the target lack the label ${label} (${names(target.foreign)}): they are neither counted nor placed as this pool's` };
+  return undefined;
+}
+
+function ready(i: PoolInspection): NewCondition {
+  const base = { type: 'Ready', status: 'False' } as const;
+  if (!i.target.ok) return { ...base, reason: i.target.reason, message: i.target.message };
+  const problem = selectorProblem(i.pool, i.target);
+  if (problem !== undefined) return { ...base, ...problem };
+  const { readyReplicas, replicas, pending } = i.pods;
+  if (readyReplicas >= i.desired) return { type: 'Ready', status: 'True', reason: 'ReplicasReady', message: `${readyReplicas} of ${i.desired} ready` };
+  const unplaced = pending.filter((p) => p.reason !== 'NotYetScheduled');
+  if (unplaced.length > 0) {
+    const first = unplaced[0];
+    return { ...base, reason: 'PodsUnschedulable', message: `${readyReplicas} of ${i.desired} ready; ${unplaced.length} cannot be placed (${names(unplaced)}): ${first?.message ?? ''}` };
+  }
+  if (replicas < i.desired) return { ...base, reason: 'ReplicasMissing', message: `${readyReplicas} of ${i.desired} ready; ${i.desired - replicas} pods not created yet by ${i.pool.spec.scaleTargetRef?.kind ?? 'the target'}` };
+  return { ...base, reason: 'ReplicasNotReady', message: `${readyReplicas} of ${i.desired} ready; ${replicas - readyReplicas} starting${pending.length > 0 ? `, ${pending.length} not yet scheduled` : ''}` };
+}
+
+function scaling(i: PoolInspection): NewCondition {
+  const { replicas } = i.pods;
+  if (replicas !== i.desired) return { type: 'Scaling', status: 'True', reason: replicas < i.desired ? 'ScalingUp' : 'ScalingDown', message: `${replicas} → ${i.desired} replicas` };
+  if ('decision' in i.autoscaler) {
+    const held = heldBack(i.autoscaler.decision);
+    const raw = i.autoscaler.decision.stages[0];
+    const wanted = raw?.reason === 'Recommended' ? `the metrics ask for ${raw.output}, ` : '';
+    if (held !== undefined) return { type: 'Scaling', status: 'False', reason: held.reason, message: `at ${replicas}; ${wanted}${held.stage} holds ${held.output}: ${held.message}` };
+  }
+  return { type: 'Scaling', status: 'False', reason: 'Steady', message: `at ${replicas} replicas, as desired` };
+}
+
+function ableToScale(i: PoolInspection): NewCondition {
+  if (!i.target.ok) return { type: 'AbleToScale', status: 'False', reason: i.target.reason, message: i.target.message };
+  const problem = selectorProblem(i.pool, i.target);
+  if (problem?.reason === 'AmbiguousSelector') return { type: 'AbleToScale', status: 'False', ...problem };
+  const ref = i.pool.spec.scaleTargetRef;
+  return { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale', message: `${ref?.kind ?? ''} ${ref?.name ?? ''} is at ${i.target.scale.specReplicas} (${i.target.scale.statusReplicas} running)` };
+}
+
+function metricsAvailable(i: PoolInspection): NewCondition {
+  if ('error' in i.autoscaler) return { type: 'MetricsAvailable', status: 'Unknown', reason: 'DecisionFailed', message: i.autoscaler.error };
+  const metrics = i.autoscaler.decision.metrics;
+  if (metrics.length === 0) return { type: 'MetricsAvailable', status: 'True', reason: 'NoMetrics', message: 'the pool scales on no metric' };
+  const bad = metrics.filter((m) => m.status !== 'ok');
+  if (bad.length === 0) return { type: 'MetricsAvailable', status: 'True', reason: 'ValidMetricsFound', message: metrics.map((m) => `${m.type}=${m.value ?? '?'} (target ${m.target})`).join(', ') };
+  return {
+    type: 'MetricsAvailable',
+    status: 'False',
+    reason: bad.some((m) => m.status === 'failed') ? 'FailedGetMetrics' : 'MetricsMissing',
+    message: bad.map((m) => `${m.type} ${m.status}${m.reason !== undefined ? `: ${m.reason}` : ''}`).join('; '),
+  };
+}
+
+/** The pool's conditions now, keeping each one's transition time from `previous` when its status holds. */
+export function poolConditions(i: PoolInspection, previous: readonly Condition[], now: string): Condition[] {
+  return [ready(i), scaling(i), ableToScale(i), metricsAvailable(i)].map((c) => {
+    const before = previous.find((p) => p.type === c.type);
+    return { ...c, lastTransitionTime: before !== undefined && before.status === c.status && before.lastTransitionTime !== undefined ? before.lastTransitionTime : now };
+  });
+}

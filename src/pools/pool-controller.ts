@@ -1,0 +1,196 @@
+/**
+ * The leader's pool controller: for every AgentPool with a `scaleTargetRef` it scales the target to
+ * the pool's `spec.replicas` (whoever set it: the actuator, KEDA, `kubectl scale`) through the
+ * target's scale subresource, and keeps the pool's status — replicas, readyReplicas, selector,
+ * conditions — and Events current, as HPA's controller does for its target and a ReplicaSet's for
+ * its pods. Full syncs (target read, autoscaler consulted) run every interval and when a pool's
+ * spec changes; pod changes only recount (no API reads). A pool that fails is logged and shown on
+ * it; the others go on. Followers write nothing.
+ */
+import type { Logger } from 'pino';
+import type { AgentPool, Condition } from '../api/neuronetes.ts';
+import type { Decision } from '../autoscaling/decision.ts';
+import type { ClusterSource } from '../cluster/cluster-source.ts';
+import { poolConditions, type DecisionObservation, type PoolInspection, type TargetObservation } from './pool-conditions.ts';
+import type { PoolEvent, PoolEventSink } from './pool-events.ts';
+import type { PoolInspector } from './pool-inspector.ts';
+import { ScaleTargetError, type ScaleTargetApi } from './scale-target.ts';
+
+export type PoolSource = Pick<ClusterSource, 'view' | 'isLeader' | 'onChange'> & Required<Pick<ClusterSource, 'patchPoolStatus'>>;
+
+export function isPoolSource(source: ClusterSource): source is ClusterSource & PoolSource {
+  return source.patchPoolStatus !== undefined;
+}
+
+export interface PoolControllerOptions {
+  readonly cluster: PoolSource;
+  readonly inspector: PoolInspector;
+  readonly targets: Pick<ScaleTargetApi, 'setReplicas'>;
+  readonly events: PoolEventSink;
+  /** Full syncs of every pool this often. */
+  readonly intervalMs: number;
+  /** Pod changes are recounted after this quiet time (default 250 ms). */
+  readonly recountDelayMs?: number;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export type PoolSyncResult = 'scaled' | 'unchanged' | 'failed';
+
+interface Synced {
+  /** The pool spec the target was last read for: another one needs a full sync. */
+  readonly spec: string;
+  target: TargetObservation;
+  autoscaler: DecisionObservation;
+}
+
+type PoolStatus = NonNullable<AgentPool['status']>;
+
+const poolKey = (pool: AgentPool): string => `${pool.metadata.namespace ?? 'default'}/${pool.metadata.name}`;
+const specKey = (pool: AgentPool): string => JSON.stringify([pool.metadata.uid, pool.spec.replicas, pool.spec.minReplicas, pool.spec.scaleTargetRef]);
+const sameConditions = (a: readonly Condition[], b: readonly Condition[]): boolean =>
+  a.length === b.length && a.every((c, i) => c.type === b[i]?.type && c.status === b[i].status && c.reason === b[i].reason && c.message === b[i].message);
+
+/** Warnings worth an Event when a condition turns to them (not on every round they hold). */
+function transitionEvents(before: readonly Condition[], after: readonly Condition[]): PoolEvent[] {
+  const events: PoolEvent[] = [];
+  for (const type of ['AbleToScale', 'Ready'] as const) {
+    const next = after.find((c) => c.type === type);
+    const prev = before.find((c) => c.type === type);
+    if (next === undefined || next.status !== 'False' || next.reason === undefined) continue;
+    if (prev?.status === next.status && prev.reason === next.reason && (type === 'Ready' || prev.message === next.message)) continue;
+    // Ready says again what AbleToScale said about the target: one Event is enough.
+    if (type === 'Ready' && after.some((c) => c.type === 'AbleToScale' && c.status === 'False' && c.reason === next.reason)) continue;
+    if (type === 'Ready' && (next.reason === 'ReplicasNotReady' || next.reason === 'ReplicasMissing')) continue;
+    events.push({ type: 'Warning', reason: next.reason, message: next.message ?? '' });
+  }
+  return events;
+}
+
+export class PoolController {
+  readonly #o: PoolControllerOptions;
+  readonly #now: () => number;
+  readonly #synced = new Map<string, Synced>();
+  readonly #decisions = new Map<string, Decision>();
+  #timer: NodeJS.Timeout | undefined;
+  #recountTimer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #round: Promise<unknown> = Promise.resolve();
+  #stopped = true;
+  #closed = false;
+
+  constructor(options: PoolControllerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The actuator's decisions stand in for a dry run on the next sync of that pool. */
+  observeDecision(decision: Decision): void {
+    this.#decisions.set(`${decision.pool.namespace}/${decision.pool.name}`, decision);
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    const tick = (): void => {
+      this.#enqueue(true).finally(() => {
+        if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.intervalMs).unref();
+      });
+    };
+    this.#timer = setTimeout(tick, 0).unref();
+    this.#unsubscribe = this.#o.cluster.onChange(() => {
+      if (this.#recountTimer !== undefined || this.#stopped) return;
+      this.#recountTimer = setTimeout(() => {
+        this.#recountTimer = undefined;
+        void this.#enqueue(false);
+      }, this.#o.recountDelayMs ?? 250).unref();
+    });
+  }
+
+  /** Stops both schedules and waits for a round in flight: nothing writes after close. */
+  async close(): Promise<void> {
+    this.#stopped = true;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    clearTimeout(this.#recountTimer);
+    this.#unsubscribe?.();
+    await this.#round;
+  }
+
+  #enqueue(full: boolean): Promise<unknown> {
+    this.#round = this.#round.then(() => this.runOnce(full));
+    return this.#round;
+  }
+
+  /**
+   * One round over the pools with a target; empty when this replica does not lead. `full: false`
+   * recounts pods against the last target read, except for pools new or changed since. For tests.
+   */
+  async runOnce(full = true): Promise<Map<string, PoolSyncResult>> {
+    const results = new Map<string, PoolSyncResult>();
+    const pools = this.#o.cluster.view().pools();
+    const live = new Set(pools.map(poolKey));
+    for (const memo of [this.#synced, this.#decisions]) for (const key of memo.keys()) if (!live.has(key)) memo.delete(key);
+    for (const pool of pools) {
+      if (pool.spec.scaleTargetRef === undefined) continue;
+      // Leadership can end mid-round: ask before each pool, not once.
+      if (this.#closed || !(this.#o.cluster.isLeader?.() ?? true)) break;
+      const key = poolKey(pool);
+      const result = await this.#sync(pool, key, full).catch((e: unknown): PoolSyncResult => {
+        this.#o.log.warn({ pool: key, err: e instanceof Error ? e.message : String(e) }, 'pools: could not sync the pool');
+        return 'failed';
+      });
+      results.set(key, result);
+    }
+    return results;
+  }
+
+  async #sync(pool: AgentPool, key: string, full: boolean): Promise<PoolSyncResult> {
+    const { inspector } = this.#o;
+    let synced = this.#synced.get(key);
+    if (full || synced === undefined || synced.spec !== specKey(pool)) {
+      const decision = this.#decisions.get(key);
+      this.#decisions.delete(key);
+      const [target, autoscaler] = await Promise.all([inspector.observeTarget(pool), inspector.observeAutoscaler(pool, decision)]);
+      synced = { spec: specKey(pool), target, autoscaler };
+      this.#synced.set(key, synced);
+    }
+    let inspection = await inspector.inspect(pool, synced);
+    const events: PoolEvent[] = [];
+    const scaled = await this.#scale(inspection, events);
+    if (scaled !== undefined) {
+      synced.target = scaled;
+      inspection = { ...inspection, target: scaled };
+    }
+    const previous = pool.status?.conditions ?? [];
+    const conditions = poolConditions(inspection, previous, new Date(this.#now()).toISOString());
+    const status: Partial<PoolStatus> = { replicas: inspection.pods.replicas, readyReplicas: inspection.pods.readyReplicas, selector: inspection.pods.selector, conditions };
+    const current = pool.status ?? {};
+    if (current.replicas !== status.replicas || current.readyReplicas !== status.readyReplicas || current.selector !== status.selector || !sameConditions(previous, conditions)) {
+      await this.#o.cluster.patchPoolStatus(pool.metadata.namespace ?? 'default', pool.metadata.name, status);
+    }
+    events.push(...transitionEvents(previous, conditions));
+    for (const event of events) await this.#o.events.record(pool, event);
+    if (scaled !== undefined) return scaled.ok ? 'scaled' : 'failed';
+    return inspection.target.ok ? 'unchanged' : 'failed';
+  }
+
+  /** Scales the target when it is off the pool's count and nothing forbids it; the new observation, if it acted. */
+  async #scale(i: PoolInspection, events: PoolEvent[]): Promise<TargetObservation | undefined> {
+    const { target, pool } = i;
+    if (!target.ok || target.scale.specReplicas === i.desired || target.foreign.some((p) => p.pool !== undefined)) return undefined;
+    const ref = pool.spec.scaleTargetRef;
+    if (ref === undefined) return undefined;
+    const from = target.scale.specReplicas;
+    try {
+      await this.#o.targets.setReplicas(pool.metadata.namespace ?? 'default', ref, i.desired);
+    } catch (e: unknown) {
+      return e instanceof ScaleTargetError ? { ok: false, reason: e.reason, message: e.message } : { ok: false, reason: 'FailedRescale', message: String(e) };
+    }
+    const decision = 'decision' in i.autoscaler && i.autoscaler.decision.desiredReplicas === i.desired ? i.autoscaler.decision : undefined;
+    const why = decision !== undefined ? `: ${decision.reason}, ${decision.message}` : '';
+    events.push({ type: 'Normal', reason: 'Rescaled', message: `${ref.kind} ${ref.name}: ${from} → ${i.desired} replicas${why}` });
+    this.#o.log.info({ pool: poolKey(pool), target: `${ref.kind}/${ref.name}`, from, to: i.desired }, 'pools: scaled the target');
+    return { ...target, scale: { ...target.scale, specReplicas: i.desired } };
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The pool controller against a real kube-apiserver (+ etcd) and kube-scheduler, as the shipped
+ * ServiceAccount: a pool's Deployment scaled up and down to spec.replicas through its scale
+ * subresource; status.replicas, readyReplicas and selector following the pool's pods (no kubelet or
+ * controller-manager runs, so the test creates the Deployment's pods and marks them ready with status
+ * patches, as they would); a pod the extender cannot place, with kube-scheduler's reason on the pool;
+ * the pool's scale subresource publishing the selector; conditions, Events and GET /pools/…/why; and
+ * bad targets (missing, no scale subresource, a selector over another pool's pods) each shown on
+ * their own pool while the other pools go on.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import t from 'tap';
+import { Agent, request } from 'undici';
+import { parse, stringify } from 'yaml';
+import { Labels, type AgentPool, type Condition } from '../../src/api/neuronetes.ts';
+import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
+import { KubernetesPoolEvents } from '../../src/pools/pool-events.ts';
+import type { PoolWhy } from '../../src/pools/pool-why.ts';
+import { KubernetesScaleTargets } from '../../src/pools/scale-target.ts';
+import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
+import { eventually, findKubeBinaries, freePort, startControlPlane, type ControlPlane } from './control-plane.ts';
+import { REPO, agentPool, applyCrds, createCustom, createGpuNode, createNamespace, createPod, crd, shippedServiceAccount } from './kube-fixtures.ts';
+
+const bins = findKubeBinaries();
+if ('skip' in bins) {
+  t.plan(0, `e2e skipped: ${bins.skip}`);
+} else {
+  t.setTimeout(120_000);
+  const log = pino({ level: process.env['E2E_LOG'] ?? 'silent' });
+  const cp: ControlPlane = await startControlPlane(bins);
+  t.teardown(() => cp.stop());
+  const kc: KubeConfig = cp.kubeConfig();
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const ns = 'agents';
+  await applyCrds(kc);
+  await createNamespace(kc, ns);
+  const asServe = await shippedServiceAccount(kc, cp.server, 'neuronetes-extender', 'rbac-serve.yaml');
+
+  const dir = await mkdtemp(join(tmpdir(), 'nn-e2e-pools-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const configPath = join(dir, 'config.yaml');
+  await writeFile(configPath, stringify({ 'autoscaler-plugins': [{ name: 'slo', enabled: false }], 'metrics-provider-plugins': [{ name: 'prometheus', enabled: false }, { name: 'pods', enabled: false }] }));
+
+  const deployment = async (name: string, pool: string | undefined, replicas: number, selector: Record<string, string> = { app: name }): Promise<void> => {
+    const labels = { ...selector, ...(pool !== undefined ? { [Labels.agentPool]: pool } : {}) };
+    await apps.createNamespacedDeployment({
+      namespace: ns,
+      body: { metadata: { name }, spec: { replicas, selector: { matchLabels: selector }, template: { metadata: { labels }, spec: { containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e' }] } } } },
+    });
+  };
+  /** A pod the Deployment's ReplicaSet would create, already on a node and ready as the kubelet would report it. */
+  const readyPod = async (name: string, labels: Record<string, string>): Promise<void> => {
+    await core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels }, spec: { nodeName: 'gpu-1', containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e' }] } } });
+    const now = new Date();
+    await core.patchNamespacedPodStatus(
+      { name, namespace: ns, body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }, { type: 'PodScheduled', status: 'True', lastTransitionTime: now }] } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  };
+  const readPool = async (name: string): Promise<AgentPool> => (await custom.getNamespacedCustomObject({ ...crd('agentpools'), namespace: ns, name })) as AgentPool;
+  const condition = (p: AgentPool, type: string): Condition | undefined => p.status?.conditions?.find((c) => c.type === type);
+  const deploymentReplicas = async (name: string): Promise<number | undefined> => (await apps.readNamespacedDeployment({ name, namespace: ns })).spec?.replicas;
+  const scalePool = async (name: string, replicas: number): Promise<void> => {
+    await custom.patchNamespacedCustomObjectScale({ ...crd('agentpools'), namespace: ns, name, body: { spec: { replicas } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  };
+  const events = async (pool: string, reason: string): Promise<{ message: string; count: number }[]> =>
+    (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=AgentPool,involvedObject.name=${pool},reason=${reason}` })).items.map((e) => ({ message: e.message ?? '', count: e.count ?? 0 }));
+  const poolWith = (name: string, spec: Record<string, unknown>): Record<string, unknown> => agentPool(name, { minReplicas: 1, maxReplicas: 6, ...spec });
+
+  // Pools first, so the controller's first round meets every case at once.
+  await deployment('chat', 'chat', 1, { app: 'shared', tier: 'chat' });
+  // The one node has A100s; the pool asks for an H100: the extender's gpu-fit turns its pods away.
+  await createGpuNode(kc, 'gpu-1', { gpus: 8, gpuType: 'A100' });
+  await createCustom(kc, ns, 'agentpools', poolWith('chat', { replicas: 3, gpuRequirements: { count: 1, type: 'H100' }, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'chat' } }));
+  await createCustom(kc, ns, 'agentpools', poolWith('ghost', { replicas: 2, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'nowhere' } }));
+  await createCustom(kc, ns, 'agentpools', poolWith('jobs', { replicas: 2, scaleTargetRef: { apiVersion: 'batch/v1', kind: 'Job', name: 'batch' } }));
+  // `greedy`'s Deployment selects app=shared, which the pods of pool `chat` carry too; `bare`'s template lacks the pool label.
+  await deployment('greedy', 'greedy', 1, { app: 'shared' });
+  await createCustom(kc, ns, 'agentpools', poolWith('greedy', { replicas: 4, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'greedy' } }));
+  await deployment('bare', undefined, 1);
+  await createCustom(kc, ns, 'agentpools', poolWith('bare', { replicas: 1, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'bare' } }));
+  await readyPod('chat-a', { app: 'shared', tier: 'chat', [Labels.agentPool]: 'chat' });
+
+  const cluster = new KubernetesSource({ kubeConfig: asServe(), log, rebuildDelayMs: 20, backoff: { initialMs: 100, maxMs: 1_000 } });
+  const serveKc = asServe();
+  const app: NeuroNetesApp = await buildApp({
+    cluster,
+    configPath,
+    logger: log,
+    metrics: createMetrics({ defaultMetrics: false }),
+    watchConfig: false,
+    scaleTargets: new KubernetesScaleTargets(serveKc),
+    poolController: { intervalMs: 400, recountDelayMs: 50, events: new KubernetesPoolEvents(serveKc, log, 'e2e') },
+  });
+  t.teardown(() => app.close());
+  const port = await freePort();
+  await app.listen({ port, host: '127.0.0.1' });
+  const shipped = parse(await readFile(join(REPO, 'scheduler-config', 'scheduler-config.yaml'), 'utf8')) as { extenders: Record<string, unknown>[] };
+  await cp.startScheduler('scheduler', {
+    ...shipped,
+    profiles: [{ schedulerName: 'neuronetes-names' }],
+    podInitialBackoffSeconds: 1,
+    podMaxBackoffSeconds: 2,
+    extenders: shipped.extenders.map((e) => ({ ...e, urlPrefix: `http://127.0.0.1:${port}/scheduler` })),
+  });
+
+  await t.test('the target follows spec.replicas up and down; status follows the pods', async (t) => {
+    await eventually('Deployment chat scaled to 3', async () => ((await deploymentReplicas('chat')) === 3 ? true : undefined));
+    let pool = await eventually('status from the one pod', async () => {
+      const p = await readPool('chat');
+      return p.status?.replicas === 1 && p.status.readyReplicas === 1 ? p : undefined;
+    });
+    t.equal(pool.status?.selector, `${Labels.agentPool}=chat`);
+    t.match(condition(pool, 'Ready'), { status: 'False', reason: 'ReplicasMissing' });
+    t.match(condition(pool, 'Scaling'), { status: 'True', reason: 'ScalingUp', message: '1 → 3 replicas' });
+    t.match(condition(pool, 'AbleToScale'), { status: 'True', reason: 'SucceededGetScale' });
+    t.match(condition(pool, 'MetricsAvailable'), { status: 'True', reason: 'NoMetrics' });
+    const rescaled = await eventually('a Rescaled event', async () => ((await events('chat', 'Rescaled')).length > 0 ? events('chat', 'Rescaled') : undefined));
+    t.match(rescaled[0]?.message, /Deployment chat: 1 → 3 replicas/);
+
+    // The ReplicaSet's pods arrive: one ready, one that cannot be placed.
+    await readyPod('chat-b', { app: 'shared', tier: 'chat', [Labels.agentPool]: 'chat' });
+    await createPod(kc, ns, 'chat-c', { gpus: 1, pool: 'chat', schedulerName: 'neuronetes-names', labels: { app: 'shared', tier: 'chat' } });
+    pool = await eventually('the pending pod shown', async () => {
+      const p = await readPool('chat');
+      return p.status?.replicas === 3 && p.status.readyReplicas === 2 && condition(p, 'Ready')?.reason === 'PodsUnschedulable' ? p : undefined;
+    });
+    t.match(condition(pool, 'Ready')?.message, /2 of 3 ready; 1 cannot be placed \(chat-c\): 0\/1 nodes are available: 1 gpu-fit: needs H100 GPUs, node has A100/);
+    t.match(condition(pool, 'Scaling'), { status: 'False', reason: 'Steady' });
+    const unplaced = await eventually('a PodsUnschedulable event', async () => ((await events('chat', 'PodsUnschedulable')).length > 0 ? events('chat', 'PodsUnschedulable') : undefined));
+    t.equal(unplaced.length, 1, 'one Event, not one per round');
+
+    const why = (await app.inject({ method: 'GET', url: `/pools/${ns}/chat/why` })).json<PoolWhy>();
+    t.equal(why.replicas, 3);
+    t.equal(why.readyReplicas, 2);
+    t.match(why.pending, [{ name: 'chat-c', reason: 'Unschedulable', message: /gpu-fit: needs H100 GPUs/ }]);
+    t.match(why.answer, [/pod chat-c cannot be placed \(Unschedulable\): 0\/1 nodes are available: 1 gpu-fit: needs H100 GPUs/]);
+    t.match(why.target, { ok: true, specReplicas: 3, selector: 'app=shared,tier=chat' });
+
+    // As `kubectl scale apool`, KEDA or the actuator would: the Deployment follows down.
+    await scalePool('chat', 1);
+    await eventually('Deployment chat scaled to 1', async () => ((await deploymentReplicas('chat')) === 1 ? true : undefined));
+    const scale = (await custom.getNamespacedCustomObjectScale({ ...crd('agentpools'), namespace: ns, name: 'chat' })) as { status?: { selector?: string; replicas?: number } };
+    t.equal(scale.status?.selector, `${Labels.agentPool}=chat`, 'the pool scale publishes the selector, so HPA and KEDA count its pods');
+    await core.deleteNamespacedPod({ name: 'chat-c', namespace: ns });
+    await core.deleteNamespacedPod({ name: 'chat-b', namespace: ns });
+    pool = await eventually('status back at 1 ready', async () => {
+      const p = await readPool('chat');
+      return p.status?.replicas === 1 && condition(p, 'Ready')?.status === 'True' ? p : undefined;
+    });
+    t.match(condition(pool, 'Ready'), { reason: 'ReplicasReady', message: '1 of 1 ready' });
+  });
+
+  await t.test('a target that does not exist: a condition and an Event, nothing crashes', async (t) => {
+    const pool = await eventually('ghost has its condition', async () => {
+      const p = await readPool('ghost');
+      return condition(p, 'AbleToScale')?.reason === 'TargetNotFound' ? p : undefined;
+    });
+    t.match(condition(pool, 'AbleToScale'), { status: 'False', message: 'Deployment agents/nowhere (apps/v1) does not exist' });
+    t.match(condition(pool, 'Ready'), { status: 'False', reason: 'TargetNotFound' });
+    const warned = await eventually('a TargetNotFound event', async () => ((await events('ghost', 'TargetNotFound')).length > 0 ? events('ghost', 'TargetNotFound') : undefined));
+    t.equal(warned.length, 1, 'one Event however many rounds it lasts');
+    const why = (await app.inject({ method: 'GET', url: `/pools/${ns}/ghost/why` })).json<PoolWhy>();
+    t.match(why.answer[0], 'the target cannot be scaled: Deployment agents/nowhere (apps/v1) does not exist', 'the most decisive reason first');
+  });
+
+  await t.test('a kind with no scale subresource is named as such', async (t) => {
+    const pool = await eventually('jobs has its condition', async () => {
+      const p = await readPool('jobs');
+      return condition(p, 'AbleToScale')?.reason === 'NoScaleSubresource' ? p : undefined;
+    });
+    t.match(condition(pool, 'AbleToScale')?.message, 'Job (batch/v1) has no scale subresource');
+    await eventually('a NoScaleSubresource event', async () => ((await events('jobs', 'NoScaleSubresource')).length > 0 ? true : undefined));
+  });
+
+  await t.test("a selector over another pool's pods holds the scale and says so", async (t) => {
+    const pool = await eventually('greedy has its condition', async () => {
+      const p = await readPool('greedy');
+      return condition(p, 'AbleToScale')?.reason === 'AmbiguousSelector' ? p : undefined;
+    });
+    t.match(condition(pool, 'AbleToScale')?.message, /selector app=shared also matches pods of pool chat \(chat-a/);
+    t.equal(await deploymentReplicas('greedy'), 1, 'not scaled to 4 while ambiguous');
+    await eventually('an AmbiguousSelector event', async () => ((await events('greedy', 'AmbiguousSelector')).length > 0 ? true : undefined));
+  });
+
+  await t.test('a pod template without the pool label is scaled, with a warning', async (t) => {
+    const pool = await eventually('bare has its condition', async () => {
+      const p = await readPool('bare');
+      return condition(p, 'Ready')?.reason === 'PodsUnlabelled' ? p : undefined;
+    });
+    t.match(condition(pool, 'Ready')?.message, `the target's pod template has no label ${Labels.agentPool}: bare`);
+    t.match(condition(pool, 'AbleToScale'), { status: 'True' });
+  });
+
+  await t.test('kubectl get apool -o wide shows state and reasons (the Table the API server renders)', async (t) => {
+    const { body } = await request(`${cp.server}/apis/neuronetes.io/v1alpha1/namespaces/${ns}/agentpools?includeObject=None`, {
+      dispatcher: new Agent({ connect: { rejectUnauthorized: false } }),
+      headers: { authorization: `Bearer ${cp.token}`, accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+      signal: AbortSignal.timeout(10_000),
+    });
+    const table = (await body.json()) as { columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
+    const columns = table.columnDefinitions.map((c) => c.name);
+    t.same(columns, ['Name', 'Class', 'Min', 'Max', 'Desired', 'Replicas', 'Ready', 'Status', 'Target', 'GPU', 'Scaling', 'Why', 'Age']);
+    const ghost = table.rows.find((r) => r.cells[0] === 'ghost')?.cells ?? [];
+    t.equal(ghost[columns.indexOf('Status')], 'TargetNotFound');
+    t.equal(ghost[columns.indexOf('Target')], 'nowhere');
+    t.match(ghost[columns.indexOf('Why')], /does not exist/);
+  });
+
+  await t.test('the same Event again is one Event with a count; deleted, it starts again', async (t) => {
+    const recorder = new KubernetesPoolEvents(asServe(), log, 'e2e-count');
+    const target = await readPool('bare');
+    const event = { type: 'Warning', reason: 'E2ERepeated', message: 'the same thing again' } as const;
+    for (let i = 0; i < 3; i++) await recorder.record(target, event);
+    let seen = await events('bare', 'E2ERepeated');
+    t.same(seen, [{ message: 'the same thing again', count: 3 }]);
+    await core.deleteCollectionNamespacedEvent({ namespace: ns, fieldSelector: 'reason=E2ERepeated' });
+    await recorder.record(target, event);
+    seen = await events('bare', 'E2ERepeated');
+    t.same(seen, [{ message: 'the same thing again', count: 1 }], 'a new series once the old Event is gone');
+  });
+
+  await t.test('why for an unknown pool is a 404', async (t) => {
+    const reply = await app.inject({ method: 'GET', url: `/pools/${ns}/nobody/why` });
+    t.equal(reply.statusCode, 404);
+    t.match(reply.json(), { code: 'NN_UNKNOWN_POOL' });
+  });
+}
