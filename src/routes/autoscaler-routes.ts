@@ -42,7 +42,7 @@ const DecideQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const Decision = Type.Object({
+export const Decision = Type.Object({
   pool: PoolRef,
   time: Type.String(),
   dryRun: Type.Boolean(),
@@ -100,7 +100,7 @@ const SimulateBody = Type.Object(
   { additionalProperties: false },
 );
 
-const Simulation = Type.Object({
+export const Simulation = Type.Object({
   pool: PoolRef,
   steps: Type.Array(
     Type.Object({ t: Type.Number(), time: Type.String(), currentReplicas: Type.Integer(), desiredReplicas: Type.Integer(), reason: Type.String(), overTarget: Type.Boolean() }),

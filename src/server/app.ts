@@ -182,7 +182,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   });
 
   installExposure(app);
-  installBodyBudget(app, new BodyBudget(options.bodyBudget ?? DEFAULT_BODY_BUDGET));
+  installBodyBudget(app, new BodyBudget(options.bodyBudget ?? DEFAULT_BODY_BUDGET), metrics.registry);
   await app.register(healthRoutes);
   await app.register(schedulerRoutes, { prefix: '/scheduler', bodyLimit });
   await app.register(autoscalerRoutes, { prefix: '/autoscaler' });

@@ -7,6 +7,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { Gauge, type Registry } from 'prom-client';
 import { BodyBudgetError } from './errors.ts';
 
 export class BodyBudget {
@@ -33,7 +34,15 @@ export class BodyBudget {
 }
 
 /** Counts every request body against `budget` (a preParsing hook: the bytes are counted before any parser sees them). */
-export function installBodyBudget(app: FastifyInstance, budget: BodyBudget): void {
+export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, registry: Registry): void {
+  new Gauge({
+    name: 'neuronetes_request_body_bytes',
+    help: 'Request-body bytes received and held by requests in flight (bounded by --body-budget)',
+    registers: [registry],
+    collect(): void {
+      this.set(budget.used);
+    },
+  });
   app.addHook('preParsing', async (request, reply, payload) => {
     const declared = Number(request.headers['content-length'] ?? 0);
     if (Number.isFinite(declared) && declared > budget.limit - budget.used) throw new BodyBudgetError(budget.used);
