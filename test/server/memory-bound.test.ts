@@ -35,13 +35,15 @@ async function stalledClient(port: number, until: number): Promise<void> {
   socket.on('error', () => undefined);
   await once(socket, 'connect');
   let open = true;
+  // Not events.once(socket, 'close'): it rejects on the EPIPE of a server that answered and closed.
+  const closed = new Promise((resolve) => socket.once('close', resolve));
   socket.on('close', () => (open = false));
   socket.on('data', () => socket.destroy());
   socket.write(`POST /scheduler/filter HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${DECLARED}\r\n\r\n`);
   for (let sent = 0; open && sent + CHUNK.length < DECLARED && Date.now() < until; sent += CHUNK.length) {
-    if (!socket.write(CHUNK)) await Promise.race([once(socket, 'drain'), once(socket, 'close'), new Promise((r) => setTimeout(r, until - Date.now()))]);
+    if (!socket.write(CHUNK)) await Promise.race([new Promise((r) => socket.once('drain', r)), closed, new Promise((r) => setTimeout(r, until - Date.now()))]);
   }
-  await Promise.race([once(socket, 'close'), new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())))]);
+  await Promise.race([closed, new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())))]);
   socket.destroy();
 }
 

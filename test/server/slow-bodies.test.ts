@@ -29,7 +29,7 @@ async function partialPost(port: number, path: string, length: number, sent: num
   let response = '';
   socket.on('data', (d: Buffer) => (response += d.toString()));
   socket.on('error', () => undefined);
-  const closed = once(socket, 'close');
+  const closed = new Promise((resolve) => socket.once('close', resolve));
   socket.write(`POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n`);
   if (sent > 0) socket.write(Buffer.alloc(sent, 0x20));
   return { socket, response: () => response, closed };
