@@ -20,7 +20,8 @@ import { createMetrics } from './observability/metrics.ts';
 import { BUILTIN_MODULE, PluginModuleLoader } from './plugins/module-loader.ts';
 import { getGlobalRegistry } from './plugins/registry.ts';
 import { PLUGIN_TYPES } from './plugins/types.ts';
-import { buildApp, type BuildAppOptions } from './server/app.ts';
+import { buildApp, DEFAULT_BODY_BUDGET, DEFAULT_BODY_LIMIT, type BuildAppOptions } from './server/app.ts';
+import { listenAll, type ListenerPlan } from './server/listeners.ts';
 import { parseDuration } from './util/duration.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', import.meta.url.endsWith('.ts') ? '' : '..');
@@ -46,7 +47,14 @@ const SERVE_FLAGS: Record<string, FlagSpec> = {
   'tls-cert': { type: 'string', env: 'NEURONETES_TLS_CERT', help: 'serve HTTPS with this certificate (PEM)' },
   'tls-key': { type: 'string', env: 'NEURONETES_TLS_KEY', help: 'private key for --tls-cert (PEM)' },
   'tls-client-ca': { type: 'string', env: 'NEURONETES_TLS_CLIENT_CA', help: 'require client certificates signed by this CA (mTLS)' },
-  'body-limit': { type: 'string', env: 'NEURONETES_BODY_LIMIT', default: String(64 * 1024 * 1024), help: 'largest request body in bytes (full-node mode sends whole NodeLists)' },
+  'body-limit': { type: 'string', env: 'NEURONETES_BODY_LIMIT', default: String(DEFAULT_BODY_LIMIT), help: 'largest body of filter, prioritize and preempt in bytes (full-node mode sends whole NodeLists); other routes take at most 4 MiB' },
+  'body-budget': { type: 'string', env: 'NEURONETES_BODY_BUDGET', default: String(DEFAULT_BODY_BUDGET), help: 'request-body bytes held at once across all requests; a body that would exceed it gets 503' },
+  'request-timeout': { type: 'string', env: 'NEURONETES_REQUEST_TIMEOUT', default: '10s', help: 'time for a whole request, headers and body, to arrive' },
+  'shutdown-timeout': { type: 'string', env: 'NEURONETES_SHUTDOWN_TIMEOUT', default: '10s', help: 'on SIGTERM, how long requests in flight may take to finish before their connections are cut' },
+  'ops-port': { type: 'string', env: 'NEURONETES_OPS_PORT', default: 'off', help: 'plain-HTTP port for /healthz, /readyz and /metrics (probes and Prometheus, no client certificate)' },
+  'ops-host': { type: 'string', env: 'NEURONETES_OPS_HOST', default: '0.0.0.0', help: 'address of the ops listener' },
+  'admin-port': { type: 'string', env: 'NEURONETES_ADMIN_PORT', default: 'off', help: 'plain-HTTP port serving everything, /debug and the autoscaler\'s "now" included' },
+  'admin-host': { type: 'string', env: 'NEURONETES_ADMIN_HOST', default: '127.0.0.1', help: 'address of the admin listener (keep it loopback: reach it with kubectl port-forward)' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -192,12 +200,62 @@ async function nodePublisher(flags: Flags): Promise<{ publisher?: CachedModelsPu
   return { publisher: new NodeAnnotationPublisher(loadKubeConfig(kubeconfig)) };
 }
 
+function portFlag(name: string, v: string | boolean | undefined): number {
+  const port = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${name} must be 0..65535, not ${String(v)}`);
+  return port;
+}
+
+function positiveInteger(name: string, v: string | boolean | undefined): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, not ${String(v)}`);
+  return n;
+}
+
+function positiveDuration(name: string, v: string | boolean | undefined): number {
+  const ms = parseDuration(String(v));
+  if (ms <= 0) throw new Error(`--${name} must be positive, not ${String(v)}`);
+  return ms;
+}
+
+/** The API listener, and the ops and admin listeners unless their port is `off`. */
+function listenerPlan(flags: Flags): ListenerPlan {
+  const plan: ListenerPlan = { api: { host: String(flags['host']), port: portFlag('port', flags['port']) } };
+  for (const listener of ['ops', 'admin'] as const) {
+    const raw = flags[`${listener}-port`];
+    if (raw === 'off' || raw === undefined) continue;
+    plan[listener] = { host: String(flags[`${listener}-host`]), port: portFlag(`${listener}-port`, raw) };
+  }
+  return plan;
+}
+
+/** SIGTERM/SIGINT: stop accepting, let calls in flight finish (at most `drainMs`), exit 0 when they did. */
+function exitOnSignal(close: (drainMs: number) => Promise<boolean>, drainMs: number, log: ReturnType<typeof createLogger>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log.info({ signal, drainMs }, 'shutting down: draining requests in flight');
+      close(drainMs).then(
+        (drained) => {
+          if (!drained) log.warn({ drainMs }, 'requests still in flight after the shutdown timeout were cut');
+          process.exit(drained ? 0 : 1);
+        },
+        (e: unknown) => {
+          log.error({ err: e }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
 async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<void> {
   const log = createLogger();
-  const port = Number(flags['port']);
-  const bodyLimit = Number(flags['body-limit']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, not ${String(flags['port'])}`);
-  if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) throw new Error(`--body-limit must be a positive integer, not ${String(flags['body-limit'])}`);
+  const plan = listenerPlan(flags);
+  const bodyLimit = positiveInteger('body-limit', flags['body-limit']);
+  const bodyBudget = positiveInteger('body-budget', flags['body-budget']);
+  if (bodyBudget < bodyLimit) throw new Error(`--body-budget (${bodyBudget}) must be at least --body-limit (${bodyLimit}), or no full-size body could ever be received`);
+  const requestTimeoutMs = positiveDuration('request-timeout', flags['request-timeout']);
+  const drainMs = positiveDuration('shutdown-timeout', flags['shutdown-timeout']);
   const cert = str(flags['tls-cert']);
   const key = str(flags['tls-key']);
   const clientCa = str(flags['tls-client-ca']);
@@ -218,6 +276,8 @@ async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<vo
     ...clusterOptions,
     logger: log,
     bodyLimit,
+    bodyBudget,
+    requestTimeoutMs,
     extraModules: pluginFlag(flags),
     ...(configPath !== undefined ? { configPath } : {}),
     ...(https !== undefined ? { https } : {}),
@@ -225,13 +285,8 @@ async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<vo
     ...(keda !== undefined ? { keda } : {}),
     ...(actuator !== undefined ? { actuator } : {}),
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log.info({ signal }, 'shutting down');
-      void app.close().then(() => process.exit(0));
-    });
-  }
-  await app.listen({ port, host: String(flags['host']) });
+  const listening = await listenAll(app, plan, requestTimeoutMs);
+  exitOnSignal(listening.close, drainMs, log);
 }
 
 /** Loads the config as `serve` would (modules imported, plugin names checked) and reports. */
@@ -283,6 +338,7 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     process.stderr.write(`neuronetes: ${(e as Error).message}\n`);
-    process.exitCode = 1;
+    // Now, not when the loop drains: a watcher or timer left running would keep a failed pod alive.
+    process.exit(1);
   },
 );

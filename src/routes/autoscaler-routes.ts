@@ -4,6 +4,7 @@
  * POST /autoscaler/simulate.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AgentPool, AgentPoolSpec } from '../api/neuronetes.ts';
 import { InvalidPoolError, UnknownPoolRefError, type PoolInput } from '../autoscaling/autoscaler-service.ts';
@@ -12,7 +13,8 @@ import { MetricInputError } from '../autoscaling/metric-collection.ts';
 import { MAX_REPLICAS } from '../autoscaling/replica-calculator.ts';
 import { SIMULATION_LIMITS, simulate, SimulationError } from '../autoscaling/simulation.ts';
 import { PluginFailure } from '../plugins/plugin-pass.ts';
-import { BadRequestError, PluginChainError, UnknownPoolError } from '../server/errors.ts';
+import { AdminOnlyError, BadRequestError, PluginChainError, UnknownPoolError } from '../server/errors.ts';
+import { isAdminCaller } from '../server/exposure.ts';
 
 const RFC3339 = '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$';
 const Time = Type.String({ pattern: RFC3339, description: 'RFC 3339' });
@@ -105,7 +107,7 @@ const SimulateBody = Type.Object(
   { additionalProperties: false },
 );
 
-const Simulation = Type.Object({
+export const Simulation = Type.Object({
   pool: PoolRef,
   steps: Type.Array(
     Type.Object({ t: Type.Number(), time: Type.String(), currentReplicas: Type.Integer(), desiredReplicas: Type.Integer(), reason: Type.String(), overTarget: Type.Boolean() }),
@@ -125,6 +127,15 @@ const Simulation = Type.Object({
 });
 
 const ErrorBody = Type.Object({ statusCode: Type.Integer(), code: Type.String(), error: Type.String(), message: Type.String() });
+
+/**
+ * A decision's `now` is recorded in the pool's history: one from the future freezes its scaling
+ * until then. Only the admin listener may set it (replays, tests); the API listener refuses it.
+ */
+function decisionTime(request: FastifyRequest, text: string | undefined): number | undefined {
+  if (text !== undefined && !isAdminCaller(request)) throw new AdminOnlyError('"now"');
+  return parseTime(text);
+}
 
 function parseTime(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -160,11 +171,11 @@ async function httpErrors<T>(run: () => Promise<T>): Promise<T> {
 
 export const autoscalerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { autoscaler } = app.neuronetes;
-  const errors = { 400: ErrorBody, 404: ErrorBody, 500: ErrorBody };
+  const errors = { 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 500: ErrorBody };
 
   app.post('/decide', { schema: { body: DecideBody, response: { 200: Decision, ...errors } } }, (request) => {
     const b = request.body;
-    const now = parseTime(b.now);
+    const now = decisionTime(request, b.now);
     return httpErrors(() =>
       autoscaler.decide({
         pool: b.pool as PoolInput,
@@ -181,7 +192,7 @@ export const autoscalerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { params: Type.Object({ namespace: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }) }), querystring: DecideQuery, response: { 200: Decision, ...errors } } },
     (request) => {
       const q = request.query;
-      const now = parseTime(q.now);
+      const now = decisionTime(request, q.now);
       const currentReplicas = parseReplicas(q.currentReplicas);
       return httpErrors(() =>
         autoscaler.decide({

@@ -37,7 +37,15 @@ function hostPriorityJson(list: HostPriorityList, pool: ReplyBuffers): Buffer {
   return out.raw(']').done();
 }
 
-export const schedulerRoutes: FastifyPluginAsyncTypebox = async (app) => {
+/** ExtenderBindingArgs are four names; nothing legitimate comes near this. */
+const BIND_BODY_LIMIT = 64 * 1024;
+
+export interface SchedulerRoutesOptions {
+  /** Largest body of filter, prioritize and preempt, which carry NodeLists and victim Pods. */
+  bodyLimit: number;
+}
+
+export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRoutesOptions> = async (app, { bodyLimit }) => {
   const { extender, metrics } = app.neuronetes;
 
   /*
@@ -80,21 +88,21 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.type('application/json; charset=utf-8').send(body);
   };
 
-  app.post('/filter', { schema: { body: ExtenderArgs } }, async (request, reply) => {
+  app.post('/filter', { bodyLimit, schema: { body: ExtenderArgs } }, async (request, reply) => {
     const result = await observe('filter', () => extender.filter(request.body, request.log), (r) => r.error === '' && r.keptCount > 0);
     return sendJson(reply, result.wire(replyBuffers));
   });
 
-  app.post('/prioritize', { schema: { body: ExtenderArgs } }, async (request, reply) => {
+  app.post('/prioritize', { bodyLimit, schema: { body: ExtenderArgs } }, async (request, reply) => {
     const list = await observe('prioritize', () => extender.prioritize(request.body, request.log), () => true);
     return sendJson(reply, hostPriorityJson(list, replyBuffers));
   });
 
-  app.post('/bind', { schema: { body: ExtenderBindingArgs, response: { 200: ExtenderBindingResult } } }, (request) =>
+  app.post('/bind', { bodyLimit: BIND_BODY_LIMIT, schema: { body: ExtenderBindingArgs, response: { 200: ExtenderBindingResult } } }, (request) =>
     observe('bind', () => extender.bind(request.body, request.log), (r) => r.Error === ''),
   );
 
-  app.post('/preempt', { schema: { body: ExtenderPreemptionArgs, response: { 200: ExtenderPreemptionResult } } }, (request) =>
+  app.post('/preempt', { bodyLimit, schema: { body: ExtenderPreemptionArgs, response: { 200: ExtenderPreemptionResult } } }, (request) =>
     observe('preempt', () => extender.preempt(request.body, request.log), () => true),
   );
 };

@@ -12,6 +12,7 @@ import type {
   HostPriorityList,
 } from '../api/extender.ts';
 import { podKey, type Node, type Pod } from '../api/kubernetes.ts';
+import { BindError } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { PluginFailure, PluginPass, RequestBudget } from '../plugins/plugin-pass.ts';
@@ -134,6 +135,17 @@ function scoreNodeTrace({ names, count, scores, totals }: NodeColumns, plugins: 
   }
   for (const name of unknown) nodes[name] = { score: 0, wireScore: 0, reason: unknownNodeReason(name) };
   return nodes;
+}
+
+/**
+ * What bind checks before the cluster source binds: the pod is named by its UID, which only
+ * kube-scheduler (or whoever can read the pod) knows, so the source's UID precondition (the API
+ * server's, for the Kubernetes source) makes it the pod kube-scheduler asked about; the node must be
+ * one the cluster has, since the API server binds to any name.
+ */
+function refuseBinding(args: ExtenderBindingArgs, cluster: ClusterView): void {
+  if (args.PodUID === '') throw new BindError('PodUID is empty: kube-scheduler always names the pod it binds by UID');
+  if (cluster.node(args.Node) === undefined) throw new BindError(`node ${JSON.stringify(args.Node)} does not exist`);
 }
 
 export class ExtenderService {
@@ -285,6 +297,7 @@ export class ExtenderService {
     const pod: Pod = { metadata: { name: args.PodName, namespace: args.PodNamespace, uid: args.PodUID } };
     let error = '';
     try {
+      refuseBinding(args, this.#deps.cluster.view());
       await this.#deps.cluster.bind({ podNamespace: args.PodNamespace, podName: args.PodName, podUid: args.PodUID, node: args.Node });
     } catch (e: unknown) {
       error = `binding ${args.PodNamespace}/${args.PodName} to ${args.Node} failed: ${(e as Error).message}`;

@@ -2,6 +2,7 @@
  * buildApp(): the whole HTTP service as a fastify instance. Only the CLI calls listen(); tests use
  * app.inject(). Resources start in onReady and are released in onClose.
  */
+import { STATUS_CODES } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -36,10 +37,17 @@ import { poolRoutes } from '../routes/pool-routes.ts';
 import { schedulerRoutes } from '../routes/scheduler-routes.ts';
 import { ExtenderService } from '../scheduling/extender-service.ts';
 import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
+import { BodyBudget, installBodyBudget } from './body-budget.ts';
+import { ADMIN_ONLY, installExposure, servedOn } from './exposure.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, httpTimeouts } from './listeners.ts';
 import type { NeuroNetesServices, Traces } from './services.ts';
 
 /** Full-node mode sends whole NodeLists: thousands of nodes are tens of MB. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
+/** Every route but filter, prioritize and preempt: decisions, guardrail checks, simulations. */
+export const SMALL_BODY_LIMIT = 4 * 1024 * 1024;
+/** Two full-size full-node bodies at once; cache-mode calls are a few KB. */
+export const DEFAULT_BODY_BUDGET = 2 * DEFAULT_BODY_LIMIT;
 
 export interface BuildAppOptions {
   cluster: ClusterSource;
@@ -53,7 +61,12 @@ export interface BuildAppOptions {
   registry?: PluginRegistry;
   logger?: Logger;
   metrics?: ServiceMetrics;
+  /** Largest body of the NodeList-carrying verbs (filter, prioritize, preempt); other routes take at most SMALL_BODY_LIMIT. */
   bodyLimit?: number;
+  /** Request-body bytes held at once across all requests (default DEFAULT_BODY_BUDGET). */
+  bodyBudget?: number;
+  /** Time for a whole request, headers and body, to arrive (default DEFAULT_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   /** Serve HTTPS (with `requestCert` for mTLS) instead of HTTP. */
   https?: HttpsServerOptions;
   /** Watch the config file and reload on change (default true when a path is given). */
@@ -92,10 +105,15 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   });
   await config.load();
 
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // A slow or stalled body holds memory until the whole request has arrived or the timeout cuts it.
+  const timeouts = httpTimeouts(requestTimeoutMs);
   const app = Fastify({
-    ...(options.https !== undefined ? { https: options.https } : {}),
+    ...(options.https !== undefined ? { https: { ...options.https, ...timeouts } } : { http: timeouts }),
+    requestTimeout: requestTimeoutMs,
     loggerInstance: log as FastifyBaseLogger,
-    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    bodyLimit: Math.min(bodyLimit, SMALL_BODY_LIMIT),
     // Wrong types and unknown fields are errors, not values to coerce or drop: "3" replicas or a
     // misspelt field is a client bug that must not pass silently.
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
@@ -171,20 +189,22 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ err: error.message, code: error.code }, 'bad request');
+    if (status >= 500 && status !== 503) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ err: error.message, code: error.code }, 'request refused');
     return reply.status(status).send({
       statusCode: status,
       code: error.code ?? 'NN_INTERNAL',
-      error: status >= 500 ? 'Internal Server Error' : 'Bad Request',
+      error: STATUS_CODES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request'),
       message: error.message,
     });
   });
 
+  installExposure(app);
+  installBodyBudget(app, new BodyBudget(options.bodyBudget ?? DEFAULT_BODY_BUDGET), metrics.registry);
   await app.register(healthRoutes);
-  await app.register(schedulerRoutes, { prefix: '/scheduler' });
+  await app.register(schedulerRoutes, { prefix: '/scheduler', bodyLimit });
   await app.register(autoscalerRoutes, { prefix: '/autoscaler' });
-  await app.register(debugRoutes, { prefix: '/debug' });
+  await app.register(servedOn(ADMIN_ONLY, debugRoutes), { prefix: '/debug' });
   await app.register(guardrailRoutes, { prefix: '/guardrails' });
   await app.register(poolRoutes, { prefix: '/pools' });
   if (models !== undefined) await app.register(modelRoutes, { prefix: '/models', agent: models });

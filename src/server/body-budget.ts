@@ -1,0 +1,66 @@
+/**
+ * A bound on the request-body bytes the process holds at once. Each body is bounded by its route's
+ * bodyLimit, but many slow ones together are not: 22 stalled 50 MB bodies took RSS past the
+ * Deployment's 1 GiB limit. Every body's bytes are counted as they arrive against one shared budget
+ * and given back when its request ends; a body that would overdraw it is refused with 503 (a
+ * declared Content-Length up front, a chunked body at the chunk that overdraws).
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { Gauge, type Registry } from 'prom-client';
+import { BodyBudgetError } from './errors.ts';
+
+export class BodyBudget {
+  readonly limit: number;
+  #used = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  get used(): number {
+    return this.#used;
+  }
+
+  take(bytes: number): boolean {
+    if (this.#used + bytes > this.limit) return false;
+    this.#used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.#used -= bytes;
+  }
+}
+
+/** Counts every request body against `budget` (a preParsing hook: the bytes are counted before any parser sees them). */
+export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, registry: Registry): void {
+  new Gauge({
+    name: 'neuronetes_request_body_bytes',
+    help: 'Request-body bytes received and held by requests in flight (bounded by --body-budget)',
+    registers: [registry],
+    collect(): void {
+      this.set(budget.used);
+    },
+  });
+  app.addHook('preParsing', async (request, reply, payload) => {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (Number.isFinite(declared) && declared > budget.limit - budget.used) throw new BodyBudgetError(budget.used);
+    let held = 0;
+    const release = (): void => {
+      budget.give(held);
+      held = 0;
+    };
+    // 'close' ends every response, answered or abandoned, so the budget cannot leak.
+    reply.raw.once('close', release);
+    return payload.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+          if (!budget.take(chunk.length)) return done(new BodyBudgetError(budget.used));
+          held += chunk.length;
+          done(null, chunk);
+        },
+      }),
+    );
+  });
+}
