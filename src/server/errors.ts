@@ -6,3 +6,4 @@ export const NoCandidatesHttpError = createError<[string]>('NN_NO_CANDIDATES', '
 export const PluginChainError = createError<[string]>('NN_PLUGIN_CHAIN_FAILED', '%s', 500);
 export const UnknownPoolError = createError<[string]>('NN_UNKNOWN_POOL', 'no AgentPool %s in the cluster source', 404);
 export const BadRequestError = createError<[string]>('NN_BAD_REQUEST', '%s', 400);
+export const UnknownNodeError = createError<[string]>('NN_UNKNOWN_NODE', 'no node %s in the cluster source (GET /debug/nodes lists them)', 404);
