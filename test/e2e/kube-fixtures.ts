@@ -70,14 +70,19 @@ export interface NodeShape {
   gpuType?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** false: only `labels` (and the hostname), as on a node GFD and the cloud labelled; default true. */
+  neuronetesLabels?: boolean;
+  /** Extended resources besides nvidia.com/gpu (e.g. nvidia.com/mig-1g.10gb), in capacity and allocatable. */
+  resources?: Record<string, string>;
 }
 
 /** A Node with GPU capacity and a Ready condition, as a kubelet would report it. */
 export async function createGpuNode(kc: KubeConfig, name: string, shape: NodeShape): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
-  const labels = { 'kubernetes.io/hostname': name, [Labels.gpuType]: shape.gpuType ?? 'A100', [Labels.gpuCount]: String(shape.gpus), ...shape.labels };
+  const own = shape.neuronetesLabels === false ? {} : { [Labels.gpuType]: shape.gpuType ?? 'A100', [Labels.gpuCount]: String(shape.gpus) };
+  const labels = { 'kubernetes.io/hostname': name, ...own, ...shape.labels };
   await core.createNode({ body: { metadata: { name, labels, ...(shape.annotations !== undefined ? { annotations: shape.annotations } : {}) } } });
-  const resources = { cpu: '32', memory: '256Gi', pods: '110', [GPU_RESOURCE]: String(shape.gpus) };
+  const resources = { cpu: '32', memory: '256Gi', pods: '110', [GPU_RESOURCE]: String(shape.gpus), ...shape.resources };
   await core.patchNodeStatus(
     {
       name,
@@ -104,6 +109,8 @@ export async function labelNode(kc: KubeConfig, name: string, labels: Record<str
 
 export interface PodShape {
   gpus?: number;
+  /** Other extended resources requested (and limited), e.g. {'nvidia.com/mig-1g.10gb': '1'}. */
+  resources?: Record<string, string>;
   pool?: string;
   schedulerName?: string;
   labels?: Record<string, string>;
@@ -111,7 +118,8 @@ export interface PodShape {
 
 export async function createPod(kc: KubeConfig, namespace: string, name: string, shape: PodShape = {}): Promise<V1Pod> {
   const gpus = shape.gpus ?? 0;
-  const resources = gpus > 0 ? { requests: { [GPU_RESOURCE]: String(gpus) }, limits: { [GPU_RESOURCE]: String(gpus) } } : {};
+  const wanted = { ...(gpus > 0 ? { [GPU_RESOURCE]: String(gpus) } : {}), ...shape.resources };
+  const resources = Object.keys(wanted).length > 0 ? { requests: wanted, limits: wanted } : {};
   return kc.makeApiClient(CoreV1Api).createNamespacedPod({
     namespace,
     body: {
