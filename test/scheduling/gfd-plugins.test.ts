@@ -20,7 +20,7 @@ t.test('gpu-fit: type by product words, memory in MiB', async (t) => {
     ['H100 is not an H200', h100, gfd('n', 'NVIDIA-H200', 143771), false, 'needs h100 GPUs, node has NVIDIA-H200'],
     ['h100 (any case) on an H100 HBM3', h100, gfd('n', 'NVIDIA-H100-80GB-HBM3', 81559), true],
     ['80Gi is more than an A100 40GB has', a100, gfd('n', 'NVIDIA-A100-SXM4-40GB', 40960), false, "needs 80Gi per GPU, node's NVIDIA-A100-SXM4-40GB GPUs have 40Gi (nvidia.com/gpu.memory=40960)"],
-    ['a malformed GFD memory label', a100, gfd('n', 'NVIDIA-A100-SXM4-80GB', 0, { 'nvidia.com/gpu.memory': '80 GB' }), false, 'needs 80Gi per GPU; GPU memory unknown: nvidia.com/gpu.memory "80 GB" is not a positive whole number of MiB'],
+    ['a malformed GFD memory label', a100, gfd('n', 'NVIDIA-A100-SXM4-80GB', 0, { 'nvidia.com/gpu.memory': '80GB' }), false, 'needs 80Gi per GPU; GPU memory unknown: nvidia.com/gpu.memory "80GB" is not a positive whole number of MiB'],
     [
       'whole GPUs are not on a single-strategy MIG node',
       agentPool('w', { gpuRequirements: { count: 1, type: 'A100' } }),
