@@ -5,17 +5,14 @@
  * MIG slices from the mixed strategy's resources, spot from each cloud's label and NVLink from GFD's
  * clique or the instance family.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
-import { parse } from 'yaml';
 import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
 import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
 import { eventually, findKubeBinaries, freePort, startControlPlane } from './control-plane.ts';
-import { REPO, agentPool, applyCrds, createAgentObjects, createCustom, createGpuNode, createNamespace, createPod, nodeOf } from './kube-fixtures.ts';
+import { agentPool, applyCrds, boundNode, createAgentObjects, createCustom, createGpuNode, createNamespace, createPod, schedulerTrace, shippedSchedulerConfig } from './kube-fixtures.ts';
 
 interface TraceEntry {
   verb: string;
@@ -78,23 +75,12 @@ if ('skip' in bins) {
   t.teardown(() => app.close());
   await eventually('the service to see the pools', () => (app.neuronetes.cluster.view().pool(ns, 'slices') !== undefined ? true : undefined));
 
-  const shipped = async (file: string, schedulerName: string): Promise<Record<string, unknown>> => {
-    const config = parse(await readFile(join(REPO, 'scheduler-config', file), 'utf8')) as { extenders: Record<string, unknown>[] };
-    return { ...config, profiles: [{ schedulerName }], podInitialBackoffSeconds: 1, podMaxBackoffSeconds: 2, extenders: config.extenders.map((e) => ({ ...e, urlPrefix: `${base}/scheduler` })) };
-  };
-  await cp.startScheduler('scheduler-names', await shipped('scheduler-config.yaml', 'neuronetes-names'));
-  await cp.startScheduler('scheduler-nodes', await shipped('scheduler-config-full-nodes.yaml', 'neuronetes-nodes'));
+  await cp.startScheduler('scheduler-names', await shippedSchedulerConfig('scheduler-config.yaml', 'neuronetes-names', base));
+  await cp.startScheduler('scheduler-nodes', await shippedSchedulerConfig('scheduler-config-full-nodes.yaml', 'neuronetes-nodes', base));
 
-  const trace = async (pod: string): Promise<TraceEntry[]> => {
-    const { body } = await request(`${base}/debug/plugins/scheduler/trace?pod=${encodeURIComponent(`${ns}/${pod}`)}&limit=50`);
-    return ((await body.json()) as { decisions: TraceEntry[] }).decisions;
-  };
+  const trace = (pod: string): Promise<TraceEntry[]> => schedulerTrace<TraceEntry>(base, ns, pod);
   const firstFilter = async (pod: string): Promise<TraceEntry | undefined> => (await trace(pod)).findLast((e) => e.verb === 'filter');
-  const boundTo = (pod: string): Promise<string> =>
-    eventually(`${pod} to be bound`, async () => {
-      const node = await nodeOf(kc, ns, pod);
-      return node === '' ? undefined : node;
-    }, 60_000);
+  const boundTo = (pod: string): Promise<string> => boundNode(kc, ns, pod);
 
   await t.test('GPU type and memory from GFD: A100 80Gi is not an A10G, an A100 40GB or an H100', async (t) => {
     await createPod(kc, ns, 'big-1', { gpus: 1, pool: 'a100-big', schedulerName: 'neuronetes-names' });

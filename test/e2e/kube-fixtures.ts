@@ -2,6 +2,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { parse } from 'yaml';
 import {
   ApiextensionsV1Api,
   CoreV1Api,
@@ -168,3 +170,36 @@ export async function podEvents(kc: KubeConfig, namespace: string, name: string,
   const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},reason=${reason}` });
   return list.items.map((e) => e.message ?? '');
 }
+
+/**
+ * A shipped scheduler-config/ file as an e2e kube-scheduler runs it: managedResources and the rest as
+ * shipped, with a profile of its own, quick retries (production keeps the defaults, 1s / 10s) and
+ * the extender at `base`.
+ */
+export async function shippedSchedulerConfig(file: string, schedulerName: string, base: string): Promise<Record<string, unknown>> {
+  const config = parse(await readFile(join(REPO, 'scheduler-config', file), 'utf8')) as { extenders: Record<string, unknown>[] };
+  return {
+    ...config,
+    profiles: [{ schedulerName }],
+    podInitialBackoffSeconds: 1,
+    podMaxBackoffSeconds: 2,
+    extenders: config.extenders.map((e) => ({ ...e, urlPrefix: `${base}/scheduler` })),
+  };
+}
+
+/** The service's scheduler trace for one pod, newest first. */
+export async function schedulerTrace<T>(base: string, namespace: string, pod: string): Promise<T[]> {
+  const { body } = await request(`${base}/debug/plugins/scheduler/trace?pod=${encodeURIComponent(`${namespace}/${pod}`)}&limit=50`);
+  return ((await body.json()) as { decisions: T[] }).decisions;
+}
+
+/** The node the pod is bound to, once it is. */
+export const boundNode = (kc: KubeConfig, namespace: string, pod: string, timeoutMs = 60_000): Promise<string> =>
+  eventually(
+    `${pod} to be bound`,
+    async () => {
+      const node = await nodeOf(kc, namespace, pod);
+      return node === '' ? undefined : node;
+    },
+    timeoutMs,
+  );
