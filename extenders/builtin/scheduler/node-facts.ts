@@ -123,6 +123,7 @@ function countLabelSlices(labels: Readonly<Record<string, string>>): Fact<Readon
   const slices = new Map<string, number>();
   const from: string[] = [];
   for (const label in labels) {
+    if (!label.startsWith(MIG_RESOURCE_PREFIX)) continue;
     const profile = MIG_COUNT_LABEL.exec(label)?.[1]?.toLowerCase();
     if (profile === undefined) continue;
     const text = labels[label] as string;
