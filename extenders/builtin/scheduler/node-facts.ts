@@ -5,7 +5,7 @@
  * fact unknown with the reason: plugins say so instead of guessing.
  */
 import { GPU_RESOURCE, type Container, type Node, type Pod } from '../../../src/api/kubernetes.ts';
-import { Annotations, GfdLabels } from '../../../src/api/neuronetes.ts';
+import { Annotations, GfdLabels, Labels } from '../../../src/api/neuronetes.ts';
 import type { ClusterView } from '../../../src/cluster/cluster-view.ts';
 import { tryParseQuantity } from '../../../src/util/quantity.ts';
 import { fromLabels, known, MIG_PROFILE, singleStrategyProfile, Sources, typeTokens, UNKNOWN, type CapacityType, type Fact, type MigStrategy } from './node-labels.ts';
@@ -213,7 +213,7 @@ export function computeNodeFacts(node: Node, pods: readonly Pod[]): NodeFacts {
     capacityType: fromLabels(labels, Sources.capacityType),
     costPerHour: fromLabels(labels, Sources.costPerHour),
     instanceType: fromLabels(labels, Sources.instanceType),
-    zone: labels['topology.kubernetes.io/zone'],
+    zone: labels[Labels.zone],
     hasGpus: allocatableGpus > 0 || gpus.problem !== undefined || (migSlices.value?.size ?? 0) > 0 || migSlices.problem !== undefined || (gpuCount.value ?? 0) > 0 || gpuType.from !== undefined,
   };
 }

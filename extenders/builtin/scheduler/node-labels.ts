@@ -113,6 +113,7 @@ export const Sources = {
     [GfdLabels.clique, (text) => (/^[A-Za-z0-9][A-Za-z0-9-]*\.\d+$/.test(text) ? { value: 'nvlink' } : { problem: 'is not <cluster-uuid>.<clique-id>' })],
   ],
   nvlinkDomain: [[GfdLabels.clique, (text) => (/^[A-Za-z0-9][A-Za-z0-9-]*\.\d+$/.test(text) ? { value: text } : { problem: 'is not <cluster-uuid>.<clique-id>' })]],
+  /** Not in the NeuroNetes label list, but advertised by its node labeller; read when present. */
   bandwidth: [['neuronetes.io/gpu-bandwidth', quantity]],
   migCapable: [
     [Labels.migCapable, bool],
@@ -131,7 +132,6 @@ export const Sources = {
   ],
   costPerHour: [[Labels.costPerHour, decimal]],
   instanceType: [[Labels.instanceType, name]],
-  zone: [[Labels.zone, name]],
 } as const satisfies Record<string, readonly LabelSource<unknown>[]>;
 
 /** `NVIDIA-A100-SXM4-80GB` → [nvidia, a100, sxm4, 80gb]. */

@@ -8,7 +8,7 @@ import type { ClusterView } from '../../../src/cluster/cluster-view.ts';
 import type { PluginContext } from '../../../src/plugins/types.ts';
 import { priceFor } from './cost.ts';
 import { nodeFacts, nodeFactsByName, type NodeFacts } from './node-facts.ts';
-import { labelNames, Sources, unknownBecause, type Fact, type LabelSource } from './node-labels.ts';
+import { labelNames, Sources, unknownBecause, type Fact } from './node-labels.ts';
 import { interconnectOf } from './topology.ts';
 
 export interface FactReport {
@@ -23,8 +23,6 @@ function report<T>(fact: Fact<T>, unknownWhy: string, show: (v: T) => unknown = 
   if (fact.value !== undefined) return { value: show(fact.value), from: fact.from ?? null };
   return { value: null, from: fact.from ?? null, unknown: fact.problem ?? unknownWhy };
 }
-
-const fromLabels = (fact: Fact<unknown>, sources: readonly LabelSource<unknown>[]): string => unknownBecause(fact, sources);
 
 /** The config a built-in plugin runs with, by name (`{}` when it is not configured). */
 export type PluginConfigs = (plugin: string) => PluginContext;
@@ -42,21 +40,21 @@ export function describeNode(view: ClusterView, node: Node, configs: PluginConfi
   return {
     name: n.name,
     gpu: {
-      type: report(n.gpuType, fromLabels(n.gpuType, Sources.gpuType)),
-      memoryBytes: report(n.gpuMemory, fromLabels(n.gpuMemory, Sources.gpuMemory)),
-      count: report(n.gpuCount, fromLabels(n.gpuCount, Sources.gpuCount)),
-      family: report(n.gpuFamily, fromLabels(n.gpuFamily, Sources.gpuFamily)),
+      type: report(n.gpuType, unknownBecause(n.gpuType, Sources.gpuType)),
+      memoryBytes: report(n.gpuMemory, unknownBecause(n.gpuMemory, Sources.gpuMemory)),
+      count: report(n.gpuCount, unknownBecause(n.gpuCount, Sources.gpuCount)),
+      family: report(n.gpuFamily, unknownBecause(n.gpuFamily, Sources.gpuFamily)),
       allocatable: n.allocatableProblem === undefined ? { value: n.allocatableGpus, from: 'allocatable nvidia.com/gpu' } : { value: null, from: 'allocatable nvidia.com/gpu', unknown: n.allocatableProblem },
       used: n.usedGpus,
       free: n.freeGpus,
-      interconnect: report(link, `${fromLabels(n.interconnect, Sources.interconnect)}, and instance type ${n.instanceType.value ?? '(none)'} is not in the interconnect table`),
-      nvlinkDomain: report(n.nvlinkDomain, fromLabels(n.nvlinkDomain, Sources.nvlinkDomain)),
-      bandwidthBytes: report(n.bandwidth, fromLabels(n.bandwidth, Sources.bandwidth)),
+      interconnect: report(link, `${unknownBecause(n.interconnect, Sources.interconnect)}, and instance type ${n.instanceType.value ?? '(none)'} is not in the interconnect table`),
+      nvlinkDomain: report(n.nvlinkDomain, unknownBecause(n.nvlinkDomain, Sources.nvlinkDomain)),
+      bandwidthBytes: report(n.bandwidth, unknownBecause(n.bandwidth, Sources.bandwidth)),
     },
     mig: {
-      capable: report(n.migCapable, fromLabels(n.migCapable, Sources.migCapable)),
-      strategy: report(n.migStrategy, fromLabels(n.migStrategy, Sources.migStrategy)),
-      config: report(n.migConfigName, fromLabels(n.migConfigName, Sources.migConfigName)),
+      capable: report(n.migCapable, unknownBecause(n.migCapable, Sources.migCapable)),
+      strategy: report(n.migStrategy, unknownBecause(n.migStrategy, Sources.migStrategy)),
+      config: report(n.migConfigName, unknownBecause(n.migConfigName, Sources.migConfigName)),
       slices: report(n.migSlices, `no ${labelNames(Sources.migLayout)} label, allocatable nvidia.com/mig-<profile>, nvidia.com/mig-<profile>.count label or single-strategy product`, () => slices),
     },
     capacityType:
@@ -64,7 +62,7 @@ export function describeNode(view: ClusterView, node: Node, configs: PluginConfi
         ? { value: 'on-demand', from: null, assumed: `no ${labelNames(Sources.capacityType)} label` }
         : report(n.capacityType, ''),
     pricePerHour: price === undefined ? { value: null, from: n.costPerHour.from ?? null, unknown: n.costPerHour.problem ?? `no ${labelNames(Sources.costPerHour)} label, and no priceTable entry for the instance type` } : { value: price.price, from: price.from },
-    instanceType: report(n.instanceType, fromLabels(n.instanceType, Sources.instanceType)),
+    instanceType: report(n.instanceType, unknownBecause(n.instanceType, Sources.instanceType)),
     zone: n.zone ?? null,
     cachedModels: [...n.cachedModels],
   };
