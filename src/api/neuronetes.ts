@@ -262,6 +262,29 @@ export const Labels = {
   zone: 'topology.kubernetes.io/zone',
 } as const;
 
+/** What NVIDIA GPU Feature Discovery (part of the GPU operator) and its MIG manager put on GPU nodes. */
+export const GfdLabels = {
+  product: 'nvidia.com/gpu.product',
+  /** MiB per GPU (per MIG device under the single strategy). */
+  memory: 'nvidia.com/gpu.memory',
+  count: 'nvidia.com/gpu.count',
+  family: 'nvidia.com/gpu.family',
+  migCapable: 'nvidia.com/mig.capable',
+  migStrategy: 'nvidia.com/mig.strategy',
+  migConfig: 'nvidia.com/mig.config',
+  /** `<cluster UUID>.<clique id>`: the GPUs' NVLink domain. */
+  clique: 'nvidia.com/gpu.clique',
+} as const;
+
+/** Each cloud's mark of spot (preemptible) capacity, in the order NeuroNetes reads them. */
+export const CapacityTypeLabels = {
+  karpenter: 'karpenter.sh/capacity-type',
+  eks: 'eks.amazonaws.com/capacityType',
+  gkeSpot: 'cloud.google.com/gke-spot',
+  gkePreemptible: 'cloud.google.com/gke-preemptible',
+  aks: 'kubernetes.azure.com/scalesetpriority',
+} as const;
+
 export const Annotations = {
   cachedModels: 'neuronetes.io/cached-models',
 } as const;

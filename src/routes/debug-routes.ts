@@ -1,8 +1,17 @@
-/** /debug/plugins: what is loaded, how it is configured and how it behaves; and recent decisions. */
+/**
+ * /debug/plugins: what is loaded, how it is configured and how it behaves; and recent decisions.
+ * /debug/nodes: the nodes' facts as the built-in scheduler plugins see them, with the label each came
+ * from; the same picture is logged as a census of GPU nodes at start-up and on cluster changes.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { censusLine, describeNode, gpuCensus, type PluginConfigs } from '../../extenders/builtin/scheduler/node-report.ts';
+import type { ClusterView } from '../cluster/cluster-view.ts';
 import { PLUGIN_TYPES, type PluginType } from '../plugins/types.ts';
-import { UnknownPluginTypeError } from '../server/errors.ts';
+import { UnknownNodeError, UnknownPluginTypeError } from '../server/errors.ts';
+
+/** A busy cluster changes many times a second: the census is taken at most this often. */
+const CENSUS_DELAY_MS = 1000;
 
 const TraceQuery = Type.Object({
   pod: Type.Optional(Type.String({ minLength: 1 })),
@@ -11,7 +20,45 @@ const TraceQuery = Type.Object({
 });
 
 export const debugRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { config, stats, traces } = app.neuronetes;
+  const { cluster, config, stats, traces, runtime } = app.neuronetes;
+
+  /** Each built-in's context with its configured `config:` (what it runs with), for describeNode. */
+  const configs: PluginConfigs = (plugin) => ({
+    signal: AbortSignal.timeout(1000),
+    log: runtime.log,
+    config: config.current.plugins.all('scheduler').find((p) => p.name === plugin)?.settings.config ?? {},
+  });
+
+  // The census line is logged when it differs from the last one: a pod bound changes nothing in it.
+  let lastCensus: string | undefined;
+  let pending: NodeJS.Timeout | undefined;
+  const takeCensus = (view: ClusterView): void => {
+    const census = gpuCensus(view);
+    const line = censusLine(census);
+    if (line === lastCensus) return;
+    lastCensus = line;
+    app.log.info({ gpuNodes: census.recognised, unknownFacts: census.unknown.slice(0, 20) }, line);
+  };
+  const unsubscribe = cluster.onChange(() => {
+    pending ??= setTimeout(() => {
+      pending = undefined;
+      takeCensus(cluster.view());
+    }, CENSUS_DELAY_MS).unref();
+  });
+  app.addHook('onReady', async () => takeCensus(cluster.view()));
+  app.addHook('onClose', async () => {
+    unsubscribe();
+    clearTimeout(pending);
+  });
+
+  app.get('/nodes', async () => ({ nodes: cluster.view().nodes().map((n) => n.metadata.name), census: gpuCensus(cluster.view()) }));
+
+  app.get('/nodes/:name', { schema: { params: Type.Object({ name: Type.String({ minLength: 1 }) }) } }, async (request) => {
+    const view = cluster.view();
+    const node = view.node(request.params.name);
+    if (node === undefined) throw new UnknownNodeError(request.params.name);
+    return describeNode(view, node, configs);
+  });
 
   app.get('/plugins', async () => {
     const { plugins, loadedAt } = config.current;

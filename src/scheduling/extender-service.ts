@@ -20,7 +20,7 @@ import type { SchedulerContext } from '../plugins/types.ts';
 import { runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type Rejection, type SchedulingInput } from './filter-chain.ts';
 import { FilterReply, type FilterVerdicts } from './filter-reply.ts';
 import { NodeColumns } from './node-columns.ts';
-import { resolvePool, type PoolResolution } from './pool-resolver.ts';
+import { resolvePool, UnknownPoolNotices, type PoolResolution } from './pool-resolver.ts';
 import { NO_SCORE, runScoreChain, toWireScore, type ScoreOutcome } from './score-chain.ts';
 import type { NodeTrace, SchedulerTrace } from './scheduler-trace.ts';
 
@@ -159,6 +159,8 @@ export class ExtenderService {
    */
   readonly #spareColumns: Record<SchedulerTrace['verb'], NodeColumns[]> = { filter: [], prioritize: [], bind: [], preempt: [] };
 
+  readonly #unknownPools = new UnknownPoolNotices();
+
   constructor(deps: ExtenderServiceDeps) {
     this.#deps = deps;
   }
@@ -168,7 +170,11 @@ export class ExtenderService {
     const resolution = resolvePool(pod, cluster);
     if (resolution.status === 'unknown') {
       this.#deps.runtime.metrics.schedulerUnknownPool.inc();
-      log.warn({ pod: podKey(pod), pool: resolution.ref }, 'pod names an AgentPool the extender does not know');
+      const suppressed = this.#unknownPools.take(resolution.ref);
+      if (suppressed !== undefined) {
+        const every = `said once per pool every ${this.#unknownPools.intervalMs / 60_000} minutes`;
+        log.warn({ pod: podKey(pod), pool: resolution.ref, suppressed }, `pod names an AgentPool the extender does not know (${every}; ${suppressed} calls since the last)`);
+      }
     }
     return { input: { pod, pool: resolution.status === 'found' ? resolution.pool : undefined, cluster }, resolution };
   }

@@ -40,3 +40,46 @@ export function resolvePool(pod: Pod, cluster: ClusterView): PoolResolution {
   const pool = cluster.pool(namespace, poolName);
   return pool === undefined ? { status: 'unknown', ref } : { status: 'found', pool, ref };
 }
+
+/**
+ * Says when to log "pod names an unknown AgentPool": once per pool per `intervalMs`, not once per
+ * call (kube-scheduler retries a pending pod many times a minute, and filter, prioritize and preempt
+ * each resolve it). It remembers at most `maxPools` pools, forgetting the one noticed longest ago, so
+ * a flood of distinct names cannot grow it; a forgotten pool is merely noticed again.
+ */
+export class UnknownPoolNotices {
+  readonly #seen = new Map<string, { at: number; suppressed: number }>();
+  readonly #intervalMs: number;
+  readonly #maxPools: number;
+  readonly #clock: () => number;
+
+  constructor(options: { intervalMs?: number; maxPools?: number; clock?: () => number } = {}) {
+    this.#intervalMs = options.intervalMs ?? 5 * 60_000;
+    this.#maxPools = options.maxPools ?? 1024;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  get intervalMs(): number {
+    return this.#intervalMs;
+  }
+
+  /** Pools remembered now (at most `maxPools`). */
+  get size(): number {
+    return this.#seen.size;
+  }
+
+  /** For a call about `ref`: how many calls went unlogged since its last notice, or undefined to stay quiet. */
+  take(ref: string): number | undefined {
+    const now = this.#clock();
+    const seen = this.#seen.get(ref);
+    if (seen !== undefined && now - seen.at < this.#intervalMs) {
+      seen.suppressed++;
+      return undefined;
+    }
+    // Re-inserted, so the map's first key is always the pool noticed longest ago.
+    this.#seen.delete(ref);
+    this.#seen.set(ref, { at: now, suppressed: 0 });
+    if (this.#seen.size > this.#maxPools) this.#seen.delete(this.#seen.keys().next().value as string);
+    return seen?.suppressed ?? 0;
+  }
+}

@@ -2,6 +2,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { parse } from 'yaml';
 import {
   ApiextensionsV1Api,
   CoreV1Api,
@@ -70,14 +72,19 @@ export interface NodeShape {
   gpuType?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** false: only `labels` (and the hostname), as on a node GFD and the cloud labelled; default true. */
+  neuronetesLabels?: boolean;
+  /** Extended resources besides nvidia.com/gpu (e.g. nvidia.com/mig-1g.10gb), in capacity and allocatable. */
+  resources?: Record<string, string>;
 }
 
 /** A Node with GPU capacity and a Ready condition, as a kubelet would report it. */
 export async function createGpuNode(kc: KubeConfig, name: string, shape: NodeShape): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
-  const labels = { 'kubernetes.io/hostname': name, [Labels.gpuType]: shape.gpuType ?? 'A100', [Labels.gpuCount]: String(shape.gpus), ...shape.labels };
+  const own = shape.neuronetesLabels === false ? {} : { [Labels.gpuType]: shape.gpuType ?? 'A100', [Labels.gpuCount]: String(shape.gpus) };
+  const labels = { 'kubernetes.io/hostname': name, ...own, ...shape.labels };
   await core.createNode({ body: { metadata: { name, labels, ...(shape.annotations !== undefined ? { annotations: shape.annotations } : {}) } } });
-  const resources = { cpu: '32', memory: '256Gi', pods: '110', [GPU_RESOURCE]: String(shape.gpus) };
+  const resources = { cpu: '32', memory: '256Gi', pods: '110', [GPU_RESOURCE]: String(shape.gpus), ...shape.resources };
   await core.patchNodeStatus(
     {
       name,
@@ -104,6 +111,8 @@ export async function labelNode(kc: KubeConfig, name: string, labels: Record<str
 
 export interface PodShape {
   gpus?: number;
+  /** Other extended resources requested (and limited), e.g. {'nvidia.com/mig-1g.10gb': '1'}. */
+  resources?: Record<string, string>;
   pool?: string;
   schedulerName?: string;
   labels?: Record<string, string>;
@@ -111,7 +120,8 @@ export interface PodShape {
 
 export async function createPod(kc: KubeConfig, namespace: string, name: string, shape: PodShape = {}): Promise<V1Pod> {
   const gpus = shape.gpus ?? 0;
-  const resources = gpus > 0 ? { requests: { [GPU_RESOURCE]: String(gpus) }, limits: { [GPU_RESOURCE]: String(gpus) } } : {};
+  const wanted = { ...(gpus > 0 ? { [GPU_RESOURCE]: String(gpus) } : {}), ...shape.resources };
+  const resources = Object.keys(wanted).length > 0 ? { requests: wanted, limits: wanted } : {};
   return kc.makeApiClient(CoreV1Api).createNamespacedPod({
     namespace,
     body: {
@@ -160,3 +170,36 @@ export async function podEvents(kc: KubeConfig, namespace: string, name: string,
   const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},reason=${reason}` });
   return list.items.map((e) => e.message ?? '');
 }
+
+/**
+ * A shipped scheduler-config/ file as an e2e kube-scheduler runs it: managedResources and the rest as
+ * shipped, with a profile of its own, quick retries (production keeps the defaults, 1s / 10s) and
+ * the extender at `base`.
+ */
+export async function shippedSchedulerConfig(file: string, schedulerName: string, base: string): Promise<Record<string, unknown>> {
+  const config = parse(await readFile(join(REPO, 'scheduler-config', file), 'utf8')) as { extenders: Record<string, unknown>[] };
+  return {
+    ...config,
+    profiles: [{ schedulerName }],
+    podInitialBackoffSeconds: 1,
+    podMaxBackoffSeconds: 2,
+    extenders: config.extenders.map((e) => ({ ...e, urlPrefix: `${base}/scheduler` })),
+  };
+}
+
+/** The service's scheduler trace for one pod, newest first. */
+export async function schedulerTrace<T>(base: string, namespace: string, pod: string): Promise<T[]> {
+  const { body } = await request(`${base}/debug/plugins/scheduler/trace?pod=${encodeURIComponent(`${namespace}/${pod}`)}&limit=50`);
+  return ((await body.json()) as { decisions: T[] }).decisions;
+}
+
+/** The node the pod is bound to, once it is. */
+export const boundNode = (kc: KubeConfig, namespace: string, pod: string, timeoutMs = 60_000): Promise<string> =>
+  eventually(
+    `${pod} to be bound`,
+    async () => {
+      const node = await nodeOf(kc, namespace, pod);
+      return node === '' ? undefined : node;
+    },
+    timeoutMs,
+  );

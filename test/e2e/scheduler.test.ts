@@ -6,20 +6,17 @@
  * Plugins are registered by the test, not the built-ins: the suite proves the wiring (verbs, modes,
  * binding, restarts), and a label-matching filter makes every expected placement unambiguous.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
-import { parse } from 'yaml';
 import type { Node, Pod } from '../../src/api/kubernetes.ts';
 import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
 import { PluginRegistry } from '../../src/plugins/registry.ts';
 import type { FilterVerdict, SchedulerPlugin } from '../../src/plugins/types.ts';
 import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
 import { eventually, findKubeBinaries, freePort, startControlPlane } from './control-plane.ts';
-import { REPO, applyCrds, createAgentObjects, createGpuNode, createNamespace, createPod, nodeOf, podEvents } from './kube-fixtures.ts';
+import { applyCrds, boundNode, createAgentObjects, createGpuNode, createNamespace, createPod, nodeOf, podEvents, schedulerTrace, shippedSchedulerConfig } from './kube-fixtures.ts';
 
 const ACCEPT = 'e2e.neuronetes.io/accept';
 const WANT = 'e2e.neuronetes.io/want';
@@ -75,29 +72,11 @@ if ('skip' in bins) {
   t.teardown(() => app?.close());
   await startService();
 
-  const shipped = async (file: string, schedulerName: string): Promise<Record<string, unknown>> => {
-    const config = parse(await readFile(join(REPO, 'scheduler-config', file), 'utf8')) as { extenders: Record<string, unknown>[] };
-    return {
-      ...config,
-      profiles: [{ schedulerName }],
-      // Retry quickly in the test; production keeps the defaults (1s / 10s).
-      podInitialBackoffSeconds: 1,
-      podMaxBackoffSeconds: 2,
-      extenders: config.extenders.map((e) => ({ ...e, urlPrefix: `${base}/scheduler` })),
-    };
-  };
-  await cp.startScheduler('scheduler-names', await shipped('scheduler-config.yaml', 'neuronetes-names'));
-  await cp.startScheduler('scheduler-nodes', await shipped('scheduler-config-full-nodes.yaml', 'neuronetes-nodes'));
+  await cp.startScheduler('scheduler-names', await shippedSchedulerConfig('scheduler-config.yaml', 'neuronetes-names', base));
+  await cp.startScheduler('scheduler-nodes', await shippedSchedulerConfig('scheduler-config-full-nodes.yaml', 'neuronetes-nodes', base));
 
-  const trace = async (pod: string): Promise<TraceEntry[]> => {
-    const { body } = await request(`${base}/debug/plugins/scheduler/trace?pod=${encodeURIComponent(`${ns}/${pod}`)}&limit=50`);
-    return ((await body.json()) as { decisions: TraceEntry[] }).decisions;
-  };
-  const boundTo = (pod: string, timeoutMs = 60_000): Promise<string> =>
-    eventually(`${pod} to be bound`, async () => {
-      const node = await nodeOf(kc, ns, pod);
-      return node === '' ? undefined : node;
-    }, timeoutMs);
+  const trace = (pod: string): Promise<TraceEntry[]> => schedulerTrace<TraceEntry>(base, ns, pod);
+  const boundTo = (pod: string, timeoutMs = 60_000): Promise<string> => boundNode(kc, ns, pod, timeoutMs);
   const failedScheduling = (pod: string, pattern: RegExp): Promise<string> =>
     eventually(`a FailedScheduling event for ${pod} matching ${String(pattern)}`, async () => (await podEvents(kc, ns, pod, 'FailedScheduling')).find((m) => pattern.test(m)), 60_000);
 

@@ -180,7 +180,13 @@ t.test('scheduler configs: v1, GPU pods only, weighted, the service URL, CA for 
     t.match(extender, { filterVerb: 'filter', prioritizeVerb: 'prioritize', ignorable: false, httpTimeout: '5s' }, file);
     t.ok((extender?.weight ?? 0) > 0, `${file}: weight > 0`);
     t.match(extender?.urlPrefix, /^https?:\/\/.+:8080\/scheduler$/, `${file}: the service's scheduler routes`);
-    t.same(extender?.managedResources, [{ name: 'nvidia.com/gpu', ignoredByScheduler: false }], `${file}: only GPU pods wait on the extender`);
+    const managed = (extender?.managedResources ?? []) as { name: string; ignoredByScheduler: boolean }[];
+    t.ok(managed.every((r) => /^nvidia\.com\/(gpu|mig-\d+g\.\d+gb)$/.test(r.name) && r.ignoredByScheduler === false), `${file}: only GPU and MIG pods wait on the extender`);
+    // A pod asking only for a slice is sent only if its exact resource name is listed.
+    for (const profile of ['1g.5gb', '2g.10gb', '3g.40gb', '1g.6gb', '1g.12gb', '1g.18gb', '7g.141gb']) {
+      t.ok(managed.some((r) => r.name === `nvidia.com/mig-${profile}`), `${file}: MIG ${profile}`);
+    }
+    t.ok(managed.some((r) => r.name === 'nvidia.com/gpu'), `${file}: whole GPUs`);
     if (extender?.enableHTTPS === true) t.ok(extender.tlsConfig?.caFile, `${file}: HTTPS verifies the server (caFile)`);
     t.equal(extender?.nodeCacheCapable, !file.includes('full-nodes'), `${file}: mode`);
     t.equal(extender?.bindVerb, file.includes('full-nodes') ? undefined : 'bind', `${file}: who binds`);

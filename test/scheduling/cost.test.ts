@@ -32,7 +32,7 @@ const filterCases: FilterCase[] = [
     passed: false,
     reason: 'spot node (karpenter.sh/capacity-type=spot); the pool does not allow spot (costOptimization.spotEnabled is not true)',
   },
-  { name: 'GKE spot label, case-insensitive', pool: pool({ enabled: true, spotEnabled: false }), node: priced('1', { 'cloud.google.com/gke-spot': 'TRUE' }), passed: false, reason: 'spot node (cloud.google.com/gke-spot=true); the pool does not allow spot (costOptimization.spotEnabled is not true)' },
+  { name: 'GKE spot label, case-insensitive', pool: pool({ enabled: true, spotEnabled: false }), node: priced('1', { 'cloud.google.com/gke-spot': 'TRUE' }), passed: false, reason: 'spot node (cloud.google.com/gke-spot=TRUE); the pool does not allow spot (costOptimization.spotEnabled is not true)' },
   { name: 'spot allowed', pool: pool({ enabled: true, spotEnabled: true }), node: priced('1', spot), passed: true },
   { name: 'on-demand capacity type is not spot', pool: pool({ enabled: true }), node: priced('1', { 'karpenter.sh/capacity-type': 'on-demand' }), passed: true },
   { name: 'over the budget', pool: pool({ enabled: true, maxCostPerHour: 5 }), node: priced('13.35'), passed: false, reason: 'costs $13.35/h (neuronetes.io/cost-per-hour), the pool allows at most $5.00/h' },
@@ -40,7 +40,8 @@ const filterCases: FilterCase[] = [
   { name: 'no budget: any price', pool: pool({ enabled: true }), node: priced('1000'), passed: true },
   { name: 'price from the table by instance type', pool: pool({ enabled: true, maxCostPerHour: 50 }), node: priced(undefined, { 'node.kubernetes.io/instance-type': 'p5.48xlarge' }), config: table, passed: false, reason: 'costs $98.32/h (the price table for p5.48xlarge), the pool allows at most $50.00/h' },
   { name: 'the label wins over the table', pool: pool({ enabled: true, maxCostPerHour: 50 }), node: priced('40', { 'node.kubernetes.io/instance-type': 'p5.48xlarge' }), config: table, passed: true },
-  { name: 'malformed cost label falls back to the table', pool: pool({ enabled: true, maxCostPerHour: 0.5 }), node: priced('cheap'), config: table, passed: false, reason: 'costs $0.80/h (the price table for g6.xlarge), the pool allows at most $0.50/h' },
+  // The label overrides the table: unreadable, it leaves the price unknown rather than falling back.
+  { name: 'malformed cost label does not fall back to the table', pool: pool({ enabled: true, maxCostPerHour: 0.5 }), node: priced('cheap'), config: table, passed: true },
   { name: 'unknown price passes (unknown is not expensive)', pool: pool({ enabled: true, maxCostPerHour: 0.5 }), node: priced('cheap'), passed: true },
   { name: 'a node with no labels passes', pool: pool({ enabled: true, maxCostPerHour: 0.5 }), node: node('bare'), config: table, passed: true },
 ];

@@ -33,7 +33,7 @@ const filterCases: FilterCase[] = [
     nodes: [node('bare', { gpus: 8 })],
     passed: false,
     unresolvable: true,
-    reason: 'needs 2×A100 80Gi; node has no neuronetes.io/gpu-type label',
+    reason: 'needs 2×A100 80Gi; GPU type unknown: no neuronetes.io/gpu-type or nvidia.com/gpu.product label',
   },
   { name: 'wrong GPU type', pool: needs2, nodes: [a100('n', { labels: { 'neuronetes.io/gpu-type': 'H100' } })], passed: false, unresolvable: true, reason: 'needs A100 GPUs, node has H100' },
   {
@@ -42,7 +42,7 @@ const filterCases: FilterCase[] = [
     nodes: [a100('n', { labels: { 'neuronetes.io/gpu-memory': '40Gi' } })],
     passed: false,
     unresolvable: true,
-    reason: "needs 80Gi per GPU, node's A100 GPUs have 40Gi",
+    reason: "needs 80Gi per GPU, node's A100 GPUs have 40Gi (neuronetes.io/gpu-memory=40Gi)",
   },
   {
     name: 'more memory than needed is fine (other units)',
@@ -56,7 +56,7 @@ const filterCases: FilterCase[] = [
     nodes: [a100('n', { labels: { 'neuronetes.io/gpu-memory': '' } })],
     passed: false,
     unresolvable: true,
-    reason: 'needs 80Gi per GPU; node does not say how much it has (no neuronetes.io/gpu-memory label)',
+    reason: 'needs 80Gi per GPU; GPU memory unknown: no neuronetes.io/gpu-memory or nvidia.com/gpu.memory label',
   },
   {
     name: 'malformed memory label is unknown, with a clear reason',
@@ -64,7 +64,7 @@ const filterCases: FilterCase[] = [
     nodes: [a100('n', { labels: { 'neuronetes.io/gpu-memory': 'lots' } })],
     passed: false,
     unresolvable: true,
-    reason: "needs 80Gi per GPU; gpu-memory label 'lots' is not a quantity",
+    reason: 'needs 80Gi per GPU; GPU memory unknown: neuronetes.io/gpu-memory "lots" is not a quantity',
   },
   {
     name: 'malformed memory label does not matter to a pool asking no memory',

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Node, Pod } from '../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../src/api/neuronetes.ts';
 import { MigPlugin } from '../../extenders/builtin/scheduler/mig.ts';
-import { parseMigConfig } from '../../extenders/builtin/scheduler/node-facts.ts';
+import { parseMigConfig } from '../../extenders/builtin/scheduler/node-labels.ts';
 import { agentPool, node, pod, schedulerContext, verdict } from '../helpers/scheduling-fixtures.ts';
 
 const plugin = new MigPlugin();
@@ -32,7 +32,8 @@ const cases: Case[] = [
     node: node('bare', { gpus: 8 }),
     passed: false,
     unresolvable: true,
-    reason: 'needs a 2g.10gb MIG slice; node is not MIG-capable (neuronetes.io/mig-capable is not "true")',
+    reason:
+      'needs a 2g.10gb MIG slice; node is not MIG-capable (no neuronetes.io/mig-capable or nvidia.com/mig.capable label, and no neuronetes.io/mig-config label, allocatable nvidia.com/mig-<profile> or nvidia.com/mig-<profile>.count label)',
   },
   { name: 'mig-capable "false" with a layout is still not MIG-capable', pool: triage, node: migNode('m', '2g.10gb:3', 'false'), passed: false, unresolvable: true },
   {
@@ -41,7 +42,8 @@ const cases: Case[] = [
     node: migNode('m', undefined),
     passed: false,
     unresolvable: true,
-    reason: 'needs a 2g.10gb MIG slice; node is MIG-capable but has no neuronetes.io/mig-config label',
+    reason:
+      'needs a 2g.10gb MIG slice; node is MIG-capable (neuronetes.io/mig-capable=true) but says nothing of its slices (no neuronetes.io/mig-config label, allocatable nvidia.com/mig-<profile> or nvidia.com/mig-<profile>.count label)',
   },
   {
     name: 'malformed layout',
@@ -49,7 +51,7 @@ const cases: Case[] = [
     node: migNode('m', '2g.10gb=3'),
     passed: false,
     unresolvable: true,
-    reason: "needs a 2g.10gb MIG slice; mig-config label '2g.10gb=3' is not profile:count,…",
+    reason: 'needs a 2g.10gb MIG slice; neuronetes.io/mig-config "2g.10gb=3" is not profile:count,… (e.g. 1g.5gb:7,2g.10gb:3)',
   },
   {
     name: 'layout without the profile',
@@ -57,7 +59,7 @@ const cases: Case[] = [
     node: migNode('m', '1g.5gb:7'),
     passed: false,
     unresolvable: true,
-    reason: "needs a 2g.10gb MIG slice; node's MIG layout (1g.5gb:7) has none",
+    reason: "needs a 2g.10gb MIG slice; node's MIG slices (1g.5gb:7) include none",
   },
   {
     name: 'all slices in use is a shortfall',

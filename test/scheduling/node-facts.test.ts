@@ -4,7 +4,7 @@ import type { ClusterView } from '../../src/cluster/cluster-view.ts';
 import { computeNodeFacts, nodeFacts, podDeviceRequests } from '../../extenders/builtin/scheduler/node-facts.ts';
 import { a100, node, pod, schedulerContext } from '../helpers/scheduling-fixtures.ts';
 
-t.test('labels are parsed once, malformed ones kept as text without a value', async (t) => {
+t.test('neuronetes.io labels are read once; a malformed one is an unknown fact with the reason', async (t) => {
   const f = computeNodeFacts(
     node('n', {
       gpus: '4',
@@ -24,27 +24,39 @@ t.test('labels are parsed once, malformed ones kept as text without a value', as
     [],
   );
   t.match(f, {
-    gpuType: 'H100',
-    gpuTypeKey: 'h100',
-    gpuMemory: { text: 'lots', value: undefined },
+    gpuType: { value: 'H100', from: 'neuronetes.io/gpu-type=H100' },
+    gpuTypeTokens: ['h100'],
+    gpuMemory: { value: undefined, from: 'neuronetes.io/gpu-memory=lots', problem: 'neuronetes.io/gpu-memory "lots" is not a quantity' },
     allocatableGpus: 4,
     allocatableProblem: undefined,
     freeGpus: 4,
-    interconnect: 'nvlink',
-    bandwidth: { text: '900Gi', value: 900 * 2 ** 30 },
-    migCapable: true,
-    migSlices: new Map([['1g.10gb', 7]]),
-    costPerHour: { text: '1e3', value: undefined },
-    instanceType: 'p5.48xlarge',
-    spotLabel: undefined,
+    interconnect: { value: 'nvlink', from: 'neuronetes.io/gpu-topology=NVLink' },
+    bandwidth: { value: 900 * 2 ** 30 },
+    migCapable: { value: true },
+    migSlices: { value: new Map([['1g.10gb', 7]]), from: 'neuronetes.io/mig-config=1g.10gb:7' },
+    costPerHour: { value: undefined, problem: 'neuronetes.io/cost-per-hour "1e3" is not a number (e.g. 12.50)' },
+    instanceType: { value: 'p5.48xlarge' },
+    capacityType: { value: undefined, from: undefined, problem: undefined },
     zone: 'z1',
+    hasGpus: true,
   });
   t.same([...f.cachedModels], ['a', 'b']);
 });
 
 t.test('a node with no labels, annotations or status', async (t) => {
   const f = computeNodeFacts({ metadata: { name: 'bare' } }, []);
-  t.match(f, { gpuType: undefined, gpuMemory: { text: undefined }, allocatableGpus: 0, allocatableProblem: undefined, freeGpus: 0, migCapable: false, migSlices: undefined, spotLabel: undefined, zone: undefined });
+  t.match(f, {
+    gpuType: { value: undefined, from: undefined },
+    gpuMemory: { value: undefined, from: undefined },
+    allocatableGpus: 0,
+    allocatableProblem: undefined,
+    freeGpus: 0,
+    migCapable: { value: undefined },
+    migSlices: { value: undefined, from: undefined },
+    capacityType: { value: undefined },
+    zone: undefined,
+    hasGpus: false,
+  });
   t.equal(f.cachedModels.size, 0);
 });
 
@@ -60,12 +72,6 @@ t.test('more GPUs requested than allocatable leaves none free, not a negative co
   const f = computeNodeFacts(node('n', { gpus: 2 }), [pod('a', { node: 'n', gpus: 3 })]);
   t.equal(f.usedGpus, 3);
   t.equal(f.freeGpus, 0);
-});
-
-t.test('spot labels', async (t) => {
-  t.equal(computeNodeFacts(node('n', { labels: { 'karpenter.sh/capacity-type': 'SPOT' } }), []).spotLabel, 'karpenter.sh/capacity-type=spot');
-  t.equal(computeNodeFacts(node('n', { labels: { 'cloud.google.com/gke-spot': 'true' } }), []).spotLabel, 'cloud.google.com/gke-spot=true');
-  t.equal(computeNodeFacts(node('n', { labels: { 'cloud.google.com/gke-spot': 'false' } }), []).spotLabel, undefined);
 });
 
 t.test('pod device requests', async (t) => {
@@ -87,7 +93,7 @@ t.test('pod device requests', async (t) => {
 t.test('facts come from the picture by name; unknown nodes once per Node object and picture', async (t) => {
   const { cluster } = schedulerContext({ nodes: [a100('known')], pods: [pod('a', { node: 'stranger', gpus: 3 })] });
   const cached = nodeFacts(cluster, node('known'));
-  t.equal(cached.gpuType, 'A100', 'the cached node, not the labels sent');
+  t.equal(cached.gpuType.value, 'A100', 'the cached node, not the labels sent');
   t.equal(nodeFacts(cluster, a100('known')), cached, 'one object per node and picture');
   const stranger = a100('stranger');
   const first = nodeFacts(cluster, stranger);

@@ -1,14 +1,14 @@
 /**
- * cost: for pools with `scheduling.costOptimization.enabled`. Filters spot nodes unless the pool
- * allows spot, and nodes above `maxCostPerHour`. A node's price is its `neuronetes.io/cost-per-hour`
- * label, else the config's `priceTable` entry for its instance type; a node with neither passes (its
- * price is unknown, not high). Scores cheaper higher, 100 × ref / (ref + price) with ref the pool's
+ * cost: for pools with `scheduling.costOptimization.enabled`. Filters spot nodes (any cloud's
+ * capacity-type label, node-labels.ts) unless the pool allows spot, and nodes above `maxCostPerHour`.
+ * A node's price is its `neuronetes.io/cost-per-hour` label, else the config's `priceTable` entry for
+ * its instance type; a node with neither passes (its price is unknown, not high). Scores cheaper higher, 100 × ref / (ref + price) with ref the pool's
  * `maxCostPerHour` or the config's `referenceCostPerHour`, plus `spotBonus` for allowed spot nodes.
  */
 import { Type } from 'typebox';
 import type { Node, Pod } from '../../../src/api/kubernetes.ts';
 import { Labels, type AgentPool } from '../../../src/api/neuronetes.ts';
-import { SKIP, type FilterResult, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { SKIP, type FilterResult, type PassPlan, type PluginContext, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
 import { nodeFacts, type NodeFacts } from './node-facts.ts';
 import { definePluginConfig } from './plugin-config.ts';
 import { poolFacts } from './pool-facts.ts';
@@ -27,12 +27,22 @@ const config = definePluginConfig(
 
 const dollars = (n: number): string => `$${n.toFixed(2)}/h`;
 
-/** The node's hourly price and where it came from, or undefined when nothing says. */
+/**
+ * The node's hourly price and where it came from, or undefined when nothing says. A cost-per-hour
+ * label that cannot be read leaves the price unknown: the table is not a silent stand-in for it.
+ */
 function priceOf(n: NodeFacts, table: Readonly<Record<string, number>>): { price: number; from: string } | undefined {
   if (n.costPerHour.value !== undefined) return { price: n.costPerHour.value, from: Labels.costPerHour };
-  const listed = n.instanceType === undefined ? undefined : table[n.instanceType];
-  return listed === undefined ? undefined : { price: listed, from: `the price table for ${n.instanceType}` };
+  if (n.costPerHour.from !== undefined) return undefined;
+  const type = n.instanceType.value;
+  const listed = type === undefined ? undefined : table[type];
+  return listed === undefined ? undefined : { price: listed, from: `the price table for ${type}` };
 }
+
+/** Exported for /debug/nodes: the price the cost plugin would use for the node. */
+export const priceFor = (ctx: PluginContext, n: NodeFacts): { price: number; from: string } | undefined => priceOf(n, config(ctx).priceTable);
+
+const isSpot = (n: NodeFacts): boolean => n.capacityType.value === 'spot';
 
 const overBudget = new VerdictCache();
 
@@ -63,7 +73,11 @@ export class CostPlugin implements SchedulerPlugin {
     const policy = policyOf(pool);
     if (pool === undefined || policy === undefined) return true;
     const n = nodeFacts(ctx.cluster, node);
-    if (n.spotLabel !== undefined && policy.spotEnabled !== true) return unresolvable(`spot node (${n.spotLabel}); the pool does not allow spot (costOptimization.spotEnabled is not true)`);
+    if (policy.spotEnabled !== true) {
+      if (isSpot(n)) return unresolvable(`spot node (${n.capacityType.from ?? ''}); the pool does not allow spot (costOptimization.spotEnabled is not true)`);
+      // Unreadable is not on-demand: the node may be spot.
+      if (n.capacityType.problem !== undefined) return unresolvable(`capacity type unknown (${n.capacityType.problem}); the pool does not allow spot (costOptimization.spotEnabled is not true)`);
+    }
     const max = policy.maxCostPerHour;
     if (max === undefined) return true;
     const priced = priceOf(n, config(ctx).priceTable);
@@ -86,6 +100,6 @@ export class CostPlugin implements SchedulerPlugin {
     if (priced === undefined) return NEUTRAL_SCORE;
     const ref = policy.maxCostPerHour !== undefined && policy.maxCostPerHour > 0 ? policy.maxCostPerHour : c.referenceCostPerHour;
     const score = Math.round((100 * ref) / (ref + priced.price));
-    return n.spotLabel !== undefined && policy.spotEnabled === true ? Math.min(100, score + c.spotBonus) : score;
+    return isSpot(n) && policy.spotEnabled === true ? Math.min(100, score + c.spotBonus) : score;
   }
 }

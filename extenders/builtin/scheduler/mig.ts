@@ -1,16 +1,58 @@
 /**
- * mig: a pool with a `migProfile` needs a node whose `neuronetes.io/mig-config` still has a free slice
- * of that profile (slices requested by active pods bound there are in use), one slice per replica.
- * Nodes that are not MIG-capable or have no such slices are unresolvable; slices in use a shortfall.
+ * mig: places pods that need MIG slices: one slice of the pool's `migProfile` per replica, and every
+ * `nvidia.com/mig-<profile>` the pod requests itself (pool or not: such a pod is a GPU pod whatever
+ * its pool). A node's slices are node-facts' (`neuronetes.io/mig-config`, allocatable
+ * nvidia.com/mig-*, GFD's mig-<profile>.count labels, the single strategy); those requested by active
+ * pods bound there are in use. A node that is not MIG-capable or has no slice of the profile is
+ * unresolvable; slices in use are a shortfall.
  */
 import type { Node, Pod } from '../../../src/api/kubernetes.ts';
-import { Labels, type AgentPool } from '../../../src/api/neuronetes.ts';
-import { SKIP, type FilterResult, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
-import { nodeFacts } from './node-facts.ts';
+import type { AgentPool } from '../../../src/api/neuronetes.ts';
+import { SKIP, type FilterResult, type FilterVerdict, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
+import { MIG_RESOURCE_PREFIX, nodeFacts, podMigRequests, type NodeFacts } from './node-facts.ts';
+import { labelNames, Sources } from './node-labels.ts';
 import { poolFacts } from './pool-facts.ts';
 import { shortfall, unresolvable, VerdictCache } from './verdicts.ts';
 
 const notCapable = new VerdictCache();
+
+/** Where a node's slices could have come from, for "says nothing of its slices". */
+const SLICE_SOURCES = `${labelNames(Sources.migLayout)} label, allocatable ${MIG_RESOURCE_PREFIX}<profile> or ${MIG_RESOURCE_PREFIX}<profile>.count label`;
+
+/** The pod and pool last asked about, and their slices: a pass asks once per node about the same pod. */
+let last: { pod: Pod; pool: AgentPool | undefined; needs: ReadonlyMap<string, number> } | undefined;
+
+/** Slices per profile the pod needs: its own requests, and one of the pool's `migProfile` if it asks none of that. */
+function needsOf(ctx: SchedulerContext, pod: Pod, pool: AgentPool | undefined): ReadonlyMap<string, number> {
+  if (last?.pod === pod && last.pool === pool) return last.needs;
+  const own = podMigRequests(pod);
+  const profile = pool === undefined ? undefined : poolFacts(ctx, pool).migProfile;
+  const needs = profile === undefined || own.has(profile) ? own : new Map([...own, [profile, 1]]);
+  last = { pod, pool, needs };
+  return needs;
+}
+
+function sliceVerdict(ctx: SchedulerContext, pool: AgentPool | undefined, n: NodeFacts, profile: string, count: number): FilterResult {
+  const what = `needs ${count === 1 ? 'a' : count} ${profile} MIG slice${count === 1 ? '' : 's'}`;
+  const capable = n.migCapable;
+  if (capable.value === false) {
+    const verdict = (): FilterVerdict => unresolvable(`${what}; node is not MIG-capable (${capable.from ?? ''})`);
+    // Cached per pool: a pod of no pool has nothing to key the cache on.
+    if (pool === undefined) return verdict();
+    return notCapable.get(poolFacts(ctx, pool), `${profile}:${count}`, capable.from) ?? notCapable.set(verdict());
+  }
+  const slices = n.migSlices;
+  if (slices.problem !== undefined) return unresolvable(`${what}; ${slices.problem}`);
+  if (slices.value === undefined) {
+    if (capable.value === true) return unresolvable(`${what}; node is MIG-capable (${capable.from ?? ''}) but says nothing of its slices (no ${SLICE_SOURCES})`);
+    return unresolvable(`${what}; node is not MIG-capable (${capable.problem ?? `no ${labelNames(Sources.migCapable)} label`}, and no ${SLICE_SOURCES})`);
+  }
+  const total = slices.value.get(profile) ?? 0;
+  if (total === 0) return unresolvable(`${what}; node's MIG slices (${[...slices.value].map(([p, c]) => `${p}:${c}`).join(',')}) include none`);
+  const used = n.migUsed.get(profile) ?? 0;
+  if (total - used < count) return shortfall(`${what}; ${used >= total ? `all ${total}` : `${used} of ${total}`} on the node are in use`);
+  return true;
+}
 
 export class MigPlugin implements SchedulerPlugin {
   name(): string {
@@ -21,23 +63,18 @@ export class MigPlugin implements SchedulerPlugin {
     return 240;
   }
 
-  preFilter(ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
-    return pool === undefined || poolFacts(ctx, pool).migProfile === undefined ? SKIP : undefined;
+  preFilter(ctx: SchedulerContext, pod: Pod, pool: AgentPool | undefined): PassPlan {
+    return needsOf(ctx, pod, pool).size === 0 ? SKIP : undefined;
   }
 
-  filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
-    if (pool === undefined) return true;
-    const p = poolFacts(ctx, pool);
-    const profile = p.migProfile;
-    if (profile === undefined) return true;
+  filter(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
+    const needs = needsOf(ctx, pod, pool);
+    if (needs.size === 0) return true;
     const n = nodeFacts(ctx.cluster, node);
-    if (!n.migCapable) return notCapable.get(p) ?? notCapable.set(unresolvable(`needs a ${profile} MIG slice; node is not MIG-capable (${Labels.migCapable} is not "true")`));
-    if (n.migConfigText === undefined) return unresolvable(`needs a ${profile} MIG slice; node is MIG-capable but has no ${Labels.migConfig} label`);
-    if (n.migSlices === undefined) return unresolvable(`needs a ${profile} MIG slice; mig-config label '${n.migConfigText}' is not profile:count,…`);
-    const total = n.migSlices.get(profile) ?? 0;
-    if (total === 0) return unresolvable(`needs a ${profile} MIG slice; node's MIG layout (${n.migConfigText}) has none`);
-    const used = n.migUsed.get(profile) ?? 0;
-    if (used >= total) return shortfall(`needs a ${profile} MIG slice; all ${total} on the node are in use`);
+    for (const [profile, count] of needs) {
+      const verdict = sliceVerdict(ctx, pool, n, profile, count);
+      if (verdict !== true) return verdict;
+    }
     return true;
   }
 }

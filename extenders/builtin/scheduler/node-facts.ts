@@ -1,52 +1,54 @@
 /**
- * What the built-in scheduler plugins know about a node: its labels parsed once and its GPU and MIG
- * accounting summed once per picture of the cluster (ClusterView.memo), so filter() and score() on
- * the hot path are map lookups. A malformed label is kept as text with no value: plugins say so in
- * their reasons instead of guessing.
+ * What the built-in scheduler plugins know about a node: its labels read once (node-labels.ts says
+ * from where) and its GPU and MIG accounting summed once per picture of the cluster (ClusterView.memo),
+ * so filter() and score() on the hot path are map lookups. A label that cannot be read leaves its
+ * fact unknown with the reason: plugins say so instead of guessing.
  */
 import { GPU_RESOURCE, type Container, type Node, type Pod } from '../../../src/api/kubernetes.ts';
-import { Annotations, Labels } from '../../../src/api/neuronetes.ts';
+import { Annotations, GfdLabels, Labels } from '../../../src/api/neuronetes.ts';
 import type { ClusterView } from '../../../src/cluster/cluster-view.ts';
 import { tryParseQuantity } from '../../../src/util/quantity.ts';
+import { fromLabels, known, MIG_PROFILE, singleStrategyProfile, Sources, typeTokens, UNKNOWN, type CapacityType, type Fact, type MigStrategy } from './node-labels.ts';
 
-/** Not in the NeuroNetes label list, but advertised by its node labeller; read when present. */
-export const GPU_BANDWIDTH_LABEL = 'neuronetes.io/gpu-bandwidth';
 export const MIG_RESOURCE_PREFIX = 'nvidia.com/mig-';
-
-/** A label that should hold a number: `value` is undefined when it is absent or malformed. */
-export interface LabelValue {
-  readonly value: number | undefined;
-  /** The label as written; present with no value means malformed. */
-  readonly text: string | undefined;
-}
 
 export interface NodeFacts {
   readonly name: string;
-  /** As labelled, for messages; `gpuTypeKey` is lower-case for comparing. */
-  readonly gpuType: string | undefined;
-  readonly gpuTypeKey: string | undefined;
+  /** As labelled (`A100`, `NVIDIA-A100-SXM4-80GB`), for messages. */
+  readonly gpuType: Fact<string>;
+  /** The type's lower-case words, for typeMatches(); empty when unknown. */
+  readonly gpuTypeTokens: readonly string[];
   /** Per GPU, in bytes. */
-  readonly gpuMemory: LabelValue;
+  readonly gpuMemory: Fact<number>;
+  readonly gpuCount: Fact<number>;
+  readonly gpuFamily: Fact<string>;
   readonly allocatableGpus: number;
   /** Set when allocatable nvidia.com/gpu is there but not a whole number. */
   readonly allocatableProblem: string | undefined;
   /** GPUs requested by the active pods bound to the node (all namespaces). */
   readonly usedGpus: number;
   readonly freeGpus: number;
-  /** Lower-case `neuronetes.io/gpu-topology` (nvlink, pcie…). */
-  readonly interconnect: string | undefined;
-  readonly bandwidth: LabelValue;
-  readonly migCapable: boolean;
-  /** Slices per MIG profile from `neuronetes.io/mig-config`; undefined when absent or malformed. */
-  readonly migSlices: ReadonlyMap<string, number> | undefined;
-  readonly migConfigText: string | undefined;
+  /** From labels only: the topology plugin adds its instance-type table (interconnectOf). */
+  readonly interconnect: Fact<string>;
+  readonly nvlinkDomain: Fact<string>;
+  readonly bandwidth: Fact<number>;
+  readonly migCapable: Fact<boolean>;
+  readonly migStrategy: Fact<MigStrategy>;
+  readonly migConfigName: Fact<string>;
+  /** Slices per MIG profile (lower-case), free or not. */
+  readonly migSlices: Fact<ReadonlyMap<string, number>>;
+  /** Under the single MIG strategy, the profile every nvidia.com/gpu of the node is. */
+  readonly migSingleProfile: string | undefined;
+  /** Slices per profile requested by the active pods bound to the node. */
   readonly migUsed: ReadonlyMap<string, number>;
   readonly cachedModels: ReadonlySet<string>;
-  readonly costPerHour: LabelValue;
-  readonly instanceType: string | undefined;
-  /** The label that marks the node spot (`karpenter.sh/capacity-type=spot`…), or undefined. */
-  readonly spotLabel: string | undefined;
+  /** Undefined value with no problem: no capacity-type label at all, so on-demand. */
+  readonly capacityType: Fact<CapacityType>;
+  readonly costPerHour: Fact<number>;
+  readonly instanceType: Fact<string>;
   readonly zone: string | undefined;
+  /** Whether anything says the node has GPUs (resources or GPU labels), for the census. */
+  readonly hasGpus: boolean;
 }
 
 /** Adds each container's GPU and MIG requests into `into` (made on first need), combined by `combine`. */
@@ -85,37 +87,86 @@ export function podDeviceRequests(pod: Pod): ReadonlyMap<string, number> | undef
   return effective;
 }
 
-const DECIMAL = /^\d+(\.\d+)?$/;
+const podMig = new WeakMap<Pod, ReadonlyMap<string, number>>();
+const NO_SLICES: ReadonlyMap<string, number> = new Map();
 
-function quantityLabel(text: string | undefined): LabelValue {
-  return { text, value: tryParseQuantity(text) };
-}
-
-function decimalLabel(text: string | undefined): LabelValue {
-  return { text, value: text !== undefined && DECIMAL.test(text) ? Number(text) : undefined };
-}
-
-/** `1g.5gb:7,2g.10gb:3` → {1g.5gb: 7, 2g.10gb: 3}; undefined when any entry is malformed. */
-export function parseMigConfig(text: string): Map<string, number> | undefined {
-  const slices = new Map<string, number>();
-  for (const entry of text.split(',')) {
-    const m = /^\s*([0-9a-z.+-]+):(\d+)\s*$/i.exec(entry);
-    if (m === null) return undefined;
-    slices.set((m[1] as string).toLowerCase(), Number(m[2]));
+/** The MIG slices a pod requests itself, per lower-case profile; computed once per Pod object. */
+export function podMigRequests(pod: Pod): ReadonlyMap<string, number> {
+  let slices = podMig.get(pod);
+  if (slices === undefined) {
+    const requests = podDeviceRequests(pod);
+    const found = new Map<string, number>();
+    for (const [resource, n] of requests ?? []) if (resource.startsWith(MIG_RESOURCE_PREFIX)) found.set(resource.slice(MIG_RESOURCE_PREFIX.length).toLowerCase(), n);
+    slices = found.size === 0 ? NO_SLICES : found;
+    podMig.set(pod, slices);
   }
   return slices;
 }
 
-function spotLabelOf(labels: Readonly<Record<string, string>>): string | undefined {
-  if (labels[Labels.capacityType]?.toLowerCase() === 'spot') return `${Labels.capacityType}=spot`;
-  if (labels[Labels.gkeSpot]?.toLowerCase() === 'true') return `${Labels.gkeSpot}=true`;
-  return undefined;
+/** Allocatable nvidia.com/mig-<profile> resources, as the device plugin exposes them (mixed strategy). */
+function allocatableSlices(allocatable: Resources): Fact<ReadonlyMap<string, number>> {
+  const slices = new Map<string, number>();
+  for (const resource in allocatable) {
+    if (!resource.startsWith(MIG_RESOURCE_PREFIX)) continue;
+    const text = allocatable[resource];
+    const n = tryParseQuantity(text);
+    if (n === undefined || !Number.isInteger(n) || n < 0) return { value: undefined, from: `allocatable ${resource}`, problem: `allocatable ${resource} ${JSON.stringify(text)} is not a whole number` };
+    slices.set(resource.slice(MIG_RESOURCE_PREFIX.length).toLowerCase(), n);
+  }
+  return slices.size === 0 ? UNKNOWN : known(slices, `allocatable ${[...slices.keys()].map((p) => MIG_RESOURCE_PREFIX + p).join(', ')}`);
 }
+
+const MIG_COUNT_LABEL = /^nvidia\.com\/mig-(.+)\.count$/;
+
+/** GFD's mixed-strategy `nvidia.com/mig-<profile>.count` labels. */
+function countLabelSlices(labels: Readonly<Record<string, string>>): Fact<ReadonlyMap<string, number>> {
+  const slices = new Map<string, number>();
+  const from: string[] = [];
+  for (const label in labels) {
+    if (!label.startsWith(MIG_RESOURCE_PREFIX)) continue;
+    const profile = MIG_COUNT_LABEL.exec(label)?.[1]?.toLowerCase();
+    if (profile === undefined) continue;
+    const text = labels[label] as string;
+    from.push(`${label}=${text}`);
+    if (!MIG_PROFILE.test(profile)) return { value: undefined, from: `${label}=${text}`, problem: `${label}: ${JSON.stringify(profile)} is not a MIG profile (e.g. 1g.5gb)` };
+    if (!/^\d+$/.test(text)) return { value: undefined, from: `${label}=${text}`, problem: `${label} ${JSON.stringify(text)} is not a whole number` };
+    slices.set(profile, Number(text));
+  }
+  return slices.size === 0 ? UNKNOWN : known(slices, from.join(', '));
+}
+
+/**
+ * MIG slices per profile, from the first source the node has: `neuronetes.io/mig-config`, allocatable
+ * nvidia.com/mig-<profile> (mixed strategy), GFD's nvidia.com/mig-<profile>.count labels, and under
+ * the single strategy the product's `-MIG-<profile>` with allocatable nvidia.com/gpu.
+ */
+function migSlicesOf(labels: Readonly<Record<string, string>>, allocatable: Resources, single: string | undefined, gpus: Fact<number>): Fact<ReadonlyMap<string, number>> {
+  const layout = fromLabels(labels, Sources.migLayout);
+  if (layout.from !== undefined) return layout;
+  const exposed = allocatableSlices(allocatable);
+  if (exposed.from !== undefined) return exposed;
+  const counted = countLabelSlices(labels);
+  if (counted.from !== undefined) return counted;
+  if (single === undefined) return UNKNOWN;
+  const from = `${GfdLabels.product}=${labels[GfdLabels.product] ?? ''} (single strategy) and allocatable ${GPU_RESOURCE}`;
+  return gpus.value === undefined ? { value: undefined, from, problem: gpus.problem } : known(new Map([[single, gpus.value]]), from);
+}
+
+function allocatableGpusOf(allocatable: Resources): Fact<number> {
+  const text = allocatable[GPU_RESOURCE];
+  if (text === undefined) return UNKNOWN;
+  const n = tryParseQuantity(text);
+  const from = `allocatable ${GPU_RESOURCE}`;
+  return n !== undefined && Number.isInteger(n) && n >= 0 ? known(n, from) : { value: undefined, from, problem: `allocatable ${GPU_RESOURCE} ${JSON.stringify(text)} is not a whole number` };
+}
+
+type Resources = Readonly<Record<string, string | number>>;
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 export function computeNodeFacts(node: Node, pods: readonly Pod[]): NodeFacts {
   const labels = node.metadata.labels ?? NO_LABELS;
+  const allocatable: Resources = node.status?.allocatable ?? NO_LABELS;
   let usedGpus = 0;
   const migUsed = new Map<string, number>();
   for (const pod of pods) {
@@ -129,33 +180,41 @@ export function computeNodeFacts(node: Node, pods: readonly Pod[]): NodeFacts {
       }
     }
   }
-  const rawAllocatable = node.status?.allocatable?.[GPU_RESOURCE];
-  const parsed = rawAllocatable === undefined ? 0 : tryParseQuantity(rawAllocatable);
-  const allocatableOk = parsed !== undefined && Number.isInteger(parsed) && parsed >= 0;
-  const allocatableGpus = allocatableOk ? parsed : 0;
-  const gpuType = labels[Labels.gpuType];
-  const migConfigText = labels[Labels.migConfig];
+  const gpus = allocatableGpusOf(allocatable);
+  const allocatableGpus = gpus.value ?? 0;
+  const migSingleProfile = singleStrategyProfile(labels[GfdLabels.product]);
+  // Under the single strategy every nvidia.com/gpu is a slice: GPUs in use are slices in use.
+  if (migSingleProfile !== undefined && usedGpus > 0) migUsed.set(migSingleProfile, (migUsed.get(migSingleProfile) ?? 0) + usedGpus);
+  const gpuType = fromLabels(labels, Sources.gpuType);
+  const gpuCount = fromLabels(labels, Sources.gpuCount);
+  const migSlices = migSlicesOf(labels, allocatable, migSingleProfile, gpus);
   const cached = node.metadata.annotations?.[Annotations.cachedModels];
   return {
     name: node.metadata.name,
     gpuType,
-    gpuTypeKey: gpuType?.toLowerCase(),
-    gpuMemory: quantityLabel(labels[Labels.gpuMemory]),
+    gpuTypeTokens: gpuType.value === undefined ? [] : typeTokens(gpuType.value),
+    gpuMemory: fromLabels(labels, Sources.gpuMemory),
+    gpuCount,
+    gpuFamily: fromLabels(labels, Sources.gpuFamily),
     allocatableGpus,
-    allocatableProblem: allocatableOk ? undefined : `allocatable ${GPU_RESOURCE} ${JSON.stringify(rawAllocatable)} is not a whole number`,
+    allocatableProblem: gpus.problem,
     usedGpus,
     freeGpus: Math.max(0, allocatableGpus - usedGpus),
-    interconnect: labels[Labels.gpuTopology]?.toLowerCase(),
-    bandwidth: quantityLabel(labels[GPU_BANDWIDTH_LABEL]),
-    migCapable: labels[Labels.migCapable]?.toLowerCase() === 'true',
-    migSlices: migConfigText === undefined ? undefined : parseMigConfig(migConfigText),
-    migConfigText,
+    interconnect: fromLabels(labels, Sources.interconnect),
+    nvlinkDomain: fromLabels(labels, Sources.nvlinkDomain),
+    bandwidth: fromLabels(labels, Sources.bandwidth),
+    migCapable: fromLabels(labels, Sources.migCapable),
+    migStrategy: fromLabels(labels, Sources.migStrategy),
+    migConfigName: fromLabels(labels, Sources.migConfigName),
+    migSlices,
+    migSingleProfile,
     migUsed,
     cachedModels: new Set((cached ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')),
-    costPerHour: decimalLabel(labels[Labels.costPerHour]),
-    instanceType: labels[Labels.instanceType],
-    spotLabel: spotLabelOf(labels),
+    capacityType: fromLabels(labels, Sources.capacityType),
+    costPerHour: fromLabels(labels, Sources.costPerHour),
+    instanceType: fromLabels(labels, Sources.instanceType),
     zone: labels[Labels.zone],
+    hasGpus: allocatableGpus > 0 || gpus.problem !== undefined || (migSlices.value?.size ?? 0) > 0 || migSlices.problem !== undefined || (gpuCount.value ?? 0) > 0 || gpuType.from !== undefined,
   };
 }
 

@@ -7,14 +7,21 @@ import type { AgentPool } from '../../../src/api/neuronetes.ts';
 import type { ClusterView } from '../../../src/cluster/cluster-view.ts';
 import type { SchedulerContext } from '../../../src/plugins/types.ts';
 import { tryParseQuantity } from '../../../src/util/quantity.ts';
-import type { LabelValue } from './node-facts.ts';
+import { typeTokens } from './node-labels.ts';
+
+/** A quantity as the pool wrote it and its value; `value` is undefined when absent or malformed. */
+export interface Written {
+  readonly value: number | undefined;
+  readonly text: string | undefined;
+}
 
 export interface GpuNeed {
   readonly count: number;
   readonly type: string | undefined;
-  readonly typeKey: string | undefined;
+  /** The type's lower-case words for typeMatches(); undefined when the pool names no type. */
+  readonly typeTokens: readonly string[] | undefined;
   /** Per GPU, in bytes; `text` as the pool wrote it. */
-  readonly memory: LabelValue;
+  readonly memory: Written;
   /** "2×A100 80Gi", for reasons. */
   readonly label: string;
 }
@@ -29,7 +36,7 @@ export interface PoolFacts {
   /** Lower-case, e.g. `2g.10gb`. */
   readonly migProfile: string | undefined;
   readonly locality: 'same-node' | 'same-socket' | 'nvlink' | 'any' | undefined;
-  readonly minBandwidth: LabelValue;
+  readonly minBandwidth: Written;
   /** The model the pool serves; `size` undefined when the Model object is unknown. */
   readonly model: { readonly name: string; readonly size: number | undefined } | undefined;
   readonly nodeSelector: readonly (readonly [string, string])[];
@@ -52,7 +59,7 @@ function computePoolFacts(view: ClusterView, pool: AgentPool, warn: (msg: string
   if (req !== undefined && req.count > 0) {
     const memory = { text: req.memory, value: tryParseQuantity(req.memory) };
     if (memory.text !== undefined && memory.value === undefined) warn(`AgentPool ${key}: gpuRequirements.memory ${JSON.stringify(memory.text)} is not a quantity; GPU memory is not checked`);
-    gpu = { count: req.count, type: req.type, typeKey: req.type?.toLowerCase(), memory, label: `${req.count}×${req.type ?? 'GPU'}${req.memory !== undefined ? ` ${req.memory}` : ''}` };
+    gpu = { count: req.count, type: req.type, typeTokens: req.type === undefined ? undefined : typeTokens(req.type), memory, label: `${req.count}×${req.type ?? 'GPU'}${req.memory !== undefined ? ` ${req.memory}` : ''}` };
   }
   const minText = req?.topology?.minBandwidth;
   const minBandwidth = { text: minText, value: tryParseQuantity(minText) };
