@@ -83,6 +83,7 @@ export function resolveConfig(raw: unknown, extraModules: readonly string[] = []
       requestBudgetMs: parseDuration(doc.scheduler?.requestBudget ?? '3s'),
       unknownPool: doc.scheduler?.unknownPool ?? 'neutral',
       traceSize: doc.scheduler?.traceSize ?? 100,
+      wireScores: doc.scheduler?.wireScores ?? 'relative',
     },
     autoscaler: resolveAutoscalerConfig(doc.autoscaler),
     guardrails: { requestBudgetMs: parseDuration(doc.guardrails?.requestBudget ?? '2s') },

@@ -47,6 +47,8 @@ export const ConfigDocument = Type.Object(
           /** What a pod labelled with a pool the extender does not know gets. */
           unknownPool: Type.Optional(Type.Enum(['neutral', 'reject'])),
           traceSize: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+          /** relative: the best node always strictly ahead on the wire; absolute: round(total / 10). */
+          wireScores: Type.Optional(Type.Enum(['relative', 'absolute'])),
         },
         { additionalProperties: false },
       ),
@@ -98,7 +100,12 @@ export interface ServiceConfig {
   readonly document: ConfigDocument;
   readonly modules: readonly string[];
   readonly plugins: Readonly<Record<PluginType, ReadonlyMap<string, ResolvedPluginSettings>>>;
-  readonly scheduler: { readonly requestBudgetMs: number; readonly unknownPool: 'neutral' | 'reject'; readonly traceSize: number };
+  readonly scheduler: {
+    readonly requestBudgetMs: number;
+    readonly unknownPool: 'neutral' | 'reject';
+    readonly traceSize: number;
+    readonly wireScores: 'relative' | 'absolute';
+  };
   readonly autoscaler: AutoscalerConfig;
   readonly guardrails: { readonly requestBudgetMs: number };
 }
