@@ -85,6 +85,8 @@ export interface ResolvedPluginSettings {
   readonly failurePolicy: 'Ignore' | 'Fail';
   readonly mode: 'enforce' | 'shadow';
   readonly config: Readonly<Record<string, unknown>>;
+  /** Why the plugin is off although nothing turned it off (a setting it cannot run without is missing). */
+  readonly off?: string;
 }
 
 export const PLUGIN_DEFAULTS = {
