@@ -9,7 +9,7 @@ import type { PluginType } from '../plugins/types.ts';
 import { parseDuration } from '../util/duration.ts';
 import { PLUGIN_DEFAULTS, type PluginSettings, type ResolvedPluginSettings } from './schema.ts';
 
-interface BuiltinDefaults extends Partial<Pick<PluginSettings, 'enabled' | 'weight' | 'timeout'>> {
+interface BuiltinDefaults extends Partial<Pick<PluginSettings, 'weight' | 'timeout'>> {
   /** `config:` keys the plugin cannot work without: until they are set it stays off, saying why. */
   readonly needs?: { readonly key: string; readonly why: string };
 }
@@ -30,8 +30,8 @@ export const BUILTIN_DEFAULTS: Readonly<Record<PluginType, Readonly<Record<strin
   guardrail: {},
   'metrics-provider': {
     prometheus: { timeout: '2s', needs: { key: 'url', why: 'the Prometheus base URL, e.g. http://prometheus.monitoring.svc:9090' } },
-    // Opt-in: it would answer every metric ahead of `static` by scraping pods that may serve none.
-    pods: { enabled: false },
+    // Without it, it would answer every metric ahead of `static` by scraping pods that may serve none.
+    pods: { needs: { key: 'port', why: 'the port the pool pods serve their /metrics on' } },
   },
 };
 
@@ -39,9 +39,9 @@ export const BUILTIN_DEFAULTS: Readonly<Record<PluginType, Readonly<Record<strin
 export function resolvePluginSettings(type: PluginType, name: string, entry?: PluginSettings): ResolvedPluginSettings {
   const builtin = Object.hasOwn(BUILTIN_DEFAULTS[type], name) ? BUILTIN_DEFAULTS[type][name] : undefined;
   const config = entry?.config ?? {};
-  const enabled = entry?.enabled ?? builtin?.enabled ?? PLUGIN_DEFAULTS.enabled;
+  const enabled = entry?.enabled ?? PLUGIN_DEFAULTS.enabled;
   const needs = builtin?.needs;
-  const missing = enabled && needs !== undefined && (typeof config[needs.key] !== 'string' || config[needs.key] === '');
+  const missing = enabled && needs !== undefined && (config[needs.key] ?? '') === '';
   return {
     enabled: enabled && !missing,
     priority: entry?.priority,

@@ -15,7 +15,7 @@ t.test('with no config, the built-ins run with the documented weights and timeou
   const weights = Object.fromEntries(set.enabled('scheduler').map((p) => [p.name, p.settings.weight]));
   t.same(weights, { 'node-selector': 1, cost: 15, topology: 25, mig: 1, 'gpu-fit': 30, 'model-cache': 20, 'data-locality': 10, 'pool-spread': 5 });
   for (const loader of ['file', 'https', 's3']) t.equal(set.all('model-loader').find((p) => p.name === loader)?.settings.timeoutMs, 30 * 60_000, `${loader}: 30m`);
-  t.same(set.enabled('metrics-provider').map((p) => p.name), ['static'], 'prometheus (no URL) and pods (opt-in) are off');
+  t.same(set.enabled('metrics-provider').map((p) => p.name), ['static'], 'prometheus (no URL) and pods (no port) are off');
   const prometheus = set.all('metrics-provider').find((p) => p.name === 'prometheus');
   t.match(prometheus?.settings, { enabled: false, off: /^off until config\.url is set \(the Prometheus base URL/ });
 });
@@ -26,14 +26,14 @@ t.test('a config entry wins over the built-in default, which wins over the gener
   t.equal(resolvePluginSettings('scheduler', 'my-plugin').weight, 1, 'not a built-in: weight 1');
   t.equal(resolvePluginSettings('scheduler', 'toString').weight, 1, 'names are looked up as own keys only');
   t.equal(resolvePluginSettings('model-loader', 'https', { name: 'https', timeout: '2m' }).timeoutMs, 120_000);
-  t.equal(resolvePluginSettings('metrics-provider', 'pods', { name: 'pods', enabled: true }).enabled, true, 'pods: on when asked');
+  t.match(resolvePluginSettings('metrics-provider', 'pods', { name: 'pods', enabled: true }), { enabled: false, off: /^off until config\.port is set/ });
+  t.equal(resolvePluginSettings('metrics-provider', 'pods', { name: 'pods', config: { port: 8000 } }).enabled, true, 'pods: on once it knows the port');
 });
 
 t.test('prometheus stays off until it has a URL, whatever enabled says', async (t) => {
   const url = 'http://prometheus:9090';
   t.match(resolvePluginSettings('metrics-provider', 'prometheus', { name: 'prometheus', enabled: true }), { enabled: false, off: /config\.url/ });
   t.match(resolvePluginSettings('metrics-provider', 'prometheus', { name: 'prometheus', config: { url: '' } }), { enabled: false, off: /config\.url/ });
-  t.match(resolvePluginSettings('metrics-provider', 'prometheus', { name: 'prometheus', config: { url: 42 } }), { enabled: false, off: /config\.url/ });
   const on = resolvePluginSettings('metrics-provider', 'prometheus', { name: 'prometheus', config: { url } });
   t.equal(on.enabled, true);
   t.equal(on.off, undefined);

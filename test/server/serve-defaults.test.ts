@@ -30,8 +30,14 @@ const base = await new Promise<string>((ok, fail) => {
 });
 const get = async <T>(path: string): Promise<T> => (await (await request(`${base}${path}`)).body.json()) as T;
 
-t.test('a start-up line says prometheus is off until it has a URL', async (t) => {
-  t.match(lines, [{ type: 'metrics-provider', plugin: 'prometheus', msg: 'metrics-provider plugin prometheus is off until config.url is set (the Prometheus base URL, e.g. http://prometheus.monitoring.svc:9090)' }]);
+t.test('start-up lines say which providers are off until they have what they need', async (t) => {
+  t.same(
+    lines.filter((l) => l.plugin !== undefined).map((l) => l.msg),
+    [
+      'metrics-provider plugin prometheus is off until config.url is set (the Prometheus base URL, e.g. http://prometheus.monitoring.svc:9090)',
+      'metrics-provider plugin pods is off until config.port is set (the port the pool pods serve their /metrics on)',
+    ],
+  );
 });
 
 t.test('/debug/plugins shows the README weights and what is off', async (t) => {
@@ -39,7 +45,7 @@ t.test('/debug/plugins shows the README weights and what is off', async (t) => {
   const plugins = await get<Record<string, Listed[]>>('/debug/plugins');
   const weights = Object.fromEntries((plugins['scheduler'] ?? []).map((p) => [p.name, p.weight]));
   t.match(weights, { 'gpu-fit': 30, topology: 25, 'model-cache': 20, cost: 15, 'data-locality': 10, 'pool-spread': 5 });
-  t.match(plugins['metrics-provider'], [{ name: 'prometheus', enabled: false, off: /config\.url/ }, { name: 'pods', enabled: false }, { name: 'static', enabled: true }]);
+  t.match(plugins['metrics-provider'], [{ name: 'prometheus', enabled: false, off: /config\.url/ }, { name: 'pods', enabled: false, off: /config\.port/ }, { name: 'static', enabled: true }]);
 });
 
 t.test('the bundled example cluster decides as the README says, with no config', async (t) => {
