@@ -107,6 +107,7 @@ export interface PodShape {
   pool?: string;
   schedulerName?: string;
   labels?: Record<string, string>;
+  nodeSelector?: Record<string, string>;
 }
 
 export async function createPod(kc: KubeConfig, namespace: string, name: string, shape: PodShape = {}): Promise<V1Pod> {
@@ -118,6 +119,7 @@ export async function createPod(kc: KubeConfig, namespace: string, name: string,
       metadata: { name, labels: { ...(shape.pool !== undefined ? { [Labels.agentPool]: shape.pool } : {}), ...shape.labels } },
       spec: {
         ...(shape.schedulerName !== undefined ? { schedulerName: shape.schedulerName } : {}),
+        ...(shape.nodeSelector !== undefined ? { nodeSelector: shape.nodeSelector } : {}),
         containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e', resources }],
       },
     },
