@@ -19,7 +19,7 @@ import {
 import { GPU_RESOURCE } from '../../src/api/kubernetes.ts';
 import { GROUP, Labels, VERSION } from '../../src/api/neuronetes.ts';
 import { PooledKubeConfig } from '../../src/cluster/kube-api.ts';
-import { eventually, forEachConcurrently } from './control-plane.ts';
+import { eventually, forEachConcurrently, startControlPlane, type ControlPlane, type ControlPlaneOptions, type KubeBinaries } from './control-plane.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -45,6 +45,16 @@ export async function shippedServiceAccount(kc: KubeConfig, server: string, serv
     });
     return as;
   };
+}
+
+/** A control plane with the shipped CRDs and namespace `ns`, stopped at the test's teardown. */
+export async function startAgentCluster(t: { teardown(fn: () => unknown): void }, bins: KubeBinaries, ns: string, options?: ControlPlaneOptions): Promise<{ cp: ControlPlane; kc: KubeConfig }> {
+  const cp = await startControlPlane(bins, options);
+  t.teardown(() => cp.stop());
+  const kc = cp.kubeConfig();
+  await applyCrds(kc);
+  await createNamespace(kc, ns);
+  return { cp, kc };
 }
 
 export async function applyCrds(kc: KubeConfig): Promise<void> {

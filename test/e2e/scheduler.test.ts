@@ -8,7 +8,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
@@ -18,8 +17,8 @@ import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
 import { PluginRegistry } from '../../src/plugins/registry.ts';
 import type { FilterVerdict, SchedulerPlugin } from '../../src/plugins/types.ts';
 import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
-import { eventually, findKubeBinaries, freePort, startControlPlane } from './control-plane.ts';
-import { REPO, applyCrds, createAgentObjects, createGpuNode, createNamespace, createPod, nodeOf, podEvents } from './kube-fixtures.ts';
+import { eventually, findKubeBinaries, freePort } from './control-plane.ts';
+import { REPO, createAgentObjects, createGpuNode, createPod, nodeOf, podEvents, startAgentCluster } from './kube-fixtures.ts';
 
 const ACCEPT = 'e2e.neuronetes.io/accept';
 const WANT = 'e2e.neuronetes.io/want';
@@ -49,12 +48,8 @@ if ('skip' in bins) {
 } else {
   t.setTimeout(420_000);
   const log = pino({ level: process.env['E2E_LOG'] ?? 'silent' });
-  const cp = await startControlPlane(bins);
-  t.teardown(() => cp.stop());
-  const kc: KubeConfig = cp.kubeConfig();
   const ns = 'agents';
-  await applyCrds(kc);
-  await createNamespace(kc, ns);
+  const { cp, kc } = await startAgentCluster(t, bins, ns);
   await createAgentObjects(kc, ns, 'chat');
   await createGpuNode(kc, 'gpu-1', { gpus: 8, labels: { [ACCEPT]: 'yes' } });
   await createGpuNode(kc, 'gpu-2', { gpus: 2, labels: { [ACCEPT]: 'multi' } });

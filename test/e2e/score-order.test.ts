@@ -7,7 +7,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
@@ -15,8 +15,8 @@ import { parse } from 'yaml';
 import { Annotations, Labels } from '../../src/api/neuronetes.ts';
 import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
 import { buildApp } from '../../src/server/app.ts';
-import { eventually, findKubeBinaries, forEachConcurrently, freePort, startControlPlane } from './control-plane.ts';
-import { REPO, agentPool, applyCrds, createAgentObjects, createCustom, createGpuNodes, createNamespace, createPod, type NodeShape } from './kube-fixtures.ts';
+import { eventually, findKubeBinaries, forEachConcurrently, freePort } from './control-plane.ts';
+import { REPO, agentPool, createAgentObjects, createCustom, createGpuNodes, createPod, startAgentCluster, type NodeShape } from './kube-fixtures.ts';
 
 const PAIR = 'e2e.neuronetes.io/pair';
 const TRIES = 20;
@@ -56,12 +56,8 @@ if ('skip' in bins) {
   t.setTimeout(240_000);
   const started = Date.now();
   const log = pino({ level: process.env['E2E_LOG'] ?? 'silent' });
-  const cp = await startControlPlane(bins);
-  t.teardown(() => cp.stop());
-  const kc: KubeConfig = cp.kubeConfig();
   const ns = 'agents';
-  await applyCrds(kc);
-  await createNamespace(kc, ns);
+  const { cp, kc } = await startAgentCluster(t, bins, ns);
   await createAgentObjects(kc, ns, 'cached');
   await createCustom(kc, ns, 'agentpools', agentPool('priced', { scheduling: { costOptimization: { enabled: true, spotEnabled: true } } }));
 

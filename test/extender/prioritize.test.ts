@@ -161,6 +161,9 @@ t.test('no scorer, or an unknown node name: neutral and zero', async (t) => {
   t.same(body, [{ Host: 'a', Score: 10 }, { Host: 'ghost', Score: 0 }], 'a neutral 50 is the best there is');
   const trace = (await app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0];
   t.match(trace.nodes, { a: { score: 50, wireScore: 10 }, ghost: { score: 0, wireScore: 0 } });
+  const unknown = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, ['ghost']) })).json();
+  t.same(unknown, [{ Host: 'ghost', Score: 0 }]);
+  t.equal((await app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0].summary, 'scored 1 nodes, none in the node cache');
 });
 
 t.test('the reply is a HostPriorityList as JSON, names escaped: known nodes in the order asked, then those the cache lacks', async (t) => {
