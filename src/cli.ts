@@ -37,7 +37,7 @@ interface FlagSpec {
 const SERVE_FLAGS: Record<string, FlagSpec> = {
   port: { type: 'string', env: 'PORT', default: '8080', help: 'HTTP(S) port' },
   host: { type: 'string', env: 'HOST', default: '0.0.0.0', help: 'address to listen on' },
-  config: { type: 'string', env: 'NEURONETES_CONFIG', help: 'plugin config: a YAML file, a ConfigMap manifest, or a mounted ConfigMap folder (hot-reloaded)' },
+  config: { type: 'string', env: 'NEURONETES_CONFIG', help: 'plugin config: a YAML file, a ConfigMap manifest, or a mounted ConfigMap folder (hot-reloaded); without it, the documented defaults' },
   plugins: { type: 'string', env: 'NEURONETES_PLUGINS', help: 'comma-separated plugin modules to import (npm packages, paths, neuronetes:<path>)' },
   cluster: { type: 'string', env: 'NEURONETES_CLUSTER', default: 'snapshot', help: 'cluster source: snapshot | kubernetes' },
   snapshot: { type: 'string', env: 'NEURONETES_SNAPSHOT', help: `snapshot folder or file of Kubernetes YAML (default: the bundled example cluster)` },

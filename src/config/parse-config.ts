@@ -6,14 +6,8 @@ import { parse as parseYaml } from 'yaml';
 import { resolveAutoscalerConfig } from '../autoscaling/autoscaler-config.ts';
 import { parseDuration } from '../util/duration.ts';
 import { PLUGIN_TYPES, type PluginType } from '../plugins/types.ts';
-import {
-  ConfigDocument,
-  PLUGIN_DEFAULTS,
-  PLUGIN_LIST_KEYS,
-  type PluginSettings,
-  type ResolvedPluginSettings,
-  type ServiceConfig,
-} from './schema.ts';
+import { resolvePluginSettings } from './plugin-settings.ts';
+import { ConfigDocument, PLUGIN_LIST_KEYS, type PluginSettings, type ResolvedPluginSettings, type ServiceConfig } from './schema.ts';
 
 export class ConfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -48,18 +42,6 @@ function unwrapConfigMap(raw: unknown): unknown {
   return out;
 }
 
-function resolvePlugin(s: PluginSettings): ResolvedPluginSettings {
-  return {
-    enabled: s.enabled ?? PLUGIN_DEFAULTS.enabled,
-    priority: s.priority,
-    weight: s.weight ?? PLUGIN_DEFAULTS.weight,
-    timeoutMs: parseDuration(s.timeout ?? PLUGIN_DEFAULTS.timeout),
-    failurePolicy: s.failurePolicy ?? PLUGIN_DEFAULTS.failurePolicy,
-    mode: s.mode ?? PLUGIN_DEFAULTS.mode,
-    config: s.config ?? {},
-  };
-}
-
 /** Validates a parsed document. Module specifiers from NEURONETES_PLUGINS are appended by the caller. */
 export function resolveConfig(raw: unknown, extraModules: readonly string[] = []): ServiceConfig {
   const doc = unwrapConfigMap(raw ?? {});
@@ -70,7 +52,7 @@ export function resolveConfig(raw: unknown, extraModules: readonly string[] = []
     const byName = new Map<string, ResolvedPluginSettings>();
     for (const entry of list) {
       if (byName.has(entry.name)) throw new ConfigError(`invalid config: ${PLUGIN_LIST_KEYS[type]} lists "${entry.name}" twice`);
-      byName.set(entry.name, resolvePlugin(entry));
+      byName.set(entry.name, resolvePluginSettings(type, entry.name, entry));
     }
     plugins[type] = byName;
   }
@@ -83,6 +65,7 @@ export function resolveConfig(raw: unknown, extraModules: readonly string[] = []
       requestBudgetMs: parseDuration(doc.scheduler?.requestBudget ?? '3s'),
       unknownPool: doc.scheduler?.unknownPool ?? 'neutral',
       traceSize: doc.scheduler?.traceSize ?? 100,
+      wireScores: doc.scheduler?.wireScores ?? 'relative',
     },
     autoscaler: resolveAutoscalerConfig(doc.autoscaler),
     guardrails: { requestBudgetMs: parseDuration(doc.guardrails?.requestBudget ?? '2s') },

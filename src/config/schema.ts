@@ -47,6 +47,8 @@ export const ConfigDocument = Type.Object(
           /** What a pod labelled with a pool the extender does not know gets. */
           unknownPool: Type.Optional(Type.Enum(['neutral', 'reject'])),
           traceSize: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+          /** relative: the best node always strictly ahead on the wire; absolute: round(total / 10). */
+          wireScores: Type.Optional(Type.Enum(['relative', 'absolute'])),
         },
         { additionalProperties: false },
       ),
@@ -83,6 +85,8 @@ export interface ResolvedPluginSettings {
   readonly failurePolicy: 'Ignore' | 'Fail';
   readonly mode: 'enforce' | 'shadow';
   readonly config: Readonly<Record<string, unknown>>;
+  /** Why the plugin is off although nothing turned it off (a setting it cannot run without is missing). */
+  readonly off?: string;
 }
 
 export const PLUGIN_DEFAULTS = {
@@ -98,7 +102,12 @@ export interface ServiceConfig {
   readonly document: ConfigDocument;
   readonly modules: readonly string[];
   readonly plugins: Readonly<Record<PluginType, ReadonlyMap<string, ResolvedPluginSettings>>>;
-  readonly scheduler: { readonly requestBudgetMs: number; readonly unknownPool: 'neutral' | 'reject'; readonly traceSize: number };
+  readonly scheduler: {
+    readonly requestBudgetMs: number;
+    readonly unknownPool: 'neutral' | 'reject';
+    readonly traceSize: number;
+    readonly wireScores: 'relative' | 'absolute';
+  };
   readonly autoscaler: AutoscalerConfig;
   readonly guardrails: { readonly requestBudgetMs: number };
 }

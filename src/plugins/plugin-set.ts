@@ -4,8 +4,8 @@
  * flight keeps the set it started with.
  */
 import { ConfigError } from '../config/parse-config.ts';
-import { PLUGIN_DEFAULTS, PLUGIN_LIST_KEYS, type ResolvedPluginSettings, type ServiceConfig } from '../config/schema.ts';
-import { parseDuration } from '../util/duration.ts';
+import { resolvePluginSettings } from '../config/plugin-settings.ts';
+import { PLUGIN_LIST_KEYS, type ResolvedPluginSettings, type ServiceConfig } from '../config/schema.ts';
 import { byPriority, type PluginRegistry } from './registry.ts';
 import { PLUGIN_TYPES, type PluginByType, type PluginType } from './types.ts';
 
@@ -18,16 +18,6 @@ export interface ActivePlugin<T extends PluginType = PluginType> {
   readonly priority: number;
   readonly settings: ResolvedPluginSettings;
 }
-
-const DEFAULT_SETTINGS: ResolvedPluginSettings = {
-  enabled: PLUGIN_DEFAULTS.enabled,
-  priority: undefined,
-  weight: PLUGIN_DEFAULTS.weight,
-  timeoutMs: parseDuration(PLUGIN_DEFAULTS.timeout),
-  failurePolicy: PLUGIN_DEFAULTS.failurePolicy,
-  mode: PLUGIN_DEFAULTS.mode,
-  config: {},
-};
 
 export class PluginSet {
   readonly #all: Readonly<Record<PluginType, readonly ActivePlugin[]>>;
@@ -55,7 +45,7 @@ export class PluginSet {
       }
       all[type] = registered
         .map((r): ActivePlugin => {
-          const settings = configured.get(r.name) ?? DEFAULT_SETTINGS;
+          const settings = configured.get(r.name) ?? resolvePluginSettings(type, r.name);
           return { type, name: r.name, plugin: r.plugin, source: r.source, priority: settings.priority ?? r.priority, settings };
         })
         .sort(byPriority);

@@ -69,6 +69,7 @@ export const debugRoutes: FastifyPluginAsyncTypebox = async (app) => {
         priority: p.priority,
         weight: p.settings.weight,
         enabled: p.settings.enabled,
+        ...(p.settings.off !== undefined ? { off: p.settings.off } : {}),
         mode: p.settings.mode,
         failurePolicy: p.settings.failurePolicy,
         timeoutMs: p.settings.timeoutMs,

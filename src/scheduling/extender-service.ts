@@ -21,7 +21,7 @@ import { runFilterChain, summarizePass, type NodeRejection, type PluginPassSumma
 import { FilterReply, type FilterVerdicts } from './filter-reply.ts';
 import { NodeColumns } from './node-columns.ts';
 import { resolvePool, UnknownPoolNotices, type PoolResolution } from './pool-resolver.ts';
-import { NO_SCORE, runScoreChain, toWireScore, type ScoreOutcome } from './score-chain.ts';
+import { NO_SCORE, runScoreChain, toWireScores, type ScoreOutcome, type WireScoreMapping } from './score-chain.ts';
 import type { NodeTrace, SchedulerTrace } from './scheduler-trace.ts';
 
 export type ExtenderServiceDeps = ChainServiceDeps<SchedulerTrace>;
@@ -94,9 +94,9 @@ const readFilter =
     filterNodeTrace(columns, unknown, rejections, shadow);
 
 const readScores =
-  (plugins: readonly string[], unknown: readonly string[]) =>
+  (plugins: readonly string[], unknown: readonly string[], mapping: WireScoreMapping) =>
   (columns: NodeColumns): Record<string, NodeTrace> =>
-    scoreNodeTrace(columns, plugins, unknown);
+    scoreNodeTrace(columns, plugins, unknown, mapping);
 
 /** Columns pass to a newer entry once the ring forgets theirs; a reader still holding the old one gets none. */
 const columnsOf =
@@ -121,9 +121,10 @@ function filterNodeTrace(
   return nodes;
 }
 
-/** The per-node scores of a prioritize call: the 0..100 detail behind each wire score. */
-function scoreNodeTrace({ names, count, scores, totals }: NodeColumns, plugins: readonly string[], unknown: readonly string[]): Record<string, NodeTrace> {
+/** The per-node scores of a prioritize call: the 0..100 detail behind each wire score, mapped again as the reply was. */
+function scoreNodeTrace({ names, count, scores, totals }: NodeColumns, plugins: readonly string[], unknown: readonly string[], mapping: WireScoreMapping): Record<string, NodeTrace> {
   const nodes: Record<string, NodeTrace> = {};
+  const wire = toWireScores(totals.subarray(0, count), mapping);
   for (let i = 0; i < count; i++) {
     const score = totals[i] as number;
     const byPlugin: Record<string, number | null> = {};
@@ -131,7 +132,7 @@ function scoreNodeTrace({ names, count, scores, totals }: NodeColumns, plugins: 
       const value = scores[j * count + i] as number;
       byPlugin[p] = value === NO_SCORE ? null : value / 100;
     });
-    nodes[names[i] as string] = { score: Math.round(score * 100) / 100, wireScore: toWireScore(score), scores: byPlugin };
+    nodes[names[i] as string] = { score: Math.round(score * 100) / 100, wireScore: wire[i] as number, scores: byPlugin };
   }
   for (const name of unknown) nodes[name] = { score: 0, wireScore: 0, reason: unknownNodeReason(name) };
   return nodes;
@@ -289,12 +290,21 @@ export class ExtenderService {
       throw e;
     }
     const { names } = candidates;
+    const { totals } = outcome;
+    const mapping = this.#deps.config().scheduler.wireScores;
+    const wire = toWireScores(totals, mapping);
     const list: HostPriorityList = [];
-    for (let i = 0; i < names.length; i++) list.push({ Host: names[i] as string, Score: toWireScore(outcome.totals[i] as number) });
+    let best = -1;
+    for (let i = 0; i < names.length; i++) {
+      list.push({ Host: names[i] as string, Score: wire[i] as number });
+      if (best < 0 || (totals[i] as number) > (totals[best] as number)) best = i;
+    }
     for (const name of candidates.unknown) list.push({ Host: name, Score: 0 });
-    const best = list.reduce<{ Host: string; Score: number } | undefined>((b, h) => (b === undefined || h.Score > b.Score ? h : b), undefined);
-    const summary = best === undefined ? 'no nodes to score' : `scored ${list.length} nodes; best ${best.Host} (${best.Score}/10)`;
-    this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, { names, scores: outcome, read: readScores(outcome.plugins, candidates.unknown) });
+    const summary =
+      best < 0
+        ? list.length === 0 ? 'no nodes to score' : `scored ${list.length} nodes, none in the node cache`
+        : `scored ${list.length} nodes; best ${names[best] as string} (total ${Math.round((totals[best] as number) * 100) / 100} → ${wire[best] as number}/10, ${mapping})`;
+    this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, { names, scores: outcome, read: readScores(outcome.plugins, candidates.unknown, mapping) });
     return list;
   }
 

@@ -6,6 +6,7 @@
  */
 import type { Node } from '../api/kubernetes.ts';
 import { MAX_EXTENDER_PRIORITY } from '../api/extender.ts';
+import type { ServiceConfig } from '../config/schema.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
 import { PluginPass, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
 import type { SchedulerContext } from '../plugins/types.ts';
@@ -31,9 +32,36 @@ export interface ScoreOutcome {
   readonly passes: PluginPassSummary[];
 }
 
-/** kube-scheduler multiplies extender scores by weight × 10, so 0..100 must land on 0..10, as integers. */
-export function toWireScore(score: number): number {
-  return Math.round((Math.min(MAX_SCORE, Math.max(0, score)) * MAX_EXTENDER_PRIORITY) / MAX_SCORE);
+/** How a call's 0..100 totals become kube-scheduler's 0..10 integers. */
+export type WireScoreMapping = ServiceConfig['scheduler']['wireScores'];
+
+const STEP = (MAX_SCORE / MAX_EXTENDER_PRIORITY) * 100; // one wire point, in hundredths of a total
+const hundredths = (score: number): number => Math.round(Math.min(MAX_SCORE, Math.max(0, score)) * 100);
+
+/**
+ * kube-scheduler multiplies extender scores by weight × 10 and adds them to its own plugins' sums, so
+ * 0..100 must land on 0..10, as integers; and since it adds them node by node, only the differences
+ * between a call's nodes count.
+ * - `relative`: the call's best total(s) get 10 and every other node sits below by its gap to the best,
+ *   in tens of points, rounded but never less than 1. Whatever the rounding, the plugins' favourite is
+ *   strictly ahead, ties stay ties and a lower total never scores higher. Totals are compared in
+ *   hundredths, as the trace shows them.
+ * - `absolute`: round(total / 10). Comparable across calls, but totals in the same ten-point band tie,
+ *   and kube-scheduler breaks a tie at random.
+ */
+export function toWireScores(totals: ArrayLike<number>, mapping: WireScoreMapping): Uint8Array {
+  const wire = new Uint8Array(totals.length);
+  if (mapping === 'absolute') {
+    for (let i = 0; i < totals.length; i++) wire[i] = Math.round(hundredths(totals[i] as number) / STEP);
+    return wire;
+  }
+  let best = 0;
+  for (let i = 0; i < totals.length; i++) best = Math.max(best, hundredths(totals[i] as number));
+  for (let i = 0; i < totals.length; i++) {
+    const gap = best - hundredths(totals[i] as number);
+    wire[i] = Math.max(0, MAX_EXTENDER_PRIORITY - (gap === 0 ? 0 : Math.max(1, Math.round(gap / STEP))));
+  }
+  return wire;
 }
 
 export async function runScoreChain(

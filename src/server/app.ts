@@ -28,6 +28,7 @@ import { TraceBuffer, type TraceEntry } from '../observability/trace-buffer.ts';
 import { BUILTIN_MODULE, PluginModuleLoader } from '../plugins/module-loader.ts';
 import type { PluginSet } from '../plugins/plugin-set.ts';
 import { getGlobalRegistry, type PluginRegistry } from '../plugins/registry.ts';
+import { PLUGIN_TYPES } from '../plugins/types.ts';
 import { autoscalerRoutes } from '../routes/autoscaler-routes.ts';
 import { debugRoutes } from '../routes/debug-routes.ts';
 import { guardrailRoutes } from '../routes/guardrail-routes.ts';
@@ -104,6 +105,10 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     ...(options.configPath !== undefined ? { path: options.configPath } : {}),
   });
   await config.load();
+  // A plugin held off for a setting it cannot run without (prometheus with no URL) says so at start-up.
+  for (const type of PLUGIN_TYPES) {
+    for (const p of config.current.plugins.all(type)) if (p.settings.off !== undefined) log.info({ type, plugin: p.name }, `${type} plugin ${p.name} is ${p.settings.off}`);
+  }
 
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;

@@ -7,7 +7,7 @@ import { tempDir } from '../helpers/test-app.ts';
 t.test('defaults: plugin guide timeout, Ignore, enforce, weight 1; 3s request budget', async (t) => {
   const c = resolveConfig({ 'scheduler-plugins': [{ name: 'x' }] });
   t.same(c.plugins.scheduler.get('x'), { enabled: true, priority: undefined, weight: 1, timeoutMs: 5000, failurePolicy: 'Ignore', mode: 'enforce', config: {} });
-  t.same(c.scheduler, { requestBudgetMs: 3000, unknownPool: 'neutral', traceSize: 100 });
+  t.same(c.scheduler, { requestBudgetMs: 3000, unknownPool: 'neutral', traceSize: 100, wireScores: 'relative' });
 });
 
 t.test('the plugin guide\'s ConfigMap, verbatim, is a valid config', async (t) => {
@@ -37,6 +37,7 @@ t.test('bad configs are clear errors', async (t) => {
     ['schedulr-plugins: []', /additionalProperties.*schedulr-plugins/],
     ['scheduler-plugins: [{name: a}, {name: a}]', /lists "a" twice/],
     ['scheduler: {requestBudget: 1y}', /requestBudget/],
+    ['scheduler: {wireScores: rounded}', /\/scheduler\/wireScores/],
     ['scheduler-plugins: [name: a', /not valid YAML/],
   ];
   for (const [text, message] of bad) t.throws(() => parseConfigText(text), message, text);

@@ -21,7 +21,7 @@ import {
 import { GPU_RESOURCE } from '../../src/api/kubernetes.ts';
 import { GROUP, Labels, VERSION } from '../../src/api/neuronetes.ts';
 import { PooledKubeConfig } from '../../src/cluster/kube-api.ts';
-import { eventually, forEachConcurrently } from './control-plane.ts';
+import { eventually, forEachConcurrently, startControlPlane, type ControlPlane, type ControlPlaneOptions, type KubeBinaries } from './control-plane.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -47,6 +47,16 @@ export async function shippedServiceAccount(kc: KubeConfig, server: string, serv
     });
     return as;
   };
+}
+
+/** A control plane with the shipped CRDs and namespace `ns`, stopped at the test's teardown. */
+export async function startAgentCluster(t: { teardown(fn: () => unknown): void }, bins: KubeBinaries, ns: string, options?: ControlPlaneOptions): Promise<{ cp: ControlPlane; kc: KubeConfig }> {
+  const cp = await startControlPlane(bins, options);
+  t.teardown(() => cp.stop());
+  const kc = cp.kubeConfig();
+  await applyCrds(kc);
+  await createNamespace(kc, ns);
+  return { cp, kc };
 }
 
 export async function applyCrds(kc: KubeConfig): Promise<void> {
@@ -116,6 +126,7 @@ export interface PodShape {
   pool?: string;
   schedulerName?: string;
   labels?: Record<string, string>;
+  nodeSelector?: Record<string, string>;
 }
 
 export async function createPod(kc: KubeConfig, namespace: string, name: string, shape: PodShape = {}): Promise<V1Pod> {
@@ -128,6 +139,7 @@ export async function createPod(kc: KubeConfig, namespace: string, name: string,
       metadata: { name, labels: { ...(shape.pool !== undefined ? { [Labels.agentPool]: shape.pool } : {}), ...shape.labels } },
       spec: {
         ...(shape.schedulerName !== undefined ? { schedulerName: shape.schedulerName } : {}),
+        ...(shape.nodeSelector !== undefined ? { nodeSelector: shape.nodeSelector } : {}),
         containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e', resources }],
       },
     },

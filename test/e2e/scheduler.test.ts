@@ -6,7 +6,6 @@
  * Plugins are registered by the test, not the built-ins: the suite proves the wiring (verbs, modes,
  * binding, restarts), and a label-matching filter makes every expected placement unambiguous.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
@@ -15,8 +14,8 @@ import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
 import { PluginRegistry } from '../../src/plugins/registry.ts';
 import type { FilterVerdict, SchedulerPlugin } from '../../src/plugins/types.ts';
 import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
-import { eventually, findKubeBinaries, freePort, startControlPlane } from './control-plane.ts';
-import { applyCrds, boundNode, createAgentObjects, createGpuNode, createNamespace, createPod, nodeOf, podEvents, schedulerTrace, shippedSchedulerConfig } from './kube-fixtures.ts';
+import { eventually, findKubeBinaries, freePort } from './control-plane.ts';
+import { boundNode, createAgentObjects, createGpuNode, createPod, nodeOf, podEvents, schedulerTrace, shippedSchedulerConfig, startAgentCluster } from './kube-fixtures.ts';
 
 const ACCEPT = 'e2e.neuronetes.io/accept';
 const WANT = 'e2e.neuronetes.io/want';
@@ -46,12 +45,8 @@ if ('skip' in bins) {
 } else {
   t.setTimeout(420_000);
   const log = pino({ level: process.env['E2E_LOG'] ?? 'silent' });
-  const cp = await startControlPlane(bins);
-  t.teardown(() => cp.stop());
-  const kc: KubeConfig = cp.kubeConfig();
   const ns = 'agents';
-  await applyCrds(kc);
-  await createNamespace(kc, ns);
+  const { cp, kc } = await startAgentCluster(t, bins, ns);
   await createAgentObjects(kc, ns, 'chat');
   await createGpuNode(kc, 'gpu-1', { gpus: 8, labels: { [ACCEPT]: 'yes' } });
   await createGpuNode(kc, 'gpu-2', { gpus: 2, labels: { [ACCEPT]: 'multi' } });

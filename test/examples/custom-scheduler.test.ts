@@ -30,5 +30,5 @@ t.test('enabled through config, it decides through real HTTP', async (t) => {
   t.same(filtered.NodeNames, ['met', 'fast']);
   t.same(filtered.FailedNodes, { unmet: 'custom-scheduler: rejected by custom-scheduler' });
   const scored = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(pod('p'), ['met', 'fast']) })).json();
-  t.same(scored, [{ Host: 'met', Score: 5 }, { Host: 'fast', Score: 8 }]);
+  t.same(scored, [{ Host: 'met', Score: 7 }, { Host: 'fast', Score: 10 }], 'fast (80) is the best; met (50) is 30 points behind');
 });

@@ -34,7 +34,12 @@ t.test('each kept entry tells its own call\'s nodes, as columns pass from call t
   const call = (verb: string, name: string, names: string[]) => app.inject({ method: 'POST', url: `/scheduler/${verb}`, payload: namesArgs(pod(name, { pool: 'chat' }), names) });
   const ring = app.neuronetes.traces.scheduler;
   const newest = (): SchedulerTrace => ring.list()[0] as SchedulerTrace;
-  const scored = (names: string[]) => Object.fromEntries(names.map((n) => { const s = Number(n.slice(1)) * 10; return [n, { score: s, wireScore: s / 10, scores: { rank: s } }]; }));
+  // Relative wire scores: the call's best rank gets 10, each rank below it one less. Stale totals in
+  // reused columns would show as a wrong best.
+  const scored = (names: string[]) => {
+    const best = Math.max(...names.map((n) => Number(n.slice(1))));
+    return Object.fromEntries(names.map((n) => { const rank = Number(n.slice(1)); return [n, { score: rank * 10, wireScore: 10 - (best - rank), scores: { rank: rank * 10 } }]; }));
+  };
 
   await call('filter', 'any-0', ['n0', 'n1', 'n2', 'n3', 'n4', 'n5']);
   const first = newest();

@@ -108,7 +108,7 @@ t.test('the trace explains rejections with the pod and its pool', async (t) => {
   });
   t.match(filter?.summary, /kept 2 of 14 nodes; rejected .*cost: 9/);
   t.equal(prioritize?.verb, 'prioritize');
-  t.match(prioritize?.nodes['gpu-l4-1'], { wireScore: 8, scores: { 'model-cache': 100, 'gpu-fit': 75, topology: null } });
+  t.match(prioritize?.nodes['gpu-l4-1'], { wireScore: 10, scores: { 'model-cache': 100, 'gpu-fit': 75, topology: null } });
 });
 
 t.test('each built-in sits out a call whose pool asks nothing of it', async (t) => {

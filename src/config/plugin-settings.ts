@@ -1,0 +1,55 @@
+/**
+ * A plugin's effective settings: what the config says, over the documented defaults of NeuroNetes'
+ * built-in plugins (README: Scheduling, Autoscaling, the node agent), over the defaults every plugin
+ * gets. So `neuronetes serve` with no config, and a config that leaves a built-in out, run the weights
+ * and timeouts the README documents. examples/config/neuronetes.yaml spells the same values out; a test
+ * keeps the two in step.
+ */
+import type { PluginType } from '../plugins/types.ts';
+import { parseDuration } from '../util/duration.ts';
+import { PLUGIN_DEFAULTS, type PluginSettings, type ResolvedPluginSettings } from './schema.ts';
+
+interface BuiltinDefaults extends Partial<Pick<PluginSettings, 'weight' | 'timeout'>> {
+  /** `config:` keys the plugin cannot work without: until they are set it stays off, saying why. */
+  readonly needs?: { readonly key: string; readonly why: string };
+}
+
+const LOADER_TIMEOUT = '30m'; // model weights take minutes to download, not the guide's 5s
+
+export const BUILTIN_DEFAULTS: Readonly<Record<PluginType, Readonly<Record<string, BuiltinDefaults>>>> = {
+  scheduler: {
+    'gpu-fit': { weight: 30 },
+    topology: { weight: 25 },
+    'model-cache': { weight: 20 },
+    cost: { weight: 15 },
+    'data-locality': { weight: 10 },
+    'pool-spread': { weight: 5 },
+  },
+  autoscaler: {},
+  'model-loader': { file: { timeout: LOADER_TIMEOUT }, https: { timeout: LOADER_TIMEOUT }, s3: { timeout: LOADER_TIMEOUT } },
+  guardrail: {},
+  'metrics-provider': {
+    prometheus: { timeout: '2s', needs: { key: 'url', why: 'the Prometheus base URL, e.g. http://prometheus.monitoring.svc:9090' } },
+    // Without it, it would answer every metric ahead of `static` by scraping pods that may serve none.
+    pods: { needs: { key: 'port', why: 'the port the pool pods serve their /metrics on' } },
+  },
+};
+
+/** `entry` is the config's entry for the plugin, if it lists it. */
+export function resolvePluginSettings(type: PluginType, name: string, entry?: PluginSettings): ResolvedPluginSettings {
+  const builtin = Object.hasOwn(BUILTIN_DEFAULTS[type], name) ? BUILTIN_DEFAULTS[type][name] : undefined;
+  const config = entry?.config ?? {};
+  const enabled = entry?.enabled ?? PLUGIN_DEFAULTS.enabled;
+  const needs = builtin?.needs;
+  const missing = enabled && needs !== undefined && (config[needs.key] ?? '') === '';
+  return {
+    enabled: enabled && !missing,
+    priority: entry?.priority,
+    weight: entry?.weight ?? builtin?.weight ?? PLUGIN_DEFAULTS.weight,
+    timeoutMs: parseDuration(entry?.timeout ?? builtin?.timeout ?? PLUGIN_DEFAULTS.timeout),
+    failurePolicy: entry?.failurePolicy ?? PLUGIN_DEFAULTS.failurePolicy,
+    mode: entry?.mode ?? PLUGIN_DEFAULTS.mode,
+    config,
+    ...(missing ? { off: `off until config.${needs.key} is set (${needs.why})` } : {}),
+  };
+}
