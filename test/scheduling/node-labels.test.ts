@@ -56,6 +56,16 @@ t.test('neuronetes.io labels override GFD', async (t) => {
   });
 });
 
+t.test('GPU memory: the size a product name states counts when GFD reports a little less, and only then', async (t) => {
+  const memory = (product: string, mib: string): NodeFacts['gpuMemory'] => facts({ 'nvidia.com/gpu.product': product, 'nvidia.com/gpu.memory': mib }).gpuMemory;
+  t.match(memory('NVIDIA-H100-80GB-HBM3', '81559'), { value: 80 * 2 ** 30, from: 'nvidia.com/gpu.product=NVIDIA-H100-80GB-HBM3, nvidia.com/gpu.memory=81559 MiB' }, 'an 80GB H100 meets 80Gi');
+  t.match(memory('NVIDIA-A100-SXM4-80GB', '81920'), { value: 81920 * 2 ** 20, from: 'nvidia.com/gpu.memory=81920' }, 'GFD already reports the full size');
+  t.match(memory('NVIDIA-A100-SXM4-40GB-MIG-1g.5gb', '4864'), { value: 4864 * 2 ** 20 }, 'a MIG slice stays a slice, not the 40GB of its GPU');
+  t.match(memory('NVIDIA-L4', '23034'), { value: 23034 * 2 ** 20 }, 'no stated size: what GFD reports');
+  const override = facts({ 'neuronetes.io/gpu-memory': '79Gi', 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3', 'nvidia.com/gpu.memory': '81559' }).gpuMemory;
+  t.match(override, { value: 79 * 2 ** 30, from: 'neuronetes.io/gpu-memory=79Gi' }, 'an explicit override is taken as written');
+});
+
 t.test('a malformed label makes its fact unknown, with the reason; it does not fall through to the next source', async (t) => {
   const cases: [string, Record<string, string>, keyof NodeFacts, string][] = [
     ['GFD memory not a number', { 'nvidia.com/gpu.memory': '80GB' }, 'gpuMemory', 'nvidia.com/gpu.memory "80GB" is not a positive whole number of MiB'],

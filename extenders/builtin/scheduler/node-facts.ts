@@ -8,7 +8,7 @@ import { GPU_RESOURCE, type Container, type Node, type Pod } from '../../../src/
 import { Annotations, GfdLabels, Labels } from '../../../src/api/neuronetes.ts';
 import type { ClusterView } from '../../../src/cluster/cluster-view.ts';
 import { tryParseQuantity } from '../../../src/util/quantity.ts';
-import { fromLabels, known, MIG_PROFILE, singleStrategyProfile, Sources, typeTokens, UNKNOWN, type CapacityType, type Fact, type MigStrategy } from './node-labels.ts';
+import { fromLabels, gpuMemoryOf, known, MIG_PROFILE, singleStrategyProfile, Sources, typeTokens, UNKNOWN, type CapacityType, type Fact, type MigStrategy } from './node-labels.ts';
 
 export const MIG_RESOURCE_PREFIX = 'nvidia.com/mig-';
 
@@ -193,7 +193,7 @@ export function computeNodeFacts(node: Node, pods: readonly Pod[]): NodeFacts {
     name: node.metadata.name,
     gpuType,
     gpuTypeTokens: gpuType.value === undefined ? [] : typeTokens(gpuType.value),
-    gpuMemory: fromLabels(labels, Sources.gpuMemory),
+    gpuMemory: gpuMemoryOf(labels),
     gpuCount,
     gpuFamily: fromLabels(labels, Sources.gpuFamily),
     allocatableGpus,

@@ -134,6 +134,22 @@ export const Sources = {
   instanceType: [[Labels.instanceType, name]],
 } as const satisfies Record<string, readonly LabelSource<unknown>[]>;
 
+/**
+ * Per-GPU memory. GFD reports usable MiB, a little under the size the product is sold as (an H100
+ * 80GB reports 81559 MiB < 80Gi), so a pool asking for `80Gi` would never land on it. When the
+ * product name states a size (`…-80GB-…`) within 10 % of what GFD reports, that size counts; the
+ * bound keeps a single-strategy MIG node (`…-40GB-MIG-1g.5gb`, a 4864 MiB slice) at its slice.
+ */
+export function gpuMemoryOf(labels: Readonly<Record<string, string>>): Fact<number> {
+  const reported = fromLabels(labels, Sources.gpuMemory);
+  const product = labels[GfdLabels.product];
+  if (reported.value === undefined || product === undefined || !reported.from?.startsWith(`${GfdLabels.memory}=`)) return reported;
+  const stated = typeTokens(product).find((w) => /^\d+gb$/.test(w));
+  const marketed = stated === undefined ? undefined : Number.parseInt(stated, 10) * 2 ** 30;
+  if (marketed === undefined || marketed <= reported.value || reported.value < marketed * 0.9) return reported;
+  return known(marketed, `${GfdLabels.product}=${product}, ${reported.from} MiB`);
+}
+
 /** `NVIDIA-A100-SXM4-80GB` → [nvidia, a100, sxm4, 80gb]. */
 export const typeTokens = (type: string): readonly string[] => type.toLowerCase().split('-').filter((s) => s !== '');
 
