@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
 import { resolveAutoscalerConfig } from '../autoscaling/autoscaler-config.ts';
+import { TRACE_MAX_BYTES } from '../observability/trace-buffer.ts';
 import { parseDuration } from '../util/duration.ts';
 import { PLUGIN_TYPES, type PluginType } from '../plugins/types.ts';
 import {
@@ -55,6 +56,7 @@ function resolvePlugin(s: PluginSettings): ResolvedPluginSettings {
     weight: s.weight ?? PLUGIN_DEFAULTS.weight,
     timeoutMs: parseDuration(s.timeout ?? PLUGIN_DEFAULTS.timeout),
     failurePolicy: s.failurePolicy ?? PLUGIN_DEFAULTS.failurePolicy,
+    optional: s.optional ?? PLUGIN_DEFAULTS.optional,
     mode: s.mode ?? PLUGIN_DEFAULTS.mode,
     config: s.config ?? {},
   };
@@ -83,6 +85,7 @@ export function resolveConfig(raw: unknown, extraModules: readonly string[] = []
       requestBudgetMs: parseDuration(doc.scheduler?.requestBudget ?? '3s'),
       unknownPool: doc.scheduler?.unknownPool ?? 'neutral',
       traceSize: doc.scheduler?.traceSize ?? 100,
+      traceBytes: doc.scheduler?.traceBytes ?? TRACE_MAX_BYTES,
     },
     autoscaler: resolveAutoscalerConfig(doc.autoscaler),
     guardrails: { requestBudgetMs: parseDuration(doc.guardrails?.requestBudget ?? '2s') },

@@ -25,6 +25,7 @@ const DEFAULT_SETTINGS: ResolvedPluginSettings = {
   weight: PLUGIN_DEFAULTS.weight,
   timeoutMs: parseDuration(PLUGIN_DEFAULTS.timeout),
   failurePolicy: PLUGIN_DEFAULTS.failurePolicy,
+  optional: PLUGIN_DEFAULTS.optional,
   mode: PLUGIN_DEFAULTS.mode,
   config: {},
 };

@@ -54,7 +54,7 @@ export async function runScoreChain(
     const active = scorers[j] as ActivePlugin<'scheduler'>;
     const score = active.plugin.score as NonNullable<typeof active.plugin.score>;
     const plugin = active.plugin;
-    const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.remainingMs, { cluster: input.cluster });
+    const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.shareOf(scorers, j), { cluster: input.cluster });
     const weight = active.settings.weight;
     const enforcing = pass.enforcing;
     const row = j * nodes.length;
@@ -71,7 +71,7 @@ export async function runScoreChain(
         }
         let value = values[i] as number;
         if (typeof value !== 'number' || Number.isNaN(value)) {
-          pass.check(pass.invalidAnswer(new TypeError(`score() returned ${JSON.stringify(value)}; expected a number 0..100`)));
+          pass.check(pass.malformed('score()', value, 'a number 0..100'));
           continue;
         }
         if (value < 0 || value > MAX_SCORE) {
