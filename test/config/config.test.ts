@@ -62,3 +62,13 @@ t.test('readConfig: missing files and bad YAML in a folder are clear errors', as
   await writeFile(join(dir, 'scheduler-plugins'), '- [');
   await t.rejects(readConfig(dir), /scheduler-plugins is not valid YAML/);
 });
+
+t.test('an empty config file is an error, not the defaults', async (t) => {
+  const dir = await tempDir(t);
+  for (const [name, text] of [['empty.yaml', ''], ['blank.yaml', ' \n\n'], ['comments.yaml', '# nothing yet\n']] as const) {
+    await writeFile(join(dir, name), text);
+    await t.rejects(readConfig(join(dir, name)), new RegExp(`${name} is empty \\(no YAML document\\); write \\{\\} for the defaults`));
+  }
+  await writeFile(join(dir, 'defaults.yaml'), '{}\n');
+  t.equal((await readConfig(join(dir, 'defaults.yaml'))).scheduler.requestBudgetMs, 3000, '{} is the defaults');
+});
