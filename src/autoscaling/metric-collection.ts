@@ -101,7 +101,7 @@ export async function collectMetrics(
           wanted.map(async (type) => {
             let outcome = await pass.call((ctx) => active.plugin.getMetric(ctx, pool, type));
             if (outcome.ok && outcome.value !== undefined && (typeof outcome.value !== 'number' || !Number.isFinite(outcome.value) || outcome.value < 0)) {
-              outcome = pass.invalidAnswer(new TypeError(`getMetric(${type}) returned ${JSON.stringify(outcome.value)}; expected a finite number >= 0 or undefined`));
+              outcome = pass.malformed(`getMetric(${type})`, outcome.value, 'a finite number >= 0 or undefined');
             }
             pass.check(outcome);
             if (!outcome.ok) readings.set(type, { status: 'failed', source: active.name, reason: `${outcome.kind === 'timeout' ? 'timed out' : 'failed'}: ${outcome.error.message}` });

@@ -93,7 +93,7 @@ export async function runAutoscalerChain(
         let outcome = await pass.call((ctx) => active.plugin.calculateReplicas(ctx, pool, metrics));
         const replicas = outcome.ok ? validReplicas(outcome.value) : undefined;
         if (outcome.ok && replicas === undefined) {
-          outcome = pass.invalidAnswer(new TypeError(`calculateReplicas() returned ${JSON.stringify(outcome.value)}; expected a number >= 0`));
+          outcome = pass.malformed('calculateReplicas()', outcome.value, 'a finite number >= 0');
         }
         pass.check(outcome);
         const durationMs = Math.round(pass.elapsedMs * 1000) / 1000;

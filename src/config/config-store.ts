@@ -1,16 +1,17 @@
 /**
  * Holds the config in force and its PluginSet, and swaps both atomically on reload. A reload that
- * fails (bad YAML, schema errors, unknown plugins, a module that will not import) keeps the last
- * good config, logs why and counts it in neuronetes_config_reloads_total{result="failure"}.
+ * fails (an empty file, bad YAML, schema errors, unknown plugins, a module that will not import)
+ * keeps the last good config, logs why and counts it in neuronetes_config_reloads_total{result="failure"}.
  */
 import { statSync, watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 import type { PluginModuleLoader } from '../plugins/module-loader.ts';
 import { PluginSet } from '../plugins/plugin-set.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
-import { readConfig, resolveConfig } from './parse-config.ts';
+import { isEmptyDocument, readConfig, resolveConfig } from './parse-config.ts';
 import type { ServiceConfig } from './schema.ts';
 
 export interface ActiveConfig {
@@ -42,6 +43,8 @@ export class ConfigStore {
   #active: ActiveConfig | undefined;
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** Change events seen; a look at the file that a newer event overtook gives way to it. */
+  #changes = 0;
   #reloading: Promise<ReloadResult> = Promise.resolve({ ok: true });
   #lastError: string | undefined;
 
@@ -98,18 +101,33 @@ export class ConfigStore {
 
   /**
    * Watches the config's folder, not the file: a mounted ConfigMap changes by swapping the `..data`
-   * symlink, which replaces the file rather than writing to it.
+   * symlink, which replaces the file rather than writing to it. A reload waits for `debounceMs` of
+   * quiet; a file then found empty is most likely truncated with its new text still to come (editors
+   * and `>` redirections write in two steps), so it waits `writeGraceMs` more for that write before
+   * the empty file is reloaded — and rejected.
    */
-  watch(debounceMs = 250): void {
+  watch(debounceMs = 250, writeGraceMs = 3000): void {
     const path = this.#o.path;
     if (path === undefined || this.#watcher !== undefined) return;
     const isDir = statSync(path).isDirectory();
     const dir = isDir ? path : dirname(path);
     const file = basename(path);
+    // `waited`: the file was already found empty once since this change; now it is reloaded as it is.
+    const settle = async (change: number, waited: boolean): Promise<void> => {
+      const empty = !isDir && !waited && (await isEmptyFile(path));
+      if (change !== this.#changes) return;
+      if (empty) {
+        this.#o.log.info({ path, waitMs: writeGraceMs }, 'config file is empty; waiting for the write that usually follows a truncate');
+        this.#timer = setTimeout(() => void settle(change, true), writeGraceMs);
+        return;
+      }
+      await this.reload();
+    };
     this.#watcher = watch(dir, (_event, changed) => {
       if (!isDir && changed !== null && changed !== file && !changed.startsWith('..')) return;
       clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => void this.reload(), debounceMs);
+      const change = ++this.#changes;
+      this.#timer = setTimeout(() => void settle(change, false), debounceMs);
     });
     this.#watcher.on('error', (err) => this.#o.log.warn({ err }, 'config watch failed; reloads need a restart'));
   }
@@ -118,5 +136,14 @@ export class ConfigStore {
     clearTimeout(this.#timer);
     this.#watcher?.close();
     this.#watcher = undefined;
+  }
+}
+
+async function isEmptyFile(path: string): Promise<boolean> {
+  try {
+    return isEmptyDocument(await readFile(path, 'utf8'));
+  } catch {
+    // Gone for a moment (replaced by rename): the reload will say so if it stays gone.
+    return false;
   }
 }

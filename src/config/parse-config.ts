@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
 import { resolveAutoscalerConfig } from '../autoscaling/autoscaler-config.ts';
+import { TRACE_MAX_BYTES } from '../observability/trace-buffer.ts';
 import { parseDuration } from '../util/duration.ts';
 import { PLUGIN_TYPES, type PluginType } from '../plugins/types.ts';
 import { resolvePluginSettings } from './plugin-settings.ts';
@@ -66,6 +67,7 @@ export function resolveConfig(raw: unknown, extraModules: readonly string[] = []
       unknownPool: doc.scheduler?.unknownPool ?? 'neutral',
       traceSize: doc.scheduler?.traceSize ?? 100,
       wireScores: doc.scheduler?.wireScores ?? 'relative',
+      traceBytes: doc.scheduler?.traceBytes ?? TRACE_MAX_BYTES,
     },
     autoscaler: resolveAutoscalerConfig(doc.autoscaler),
     guardrails: { requestBudgetMs: parseDuration(doc.guardrails?.requestBudget ?? '2s') },
@@ -82,9 +84,20 @@ export function parseConfigText(text: string, extraModules: readonly string[] = 
   return resolveConfig(raw, extraModules);
 }
 
+/** True for text that holds no YAML document at all (nothing, blanks, comments): what a truncated file reads as. */
+export function isEmptyDocument(text: string): boolean {
+  try {
+    return parseYaml(text) == null;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads the config from a YAML file (plain, or a whole ConfigMap manifest) or from a directory where
- * a ConfigMap is mounted (one file per key; Kubernetes' `..data` links are skipped).
+ * a ConfigMap is mounted (one file per key; Kubernetes' `..data` links are skipped). An empty file is
+ * an error, not the defaults: mid-edit (truncated, not yet rewritten) it would turn every disabled
+ * plugin back on. `{}` asks for the defaults.
  */
 export async function readConfig(path: string, extraModules: readonly string[] = []): Promise<ServiceConfig> {
   let info;
@@ -93,7 +106,11 @@ export async function readConfig(path: string, extraModules: readonly string[] =
   } catch (e: unknown) {
     throw new ConfigError(`cannot read config ${path}: ${(e as Error).message}`, { cause: e });
   }
-  if (!info.isDirectory()) return parseConfigText(await readFile(path, 'utf8'), extraModules);
+  if (!info.isDirectory()) {
+    const text = await readFile(path, 'utf8');
+    if (isEmptyDocument(text)) throw new ConfigError(`invalid config: ${path} is empty (no YAML document); write {} for the defaults`);
+    return parseConfigText(text, extraModules);
+  }
   const data: Record<string, string> = {};
   for (const entry of await readdir(path)) {
     if (entry.startsWith('.')) continue;

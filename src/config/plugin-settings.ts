@@ -48,6 +48,7 @@ export function resolvePluginSettings(type: PluginType, name: string, entry?: Pl
     weight: entry?.weight ?? builtin?.weight ?? PLUGIN_DEFAULTS.weight,
     timeoutMs: parseDuration(entry?.timeout ?? builtin?.timeout ?? PLUGIN_DEFAULTS.timeout),
     failurePolicy: entry?.failurePolicy ?? PLUGIN_DEFAULTS.failurePolicy,
+    optional: entry?.optional ?? PLUGIN_DEFAULTS.optional,
     mode: entry?.mode ?? PLUGIN_DEFAULTS.mode,
     config,
     ...(missing ? { off: `off until config.${needs.key} is set (${needs.why})` } : {}),

@@ -18,8 +18,17 @@ export const PluginSettings = Type.Object(
     /** Score weight (scheduler plugins): each plugin's 0..100 score counts this much in the mean. */
     weight: Type.Optional(Type.Number({ minimum: 0 })),
     timeout: Type.Optional(Duration),
-    /** Ignore: an error or timeout skips the plugin. Fail: it fails the whole request, with its name. */
+    /**
+     * Ignore: an error or timeout costs the plugin its answer, not the request. Fail: it fails the
+     * whole request, with its name. A filter's missing answer still rejects the node unless `optional`.
+     */
     failurePolicy: Type.Optional(Type.Enum(['Ignore', 'Fail'])),
+    /**
+     * Scheduler plugins: under Ignore, a filter (or allowEviction) that fails lets the nodes (victims)
+     * it did not answer for through. Default false: they are rejected (vetoed), so a broken plugin
+     * never widens placement.
+     */
+    optional: Type.Optional(Type.Boolean()),
     /** shadow: runs and is traced, but does not change the answer. */
     mode: Type.Optional(Type.Enum(['enforce', 'shadow'])),
     config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
@@ -49,6 +58,8 @@ export const ConfigDocument = Type.Object(
           traceSize: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
           /** relative: the best node always strictly ahead on the wire; absolute: round(total / 10). */
           wireScores: Type.Optional(Type.Enum(['relative', 'absolute'])),
+          /** The most each /debug trace ring holds, in bytes of JSON, whatever its traceSize (default 16 MiB). */
+          traceBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1024 * 1024 * 1024 })),
         },
         { additionalProperties: false },
       ),
@@ -83,6 +94,7 @@ export interface ResolvedPluginSettings {
   readonly weight: number;
   readonly timeoutMs: number;
   readonly failurePolicy: 'Ignore' | 'Fail';
+  readonly optional: boolean;
   readonly mode: 'enforce' | 'shadow';
   readonly config: Readonly<Record<string, unknown>>;
   /** Why the plugin is off although nothing turned it off (a setting it cannot run without is missing). */
@@ -95,6 +107,7 @@ export const PLUGIN_DEFAULTS = {
   /** The plugin guide's timeout. */
   timeout: '5s',
   failurePolicy: 'Ignore',
+  optional: false,
   mode: 'enforce',
 } as const;
 
@@ -106,6 +119,7 @@ export interface ServiceConfig {
     readonly requestBudgetMs: number;
     readonly unknownPool: 'neutral' | 'reject';
     readonly traceSize: number;
+    readonly traceBytes: number;
     readonly wireScores: 'relative' | 'absolute';
   };
   readonly autoscaler: AutoscalerConfig;

@@ -57,7 +57,9 @@ function validResult(value: unknown): value is GuardrailResult {
   if (typeof value !== 'object' || value === null) return false;
   const r = value as Record<string, unknown>;
   if (typeof r['passed'] !== 'boolean' || !isAction(r['action'])) return false;
-  if (r['confidence'] !== undefined && typeof r['confidence'] !== 'number') return false;
+  if (r['reason'] !== undefined && typeof r['reason'] !== 'string') return false;
+  const confidence = r['confidence'];
+  if (confidence !== undefined && (typeof confidence !== 'number' || !Number.isFinite(confidence))) return false;
   const meta = r['metadata'];
   if (meta === undefined) return true;
   return typeof meta === 'object' && meta !== null && Object.values(meta).every((v) => typeof v === 'string');
@@ -126,21 +128,21 @@ export async function runGuardrailChain(
   let reason: string | undefined;
   const verdicts: GuardrailVerdict[] = [];
 
-  for (const active of plugins) {
-    if (blockedBy !== undefined) break;
+  const selected = policy.byType === undefined ? plugins : plugins.filter((p) => policy.byType?.has(typeOf(p)) === true);
+  for (let i = 0; i < selected.length && blockedBy === undefined; i++) {
+    const active = selected[i] as ActivePlugin<'guardrail'>;
     const type = typeOf(active);
     const spec = policy.byType?.get(type);
-    if (policy.byType !== undefined && spec === undefined) continue;
     // The AgentClass's per-guardrail config overlays the plugin's own for this request only.
     const effective: ActivePlugin<'guardrail'> =
       spec?.config === undefined ? active : { ...active, settings: { ...active.settings, config: { ...active.settings.config, ...spec.config } } };
-    const pass = new PluginPass<'guardrail'>(runtime, effective, 'check', budget.remainingMs, {});
+    const pass = new PluginPass<'guardrail'>(runtime, effective, 'check', budget.shareOf(selected, i), {});
     const seen: GuardrailRequest = { ...request, content };
     let outcome: CallOutcome<GuardrailResult>;
     try {
       outcome = await pass.call((ctx) => active.plugin.check(ctx, seen));
       if (outcome.ok && !validResult(outcome.value)) {
-        outcome = pass.invalidAnswer(new TypeError(`check() returned ${JSON.stringify(outcome.value)}; expected {passed: boolean, action: ${ACTIONS.join('|')}, …}`));
+        outcome = pass.malformed('check()', outcome.value, `{passed: boolean, action: ${ACTIONS.join('|')}, reason?: string, confidence?: number, metadata?: {string: string}}`);
       }
       pass.check(outcome);
     } finally {

@@ -37,13 +37,13 @@ function describeFailure(outcome: CallOutcome<unknown>): string | undefined {
 export async function chooseLoader(runtime: ChainRuntime, loaders: readonly ActivePlugin<'model-loader'>[], model: Model): Promise<LoaderSelection> {
   const budget = new RequestBudget(SELECTION_BUDGET_MS);
   const considered: LoaderConsideration[] = [];
-  for (const active of loaders) {
-    const pass = new PluginPass<'model-loader'>(runtime, active, 'can-load', budget.remainingMs, {});
+  for (const [i, active] of loaders.entries()) {
+    const pass = new PluginPass<'model-loader'>(runtime, active, 'can-load', budget.shareOf(loaders, i), {});
     let outcome: CallOutcome<boolean>;
     try {
       outcome = await pass.call((ctx) => active.plugin.canLoad(ctx, model));
       if (outcome.ok && typeof outcome.value !== 'boolean') {
-        outcome = pass.invalidAnswer(new TypeError(`canLoad() returned ${JSON.stringify(outcome.value)}; expected a boolean`));
+        outcome = pass.malformed('canLoad()', outcome.value, 'a boolean');
       }
       pass.check(outcome);
     } finally {

@@ -1,12 +1,13 @@
 /**
  * The one runner under every chain: a plugin's part in one request ("pass"), however many calls it
  * makes (one per node for scheduler plugins). It gives the calls a context with the plugin's deadline
- * — its own `timeout`, cut short by what is left of the request's budget — isolates exceptions and
- * timeouts, and records calls, failures and time in the metrics and /debug stats once per pass.
+ * — its own `timeout`, cut to its share of the request's budget — isolates exceptions and timeouts,
+ * and records calls, failures and time in the metrics and /debug stats once per pass.
  */
 import type { Logger } from 'pino';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 import type { PluginStats } from '../observability/plugin-stats.ts';
+import { describeAnswer, MalformedAnswerError } from './plugin-answer.ts';
 import type { ActivePlugin } from './plugin-set.ts';
 import type { MaybePromise, PluginContext, PluginType } from './types.ts';
 
@@ -75,7 +76,7 @@ function pluginLog(root: Logger, active: ActivePlugin): Logger {
 }
 
 function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(typeof e === 'string' ? e : `non-Error thrown: ${JSON.stringify(e)}`);
+  return e instanceof Error ? e : new Error(typeof e === 'string' ? e : `non-Error thrown: ${describeAnswer(e)}`);
 }
 
 export class PluginPass<T extends PluginType, C extends PluginContext = PluginContext> {
@@ -101,12 +102,12 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
   /** Settles when the deadline passes; shared by every pending call of the pass. */
   #expired: Promise<typeof EXPIRED> | undefined;
 
-  /** `remainingMs`: what is left of the request's budget when the pass starts. */
-  constructor(runtime: ChainRuntime, active: ActivePlugin<T>, phase: string, remainingMs: number, extra: Omit<C, keyof PluginContext>) {
+  /** `allowedMs`: the pass's part of the request's budget (RequestBudget.shareOf, or all that is left). */
+  constructor(runtime: ChainRuntime, active: ActivePlugin<T>, phase: string, allowedMs: number, extra: Omit<C, keyof PluginContext>) {
     this.active = active;
     this.#runtime = runtime;
     this.#phase = phase;
-    this.#budgetMs = Math.max(0, Math.min(active.settings.timeoutMs, remainingMs));
+    this.#budgetMs = Math.max(0, Math.min(active.settings.timeoutMs, allowedMs));
     this.#deadline = this.#started + this.#budgetMs;
     this.ctx = { ...extra, signal: this.#controller.signal, log: pluginLog(runtime.log, active), config: active.settings.config } as C;
   }
@@ -194,9 +195,9 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
     return first === EXPIRED ? this.#fail('timeout', signal.reason as Error) : first;
   }
 
-  /** Counts an answer the chain could not use (wrong type, out of range) as this plugin's error. */
-  invalidAnswer(error: Error): CallFailure {
-    return this.#fail('error', error);
+  /** Counts an answer of the wrong shape as this plugin's error, naming the method, what came back and what was expected. */
+  malformed(method: string, value: unknown, expected: string): CallFailure {
+    return this.#fail('error', new MalformedAnswerError(method, value, expected));
   }
 
   #fail(kind: 'error' | 'timeout', error: Error): CallFailure {
@@ -243,7 +244,12 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
   }
 }
 
-/** The request's budget: a deadline every pass is bounded by. */
+/**
+ * The request's budget, shared by the passes of a chain that run one after another. Each pass gets
+ * its own timeout, cut to a share of what is left in proportion to its timeout among the plugins
+ * still to run (itself and those after it): a plugin that hangs takes only its share, and time a
+ * fast plugin leaves unused passes on to the next ones.
+ */
 export class RequestBudget {
   readonly #deadline: number;
   constructor(budgetMs: number) {
@@ -251,5 +257,14 @@ export class RequestBudget {
   }
   get remainingMs(): number {
     return Math.max(0, this.#deadline - performance.now());
+  }
+
+  /** The time `chain[index]` may take, leaving the plugins after it (`chain[index + 1…]`) their shares. */
+  shareOf(chain: readonly ActivePlugin[], index: number): number {
+    const own = (chain[index] as ActivePlugin).settings.timeoutMs;
+    let wanted = own;
+    for (let i = index + 1; i < chain.length; i++) wanted += (chain[i] as ActivePlugin).settings.timeoutMs;
+    const remaining = this.remainingMs;
+    return wanted <= remaining ? own : (remaining * own) / wanted;
   }
 }

@@ -2,6 +2,7 @@
  * Where plugins register themselves when their module is imported (the guide's `init()` pattern).
  * The registry only collects; the config decides which are enabled and in what order (PluginSet).
  */
+import { describeAnswer } from './plugin-answer.ts';
 import {
   PLUGIN_TYPES,
   type AutoscalerPlugin,
@@ -54,7 +55,7 @@ function validate(type: PluginType, plugin: unknown): { name: string; priority: 
   const name: unknown = nameFn.call(plugin);
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
     throw new PluginRegistrationError(
-      `cannot register ${type} plugin: name() returned ${JSON.stringify(name)}; use lower-case letters, digits, '-' or '.' (at most 63)`,
+      `cannot register ${type} plugin: name() returned ${describeAnswer(name)}; use lower-case letters, digits, '-' or '.' (at most 63)`,
     );
   }
   for (const method of REQUIRED_METHODS[type]) {
@@ -71,7 +72,7 @@ function validate(type: PluginType, plugin: unknown): { name: string; priority: 
     if (typeof priorityFn !== 'function') throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": priority must be a method`);
     const p: unknown = priorityFn.call(plugin);
     if (typeof p !== 'number' || !Number.isInteger(p)) {
-      throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": priority() returned ${JSON.stringify(p)}, expected an integer`);
+      throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": priority() returned ${describeAnswer(p)}, expected an integer`);
     }
     priority = p;
   }

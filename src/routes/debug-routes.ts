@@ -19,6 +19,12 @@ const TraceQuery = Type.Object({
   limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
 });
 
+/**
+ * The most one trace reply carries; newer decisions first, and `omitted` counts those left out (ask
+ * with `?limit=`, `?pod=` or `?pool=` for them).
+ */
+export const TRACE_RESPONSE_MAX_BYTES = 8 * 1024 * 1024;
+
 export const debugRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { cluster, config, stats, traces, runtime } = app.neuronetes;
 
@@ -72,6 +78,7 @@ export const debugRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(p.settings.off !== undefined ? { off: p.settings.off } : {}),
         mode: p.settings.mode,
         failurePolicy: p.settings.failurePolicy,
+        optional: p.settings.optional,
         timeoutMs: p.settings.timeoutMs,
         source: p.source,
         ...stats.get(type, p.name),
@@ -80,7 +87,7 @@ export const debugRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return out;
   });
 
-  app.get('/plugins/:type/trace', { schema: { params: Type.Object({ type: Type.String() }), querystring: TraceQuery } }, async (request) => {
+  app.get('/plugins/:type/trace', { schema: { params: Type.Object({ type: Type.String() }), querystring: TraceQuery } }, async (request, reply) => {
     const { type } = request.params;
     if (!(PLUGIN_TYPES as readonly string[]).includes(type)) throw new UnknownPluginTypeError(type, PLUGIN_TYPES.join(', '));
     const q = request.query;
@@ -89,6 +96,18 @@ export const debugRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ...(q.pod !== undefined ? { subject: q.pod } : {}),
       ...(q.pool !== undefined ? { pool: q.pool } : {}),
     });
-    return { type, count: decisions.length, decisions };
+    // Serialised here, one decision at a time, so that the reply stops at its bound.
+    const parts: string[] = [];
+    let bytes = 0;
+    for (const decision of decisions) {
+      const json = JSON.stringify(decision);
+      const size = Buffer.byteLength(json) + 1;
+      if (bytes + size > TRACE_RESPONSE_MAX_BYTES - 256) break;
+      parts.push(json);
+      bytes += size;
+    }
+    const omitted = decisions.length - parts.length;
+    const head = `{"type":${JSON.stringify(type)},"count":${parts.length}${omitted > 0 ? `,"omitted":${omitted}` : ''}`;
+    return reply.type('application/json; charset=utf-8').send(`${head},"decisions":[${parts.join(',')}]}`);
   });
 };

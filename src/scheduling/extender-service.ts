@@ -18,11 +18,13 @@ import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { PluginFailure, PluginPass, RequestBudget } from '../plugins/plugin-pass.ts';
 import type { SchedulerContext } from '../plugins/types.ts';
 import { runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type Rejection, type SchedulingInput } from './filter-chain.ts';
-import { FilterReply, type FilterVerdicts } from './filter-reply.ts';
+import { FilterReply, NOT_REJECTED, type FilterVerdicts } from './filter-reply.ts';
 import { NodeColumns } from './node-columns.ts';
 import { resolvePool, UnknownPoolNotices, type PoolResolution } from './pool-resolver.ts';
-import { NO_SCORE, runScoreChain, toWireScores, type ScoreOutcome, type WireScoreMapping } from './score-chain.ts';
-import type { NodeTrace, SchedulerTrace } from './scheduler-trace.ts';
+import { bestHundredths, NO_SCORE, runScoreChain, toWireScores, type ScoreOutcome, type WireScoreMapping } from './score-chain.ts';
+import { jsonBytes, TRACE_ENTRY_MAX_BYTES } from '../observability/trace-buffer.ts';
+import { clip } from '../util/clip.ts';
+import { NODE_JSON_BYTES, NodeAllowance, TRACE_NAME_CHARS, TRACE_TEXT_CHARS, type NodeTrace, type SchedulerTrace } from './scheduler-trace.ts';
 
 export type ExtenderServiceDeps = ChainServiceDeps<SchedulerTrace>;
 
@@ -69,13 +71,74 @@ const NO_VERDICTS: TracedVerdicts = { names: [], rejectedAs: new Int32Array(0), 
 /**
  * What a trace entry keeps of a call's nodes: the candidates' names and verdicts or scores, copied
  * into NodeColumns the ring reuses, and a reader that turns the columns into per-node traces when
- * /debug asks.
+ * /debug asks. Only the first `count` candidates (and the unknown names the reader holds) fit the
+ * entry's byte bound; `omitted` counts the call's nodes left out.
  */
 interface NodeRecord {
   readonly names: readonly string[];
+  readonly count: number;
+  readonly omitted: number;
+  /** What the kept nodes show on /debug, in bytes of JSON. */
+  readonly bytes: number;
   readonly verdicts?: Int32Array;
   readonly scores?: ScoreOutcome;
   readonly read: (columns: NodeColumns) => Record<string, NodeTrace>;
+}
+
+/** Per-node traces built with the call (bind, preempt), already within the entry's bound. */
+interface EagerNodes {
+  readonly nodes: Record<string, NodeTrace>;
+  readonly omitted: number;
+  readonly bytes: number;
+}
+const NO_NODES: EagerNodes = { nodes: {}, omitted: 0, bytes: 0 };
+
+/** Room in an entry for its nodes; its other fields are clipped to well inside the rest. */
+const NODE_ALLOWANCE = TRACE_ENTRY_MAX_BYTES - 64 * 1024;
+const UNKNOWN_NODE_BYTES = NODE_JSON_BYTES + 'node-cache'.length + unknownNodeReason('').length;
+
+const traceName = (name: string): string => clip(name, TRACE_NAME_CHARS);
+const nameBytes = (name: string): number => Math.min(name.length, TRACE_NAME_CHARS + 32);
+
+/** The unknown names that still fit, cut for the trace. */
+function keepUnknown(allowance: NodeAllowance, unknown: readonly string[]): string[] {
+  // The name shows twice: as the key, and in the reason.
+  return unknown.slice(0, allowance.fit(unknown.length, (i) => 2 * nameBytes(unknown[i] as string) + UNKNOWN_NODE_BYTES)).map(traceName);
+}
+
+/** The part of a filter call the trace keeps: as many candidates as fit, then unknown names. */
+function filterRecord({ names, rejectedAs, rejections, shadow }: TracedVerdicts, unknown: readonly string[]): NodeRecord {
+  const allowance = new NodeAllowance(NODE_ALLOWANCE);
+  const rejectionBytes = rejections.map((r) => NODE_JSON_BYTES + r.plugin.length + jsonBytes(r.reason) + (r.unresolvable ? 20 : 0));
+  const shadowBytes = (i: number): number => shadow.get(i)?.reduce((sum, r) => sum + NODE_JSON_BYTES + r.plugin.length + jsonBytes(r.reason), 0) ?? 0;
+  const count = allowance.fit(names.length, (i) => nameBytes(names[i] as string) + (rejectionBytes[rejectedAs[i] as number] ?? NODE_JSON_BYTES) + (shadow.size > 0 ? shadowBytes(i) : 0));
+  const unknownKept = keepUnknown(allowance, unknown);
+  // Rejections are shared by the nodes they reject; only when a plugin gives nearly every node a
+  // reason of its own can they outgrow the bound, and then the trace keeps those its nodes use.
+  let traced: readonly Rejection[] = rejections;
+  let verdicts = rejectedAs;
+  if (rejectionBytes.reduce((a, b) => a + b, 0) > NODE_ALLOWANCE) {
+    const remap = new Int32Array(rejections.length).fill(NOT_REJECTED);
+    const used: Rejection[] = [];
+    verdicts = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const v = rejectedAs[i] as number;
+      if (v !== NOT_REJECTED && remap[v] === NOT_REJECTED) remap[v] = used.push(rejections[v] as Rejection) - 1;
+      verdicts[i] = v === NOT_REJECTED ? v : (remap[v] as number);
+    }
+    traced = used;
+  }
+  const keptShadow = count === names.length ? shadow : new Map([...shadow].filter(([i]) => i < count));
+  return { names, count, omitted: allowance.omitted, bytes: NODE_ALLOWANCE - allowance.left, verdicts, read: readFilter(unknownKept, traced, keptShadow) };
+}
+
+/** The part of a prioritize call the trace keeps: as many scored nodes as fit, then unknown names. */
+function scoreRecord(names: readonly string[], outcome: ScoreOutcome, unknown: readonly string[], mapping: WireScoreMapping): NodeRecord {
+  const allowance = new NodeAllowance(NODE_ALLOWANCE);
+  const perNode = outcome.plugins.reduce((sum, p) => sum + p.length + 12, 2 * NODE_JSON_BYTES);
+  const count = allowance.fit(names.length, (i) => nameBytes(names[i] as string) + perNode);
+  const unknownKept = keepUnknown(allowance, unknown);
+  return { names, count, omitted: allowance.omitted, bytes: NODE_ALLOWANCE - allowance.left, scores: outcome, read: readScores(outcome.plugins, unknownKept, mapping, bestHundredths(outcome.totals)) };
 }
 
 /*
@@ -93,10 +156,11 @@ const readFilter =
   (columns: NodeColumns): Record<string, NodeTrace> =>
     filterNodeTrace(columns, unknown, rejections, shadow);
 
+// `best` is the whole call's: a trace that kept only some nodes still shows the wire scores sent.
 const readScores =
-  (plugins: readonly string[], unknown: readonly string[], mapping: WireScoreMapping) =>
+  (plugins: readonly string[], unknown: readonly string[], mapping: WireScoreMapping, best: number) =>
   (columns: NodeColumns): Record<string, NodeTrace> =>
-    scoreNodeTrace(columns, plugins, unknown, mapping);
+    scoreNodeTrace(columns, plugins, unknown, mapping, best);
 
 /** Columns pass to a newer entry once the ring forgets theirs; a reader still holding the old one gets none. */
 const columnsOf =
@@ -122,9 +186,9 @@ function filterNodeTrace(
 }
 
 /** The per-node scores of a prioritize call: the 0..100 detail behind each wire score, mapped again as the reply was. */
-function scoreNodeTrace({ names, count, scores, totals }: NodeColumns, plugins: readonly string[], unknown: readonly string[], mapping: WireScoreMapping): Record<string, NodeTrace> {
+function scoreNodeTrace({ names, count, scores, totals }: NodeColumns, plugins: readonly string[], unknown: readonly string[], mapping: WireScoreMapping, best: number): Record<string, NodeTrace> {
   const nodes: Record<string, NodeTrace> = {};
-  const wire = toWireScores(totals.subarray(0, count), mapping);
+  const wire = toWireScores(totals.subarray(0, count), mapping, best);
   for (let i = 0; i < count; i++) {
     const score = totals[i] as number;
     const byPlugin: Record<string, number | null> = {};
@@ -188,12 +252,13 @@ export class ExtenderService {
     started: number,
     summary: string,
     plugins: PluginPassSummary[],
-    nodes: NodeRecord | (() => Record<string, NodeTrace>),
+    nodes: NodeRecord | EagerNodes,
     error?: string,
   ): void {
     const trace = this.#deps.trace;
     if (trace.capacity === 0) return;
-    const key = podKey(pod);
+    // The pod's and pool's names and the messages come from the request: cut to a bound.
+    const key = clip(podKey(pod), TRACE_TEXT_CHARS);
     const id = trace.nextId();
     const entry: Omit<SchedulerTrace, 'nodes'> = {
       id,
@@ -201,38 +266,40 @@ export class ExtenderService {
       subject: key,
       verb,
       pod: key,
-      pool: resolution !== undefined && resolution.status !== 'none' ? resolution.ref : null,
+      pool: resolution !== undefined && resolution.status !== 'none' ? clip(resolution.ref, TRACE_TEXT_CHARS) : null,
       poolStatus: resolution?.status ?? 'none',
       mode,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-      summary,
-      ...(error !== undefined ? { error } : {}),
+      summary: clip(summary, TRACE_TEXT_CHARS),
+      ...(error !== undefined ? { error: clip(error, TRACE_TEXT_CHARS) } : {}),
       plugins,
+      ...(nodes.omitted > 0 ? { nodesOmitted: nodes.omitted } : {}),
     };
+    const bytes = jsonBytes(entry) + nodes.bytes;
     let columns: NodeColumns | undefined;
     let read: () => Record<string, NodeTrace>;
-    if (typeof nodes === 'function') read = nodes;
+    if ('nodes' in nodes) read = always(nodes.nodes);
     else {
-      columns = (this.#spareColumns[verb].pop() ?? new NodeColumns()).claim(id, nodes.names);
+      columns = (this.#spareColumns[verb].pop() ?? new NodeColumns()).claim(id, nodes.names, nodes.count, TRACE_NAME_CHARS);
       if (nodes.verdicts !== undefined) columns.keepVerdicts(nodes.verdicts);
-      if (nodes.scores !== undefined) columns.keepScores(nodes.scores.scores, nodes.scores.totals);
+      if (nodes.scores !== undefined) columns.keepScores(nodes.scores.scores, nodes.scores.totals, nodes.names.length);
       read = columnsOf(columns, id, nodes.read);
     }
     // Built when /debug reads it, not per call: a call may carry thousands of nodes.
     const traced = Object.defineProperty(entry, 'nodes', { get: read, enumerable: true }) as SchedulerTrace;
     if (columns !== undefined) this.#columns.set(traced, columns);
-    const forgotten = trace.push(traced);
-    const reusable = forgotten === undefined ? undefined : this.#columns.get(forgotten);
-    // Filters and prioritizes are forgotten in about the order they come, so a spare or two per verb
-    // serves; more would only pile up when the mix drifts.
-    const spares = forgotten === undefined ? undefined : this.#spareColumns[forgotten.verb];
-    if (spares !== undefined && reusable !== undefined && spares.length < MAX_SPARE_COLUMNS) spares.push(reusable.release());
-    else reusable?.release();
+    for (const forgotten of trace.push(traced, bytes)) {
+      const reusable = this.#columns.get(forgotten);
+      // Filters and prioritizes are forgotten in about the order they come, so a spare or two per
+      // verb serves; more would only pile up when the mix drifts.
+      const spares = this.#spareColumns[forgotten.verb];
+      if (reusable !== undefined && spares.length < MAX_SPARE_COLUMNS) spares.push(reusable.release());
+      else reusable?.release();
+    }
   }
 
   #traceFilter(args: ExtenderArgs, resolution: PoolResolution, mode: SchedulerTrace['mode'], started: number, summary: string, passes: PluginPassSummary[], unknown: readonly string[], verdicts: TracedVerdicts, error?: string): void {
-    const { names, rejectedAs, rejections, shadow } = verdicts;
-    this.#trace('filter', args.Pod, resolution, mode, started, summary, passes, { names, verdicts: rejectedAs, read: readFilter(unknown, rejections, shadow) }, error);
+    this.#trace('filter', args.Pod, resolution, mode, started, summary, passes, filterRecord(verdicts, unknown), error);
   }
 
   async filter(args: ExtenderArgs, log: Logger): Promise<FilterReply> {
@@ -286,7 +353,7 @@ export class ExtenderService {
     try {
       outcome = await runScoreChain(this.#deps.runtime, plugins, input, candidates.nodes, budget);
     } catch (e: unknown) {
-      if (e instanceof PluginFailure) this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], always({}), e.message);
+      if (e instanceof PluginFailure) this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], NO_NODES, e.message);
       throw e;
     }
     const { names } = candidates;
@@ -304,7 +371,7 @@ export class ExtenderService {
       best < 0
         ? list.length === 0 ? 'no nodes to score' : `scored ${list.length} nodes, none in the node cache`
         : `scored ${list.length} nodes; best ${names[best] as string} (total ${Math.round((totals[best] as number) * 100) / 100} → ${wire[best] as number}/10, ${mapping})`;
-    this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, { names, scores: outcome, read: readScores(outcome.plugins, candidates.unknown, mapping) });
+    this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, scoreRecord(names, outcome, candidates.unknown, mapping));
     return list;
   }
 
@@ -319,13 +386,14 @@ export class ExtenderService {
       error = `binding ${args.PodNamespace}/${args.PodName} to ${args.Node} failed: ${(e as Error).message}`;
       log.warn({ err: e, pod: podKey(pod), node: args.Node }, 'bind failed');
     }
-    this.#trace('bind', pod, undefined, null, started, error === '' ? `bound to ${args.Node}` : error, [], always({ [args.Node]: { kept: error === '' } }), error === '' ? undefined : error);
+    this.#trace('bind', pod, undefined, null, started, error === '' ? `bound to ${args.Node}` : error, [], { nodes: { [traceName(args.Node)]: { kept: error === '' } }, omitted: 0, bytes: nameBytes(args.Node) + NODE_JSON_BYTES }, error === '' ? undefined : error);
     return { Error: error };
   }
 
   /**
    * Returns the victims kube-scheduler proposed, minus those a plugin's allowEviction() vetoes; a node
-   * left with no victim is dropped (the scheduler requires at least one per node returned).
+   * left with no victim is dropped (the scheduler requires at least one per node returned). A plugin
+   * that fails to answer for a victim vetoes it, unless the plugin is optional.
    */
   async preempt(args: ExtenderPreemptionArgs, log: Logger): Promise<ExtenderPreemptionResult> {
     const started = performance.now();
@@ -345,10 +413,11 @@ export class ExtenderService {
     const budget = new RequestBudget(this.#deps.config().scheduler.requestBudgetMs);
     const result: ExtenderPreemptionResult = { NodeNameToMetaVictims: {} };
     const nodes: Record<string, NodeTrace> = {};
+    const allowance = new NodeAllowance(NODE_ALLOWANCE);
     const vetoed = new Map<string, { uid: string; plugin: string }[]>();
     const passes: PluginPassSummary[] = [];
-    for (const active of vetoers) {
-      const pass = new PluginPass<'scheduler', SchedulerContext>(this.#deps.runtime, active, 'preempt', budget.remainingMs, { cluster });
+    for (const [j, active] of vetoers.entries()) {
+      const pass = new PluginPass<'scheduler', SchedulerContext>(this.#deps.runtime, active, 'preempt', budget.shareOf(vetoers, j), { cluster });
       let count = 0;
       try {
         for (const [nodeName, proposal] of proposals) {
@@ -357,12 +426,11 @@ export class ExtenderService {
             const uid = victim.metadata.uid ?? '';
             if (vetoed.get(nodeName)?.some((v) => v.uid === uid) === true) continue;
             const allow = active.plugin.allowEviction as NonNullable<typeof active.plugin.allowEviction>;
-            const outcome = await pass.call((ctx) => allow.call(active.plugin, ctx, args.Pod, victim, node));
-            if (!outcome.ok) {
-              pass.check(outcome);
-              continue;
-            }
-            if (outcome.value === false && pass.enforcing) {
+            let outcome = await pass.call((ctx) => allow.call(active.plugin, ctx, args.Pod, victim, node));
+            if (outcome.ok && typeof outcome.value !== 'boolean') outcome = pass.malformed('allowEviction()', outcome.value, 'a boolean');
+            pass.check(outcome);
+            const vetoes = outcome.ok ? !outcome.value : !active.settings.optional;
+            if (vetoes && pass.enforcing) {
               count++;
               const list = vetoed.get(nodeName) ?? [];
               list.push({ uid, plugin: active.name });
@@ -377,11 +445,15 @@ export class ExtenderService {
     for (const [nodeName, proposal] of proposals) {
       const gone = new Set((vetoed.get(nodeName) ?? []).map((v) => v.uid));
       const kept = proposal.victims.map((p) => p.metadata.uid ?? '').filter((uid) => uid !== '' && !gone.has(uid));
-      nodes[nodeName] = { kept: kept.length > 0, victims: { kept, vetoed: vetoed.get(nodeName) ?? [] } };
+      const vetoes = vetoed.get(nodeName) ?? [];
+      const bytes = kept.reduce((sum, uid) => sum + nameBytes(uid) + 4, vetoes.reduce((sum, v) => sum + nameBytes(v.uid) + v.plugin.length + NODE_JSON_BYTES, nameBytes(nodeName) + 2 * NODE_JSON_BYTES));
+      if (allowance.take(bytes)) {
+        nodes[traceName(nodeName)] = { kept: kept.length > 0, victims: { kept: kept.map(traceName), vetoed: vetoes.map((v) => ({ uid: traceName(v.uid), plugin: v.plugin })) } };
+      }
       if (kept.length > 0) result.NodeNameToMetaVictims[nodeName] = { Pods: kept.map((UID) => ({ UID })), NumPDBViolations: proposal.pdb };
     }
     const keptNodes = Object.keys(result.NodeNameToMetaVictims).length;
-    this.#trace('preempt', args.Pod, resolution, null, started, `${keptNodes} of ${proposals.size} nodes keep victims`, passes, always(nodes));
+    this.#trace('preempt', args.Pod, resolution, null, started, `${keptNodes} of ${proposals.size} nodes keep victims`, passes, { nodes, omitted: allowance.omitted, bytes: NODE_ALLOWANCE - allowance.left });
     return result;
   }
 }

@@ -1,14 +1,16 @@
 /**
  * The filter chain: scheduler plugins in priority order, each looking only at the nodes every
  * plugin before it kept (a node drops out at its first failing plugin). Shadow plugins judge the
- * same nodes but drop none. Stops early once no node is left.
+ * same nodes but drop none. Stops early once no node is left. A plugin that fails to answer for a
+ * node rejects it (unless the plugin is `optional`): a broken filter never widens placement.
  */
 import type { Node, Pod } from '../api/kubernetes.ts';
 import type { AgentPool } from '../api/neuronetes.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
-import { PluginPass, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
+import { PluginPass, type Answers, type CallFailure, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
 import { SKIP, type FilterResult, type FilterVerdict, type MaybePromise, type PassPlan, type SchedulerContext } from '../plugins/types.ts';
+import { clip } from '../util/clip.ts';
 import { NOT_REJECTED } from './filter-reply.ts';
 
 export interface SchedulingInput {
@@ -103,15 +105,45 @@ class RejectionTable {
   }
 }
 
-/** A filter answer as a rejection entry, NOT_REJECTED when it passed; throws on an answer of the wrong shape. */
-function judge(table: RejectionTable, plugin: string, result: FilterResult): number {
+/** Checked at run time: third-party plugins are plain JavaScript as often as not. */
+function isVerdict(value: unknown): value is FilterVerdict {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  const reason = v['reason'];
+  const unresolvable = v['unresolvable'];
+  return typeof v['passed'] === 'boolean' && (reason === undefined || typeof reason === 'string') && (unresolvable === undefined || typeof unresolvable === 'boolean');
+}
+
+/** The longest plugin reason kept: a reason travels to kube-scheduler, its events and the trace for every node it rejects. */
+export const MAX_REASON_CHARS = 512;
+
+/**
+ * A filter answer as a rejection entry, NOT_REJECTED when it passed, or the plugin's failure when the
+ * answer has the wrong shape (a reason that is not a string never becomes "[object Object]").
+ */
+function judge(table: RejectionTable, pass: FilterPass, result: unknown): number | CallFailure {
   if (result === true) return NOT_REJECTED;
-  if (result === false) return table.intern(`rejected by ${plugin}`, false);
-  if (typeof result !== 'object' || result === null || typeof result.passed !== 'boolean') {
-    throw new TypeError(`filter() returned ${JSON.stringify(result)}; expected a boolean or {passed, reason?, unresolvable?}`);
-  }
+  if (result === false) return table.intern(`rejected by ${pass.active.name}`, false);
+  // A verdict object seen before (a plugin may hand out one per reason) was checked then.
+  const known = table.known(result as FilterVerdict);
+  if (known !== undefined) return known;
+  if (!isVerdict(result)) return pass.malformed('filter()', result, 'a boolean or {passed: boolean, reason?: string, unresolvable?: boolean}');
   if (result.passed) return NOT_REJECTED;
-  return table.known(result) ?? table.internVerdict(result, result.reason ?? `rejected by ${plugin}`);
+  return table.internVerdict(result, clip(result.reason ?? `rejected by ${pass.active.name}`, MAX_REASON_CHARS));
+}
+
+type FilterPass = PluginPass<'scheduler', SchedulerContext>;
+
+/**
+ * What a node the plugin did not answer for gets: under Fail the request fails (check throws); an
+ * `optional` plugin lets it through; otherwise the plugin rejects it, as unresolvable so that
+ * kube-scheduler does not evict pods in the hope that a plugin's timeout goes away.
+ */
+function unanswered(table: RejectionTable, pass: FilterPass, failure: CallFailure): number {
+  pass.check(failure);
+  if (pass.active.settings.optional) return NOT_REJECTED;
+  const what = failure.kind === 'timeout' ? 'timed out' : 'failed';
+  return table.intern(clip(`could not check this node (${what}): ${failure.error.message}`, MAX_REASON_CHARS), true);
 }
 
 export function summarizePass(pass: PluginPass<'scheduler', SchedulerContext>, durationMs: number, rejected: number, skipped = false): PluginPassSummary {
@@ -125,7 +157,7 @@ export function summarizePass(pass: PluginPass<'scheduler', SchedulerContext>, d
     timeouts: pass.timeouts,
     rejected,
     ...(skipped ? { skipped: true } : {}),
-    ...(f !== undefined ? { failure: `${f.kind}: ${f.error.message}` } : {}),
+    ...(f !== undefined ? { failure: clip(`${f.kind}: ${f.error.message}`, MAX_REASON_CHARS) } : {}),
   };
 }
 
@@ -134,7 +166,8 @@ type PrePass = (ctx: SchedulerContext, pod: Pod, pool: AgentPool | undefined) =>
 /**
  * Asks a plugin's preFilter or preScore, once per pass: true when the plugin sits this call out. A
  * hook that throws, times out or answers anything but SKIP or nothing is the plugin's error, handled
- * by its failurePolicy; under Ignore all its answers would be ignored, so it sits the call out.
+ * by its failurePolicy; under Ignore it sits the call out, with the failure as the pass's first
+ * (a filter then rejects every node, unless the plugin is optional).
  */
 export async function sitsOut(pass: PluginPass<'scheduler', SchedulerContext>, hook: 'preFilter' | 'preScore', input: SchedulingInput): Promise<boolean> {
   const plugin = pass.active.plugin;
@@ -147,7 +180,7 @@ export async function sitsOut(pass: PluginPass<'scheduler', SchedulerContext>, h
   }
   if (outcome.value === SKIP) return true;
   if (outcome.value === undefined) return false;
-  pass.check(pass.invalidAnswer(new TypeError(`${hook}() returned ${JSON.stringify(outcome.value)}; expected SKIP ('skip') or nothing`)));
+  pass.check(pass.malformed(`${hook}()`, outcome.value, "SKIP ('skip') or nothing"));
   return true;
 }
 
@@ -167,32 +200,28 @@ export async function runFilterChain(
   const passes: PluginPassSummary[] = [];
   const { pod, pool } = input;
 
-  for (const active of plugins) {
-    const filter = active.plugin.filter;
-    if (filter === undefined) continue;
-    if (alive.length === 0) break;
-    const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'filter', budget.remainingMs, { cluster: input.cluster });
+  const filterers = plugins.filter((p) => p.plugin.filter !== undefined);
+  for (let j = 0; j < filterers.length && alive.length > 0; j++) {
+    const active = filterers[j] as ActivePlugin<'scheduler'>;
     const plugin = active.plugin;
+    const filter = plugin.filter as NonNullable<typeof plugin.filter>;
+    const pass: FilterPass = new PluginPass(runtime, active, 'filter', budget.shareOf(filterers, j), { cluster: input.cluster });
     const enforcing = pass.enforcing;
     let keptCount = 0;
     let count = 0;
     let skipped = false;
     try {
-      if ((skipped = await sitsOut(pass, 'preFilter', input))) continue;
-      const { values, failures } = await pass.callEach(alive, (ctx, node) => filter.call(plugin, ctx, pod, node, pool));
+      let answers: Answers<FilterResult> | undefined;
+      if (!(await sitsOut(pass, 'preFilter', input))) answers = await pass.callEach(alive, (ctx, node) => filter.call(plugin, ctx, pod, node, pool));
+      // Sat out: SKIP (every node passes), or a failed preFilter (no node was answered for).
+      const hookFailure = answers === undefined ? pass.firstFailure : undefined;
+      if ((skipped = answers === undefined && (hookFailure === undefined || active.settings.optional))) continue;
       // Shadow rejections go to a table of their own: they must not count as the node's rejection.
       const table = new RejectionTable(enforcing ? rejections : [], active.name);
       for (let i = 0; i < alive.length; i++) {
-        let verdict = NOT_REJECTED;
-        const failure = failures?.get(i);
-        if (failure !== undefined) pass.check(failure);
-        else {
-          try {
-            verdict = judge(table, active.name, values[i] as FilterResult);
-          } catch (e: unknown) {
-            pass.check(pass.invalidAnswer(e as Error));
-          }
-        }
+        const failure = hookFailure ?? answers?.failures?.get(i);
+        const judged = failure ?? judge(table, pass, answers?.values[i]);
+        const verdict = typeof judged === 'number' ? judged : unanswered(table, pass, judged);
         const at = aliveAt[i] as number;
         if (verdict === NOT_REJECTED) {
           if (enforcing) {

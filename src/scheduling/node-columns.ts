@@ -6,6 +6,8 @@
  * promotion per scheduling cycle, and the full collections that reclaimed them paused the service
  * for 6–30 ms every second or two: the extender's p99. Copied here, a call's own arrays die young.
  */
+import { clip } from '../util/clip.ts';
+
 export class NodeColumns {
   /** The trace entry whose nodes these are; once the columns pass to another, the old entry has none. */
   owner = 0;
@@ -19,14 +21,19 @@ export class NodeColumns {
   /** Prioritize: each node's weighted mean. */
   totals: Float64Array = new Float64Array(0);
 
-  /** Takes the columns for entry `owner` and copies its candidates' names in. */
-  claim(owner: number, names: readonly string[]): this {
+  /**
+   * Takes the columns for entry `owner` and copies in the first `n` of its candidates' names (those
+   * the entry's byte bound leaves room for), each cut to `maxChars`.
+   */
+  claim(owner: number, names: readonly string[], n: number, maxChars: number): this {
     this.owner = owner;
-    const n = names.length;
     // Grown, and shrunk only when far too large (oversized): V8 trims a shortened array's store, and
     // growing it again allocates anew, so sizes that merely vary keep their store.
     if (this.names.length < n || oversized(this.names.length, n)) this.names.length = n;
-    for (let i = 0; i < n; i++) this.names[i] = names[i] as string;
+    for (let i = 0; i < n; i++) {
+      const name = names[i] as string;
+      this.names[i] = name.length > maxChars ? clip(name, maxChars) : name;
+    }
     // The last owner's names past ours would keep strings of nodes the cluster may have dropped.
     this.names.fill('', n, this.count);
     this.count = n;
@@ -39,13 +46,22 @@ export class NodeColumns {
     return this;
   }
 
+  /** Keeps the verdicts of the claimed nodes. */
   keepVerdicts(verdicts: Int32Array): void {
-    this.verdicts = copyInto(this.verdicts, verdicts, (n) => new Int32Array(n));
+    this.verdicts = copyInto(this.verdicts, verdicts.subarray(0, this.count), (n) => new Int32Array(n));
   }
 
-  keepScores(scores: Uint16Array, totals: Float64Array): void {
-    this.scores = copyInto(this.scores, scores, (n) => new Uint16Array(n));
-    this.totals = copyInto(this.totals, totals, (n) => new Float64Array(n));
+  /** Keeps the claimed nodes' scores, out of a call's `scores` laid out per plugin over `stride` nodes. */
+  keepScores(scores: Uint16Array, totals: Float64Array, stride: number): void {
+    const n = this.count;
+    if (n === stride) this.scores = copyInto(this.scores, scores, (size) => new Uint16Array(size));
+    else {
+      const plugins = stride === 0 ? 0 : scores.length / stride;
+      const rows = new Uint16Array(plugins * n);
+      for (let j = 0; j < plugins; j++) rows.set(scores.subarray(j * stride, j * stride + n), j * n);
+      this.scores = copyInto(this.scores, rows, (size) => new Uint16Array(size));
+    }
+    this.totals = copyInto(this.totals, totals.subarray(0, n), (size) => new Float64Array(size));
   }
 }
 

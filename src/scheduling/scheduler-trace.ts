@@ -29,4 +29,42 @@ export interface SchedulerTrace extends TraceEntry {
   error?: string;
   plugins: PluginPassSummary[];
   nodes: Record<string, NodeTrace>;
+  /** Nodes left out of `nodes` to keep the entry under TRACE_ENTRY_MAX_BYTES: one call of 300,000 nodes costs the ring no more. */
+  nodesOmitted?: number;
+}
+
+/** Strings the request or a plugin chose (names, UIDs, messages) are cut to this many characters. */
+export const TRACE_NAME_CHARS = 256;
+export const TRACE_TEXT_CHARS = 1024;
+/** What a node's entry adds to its name and reason in JSON: quotes, keys, punctuation. */
+export const NODE_JSON_BYTES = 48;
+
+/** The part of an entry's byte bound its nodes have taken, and how many did not fit. */
+export class NodeAllowance {
+  left: number;
+  omitted = 0;
+  constructor(bytes: number) {
+    this.left = bytes;
+  }
+
+  /** Takes `bytes` for one more node if they fit; once one does not, no later node is taken either. */
+  take(bytes: number): boolean {
+    if (this.omitted === 0 && bytes <= this.left) {
+      this.left -= bytes;
+      return true;
+    }
+    this.omitted++;
+    return false;
+  }
+
+  /** How many of `count` nodes fit, each costing `cost(i)`; the rest are counted as omitted. */
+  fit(count: number, cost: (i: number) => number): number {
+    for (let i = 0; i < count; i++) {
+      if (!this.take(cost(i))) {
+        this.omitted += count - i - 1;
+        return i;
+      }
+    }
+    return count;
+  }
 }

@@ -38,6 +38,13 @@ export type WireScoreMapping = ServiceConfig['scheduler']['wireScores'];
 const STEP = (MAX_SCORE / MAX_EXTENDER_PRIORITY) * 100; // one wire point, in hundredths of a total
 const hundredths = (score: number): number => Math.round(Math.min(MAX_SCORE, Math.max(0, score)) * 100);
 
+/** The call's best total, in hundredths: what `relative` wire scores are measured from. */
+export function bestHundredths(totals: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 0; i < totals.length; i++) best = Math.max(best, hundredths(totals[i] as number));
+  return best;
+}
+
 /**
  * kube-scheduler multiplies extender scores by weight × 10 and adds them to its own plugins' sums, so
  * 0..100 must land on 0..10, as integers; and since it adds them node by node, only the differences
@@ -49,14 +56,12 @@ const hundredths = (score: number): number => Math.round(Math.min(MAX_SCORE, Mat
  * - `absolute`: round(total / 10). Comparable across calls, but totals in the same ten-point band tie,
  *   and kube-scheduler breaks a tie at random.
  */
-export function toWireScores(totals: ArrayLike<number>, mapping: WireScoreMapping): Uint8Array {
+export function toWireScores(totals: ArrayLike<number>, mapping: WireScoreMapping, best: number = bestHundredths(totals)): Uint8Array {
   const wire = new Uint8Array(totals.length);
   if (mapping === 'absolute') {
     for (let i = 0; i < totals.length; i++) wire[i] = Math.round(hundredths(totals[i] as number) / STEP);
     return wire;
   }
-  let best = 0;
-  for (let i = 0; i < totals.length; i++) best = Math.max(best, hundredths(totals[i] as number));
   for (let i = 0; i < totals.length; i++) {
     const gap = best - hundredths(totals[i] as number);
     wire[i] = Math.max(0, MAX_EXTENDER_PRIORITY - (gap === 0 ? 0 : Math.max(1, Math.round(gap / STEP))));
@@ -82,7 +87,7 @@ export async function runScoreChain(
     const active = scorers[j] as ActivePlugin<'scheduler'>;
     const score = active.plugin.score as NonNullable<typeof active.plugin.score>;
     const plugin = active.plugin;
-    const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.remainingMs, { cluster: input.cluster });
+    const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.shareOf(scorers, j), { cluster: input.cluster });
     const weight = active.settings.weight;
     const enforcing = pass.enforcing;
     const row = j * nodes.length;
@@ -99,7 +104,7 @@ export async function runScoreChain(
         }
         let value = values[i] as number;
         if (typeof value !== 'number' || Number.isNaN(value)) {
-          pass.check(pass.invalidAnswer(new TypeError(`score() returned ${JSON.stringify(value)}; expected a number 0..100`)));
+          pass.check(pass.malformed('score()', value, 'a number 0..100'));
           continue;
         }
         if (value < 0 || value > MAX_SCORE) {

@@ -127,13 +127,13 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
 
   const stats = new PluginStats();
   const runtime = { metrics, stats, log };
-  const traceSize = config.current.config.scheduler.traceSize;
+  const { traceSize, traceBytes } = config.current.config.scheduler;
   const traces: Traces = {
-    scheduler: new TraceBuffer<SchedulerTrace>(traceSize, (e) => e.pool),
-    autoscaler: new TraceBuffer<AutoscalerTrace>(config.current.config.autoscaler.traceSize),
-    'model-loader': new TraceBuffer<TraceEntry>(traceSize),
-    guardrail: new TraceBuffer<TraceEntry>(traceSize),
-    'metrics-provider': new TraceBuffer<TraceEntry>(traceSize),
+    scheduler: new TraceBuffer<SchedulerTrace>(traceSize, (e) => e.pool, traceBytes),
+    autoscaler: new TraceBuffer<AutoscalerTrace>(config.current.config.autoscaler.traceSize, undefined, traceBytes),
+    'model-loader': new TraceBuffer<TraceEntry>(traceSize, undefined, traceBytes),
+    guardrail: new TraceBuffer<TraceEntry>(traceSize, undefined, traceBytes),
+    'metrics-provider': new TraceBuffer<TraceEntry>(traceSize, undefined, traceBytes),
   };
   const plugins = (): PluginSet => config.current.plugins;
   const extender = new ExtenderService({

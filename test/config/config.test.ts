@@ -6,8 +6,8 @@ import { tempDir } from '../helpers/test-app.ts';
 
 t.test('defaults: plugin guide timeout, Ignore, enforce, weight 1; 3s request budget', async (t) => {
   const c = resolveConfig({ 'scheduler-plugins': [{ name: 'x' }] });
-  t.same(c.plugins.scheduler.get('x'), { enabled: true, priority: undefined, weight: 1, timeoutMs: 5000, failurePolicy: 'Ignore', mode: 'enforce', config: {} });
-  t.same(c.scheduler, { requestBudgetMs: 3000, unknownPool: 'neutral', traceSize: 100, wireScores: 'relative' });
+  t.same(c.plugins.scheduler.get('x'), { enabled: true, priority: undefined, weight: 1, timeoutMs: 5000, failurePolicy: 'Ignore', optional: false, mode: 'enforce', config: {} });
+  t.same(c.scheduler, { requestBudgetMs: 3000, unknownPool: 'neutral', traceSize: 100, traceBytes: 16 * 1024 * 1024, wireScores: 'relative' });
 });
 
 t.test('the plugin guide\'s ConfigMap, verbatim, is a valid config', async (t) => {
@@ -62,4 +62,14 @@ t.test('readConfig: missing files and bad YAML in a folder are clear errors', as
   await t.rejects(readConfig(join(dir, 'nope.yaml')), /cannot read config .*nope.yaml/);
   await writeFile(join(dir, 'scheduler-plugins'), '- [');
   await t.rejects(readConfig(dir), /scheduler-plugins is not valid YAML/);
+});
+
+t.test('an empty config file is an error, not the defaults', async (t) => {
+  const dir = await tempDir(t);
+  for (const [name, text] of [['empty.yaml', ''], ['blank.yaml', ' \n\n'], ['comments.yaml', '# nothing yet\n']] as const) {
+    await writeFile(join(dir, name), text);
+    await t.rejects(readConfig(join(dir, name)), new RegExp(`${name} is empty \\(no YAML document\\); write \\{\\} for the defaults`));
+  }
+  await writeFile(join(dir, 'defaults.yaml'), '{}\n');
+  t.equal((await readConfig(join(dir, 'defaults.yaml'))).scheduler.requestBudgetMs, 3000, '{} is the defaults');
 });

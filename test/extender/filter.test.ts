@@ -89,14 +89,21 @@ t.test('shadow mode: runs and is traced, but keeps every node', async (t) => {
   t.equal(trace.decisions[0].plugins[0].rejected, 1);
 });
 
-t.test('plugin exceptions: Ignore passes the node, Fail puts the reason in Error', async (t) => {
+t.test('plugin exceptions: Ignore rejects the node (passes it when optional), Fail puts the reason in Error', async (t) => {
   const broken: SchedulerPlugin = { name: () => 'broken', filter: () => { throw new Error('label index corrupt'); } };
   const ignore = await buildTestApp(t, { plugins: { scheduler: [broken] }, cluster });
-  const okBody = (await ignore.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
-  t.same(okBody.NodeNames, ['n1']);
-  t.equal(okBody.Error, '');
+  const rejected = (await ignore.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
+  t.same(rejected.NodeNames, [], 'a node the plugin could not check is not kept');
+  t.same(rejected.FailedAndUnresolvableNodes, { n1: 'broken: could not check this node (failed): label index corrupt' }, 'unresolvable: no preemption for a plugin error');
+  t.equal(rejected.Error, '');
   const dbg = (await ignore.app.inject('/debug/plugins')).json();
   t.equal(dbg.scheduler[0].errors, 1);
+  t.equal(dbg.scheduler[0].optional, false);
+
+  const optional = await buildTestApp(t, { plugins: { scheduler: [broken] }, cluster, config: { 'scheduler-plugins': [{ name: 'broken', optional: true }] } });
+  const okBody = (await optional.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
+  t.same(okBody.NodeNames, ['n1'], 'optional: the failed filter rejects nothing');
+  t.equal(okBody.Error, '');
 
   const fail = await buildTestApp(t, { plugins: { scheduler: [broken] }, cluster, config: { 'scheduler-plugins': [{ name: 'broken', failurePolicy: 'Fail' }] } });
   const res = await fail.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) });
@@ -143,15 +150,24 @@ t.test('preFilter that throws, times out or answers nonsense is the plugin\'s er
   const hangs = hooked('hangs', (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(undefined))));
   const settings = (failurePolicy: 'Ignore' | 'Fail') => ['throws', 'nonsense', 'hangs'].map((name) => ({ name, failurePolicy, timeout: '50ms' }));
 
-  const ignore = await buildTestApp(t, { plugins: { scheduler: [throws, nonsense, hangs] }, cluster, config: { 'scheduler-plugins': settings('Ignore') } });
-  const body = (await ignore.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
-  t.same(body.NodeNames, ['n1', 'n2'], 'Ignore: a plugin whose preFilter failed sits the call out');
+  for (const [name, reason] of [['throws', 'failed): pool index missing'], ['nonsense', 'failed): preFilter() returned "later"; expected SKIP'], ['hangs', 'timed out): no answer from "hangs"']] as const) {
+    const alone = await buildTestApp(t, { plugins: { scheduler: [throws, nonsense, hangs] }, cluster, config: { 'scheduler-plugins': [...settings('Ignore').filter((s) => s.name !== name).map((s) => ({ ...s, enabled: false })), { name, timeout: '50ms' }] } });
+    const body = (await alone.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
+    t.same(body.NodeNames, [], `Ignore: a plugin whose preFilter failed (${name}) answered for no node, so none is kept`);
+    t.same(Object.keys(body.FailedAndUnresolvableNodes), ['n1', 'n2']);
+    t.ok(String(body.FailedAndUnresolvableNodes.n1).startsWith(`${name}: could not check this node (${reason}`), body.FailedAndUnresolvableNodes.n1);
+  }
+  const optional = await buildTestApp(t, { plugins: { scheduler: [throws, nonsense, hangs] }, cluster, config: { 'scheduler-plugins': settings('Ignore').map((s) => ({ ...s, optional: true })) } });
+  const body = (await optional.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
+  t.same(body.NodeNames, ['n1', 'n2'], 'Ignore and optional: a plugin whose preFilter failed sits the call out');
   t.equal(filtered, 0);
-  const stats = new Map<string, { errors: number; timeouts: number }>((await ignore.app.inject('/debug/plugins')).json().scheduler.map((s: { name: string; errors: number; timeouts: number }) => [s.name, s]));
+  const stats = new Map<string, { errors: number; timeouts: number }>((await optional.app.inject('/debug/plugins')).json().scheduler.map((s: { name: string; errors: number; timeouts: number }) => [s.name, s]));
   t.match(Object.fromEntries(stats), { throws: { errors: 1 }, nonsense: { errors: 1 }, hangs: { timeouts: 1 } });
+  t.match((await optional.app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0].plugins, [{ plugin: 'hangs', skipped: true }, { plugin: 'nonsense', skipped: true }, { plugin: 'throws', skipped: true }]);
 
   for (const [name, error] of [['throws', /"throws" failed: pool index missing/], ['nonsense', /"nonsense" failed: preFilter\(\) returned "later"; expected SKIP/], ['hangs', /"hangs" timed out/]] as const) {
-    const fail = await buildTestApp(t, { plugins: { scheduler: [throws, nonsense, hangs] }, cluster, config: { 'scheduler-plugins': [...settings('Ignore').filter((s) => s.name !== name), { name, failurePolicy: 'Fail', timeout: '50ms' }] } });
+    const others = settings('Ignore').filter((s) => s.name !== name).map((s) => ({ ...s, optional: true }));
+    const fail = await buildTestApp(t, { plugins: { scheduler: [throws, nonsense, hangs] }, cluster, config: { 'scheduler-plugins': [...others, { name, failurePolicy: 'Fail', timeout: '50ms' }] } });
     const failed = (await fail.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
     t.match(failed.Error, error, `${name} under Fail`);
     t.same(failed.NodeNames, []);
@@ -169,8 +185,12 @@ t.test('timeouts: an async plugin is cut off at its deadline', async (t) => {
   };
   const ignore = await buildTestApp(t, { plugins: { scheduler: [slow] }, cluster, config: { 'scheduler-plugins': [{ name: 'slow', timeout: '50ms' }] } });
   const body = (await ignore.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
-  t.same(body.NodeNames, ['n1', 'n2'], 'Ignore: the timed-out plugin is skipped');
+  t.same(body.NodeNames, [], 'Ignore: the nodes the timed-out plugin did not answer for are rejected');
+  t.same(body.FailedAndUnresolvableNodes, Object.fromEntries(['n1', 'n2'].map((n) => [n, 'slow: could not check this node (timed out): no answer from "slow" within its 50ms deadline'])));
   t.equal((await ignore.app.inject('/debug/plugins')).json().scheduler[0].timeouts, 2);
+  const optional = await buildTestApp(t, { plugins: { scheduler: [slow] }, cluster, config: { 'scheduler-plugins': [{ name: 'slow', timeout: '50ms', optional: true }] } });
+  const kept = (await optional.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
+  t.same(kept.NodeNames, ['n1', 'n2'], 'Ignore and optional: the timed-out plugin is skipped');
 
   const fail = await buildTestApp(t, { plugins: { scheduler: [slow] }, cluster, config: { 'scheduler-plugins': [{ name: 'slow', timeout: '50ms', failurePolicy: 'Fail' }] } });
   const failed = (await fail.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
@@ -189,7 +209,8 @@ t.test('a synchronous plugin past its deadline: the late stride is discarded and
   const { app } = await buildTestApp(t, { plugins: { scheduler: [hog] }, cluster: { ...cluster, nodes: many }, config: { 'scheduler-plugins': [{ name: 'hog', timeout: '10ms' }] } });
   const body = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, names) })).json();
   t.equal(calls, DEADLINE_STRIDE, 'the deadline is checked once per stride; after it passed no node is asked');
-  t.same(body.NodeNames, names, 'Ignore: no answer of the late plugin counts, so every node stays');
+  t.same(body.NodeNames, [], 'Ignore: no answer of the late plugin counts, so no node is kept');
+  t.equal(Object.keys(body.FailedAndUnresolvableNodes).length, names.length);
   const stats = (await app.inject('/debug/plugins')).json().scheduler[0];
   t.equal(stats.timeouts, many.length, 'every node without a timely answer is a timeout');
 

@@ -10,14 +10,30 @@ import type { SchedulerTrace } from '../../src/scheduling/scheduler-trace.ts';
 import { agentPool, namesArgs, node, pod } from '../helpers/cluster-fixtures.ts';
 import { buildTestApp } from '../helpers/test-app.ts';
 
-t.test('TraceBuffer.push hands back the entry it pushed out', async (t) => {
+t.test('TraceBuffer.push hands back the entries it pushed out', async (t) => {
   const ring = new TraceBuffer<{ id: number; time: string; subject: string }>(2);
   const entry = (id: number) => ({ id, time: '', subject: `s${id}` });
-  t.equal(ring.push(entry(1)), undefined);
-  t.equal(ring.push(entry(2)), undefined);
-  t.same(ring.push(entry(3)), entry(1));
+  t.same(ring.push(entry(1)), []);
+  t.same(ring.push(entry(2)), []);
+  t.same(ring.push(entry(3)), [entry(1)]);
   t.same(ring.list().map((e) => e.id), [3, 2]);
-  t.equal(new TraceBuffer(0).push(entry(4)), undefined, 'a ring of no entries keeps and returns nothing');
+  t.same(new TraceBuffer(0).push(entry(4)), [entry(4)], 'a ring of no entries keeps nothing');
+});
+
+t.test('TraceBuffer keeps to its bytes as well as its count: the oldest go first', async (t) => {
+  const ring = new TraceBuffer<{ id: number; time: string; subject: string }>(10, undefined, 100);
+  const entry = (id: number) => ({ id, time: '', subject: `s${id}` });
+  t.same(ring.push(entry(1), 40), []);
+  t.same(ring.push(entry(2), 40), []);
+  t.same(ring.push(entry(3), 40), [entry(1)], 'a third 40-byte entry pushes the oldest out');
+  t.equal(ring.bytes, 80);
+  t.same(ring.push(entry(4), 90), [entry(2), entry(3)], 'as many as it takes');
+  t.same(ring.push(entry(5), 101), [entry(5)], 'an entry larger than the ring is not kept');
+  t.same(ring.list().map((e) => e.id), [4]);
+  t.equal(ring.bytes, 90);
+  const counted = new TraceBuffer<{ id: number; time: string; subject: string }>(10);
+  counted.push(entry(6));
+  t.equal(counted.bytes, JSON.stringify(entry(6)).length, 'by default an entry counts as its JSON');
 });
 
 const nodes = Array.from({ length: 6 }, (_, i) => node(`n${i}`, { rank: String(i) }));
@@ -70,4 +86,14 @@ t.test('rejections in the trace point at the right reasons after reuse', async (
   await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(pod('even-0', { pool: 'chat' }), ['n1', 'n2']) });
   const decision = (await app.inject('/debug/plugins/scheduler/trace')).json().decisions[0];
   t.same(decision.nodes, { n1: { kept: false, rejectedBy: 'rank', reason: 'odd rank' }, n2: { kept: true } });
+});
+
+t.test('names, UIDs and messages a request chose are cut in the trace', async (t) => {
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [plugin] }, cluster });
+  const long = 'x'.repeat(100_000);
+  await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(pod(long, { pool: 'chat' }), [long]) });
+  const entry = app.neuronetes.traces.scheduler.list()[0] as SchedulerTrace;
+  t.ok(entry.pod.length < 2_000 && entry.summary.length < 2_000, 'the pod key and summary are cut');
+  t.same(Object.keys(entry.nodes).map((n) => n.length < 400), [true], 'the unknown name is cut');
+  t.ok(JSON.stringify(entry).length < 10_000);
 });
