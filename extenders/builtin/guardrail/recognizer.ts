@@ -1,0 +1,105 @@
+/**
+ * A recognizer finds one kind of sensitive value: a linear-time pattern proposes candidates, a
+ * validator (checksum, issuer table, phone metadata, entropy) confirms them and sets a confidence,
+ * and words near a match raise or lower it, as Presidio's context enhancer does.
+ */
+
+export interface Finding {
+  /** Kebab-case type name, e.g. `credit-card`, `aws-access-key`. */
+  readonly type: string;
+  readonly start: number;
+  readonly end: number;
+  readonly confidence: number;
+}
+
+export interface Recognizer {
+  readonly type: string;
+  /** What redaction writes in its place, without brackets: `EMAIL`, `AWS_KEY`. */
+  readonly placeholder: string;
+  readonly kind: 'pii' | 'secret';
+  /** A checksum or a library's rule set confirms each match (these are held to a higher precision). */
+  readonly validated: boolean;
+  /** Candidates in text order, never overlapping each other; linear-time in the text. */
+  find(text: string): Iterable<Finding>;
+}
+
+/** Presidio's context enhancement: a context word nearby adds this much, and lifts to at least the floor. */
+const CONTEXT_BOOST = 0.35;
+const CONTEXT_FLOOR = 0.4;
+/** A word that says "this is not one" (order, version…) takes this much away. */
+const AGAINST_PENALTY = 0.45;
+const WINDOW_BEFORE = 48;
+const WINDOW_AFTER = 16;
+
+export interface PatternSpec {
+  readonly type: string;
+  readonly placeholder: string;
+  readonly kind?: 'pii' | 'secret';
+  /** Global; must start at a boundary (a lookbehind or a literal) and bound every run. */
+  readonly pattern: RegExp;
+  /** Capture group holding the value to report (default the whole match); the pattern needs the `d` flag. */
+  readonly group?: number;
+  /** Confidence of a match the validator accepts (or of any match, without one). */
+  readonly score: number;
+  /** Confirms a match: false rejects it, a number replaces the score. */
+  readonly validate?: (value: string, text: string, start: number) => boolean | number;
+  /**
+   * At most this many validations per scan, for validators that cost tens of microseconds (phone
+   * metadata): past it, candidates count on their shape alone, so a text packed with candidates
+   * costs bounded work and is redacted rather than let through.
+   */
+  readonly validateBudget?: number;
+  readonly validated?: boolean;
+  /** Lower-case words that make this type likelier nearby. */
+  readonly context?: readonly string[];
+  /** Lower-case words that make it unlikelier nearby. */
+  readonly against?: readonly string[];
+  /** A substring without which the pattern cannot match: text without it skips the scan. */
+  readonly hint?: string;
+}
+
+/** Literal words, any case, as one pattern: one test per finding instead of one per word. */
+function wordsPattern(words: readonly string[]): RegExp | undefined {
+  return words.length === 0 ? undefined : new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
+}
+
+function near(text: string, start: number, end: number, after: number, words: RegExp | undefined): boolean {
+  return words !== undefined && (words.test(text.slice(Math.max(0, start - WINDOW_BEFORE), start)) || (after > 0 && words.test(text.slice(end, end + after))));
+}
+
+/** Confidence after the words around the match; words against it count only before it, as in "order 4111…". */
+function withContext(score: number, text: string, start: number, end: number, context: RegExp | undefined, against: RegExp | undefined): number {
+  let s = score;
+  if (near(text, start, end, 0, against)) s -= AGAINST_PENALTY;
+  else if (near(text, start, end, WINDOW_AFTER, context)) s = Math.max(CONTEXT_FLOOR, s + CONTEXT_BOOST);
+  return Math.round(Math.min(1, Math.max(0, s)) * 100) / 100;
+}
+
+export function patternRecognizer(spec: PatternSpec): Recognizer {
+  const { type, pattern, group, score, validate, hint } = spec;
+  const budget = spec.validateBudget ?? Infinity;
+  const context = wordsPattern(spec.context ?? []);
+  const against = wordsPattern(spec.against ?? []);
+  if (!pattern.global) throw new TypeError(`${type}: the pattern must be global`);
+  return {
+    type,
+    placeholder: spec.placeholder,
+    kind: spec.kind ?? 'pii',
+    validated: spec.validated ?? false,
+    *find(text: string): Iterable<Finding> {
+      if (hint !== undefined && !text.includes(hint)) return;
+      let validations = 0;
+      for (const m of text.matchAll(pattern)) {
+        const span: readonly [number, number] | undefined = group === undefined ? [m.index, m.index + m[0].length] : m.indices?.[group];
+        if (span === undefined) continue;
+        const [start, end] = span;
+        const value = text.slice(start, end);
+        const verdict = validate === undefined || validations++ >= budget ? true : validate(value, text, start);
+        if (verdict === false) continue;
+        const base = verdict === true ? score : verdict;
+        const confidence = withContext(base, text, start, end, context, against);
+        if (confidence > 0) yield { type, start, end, confidence };
+      }
+    },
+  };
+}
