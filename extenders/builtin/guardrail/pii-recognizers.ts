@@ -49,7 +49,8 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
       pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
       hint: '@',
       score: 0.9,
-      validate: (v) => !v.startsWith('.') && !v.includes('..'),
+      // `https://token@host` is a URL's user, not an address.
+      validate: (v, text, start) => !v.startsWith('.') && !v.includes('..') && !text.startsWith('://', start - 3),
       context: ['mail', 'contact', 'reach'],
     }),
     patternRecognizer({
@@ -64,7 +65,9 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
     patternRecognizer({
       type: 'credit-card',
       placeholder: 'CREDIT_CARD',
-      pattern: /(?<![\d.-])\d(?:[ -]?\d){11,18}(?![\d-])(?!\.\d)/g,
+      // Printed groupings only (a run, 4-4-4-4, Amex/Diners 4-6-5/4-6-4), so a card followed by
+      // other digits ("… 3564 12/26") is not swallowed into a longer run that fails Luhn.
+      pattern: /(?<![\d.-])(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}|\d{4}([ -])\d{6}\2\d{4,5})(?![\d-])(?!\.\d)/g,
       score: 0.9,
       validated: true,
       validate: (v) => cardNumberValid(v.replace(/[ -]/g, '')),
@@ -105,7 +108,7 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
       type: 'ip-address',
       placeholder: 'IP_ADDRESS',
       // IPv6 candidates are any colon-separated hex groups (times and MACs too); node:net decides.
-      pattern: /(?<![\w.:])(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::(?:\d{1,3}\.){3}\d{1,3})?)(?![\w:])(?!\.\d)/g,
+      pattern: /(?<![\w.:])(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::(?:\d{1,3}\.){3}\d{1,3})?)(?!\w)(?!\.\d)(?!:\D)/g,
       score: 0.6,
       validate: (v) => (isIPv4(v) ? true : isIPv6(v) && /[0-9a-f]{1,4}:[0-9a-f]{0,4}:/i.test(v) && v.replace(/[^:]/g, '').length >= 2 ? 0.75 : false),
       context: ['ip', 'address', 'host', 'server', 'client', 'addr', 'from', 'remote'],
@@ -114,7 +117,7 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
     patternRecognizer({
       type: 'phone',
       placeholder: 'PHONE',
-      pattern: /(?<![\w+.\-/:])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w/])(?![.:-]\d)/g,
+      pattern: /(?<![\w+.\-/:])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}(?![\w/])(?![.:-]\d)/g,
       score: 0.6,
       validate: (v) => {
         const digits = v.replace(/\D/g, '');

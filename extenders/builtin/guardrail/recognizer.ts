@@ -58,20 +58,67 @@ export interface PatternSpec {
   readonly hint?: string;
 }
 
-/** Literal words, any case, as one pattern: one test per finding instead of one per word. */
+/** Literal words, any case, as one pattern: one search per finding instead of one per word. */
 function wordsPattern(words: readonly string[]): RegExp | undefined {
-  return words.length === 0 ? undefined : new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
+  return words.length === 0 ? undefined : new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
 }
 
-function near(text: string, start: number, end: number, after: number, words: RegExp | undefined): boolean {
-  return words !== undefined && (words.test(text.slice(Math.max(0, start - WINDOW_BEFORE), start)) || (after > 0 && words.test(text.slice(end, end + after))));
+/** Where the words occur in a text: found in one pass, the first time a finding asks. */
+class WordIndex {
+  readonly #starts: number[] = [];
+  readonly #ends: number[] = [];
+
+  constructor(text: string, words: RegExp) {
+    words.lastIndex = 0;
+    for (let m = words.exec(text); m !== null; m = words.exec(text)) {
+      this.#starts.push(m.index);
+      this.#ends.push(words.lastIndex);
+    }
+  }
+
+  /** Index of the first word starting at or after `at`. */
+  #firstFrom(at: number): number {
+    let lo = 0;
+    let hi = this.#starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#starts[mid] as number) < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** End of the last word wholly inside [from, to), or -1. */
+  lastEndIn(from: number, to: number): number {
+    for (let i = this.#firstFrom(to) - 1; i >= 0 && (this.#starts[i] as number) >= from; i--) if ((this.#ends[i] as number) <= to) return this.#ends[i] as number;
+    return -1;
+  }
+
+  /** Whether a word starts in [from, to). */
+  startsIn(from: number, to: number): boolean {
+    const i = this.#firstFrom(from);
+    return i < this.#starts.length && (this.#starts[i] as number) < to;
+  }
 }
 
-/** Confidence after the words around the match; words against it count only before it, as in "order 4111…". */
-function withContext(score: number, text: string, start: number, end: number, context: RegExp | undefined, against: RegExp | undefined): number {
+/** The words before a match count within its own line. */
+function lineStart(text: string, start: number): number {
+  const from = Math.max(0, start - WINDOW_BEFORE);
+  // Searched within the window only: lastIndexOf on the whole text would rescan it per finding.
+  return from + text.slice(from, start).lastIndexOf('\n') + 1;
+}
+
+/**
+ * Confidence after the words around the match: before it, within its line, the nearer kind wins
+ * ("order 4111…" against, "Phone: …" for); context words also count just after it.
+ */
+function withContext(score: number, text: string, start: number, end: number, context: WordIndex | undefined, against: WordIndex | undefined): number {
   let s = score;
-  if (near(text, start, end, 0, against)) s -= AGAINST_PENALTY;
-  else if (near(text, start, end, WINDOW_AFTER, context)) s = Math.max(CONTEXT_FLOOR, s + CONTEXT_BOOST);
+  const from = lineStart(text, start);
+  const forIt = context?.lastEndIn(from, start) ?? -1;
+  const againstIt = against?.lastEndIn(from, start) ?? -1;
+  if (againstIt > forIt) s -= AGAINST_PENALTY;
+  else if (forIt >= 0 || context?.startsIn(end, end + WINDOW_AFTER) === true) s = Math.max(CONTEXT_FLOOR, s + CONTEXT_BOOST);
   return Math.round(Math.min(1, Math.max(0, s)) * 100) / 100;
 }
 
@@ -89,6 +136,8 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
     *find(text: string): Iterable<Finding> {
       if (hint !== undefined && !text.includes(hint)) return;
       let validations = 0;
+      let contextIndex: WordIndex | undefined;
+      let againstIndex: WordIndex | undefined;
       for (const m of text.matchAll(pattern)) {
         const span: readonly [number, number] | undefined = group === undefined ? [m.index, m.index + m[0].length] : m.indices?.[group];
         if (span === undefined) continue;
@@ -97,7 +146,9 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
         const verdict = validate === undefined || validations++ >= budget ? true : validate(value, text, start);
         if (verdict === false) continue;
         const base = verdict === true ? score : verdict;
-        const confidence = withContext(base, text, start, end, context, against);
+        if (context !== undefined) contextIndex ??= new WordIndex(text, context);
+        if (against !== undefined) againstIndex ??= new WordIndex(text, against);
+        const confidence = withContext(base, text, start, end, contextIndex, againstIndex);
         if (confidence > 0) yield { type, start, end, confidence };
       }
     },
