@@ -5,9 +5,9 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { UnknownGuardrailPoolError } from '../guardrails/guardrail-service.ts';
+import { BadToolCallError, UnknownGuardrailPoolError } from '../guardrails/guardrail-service.ts';
 import { PluginFailure } from '../plugins/plugin-pass.ts';
-import { PluginChainError, UnknownPoolError } from '../server/errors.ts';
+import { BadRequestError, PluginChainError, UnknownPoolError } from '../server/errors.ts';
 
 const Action = Type.Enum(['allow', 'block', 'redact', 'warn', 'log']);
 const StringMap = Type.Record(Type.String(), Type.String());
@@ -15,10 +15,17 @@ const StringMap = Type.Record(Type.String(), Type.String());
 export const GuardrailCheckRequest = Type.Object(
   {
     content: Type.String(),
-    direction: Type.Optional(Type.Enum(['input', 'output'])),
+    direction: Type.Optional(Type.Enum(['input', 'output', 'tool-call', 'tool-result'])),
     /** The AgentPool the traffic belongs to: its AgentClass's `guardrails[]` then applies. */
     pool: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
     metadata: Type.Optional(StringMap),
+    /** `tool-call`: the tool, its arguments (screened with the content), the session and the caller's scopes. */
+    tool: Type.Optional(Type.String({ minLength: 1 })),
+    arguments: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    session: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    scopes: Type.Optional(Type.Array(Type.String(), { maxItems: 256 })),
+    /** `tool-result`: the callId the tool-call check answered with. */
+    callId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },
   { additionalProperties: false },
 );
@@ -48,6 +55,7 @@ export const GuardrailCheckResponse = Type.Object({
   reason: Type.Optional(Type.String()),
   unenforced: Type.Array(Type.String()),
   verdicts: Type.Array(Verdict),
+  callId: Type.Optional(Type.String()),
 });
 
 export const guardrailRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -58,6 +66,7 @@ export const guardrailRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return await guardrails.check(request.body, request.log);
     } catch (e: unknown) {
       if (e instanceof UnknownGuardrailPoolError) throw new UnknownPoolError(e.ref);
+      if (e instanceof BadToolCallError) throw new BadRequestError(e.message);
       if (e instanceof PluginFailure) throw new PluginChainError(e.message);
       throw e;
     }
