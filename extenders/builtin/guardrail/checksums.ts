@@ -47,7 +47,7 @@ export function cardNumberValid(digits: string): boolean {
   return issued && luhnValid(digits);
 }
 
-const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+export const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
 function sha256(data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest();
@@ -70,11 +70,12 @@ export function base58CheckValid(address: string): boolean {
   return bytes.slice(21).every((b, i) => b === check[i]);
 }
 
-const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+export const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
 const BECH32_CONST = 1;
 const BECH32M_CONST = 0x2bc830a3;
 
-function polymod(values: readonly number[]): number {
+/** The bech32 checksum's BCH code over hrp and data, as BIP 173 defines it. */
+export function polymod(values: readonly number[]): number {
   const gen = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
   let chk = 1;
   for (const v of values) {
