@@ -4,8 +4,11 @@
  * the service does not know (404) and a `failurePolicy: Fail` guardrail that failed (500).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import { BadToolCallError, UnknownGuardrailPoolError } from '../guardrails/guardrail-service.ts';
+import { StreamScreen } from '../guardrails/stream-screen.ts';
 import { PluginFailure } from '../plugins/plugin-pass.ts';
 import { BadRequestError, PluginChainError, UnknownPoolError } from '../server/errors.ts';
 
@@ -58,8 +61,67 @@ export const GuardrailCheckResponse = Type.Object({
   callId: Type.Optional(Type.String()),
 });
 
+const StreamQuery = Type.Object(
+  {
+    pool: Type.Optional(Type.String({ pattern: '^([a-z0-9.-]+/)?[a-z0-9.-]+$' })),
+    direction: Type.Optional(Type.Enum(['input', 'output', 'tool-result'])),
+  },
+  { additionalProperties: false },
+);
+
+/** One NDJSON line of a streamed body: a chunk of the text. */
+function chunkOf(line: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new BadRequestError(`a stream line is not JSON: ${line.slice(0, 80)}`);
+  }
+  const delta = (parsed as { delta?: unknown } | null)?.delta;
+  if (typeof delta !== 'string') throw new BadRequestError('each stream line is {"delta": "<text>"}');
+  return delta;
+}
+
 export const guardrailRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { guardrails } = app.neuronetes;
+
+  // The stream's body is read line by line as it arrives, not parsed whole.
+  app.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
+
+  /**
+   * POST /guardrails/stream?pool=ns/name&direction=output with an NDJSON body of {"delta": "…"}
+   * lines: answers NDJSON {"delta": "…"} lines (redacted, a window behind) and, at the first block,
+   * one {"blocked": true, …} line, after which the rest of the body is not read.
+   */
+  app.post('/stream', { schema: { querystring: StreamQuery } }, async (request, reply) => {
+    const [namespace, name] = request.query.pool?.includes('/') === true ? request.query.pool.split('/') : [undefined, request.query.pool];
+    const screen = new StreamScreen(
+      { check: (input) => guardrails.check(input, request.log) },
+      {
+        ...(request.query.direction !== undefined ? { direction: request.query.direction } : {}),
+        ...(name !== undefined ? { pool: { name, ...(namespace !== undefined ? { namespace } : {}) } } : {}),
+      },
+    );
+    const body = request.body as Readable;
+    async function* events(): AsyncGenerator<string> {
+      try {
+        for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
+          if (line.trim() === '') continue;
+          for (const e of await screen.feed(chunkOf(line))) yield `${JSON.stringify(e)}\n`;
+          if (screen.done) {
+            body.destroy();
+            return;
+          }
+        }
+        for (const e of await screen.end()) yield `${JSON.stringify(e)}\n`;
+      } catch (e: unknown) {
+        // The answer has begun: a bad line, an unknown pool or a failing guardrail ends it with an error line.
+        body.destroy();
+        yield `${JSON.stringify({ error: (e as Error).message })}\n`;
+      }
+    }
+    return reply.type('application/x-ndjson').send(Readable.from(events()));
+  });
 
   app.post('/check', { schema: { body: GuardrailCheckRequest, response: { 200: GuardrailCheckResponse } } }, async (request) => {
     try {
