@@ -8,6 +8,7 @@
 import type { Node, Pod } from '../src/api/kubernetes.ts';
 import { SERVICE_ENV, SERVICE_NODE_OPTIONS } from '../src/server/runtime-flags.ts';
 import { generateCluster, NAMESPACE, type GeneratedCluster } from './cluster-generator.ts';
+import { guardrailChainScenarios } from './guardrail-chain.ts';
 import { HttpStatusError, LoadClient, round, summarize, type Budget, type Call, type LoadResult } from './http-load.ts';
 import { startServer, type ServerHandle } from './server-handle.ts';
 import type { MemorySample } from './server-process.ts';
@@ -275,6 +276,7 @@ function guardrailCalls(cluster: GeneratedCluster): Call[] {
 
 export async function runPlan(plan: Plan): Promise<Row[]> {
   const rows: Row[] = [];
+  if (wanted(plan, 'guardrails/chain')) await guardrailChainScenarios(plan, rows);
   const largest = Math.max(...plan.sizes);
   for (const size of plan.sizes) {
     const cluster = generateCluster(size, plan.seed);

@@ -21,6 +21,7 @@ export type {
   FilterVerdict,
   Guardrail,
   GuardrailAction,
+  GuardrailDirection,
   GuardrailRequest,
   GuardrailResult,
   MaybePromise,

@@ -18,7 +18,7 @@ export class PiiDetectionGuardrail implements Guardrail {
   }
 
   check(_ctx: PluginContext, request: GuardrailRequest): GuardrailResult {
-    const findings = this.#detector.scan(request.content);
+    const findings = this.#detector.scan(request.content, request.threshold);
     if (findings.length > 0) {
       return {
         passed: false,

@@ -137,7 +137,7 @@ export async function runGuardrailChain(
     const effective: ActivePlugin<'guardrail'> =
       spec?.config === undefined ? active : { ...active, settings: { ...active.settings, config: { ...active.settings.config, ...spec.config } } };
     const pass = new PluginPass<'guardrail'>(runtime, effective, 'check', budget.shareOf(selected, i), {});
-    const seen: GuardrailRequest = { ...request, content };
+    const seen: GuardrailRequest = { ...request, content, ...(spec?.threshold !== undefined ? { threshold: spec.threshold } : {}) };
     let outcome: CallOutcome<GuardrailResult>;
     try {
       outcome = await pass.call((ctx) => active.plugin.check(ctx, seen));

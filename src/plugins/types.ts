@@ -91,11 +91,21 @@ export interface ModelLoader extends PluginBase {
 
 export interface GuardrailRequest {
   content: string;
-  /** Where the text is going: the user's prompt, or the model's answer. */
-  direction?: 'input' | 'output';
+  /**
+   * Where the text is going: the user's prompt, the model's answer, a tool call's arguments (as
+   * JSON), or what a tool returned (which the model will read as if it were trusted).
+   */
+  direction?: GuardrailDirection;
   pool?: { namespace: string; name: string };
   metadata?: Readonly<Record<string, string>>;
+  /**
+   * The AgentClass's `threshold` for this guardrail's type, when it sets one: a guardrail that makes
+   * several findings drops those below it (the chain also logs a whole result below it).
+   */
+  threshold?: number;
 }
+
+export type GuardrailDirection = 'input' | 'output' | 'tool-call' | 'tool-result';
 
 export type GuardrailAction = 'allow' | 'block' | 'redact' | 'warn' | 'log';
 

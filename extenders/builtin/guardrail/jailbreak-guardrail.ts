@@ -1,20 +1,14 @@
 /**
- * Built-in `jailbreak-heuristic` guardrail (type `jailbreak-detection`): blocks prompts that use the
- * well-worn phrasings of instruction-override attacks. Phrase matching catches the lazy attempts
- * only; each extra distinct phrase raises the confidence. Config: `patterns` (extra regular
- * expressions, case-insensitive), `action` (default block).
+ * Built-in `jailbreak-heuristic` guardrail (type `jailbreak-detection`): screens prompts, answers,
+ * tool arguments and tool results for instruction-override attacks and known jailbreak templates,
+ * after normalising the text and decoding payloads hidden in it (injection-screen.ts). Each rule
+ * that matched is reported with its confidence and reason; together they combine. Config:
+ * `patterns` (extra regular expressions, case-insensitive), `action` (default block).
  */
 import { Type } from 'typebox';
 import type { Guardrail, GuardrailRequest, GuardrailResult, PluginContext } from '../../../src/index.ts';
 import { configReader } from '../plugin-config.ts';
-
-const BUILTIN_PATTERNS = [
-  String.raw`\b(ignore|disregard|forget)\b.{0,30}\b(previous|prior|above|earlier|all|your)\b.{0,20}\b(instructions|rules|prompts?|guidelines)\b`,
-  String.raw`\b(reveal|print|show|repeat)\b.{0,30}\b(system|hidden|initial)\s+(prompt|instructions)\b`,
-  String.raw`\byou are now\b.{0,40}\b(DAN|unfiltered|unrestricted|jailbroken)\b`,
-  String.raw`\b(developer|god|jailbreak)\s+mode\b`,
-  String.raw`\b(pretend|act as if)\b.{0,40}\b(no|without)\s+(restrictions|rules|filters|limits)\b`,
-];
+import { combined, InjectionScreen } from './injection-screen.ts';
 
 const JailbreakConfig = Type.Object({
   patterns: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
@@ -22,7 +16,7 @@ const JailbreakConfig = Type.Object({
 });
 
 const readConfig = configReader('jailbreak-heuristic', JailbreakConfig);
-const compiled = new WeakMap<object, RegExp[]>();
+const screens = new WeakMap<object, InjectionScreen>();
 
 export class JailbreakHeuristicGuardrail implements Guardrail {
   name(): string {
@@ -40,16 +34,16 @@ export class JailbreakHeuristicGuardrail implements Guardrail {
 
   check(ctx: PluginContext, request: GuardrailRequest): GuardrailResult {
     const config = readConfig(ctx.config);
-    let patterns = compiled.get(config);
-    if (patterns === undefined) compiled.set(config, (patterns = [...BUILTIN_PATTERNS, ...(config.patterns ?? [])].map((p) => new RegExp(p, 'is'))));
-    const hits = patterns.filter((p) => p.test(request.content)).length;
-    if (hits === 0) return { passed: true, action: 'allow', confidence: 0.6 };
+    let screen = screens.get(config);
+    if (screen === undefined) screens.set(config, (screen = new InjectionScreen(config.patterns)));
+    const findings = screen.screen(request.content, request.direction);
+    if (findings.length === 0) return { passed: true, action: 'allow', confidence: 0.6 };
     return {
       passed: false,
       action: config.action ?? 'block',
-      reason: `prompt matches ${hits} known jailbreak phrasing${hits === 1 ? '' : 's'}`,
-      confidence: Math.min(0.95, 0.6 + 0.15 * (hits - 1)),
-      metadata: { matches: String(hits) },
+      reason: findings.map((f) => `${f.reason} (${f.confidence})`).join('; '),
+      confidence: combined(findings),
+      metadata: { matches: String(findings.length), rules: findings.map((f) => f.rule).join(',') },
     };
   }
 }

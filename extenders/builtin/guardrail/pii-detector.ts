@@ -1,71 +1,98 @@
 /**
- * Finds and redacts personal data in text with regular expressions: e-mail addresses, phone numbers,
- * payment card numbers (Luhn-checked, so order numbers rarely match) and US social security numbers.
- * A detector of patterns, not of meaning: it is fast and predictable, and misses what has no shape.
+ * Finds and redacts personal data and credentials: every recognizer runs over the text, overlaps
+ * go to the recognizer listed first (a token inside a `password=` line is the token; a card's digits
+ * are not also a phone), findings below the threshold are dropped, and redaction keeps the text's
+ * shape with typed placeholders (`[EMAIL]`, `[AWS_KEY]`) or a mask that keeps a card's last 4.
+ * A detector of shapes and checksums, not of meaning: fast and predictable, blind to what has no shape.
  */
-export const PII_TYPES = ['credit-card', 'ssn', 'email', 'phone'] as const;
-export type PiiType = (typeof PII_TYPES)[number];
+import type { CountryCode } from 'libphonenumber-js/max';
+import { piiRecognizers } from './pii-recognizers.ts';
+import type { Finding, Recognizer } from './recognizer.ts';
+import { secretRecognizers } from './secret-recognizers.ts';
 
-export interface PiiFinding {
-  readonly type: PiiType;
-  readonly start: number;
-  readonly end: number;
+export type { Finding } from './recognizer.ts';
+export { luhnValid } from './checksums.ts';
+
+/** Secrets first: their prefixes are exact, and a key must not be half-claimed by a looser PII shape. */
+function allRecognizers(defaultCountry?: CountryCode): Recognizer[] {
+  return [...secretRecognizers(), ...piiRecognizers(defaultCountry)];
 }
 
-/** How sure a match of each kind is to be what it looks like. */
-export const PII_CONFIDENCE: Readonly<Record<PiiType, number>> = { 'credit-card': 0.95, ssn: 0.9, email: 0.95, phone: 0.75 };
+export const RECOGNIZERS: readonly Recognizer[] = allRecognizers();
+export const DETECTOR_TYPES: readonly string[] = RECOGNIZERS.map((r) => r.type);
 
-/** Most specific first: a card number contains digit runs that also look like phone numbers. */
-const PATTERNS: readonly (readonly [PiiType, RegExp])[] = [
-  ['credit-card', /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g],
-  ['ssn', /(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])/g],
-  ['email', /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g],
-  ['phone', /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]?\d{4}(?!\d)/g],
-];
+/** Findings below this confidence are not reported unless a threshold says otherwise. */
+export const DEFAULT_THRESHOLD = 0.5;
 
-/** The Luhn checksum every payment card number satisfies. */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
+export type Redaction = 'placeholder' | 'mask';
+
+export interface DetectorOptions {
+  /** Recognizer types to run (default all). */
+  readonly types?: readonly string[];
+  /** Region for phone numbers written without a country code (default US). */
+  readonly defaultCountry?: CountryCode;
+  readonly redaction?: Redaction;
+}
+
+/** Merges one recognizer's sorted findings into the sorted accepted ones, dropping overlaps: O(n + m). */
+function mergeDisjoint(accepted: readonly Finding[], incoming: readonly Finding[]): Finding[] {
+  if (incoming.length === 0) return accepted as Finding[];
+  const out: Finding[] = [];
+  let i = 0;
+  for (const f of incoming) {
+    while (i < accepted.length && (accepted[i] as Finding).end <= f.start) out.push(accepted[i++] as Finding);
+    const next = accepted[i];
+    const prev = out.at(-1);
+    if ((next === undefined || f.end <= next.start) && (prev === undefined || prev.end <= f.start)) out.push(f);
   }
-  return sum % 10 === 0;
+  while (i < accepted.length) out.push(accepted[i++] as Finding);
+  return out;
+}
+
+/** Every letter and digit masked, separators kept; a card's last four digits stay readable. */
+function mask(value: string, type: string): string {
+  const keep = type === 'credit-card' || type === 'iban' ? 4 : 0;
+  let digitsSeen = 0;
+  const out = [...value];
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (!/[A-Za-z0-9]/.test(out[i] as string)) continue;
+    out[i] = digitsSeen++ < keep ? (out[i] as string) : '*';
+  }
+  return out.join('');
 }
 
 export class PiiDetector {
-  readonly #types: ReadonlySet<PiiType>;
+  readonly #recognizers: readonly Recognizer[];
+  readonly #placeholders: ReadonlyMap<string, string>;
+  readonly #redaction: Redaction;
 
-  constructor(types: readonly PiiType[] = PII_TYPES) {
-    this.#types = new Set(types);
+  constructor(options: DetectorOptions = {}) {
+    const all = options.defaultCountry === undefined ? RECOGNIZERS : allRecognizers(options.defaultCountry);
+    const unknown = options.types?.filter((t) => !DETECTOR_TYPES.includes(t)) ?? [];
+    if (unknown.length > 0) throw new TypeError(`unknown detector types ${unknown.join(', ')}; known: ${DETECTOR_TYPES.join(', ')}`);
+    this.#recognizers = options.types === undefined ? all : all.filter((r) => options.types?.includes(r.type));
+    this.#placeholders = new Map(all.map((r) => [r.type, r.placeholder]));
+    this.#redaction = options.redaction ?? 'placeholder';
   }
 
-  /** Findings in text order, never overlapping. */
-  scan(text: string): PiiFinding[] {
-    const found: PiiFinding[] = [];
-    const overlaps = (start: number, end: number): boolean => found.some((f) => start < f.end && f.start < end);
-    for (const [type, pattern] of PATTERNS) {
-      if (!this.#types.has(type)) continue;
-      for (const m of text.matchAll(pattern)) {
-        const start = m.index;
-        const end = start + m[0].length;
-        if (type === 'credit-card' && !luhnValid(m[0].replace(/[ -]/g, ''))) continue;
-        if (!overlaps(start, end)) found.push({ type, start, end });
-      }
+  /** Findings at or above the threshold, in text order, never overlapping. */
+  scan(text: string, threshold = DEFAULT_THRESHOLD): Finding[] {
+    let accepted: Finding[] = [];
+    for (const r of this.#recognizers) {
+      const found: Finding[] = [];
+      for (const f of r.find(text)) if (f.confidence >= threshold) found.push(f);
+      accepted = mergeDisjoint(accepted, found);
     }
-    return found.sort((a, b) => a.start - b.start);
+    return accepted;
   }
 
-  /** Replaces each finding with `[REDACTED:<TYPE>]`. */
-  redact(text: string, findings: readonly PiiFinding[]): string {
+  /** Replaces each finding with its typed placeholder (`[EMAIL]`) or, in mask mode, with a mask of its shape. */
+  redact(text: string, findings: readonly Finding[]): string {
     let out = '';
     let at = 0;
     for (const f of findings) {
-      out += `${text.slice(at, f.start)}[REDACTED:${f.type.toUpperCase()}]`;
+      const value = text.slice(f.start, f.end);
+      out += text.slice(at, f.start) + (this.#redaction === 'mask' ? mask(value, f.type) : `[${this.#placeholders.get(f.type) ?? f.type.toUpperCase()}]`);
       at = f.end;
     }
     return out + text.slice(at);

@@ -1,0 +1,140 @@
+/**
+ * Prompt-injection and jailbreak screening. The text is normalised first (NFKC, zero-width and
+ * direction characters dropped, Cyrillic/Greek look-alikes mapped to Latin, leetspeak and
+ * s p a c e d letters undone, case folded), encoded payloads in it (base64, hex, URL-encoding, and
+ * the whole text under rot13) are decoded and screened again with bounded work, and each rule that
+ * matches is a finding with its weight and reason. Rules marked for tool results catch instructions
+ * hidden in what a tool returned (indirect injection). Every pattern bounds its gaps: linear time.
+ */
+import type { GuardrailDirection } from '../../../src/index.ts';
+
+export interface InjectionRule {
+  readonly id: string;
+  readonly pattern: RegExp;
+  /** How sure a match alone makes us (0..1). */
+  readonly weight: number;
+  readonly reason: string;
+  /** Only for these directions (default all). */
+  readonly directions?: readonly GuardrailDirection[];
+}
+
+export interface InjectionFinding {
+  readonly rule: string;
+  readonly confidence: number;
+  readonly reason: string;
+}
+
+const rule = (id: string, pattern: string, weight: number, reason: string, directions?: readonly GuardrailDirection[]): InjectionRule => ({
+  id,
+  pattern: new RegExp(pattern, 's'),
+  weight,
+  reason,
+  ...(directions !== undefined ? { directions } : {}),
+});
+
+export const BUILTIN_RULES: readonly InjectionRule[] = [
+  rule('override', String.raw`\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(previous|prior|above|earlier|all|your|system|safety)\b.{0,20}\b(instructions|rules|prompts?|guidelines|directives|policies)\b`, 0.75, 'asks to set aside the instructions'),
+  rule('reveal-prompt', String.raw`\b(reveal|print|show|repeat|output|leak)\b.{0,30}\b(system|hidden|initial|original)\s+(prompt|instructions|message)\b`, 0.6, 'asks for the system prompt'),
+  rule('persona', String.raw`\byou are now\b.{0,40}\b(dan|unfiltered|unrestricted|jailbroken|uncensored|evil)\b`, 0.8, 'assigns an unrestricted persona'),
+  rule('mode', String.raw`\b(developer|god|jailbreak|dan|sudo|unrestricted|opposite)\s+mode\b`, 0.7, 'invokes a jailbreak mode'),
+  rule('no-limits', String.raw`\b(pretend|act as if|imagine|roleplay|role-play)\b.{0,40}\b(no|without|free of)\s+(restrictions|rules|filters|limits|guidelines|morals|ethics)\b`, 0.7, 'role-play without rules'),
+  rule('dan', String.raw`\bdo anything now\b|\bstay in character\b.{0,40}\b(dan|jailbreak)|\bdan\b.{0,20}\b(jailbreak|prompt|mode)\b`, 0.85, 'the DAN template'),
+  rule('aim', String.raw`\b(aim|always intelligent and machiavellian)\b.{0,60}\b(unfiltered|amoral|machiavellian)\b`, 0.8, 'the AIM template'),
+  rule('grandma', String.raw`\b(dead|late|deceased)\s+grandm(a|other)\b.{0,80}\b(used to|would)\b`, 0.6, 'the grandma template'),
+  rule('no-refusal', String.raw`\b(never|do not|don't|must not)\s+(refuse|decline|say (you )?can'?t)\b|\bno (ethical|moral) (guidelines|restrictions)\b`, 0.6, 'forbids refusing'),
+  rule('fake-role', String.raw`<\|im_start\|>\s*system|\[/?(system|inst)\]|^#{2,3}\s*(system|instruction)s?\s*:|\bnew system prompt\b`, 0.7, 'fakes a system or instruction turn'),
+  rule('hidden-instruction', String.raw`\b(ai|assistant|llm|language model|chatbot)\b.{0,40}\b(reading|processing|summari[sz]ing) this\b|\b(important|attention)\b.{0,20}\bnew instructions?\b`, 0.8, 'addresses the model from inside the data', ['tool-result', 'input']),
+  rule('user-deception', String.raw`\b(do not|don't|never)\s+(tell|inform|mention to|show)\s+the\s+user\b|\bwithout the user('s)? (knowing|knowledge|consent)\b`, 0.85, 'asks to hide something from the user', ['tool-result', 'input', 'output']),
+  rule('exfiltration', String.raw`\b(send|post|forward|upload|exfiltrate)\b.{0,60}\b(conversation|chat history|api key|password|credentials|secrets?|tokens?|the data)\b.{0,40}\b(to|at)\s+(https?://|[\w.-]+@)`, 0.85, 'asks to send data somewhere', ['tool-result', 'input']),
+  rule('tool-hijack', String.raw`\b(call|invoke|use|run)\b.{0,20}\b(the )?(tool|function)\b.{0,40}\b(instead|immediately|now|without asking)\b`, 0.6, 'tells the model which tool to call', ['tool-result']),
+];
+
+const ZERO_WIDTH = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u206A-\u206F\uFEFF]/g;
+/** Letters from other scripts that render like Latin ones (Unicode confusables, the common subset). */
+const CONFUSABLES: Readonly<Record<string, string>> = {
+  а: 'a', е: 'e', о: 'o', р: 'p', с: 'c', у: 'y', х: 'x', і: 'i', ј: 'j', ѕ: 's', ԁ: 'd', һ: 'h', ԛ: 'q', ԝ: 'w', ɡ: 'g', ӏ: 'l', в: 'b', к: 'k', м: 'm', н: 'h', т: 't',
+  α: 'a', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', γ: 'y', η: 'n',
+};
+const CONFUSABLE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
+/**
+ * A digit or symbol inside a word stands for a letter ("1gn0re"); numbers on their own stay. One
+ * constant replacement per symbol: a replacer function called per match costs several times more.
+ */
+const LEET: readonly (readonly [RegExp, string])[] = Object.entries({ '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's' }).map(([from, to]) => {
+  const c = from === '$' ? '\\$' : from;
+  return [new RegExp(`(?<=[a-z])${c}|${c}(?=[a-z])`, 'g'), to] as const;
+});
+/** "i g n o r e", "i.g.n.o.r.e": four or more single letters joined by one separator. */
+const SPACED = /\b(?:[a-z][ ._*-]){3,}[a-z]\b/g;
+
+export function normalise(text: string): string {
+  let s = text.normalize('NFKC').replace(ZERO_WIDTH, '').toLowerCase().replace(CONFUSABLE, (c) => CONFUSABLES[c] ?? c);
+  // Twice: "1gn0r3" has leet symbols next to each other's replacements.
+  for (let pass = 0; pass < 2; pass++) for (const [pattern, letter] of LEET) s = s.replace(pattern, letter);
+  return s.replace(SPACED, (m) => m.replace(/[ ._*-]/g, '')).replace(/\s+/g, ' ');
+}
+
+/** At most this many payloads per text, each at most this long: decoding is bounded work. */
+const MAX_PAYLOADS = 8;
+const MAX_PAYLOAD_CHARS = 4_096;
+const PRINTABLE = /^[\x20-\x7e\t\r\n\u00a0-\uffff]*$/;
+
+const ENCODINGS: readonly (readonly [name: string, pattern: RegExp, decode: (s: string) => string])[] = [
+  ['base64', /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,4096}={0,2}/g, (s) => Buffer.from(s, 'base64').toString('utf8')],
+  ['hex', /(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){12,2048}(?![0-9a-fA-F])/g, (s) => Buffer.from(s, 'hex').toString('utf8')],
+  // Three or more escapes in one run of URL characters; the letters between them cannot be `%`, so no backtracking.
+  ['url-encoding', /(?<![\w.~+%-])(?:[\w.~+-]{0,32}%[0-9A-Fa-f]{2}){3,512}[\w.~+-]{0,64}/g, (s) => decodeURIComponent(s.replace(/\+/g, ' '))],
+];
+
+function rot13(s: string): string {
+  return s.replace(/[a-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - 97 + 13) % 26) + 97));
+}
+
+/** Decoded payloads that read as text, with where they came from. */
+function payloads(text: string): (readonly [from: string, text: string])[] {
+  const out: (readonly [string, string])[] = [];
+  for (const [name, pattern, decode] of ENCODINGS) {
+    for (const m of text.matchAll(pattern)) {
+      if (out.length >= MAX_PAYLOADS) return out;
+      let decoded: string;
+      try {
+        decoded = decode(m[0].slice(0, MAX_PAYLOAD_CHARS));
+      } catch {
+        continue;
+      }
+      if (decoded.length >= 8 && PRINTABLE.test(decoded) && !decoded.includes('\ufffd')) out.push([name, normalise(decoded)]);
+    }
+  }
+  return out;
+}
+
+export class InjectionScreen {
+  readonly #rules: readonly InjectionRule[];
+
+  constructor(extra: readonly string[] = []) {
+    this.#rules = [...BUILTIN_RULES, ...extra.map((p, i) => ({ id: `custom-${i + 1}`, pattern: new RegExp(p, 'is'), weight: 0.7, reason: `matches the configured pattern ${p}` }))];
+  }
+
+  /** One finding per rule that matched, the strongest form first (plain, then decoded). */
+  screen(text: string, direction: GuardrailDirection = 'input'): InjectionFinding[] {
+    const rules = this.#rules.filter((r) => r.directions === undefined || r.directions.includes(direction));
+    const plain = normalise(text);
+    const views: (readonly [from: string, text: string])[] = [['text', plain], ...payloads(text), ['rot13', rot13(plain.slice(0, 16_384))]];
+    const findings: InjectionFinding[] = [];
+    for (const r of rules) {
+      const view = views.find(([, t]) => r.pattern.test(t));
+      if (view === undefined) continue;
+      const [from] = view;
+      // Hiding an instruction in an encoding is itself a sign of intent; in a tool result, more so.
+      const weight = Math.min(0.99, r.weight + (from === 'text' ? 0 : 0.1) + (direction === 'tool-result' ? 0.05 : 0));
+      findings.push({ rule: r.id, confidence: weight, reason: from === 'text' ? r.reason : `${r.reason} (in a ${from} payload)` });
+    }
+    return findings;
+  }
+}
+
+/** Independent findings combined: 1 − Π(1 − c), so two weak signs make a strong one. */
+export function combined(findings: readonly InjectionFinding[]): number {
+  const miss = findings.reduce((p, f) => p * (1 - f.confidence), 1);
+  return Math.round(Math.min(0.99, 1 - miss) * 100) / 100;
+}

@@ -1,0 +1,134 @@
+/**
+ * Recognizers of personal data: e-mail, phone (libphonenumber's metadata), payment cards (issuer
+ * ranges + Luhn), IBAN (ibantools: country length + mod 97), US SSN and ITIN, IPv4/IPv6, crypto
+ * wallets (base58check, bech32/bech32m, Ethereum) and URLs carrying credentials. Every pattern starts
+ * at a boundary and bounds its runs, so each start costs a constant and the scan is linear.
+ */
+import { electronicFormatIBAN, isValidIBAN } from 'ibantools';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { isIPv4, isIPv6 } from 'node:net';
+import { base58CheckValid, bech32AddressValid, cardNumberValid } from './checksums.ts';
+import { patternRecognizer, type Recognizer } from './recognizer.ts';
+
+// Lookaheads are split rather than alternated: V8 runs `(?!a)(?!b)` many times faster than `(?!a|b)`.
+
+/** Words that make a number an identifier of something else: an order, a build, a ticket. */
+const NOT_PERSONAL = ['order', 'invoice', 'tracking', 'ticket', 'sku', 'serial', 'build', 'version', 'release', 'ref #', 'ref:', 'request id', 'trace', 'txn', 'isbn'];
+
+const SSN_SAMPLES = new Set(['123-45-6789', '987-65-4321', '111-11-1111', '222-22-2222', '333-33-3333', '444-44-4444', '555-55-5555', '777-77-7777', '888-88-8888']);
+
+function ssnValid(value: string): boolean {
+  const d = value.replace(/[ -]/g, '');
+  if (SSN_SAMPLES.has(`${d.slice(0, 3)}-${d.slice(3, 5)}-${d.slice(5)}`)) return false;
+  const area = Number(d.slice(0, 3));
+  return area !== 0 && area !== 666 && area < 900 && d.slice(3, 5) !== '00' && d.slice(5) !== '0000';
+}
+
+/** ITINs start with 9 and have a group in 50–65, 70–88, 90–92 or 94–99. */
+function itinValid(value: string): boolean {
+  const group = Number(value.replace(/[ -]/g, '').slice(3, 5));
+  return (group >= 50 && group <= 65) || (group >= 70 && group <= 88) || (group >= 90 && group <= 92) || group >= 94;
+}
+
+export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[] {
+  return [
+    patternRecognizer({
+      type: 'url-credentials',
+      placeholder: 'URL_CREDENTIALS',
+      kind: 'secret',
+      // Only the user:password part is reported, so the redacted URL still names its host.
+      pattern: /\b[a-z][a-z0-9+.-]{1,20}:\/\/([^\s:@/]{1,64}:[^\s@/]{1,128})@[a-z0-9-]{1,63}/dgi,
+      group: 1,
+      hint: '://',
+      score: 0.95,
+    }),
+    patternRecognizer({
+      type: 'email',
+      placeholder: 'EMAIL',
+      // Starts only where a local part can start and every run is bounded (RFC 5321 lengths).
+      pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+      hint: '@',
+      score: 0.9,
+      // `https://token@host` is a URL's user, not an address.
+      validate: (v, text, start) => !v.startsWith('.') && !v.includes('..') && !text.startsWith('://', start - 3),
+      context: ['mail', 'contact', 'reach'],
+    }),
+    patternRecognizer({
+      type: 'iban',
+      placeholder: 'IBAN',
+      pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
+      score: 0.95,
+      validated: true,
+      validate: (v) => isValidIBAN(electronicFormatIBAN(v) ?? ''),
+      context: ['iban', 'bank', 'account', 'transfer', 'sepa', 'wire'],
+    }),
+    patternRecognizer({
+      type: 'credit-card',
+      placeholder: 'CREDIT_CARD',
+      // Printed groupings only (a run, 4-4-4-4, Amex/Diners 4-6-5/4-6-4), so a card followed by
+      // other digits ("… 3564 12/26") is not swallowed into a longer run that fails Luhn.
+      pattern: /(?<![\d.-])(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}|\d{4}([ -])\d{6}\2\d{4,5})(?![\d-])(?!\.\d)/g,
+      score: 0.9,
+      validated: true,
+      validate: (v) => cardNumberValid(v.replace(/[ -]/g, '')),
+      context: ['card', 'visa', 'mastercard', 'amex', 'payment', 'credit', 'debit', 'cc'],
+      against: NOT_PERSONAL,
+    }),
+    patternRecognizer({
+      type: 'crypto-wallet',
+      placeholder: 'CRYPTO_WALLET',
+      pattern: /(?<![A-Za-z0-9])(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?:bc|tb)1[02-9ac-hj-np-z]{8,87}|(?:BC|TB)1[02-9AC-HJ-NP-Z]{8,87}|0x[0-9a-fA-F]{40})(?![A-Za-z0-9])/g,
+      score: 0.9,
+      validated: true,
+      // Ethereum's mixed-case checksum needs Keccak, which node:crypto lacks: those get a lower score.
+      validate: (v) => (v.startsWith('0x') ? 0.75 : v[0] === '1' || v[0] === '3' ? base58CheckValid(v) : bech32AddressValid(v)),
+      context: ['wallet', 'bitcoin', 'btc', 'eth', 'ethereum', 'crypto', 'usdt', 'send to'],
+    }),
+    patternRecognizer({
+      type: 'ssn',
+      placeholder: 'US_SSN',
+      pattern: /(?<![\d-])[0-8]\d\d([- ])\d\d\1\d{4}(?![\d-])/g,
+      score: 0.6,
+      validated: true,
+      validate: ssnValid,
+      context: ['ssn', 'social security', 'social sec'],
+      against: NOT_PERSONAL,
+    }),
+    patternRecognizer({
+      type: 'itin',
+      placeholder: 'US_ITIN',
+      pattern: /(?<![\d-])9\d\d([- ])\d\d\1\d{4}(?![\d-])/g,
+      score: 0.6,
+      validated: true,
+      validate: itinValid,
+      context: ['itin', 'taxpayer', 'tax id', 'irs'],
+      against: NOT_PERSONAL,
+    }),
+    patternRecognizer({
+      type: 'ip-address',
+      placeholder: 'IP_ADDRESS',
+      // IPv6 candidates are any colon-separated hex groups (times and MACs too); node:net decides.
+      pattern: /(?<![\w.:])(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::(?:\d{1,3}\.){3}\d{1,3})?)(?!\w)(?!\.\d)(?!:\D)/g,
+      score: 0.6,
+      validate: (v) => (isIPv4(v) ? true : isIPv6(v) && /[0-9a-f]{1,4}:[0-9a-f]{0,4}:/i.test(v) && v.replace(/[^:]/g, '').length >= 2 ? 0.75 : false),
+      context: ['ip', 'address', 'host', 'server', 'client', 'addr', 'from', 'remote'],
+      against: ['version', 'release', 'firmware', 'build', ' v', 'oid'],
+    }),
+    patternRecognizer({
+      type: 'phone',
+      placeholder: 'PHONE',
+      pattern: /(?<![\w+.\-/:])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}(?![\w/])(?![.:-]\d)/g,
+      score: 0.6,
+      validate: (v) => {
+        const digits = v.replace(/\D/g, '');
+        if (digits.length < 8 || digits.length > 15) return false;
+        // A bare run of digits, or a dotted one, is an id or a version far more often than a phone.
+        if (!/[ ()+-]/.test(v)) return false;
+        return parsePhoneNumberFromString(v, defaultCountry)?.isValid() === true;
+      },
+      validateBudget: 2_000,
+      context: ['phone', 'call', 'tel', 'mobile', 'cell', 'fax', 'whatsapp', 'sms', 'text me', 'dial'],
+      against: NOT_PERSONAL,
+    }),
+  ];
+}

@@ -1,0 +1,156 @@
+/**
+ * A recognizer finds one kind of sensitive value: a linear-time pattern proposes candidates, a
+ * validator (checksum, issuer table, phone metadata, entropy) confirms them and sets a confidence,
+ * and words near a match raise or lower it, as Presidio's context enhancer does.
+ */
+
+export interface Finding {
+  /** Kebab-case type name, e.g. `credit-card`, `aws-access-key`. */
+  readonly type: string;
+  readonly start: number;
+  readonly end: number;
+  readonly confidence: number;
+}
+
+export interface Recognizer {
+  readonly type: string;
+  /** What redaction writes in its place, without brackets: `EMAIL`, `AWS_KEY`. */
+  readonly placeholder: string;
+  readonly kind: 'pii' | 'secret';
+  /** A checksum or a library's rule set confirms each match (these are held to a higher precision). */
+  readonly validated: boolean;
+  /** Candidates in text order, never overlapping each other; linear-time in the text. */
+  find(text: string): Iterable<Finding>;
+}
+
+/** Presidio's context enhancement: a context word nearby adds this much, and lifts to at least the floor. */
+const CONTEXT_BOOST = 0.35;
+const CONTEXT_FLOOR = 0.4;
+/** A word that says "this is not one" (order, version…) takes this much away. */
+const AGAINST_PENALTY = 0.45;
+const WINDOW_BEFORE = 48;
+const WINDOW_AFTER = 16;
+
+export interface PatternSpec {
+  readonly type: string;
+  readonly placeholder: string;
+  readonly kind?: 'pii' | 'secret';
+  /** Global; must start at a boundary (a lookbehind or a literal) and bound every run. */
+  readonly pattern: RegExp;
+  /** Capture group holding the value to report (default the whole match); the pattern needs the `d` flag. */
+  readonly group?: number;
+  /** Confidence of a match the validator accepts (or of any match, without one). */
+  readonly score: number;
+  /** Confirms a match: false rejects it, a number replaces the score. */
+  readonly validate?: (value: string, text: string, start: number) => boolean | number;
+  /**
+   * At most this many validations per scan, for validators that cost tens of microseconds (phone
+   * metadata): past it, candidates count on their shape alone, so a text packed with candidates
+   * costs bounded work and is redacted rather than let through.
+   */
+  readonly validateBudget?: number;
+  readonly validated?: boolean;
+  /** Lower-case words that make this type likelier nearby. */
+  readonly context?: readonly string[];
+  /** Lower-case words that make it unlikelier nearby. */
+  readonly against?: readonly string[];
+  /** A substring without which the pattern cannot match: text without it skips the scan. */
+  readonly hint?: string;
+}
+
+/** Literal words, any case, as one pattern: one search per finding instead of one per word. */
+function wordsPattern(words: readonly string[]): RegExp | undefined {
+  return words.length === 0 ? undefined : new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
+}
+
+/** Where the words occur in a text: found in one pass, the first time a finding asks. */
+class WordIndex {
+  readonly #starts: number[] = [];
+  readonly #ends: number[] = [];
+
+  constructor(text: string, words: RegExp) {
+    words.lastIndex = 0;
+    for (let m = words.exec(text); m !== null; m = words.exec(text)) {
+      this.#starts.push(m.index);
+      this.#ends.push(words.lastIndex);
+    }
+  }
+
+  /** Index of the first word starting at or after `at`. */
+  #firstFrom(at: number): number {
+    let lo = 0;
+    let hi = this.#starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#starts[mid] as number) < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** End of the last word wholly inside [from, to), or -1. */
+  lastEndIn(from: number, to: number): number {
+    for (let i = this.#firstFrom(to) - 1; i >= 0 && (this.#starts[i] as number) >= from; i--) if ((this.#ends[i] as number) <= to) return this.#ends[i] as number;
+    return -1;
+  }
+
+  /** Whether a word starts in [from, to). */
+  startsIn(from: number, to: number): boolean {
+    const i = this.#firstFrom(from);
+    return i < this.#starts.length && (this.#starts[i] as number) < to;
+  }
+}
+
+/** The words before a match count within its own line. */
+function lineStart(text: string, start: number): number {
+  const from = Math.max(0, start - WINDOW_BEFORE);
+  // Searched within the window only: lastIndexOf on the whole text would rescan it per finding.
+  return from + text.slice(from, start).lastIndexOf('\n') + 1;
+}
+
+/**
+ * Confidence after the words around the match: before it, within its line, the nearer kind wins
+ * ("order 4111…" against, "Phone: …" for); context words also count just after it.
+ */
+function withContext(score: number, text: string, start: number, end: number, context: WordIndex | undefined, against: WordIndex | undefined): number {
+  let s = score;
+  const from = lineStart(text, start);
+  const forIt = context?.lastEndIn(from, start) ?? -1;
+  const againstIt = against?.lastEndIn(from, start) ?? -1;
+  if (againstIt > forIt) s -= AGAINST_PENALTY;
+  else if (forIt >= 0 || context?.startsIn(end, end + WINDOW_AFTER) === true) s = Math.max(CONTEXT_FLOOR, s + CONTEXT_BOOST);
+  return Math.round(Math.min(1, Math.max(0, s)) * 100) / 100;
+}
+
+export function patternRecognizer(spec: PatternSpec): Recognizer {
+  const { type, pattern, group, score, validate, hint } = spec;
+  const budget = spec.validateBudget ?? Infinity;
+  const context = wordsPattern(spec.context ?? []);
+  const against = wordsPattern(spec.against ?? []);
+  if (!pattern.global) throw new TypeError(`${type}: the pattern must be global`);
+  return {
+    type,
+    placeholder: spec.placeholder,
+    kind: spec.kind ?? 'pii',
+    validated: spec.validated ?? false,
+    *find(text: string): Iterable<Finding> {
+      if (hint !== undefined && !text.includes(hint)) return;
+      let validations = 0;
+      let contextIndex: WordIndex | undefined;
+      let againstIndex: WordIndex | undefined;
+      for (const m of text.matchAll(pattern)) {
+        const span: readonly [number, number] | undefined = group === undefined ? [m.index, m.index + m[0].length] : m.indices?.[group];
+        if (span === undefined) continue;
+        const [start, end] = span;
+        const value = text.slice(start, end);
+        const verdict = validate === undefined || validations++ >= budget ? true : validate(value, text, start);
+        if (verdict === false) continue;
+        const base = verdict === true ? score : verdict;
+        if (context !== undefined) contextIndex ??= new WordIndex(text, context);
+        if (against !== undefined) againstIndex ??= new WordIndex(text, against);
+        const confidence = withContext(base, text, start, end, contextIndex, againstIndex);
+        if (confidence > 0) yield { type, start, end, confidence };
+      }
+    },
+  };
+}
