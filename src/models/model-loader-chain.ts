@@ -38,7 +38,8 @@ export async function chooseLoader(runtime: ChainRuntime, loaders: readonly Acti
   const budget = new RequestBudget(SELECTION_BUDGET_MS);
   const considered: LoaderConsideration[] = [];
   for (const [i, active] of loaders.entries()) {
-    const pass = new PluginPass<'model-loader'>(runtime, active, 'can-load', budget.shareOf(loaders, i), {});
+    // Equal shares: a loader's `timeout` is for load() (minutes), so it says nothing of what canLoad() needs.
+    const pass = new PluginPass<'model-loader'>(runtime, active, 'can-load', budget.remainingMs / (loaders.length - i), {});
     let outcome: CallOutcome<boolean>;
     try {
       outcome = await pass.call((ctx) => active.plugin.canLoad(ctx, model));

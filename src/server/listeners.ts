@@ -82,9 +82,12 @@ export async function listenAll(app: FastifyInstance, plan: ListenerPlan, reques
       const server = createServer(httpTimeouts(requestTimeoutMs), app.routing);
       app.tagListener(server, listener);
       extra.push(server);
-      addresses[listener] = await bind(server, address).catch((e: unknown) => {
+      const bound = await bind(server, address).catch((e: unknown) => {
         throw new ListenError(listener, address, e);
       });
+      addresses[listener] = bound;
+      // fastify logs the API listener itself; these sockets are ours, and a port 0 is only known here.
+      app.log.info({ listener }, `${listener} listener at http://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`);
     }
   } catch (e: unknown) {
     await closeExtra();

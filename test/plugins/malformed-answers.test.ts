@@ -50,9 +50,10 @@ t.test('score: an answer that is not a number is the plugin\'s error and gives n
   const odd: SchedulerPlugin = { name: () => 'odd', score: () => ({ score: 90 }) as never };
   const { app } = await buildTestApp(t, { plugins: { scheduler: [odd] }, cluster });
   const res = await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(chatPod, ['n1']) });
-  t.same(res.json(), [{ Host: 'n1', Score: 5 }], 'neutral, not 90');
+  t.same(res.json(), [{ Host: 'n1', Score: 10 }], 'the only node is the best on the wire');
   t.equal((await app.inject('/debug/plugins')).json().scheduler[0].errors, 1);
   const trace = (await app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0];
+  t.equal(trace.nodes.n1.score, 50, 'neutral, not 90');
   t.same(trace.nodes.n1.scores, { odd: null });
   t.match(trace.plugins[0].failure, /^error: score\(\) returned \{"score":90\}; expected a number 0\.\.100$/);
 });
@@ -84,5 +85,5 @@ t.test('autoscaler and metrics provider: answers of the wrong type are reported 
   t.notMatch(res.body, /object Object/);
   const body = res.json();
   t.match(body.recommendations[0], { plugin: 'odd', status: 'failed', replicas: null, error: 'calculateReplicas() returned {"replicas":3}; expected a finite number >= 0' });
-  t.match(body.metrics[0], { type: 'queue-depth', status: 'failed', source: 'source', reason: 'failed: getMetric(queue-depth) returned "12"; expected a finite number or undefined' });
+  t.match(body.metrics[0], { type: 'queue-depth', status: 'failed', source: 'source', reason: 'failed: getMetric(queue-depth) returned "12"; expected a finite number >= 0 or undefined' });
 });

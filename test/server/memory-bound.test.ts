@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
+import { SERVICE_ENV, SERVICE_NODE_OPTIONS } from '../../src/server/runtime-flags.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const CLIENTS = 22;
@@ -51,7 +52,10 @@ t.test(`${CLIENTS} stalled 50 MB bodies: RSS stays bounded and /healthz answers`
   const port = await freePort();
   // The budget, not the request timeout, is under test here: the timeout is long enough not to help.
   const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--body-budget', String(BUDGET_MIB * 1024 * 1024), '--request-timeout', '60s'];
-  const child = spawn(process.execPath, [join(root, 'src', 'cli.ts'), ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: 'ignore' });
+  // Started as the image starts it. tap's processinfo puts its coverage hook back into the NODE_OPTIONS
+  // of every child it sees spawned (hundreds of MiB of RSS), so `env -u` drops it one process further.
+  const node = [...SERVICE_NODE_OPTIONS, join(root, 'src', 'cli.ts'), ...args];
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, ...node], { cwd: root, env: { ...process.env, ...SERVICE_ENV, LOG_LEVEL: 'silent' }, stdio: 'ignore' });
   t.teardown(() => child.kill('SIGKILL'));
   const pid = child.pid as number;
   for (let i = 0; ; i++) {

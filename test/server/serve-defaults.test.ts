@@ -9,26 +9,29 @@ import { request } from 'undici';
 const root = join(import.meta.dirname, '..', '..');
 const unset = new Set(['NEURONETES_CONFIG', 'NEURONETES_PLUGINS', 'NEURONETES_CLUSTER', 'NEURONETES_SNAPSHOT']);
 const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !unset.has(name))), LOG_LEVEL: 'info' };
-const child = spawn(process.execPath, [join(root, 'src', 'cli.ts'), 'serve', '--port', '0', '--host', '127.0.0.1'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [join(root, 'src', 'cli.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--admin-port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
 t.teardown(() => {
   child.kill('SIGTERM');
 });
 
 const lines: { msg?: string; type?: string; plugin?: string }[] = [];
-const base = await new Promise<string>((ok, fail) => {
+// The API listener serves the verbs; /debug is on the admin listener only.
+const { base, admin } = await new Promise<{ base: string; admin: string }>((ok, fail) => {
   const timer = setTimeout(() => fail(new Error(`serve did not start; logged:\n${lines.map((l) => l.msg).join('\n')}`)), 60_000);
   child.once('exit', (code) => fail(new Error(`serve exited with ${code}`)));
+  let api: string | undefined;
   createInterface({ input: child.stdout }).on('line', (line) => {
     const entry = JSON.parse(line) as { msg?: string };
     lines.push(entry);
-    const url = /^Server listening at (http:\/\/127\.0\.0\.1:\d+)$/.exec(entry.msg ?? '')?.[1];
-    if (url !== undefined) {
+    api ??= /^Server listening at (http:\/\/127\.0\.0\.1:\d+)$/.exec(entry.msg ?? '')?.[1];
+    const adminUrl = /^admin listener at (http:\/\/127\.0\.0\.1:\d+)$/.exec(entry.msg ?? '')?.[1];
+    if (api !== undefined && adminUrl !== undefined) {
       clearTimeout(timer);
-      ok(url);
+      ok({ base: api, admin: adminUrl });
     }
   });
 });
-const get = async <T>(path: string): Promise<T> => (await (await request(`${base}${path}`)).body.json()) as T;
+const get = async <T>(path: string, at = base): Promise<T> => (await (await request(`${at}${path}`)).body.json()) as T;
 
 t.test('start-up lines say which providers are off until they have what they need', async (t) => {
   t.same(
@@ -42,7 +45,7 @@ t.test('start-up lines say which providers are off until they have what they nee
 
 t.test('/debug/plugins shows the README weights and what is off', async (t) => {
   type Listed = { name: string; weight: number; enabled: boolean; off?: string; timeoutMs: number };
-  const plugins = await get<Record<string, Listed[]>>('/debug/plugins');
+  const plugins = await get<Record<string, Listed[]>>('/debug/plugins', admin);
   const weights = Object.fromEntries((plugins['scheduler'] ?? []).map((p) => [p.name, p.weight]));
   t.match(weights, { 'gpu-fit': 30, topology: 25, 'model-cache': 20, cost: 15, 'data-locality': 10, 'pool-spread': 5 });
   t.match(plugins['metrics-provider'], [{ name: 'prometheus', enabled: false, off: /config\.url/ }, { name: 'pods', enabled: false, off: /config\.port/ }, { name: 'static', enabled: true }]);
