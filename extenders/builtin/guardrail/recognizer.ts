@@ -58,46 +58,30 @@ export interface PatternSpec {
   readonly hint?: string;
 }
 
-/** Literal words, any case, as one pattern: one search per finding instead of one per word. */
-function wordsPattern(words: readonly string[]): RegExp | undefined {
-  return words.length === 0 ? undefined : new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
-}
+/** Literal words, any case, as one pattern: one search per window instead of one per word. */
+class Words {
+  readonly #pattern: RegExp;
+  readonly #longest: number;
 
-/** Where the words occur in a text: found in one pass, the first time a finding asks. */
-class WordIndex {
-  readonly #starts: number[] = [];
-  readonly #ends: number[] = [];
-
-  constructor(text: string, words: RegExp) {
-    words.lastIndex = 0;
-    for (let m = words.exec(text); m !== null; m = words.exec(text)) {
-      this.#starts.push(m.index);
-      this.#ends.push(words.lastIndex);
-    }
-  }
-
-  /** Index of the first word starting at or after `at`. */
-  #firstFrom(at: number): number {
-    let lo = 0;
-    let hi = this.#starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.#starts[mid] as number) < at) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+  constructor(words: readonly string[]) {
+    this.#pattern = new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
+    this.#longest = Math.max(...words.map((w) => w.length));
   }
 
   /** End of the last word wholly inside [from, to), or -1. */
-  lastEndIn(from: number, to: number): number {
-    for (let i = this.#firstFrom(to) - 1; i >= 0 && (this.#starts[i] as number) >= from; i--) if ((this.#ends[i] as number) <= to) return this.#ends[i] as number;
-    return -1;
+  lastEndIn(text: string, from: number, to: number): number {
+    const window = text.slice(from, to);
+    let end = -1;
+    this.#pattern.lastIndex = 0;
+    for (let m = this.#pattern.exec(window); m !== null; m = this.#pattern.exec(window)) end = from + this.#pattern.lastIndex;
+    return end;
   }
 
   /** Whether a word starts in [from, to). */
-  startsIn(from: number, to: number): boolean {
-    const i = this.#firstFrom(from);
-    return i < this.#starts.length && (this.#starts[i] as number) < to;
+  startsIn(text: string, from: number, to: number): boolean {
+    this.#pattern.lastIndex = 0;
+    const m = this.#pattern.exec(text.slice(from, to + this.#longest - 1));
+    return m !== null && m.index < to - from;
   }
 }
 
@@ -110,23 +94,25 @@ function lineStart(text: string, start: number): number {
 
 /**
  * Confidence after the words around the match: before it, within its line, the nearer kind wins
- * ("order 4111…" against, "Phone: …" for); context words also count just after it.
+ * ("order 4111…" against, "Phone: …" for); context words also count just after it. Only the
+ * window is searched: indexing the whole text per recognizer cost more than all the windows of a
+ * typical text together.
  */
-function withContext(score: number, text: string, start: number, end: number, context: WordIndex | undefined, against: WordIndex | undefined): number {
+function withContext(score: number, text: string, start: number, end: number, context: Words | undefined, against: Words | undefined): number {
   let s = score;
   const from = lineStart(text, start);
-  const forIt = context?.lastEndIn(from, start) ?? -1;
-  const againstIt = against?.lastEndIn(from, start) ?? -1;
+  const forIt = context?.lastEndIn(text, from, start) ?? -1;
+  const againstIt = against?.lastEndIn(text, from, start) ?? -1;
   if (againstIt > forIt) s -= AGAINST_PENALTY;
-  else if (forIt >= 0 || context?.startsIn(end, end + WINDOW_AFTER) === true) s = Math.max(CONTEXT_FLOOR, s + CONTEXT_BOOST);
+  else if (forIt >= 0 || context?.startsIn(text, end, end + WINDOW_AFTER) === true) s = Math.max(CONTEXT_FLOOR, s + CONTEXT_BOOST);
   return Math.round(Math.min(1, Math.max(0, s)) * 100) / 100;
 }
 
 export function patternRecognizer(spec: PatternSpec): Recognizer {
   const { type, pattern, group, score, validate, hint } = spec;
   const budget = spec.validateBudget ?? Infinity;
-  const context = wordsPattern(spec.context ?? []);
-  const against = wordsPattern(spec.against ?? []);
+  const context = spec.context === undefined || spec.context.length === 0 ? undefined : new Words(spec.context);
+  const against = spec.against === undefined || spec.against.length === 0 ? undefined : new Words(spec.against);
   if (!pattern.global) throw new TypeError(`${type}: the pattern must be global`);
   return {
     type,
@@ -136,8 +122,6 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
     *find(text: string): Iterable<Finding> {
       if (hint !== undefined && !text.includes(hint)) return;
       let validations = 0;
-      let contextIndex: WordIndex | undefined;
-      let againstIndex: WordIndex | undefined;
       for (const m of text.matchAll(pattern)) {
         const span: readonly [number, number] | undefined = group === undefined ? [m.index, m.index + m[0].length] : m.indices?.[group];
         if (span === undefined) continue;
@@ -146,9 +130,7 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
         const verdict = validate === undefined || validations++ >= budget ? true : validate(value, text, start);
         if (verdict === false) continue;
         const base = verdict === true ? score : verdict;
-        if (context !== undefined) contextIndex ??= new WordIndex(text, context);
-        if (against !== undefined) againstIndex ??= new WordIndex(text, against);
-        const confidence = withContext(base, text, start, end, contextIndex, againstIndex);
+        const confidence = withContext(base, text, start, end, context, against);
         if (confidence > 0) yield { type, start, end, confidence };
       }
     },

@@ -74,6 +74,14 @@ const privateKeyBlock: Recognizer = {
   },
 };
 
+const SECRET_NAME = String.raw`(?:password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?key|auth[_-]?token|access[_-]?token|private[_-]?key)`;
+/**
+ * A secret's name, at most 40 name characters into a word (`db.password`, `STRIPE_API_KEY`), then
+ * its value. The name is matched first and the word's start checked behind it: starting at every
+ * word and lazily trying each name at each of 40 offsets cost 5x more (7 -> 1.3 µs per KB).
+ */
+const ASSIGNMENT = new RegExp(String.raw`${SECRET_NAME}(?<=(?:^|[^\w.-])[\w.-]{0,40}${SECRET_NAME})["']?\s{0,4}(?:[:=]|=>)\s{0,4}["'\`]?([^\s"'\`,;]{8,200})`, 'dgi');
+
 export function secretRecognizers(): Recognizer[] {
   return [
     privateKeyBlock,
@@ -114,7 +122,7 @@ export function secretRecognizers(): Recognizer[] {
       placeholder: 'PASSWORD',
       kind: 'secret',
       // Only the value is reported, so `password=[PASSWORD]` still says what was there.
-      pattern: /(?<![\w.-])[\w.-]{0,40}?(?:password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?key|auth[_-]?token|access[_-]?token|private[_-]?key)["']?\s{0,4}(?:[:=]|=>)\s{0,4}["'`]?([^\s"'`,;]{8,200})/dgi,
+      pattern: ASSIGNMENT,
       group: 1,
       score: 0.85,
       validate: highEntropy,
