@@ -10,11 +10,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { SERVICE_ENV, SERVICE_NODE_OPTIONS } from '../src/server/runtime-flags.ts';
+import { freePort, rssMiB } from '../test/helpers/processes.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const SECONDS = Math.min(600, Number(process.env['SOAK_SECONDS'] ?? 60));
@@ -22,19 +23,6 @@ const MAX_REQUESTS = Number(process.env['SOAK_MAX_REQUESTS'] ?? 5_000_000);
 const REPORT_SECONDS = Number(process.env['SOAK_REPORT_SECONDS'] ?? 10);
 const CONCURRENCY = Number(process.env['SOAK_CONCURRENCY'] ?? 8);
 const LIMIT_MIB = 1024;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 /** Counts per reporting window and overall. */
 class Tally {

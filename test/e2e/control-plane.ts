@@ -6,7 +6,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../src/cluster/kube-api.ts';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
+import { freePort } from '../helpers/processes.ts';
+
+export { freePort };
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BINARIES = ['kube-apiserver', 'kube-scheduler'] as const;
@@ -59,17 +61,6 @@ export function findKubeBinaries(): KubeBinaries | { skip: string } {
     if (apiserver !== undefined && scheduler !== undefined) return { etcd, apiserver, scheduler };
   }
   return { skip: `kube-apiserver/kube-scheduler not found in ${dirs.join(', ')}; ${how}` };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? ok(address.port) : fail(new Error('no port'))));
-    });
-  });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

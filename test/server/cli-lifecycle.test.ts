@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
+import { freePort } from '../helpers/processes.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'src', 'cli.ts');
@@ -18,14 +19,6 @@ function start(...args: string[]): { child: ChildProcess; stderr: () => string; 
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   return { child, stderr: () => out, exited };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 async function waitForListening(port: number, deadlineMs: number): Promise<void> {

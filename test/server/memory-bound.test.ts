@@ -5,30 +5,17 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { SERVICE_ENV, SERVICE_NODE_OPTIONS } from '../../src/server/runtime-flags.ts';
+import { freePort, rssMiB } from '../helpers/processes.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const CLIENTS = 22;
 const DECLARED = 50 * 1024 * 1024;
 const CHUNK = Buffer.alloc(1024 * 1024, 0x20);
 const BUDGET_MIB = 64;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 /** Sends all but the last byte of a declared 50 MB body as fast as the server takes it, then stalls. */
 async function stalledClient(port: number, until: number): Promise<void> {
