@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoordinationV1Api, CustomObjectsApi, PatchStrategy, V1MicroTime, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CustomObjectsApi, PatchStrategy, V1MicroTime, setHeaderOptions } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { stringify } from 'yaml';
@@ -16,8 +16,8 @@ import { decodeState, type PoolAutoscalerState } from '../../src/autoscaling/aut
 import { KubernetesSource, LEADER_LEASE_NAME, type KubernetesSourceOptions } from '../../src/cluster/kubernetes-source.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { buildApp, type BuildAppOptions, type NeuroNetesApp } from '../../src/server/app.ts';
-import { eventually, findKubeBinaries, sleep, startControlPlane, type ControlPlane } from './control-plane.ts';
-import { agentPool, applyCrds, createCustom, createNamespace, crd, shippedServiceAccount } from './kube-fixtures.ts';
+import { eventually, findKubeBinaries, sleep } from './control-plane.ts';
+import { agentPool, createCustom, crd, shippedServiceAccount, startAgentCluster } from './kube-fixtures.ts';
 
 interface Reply {
   desiredReplicas: number;
@@ -30,13 +30,9 @@ if ('skip' in bins) {
 } else {
   t.setTimeout(300_000);
   const log = pino({ level: process.env['E2E_LOG'] ?? 'silent' });
-  const cp: ControlPlane = await startControlPlane(bins);
-  t.teardown(() => cp.stop());
-  const kc: KubeConfig = cp.kubeConfig();
-  const custom = kc.makeApiClient(CustomObjectsApi);
   const ns = 'agents';
-  await applyCrds(kc);
-  await createNamespace(kc, ns);
+  const { cp, kc } = await startAgentCluster(t, bins, ns);
+  const custom = kc.makeApiClient(CustomObjectsApi);
 
   // The static metrics provider reads `metrics.neuronetes.io/<metric>` from the pool: no Prometheus.
   const dir = await mkdtemp(join(tmpdir(), 'nn-e2e-autoscaling-'));

@@ -5,14 +5,13 @@
  * MIG slices from the mixed strategy's resources, spot from each cloud's label and NVLink from GFD's
  * clique or the instance family.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
 import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
 import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
-import { eventually, findKubeBinaries, freePort, startControlPlane } from './control-plane.ts';
-import { agentPool, applyCrds, boundNode, createAgentObjects, createCustom, createGpuNode, createNamespace, createPod, schedulerTrace, shippedSchedulerConfig } from './kube-fixtures.ts';
+import { eventually, findKubeBinaries, freePort } from './control-plane.ts';
+import { agentPool, boundNode, createAgentObjects, createCustom, createGpuNode, createPod, schedulerTrace, shippedSchedulerConfig, startAgentCluster } from './kube-fixtures.ts';
 
 interface TraceEntry {
   verb: string;
@@ -36,12 +35,8 @@ if ('skip' in bins) {
 } else {
   t.setTimeout(300_000);
   const log = pino({ level: process.env['E2E_LOG'] ?? 'silent' });
-  const cp = await startControlPlane(bins);
-  t.teardown(() => cp.stop());
-  const kc: KubeConfig = cp.kubeConfig();
   const ns = 'agents';
-  await applyCrds(kc);
-  await createNamespace(kc, ns);
+  const { cp, kc } = await startAgentCluster(t, bins, ns);
   await createAgentObjects(kc, ns, 'chat');
   const bare = { neuronetesLabels: false } as const;
   await createGpuNode(kc, 'a100-80', { ...bare, gpus: 8, labels: { ...gfd('NVIDIA-A100-SXM4-80GB', 81920, 8, { 'nvidia.com/gpu.family': 'ampere' }), 'node.kubernetes.io/instance-type': 'p4de.24xlarge', 'karpenter.sh/capacity-type': 'on-demand' } });
