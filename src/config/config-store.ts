@@ -65,7 +65,7 @@ export class ConfigStore {
   async apply(config: ServiceConfig): Promise<void> {
     const baseDir = this.#o.path !== undefined ? dirname(this.#o.path) : (this.#o.baseDir ?? process.cwd());
     await this.#o.loader.load(config.modules, baseDir);
-    const plugins = PluginSet.build(this.#o.registry, config);
+    const plugins = PluginSet.build(this.#o.registry, config, this.#o.log);
     this.#active = { config, plugins, loadedAt: new Date().toISOString() };
   }
 

@@ -7,8 +7,7 @@ import { resolveAutoscalerConfig } from '../autoscaling/autoscaler-config.ts';
 import { TRACE_MAX_BYTES } from '../observability/trace-buffer.ts';
 import { parseDuration } from '../util/duration.ts';
 import { PLUGIN_TYPES, type PluginType } from '../plugins/types.ts';
-import { resolvePluginSettings } from './plugin-settings.ts';
-import { ConfigDocument, PLUGIN_LIST_KEYS, type PluginSettings, type ResolvedPluginSettings, type ServiceConfig } from './schema.ts';
+import { ConfigDocument, PLUGIN_LIST_KEYS, type PluginSettings, type ServiceConfig } from './schema.ts';
 
 export class ConfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -47,13 +46,13 @@ function unwrapConfigMap(raw: unknown): unknown {
 export function resolveConfig(raw: unknown, extraModules: readonly string[] = []): ServiceConfig {
   const doc = unwrapConfigMap(raw ?? {});
   if (!checkDocument.Check(doc)) throw new ConfigError(`invalid config: ${describeErrors(doc)}`);
-  const plugins = {} as Record<PluginType, Map<string, ResolvedPluginSettings>>;
+  const plugins = {} as Record<PluginType, Map<string, PluginSettings>>;
   for (const type of PLUGIN_TYPES) {
     const list = (doc[PLUGIN_LIST_KEYS[type]] as PluginSettings[] | undefined) ?? [];
-    const byName = new Map<string, ResolvedPluginSettings>();
+    const byName = new Map<string, PluginSettings>();
     for (const entry of list) {
       if (byName.has(entry.name)) throw new ConfigError(`invalid config: ${PLUGIN_LIST_KEYS[type]} lists "${entry.name}" twice`);
-      byName.set(entry.name, resolvePluginSettings(type, entry.name, entry));
+      byName.set(entry.name, entry);
     }
     plugins[type] = byName;
   }

@@ -5,18 +5,14 @@
  * and timeouts the README documents. examples/config/neuronetes.yaml spells the same values out; a test
  * keeps the two in step.
  */
+import type { SettingDefaults } from '../plugins/definition.ts';
 import type { PluginType } from '../plugins/types.ts';
 import { parseDuration } from '../util/duration.ts';
 import { PLUGIN_DEFAULTS, type PluginSettings, type ResolvedPluginSettings } from './schema.ts';
 
-interface BuiltinDefaults extends Partial<Pick<PluginSettings, 'weight' | 'timeout'>> {
-  /** `config:` keys the plugin cannot work without: until they are set it stays off, saying why. */
-  readonly needs?: { readonly key: string; readonly why: string };
-}
-
 const LOADER_TIMEOUT = '30m'; // model weights take minutes to download, not the guide's 5s
 
-export const BUILTIN_DEFAULTS: Readonly<Record<PluginType, Readonly<Record<string, BuiltinDefaults>>>> = {
+export const BUILTIN_DEFAULTS: Readonly<Record<PluginType, Readonly<Record<string, SettingDefaults>>>> = {
   scheduler: {
     'gpu-fit': { weight: 30 },
     topology: { weight: 25 },
@@ -35,10 +31,12 @@ export const BUILTIN_DEFAULTS: Readonly<Record<PluginType, Readonly<Record<strin
   },
 };
 
-/** `entry` is the config's entry for the plugin, if it lists it. */
-export function resolvePluginSettings(type: PluginType, name: string, entry?: PluginSettings): ResolvedPluginSettings {
-  const builtin = Object.hasOwn(BUILTIN_DEFAULTS[type], name) ? BUILTIN_DEFAULTS[type][name] : undefined;
-  const config = entry?.config ?? {};
+/**
+ * `entry` is the config's entry for the plugin, if it lists it; `config` its `config:` block once
+ * checked against the plugin's schema, defaults filled in.
+ */
+export function resolvePluginSettings(type: PluginType, name: string, entry: PluginSettings | undefined, own: SettingDefaults | undefined, config: Readonly<Record<string, unknown>>): ResolvedPluginSettings {
+  const builtin = own ?? (Object.hasOwn(BUILTIN_DEFAULTS[type], name) ? BUILTIN_DEFAULTS[type][name] : undefined);
   const enabled = entry?.enabled ?? PLUGIN_DEFAULTS.enabled;
   const needs = builtin?.needs;
   const missing = enabled && needs !== undefined && (config[needs.key] ?? '') === '';

@@ -114,7 +114,8 @@ export const PLUGIN_DEFAULTS = {
 export interface ServiceConfig {
   readonly document: ConfigDocument;
   readonly modules: readonly string[];
-  readonly plugins: Readonly<Record<PluginType, ReadonlyMap<string, ResolvedPluginSettings>>>;
+  /** Each plugin list's entries by name, as written: a plugin's defaults and schema apply when its set is built. */
+  readonly plugins: Readonly<Record<PluginType, ReadonlyMap<string, PluginSettings>>>;
   readonly scheduler: {
     readonly requestBudgetMs: number;
     readonly unknownPool: 'neutral' | 'reject';

@@ -3,10 +3,12 @@
  * which settings. A config reload builds a new PluginSet and swaps it in whole, so a request in
  * flight keeps the set it started with.
  */
+import type { Logger } from 'pino';
 import { ConfigError } from '../config/parse-config.ts';
 import { resolvePluginSettings } from '../config/plugin-settings.ts';
 import { PLUGIN_LIST_KEYS, type ResolvedPluginSettings, type ServiceConfig } from '../config/schema.ts';
-import { byPriority, type PluginRegistry } from './registry.ts';
+import { resolvePluginConfig } from './plugin-config.ts';
+import { byPriority, checkMethods, type PluginRegistry, type RegisteredPlugin } from './registry.ts';
 import { PLUGIN_TYPES, type PluginByType, type PluginType } from './types.ts';
 
 export interface ActivePlugin<T extends PluginType = PluginType> {
@@ -17,6 +19,17 @@ export interface ActivePlugin<T extends PluginType = PluginType> {
   /** Effective priority: the config's, else the plugin's own. */
   readonly priority: number;
   readonly settings: ResolvedPluginSettings;
+}
+
+function make<T extends PluginType>(registry: PluginRegistry, entry: RegisteredPlugin<T>, config: Readonly<Record<string, unknown>>, log: Logger, problems: string[]): PluginByType[T] | undefined {
+  try {
+    const plugin = registry.instance(entry, config, log);
+    checkMethods(entry.type, entry.name, plugin);
+    return plugin;
+  } catch (e: unknown) {
+    problems.push(`${entry.type} plugin "${entry.name}" (from ${entry.source}) could not be made: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 export class PluginSet {
@@ -30,9 +43,14 @@ export class PluginSet {
     this.#enabled = enabled;
   }
 
-  /** Throws ConfigError when the config names a plugin nobody registered. */
-  static build(registry: PluginRegistry, config: ServiceConfig): PluginSet {
+  /**
+   * Throws ConfigError when the config names a plugin nobody registered, sets a plugin's config to
+   * something its schema does not allow (every such problem, each naming the plugin, key, value and
+   * what is allowed), or a plugin's factory throws.
+   */
+  static build(registry: PluginRegistry, config: ServiceConfig, log: Logger): PluginSet {
     const all = {} as Record<PluginType, ActivePlugin[]>;
+    const problems: string[] = [];
     for (const type of PLUGIN_TYPES) {
       const configured = config.plugins[type];
       const registered = registry.entries(type);
@@ -43,13 +61,21 @@ export class PluginSet {
           `invalid config: ${PLUGIN_LIST_KEYS[type]} names unknown plugin${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; registered ${type} plugins: ${registered.map((r) => r.name).join(', ') || '(none)'}`,
         );
       }
-      all[type] = registered
-        .map((r): ActivePlugin => {
-          const settings = configured.get(r.name) ?? resolvePluginSettings(type, r.name);
-          return { type, name: r.name, plugin: r.plugin, source: r.source, priority: settings.priority ?? r.priority, settings };
-        })
-        .sort(byPriority);
+      const active: ActivePlugin[] = [];
+      for (const r of registered) {
+        const entry = configured.get(r.name);
+        const checked = resolvePluginConfig<Readonly<Record<string, unknown>>>(r.definition.config, entry?.config ?? {});
+        if (!checked.ok) {
+          problems.push(...checked.problems.map((p) => `${PLUGIN_LIST_KEYS[type]} "${r.name}": ${p}`));
+          continue;
+        }
+        const settings = resolvePluginSettings(type, r.name, entry, r.definition.defaults, checked.config);
+        const plugin = make(registry, r, settings.config, log, problems);
+        if (plugin !== undefined) active.push({ type, name: r.name, plugin, source: r.source, priority: settings.priority ?? r.priority, settings });
+      }
+      all[type] = active.sort(byPriority);
     }
+    if (problems.length > 0) throw new ConfigError(`invalid config: ${problems.join('; ')}`);
     return new PluginSet(all);
   }
 

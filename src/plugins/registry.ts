@@ -2,6 +2,9 @@
  * Where plugins register themselves when their module is imported (the guide's `init()` pattern).
  * The registry only collects; the config decides which are enabled and in what order (PluginSet).
  */
+import { pino, type Logger } from 'pino';
+import type { PluginDefinition } from './definition.ts';
+import { PluginInstances } from './plugin-instances.ts';
 import { describeAnswer } from './plugin-answer.ts';
 import {
   PLUGIN_TYPES,
@@ -15,6 +18,7 @@ import {
 } from './types.ts';
 
 export const DEFAULT_PRIORITY = 100;
+const silentLog = pino({ level: 'silent' });
 const NAME_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
 
 const REQUIRED_METHODS: Readonly<Record<PluginType, readonly string[]>> = {
@@ -36,7 +40,8 @@ export interface RegisteredPlugin<T extends PluginType = PluginType> {
   readonly type: T;
   readonly name: string;
   readonly priority: number;
-  readonly plugin: PluginByType[T];
+  /** How to make the plugin from its config: a definition's factory, or the instance itself. */
+  readonly definition: PluginDefinition<T>;
   /** The module that registered it, for /debug/plugins. */
   readonly source: string;
 }
@@ -45,27 +50,49 @@ function methodOf(value: object, key: string): unknown {
   return (value as Record<string, unknown>)[key];
 }
 
-/** Checks a plugin object at run time: third-party plugins are plain JavaScript as often as not. */
-function validate(type: PluginType, plugin: unknown): { name: string; priority: number } {
+function checkType(type: unknown): asserts type is PluginType {
+  if (!(PLUGIN_TYPES as readonly unknown[]).includes(type)) {
+    throw new PluginRegistrationError(`cannot register plugin: type ${describeAnswer(type)} is none of ${PLUGIN_TYPES.join(', ')}`);
+  }
+}
+
+function checkName(type: PluginType, name: unknown, what: string): asserts name is string {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    throw new PluginRegistrationError(`cannot register ${type} plugin: ${what} ${describeAnswer(name)}; use lower-case letters, digits, '-' or '.' (at most 63)`);
+  }
+}
+
+/** Checks what a plugin (or a factory) made at run time: third-party plugins are plain JavaScript as often as not. */
+export function checkMethods(type: PluginType, name: string, plugin: unknown): void {
+  if (typeof plugin !== 'object' || plugin === null) {
+    throw new PluginRegistrationError(`${type} plugin "${name}": expected an object, got ${plugin === null ? 'null' : typeof plugin}`);
+  }
+  for (const method of REQUIRED_METHODS[type]) {
+    if (typeof methodOf(plugin, method) !== 'function') throw new PluginRegistrationError(`${type} plugin "${name}" has no ${method}() method`);
+  }
+  if (type === 'scheduler' && typeof methodOf(plugin, 'filter') !== 'function' && typeof methodOf(plugin, 'score') !== 'function') {
+    throw new PluginRegistrationError(`scheduler plugin "${name}" needs a filter() or a score() method`);
+  }
+}
+
+function checkPriority(type: PluginType, name: string, p: unknown): number {
+  if (p === undefined) return DEFAULT_PRIORITY;
+  if (typeof p !== 'number' || !Number.isInteger(p)) {
+    throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": priority ${describeAnswer(p)} is not an integer`);
+  }
+  return p;
+}
+
+/** An instance registered the guide's way becomes a definition whose factory hands it back. */
+function instanceDefinition<T extends PluginType>(type: T, plugin: unknown): PluginDefinition<T> {
   if (typeof plugin !== 'object' || plugin === null) {
     throw new PluginRegistrationError(`cannot register ${type} plugin: expected an object, got ${plugin === null ? 'null' : typeof plugin}`);
   }
   const nameFn = methodOf(plugin, 'name');
   if (typeof nameFn !== 'function') throw new PluginRegistrationError(`cannot register ${type} plugin: it has no name() method`);
   const name: unknown = nameFn.call(plugin);
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-    throw new PluginRegistrationError(
-      `cannot register ${type} plugin: name() returned ${describeAnswer(name)}; use lower-case letters, digits, '-' or '.' (at most 63)`,
-    );
-  }
-  for (const method of REQUIRED_METHODS[type]) {
-    if (typeof methodOf(plugin, method) !== 'function') {
-      throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": it has no ${method}() method`);
-    }
-  }
-  if (type === 'scheduler' && typeof methodOf(plugin, 'filter') !== 'function' && typeof methodOf(plugin, 'score') !== 'function') {
-    throw new PluginRegistrationError(`cannot register scheduler plugin "${name}": it needs a filter() or a score() method`);
-  }
+  checkName(type, name, 'name() returned');
+  checkMethods(type, name, plugin);
   let priority = DEFAULT_PRIORITY;
   const priorityFn = methodOf(plugin, 'priority');
   if (priorityFn !== undefined) {
@@ -76,7 +103,8 @@ function validate(type: PluginType, plugin: unknown): { name: string; priority: 
     }
     priority = p;
   }
-  return { name, priority };
+  const instance = plugin as PluginByType[T];
+  return { type, name, priority, create: () => instance };
 }
 
 /** Highest priority first; ties broken by name so the order never depends on import order. */
@@ -85,18 +113,30 @@ export function byPriority(a: { priority: number; name: string }, b: { priority:
 }
 
 export class PluginRegistry {
+  readonly #instances = new PluginInstances();
   readonly #plugins = new Map<PluginType, Map<string, RegisteredPlugin>>(PLUGIN_TYPES.map((t) => [t, new Map()]));
   /** Set by the module loader around each import() so registrations know where they came from. */
   #currentSource: string | undefined;
 
+  /** Registers a plugin instance, the guide's `RegisterScheduler(NewX())`. */
   register<T extends PluginType>(type: T, plugin: PluginByType[T], source?: string): RegisteredPlugin<T> {
-    const { name, priority } = validate(type, plugin);
+    return this.define(instanceDefinition(type, plugin), source);
+  }
+
+  /** Registers a plugin definition: the service makes its instances from validated config. */
+  define<T extends PluginType>(definition: PluginDefinition<T>, source?: string): RegisteredPlugin<T> {
+    if (typeof definition !== 'object' || definition === null) throw new PluginRegistrationError(`cannot register plugin: expected a definition, got ${describeAnswer(definition)}`);
+    const { type, name } = definition;
+    checkType(type);
+    checkName(type, name, 'name');
+    if (typeof definition.create !== 'function') throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": it has no create() factory`);
+    const priority = checkPriority(type, name, definition.priority);
     const byName = this.#plugins.get(type) as Map<string, RegisteredPlugin>;
     const existing = byName.get(name);
     if (existing !== undefined) {
       throw new PluginRegistrationError(`duplicate ${type} plugin "${name}": already registered by ${existing.source}`);
     }
-    const entry: RegisteredPlugin<T> = { type, name, priority, plugin, source: source ?? this.#currentSource ?? 'code' };
+    const entry: RegisteredPlugin<T> = { type, name, priority, definition, source: source ?? this.#currentSource ?? 'code' };
     byName.set(name, entry);
     return entry;
   }
@@ -121,20 +161,30 @@ export class PluginRegistry {
     return this.#plugins.get(type)?.get(name) as RegisteredPlugin<T> | undefined;
   }
 
+  /** The guide's `GetSchedulers()`: each plugin made with its default config. */
   getSchedulers(): SchedulerPlugin[] {
-    return this.entries('scheduler').map((e) => e.plugin);
+    return this.#defaultInstances('scheduler');
   }
   getAutoscalers(): AutoscalerPlugin[] {
-    return this.entries('autoscaler').map((e) => e.plugin);
+    return this.#defaultInstances('autoscaler');
   }
   getModelLoaders(): ModelLoader[] {
-    return this.entries('model-loader').map((e) => e.plugin);
+    return this.#defaultInstances('model-loader');
   }
   getGuardrails(): Guardrail[] {
-    return this.entries('guardrail').map((e) => e.plugin);
+    return this.#defaultInstances('guardrail');
   }
   getMetricsProviders(): MetricsProvider[] {
-    return this.entries('metrics-provider').map((e) => e.plugin);
+    return this.#defaultInstances('metrics-provider');
+  }
+
+  #defaultInstances<T extends PluginType>(type: T): PluginByType[T][] {
+    return this.entries(type).map((e) => this.#instances.instance(e, {}, silentLog));
+  }
+
+  /** The plugin made from `config` (already validated), reused while the config stays the same. */
+  instance<T extends PluginType>(entry: RegisteredPlugin<T>, config: Readonly<Record<string, unknown>>, log: Logger): PluginByType[T] {
+    return this.#instances.instance(entry, config, log);
   }
 }
 
@@ -165,4 +215,8 @@ export function registerGuardrail(plugin: Guardrail): void {
 }
 export function registerMetricsProvider(plugin: MetricsProvider): void {
   getGlobalRegistry().register('metrics-provider', plugin);
+}
+/** Registers a plugin definition (see definePlugin) with the process's registry. */
+export function registerPlugin<T extends PluginType>(definition: PluginDefinition<T>): void {
+  getGlobalRegistry().define(definition);
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Node, Pod } from '../api/kubernetes.ts';
 import type { AgentPool, Model } from '../api/neuronetes.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
+import type { CycleState } from './cycle-state.ts';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -21,9 +22,26 @@ export interface PluginContext {
   readonly config: Readonly<Record<string, unknown>>;
 }
 
-/** Scheduler plugins also see the cluster as the extender knows it (read-only, precomputed). */
+/**
+ * Scheduler plugins also see the cluster as the extender knows it (read-only, precomputed), and the
+ * call's CycleState: what `preFilter`/`preScore` work out once is written there and read by every
+ * `filter`/`score` of the same call (kube-scheduler's CycleState), never kept in module variables.
+ */
 export interface SchedulerContext extends PluginContext {
   readonly cluster: ClusterView;
+  readonly state: CycleState;
+}
+
+/** What autoscaler plugins see besides the standard context: the decision's time and replica counts. */
+export interface AutoscalerContext extends PluginContext {
+  /** The decision's time, ms since the epoch. */
+  readonly now: number;
+  readonly currentReplicas: number;
+  readonly readyReplicas: number;
+  /** Kind of each metric type (`additive`: a total shared by replicas; `level`: a per-replica level). */
+  readonly metricKinds: ReadonlyMap<string, 'additive' | 'level'>;
+  /** Metric types whose targets read as durations ("5m" = 300 s). */
+  readonly latencyMetrics: ReadonlySet<string>;
 }
 
 interface PluginBase {
@@ -71,7 +89,7 @@ export interface SchedulerPlugin extends PluginBase {
 
 export interface AutoscalerPlugin extends PluginBase {
   /** `metrics` maps metric type (kebab-case, as in AgentPool specs) to its current value. */
-  calculateReplicas(ctx: PluginContext, pool: AgentPool, metrics: Readonly<Record<string, number>>): MaybePromise<number>;
+  calculateReplicas(ctx: AutoscalerContext, pool: AgentPool, metrics: Readonly<Record<string, number>>): MaybePromise<number>;
   getMetricNames(): string[];
 }
 
@@ -137,4 +155,3 @@ export interface PluginByType {
   guardrail: Guardrail;
   'metrics-provider': MetricsProvider;
 }
-export type AnyPlugin = PluginByType[PluginType];

@@ -2,6 +2,7 @@
  * The four kube-scheduler extender verbs: resolve the pod's pool and the candidate nodes, run the
  * filter or score chain, answer in the wire format, and leave a trace of why.
  */
+import { CycleState } from '../plugins/cycle-state.ts';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type {
   ExtenderArgs,
@@ -416,8 +417,9 @@ export class ExtenderService {
     const allowance = new NodeAllowance(NODE_ALLOWANCE);
     const vetoed = new Map<string, { uid: string; plugin: string }[]>();
     const passes: PluginPassSummary[] = [];
+    const state = new CycleState();
     for (const [j, active] of vetoers.entries()) {
-      const pass = new PluginPass<'scheduler', SchedulerContext>(this.#deps.runtime, active, 'preempt', budget.shareOf(vetoers, j), { cluster });
+      const pass = new PluginPass<'scheduler', SchedulerContext>(this.#deps.runtime, active, 'preempt', budget.shareOf(vetoers, j), { cluster, state });
       let count = 0;
       try {
         for (const [nodeName, proposal] of proposals) {

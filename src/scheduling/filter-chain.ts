@@ -4,6 +4,7 @@
  * same nodes but drop none. Stops early once no node is left. A plugin that fails to answer for a
  * node rejects it (unless the plugin is `optional`): a broken filter never widens placement.
  */
+import { CycleState } from '../plugins/cycle-state.ts';
 import type { Node, Pod } from '../api/kubernetes.ts';
 import type { AgentPool } from '../api/neuronetes.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
@@ -198,6 +199,7 @@ export async function runFilterChain(
   const rejections: Rejection[] = [];
   const shadowRejected = new Map<number, NodeRejection[]>();
   const passes: PluginPassSummary[] = [];
+  const state = new CycleState();
   const { pod, pool } = input;
 
   const filterers = plugins.filter((p) => p.plugin.filter !== undefined);
@@ -205,7 +207,7 @@ export async function runFilterChain(
     const active = filterers[j] as ActivePlugin<'scheduler'>;
     const plugin = active.plugin;
     const filter = plugin.filter as NonNullable<typeof plugin.filter>;
-    const pass: FilterPass = new PluginPass(runtime, active, 'filter', budget.shareOf(filterers, j), { cluster: input.cluster });
+    const pass: FilterPass = new PluginPass(runtime, active, 'filter', budget.shareOf(filterers, j), { cluster: input.cluster, state });
     const enforcing = pass.enforcing;
     let keptCount = 0;
     let count = 0;

@@ -4,6 +4,7 @@
  * that answered; a plugin whose preScore said SKIP answers for no node. Shadow plugins are scored
  * and traced but carry no weight.
  */
+import { CycleState } from '../plugins/cycle-state.ts';
 import type { Node } from '../api/kubernetes.ts';
 import { MAX_EXTENDER_PRIORITY } from '../api/extender.ts';
 import type { ServiceConfig } from '../config/schema.ts';
@@ -82,12 +83,13 @@ export async function runScoreChain(
   const scores = new Uint16Array(nodes.length * scorers.length).fill(NO_SCORE);
   const passes: PluginPassSummary[] = [];
   const { pod, pool } = input;
+  const state = new CycleState();
 
   for (let j = 0; j < scorers.length; j++) {
     const active = scorers[j] as ActivePlugin<'scheduler'>;
     const score = active.plugin.score as NonNullable<typeof active.plugin.score>;
     const plugin = active.plugin;
-    const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.shareOf(scorers, j), { cluster: input.cluster });
+    const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.shareOf(scorers, j), { cluster: input.cluster, state });
     const weight = active.settings.weight;
     const enforcing = pass.enforcing;
     const row = j * nodes.length;

@@ -1,17 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import t from 'tap';
 import '../../extenders/builtin/index.ts';
 import { parseConfigText, resolveConfig } from '../../src/config/parse-config.ts';
 import { BUILTIN_DEFAULTS, resolvePluginSettings } from '../../src/config/plugin-settings.ts';
+import type { PluginSettings } from '../../src/config/schema.ts';
 import { PluginSet } from '../../src/plugins/plugin-set.ts';
 import { getGlobalRegistry } from '../../src/plugins/registry.ts';
-import { PLUGIN_TYPES } from '../../src/plugins/types.ts';
+import { PLUGIN_TYPES, type PluginType } from '../../src/plugins/types.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
+/** A plugin's settings with the built-in defaults, as PluginSet.build resolves them. */
+const settingsOf = (type: PluginType, name: string, entry?: PluginSettings) => resolvePluginSettings(type, name, entry, undefined, entry?.config ?? {});
+
 t.test('with no config, the built-ins run with the documented weights and timeouts', async (t) => {
-  const set = PluginSet.build(getGlobalRegistry(), resolveConfig({}));
+  const set = PluginSet.build(getGlobalRegistry(), resolveConfig({}), pino({ level: 'silent' }));
   const weights = Object.fromEntries(set.enabled('scheduler').map((p) => [p.name, p.settings.weight]));
   t.same(weights, { 'node-selector': 1, cost: 15, topology: 25, mig: 1, 'gpu-fit': 30, 'model-cache': 20, 'data-locality': 10, 'pool-spread': 5 });
   for (const loader of ['file', 'https', 's3']) t.equal(set.all('model-loader').find((p) => p.name === loader)?.settings.timeoutMs, 30 * 60_000, `${loader}: 30m`);
@@ -21,23 +26,23 @@ t.test('with no config, the built-ins run with the documented weights and timeou
 });
 
 t.test('a config entry wins over the built-in default, which wins over the general one', async (t) => {
-  t.equal(resolvePluginSettings('scheduler', 'gpu-fit', { name: 'gpu-fit', priority: 10 }).weight, 30, 'listed without a weight: the documented one');
-  t.equal(resolvePluginSettings('scheduler', 'gpu-fit', { name: 'gpu-fit', weight: 0 }).weight, 0, 'an explicit 0 is kept');
-  t.equal(resolvePluginSettings('scheduler', 'my-plugin').weight, 1, 'not a built-in: weight 1');
-  t.equal(resolvePluginSettings('scheduler', 'toString').weight, 1, 'names are looked up as own keys only');
-  t.equal(resolvePluginSettings('model-loader', 'https', { name: 'https', timeout: '2m' }).timeoutMs, 120_000);
-  t.match(resolvePluginSettings('metrics-provider', 'pods', { name: 'pods', enabled: true }), { enabled: false, off: /^off until config\.port is set/ });
-  t.equal(resolvePluginSettings('metrics-provider', 'pods', { name: 'pods', config: { port: 8000 } }).enabled, true, 'pods: on once it knows the port');
+  t.equal(settingsOf('scheduler', 'gpu-fit', { name: 'gpu-fit', priority: 10 }).weight, 30, 'listed without a weight: the documented one');
+  t.equal(settingsOf('scheduler', 'gpu-fit', { name: 'gpu-fit', weight: 0 }).weight, 0, 'an explicit 0 is kept');
+  t.equal(settingsOf('scheduler', 'my-plugin').weight, 1, 'not a built-in: weight 1');
+  t.equal(settingsOf('scheduler', 'toString').weight, 1, 'names are looked up as own keys only');
+  t.equal(settingsOf('model-loader', 'https', { name: 'https', timeout: '2m' }).timeoutMs, 120_000);
+  t.match(settingsOf('metrics-provider', 'pods', { name: 'pods', enabled: true }), { enabled: false, off: /^off until config\.port is set/ });
+  t.equal(settingsOf('metrics-provider', 'pods', { name: 'pods', config: { port: 8000 } }).enabled, true, 'pods: on once it knows the port');
 });
 
 t.test('prometheus stays off until it has a URL, whatever enabled says', async (t) => {
   const url = 'http://prometheus:9090';
-  t.match(resolvePluginSettings('metrics-provider', 'prometheus', { name: 'prometheus', enabled: true }), { enabled: false, off: /config\.url/ });
-  t.match(resolvePluginSettings('metrics-provider', 'prometheus', { name: 'prometheus', config: { url: '' } }), { enabled: false, off: /config\.url/ });
-  const on = resolvePluginSettings('metrics-provider', 'prometheus', { name: 'prometheus', config: { url } });
+  t.match(settingsOf('metrics-provider', 'prometheus', { name: 'prometheus', enabled: true }), { enabled: false, off: /config\.url/ });
+  t.match(settingsOf('metrics-provider', 'prometheus', { name: 'prometheus', config: { url: '' } }), { enabled: false, off: /config\.url/ });
+  const on = settingsOf('metrics-provider', 'prometheus', { name: 'prometheus', config: { url } });
   t.equal(on.enabled, true);
   t.equal(on.off, undefined);
-  const off = resolvePluginSettings('metrics-provider', 'prometheus', { name: 'prometheus', enabled: false });
+  const off = settingsOf('metrics-provider', 'prometheus', { name: 'prometheus', enabled: false });
   t.same([off.enabled, off.off], [false, undefined], 'turned off by the config: nothing to explain');
 });
 
@@ -47,9 +52,10 @@ t.test('the shipped config spells out the same defaults for every built-in', asy
     for (const r of getGlobalRegistry().entries(type)) {
       const listed = shipped.plugins[type].get(r.name);
       if (listed === undefined) continue;
-      const defaults = resolvePluginSettings(type, r.name);
+      const defaults = settingsOf(type, r.name);
+      const written = settingsOf(type, r.name, listed);
       const pick = (s: typeof defaults) => ({ enabled: s.enabled, weight: s.weight, timeoutMs: s.timeoutMs, failurePolicy: s.failurePolicy, mode: s.mode });
-      t.same(pick(listed), pick(defaults), `${type} ${r.name}`);
+      t.same(pick(written), pick(defaults), `${type} ${r.name}`);
       t.equal(listed.priority ?? r.priority, r.priority, `${type} ${r.name}: priority`);
     }
   }

@@ -2,6 +2,7 @@
  * Builders for scheduler plugin tests: GPU nodes, pods bound to them, AgentPools, and a
  * SchedulerContext over a ClusterState holding them, with the plugin's warnings captured.
  */
+import { CycleState } from '../../src/plugins/cycle-state.ts';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Node, Pod } from '../../src/api/kubernetes.ts';
@@ -109,7 +110,7 @@ export function schedulerContext(input: ClusterInput = {}, config: Record<string
     },
   });
   const log = pino({ level: 'warn' }, sink);
-  return { ctx: { signal: new AbortController().signal, log, config, cluster }, cluster, warnings };
+  return { ctx: { signal: new AbortController().signal, log, config, cluster, state: new CycleState() }, cluster, warnings };
 }
 
 /** A filter answer as a verdict, so tables can compare one shape. */

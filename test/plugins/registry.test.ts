@@ -1,8 +1,11 @@
+import { pino } from 'pino';
 import t from 'tap';
 import { PluginRegistrationError, PluginRegistry, getGlobalRegistry } from '../../src/plugins/registry.ts';
 import { PluginSet } from '../../src/plugins/plugin-set.ts';
 import { resolveConfig, ConfigError } from '../../src/config/parse-config.ts';
 import type { SchedulerPlugin } from '../../src/plugins/types.ts';
+
+const silent = pino({ level: 'silent' });
 
 const sched = (name: string, priority?: number): SchedulerPlugin => ({ name: () => name, ...(priority !== undefined ? { priority: () => priority } : {}), filter: () => true });
 
@@ -40,7 +43,7 @@ t.test('the global registry is one per process', async (t) => {
 t.test('PluginSet: config priority wins, disabled plugins leave the chain but stay listed', async (t) => {
   const r = new PluginRegistry();
   for (const p of [sched('a', 10), sched('b', 20), sched('c', 30)]) r.register('scheduler', p);
-  const set = PluginSet.build(r, resolveConfig({ 'scheduler-plugins': [{ name: 'a', priority: 99 }, { name: 'c', enabled: false }] }));
+  const set = PluginSet.build(r, resolveConfig({ 'scheduler-plugins': [{ name: 'a', priority: 99 }, { name: 'c', enabled: false }] }), silent);
   t.same(set.all('scheduler').map((p) => `${p.name}:${p.priority}:${p.settings.enabled}`), ['a:99:true', 'c:30:false', 'b:20:true']);
   t.same(set.enabled('scheduler').map((p) => p.name), ['a', 'b']);
 });
@@ -48,7 +51,7 @@ t.test('PluginSet: config priority wins, disabled plugins leave the chain but st
 t.test('PluginSet: a config naming an unknown plugin is an error listing the known ones', async (t) => {
   const r = new PluginRegistry();
   r.register('scheduler', sched('gpu-fit'));
-  t.throws(() => PluginSet.build(r, resolveConfig({ 'scheduler-plugins': [{ name: 'gpu-fitt' }] })), {
+  t.throws(() => PluginSet.build(r, resolveConfig({ 'scheduler-plugins': [{ name: 'gpu-fitt' }] }), silent), {
     name: 'ConfigError',
     message: 'invalid config: scheduler-plugins names unknown plugin "gpu-fitt"; registered scheduler plugins: gpu-fit',
   });
