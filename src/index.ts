@@ -10,12 +10,14 @@ export {
   registerGuardrail,
   registerMetricsProvider,
   registerModelLoader,
+  registerPlugin,
   registerScheduler,
   PluginRegistry,
   PluginRegistrationError,
   type RegisteredPlugin,
 } from './plugins/registry.ts';
 export type {
+  AutoscalerContext,
   AutoscalerPlugin,
   FilterResult,
   FilterVerdict,
@@ -35,6 +37,8 @@ export type {
   SchedulerPlugin,
 } from './plugins/types.ts';
 export { SKIP } from './plugins/types.ts';
+export { definePlugin, type PluginBody, type PluginDefinition, type PluginHandle, type SettingDefaults } from './plugins/definition.ts';
+export { CycleState, stateKey, type StateKey } from './plugins/cycle-state.ts';
 export type { ClusterView } from './cluster/cluster-view.ts';
 export type { Node, Pod } from './api/kubernetes.ts';
 export { Labels, Annotations, type AgentPool, type AgentClass, type Model } from './api/neuronetes.ts';

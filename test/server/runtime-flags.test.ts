@@ -30,7 +30,8 @@ t.test('npm start runs with the service settings', async (t) => {
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const start = pkg.scripts['start'] ?? '';
   const env = Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`);
-  t.ok(start.startsWith(`${[...env, 'node', ...SERVICE_NODE_OPTIONS].join(' ')} src/cli.ts serve`), start);
+  // From source, the built-ins' `import 'neuronetes'` resolves to src/index.ts under this condition.
+  t.ok(start.startsWith(`${[...env, 'node', ...SERVICE_NODE_OPTIONS].join(' ')} --conditions=neuronetes-source src/cli.ts serve`), start);
 });
 
 t.test('the settings are ones Node accepts in NODE_OPTIONS', async (t) => {

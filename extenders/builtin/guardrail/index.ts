@@ -1,5 +1,5 @@
 /** The built-in guardrails. */
-import { registerGuardrail } from '../../../src/index.ts';
+import { registerGuardrail } from 'neuronetes';
 import { JailbreakHeuristicGuardrail } from './jailbreak-guardrail.ts';
 import { MaxLengthGuardrail } from './max-length-guardrail.ts';
 import { PiiRegexGuardrail } from './pii-guardrail.ts';
