@@ -32,7 +32,7 @@ t.test('invalid plugins are rejected with a clear error', async (t) => {
     ['float priority', { name: () => 'p', priority: () => 1.5, filter: () => true }, /priority\(\) returned 1.5/],
   ];
   for (const [what, plugin, message] of bad) t.throws(() => r.register('scheduler', plugin as SchedulerPlugin), message, what);
-  t.throws(() => r.register('autoscaler', { name: () => 'a', getMetricNames: () => [] } as never), /"a": it has no calculateReplicas\(\) method/);
+  t.throws(() => r.register('autoscaler', { name: () => 'a', getMetricNames: () => [] } as never), /autoscaler plugin "a" has no calculateReplicas\(\) method/);
   t.throws(() => r.register('metrics-provider', { name: () => 'm', getMetric: () => 1 } as never), PluginRegistrationError);
 });
 
