@@ -270,6 +270,11 @@ let pictures = 0;
 
 /** The cluster as the service's cluster source pictures it: indexed, read-only, with `memo`. */
 export function clusterView(input: ClusterInput = {}): ClusterView {
+  return clusterState(input);
+}
+
+/** The same picture as the service's own class, for tests of the framework that derive pictures from it (`next`). */
+export function clusterState(input: ClusterInput = {}): ClusterState {
   return new ClusterState(
     { nodes: input.nodes ?? [], pods: input.pods ?? [], agentPools: input.pools ?? [], agentClasses: input.classes ?? [], models: input.models ?? [] },
     ++pictures,
