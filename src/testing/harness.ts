@@ -129,12 +129,9 @@ function schedulingInput(run: SchedulingRun): { pod: Pod; pool: AgentPool | unde
 export async function runFilter(plugin: PluginUnderTest<'scheduler'>, run: SchedulingRun): Promise<FilterAnswer[]> {
   const active = activate('scheduler', plugin, run);
   if (active.plugin.filter === undefined) throw new TypeError(`scheduler plugin "${active.name}" has no filter() method`);
-  let outcome;
-  try {
-    outcome = await runFilterChain(runtime, [active], schedulingInput(run), run.nodes, new RequestBudget(active.settings.timeoutMs));
-  } catch (e: unknown) {
+  const outcome = await runFilterChain(runtime, [active], schedulingInput(run), run.nodes, new RequestBudget(active.settings.timeoutMs)).catch((e: unknown) => {
     throw unwrap(e);
-  }
+  });
   return run.nodes.map((node, i) => {
     const rejection = outcome.rejections[outcome.rejectedAs[i] as number];
     const name = node.metadata.name;

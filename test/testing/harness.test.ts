@@ -193,4 +193,6 @@ t.test('runMetrics: a value, no data, and what the service refuses', async (t) =
   t.equal(await runMetrics(provider, { pool, metric: 'ttft_p95' }), undefined);
   await t.rejects(runMetrics(provider, { pool, metric: 'broken' }), { name: 'MalformedAnswerError', message: 'getMetric(broken) returned -3; expected a finite number >= 0 or undefined' });
   await t.rejects(runMetrics(provider, { pool, metric: 'tokens-per-second' }), /does not list "tokens-per-second"/);
+  const hung = { name: () => 'hung', listMetrics: () => ['queue-depth'], getMetric: () => new Promise<number>(() => undefined) };
+  await t.rejects(runMetrics(hung, { pool, metric: 'queue-depth', timeoutMs: 10 }), PluginTimeoutError);
 });
