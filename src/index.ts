@@ -40,7 +40,7 @@ export { SKIP } from './plugins/types.ts';
 export { definePlugin, type PluginBody, type PluginDefinition, type PluginHandle, type SettingDefaults } from './plugins/definition.ts';
 export { CycleState, stateKey, type StateKey } from './plugins/cycle-state.ts';
 export type { ClusterView } from './cluster/cluster-view.ts';
-export type { Node, Pod } from './api/kubernetes.ts';
+export type { Node, Pod, Taint } from './api/kubernetes.ts';
 export { Labels, Annotations, type AgentPool, type AgentClass, type Model } from './api/neuronetes.ts';
 export { parseDuration } from './util/duration.ts';
 export { parseQuantity, tryParseQuantity } from './util/quantity.ts';

@@ -5,7 +5,7 @@
  * Load it with `plugins: [neuronetes:examples/custom-scheduler]` and enable it under
  * `scheduler-plugins:`; the shipped config loads it disabled.
  */
-import { registerScheduler, type Node, type Pod, type SchedulerContext, type SchedulerPlugin } from '../../src/index.ts';
+import { registerScheduler, type Node, type Pod, type SchedulerContext, type SchedulerPlugin } from 'neuronetes';
 
 export class CustomScheduler implements SchedulerPlugin {
   name(): string {

@@ -71,11 +71,15 @@ export type Pod = Static<typeof Pod>;
 
 export const NodeCondition = Type.Object({ type: Type.String(), status: Type.String() });
 
+/** kube-scheduler keeps pods off the NoSchedule taints they do not tolerate; plugins may read them too. */
+export const Taint = Type.Object({ key: Type.String(), value: Type.Optional(Type.String()), effect: Type.String() });
+export type Taint = Static<typeof Taint>;
+
 export const Node = Type.Object({
   apiVersion: Type.Optional(Type.String()),
   kind: Type.Optional(Type.String()),
   metadata: Type.Object({ ...ObjectMeta.properties, name: Type.String({ minLength: 1 }) }),
-  spec: Type.Optional(Type.Object({ unschedulable: Type.Optional(Type.Boolean()) })),
+  spec: Type.Optional(Type.Object({ unschedulable: Type.Optional(Type.Boolean()), taints: Type.Optional(Type.Array(Taint)) })),
   status: Type.Optional(
     Type.Object({
       capacity: Type.Optional(ResourceList),

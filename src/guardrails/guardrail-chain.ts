@@ -11,6 +11,8 @@ import type { GuardrailAction, GuardrailRequest, GuardrailResult } from '../plug
 import type { GuardrailPolicy } from './guardrail-policy.ts';
 
 const ACTIONS: readonly GuardrailAction[] = ['allow', 'log', 'warn', 'redact', 'block'];
+/** The shape check() must answer, as malformed-answer errors quote it. */
+export const RESULT_SHAPE = `{passed: boolean, action: ${ACTIONS.join('|')}, reason?: string, confidence?: number, metadata?: {string: string}}`;
 /** Higher is stronger: the request's action is the strongest one any enforcing guardrail took. */
 const STRENGTH: Readonly<Record<GuardrailAction, number>> = { allow: 0, log: 1, warn: 2, redact: 3, block: 4 };
 
@@ -53,7 +55,7 @@ function isAction(value: unknown): value is GuardrailAction {
 }
 
 /** Checks a result at run time: third-party guardrails are plain JavaScript as often as not. */
-function validResult(value: unknown): value is GuardrailResult {
+export function validResult(value: unknown): value is GuardrailResult {
   if (typeof value !== 'object' || value === null) return false;
   const r = value as Record<string, unknown>;
   if (typeof r['passed'] !== 'boolean' || !isAction(r['action'])) return false;
@@ -142,7 +144,7 @@ export async function runGuardrailChain(
     try {
       outcome = await pass.call((ctx) => active.plugin.check(ctx, seen));
       if (outcome.ok && !validResult(outcome.value)) {
-        outcome = pass.malformed('check()', outcome.value, `{passed: boolean, action: ${ACTIONS.join('|')}, reason?: string, confidence?: number, metadata?: {string: string}}`);
+        outcome = pass.malformed('check()', outcome.value, RESULT_SHAPE);
       }
       pass.check(outcome);
     } finally {

@@ -1,7 +1,8 @@
 /**
  * Imports plugin modules so they register themselves — the TypeScript counterpart of Go's
  * `import _ ".../myplugin"`. Specifiers are npm packages, file paths (relative to the config file's
- * folder), or `neuronetes:<path>` for modules shipped in this package's `extenders/` folder.
+ * folder), or `neuronetes:<path>` for modules shipped in this package's `extenders/` folder
+ * (`<path>.js`, or `<path>/index.js` for a plugin in a folder of its own).
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -20,8 +21,9 @@ export const BUILTIN_MODULE = `${PACKAGE_PREFIX}builtin/index`;
 
 export function resolveModuleSpecifier(spec: string, baseDir: string): string {
   if (spec.startsWith(PACKAGE_PREFIX)) {
-    const file = join(EXTENDERS_DIR, `${spec.slice(PACKAGE_PREFIX.length)}${OWN_EXTENSION}`);
-    if (!existsSync(file)) throw new ConfigError(`cannot load plugin module "${spec}": no such module in this package (${file})`);
+    const path = join(EXTENDERS_DIR, spec.slice(PACKAGE_PREFIX.length));
+    const file = [`${path}${OWN_EXTENSION}`, join(path, `index${OWN_EXTENSION}`)].find((f) => existsSync(f));
+    if (file === undefined) throw new ConfigError(`cannot load plugin module "${spec}": no such module in this package (${path}${OWN_EXTENSION})`);
     return pathToFileURL(file).href;
   }
   if (spec.startsWith('.') || isAbsolute(spec)) return pathToFileURL(resolve(baseDir, spec)).href;

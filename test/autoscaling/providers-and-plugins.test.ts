@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { SloAutoscaler } from '../../extenders/builtin/autoscaler/slo.ts';
 import { podsProvider } from '../../extenders/builtin/metrics/pods.ts';
-import { QueueDepthAutoscaler } from '../../extenders/examples/queue-depth.ts';
 import type { AutoscalerContext } from '../../src/autoscaling/recommendation-chain.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { clusterWith, pool, STATIC_ONLY, T0, testApp } from './helpers.ts';
@@ -98,23 +97,6 @@ t.test('pods provider scrapes the pool pods', async (t) => {
 function autoscalerCtx(config: Record<string, unknown>, current: number, now = T0): AutoscalerContext {
   return { signal: AbortSignal.timeout(1000), log, config, now, currentReplicas: current, readyReplicas: current, metricKinds: new Map(), latencyMetrics: new Set(['ttft-p95']) };
 }
-
-t.test("the plugin guide's queue-depth example", async (t) => {
-  const plugin = new QueueDepthAutoscaler();
-  const p = pool('q', { minReplicas: 2, maxReplicas: 8 });
-  t.equal(plugin.calculateReplicas(autoscalerCtx({}, 3), p, { 'queue-depth': 95 }), 8, 'ceil(95 / 10) = 10, bounded by maxReplicas');
-  t.equal(plugin.calculateReplicas(autoscalerCtx({}, 3), p, { 'queue-depth': 45 }), 5);
-  t.equal(plugin.calculateReplicas(autoscalerCtx({ perReplica: 20 }, 3), p, { 'queue-depth': 45 }), 3);
-  t.equal(plugin.calculateReplicas(autoscalerCtx({}, 3), p, { 'queue-depth': 0 }), 2, 'bounded by minReplicas');
-  t.throws(() => plugin.calculateReplicas(autoscalerCtx({}, 3), p, {}), /not known/);
-  t.same(plugin.getMetricNames(), ['queue-depth', 'custom-metric']);
-
-  const { app } = await testApp({ ...STATIC_ONLY, plugins: ['neuronetes:examples/queue-depth'], 'autoscaler-plugins': [{ name: 'slo', enabled: false }, { name: 'multi-metric', enabled: false }, { name: 'queue-depth' }] });
-  t.teardown(() => app.close());
-  const d = (await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'agents', name: 'support-bot' }, metrics: { 'queue-depth': 45 }, dryRun: true } })).json<{ desiredReplicas: number; combine: { chosen: string } }>();
-  t.equal(d.combine.chosen, 'queue-depth');
-  t.equal(d.desiredReplicas, 5);
-});
 
 t.test('slo plugin: backlog, latency, panic window, scale-down under the SLO', async (t) => {
   const slo = new SloAutoscaler();

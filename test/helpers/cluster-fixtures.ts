@@ -1,6 +1,7 @@
 /** Small builders for Nodes, Pods and AgentPools used across tests. */
 import type { Node, Pod } from '../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../src/api/neuronetes.ts';
+import * as kit from '../../src/testing/builders.ts';
 
 export function node(name: string, labels: Record<string, string> = {}, gpus?: number, annotations?: Record<string, string>): Node {
   return {
@@ -12,31 +13,11 @@ export function node(name: string, labels: Record<string, string> = {}, gpus?: n
 }
 
 export function pod(name: string, options: { namespace?: string; pool?: string; nodeName?: string; gpus?: number; phase?: string; uid?: string } = {}): Pod {
-  const ns = options.namespace ?? 'agents';
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: ns,
-      uid: options.uid ?? `uid-${name}`,
-      labels: options.pool !== undefined ? { 'neuronetes.io/agent-pool': options.pool } : {},
-    },
-    spec: {
-      ...(options.nodeName !== undefined ? { nodeName: options.nodeName } : {}),
-      containers: [{ name: 'agent', resources: { requests: options.gpus !== undefined ? { 'nvidia.com/gpu': String(options.gpus) } : {} } }],
-    },
-    status: { phase: options.phase ?? (options.nodeName !== undefined ? 'Running' : 'Pending') },
-  };
+  return kit.pod({ name, namespace: options.namespace ?? 'agents', ...options, uid: options.uid ?? `uid-${name}` });
 }
 
 export function agentPool(name: string, spec: Partial<AgentPool['spec']> = {}, namespace = 'agents'): AgentPool {
-  return {
-    apiVersion: 'neuronetes.io/v1alpha1',
-    kind: 'AgentPool',
-    metadata: { name, namespace },
-    spec: { agentClassRef: { name: 'default' }, minReplicas: 1, maxReplicas: 5, ...spec },
-  };
+  return kit.agentPool({ name, namespace, agentClass: 'default', maxReplicas: 5, spec });
 }
 
 /** ExtenderArgs in names mode (nodeCacheCapable: true). */

@@ -7,7 +7,9 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Node, Pod } from '../../src/api/kubernetes.ts';
 import type { AgentClass, AgentPool, AgentPoolSpec, Model } from '../../src/api/neuronetes.ts';
-import { ClusterState } from '../../src/cluster/cluster-view.ts';
+import type { ClusterState } from '../../src/cluster/cluster-view.ts';
+import * as kit from '../../src/testing/builders.ts';
+import type { ClusterInput } from '../../src/testing/builders.ts';
 import type { FilterResult, FilterVerdict, SchedulerContext } from '../../src/plugins/types.ts';
 
 export const NS = 'agents';
@@ -38,55 +40,27 @@ export function a100(name: string, o: NodeOptions = {}): Node {
   return node(name, { ...o, labels: Object.fromEntries(labels), gpus: o.gpus ?? 8 });
 }
 
-export interface PodOptions {
-  node?: string;
-  namespace?: string;
-  gpus?: number;
-  /** e.g. {'2g.10gb': 1} → nvidia.com/mig-2g.10gb */
-  mig?: Record<string, number>;
-  phase?: string;
-  pool?: string;
-  labels?: Record<string, string>;
-  /** Put the GPU request in limits only (requests default to limits for extended resources). */
-  limitsOnly?: boolean;
-  initGpus?: number;
-}
+/** The kit's pod options, with `node` for the node it is bound to. */
+export type PodOptions = Omit<kit.PodOptions, 'name' | 'nodeName'> & { node?: string };
 
 export function pod(name: string, o: PodOptions = {}): Pod {
-  const resources: Record<string, string> = {};
-  if (o.gpus !== undefined) resources['nvidia.com/gpu'] = String(o.gpus);
-  for (const [profile, n] of Object.entries(o.mig ?? {})) resources[`nvidia.com/mig-${profile}`] = String(n);
-  const labels = { ...(o.pool !== undefined ? { 'neuronetes.io/agent-pool': o.pool } : {}), ...o.labels };
-  return {
-    metadata: { name, namespace: o.namespace ?? NS, labels },
-    spec: {
-      ...(o.node !== undefined ? { nodeName: o.node } : {}),
-      containers: [{ name: 'agent', resources: o.limitsOnly === true ? { limits: resources } : { requests: resources } }],
-      ...(o.initGpus !== undefined ? { initContainers: [{ name: 'init', resources: { requests: { 'nvidia.com/gpu': String(o.initGpus) } } }] } : {}),
-    },
-    status: { phase: o.phase ?? (o.node !== undefined ? 'Running' : 'Pending') },
-  };
+  const { node, namespace, ...rest } = o;
+  return kit.pod({ name, namespace: namespace ?? NS, ...rest, ...(node !== undefined ? { nodeName: node } : {}) });
 }
 
 export function agentPool(name: string, spec: Partial<AgentPoolSpec> = {}, namespace = NS): AgentPool {
-  return { metadata: { name, namespace }, spec: { agentClassRef: { name }, minReplicas: 1, maxReplicas: 4, ...spec } };
+  return kit.agentPool({ name, namespace, spec });
 }
 
 export function agentClass(name: string, model: string, namespace = NS): AgentClass {
-  return { metadata: { name, namespace }, spec: { modelRef: { name: model } } };
+  return kit.agentClass({ name, namespace, model });
 }
 
 export function model(name: string, size: string, namespace = NS): Model {
-  return { metadata: { name, namespace }, spec: { weightsURI: `hf://org/${name}`, size } };
+  return kit.model({ name, namespace, size });
 }
 
-export interface ClusterInput {
-  nodes?: Node[];
-  pods?: Pod[];
-  pools?: AgentPool[];
-  classes?: AgentClass[];
-  models?: Model[];
-}
+export type { ClusterInput } from '../../src/testing/builders.ts';
 
 export interface TestContext {
   ctx: SchedulerContext;
@@ -95,13 +69,8 @@ export interface TestContext {
   warnings: string[];
 }
 
-let version = 0;
-
 export function schedulerContext(input: ClusterInput = {}, config: Record<string, unknown> = {}): TestContext {
-  const cluster = new ClusterState(
-    { nodes: input.nodes ?? [], pods: input.pods ?? [], agentPools: input.pools ?? [], agentClasses: input.classes ?? [], models: input.models ?? [] },
-    ++version,
-  );
+  const cluster = kit.clusterState(input);
   const warnings: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -100,43 +100,10 @@ t.test('the built-in s3 loader downloads a prefix and a single object from a rea
   t.same(await app.neuronetes.models?.cache.names(), ['llama-tiny', 'phi-mini']);
 });
 
-t.test("the guide's s3-loader example, configured from the environment, takes precedence once enabled", async (t) => {
-  const endpoint = await startS3(t);
-  const env = { NEURONETES_S3_ENDPOINT: endpoint, NEURONETES_S3_FORCE_PATH_STYLE: 'true', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  t.teardown(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) Reflect.deleteProperty(process.env, k);
-      else process.env[k] = v;
-    }
-  });
-  const app = await buildTestApp(t, {
-    cluster: CLUSTER,
-    config: `plugins: [neuronetes:examples/s3-loader]
-model-loader-plugins:
-  - { name: s3-loader, enabled: true, timeout: 30s }`,
-    agent: {},
-  });
-  const res = await load(app, 'llama-tiny');
-  t.equal(res.statusCode, 200, res.body);
-  t.equal(res.json<{ loader: string }>().loader, 's3-loader', 'priority 100 runs before the built-in s3 (50)');
-  await assertModelFiles(t, join(app.neuronetes.models?.cache.dir as string, 'llama-tiny'));
-
-  const unload = await app.inject({ method: 'POST', url: '/models/unload', payload: { name: 'llama-tiny', namespace: 'agents' } });
-  t.match(unload.json(), { status: 'unloaded', loader: 's3-loader' });
-  t.same(await app.neuronetes.models?.cache.names(), []);
-
-  const shipped = await buildTestApp(t, { config: 'plugins: [neuronetes:examples/s3-loader]\nmodel-loader-plugins:\n  - { name: s3-loader, enabled: false }' });
-  const listed = (await shipped.inject({ url: '/debug/plugins' })).json<{ 'model-loader': { name: string; enabled: boolean; priority: number }[] }>();
-  t.match(listed['model-loader'].find((p) => p.name === 's3-loader'), { enabled: false, priority: 100 });
-});
-
 t.test('half a credential pair is a config error of the loader', async (t) => {
-  // The example module imported above stays registered (and, unlisted, enabled) in this process.
   const app = await buildTestApp(t, {
     cluster: CLUSTER,
-    config: 'model-loader-plugins:\n  - { name: s3-loader, enabled: false }\n  - { name: s3, config: { accessKeyId: only-half } }',
+    config: 'model-loader-plugins:\n  - { name: s3, config: { accessKeyId: only-half } }',
     agent: {},
   });
   const res = await load(app, 'phi-mini');
