@@ -8,7 +8,7 @@
  * Load it with `plugins: [neuronetes:examples/s3-loader]` and enable it under
  * `model-loader-plugins:`; the shipped config loads it disabled.
  */
-import { registerModelLoader } from '../../src/index.ts';
-import { S3ModelLoader } from '../builtin/model-loader/s3-loader.ts';
+import { registerPlugin } from 'neuronetes';
+import { s3Loader } from '../builtin/model-loader/s3-loader.ts';
 
-registerModelLoader(new S3ModelLoader('s3-loader', 100));
+registerPlugin({ ...s3Loader, name: 's3-loader', priority: 100 });
