@@ -22,7 +22,14 @@ export const jailbreakHeuristic = definePlugin({
     { additionalProperties: false },
   ),
   create(config) {
-    // Compiles the patterns now: a bad regular expression fails the config, not a request.
+    // A bad regular expression fails the config when the plugin set is built, not a request.
+    for (const [i, p] of config.patterns.entries()) {
+      try {
+        new RegExp(p, 'is');
+      } catch (e: unknown) {
+        throw new Error(`config.patterns[${i}] is ${JSON.stringify(p)}; it must be a regular expression (${(e as Error).message})`, { cause: e });
+      }
+    }
     const screen = new InjectionScreen(config.patterns);
     return {
       getType: (): string => 'jailbreak-detection',
