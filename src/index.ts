@@ -46,7 +46,7 @@ export { DURATION_PATTERN, METRIC_TYPES } from './api/neuronetes.ts';
 export type { MetricsProviderExtras } from './autoscaling/metric-collection.ts';
 export { metricKey, metricKind, snakeName, type MetricKind } from './autoscaling/metric-kinds.ts';
 export { MetricTargetError, parseMetricTarget } from './autoscaling/metric-target.ts';
-export { MAX_REPLICAS, proposeForMetric, proposeReplicas, type MetricAsk, type MetricProposal, type MetricSpec, type ReplicaInputs } from './autoscaling/replica-calculator.ts';
+export { MAX_REPLICAS, proposeForMetric, proposeReplicas, type MetricAsk, type MetricProposal, type ReplicaInputs } from './autoscaling/replica-calculator.ts';
 export { isActivePod } from './cluster/cluster-view.ts';
 export { ByteBudget, ModelTooLargeError, modelSizeBytes } from './models/model-size.ts';
 export { parseDuration } from './util/duration.ts';

@@ -2,6 +2,7 @@
  * The per-metric replica maths of Kubernetes' HPA replica calculator, for the two kinds of pool
  * metric (see metric-kinds.ts). Proposals are untolerated; the tolerance band is a stage of its own.
  */
+import type { MetricSpec } from '../api/neuronetes.ts';
 import { metricKey, metricKind, type MetricKind } from './metric-kinds.ts';
 import { parseMetricTarget } from './metric-target.ts';
 
@@ -53,12 +54,6 @@ export function proposeReplicas(kind: MetricKind, value: number, target: number,
   return { ratio: finite(ratio), replicas: capped(ratio * counted) };
 }
 
-/** A pool metric as `spec.autoscaling.metrics` writes it. */
-export interface MetricSpec {
-  readonly type: string;
-  readonly target: string;
-}
-
 /** What the maths needs of the pool and the config; an AutoscalerContext is one. */
 export interface ReplicaInputs {
   readonly currentReplicas: number;
@@ -81,7 +76,7 @@ export interface MetricAsk {
  * for. The one place the service's decision and the `multi-metric` plugin compute it. Throws
  * MetricTargetError for a target that does not parse.
  */
-export function proposeForMetric(metric: MetricSpec, value: number | undefined, inputs: ReplicaInputs): MetricAsk {
+export function proposeForMetric(metric: Pick<MetricSpec, 'type' | 'target'>, value: number | undefined, inputs: ReplicaInputs): MetricAsk {
   const type = metricKey(metric.type);
   const kind = metricKind(type, inputs.metricKinds);
   const targetValue = parseMetricTarget(type, metric.target, inputs.latencyMetrics.has(type));

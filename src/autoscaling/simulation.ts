@@ -74,18 +74,28 @@ function overTarget(metrics: readonly MetricReport[], replicas: number): boolean
 
 const round = (x: number, digits = 4): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
+/** Each point's time in seconds (`t`, else its index × step), checked to be in range and in order. */
+function pointTimes(series: SimulationRequest['series'], step: number): number[] {
+  if (!(step > 0 && step <= SIMULATION_LIMITS.stepSeconds)) throw new SimulationError(`stepSeconds must be in (0, ${SIMULATION_LIMITS.stepSeconds}], not ${step}`);
+  const times = series.map((p, i) => p.t ?? i * step);
+  for (const [i, t] of times.entries()) {
+    if (!(t >= 0 && t <= SIMULATION_LIMITS.seconds)) throw new SimulationError(`series[${i}].t (${t}) must be in [0, ${SIMULATION_LIMITS.seconds}] seconds`);
+    if (i > 0 && t < (times[i - 1] as number)) throw new SimulationError(`series[${i}].t (${t}) is before series[${i - 1}].t (${times[i - 1]}): points must be in time order`);
+  }
+  return times;
+}
+
+function scaleCounts(events: SimulationResult['scaleEvents']): { scaleUps: number; scaleDowns: number } {
+  return { scaleUps: events.filter((e) => e.to > e.from).length, scaleDowns: events.filter((e) => e.to < e.from).length };
+}
+
 export async function simulate(service: AutoscalerService, request: SimulationRequest): Promise<SimulationResult> {
   const resolved = service.resolvePool(request.pool);
   const pool: AgentPool = request.autoscaling !== undefined ? { ...resolved, spec: { ...resolved.spec, autoscaling: request.autoscaling } } : resolved;
   const ref = { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name };
   const step = request.stepSeconds ?? 15;
   const start = request.start ?? 0;
-  if (!(step > 0 && step <= SIMULATION_LIMITS.stepSeconds)) throw new SimulationError(`stepSeconds must be in (0, ${SIMULATION_LIMITS.stepSeconds}], not ${step}`);
-  const times = request.series.map((p, i) => p.t ?? i * step);
-  for (const [i, t] of times.entries()) {
-    if (!(t >= 0 && t <= SIMULATION_LIMITS.seconds)) throw new SimulationError(`series[${i}].t (${t}) must be in [0, ${SIMULATION_LIMITS.seconds}] seconds`);
-    if (i > 0 && t < (times[i - 1] as number)) throw new SimulationError(`series[${i}].t (${t}) is before series[${i - 1}].t (${times[i - 1]}): points must be in time order`);
-  }
+  const times = pointTimes(request.series, step);
   const store = new InMemoryStateStore();
   const gpus = pool.spec.gpuRequirements?.count ?? 0;
   let current = request.startReplicas ?? pool.status?.replicas ?? pool.spec.replicas ?? pool.spec.minReplicas;
@@ -127,8 +137,7 @@ export async function simulate(service: AutoscalerService, request: SimulationRe
       gpusPerReplica: gpus,
       minReplicas: lo,
       maxReplicas: hi,
-      scaleUps: events.filter((e) => e.to > e.from).length,
-      scaleDowns: events.filter((e) => e.to < e.from).length,
+      ...scaleCounts(events),
     },
   };
 }
