@@ -132,3 +132,18 @@ t.test('slo plugin: backlog, latency, panic window, scale-down under the SLO', a
   t.equal(patient.calculateReplicas(autoscalerCtx({}, 4, T0), p, { 'ttft-p95': 1.2 }), 10, 'panic');
   t.equal(patient.calculateReplicas(autoscalerCtx({}, 10, T0 + 20_000), p, { 'ttft-p95': 0.1 }), 2, 'its own panic window (10s) is over; down to ceil(0.1 × 10 / (1 × 0.5))');
 });
+
+t.test('multi-metric recommends the largest per-metric proposal the decision reports: one maths for both', async (t) => {
+  const { app } = await testApp(STATIC_ONLY);
+  t.teardown(() => app.close());
+  const decide = async (metrics: Record<string, number>) =>
+    (await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'agents', name: 'support-bot' }, currentReplicas: 4, metrics, dryRun: true } })).json<{
+      metrics: { type: string; replicas: number | null }[];
+      recommendations: { plugin: string; replicas: number | null }[];
+    }>();
+  for (const metrics of [{ 'concurrent-sessions': 140, 'queue-depth': 12 }, { 'concurrent-sessions': 20, 'queue-depth': 95 }, { 'queue-depth': 0 }]) {
+    const d = await decide(metrics);
+    const asked = d.metrics.flatMap((m) => (m.replicas === null ? [] : [m.replicas]));
+    t.equal(d.recommendations.find((r) => r.plugin === 'multi-metric')?.replicas, Math.max(...asked), JSON.stringify(metrics));
+  }
+});
