@@ -85,59 +85,54 @@ function pointTimes(series: SimulationRequest['series'], step: number): number[]
   return times;
 }
 
-function scaleCounts(events: SimulationResult['scaleEvents']): { scaleUps: number; scaleDowns: number } {
-  return { scaleUps: events.filter((e) => e.to > e.from).length, scaleDowns: events.filter((e) => e.to < e.from).length };
+/** The scale events, time over target and replica-time of the steps; step i lasts until point i + 1 (the last one `step`). */
+function summarize(steps: readonly SimulationStep[], times: readonly number[], step: number, startReplicas: number, gpus: number): Omit<SimulationResult, 'pool' | 'steps'> {
+  const events = steps.filter((s) => s.desiredReplicas !== s.currentReplicas).map((s) => ({ t: s.t, time: s.time, from: s.currentReplicas, to: s.desiredReplicas, reason: s.reason }));
+  let over = 0;
+  let replicaSeconds = 0;
+  for (const [i, s] of steps.entries()) {
+    const dt = (times[i + 1] ?? s.t + step) - s.t;
+    if (s.overTarget) over += dt;
+    replicaSeconds += s.desiredReplicas * dt;
+  }
+  const counts = [startReplicas, ...steps.map((s) => s.desiredReplicas)];
+  return {
+    scaleEvents: events,
+    summary: {
+      durationSeconds: times.length === 0 ? 0 : (times.at(-1) as number) + step - (times[0] as number),
+      timeOverTargetSeconds: over,
+      replicaHours: round(replicaSeconds / 3600),
+      gpuHours: round((replicaSeconds * gpus) / 3600),
+      gpusPerReplica: gpus,
+      minReplicas: Math.min(...counts),
+      maxReplicas: Math.max(...counts),
+      scaleUps: events.filter((e) => e.to > e.from).length,
+      scaleDowns: events.filter((e) => e.to < e.from).length,
+    },
+  };
 }
 
 export async function simulate(service: AutoscalerService, request: SimulationRequest): Promise<SimulationResult> {
   const resolved = service.resolvePool(request.pool);
   const pool: AgentPool = request.autoscaling !== undefined ? { ...resolved, spec: { ...resolved.spec, autoscaling: request.autoscaling } } : resolved;
-  const ref = { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name };
   const step = request.stepSeconds ?? 15;
   const start = request.start ?? 0;
   const times = pointTimes(request.series, step);
   const store = new InMemoryStateStore();
-  const gpus = pool.spec.gpuRequirements?.count ?? 0;
-  let current = request.startReplicas ?? pool.status?.replicas ?? pool.spec.replicas ?? pool.spec.minReplicas;
+  const startReplicas = request.startReplicas ?? pool.status?.replicas ?? pool.spec.replicas ?? pool.spec.minReplicas;
+  let current = startReplicas;
   const steps: SimulationStep[] = [];
-  const events: SimulationResult['scaleEvents'][number][] = [];
-  let over = 0;
-  let replicaSeconds = 0;
-  let lo = current;
-  let hi = current;
   for (const [i, point] of request.series.entries()) {
     const t = times[i] as number;
-    const now = start + t * 1000;
     // The simulation is its own actuator: each decision is applied at once, so the next one sees its
     // desiredReplicas and counts the scale at this decision's time, as it does for the actuator.
-    const decision: Decision = await service.decide({ pool, currentReplicas: current, metrics: point.metrics, now }, { store, fetchMetrics: false, observe: false }).catch((e: unknown) => {
+    const decision: Decision = await service.decide({ pool, currentReplicas: current, metrics: point.metrics, now: start + t * 1000 }, { store, fetchMetrics: false, observe: false }).catch((e: unknown) => {
       throw e instanceof MetricInputError ? new SimulationError(`series[${i}].${e.message}`) : e;
     });
     const from = current;
     current = decision.desiredReplicas;
-    if (current !== from) events.push({ t, time: decision.time, from, to: current, reason: decision.reason });
-    lo = Math.min(lo, current);
-    hi = Math.max(hi, current);
-    const dt = (i + 1 < times.length ? (times[i + 1] as number) : t + step) - t;
-    const isOver = overTarget(decision.metrics, current);
-    if (isOver) over += dt;
-    replicaSeconds += current * dt;
-    steps.push({ t, time: decision.time, currentReplicas: from, desiredReplicas: current, reason: decision.reason, overTarget: isOver });
+    steps.push({ t, time: decision.time, currentReplicas: from, desiredReplicas: current, reason: decision.reason, overTarget: overTarget(decision.metrics, current) });
   }
-  const duration = times.length === 0 ? 0 : (times.at(-1) as number) + step - (times[0] as number);
-  return {
-    pool: ref,
-    steps,
-    scaleEvents: events,
-    summary: {
-      durationSeconds: duration,
-      timeOverTargetSeconds: over,
-      replicaHours: round(replicaSeconds / 3600),
-      gpuHours: round((replicaSeconds * gpus) / 3600),
-      gpusPerReplica: gpus,
-      minReplicas: lo,
-      maxReplicas: hi,
-      ...scaleCounts(events),
-    },
-  };
+  const ref = { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name };
+  return { pool: ref, steps, ...summarize(steps, times, step, startReplicas, pool.spec.gpuRequirements?.count ?? 0) };
 }
