@@ -7,16 +7,16 @@ import type { AgentPool } from '../api/neuronetes.ts';
 import type { TraceEntry } from '../observability/trace-buffer.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { RequestBudget } from '../plugins/plugin-pass.ts';
+import type { ActivePlugin } from '../plugins/plugin-set.ts';
 import { emptyState, type AutoscalerStateStore, type PoolAutoscalerState, type PoolRef } from './autoscaler-state.ts';
 import { isFresh, type Decision, type MetricReport } from './decision.ts';
-import { runPipeline } from './decision-pipeline.ts';
-import { collectMetrics, givenMetrics } from './metric-collection.ts';
-import { metricKey, metricKind } from './metric-kinds.ts';
-import { parseMetricTarget } from './metric-target.ts';
-import { averageOverWindow } from './metric-window.ts';
+import { runPipeline, type PipelineResult } from './decision-pipeline.ts';
+import { collectMetrics, givenMetrics, type ProviderPassSummary } from './metric-collection.ts';
+import { metricKey } from './metric-kinds.ts';
+import { reportMetrics } from './metric-reports.ts';
 import { PoolLock } from './pool-lock.ts';
-import { metricNamesOf, appliesTo, runAutoscalerChain } from './recommendation-chain.ts';
-import { proposeReplicas } from './replica-calculator.ts';
+import { metricNamesOf, appliesTo, runAutoscalerChain, type ChainOutcome } from './recommendation-chain.ts';
+import type { ReplicaInputs } from './replica-calculator.ts';
 import { boundedDuration, eventHorizonMs, PoolSpecError, resolveBehavior, type BehaviorDefaults, type ResolvedBehavior } from './scaling-rules.ts';
 
 export type PoolInput = PoolRef | AgentPool;
@@ -102,8 +102,79 @@ function refOf(pool: AgentPool): PoolRef {
   return { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name };
 }
 
-function cloneState(s: PoolAutoscalerState): PoolAutoscalerState {
-  return structuredClone(s);
+/**
+ * The pool's state as this decision starts: a copy of what was stored, with a scale seen since the
+ * last decision recorded as an event. As HPA (recordInitialRecommendation), a pool seen first records
+ * its current size, so it never scales down inside the scale-down window on no history.
+ */
+function observedState(loaded: PoolAutoscalerState | undefined, current: number, now: number): PoolAutoscalerState {
+  const state = loaded === undefined ? emptyState() : structuredClone(loaded);
+  if (loaded === undefined) state.recommendations.push({ time: now, replicas: current });
+  else if (state.lastObservedReplicas !== null && state.lastObservedReplicas !== current) {
+    const from = state.lastObservedReplicas;
+    state.scaleEvents.push({ time: scaleEventTime(state.lastDecision, from, current, now), change: current - from });
+  }
+  state.lastObservedReplicas = current;
+  return state;
+}
+
+/** The pool's metrics, plus those of every autoscaler plugin that applies to the pool. */
+function wantedMetrics(poolTypes: ReadonlySet<string>, autoscalers: readonly ActivePlugin<'autoscaler'>[]): Set<string> {
+  const wanted = new Set(poolTypes);
+  for (const a of autoscalers) {
+    const { names } = metricNamesOf(a);
+    if (appliesTo(names, poolTypes)) for (const n of names) wanted.add(n);
+  }
+  return wanted;
+}
+
+/** The later of the pool status's lastScaleTime and the last scale event the service saw. */
+function lastScaleTimeOf(pool: AgentPool, state: PoolAutoscalerState): number | null {
+  const lastEvent = state.scaleEvents.at(-1)?.time ?? null;
+  const statusScale = pool.status?.lastScaleTime !== undefined ? Date.parse(pool.status.lastScaleTime) : Number.NaN;
+  return Number.isFinite(statusScale) ? Math.max(statusScale, lastEvent ?? -Infinity) : lastEvent;
+}
+
+/** Records the decision in the state and forgets what no rule looks back far enough to need. */
+function recordOutcome(state: PoolAutoscalerState, result: PipelineResult, behavior: ResolvedBehavior, now: number, current: number): void {
+  if (result.record !== null) state.recommendations.push({ time: now, replicas: result.record });
+  state.lastDecision = { time: now, currentReplicas: current, desiredReplicas: result.desired };
+  const keepRecs = Math.max(behavior.scaleUp.stabilizationWindowMs, behavior.scaleDown.stabilizationWindowMs);
+  state.recommendations = state.recommendations.filter((r) => r.time > now - keepRecs || r.time === now);
+  const keepEvents = eventHorizonMs(behavior);
+  state.scaleEvents = state.scaleEvents.filter((e) => e.time > now - keepEvents);
+}
+
+interface DecisionParts {
+  readonly ref: PoolRef;
+  readonly now: number;
+  readonly dryRun: boolean;
+  readonly current: number;
+  readonly metrics: MetricReport[];
+  readonly passes: ProviderPassSummary[];
+  readonly chain: ChainOutcome;
+  readonly result: PipelineResult;
+}
+
+function decisionOf(p: DecisionParts): Decision {
+  const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+  const { chain, result } = p;
+  return {
+    pool: p.ref,
+    time: new Date(p.now).toISOString(),
+    dryRun: p.dryRun,
+    currentReplicas: p.current,
+    desiredReplicas: result.desired,
+    reason: result.reason,
+    message: result.message,
+    metrics: p.metrics,
+    providers: p.passes,
+    recommendations: chain.reports,
+    combine: { policy: chain.policy, chosen: chain.chosen, replicas: chain.replicas, message: chain.message },
+    stages: result.stages,
+    nextScaleUpAt: iso(result.nextScaleUpAt),
+    nextScaleDownAt: iso(result.nextScaleDownAt),
+  };
 }
 
 export class AutoscalerService {
@@ -144,95 +215,31 @@ export class AutoscalerService {
     loaded: PoolAutoscalerState | undefined,
     fetchMetrics: boolean,
   ): Promise<{ decision: Decision; state: PoolAutoscalerState }> {
-    const config = this.#deps.config();
-    const settings = config.autoscaler;
+    const settings = this.#deps.config().autoscaler;
     const now = request.now ?? (this.#deps.clock ?? Date.now)();
     const spec = pool.spec;
     const current = request.currentReplicas ?? pool.status?.replicas ?? spec.replicas ?? spec.minReplicas;
     const ready = pool.status?.readyReplicas ?? current;
     const { behavior, windowsMs } = rulesOf(pool, ref, settings.behavior);
-
-    const state = loaded === undefined ? emptyState() : cloneState(loaded);
-    // As HPA (recordInitialRecommendation): a pool seen first records its current size, so it never
-    // scales down inside the scale-down window on no history.
-    if (loaded === undefined) state.recommendations.push({ time: now, replicas: current });
-    else if (state.lastObservedReplicas !== null && state.lastObservedReplicas !== current) {
-      const from = state.lastObservedReplicas;
-      state.scaleEvents.push({ time: scaleEventTime(state.lastDecision, from, current, now), change: current - from });
-    }
-    state.lastObservedReplicas = current;
+    const state = observedState(loaded, current, now);
 
     const specMetrics = spec.autoscaling?.metrics ?? [];
     const poolTypes = new Set(specMetrics.map((m) => metricKey(m.type)));
     const plugins = this.#deps.plugins();
     const autoscalers = plugins.enabled('autoscaler');
-    const wanted = new Set(poolTypes);
-    for (const a of autoscalers) {
-      const { names } = metricNamesOf(a);
-      if (appliesTo(names, poolTypes)) for (const n of names) wanted.add(n);
-    }
-    const given = givenMetrics(request.metrics, wanted);
+    const wanted = wantedMetrics(poolTypes, autoscalers);
     const budget = new RequestBudget(settings.requestBudgetMs);
-    const { readings, passes } = await collectMetrics(
-      this.#deps.runtime,
-      fetchMetrics ? plugins.enabled('metrics-provider') : [],
-      pool,
-      [...wanted],
-      given,
-      budget,
-      this.#deps.cluster.view(),
-    );
+    const providers = fetchMetrics ? plugins.enabled('metrics-provider') : [];
+    const { readings, passes } = await collectMetrics(this.#deps.runtime, providers, pool, [...wanted], givenMetrics(request.metrics, wanted), budget, this.#deps.cluster.view());
 
-    const metrics: MetricReport[] = [];
-    const pluginInputs: Record<string, number> = {};
-    for (const [i, m] of specMetrics.entries()) {
-      const type = metricKey(m.type);
-      const kind = metricKind(type, settings.metricKinds);
-      const reading = readings.get(type) ?? { status: 'missing' as const, source: null };
-      const windowMs = windowsMs[i];
-      const windowed = averageOverWindow(state.samples[type], reading.value, now, windowMs);
-      if (windowMs !== undefined) state.samples[type] = windowed.samples;
-      const base = {
-        type,
-        kind,
-        target: m.target,
-        source: reading.source,
-        ...(m.averagingWindow !== undefined ? { averagingWindow: m.averagingWindow, samples: windowed.count } : {}),
-      };
-      let targetValue: number;
-      try {
-        targetValue = parseMetricTarget(type, m.target, settings.latencyMetrics.has(type));
-      } catch (e: unknown) {
-        metrics.push({ ...base, targetValue: null, value: windowed.value ?? null, status: 'invalid', reason: (e as Error).message, ratio: null, replicas: null });
-        continue;
-      }
-      if (windowed.value === undefined) {
-        metrics.push({ ...base, targetValue, value: null, status: reading.status === 'ok' ? 'missing' : reading.status, ...(reading.reason !== undefined ? { reason: reading.reason } : {}), ratio: null, replicas: null });
-        continue;
-      }
-      const p = proposeReplicas(kind, windowed.value, targetValue, current, ready);
-      pluginInputs[type] = windowed.value;
-      const why: string[] = [];
-      if (windowed.stale) why.push(`no fresh value (${reading.status}${reading.reason !== undefined ? `: ${reading.reason}` : ''}); mean of ${windowed.count} samples in the window`);
-      if (p.ratio === null) why.push(current === 0 ? 'no usage ratio at 0 replicas; replicas = ceil(value / target), as HPA' : 'the usage ratio is too large to compute');
-      // Stale wins over no-ratio: it is what limits the decision (a stale value never scales down).
-      const status = windowed.stale ? 'stale' : p.ratio === null ? 'no-ratio' : 'ok';
-      metrics.push({ ...base, targetValue, value: windowed.value, status, ...(why.length > 0 ? { reason: why.join('; ') } : {}), ratio: p.ratio, replicas: p.replicas });
-    }
-    for (const [type, r] of readings) if (!poolTypes.has(type) && r.value !== undefined) pluginInputs[type] = r.value;
+    const inputs: ReplicaInputs = { currentReplicas: current, readyReplicas: ready, metricKinds: settings.metricKinds, latencyMetrics: settings.latencyMetrics };
+    const { reports: metrics, values } = reportMetrics(specMetrics, windowsMs, readings, state.samples, now, inputs);
+    // The plugins also see the metrics they asked for beyond the pool's own.
+    for (const [type, r] of readings) if (!poolTypes.has(type) && r.value !== undefined) values[type] = r.value;
 
     const poolForPlugins: AgentPool = { ...pool, status: { ...pool.status, replicas: current, readyReplicas: ready } };
-    const chain = await runAutoscalerChain(this.#deps.runtime, autoscalers, poolForPlugins, poolTypes, pluginInputs, settings.combinePolicy, budget, {
-      now,
-      currentReplicas: current,
-      readyReplicas: ready,
-      metricKinds: settings.metricKinds,
-      latencyMetrics: settings.latencyMetrics,
-    });
+    const chain = await runAutoscalerChain(this.#deps.runtime, autoscalers, poolForPlugins, poolTypes, values, settings.combinePolicy, budget, { now, ...inputs });
 
-    const lastEvent = state.scaleEvents.at(-1)?.time ?? null;
-    const statusScale = pool.status?.lastScaleTime !== undefined ? Date.parse(pool.status.lastScaleTime) : Number.NaN;
-    const lastScaleTime = Number.isFinite(statusScale) ? Math.max(statusScale, lastEvent ?? -Infinity) : lastEvent;
     const result = runPipeline({
       now,
       current,
@@ -243,33 +250,11 @@ export class AutoscalerService {
       behavior,
       history: state.recommendations,
       events: state.scaleEvents,
-      lastScaleTime,
+      lastScaleTime: lastScaleTimeOf(pool, state),
     });
+    recordOutcome(state, result, behavior, now, current);
 
-    if (result.record !== null) state.recommendations.push({ time: now, replicas: result.record });
-    state.lastDecision = { time: now, currentReplicas: current, desiredReplicas: result.desired };
-    const keepRecs = Math.max(behavior.scaleUp.stabilizationWindowMs, behavior.scaleDown.stabilizationWindowMs);
-    state.recommendations = state.recommendations.filter((r) => r.time > now - keepRecs || r.time === now);
-    const keepEvents = eventHorizonMs(behavior);
-    state.scaleEvents = state.scaleEvents.filter((e) => e.time > now - keepEvents);
-
-    const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
-    const decision: Decision = {
-      pool: ref,
-      time: new Date(now).toISOString(),
-      dryRun: request.dryRun === true,
-      currentReplicas: current,
-      desiredReplicas: result.desired,
-      reason: result.reason,
-      message: result.message,
-      metrics,
-      providers: passes,
-      recommendations: chain.reports,
-      combine: { policy: chain.policy, chosen: chain.chosen, replicas: chain.replicas, message: chain.message },
-      stages: result.stages,
-      nextScaleUpAt: iso(result.nextScaleUpAt),
-      nextScaleDownAt: iso(result.nextScaleDownAt),
-    };
+    const decision = decisionOf({ ref, now, dryRun: request.dryRun === true, current, metrics, passes, chain, result });
     return { decision, state };
   }
 

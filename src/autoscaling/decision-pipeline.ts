@@ -142,6 +142,16 @@ function nextScaleDown(i: PipelineInput, history: readonly { time: number; repli
   return end !== null ? Math.max(at, end) : at;
 }
 
+const STABILIZATION_MESSAGES: Readonly<Record<string, string>> = {
+  ScaleUpStabilized: 'recent recommendations were lower: applying the lowest in the scale-up window',
+  ScaleDownStabilized: 'recent recommendations were higher: applying the highest in the scale-down window',
+};
+
+function stabilizationStage(i: PipelineInput, input: number): StageReport {
+  const s = stabilize(i.history, input, i.current, i.behavior.scaleUp.stabilizationWindowMs, i.behavior.scaleDown.stabilizationWindowMs, i.now);
+  return { stage: 'stabilization', input, output: s.replicas, reason: s.reason, message: STABILIZATION_MESSAGES[s.reason] ?? 'no recent recommendation holds it back' };
+}
+
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
@@ -160,20 +170,10 @@ export function runPipeline(i: PipelineInput): PipelineResult {
   if (forced) {
     for (const s of ['stabilization', 'rate-limits', 'cooldown'] as const) stages.push(skipped(s, value, 'the pool is outside its bounds: going straight to the bound'));
   } else {
-    if (holding) {
-      stages.push(skipped('stabilization', value, 'nothing recorded while holding'));
-    } else {
-      const s = stabilize(i.history, value, i.current, i.behavior.scaleUp.stabilizationWindowMs, i.behavior.scaleDown.stabilizationWindowMs, i.now);
-      const message =
-        s.reason === 'ScaleUpStabilized'
-          ? 'recent recommendations were lower: applying the lowest in the scale-up window'
-          : s.reason === 'ScaleDownStabilized'
-            ? 'recent recommendations were higher: applying the highest in the scale-down window'
-            : 'no recent recommendation holds it back';
-      stages.push({ stage: 'stabilization', input: value, output: s.replicas, reason: s.reason, message });
-      record = value;
-      value = s.replicas;
-    }
+    const stable = holding ? skipped('stabilization', value, 'nothing recorded while holding') : stabilizationStage(i, value);
+    stages.push(stable);
+    if (!holding) record = value;
+    value = stable.output;
     const rate = rateStage(i, value);
     stages.push(rate);
     const cool = cooldownStage(i, rate.output);

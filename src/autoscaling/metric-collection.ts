@@ -68,6 +68,55 @@ function lists(provider: ActivePlugin<'metrics-provider'>, type: string): boolea
   }
 }
 
+type Routes = Map<ActivePlugin<'metrics-provider'>, string[]>;
+
+/** Given values are read as given; every other metric goes to the first enforcing provider that lists it. */
+function route(providers: readonly ActivePlugin<'metrics-provider'>[], types: readonly string[], given: ReadonlyMap<string, number>, readings: Map<string, MetricReading>): Routes {
+  const byProvider: Routes = new Map();
+  const answering = providers.filter((p) => p.settings.mode === 'enforce');
+  for (const type of types) {
+    const value = given.get(type);
+    if (value !== undefined) {
+      readings.set(type, { status: 'ok', value, source: 'request' });
+      continue;
+    }
+    const provider = answering.find((p) => lists(p, type));
+    if (provider === undefined) readings.set(type, { status: 'missing', source: null, reason: 'no metrics provider lists this metric' });
+    else byProvider.set(provider, [...(byProvider.get(provider) ?? []), type]);
+  }
+  return byProvider;
+}
+
+/** Asks one provider for its metrics, in one PluginPass, and records a reading per metric. */
+async function askProvider(
+  runtime: ChainRuntime,
+  active: ActivePlugin<'metrics-provider'>,
+  wanted: readonly string[],
+  pool: AgentPool,
+  budget: RequestBudget,
+  cluster: ClusterView,
+  readings: Map<string, MetricReading>,
+): Promise<ProviderPassSummary> {
+  const pass = new PluginPass<'metrics-provider', PluginContext & MetricsProviderExtras>(runtime, active, 'get-metric', budget.remainingMs, { cluster });
+  try {
+    await Promise.all(
+      wanted.map(async (type) => {
+        let outcome = await pass.call((ctx) => active.plugin.getMetric(ctx, pool, type));
+        if (outcome.ok && outcome.value !== undefined && (typeof outcome.value !== 'number' || !Number.isFinite(outcome.value) || outcome.value < 0)) {
+          outcome = pass.malformed(`getMetric(${type})`, outcome.value, 'a finite number >= 0 or undefined');
+        }
+        pass.check(outcome);
+        if (!outcome.ok) readings.set(type, { status: 'failed', source: active.name, reason: `${outcome.kind === 'timeout' ? 'timed out' : 'failed'}: ${outcome.error.message}` });
+        else if (outcome.value === undefined) readings.set(type, { status: 'missing', source: active.name, reason: `${active.name} has no data for this metric` });
+        else readings.set(type, { status: 'ok', value: outcome.value, source: active.name });
+      }),
+    );
+  } finally {
+    pass.end();
+  }
+  return { plugin: active.name, metrics: [...wanted], durationMs: Math.round(pass.elapsedMs * 1000) / 1000, errors: pass.errors, timeouts: pass.timeouts };
+}
+
 export async function collectMetrics(
   runtime: ChainRuntime,
   providers: readonly ActivePlugin<'metrics-provider'>[],
@@ -78,42 +127,7 @@ export async function collectMetrics(
   cluster: ClusterView,
 ): Promise<{ readings: Map<string, MetricReading>; passes: ProviderPassSummary[] }> {
   const readings = new Map<string, MetricReading>();
-  const byProvider = new Map<ActivePlugin<'metrics-provider'>, string[]>();
-  const answering = providers.filter((p) => p.settings.mode === 'enforce');
-  for (const type of types) {
-    const value = given.get(type);
-    if (value !== undefined) {
-      readings.set(type, { status: 'ok', value, source: 'request' });
-      continue;
-    }
-    const provider = answering.find((p) => lists(p, type));
-    if (provider === undefined) {
-      readings.set(type, { status: 'missing', source: null, reason: 'no metrics provider lists this metric' });
-      continue;
-    }
-    byProvider.set(provider, [...(byProvider.get(provider) ?? []), type]);
-  }
-  const passes = await Promise.all(
-    [...byProvider].map(async ([active, wanted]) => {
-      const pass = new PluginPass<'metrics-provider', PluginContext & MetricsProviderExtras>(runtime, active, 'get-metric', budget.remainingMs, { cluster });
-      try {
-        await Promise.all(
-          wanted.map(async (type) => {
-            let outcome = await pass.call((ctx) => active.plugin.getMetric(ctx, pool, type));
-            if (outcome.ok && outcome.value !== undefined && (typeof outcome.value !== 'number' || !Number.isFinite(outcome.value) || outcome.value < 0)) {
-              outcome = pass.malformed(`getMetric(${type})`, outcome.value, 'a finite number >= 0 or undefined');
-            }
-            pass.check(outcome);
-            if (!outcome.ok) readings.set(type, { status: 'failed', source: active.name, reason: `${outcome.kind === 'timeout' ? 'timed out' : 'failed'}: ${outcome.error.message}` });
-            else if (outcome.value === undefined) readings.set(type, { status: 'missing', source: active.name, reason: `${active.name} has no data for this metric` });
-            else readings.set(type, { status: 'ok', value: outcome.value, source: active.name });
-          }),
-        );
-      } finally {
-        pass.end();
-      }
-      return { plugin: active.name, metrics: wanted, durationMs: Math.round(pass.elapsedMs * 1000) / 1000, errors: pass.errors, timeouts: pass.timeouts };
-    }),
-  );
+  const byProvider = route(providers, types, given, readings);
+  const passes = await Promise.all([...byProvider].map(([active, wanted]) => askProvider(runtime, active, wanted, pool, budget, cluster, readings)));
   return { readings, passes };
 }

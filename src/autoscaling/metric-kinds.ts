@@ -33,7 +33,3 @@ export function metricKind(type: string, custom: ReadonlyMap<string, MetricKind>
   const key = metricKey(type);
   return custom.get(key) ?? BUILTIN_KINDS[key] ?? 'additive';
 }
-
-export function sameMetric(a: string, b: string): boolean {
-  return metricKey(a) === metricKey(b);
-}

@@ -72,6 +72,43 @@ function combine(policy: CombinePolicy, candidates: readonly RecommendationRepor
   return candidates.reduce((best, c) => ((policy === 'max' ? (c.replicas as number) > (best.replicas as number) : (c.replicas as number) < (best.replicas as number)) ? c : best));
 }
 
+/** What the chain hands every plugin besides its own context. */
+interface ChainCall {
+  readonly runtime: ChainRuntime;
+  readonly pool: AgentPool;
+  readonly poolMetrics: ReadonlySet<string>;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly budget: RequestBudget;
+  readonly extras: AutoscalerExtras;
+}
+
+async function recommend(call: ChainCall, active: ActivePlugin<'autoscaler'>): Promise<RecommendationReport> {
+  const { names, error } = metricNamesOf(active);
+  const base = { plugin: active.name, priority: active.priority, mode: active.settings.mode, metricNames: names, chosen: false };
+  if (error !== undefined) return { ...base, status: 'failed', replicas: null, durationMs: 0, error };
+  if (!appliesTo(names, call.poolMetrics)) return { ...base, status: 'not-applicable', replicas: null, durationMs: 0 };
+  const pass = new PluginPass<'autoscaler', AutoscalerContext>(call.runtime, active, 'calculate-replicas', call.budget.remainingMs, call.extras);
+  try {
+    let outcome = await pass.call((ctx) => active.plugin.calculateReplicas(ctx, call.pool, call.metrics));
+    const replicas = outcome.ok ? validReplicas(outcome.value) : undefined;
+    if (outcome.ok && replicas === undefined) {
+      outcome = pass.malformed('calculateReplicas()', outcome.value, 'a finite number >= 0');
+    }
+    pass.check(outcome);
+    const durationMs = Math.round(pass.elapsedMs * 1000) / 1000;
+    if (!outcome.ok) return { ...base, status: outcome.kind === 'timeout' ? 'timeout' : 'failed', replicas: null, durationMs, error: outcome.error.message };
+    return { ...base, status: 'recommended', replicas: replicas as number, durationMs };
+  } finally {
+    pass.end();
+  }
+}
+
+function combineMessage(policy: CombinePolicy, candidates: readonly RecommendationReport[], chosen: RecommendationReport | undefined): string {
+  if (chosen === undefined) return 'no enforcing autoscaler plugin recommended anything';
+  if (candidates.length === 1) return `${chosen.plugin} is the only recommendation`;
+  return `${policy} of ${candidates.map((c) => `${c.plugin}=${c.replicas}`).join(', ')} → ${chosen.plugin}`;
+}
+
 export async function runAutoscalerChain(
   runtime: ChainRuntime,
   plugins: readonly ActivePlugin<'autoscaler'>[],
@@ -82,36 +119,10 @@ export async function runAutoscalerChain(
   budget: RequestBudget,
   extras: AutoscalerExtras,
 ): Promise<ChainOutcome> {
-  const reports = await Promise.all(
-    plugins.map(async (active): Promise<RecommendationReport> => {
-      const { names, error } = metricNamesOf(active);
-      const base = { plugin: active.name, priority: active.priority, mode: active.settings.mode, metricNames: names, chosen: false };
-      if (error !== undefined) return { ...base, status: 'failed', replicas: null, durationMs: 0, error };
-      if (!appliesTo(names, poolMetrics)) return { ...base, status: 'not-applicable', replicas: null, durationMs: 0 };
-      const pass = new PluginPass<'autoscaler', AutoscalerContext>(runtime, active, 'calculate-replicas', budget.remainingMs, extras);
-      try {
-        let outcome = await pass.call((ctx) => active.plugin.calculateReplicas(ctx, pool, metrics));
-        const replicas = outcome.ok ? validReplicas(outcome.value) : undefined;
-        if (outcome.ok && replicas === undefined) {
-          outcome = pass.malformed('calculateReplicas()', outcome.value, 'a finite number >= 0');
-        }
-        pass.check(outcome);
-        const durationMs = Math.round(pass.elapsedMs * 1000) / 1000;
-        if (!outcome.ok) return { ...base, status: outcome.kind === 'timeout' ? 'timeout' : 'failed', replicas: null, durationMs, error: outcome.error.message };
-        return { ...base, status: 'recommended', replicas: replicas as number, durationMs };
-      } finally {
-        pass.end();
-      }
-    }),
-  );
+  const call: ChainCall = { runtime, pool, poolMetrics, metrics, budget, extras };
+  const reports = await Promise.all(plugins.map((active) => recommend(call, active)));
   const candidates = reports.filter((r) => r.status === 'recommended' && r.mode === 'enforce');
   const chosen = combine(policy, candidates);
   const final = reports.map((r) => (r === chosen ? { ...r, chosen: true } : r));
-  const message =
-    chosen === undefined
-      ? 'no enforcing autoscaler plugin recommended anything'
-      : candidates.length === 1
-        ? `${chosen.plugin} is the only recommendation`
-        : `${policy} of ${candidates.map((c) => `${c.plugin}=${c.replicas}`).join(', ')} → ${chosen.plugin}`;
-  return { reports: final, policy, replicas: chosen?.replicas ?? null, chosen: chosen?.plugin ?? null, message };
+  return { reports: final, policy, replicas: chosen?.replicas ?? null, chosen: chosen?.plugin ?? null, message: combineMessage(policy, candidates, chosen) };
 }

@@ -2,7 +2,9 @@
  * The per-metric replica maths of Kubernetes' HPA replica calculator, for the two kinds of pool
  * metric (see metric-kinds.ts). Proposals are untolerated; the tolerance band is a stage of its own.
  */
-import type { MetricKind } from './metric-kinds.ts';
+import type { MetricSpec } from '../api/neuronetes.ts';
+import { metricKey, metricKind, type MetricKind } from './metric-kinds.ts';
+import { parseMetricTarget } from './metric-target.ts';
 
 /** HPA caps replica counts at int32. */
 export const MAX_REPLICAS = 2_147_483_647;
@@ -50,4 +52,34 @@ export function proposeReplicas(kind: MetricKind, value: number, target: number,
   if (current === 0) return { ratio: finite(ratio), replicas: capped(ratio) };
   const counted = ready > 0 && ready <= current ? ready : current;
   return { ratio: finite(ratio), replicas: capped(ratio * counted) };
+}
+
+/** What the maths needs of the pool and the config; an AutoscalerContext is one. */
+export interface ReplicaInputs {
+  readonly currentReplicas: number;
+  readonly readyReplicas: number;
+  readonly metricKinds: ReadonlyMap<string, MetricKind>;
+  readonly latencyMetrics: ReadonlySet<string>;
+}
+
+export interface MetricAsk {
+  /** The metric key (`queue-depth`, whatever the spec's spelling). */
+  readonly type: string;
+  readonly kind: MetricKind;
+  readonly targetValue: number;
+  /** Undefined when the metric has no value. */
+  readonly proposal: MetricProposal | undefined;
+}
+
+/**
+ * HPA's answer for one pool metric: its target parsed and, given its value, what it alone asks
+ * for. The one place the service's decision and the `multi-metric` plugin compute it. Throws
+ * MetricTargetError for a target that does not parse.
+ */
+export function proposeForMetric(metric: Pick<MetricSpec, 'type' | 'target'>, value: number | undefined, inputs: ReplicaInputs): MetricAsk {
+  const type = metricKey(metric.type);
+  const kind = metricKind(type, inputs.metricKinds);
+  const targetValue = parseMetricTarget(type, metric.target, inputs.latencyMetrics.has(type));
+  const proposal = value === undefined ? undefined : proposeReplicas(kind, value, targetValue, inputs.currentReplicas, inputs.readyReplicas);
+  return { type, kind, targetValue, proposal };
 }

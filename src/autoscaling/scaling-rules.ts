@@ -106,10 +106,6 @@ export function resolveBehavior(autoscaling: AgentPoolSpec['autoscaling'], defau
   };
 }
 
-export function tolerancesOf(b: ResolvedBehavior): Tolerances {
-  return { scaleUp: b.scaleUp.tolerance, scaleDown: b.scaleDown.tolerance };
-}
-
 /** How far back scale events matter: the longest policy period, or the cooldown. */
 export function eventHorizonMs(b: ResolvedBehavior): number {
   const periods = [...b.scaleUp.policies, ...b.scaleDown.policies].map((p) => p.periodSeconds * 1000);

@@ -74,61 +74,65 @@ function overTarget(metrics: readonly MetricReport[], replicas: number): boolean
 
 const round = (x: number, digits = 4): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export async function simulate(service: AutoscalerService, request: SimulationRequest): Promise<SimulationResult> {
-  const resolved = service.resolvePool(request.pool);
-  const pool: AgentPool = request.autoscaling !== undefined ? { ...resolved, spec: { ...resolved.spec, autoscaling: request.autoscaling } } : resolved;
-  const ref = { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name };
-  const step = request.stepSeconds ?? 15;
-  const start = request.start ?? 0;
+/** Each point's time in seconds (`t`, else its index × step), checked to be in range and in order. */
+function pointTimes(series: SimulationRequest['series'], step: number): number[] {
   if (!(step > 0 && step <= SIMULATION_LIMITS.stepSeconds)) throw new SimulationError(`stepSeconds must be in (0, ${SIMULATION_LIMITS.stepSeconds}], not ${step}`);
-  const times = request.series.map((p, i) => p.t ?? i * step);
+  const times = series.map((p, i) => p.t ?? i * step);
   for (const [i, t] of times.entries()) {
     if (!(t >= 0 && t <= SIMULATION_LIMITS.seconds)) throw new SimulationError(`series[${i}].t (${t}) must be in [0, ${SIMULATION_LIMITS.seconds}] seconds`);
     if (i > 0 && t < (times[i - 1] as number)) throw new SimulationError(`series[${i}].t (${t}) is before series[${i - 1}].t (${times[i - 1]}): points must be in time order`);
   }
-  const store = new InMemoryStateStore();
-  const gpus = pool.spec.gpuRequirements?.count ?? 0;
-  let current = request.startReplicas ?? pool.status?.replicas ?? pool.spec.replicas ?? pool.spec.minReplicas;
-  const steps: SimulationStep[] = [];
-  const events: SimulationResult['scaleEvents'][number][] = [];
+  return times;
+}
+
+/** The scale events, time over target and replica-time of the steps; step i lasts until point i + 1 (the last one `step`). */
+function summarize(steps: readonly SimulationStep[], times: readonly number[], step: number, startReplicas: number, gpus: number): Omit<SimulationResult, 'pool' | 'steps'> {
+  const events = steps.filter((s) => s.desiredReplicas !== s.currentReplicas).map((s) => ({ t: s.t, time: s.time, from: s.currentReplicas, to: s.desiredReplicas, reason: s.reason }));
   let over = 0;
   let replicaSeconds = 0;
-  let lo = current;
-  let hi = current;
-  for (const [i, point] of request.series.entries()) {
-    const t = times[i] as number;
-    const now = start + t * 1000;
-    // The simulation is its own actuator: each decision is applied at once, so the next one sees its
-    // desiredReplicas and counts the scale at this decision's time, as it does for the actuator.
-    const decision: Decision = await service.decide({ pool, currentReplicas: current, metrics: point.metrics, now }, { store, fetchMetrics: false, observe: false }).catch((e: unknown) => {
-      throw e instanceof MetricInputError ? new SimulationError(`series[${i}].${e.message}`) : e;
-    });
-    const from = current;
-    current = decision.desiredReplicas;
-    if (current !== from) events.push({ t, time: decision.time, from, to: current, reason: decision.reason });
-    lo = Math.min(lo, current);
-    hi = Math.max(hi, current);
-    const dt = (i + 1 < times.length ? (times[i + 1] as number) : t + step) - t;
-    const isOver = overTarget(decision.metrics, current);
-    if (isOver) over += dt;
-    replicaSeconds += current * dt;
-    steps.push({ t, time: decision.time, currentReplicas: from, desiredReplicas: current, reason: decision.reason, overTarget: isOver });
+  for (const [i, s] of steps.entries()) {
+    const dt = (times[i + 1] ?? s.t + step) - s.t;
+    if (s.overTarget) over += dt;
+    replicaSeconds += s.desiredReplicas * dt;
   }
-  const duration = times.length === 0 ? 0 : (times.at(-1) as number) + step - (times[0] as number);
+  const counts = [startReplicas, ...steps.map((s) => s.desiredReplicas)];
   return {
-    pool: ref,
-    steps,
     scaleEvents: events,
     summary: {
-      durationSeconds: duration,
+      durationSeconds: times.length === 0 ? 0 : (times.at(-1) as number) + step - (times[0] as number),
       timeOverTargetSeconds: over,
       replicaHours: round(replicaSeconds / 3600),
       gpuHours: round((replicaSeconds * gpus) / 3600),
       gpusPerReplica: gpus,
-      minReplicas: lo,
-      maxReplicas: hi,
+      minReplicas: Math.min(...counts),
+      maxReplicas: Math.max(...counts),
       scaleUps: events.filter((e) => e.to > e.from).length,
       scaleDowns: events.filter((e) => e.to < e.from).length,
     },
   };
+}
+
+export async function simulate(service: AutoscalerService, request: SimulationRequest): Promise<SimulationResult> {
+  const resolved = service.resolvePool(request.pool);
+  const pool: AgentPool = request.autoscaling !== undefined ? { ...resolved, spec: { ...resolved.spec, autoscaling: request.autoscaling } } : resolved;
+  const step = request.stepSeconds ?? 15;
+  const start = request.start ?? 0;
+  const times = pointTimes(request.series, step);
+  const store = new InMemoryStateStore();
+  const startReplicas = request.startReplicas ?? pool.status?.replicas ?? pool.spec.replicas ?? pool.spec.minReplicas;
+  let current = startReplicas;
+  const steps: SimulationStep[] = [];
+  for (const [i, point] of request.series.entries()) {
+    const t = times[i] as number;
+    // The simulation is its own actuator: each decision is applied at once, so the next one sees its
+    // desiredReplicas and counts the scale at this decision's time, as it does for the actuator.
+    const decision: Decision = await service.decide({ pool, currentReplicas: current, metrics: point.metrics, now: start + t * 1000 }, { store, fetchMetrics: false, observe: false }).catch((e: unknown) => {
+      throw e instanceof MetricInputError ? new SimulationError(`series[${i}].${e.message}`) : e;
+    });
+    const from = current;
+    current = decision.desiredReplicas;
+    steps.push({ t, time: decision.time, currentReplicas: from, desiredReplicas: current, reason: decision.reason, overTarget: overTarget(decision.metrics, current) });
+  }
+  const ref = { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name };
+  return { pool: ref, steps, ...summarize(steps, times, step, startReplicas, pool.spec.gpuRequirements?.count ?? 0) };
 }

@@ -10,8 +10,6 @@ import type { PluginType } from '../plugins/types.ts';
 import { parseDuration } from '../util/duration.ts';
 import { PLUGIN_DEFAULTS, type PluginSettings, type ResolvedPluginSettings } from './schema.ts';
 
-const LOADER_TIMEOUT = '30m'; // model weights take minutes to download, not the guide's 5s
-
 export const BUILTIN_DEFAULTS: Readonly<Record<PluginType, Readonly<Record<string, SettingDefaults>>>> = {
   scheduler: {
     'gpu-fit': { weight: 30 },
@@ -22,13 +20,9 @@ export const BUILTIN_DEFAULTS: Readonly<Record<PluginType, Readonly<Record<strin
     'pool-spread': { weight: 5 },
   },
   autoscaler: {},
-  'model-loader': { file: { timeout: LOADER_TIMEOUT }, https: { timeout: LOADER_TIMEOUT }, s3: { timeout: LOADER_TIMEOUT } },
+  'model-loader': {},
   guardrail: {},
-  'metrics-provider': {
-    prometheus: { timeout: '2s', needs: { key: 'url', why: 'the Prometheus base URL, e.g. http://prometheus.monitoring.svc:9090' } },
-    // Without it, it would answer every metric ahead of `static` by scraping pods that may serve none.
-    pods: { needs: { key: 'port', why: 'the port the pool pods serve their /metrics on' } },
-  },
+  'metrics-provider': {},
 };
 
 /**

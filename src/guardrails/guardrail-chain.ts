@@ -5,7 +5,7 @@
  * same content and are traced, but change nothing.
  */
 import type { GuardrailSpec } from '../api/neuronetes.ts';
-import type { ActivePlugin } from '../plugins/plugin-set.ts';
+import type { ActivePlugin, PluginSet, Reconfigured } from '../plugins/plugin-set.ts';
 import { PluginPass, type CallOutcome, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
 import type { GuardrailAction, GuardrailRequest, GuardrailResult } from '../plugins/types.ts';
 import type { GuardrailPolicy } from './guardrail-policy.ts';
@@ -113,13 +113,18 @@ function typeOf(active: ActivePlugin<'guardrail'>): string {
   return type;
 }
 
+/** The AgentClass's per-guardrail config laid over the plugin's own, for this request only. */
+function configured(plugins: PluginSet, active: ActivePlugin<'guardrail'>, spec: GuardrailSpec | undefined): Reconfigured<'guardrail'> {
+  return spec?.config === undefined ? { ok: true, active } : plugins.withConfig(active, spec.config);
+}
+
 function round3(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
 export async function runGuardrailChain(
   runtime: ChainRuntime,
-  plugins: readonly ActivePlugin<'guardrail'>[],
+  set: PluginSet,
   request: GuardrailRequest,
   policy: GuardrailPolicy,
   budget: RequestBudget,
@@ -130,19 +135,23 @@ export async function runGuardrailChain(
   let reason: string | undefined;
   const verdicts: GuardrailVerdict[] = [];
 
+  const plugins = set.enabled('guardrail');
   const selected = policy.byType === undefined ? plugins : plugins.filter((p) => policy.byType?.has(typeOf(p)) === true);
   for (let i = 0; i < selected.length && blockedBy === undefined; i++) {
     const active = selected[i] as ActivePlugin<'guardrail'>;
     const type = typeOf(active);
     const spec = policy.byType?.get(type);
-    // The AgentClass's per-guardrail config overlays the plugin's own for this request only.
-    const effective: ActivePlugin<'guardrail'> =
-      spec?.config === undefined ? active : { ...active, settings: { ...active.settings, config: { ...active.settings.config, ...spec.config } } };
+    const reconfigured = configured(set, active, spec);
+    const effective = reconfigured.ok ? reconfigured.active : active;
     const pass = new PluginPass<'guardrail'>(runtime, effective, 'check', budget.shareOf(selected, i), {});
     const seen: GuardrailRequest = { ...request, content, ...(spec?.threshold !== undefined ? { threshold: spec.threshold } : {}) };
     let outcome: CallOutcome<GuardrailResult>;
     try {
-      outcome = await pass.call((ctx) => active.plugin.check(ctx, seen));
+      outcome = await pass.call((ctx) => {
+        // A config the plugin refuses fails this call, so the guardrail's failurePolicy decides.
+        if (!reconfigured.ok) throw new Error(`the AgentClass's config for ${active.name} is invalid: ${reconfigured.problems.join('; ')}`);
+        return effective.plugin.check(ctx, seen);
+      });
       if (outcome.ok && !validResult(outcome.value)) {
         outcome = pass.malformed('check()', outcome.value, RESULT_SHAPE);
       }

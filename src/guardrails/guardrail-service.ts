@@ -133,7 +133,7 @@ export class GuardrailService {
     };
     let outcome: GuardrailOutcome;
     try {
-      outcome = await runGuardrailChain(this.#deps.runtime, this.#deps.plugins().enabled('guardrail'), request, policy, new RequestBudget(this.#deps.config().guardrails.requestBudgetMs));
+      outcome = await runGuardrailChain(this.#deps.runtime, this.#deps.plugins(), request, policy, new RequestBudget(this.#deps.config().guardrails.requestBudgetMs));
     } catch (e: unknown) {
       if (callId !== undefined) this.#tools.release(callId);
       trace({ allowed: false, action: 'block', unenforced: [], verdicts: [], error: (e as Error).message });

@@ -4,6 +4,7 @@
  * flight keeps the set it started with.
  */
 import type { Logger } from 'pino';
+import { Value } from 'typebox/value';
 import { ConfigError } from '../config/parse-config.ts';
 import { resolvePluginSettings } from '../config/plugin-settings.ts';
 import { PLUGIN_LIST_KEYS, type ResolvedPluginSettings, type ServiceConfig } from '../config/schema.ts';
@@ -32,11 +33,20 @@ function make<T extends PluginType>(registry: PluginRegistry, entry: RegisteredP
   }
 }
 
+/** A plugin under another config: the active plugin made for it, or why that config is refused. */
+export type Reconfigured<T extends PluginType = PluginType> = { readonly ok: true; readonly active: ActivePlugin<T> } | { readonly ok: false; readonly problems: readonly string[] };
+
 export class PluginSet {
   readonly #all: Readonly<Record<PluginType, readonly ActivePlugin[]>>;
   readonly #enabled: Readonly<Record<PluginType, readonly ActivePlugin[]>>;
+  readonly #registry: PluginRegistry;
+  readonly #log: Logger;
+  /** By overrides object (an AgentClass's, stable until the class changes), then by plugin. */
+  readonly #reconfigured = new WeakMap<object, Map<ActivePlugin, Reconfigured>>();
 
-  private constructor(all: Record<PluginType, ActivePlugin[]>) {
+  private constructor(all: Record<PluginType, ActivePlugin[]>, registry: PluginRegistry, log: Logger) {
+    this.#registry = registry;
+    this.#log = log;
     this.#all = all;
     const enabled = {} as Record<PluginType, ActivePlugin[]>;
     for (const type of PLUGIN_TYPES) enabled[type] = all[type].filter((p) => p.settings.enabled);
@@ -76,7 +86,7 @@ export class PluginSet {
       all[type] = active.sort(byPriority);
     }
     if (problems.length > 0) throw new ConfigError(`invalid config: ${problems.join('; ')}`);
-    return new PluginSet(all);
+    return new PluginSet(all, registry, log);
   }
 
   /** Every registered plugin of a type, enabled or not, in chain order. */
@@ -87,5 +97,30 @@ export class PluginSet {
   /** The chain: enabled plugins in priority order (highest first, ties by name). */
   enabled<T extends PluginType>(type: T): readonly ActivePlugin<T>[] {
     return this.#enabled[type] as readonly ActivePlugin<T>[];
+  }
+
+  /**
+   * `active` with `overrides` laid over its config (an AgentClass's per-guardrail `config`), checked
+   * against the plugin's schema as at start-up, and the instance made for that config.
+   */
+  withConfig<T extends PluginType>(active: ActivePlugin<T>, overrides: Readonly<Record<string, unknown>>): Reconfigured<T> {
+    let byPlugin = this.#reconfigured.get(overrides);
+    if (byPlugin === undefined) this.#reconfigured.set(overrides, (byPlugin = new Map()));
+    let result = byPlugin.get(active);
+    if (result === undefined) byPlugin.set(active, (result = this.#reconfigure(active, overrides)));
+    return result as Reconfigured<T>;
+  }
+
+  #reconfigure<T extends PluginType>(active: ActivePlugin<T>, overrides: Readonly<Record<string, unknown>>): Reconfigured<T> {
+    const entry = this.#registry.get(active.type, active.name) as RegisteredPlugin<T>;
+    const schema = entry.definition.config;
+    // An AgentClass's config values are strings (the CRD's map): "10" is read as the 10 a schema asks for.
+    const typed = schema === undefined ? overrides : (Value.Convert(schema, structuredClone(overrides)) as Readonly<Record<string, unknown>>);
+    const checked = resolvePluginConfig<Readonly<Record<string, unknown>>>(schema, { ...active.settings.config, ...typed });
+    if (!checked.ok) return checked;
+    const problems: string[] = [];
+    const plugin = make(this.#registry, entry, checked.config, this.#log, problems);
+    if (plugin === undefined) return { ok: false, problems };
+    return { ok: true, active: { ...active, plugin, settings: { ...active.settings, config: checked.config } } };
   }
 }

@@ -8,6 +8,10 @@ import type { AutoscalerStateStore } from '../../src/autoscaling/autoscaler-stat
 import { SnapshotSource } from '../../src/cluster/snapshot-source.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import type { PluginDefinition } from '../../src/plugins/definition.ts';
+import { resolvePluginConfig } from '../../src/plugins/plugin-config.ts';
+import { PluginRegistry } from '../../src/plugins/registry.ts';
+import type { PluginByType, PluginType } from '../../src/plugins/types.ts';
 import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
 
 export const EXAMPLE_CLUSTER = join(import.meta.dirname, '..', '..', 'examples', 'cluster');
@@ -62,4 +66,12 @@ export function clusterWith(pools: readonly AgentPool[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'nn-cluster-'));
   writeFileSync(join(dir, 'pools.yaml'), pools.map((p) => stringify(p)).join('---\n'));
   return dir;
+}
+
+/** The plugin a definition makes from `config`, validated and default-filled as the service does it. */
+export function instanceOf<T extends PluginType>(definition: PluginDefinition<T>, config: Record<string, unknown> = {}): PluginByType[T] {
+  const checked = resolvePluginConfig<Record<string, unknown>>(definition.config, config);
+  if (!checked.ok) throw new Error(checked.problems.join('; '));
+  const registry = new PluginRegistry();
+  return registry.instance(registry.define(definition), checked.config, createLogger('silent'));
 }

@@ -11,13 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
-import { prometheusProvider, aggregate, renderQuery } from '../../extenders/builtin/metrics/prometheus.ts';
+import { aggregate, prometheus, renderQuery } from '../../extenders/builtin/metrics/prometheus.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { pool, STATIC_ONLY, testApp } from './helpers.ts';
+import { instanceOf, pool, STATIC_ONLY, testApp } from './helpers.ts';
 
 const log = createLogger('silent');
 const supportBot = pool('support-bot', { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } }, { metadata: { name: 'support-bot', namespace: 'agents' } });
-const ctx = (config: Record<string, unknown>, signal = AbortSignal.timeout(5000)) => ({ signal, log, config });
+const ctx = (signal = AbortSignal.timeout(5000)) => ({ signal, log, config: {} });
+/** The provider made from `config`, asked for one metric of support-bot. */
+const metric = async (config: Record<string, unknown>, type = 'queue-depth'): Promise<number | undefined> => instanceOf(prometheus, config).getMetric(ctx(), supportBot, type);
 
 function listen(server: Server | TcpServer): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -46,8 +48,8 @@ t.test('query helpers', async (t) => {
   t.equal(aggregate([1, 2, 3], 'avg'), 2);
   t.equal(aggregate([1, 2, 3], 'min'), 1);
   t.equal(aggregate([], 'sum'), undefined);
-  await t.rejects(prometheusProvider.getMetric(ctx({}), supportBot, 'queue-depth'), /no config.url/);
-  await t.rejects(prometheusProvider.getMetric(ctx({ url: 'http://127.0.0.1:1', aggregation: 'median' }), supportBot, 'queue-depth'), /aggregation/);
+  await t.rejects(metric({}), /no config.url/);
+  t.throws(() => instanceOf(prometheus, { url: 'http://127.0.0.1:1', aggregation: 'median' }), /config\.aggregation is "median"; allowed values: "sum", "max", "min", "avg"/, 'a bad setting fails when the plugin is made');
 });
 
 t.test('a real Prometheus', async (t) => {
@@ -74,7 +76,6 @@ t.test('a real Prometheus', async (t) => {
     if (prom.exitCode === null) prom.kill('SIGTERM');
     await exited;
     await new Promise((r) => exporter.close(r));
-    await prometheusProvider.close();
   });
   const url = `http://127.0.0.1:${port}`;
   // Wait (bounded) for Prometheus to be up and to have scraped the exporter once.
@@ -91,13 +92,13 @@ t.test('a real Prometheus', async (t) => {
   }
   t.ok(scraped, 'Prometheus scraped the exporter');
 
-  t.equal(await prometheusProvider.getMetric(ctx({ url }), supportBot, 'queue-depth'), 45, 'two series of the pool, summed');
-  t.equal(await prometheusProvider.getMetric(ctx({ url, aggregations: { 'ttft-p95': 'max' } }), supportBot, 'ttft_p95'), 0.9, 'per-metric aggregation');
-  t.equal(await prometheusProvider.getMetric(ctx({ url }), supportBot, 'tokens-in-queue'), undefined, 'no series: missing, never 0');
-  t.equal(await prometheusProvider.getMetric(ctx({ url, queries: { 'queue-depth': 'max(neuronetes_queue_depth{pool="{{pool}}"})' } }), supportBot, 'queue-depth'), 30, 'query template override');
-  t.equal(await prometheusProvider.getMetric(ctx({ url, queries: { 'queue-depth': 'scalar(sum(neuronetes_queue_depth))' } }), supportBot, 'queue-depth'), 1044, 'scalar results');
-  await t.rejects(prometheusProvider.getMetric(ctx({ url, queries: { 'queue-depth': 'sum(' } }), supportBot, 'queue-depth'), /HTTP 400: bad_data/, 'a bad query is a failed metric with the reason');
-  await t.rejects(prometheusProvider.getMetric(ctx({ url, queries: { 'queue-depth': 'neuronetes_queue_depth[1m]' } }), supportBot, 'queue-depth'), /matrix/);
+  t.equal(await metric({ url }), 45, 'two series of the pool, summed');
+  t.equal(await metric({ url, aggregations: { 'ttft-p95': 'max' } }, 'ttft_p95'), 0.9, 'per-metric aggregation');
+  t.equal(await metric({ url }, 'tokens-in-queue'), undefined, 'no series: missing, never 0');
+  t.equal(await metric({ url, queries: { 'queue-depth': 'max(neuronetes_queue_depth{pool="{{pool}}"})' } }), 30, 'query template override');
+  t.equal(await metric({ url, queries: { 'queue-depth': 'scalar(sum(neuronetes_queue_depth))' } }), 1044, 'scalar results');
+  await t.rejects(metric({ url, queries: { 'queue-depth': 'sum(' } }), /HTTP 400: bad_data/, 'a bad query is a failed metric with the reason');
+  await t.rejects(metric({ url, queries: { 'queue-depth': 'neuronetes_queue_depth[1m]' } }), /matrix/);
 
   const { app } = await testApp({ ...STATIC_ONLY, 'metrics-provider-plugins': [{ name: 'prometheus', config: { url } }, { name: 'pods', enabled: false }] });
   t.teardown(() => app.close());
@@ -119,10 +120,9 @@ t.test('a Prometheus that never answers fails the metric within the deadline, an
   t.teardown(async () => {
     for (const s of sockets) s.destroy();
     await new Promise((r) => silent.close(r));
-    await prometheusProvider.close();
   });
   const url = `http://127.0.0.1:${port}`;
-  await t.rejects(prometheusProvider.getMetric(ctx({ url, timeout: '300ms' }), supportBot, 'queue-depth'), /did not answer/);
+  await t.rejects(metric({ url, timeout: '300ms' }), /did not answer/);
 
   const keepAlive = setInterval(() => undefined, 1000);
   t.teardown(() => clearInterval(keepAlive));
@@ -146,10 +146,9 @@ t.test('a Prometheus that errs', async (t) => {
   t.teardown(async () => {
     await new Promise((r) => server.close(r));
     await new Promise((r) => html.close(r));
-    await prometheusProvider.close();
   });
-  await t.rejects(prometheusProvider.getMetric(ctx({ url: `http://127.0.0.1:${port}` }), supportBot, 'queue-depth'), /HTTP 503: unavailable: TSDB not ready/);
-  await t.rejects(prometheusProvider.getMetric(ctx({ url: `http://127.0.0.1:${htmlPort}` }), supportBot, 'queue-depth'), /not JSON/);
+  await t.rejects(metric({ url: `http://127.0.0.1:${port}` }), /HTTP 503: unavailable: TSDB not ready/);
+  await t.rejects(metric({ url: `http://127.0.0.1:${htmlPort}` }), /not JSON/);
   const closed = await freePort();
-  await t.rejects(prometheusProvider.getMetric(ctx({ url: `http://127.0.0.1:${closed}` }), supportBot, 'queue-depth'), /cannot query Prometheus.*ECONNREFUSED/);
+  await t.rejects(metric({ url: `http://127.0.0.1:${closed}` }), /cannot query Prometheus.*ECONNREFUSED/);
 });

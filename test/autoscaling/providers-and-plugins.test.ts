@@ -2,11 +2,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { SloAutoscaler } from '../../extenders/builtin/autoscaler/slo.ts';
-import { podsProvider } from '../../extenders/builtin/metrics/pods.ts';
+import { slo as sloDefinition } from '../../extenders/builtin/autoscaler/slo.ts';
 import type { AutoscalerContext } from '../../src/autoscaling/recommendation-chain.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { clusterWith, pool, STATIC_ONLY, T0, testApp } from './helpers.ts';
+import { clusterWith, instanceOf, pool, STATIC_ONLY, T0, testApp } from './helpers.ts';
 
 const log = createLogger('silent');
 
@@ -56,7 +55,6 @@ t.test('pods provider scrapes the pool pods', async (t) => {
   t.teardown(async () => {
     await new Promise((r) => a.close(r));
     await new Promise((r) => b.close(r));
-    await podsProvider.close();
   });
   const p = pool('scraped', { autoscaling: { metrics: [{ type: 'queue-depth', target: '4' }, { type: 'ttft-p95', target: '500ms' }] } });
   const podOf = (name: string, ip: string, phase = 'Running') => ({
@@ -99,7 +97,7 @@ function autoscalerCtx(config: Record<string, unknown>, current: number, now = T
 }
 
 t.test('slo plugin: backlog, latency, panic window, scale-down under the SLO', async (t) => {
-  const slo = new SloAutoscaler();
+  const slo = instanceOf(sloDefinition);
   const p = pool('llm', { minReplicas: 1, maxReplicas: 50, autoscaling: { metrics: [{ type: 'ttft-p95', target: '500ms' }, { type: 'tokens-in-queue', target: '500' }] } });
   t.equal(slo.calculateReplicas(autoscalerCtx({}, 4), p, { 'tokens-in-queue': 3000, 'ttft-p95': 0.5 }), 6, 'backlog wants 6');
   t.equal(slo.calculateReplicas(autoscalerCtx({}, 4), p, { 'tokens-in-queue': 100, 'ttft-p95': 0.75 }), 6, 'latency wants ceil(4 × 1.5)');
@@ -111,5 +109,23 @@ t.test('slo plugin: backlog, latency, panic window, scale-down under the SLO', a
   t.equal(slo.calculateReplicas(autoscalerCtx({}, 10, T0 + 120_000), p, { 'tokens-in-queue': 100, 'ttft-p95': 0.1 }), 3, 'ceil(0.1 × 10 / 0.4)');
   t.equal(slo.calculateReplicas(autoscalerCtx({}, 10, T0 + 130_000), p, { 'tokens-in-queue': 100 }), 10, 'blind to latency: no scale-down');
   t.throws(() => slo.calculateReplicas(autoscalerCtx({}, 10), p, {}), /neither/);
-  t.throws(() => slo.calculateReplicas(autoscalerCtx({ panicThreshold: -1 }, 10), p, { 'ttft-p95': 0.1 }), /positive number/);
+  t.throws(() => instanceOf(sloDefinition, { panicThreshold: -1 }), /config\.panicThreshold is -1; it must be > 0/, 'a bad setting fails when the plugin is made');
+  const patient = instanceOf(sloDefinition, { panicWindow: '10s', sloHeadroom: 1 });
+  t.equal(patient.calculateReplicas(autoscalerCtx({}, 4, T0), p, { 'ttft-p95': 1.2 }), 10, 'panic');
+  t.equal(patient.calculateReplicas(autoscalerCtx({}, 10, T0 + 20_000), p, { 'ttft-p95': 0.1 }), 2, 'its own panic window (10s) is over; down to ceil(0.1 × 10 / (1 × 0.5))');
+});
+
+t.test('multi-metric recommends the largest per-metric proposal the decision reports: one maths for both', async (t) => {
+  const { app } = await testApp(STATIC_ONLY);
+  t.teardown(() => app.close());
+  const decide = async (metrics: Record<string, number>) =>
+    (await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'agents', name: 'support-bot' }, currentReplicas: 4, metrics, dryRun: true } })).json<{
+      metrics: { type: string; replicas: number | null }[];
+      recommendations: { plugin: string; replicas: number | null }[];
+    }>();
+  for (const metrics of [{ 'concurrent-sessions': 140, 'queue-depth': 12 }, { 'concurrent-sessions': 20, 'queue-depth': 95 }, { 'queue-depth': 0 }]) {
+    const d = await decide(metrics);
+    const asked = d.metrics.flatMap((m) => (m.replicas === null ? [] : [m.replicas]));
+    t.equal(d.recommendations.find((r) => r.plugin === 'multi-metric')?.replicas, Math.max(...asked), JSON.stringify(metrics));
+  }
 });

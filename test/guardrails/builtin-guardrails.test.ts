@@ -72,19 +72,64 @@ t.test('built-in guardrails through the endpoint', async (t) => {
   t.match(long.reason, /201 characters; at most 200/);
 });
 
-t.test('a bad built-in config fails that guardrail by its failurePolicy', async (t) => {
-  const app = await buildTestApp(t, {
-    config: `guardrail-plugins:
-  - { name: pii-regex, config: { types: [email, passport] } }
-  - { name: jailbreak-heuristic, failurePolicy: Fail, config: { patterns: ['(unclosed'] } }`,
-  });
-  const res = await app.inject({ method: 'POST', url: '/guardrails/check', payload: { content: 'hi' } });
-  t.equal(res.statusCode, 500);
-  t.match(res.json<{ message: string }>().message, /jailbreak-heuristic.*Invalid regular expression/);
-  const ignored = await buildTestApp(t, { config: 'guardrail-plugins:\n  - { name: pii-regex, config: { types: [email, passport] } }' });
-  const body = (await ignored.inject({ method: 'POST', url: '/guardrails/check', payload: { content: 'a@b.io' } })).json<CheckBody>();
-  t.match(body.verdicts.find((v) => v.plugin === 'pii-regex')?.failure, /pii-regex: invalid config: \/types\/1/);
-  t.equal(body.content, 'a@b.io', 'Ignore: the content passes as it came');
+t.test('a bad built-in guardrail setting stops the start, naming the key, the value and what is allowed', async (t) => {
+  await t.rejects(
+    buildTestApp(t, { config: 'guardrail-plugins:\n  - { name: pii-regex, config: { types: [email, passport] } }' }),
+    /guardrail-plugins "pii-regex": config\.types\[1\] is "passport"; allowed values: .*"email"/,
+  );
+  await t.rejects(
+    buildTestApp(t, { config: "guardrail-plugins:\n  - { name: jailbreak-heuristic, config: { patterns: ['(unclosed'] } }" }),
+    /jailbreak-heuristic.*config\.patterns\[0\] is "\(unclosed"; it must be a regular expression/,
+  );
+  await t.rejects(buildTestApp(t, { config: 'guardrail-plugins:\n  - { name: max-length, config: { maxChars: 0, action: redact } }' }), /config\.maxChars is 0; it must be >= 1.*config\.action is "redact"; allowed values: "block", "warn", "log"/);
+});
+
+const CLASSES = ['tight', 'broken']
+  .map(
+    (name) => `
+apiVersion: neuronetes.io/v1alpha1
+kind: AgentPool
+metadata: { name: ${name}, namespace: agents }
+spec: { agentClassRef: { name: ${name} }, minReplicas: 1, maxReplicas: 3 }
+---`,
+  )
+  .join('\n');
+const OVERRIDES = `${CLASSES}
+apiVersion: neuronetes.io/v1alpha1
+kind: AgentClass
+metadata: { name: tight, namespace: agents }
+spec:
+  modelRef: { name: m }
+  guardrails: [{ type: max-length, action: block, config: { maxChars: '10' } }, { type: pii-detection, action: redact }]
+---
+apiVersion: neuronetes.io/v1alpha1
+kind: AgentClass
+metadata: { name: broken, namespace: agents }
+spec:
+  modelRef: { name: m }
+  guardrails: [{ type: max-length, action: block, config: { maxChars: ten } }, { type: pii-detection, action: redact }]
+`;
+
+t.test("an AgentClass's guardrail config is checked against the plugin's schema; a bad one fails that guardrail by its failurePolicy", async (t) => {
+  const app = await buildTestApp(t, { cluster: OVERRIDES });
+  const check = async (pool: string, content: string) => app.inject({ method: 'POST', url: '/guardrails/check', payload: { content, pool: { name: pool, namespace: 'agents' } } });
+  const tight = (await check('tight', 'x'.repeat(11))).json<CheckBody>();
+  t.equal(tight.blockedBy, 'max-length', "the class's maxChars 10 (a string in the CRD) applies");
+  t.match(tight.reason, /11 characters; at most 10/);
+  t.equal((await check('tight', 'short')).json<CheckBody>().allowed, true);
+  t.equal((await check('free', 'x'.repeat(11))).statusCode, 404, 'unknown pools are refused (the plugin config is left as it was)');
+
+  const broken = (await check('broken', 'mail a@b.io')).json<CheckBody>();
+  const failure = broken.verdicts.find((v) => v.plugin === 'max-length')?.failure;
+  t.match(failure, /the AgentClass's config for max-length is invalid: config\.maxChars is "ten"; it must be integer/);
+  t.equal(broken.content, 'mail [EMAIL]', 'Ignore (the default): skipped, the other guardrails still run');
+  const trace = (await app.inject({ url: '/debug/plugins/guardrail/trace?pool=broken' })).json<{ decisions: { verdicts: { plugin: string; failure?: string }[] }[] }>();
+  t.match(trace.decisions[0]?.verdicts.find((v) => v.plugin === 'max-length')?.failure, /config\.maxChars is "ten"/, 'the problem is in the trace');
+
+  const strict = await buildTestApp(t, { cluster: OVERRIDES, config: 'guardrail-plugins:\n  - { name: max-length, failurePolicy: Fail }' });
+  const res = await strict.inject({ method: 'POST', url: '/guardrails/check', payload: { content: 'hi', pool: { name: 'broken', namespace: 'agents' } } });
+  t.equal(res.statusCode, 500, 'Fail: the check fails');
+  t.match(res.json<{ message: string }>().message, /max-length.*config\.maxChars is "ten"/);
 });
 
 t.test("the guide's pii-detection example loads, and runs once enabled", async (t) => {

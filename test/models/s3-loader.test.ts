@@ -100,13 +100,10 @@ t.test('the built-in s3 loader downloads a prefix and a single object from a rea
   t.same(await app.neuronetes.models?.cache.names(), ['llama-tiny', 'phi-mini']);
 });
 
-t.test('half a credential pair is a config error of the loader', async (t) => {
-  const app = await buildTestApp(t, {
-    cluster: CLUSTER,
-    config: 'model-loader-plugins:\n  - { name: s3, config: { accessKeyId: only-half } }',
-    agent: {},
-  });
-  const res = await load(app, 'phi-mini');
-  t.equal(res.statusCode, 502);
-  t.match(res.json<{ message: string }>().message, /accessKeyId and secretAccessKey go together/);
+t.test('half a credential pair stops the start, naming the loader', async (t) => {
+  await t.rejects(
+    buildTestApp(t, { cluster: CLUSTER, config: 'model-loader-plugins:\n  - { name: s3, config: { accessKeyId: only-half } }', agent: {} }),
+    /model-loader plugin "s3" .*could not be made: s3: accessKeyId and secretAccessKey go together/,
+  );
+  await t.rejects(buildTestApp(t, { config: 'model-loader-plugins:\n  - { name: s3, config: { concurrency: 0, bucket: x } }' }), /config\.bucket is not a setting of this plugin; known keys: endpoint, region.*config\.concurrency is 0; it must be >= 1/);
 });

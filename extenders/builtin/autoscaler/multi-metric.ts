@@ -4,46 +4,34 @@
  * proposal, as HPA does across metrics. Missing metrics propose nothing; the decision's stages apply
  * tolerance, bounds, stabilization, rate limits and cooldown afterwards.
  */
-import type { AgentPool } from '../../../src/api/neuronetes.ts';
-import { metricKey, metricKind } from '../../../src/autoscaling/metric-kinds.ts';
-import { parseMetricTarget } from '../../../src/autoscaling/metric-target.ts';
-import type { AutoscalerContext } from '../../../src/autoscaling/recommendation-chain.ts';
-import { proposeReplicas } from '../../../src/autoscaling/replica-calculator.ts';
-import { registerAutoscaler } from '../../../src/plugins/registry.ts';
-import type { AutoscalerPlugin } from '../../../src/plugins/types.ts';
+import { Type } from 'typebox';
+import { definePlugin, metricKey, proposeForMetric, type AgentPool, type AutoscalerContext } from 'neuronetes';
 
-export class MultiMetricAutoscaler implements AutoscalerPlugin {
-  name(): string {
-    return 'multi-metric';
-  }
-
-  priority(): number {
-    return 100;
-  }
-
-  /** Empty: it applies to every pool (custom metric types included). */
-  getMetricNames(): string[] {
-    return [];
-  }
-
-  calculateReplicas(ctx: AutoscalerContext, pool: AgentPool, metrics: Readonly<Record<string, number>>): number {
-    let best: number | undefined;
-    for (const m of pool.spec.autoscaling?.metrics ?? []) {
-      const type = metricKey(m.type);
-      const value = metrics[type];
-      if (value === undefined) continue;
-      let target: number;
-      try {
-        target = parseMetricTarget(type, m.target, ctx.latencyMetrics.has(type));
-      } catch {
-        continue; // reported as an invalid metric by the decision
-      }
-      const p = proposeReplicas(metricKind(type, ctx.metricKinds), value, target, ctx.currentReplicas, ctx.readyReplicas);
-      best = best === undefined ? p.replicas : Math.max(best, p.replicas);
+/** The largest proposal of the pool's metrics; undefined when none has a value and a valid target. */
+function largestProposal(ctx: AutoscalerContext, pool: AgentPool, metrics: Readonly<Record<string, number>>): number | undefined {
+  let best: number | undefined;
+  for (const m of pool.spec.autoscaling?.metrics ?? []) {
+    let asked: number | undefined;
+    try {
+      asked = proposeForMetric(m, metrics[metricKey(m.type)], ctx).proposal?.replicas;
+    } catch {
+      continue; // reported as an invalid metric by the decision
     }
-    // Nothing known: hold (the decision reports the metrics as unavailable).
-    return best ?? ctx.currentReplicas;
+    if (asked !== undefined) best = Math.max(best ?? asked, asked);
   }
+  return best;
 }
 
-registerAutoscaler(new MultiMetricAutoscaler());
+export const multiMetric = definePlugin({
+  type: 'autoscaler',
+  name: 'multi-metric',
+  priority: 100,
+  // No settings: an empty schema so that a stray `config:` key is reported rather than ignored.
+  config: Type.Object({}, { additionalProperties: false }),
+  create: () => ({
+    /** Empty: it applies to every pool (custom metric types included). */
+    getMetricNames: (): string[] => [],
+    // Nothing known: hold (the decision reports the metrics as unavailable).
+    calculateReplicas: (ctx: AutoscalerContext, pool: AgentPool, metrics: Readonly<Record<string, number>>): number => largestProposal(ctx, pool, metrics) ?? ctx.currentReplicas,
+  }),
+});

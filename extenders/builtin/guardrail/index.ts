@@ -1,9 +1,9 @@
 /** The built-in guardrails. */
-import { registerGuardrail } from 'neuronetes';
-import { JailbreakHeuristicGuardrail } from './jailbreak-guardrail.ts';
-import { MaxLengthGuardrail } from './max-length-guardrail.ts';
-import { PiiRegexGuardrail } from './pii-guardrail.ts';
+import { registerPlugin } from 'neuronetes';
+import { jailbreakHeuristic } from './jailbreak-guardrail.ts';
+import { maxLength } from './max-length-guardrail.ts';
+import { piiRegex } from './pii-guardrail.ts';
 
-registerGuardrail(new MaxLengthGuardrail());
-registerGuardrail(new JailbreakHeuristicGuardrail());
-registerGuardrail(new PiiRegexGuardrail());
+registerPlugin(maxLength);
+registerPlugin(jailbreakHeuristic);
+registerPlugin(piiRegex);

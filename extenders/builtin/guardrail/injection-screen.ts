@@ -6,7 +6,7 @@
  * matches is a finding with its weight and reason. Rules marked for tool results catch instructions
  * hidden in what a tool returned (indirect injection). Every pattern bounds its gaps: linear time.
  */
-import type { GuardrailDirection } from '../../../src/index.ts';
+import type { GuardrailDirection } from 'neuronetes';
 
 export interface InjectionRule {
   readonly id: string;

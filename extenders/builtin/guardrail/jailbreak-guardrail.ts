@@ -6,44 +6,44 @@
  * `patterns` (extra regular expressions, case-insensitive), `action` (default block).
  */
 import { Type } from 'typebox';
-import type { Guardrail, GuardrailRequest, GuardrailResult, PluginContext } from '../../../src/index.ts';
-import { configReader } from '../plugin-config.ts';
+import { definePlugin, type GuardrailRequest, type GuardrailResult } from 'neuronetes';
 import { combined, InjectionScreen } from './injection-screen.ts';
 
-const JailbreakConfig = Type.Object({
-  patterns: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-  action: Type.Optional(Type.Enum(['block', 'warn', 'log'])),
-});
-
-const readConfig = configReader('jailbreak-heuristic', JailbreakConfig);
-const screens = new WeakMap<object, InjectionScreen>();
-
-export class JailbreakHeuristicGuardrail implements Guardrail {
-  name(): string {
-    return 'jailbreak-heuristic';
-  }
-
-  /** Cheap and decisive: before the guardrails that rewrite content. */
-  priority(): number {
-    return 200;
-  }
-
-  getType(): string {
-    return 'jailbreak-detection';
-  }
-
-  check(ctx: PluginContext, request: GuardrailRequest): GuardrailResult {
-    const config = readConfig(ctx.config);
-    let screen = screens.get(config);
-    if (screen === undefined) screens.set(config, (screen = new InjectionScreen(config.patterns)));
-    const findings = screen.screen(request.content, request.direction);
-    if (findings.length === 0) return { passed: true, action: 'allow', confidence: 0.6 };
+export const jailbreakHeuristic = definePlugin({
+  type: 'guardrail',
+  name: 'jailbreak-heuristic',
+  // Cheap and decisive: before the guardrails that rewrite content.
+  priority: 200,
+  config: Type.Object(
+    {
+      patterns: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+      action: Type.Enum(['block', 'warn', 'log'], { default: 'block' }),
+    },
+    { additionalProperties: false },
+  ),
+  create(config) {
+    // A bad regular expression fails the config when the plugin set is built, not a request.
+    for (const [i, p] of config.patterns.entries()) {
+      try {
+        new RegExp(p, 'is');
+      } catch (e: unknown) {
+        throw new Error(`config.patterns[${i}] is ${JSON.stringify(p)}; it must be a regular expression (${(e as Error).message})`, { cause: e });
+      }
+    }
+    const screen = new InjectionScreen(config.patterns);
     return {
-      passed: false,
-      action: config.action ?? 'block',
-      reason: findings.map((f) => `${f.reason} (${f.confidence})`).join('; '),
-      confidence: combined(findings),
-      metadata: { matches: String(findings.length), rules: findings.map((f) => f.rule).join(',') },
+      getType: (): string => 'jailbreak-detection',
+      check(_ctx, request: GuardrailRequest): GuardrailResult {
+        const findings = screen.screen(request.content, request.direction);
+        if (findings.length === 0) return { passed: true, action: 'allow', confidence: 0.6 };
+        return {
+          passed: false,
+          action: config.action,
+          reason: findings.map((f) => `${f.reason} (${f.confidence})`).join('; '),
+          confidence: combined(findings),
+          metadata: { matches: String(findings.length), rules: findings.map((f) => f.rule).join(',') },
+        };
+      },
     };
-  }
-}
+  },
+});

@@ -7,27 +7,16 @@
  * The answer is read as Llama Guard writes it: `safe`, or `unsafe` and a line of categories (`S1,S10`).
  * A timeout, an HTTP error or an answer it cannot read fails the call, and the plugin's
  * `failurePolicy` decides (Fail: the check is a 500; Ignore: skipped, with the reason in its verdict).
- * Config: `endpoint`, `model`, `apiKeyEnv` (environment variable holding a bearer token),
+ * Config: `endpoint` (the plugin stays off until it is set), `model` (default
+ * meta-llama/Llama-Guard-3-8B), `apiKeyEnv` (environment variable holding a bearer token),
  * `categories` (category → action; unlisted unsafe categories take `action`, default block),
  * `timeoutMs` (default 2000, also bounded by the plugin's timeout).
  */
 import { Type } from 'typebox';
 import { request } from 'undici';
-import type { Guardrail, GuardrailAction, GuardrailRequest, GuardrailResult, PluginContext } from '../../../src/index.ts';
-import { registerGuardrail } from '../../../src/index.ts';
-import { configReader } from '../plugin-config.ts';
+import { definePlugin, registerPlugin, type GuardrailAction, type GuardrailRequest, type GuardrailResult, type PluginContext } from 'neuronetes';
 
-const Action = Type.Enum(['block', 'redact', 'warn', 'log']);
-const JudgeConfig = Type.Object({
-  endpoint: Type.String({ pattern: '^https?://' }),
-  model: Type.String({ minLength: 1 }),
-  apiKeyEnv: Type.Optional(Type.String({ minLength: 1 })),
-  categories: Type.Optional(Type.Record(Type.String(), Action)),
-  action: Type.Optional(Action),
-  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
-});
-
-const readConfig = configReader('llm-judge', JudgeConfig);
+const ACTIONS = ['block', 'redact', 'warn', 'log'] as const;
 const STRENGTH: Readonly<Record<string, number>> = { log: 1, warn: 2, redact: 3, block: 4 };
 
 interface ChatCompletion {
@@ -43,43 +32,49 @@ export function parseVerdict(text: string): string[] {
   return categories.length > 0 ? categories : ['unspecified'];
 }
 
-export class LlmJudgeGuardrail implements Guardrail {
-  name(): string {
-    return 'llm-judge';
-  }
+export const llmJudge = definePlugin({
+  type: 'guardrail',
+  name: 'llm-judge',
+  // After the cheap local guardrails: a model call is the dearest check.
+  priority: 50,
+  config: Type.Object(
+    {
+      endpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
+      model: Type.String({ minLength: 1, default: 'meta-llama/Llama-Guard-3-8B' }),
+      apiKeyEnv: Type.Optional(Type.String({ minLength: 1 })),
+      categories: Type.Record(Type.String(), Type.Enum(ACTIONS), { default: {} }),
+      action: Type.Enum(ACTIONS, { default: 'block' }),
+      timeoutMs: Type.Integer({ minimum: 1, maximum: 60_000, default: 2_000 }),
+    },
+    { additionalProperties: false },
+  ),
+  defaults: { needs: { key: 'endpoint', why: 'the base URL of an OpenAI-compatible server running the judge model, e.g. http://llama-guard:8000' } },
+  create: (config) => ({
+    getType: (): string => 'safety-check',
+    async check(ctx: PluginContext, req: GuardrailRequest): Promise<GuardrailResult> {
+      const endpoint = config.endpoint as string; // `needs` keeps the plugin off until it is set
+      const key = config.apiKeyEnv === undefined ? undefined : process.env[config.apiKeyEnv];
+      const role = req.direction === 'output' ? 'assistant' : 'user';
+      const res = await request(new URL('/v1/chat/completions', endpoint), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(key !== undefined ? { authorization: `Bearer ${key}` } : {}) },
+        body: JSON.stringify({ model: config.model, messages: [{ role, content: req.content }], max_tokens: 32, temperature: 0 }),
+        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(config.timeoutMs)]),
+      });
+      if (res.statusCode !== 200) {
+        const body = await res.body.text();
+        throw new Error(`the judge at ${endpoint} answered HTTP ${res.statusCode}: ${body.slice(0, 200)}`);
+      }
+      const answer = (await res.body.json()) as ChatCompletion;
+      const content = answer.choices?.[0]?.message?.content;
+      if (typeof content !== 'string') throw new Error('the judge answered no choices[0].message.content');
+      const categories = parseVerdict(content);
+      if (categories.length === 0) return { passed: true, action: 'allow', confidence: 0.9 };
+      const actions = categories.map((c) => config.categories[c] ?? config.action);
+      const action = actions.reduce((a, b) => ((STRENGTH[b] ?? 0) > (STRENGTH[a] ?? 0) ? b : a)) as GuardrailAction;
+      return { passed: false, action, reason: `the judge (${config.model}) found unsafe categories ${categories.join(', ')}`, confidence: 0.9, metadata: { categories: categories.join(',') } };
+    },
+  }),
+});
 
-  /** After the cheap local guardrails: a model call is the dearest check. */
-  priority(): number {
-    return 50;
-  }
-
-  getType(): string {
-    return 'safety-check';
-  }
-
-  async check(ctx: PluginContext, req: GuardrailRequest): Promise<GuardrailResult> {
-    const config = readConfig(ctx.config);
-    const key = config.apiKeyEnv === undefined ? undefined : process.env[config.apiKeyEnv];
-    const role = req.direction === 'output' ? 'assistant' : 'user';
-    const res = await request(new URL('/v1/chat/completions', config.endpoint), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(key !== undefined ? { authorization: `Bearer ${key}` } : {}) },
-      body: JSON.stringify({ model: config.model, messages: [{ role, content: req.content }], max_tokens: 32, temperature: 0 }),
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(config.timeoutMs ?? 2_000)]),
-    });
-    if (res.statusCode !== 200) {
-      const body = await res.body.text();
-      throw new Error(`the judge at ${config.endpoint} answered HTTP ${res.statusCode}: ${body.slice(0, 200)}`);
-    }
-    const answer = (await res.body.json()) as ChatCompletion;
-    const content = answer.choices?.[0]?.message?.content;
-    if (typeof content !== 'string') throw new Error('the judge answered no choices[0].message.content');
-    const categories = parseVerdict(content);
-    if (categories.length === 0) return { passed: true, action: 'allow', confidence: 0.9 };
-    const actions = categories.map((c) => config.categories?.[c] ?? config.action ?? 'block');
-    const action = actions.reduce((a, b) => ((STRENGTH[b] ?? 0) > (STRENGTH[a] ?? 0) ? b : a)) as GuardrailAction;
-    return { passed: false, action, reason: `the judge (${config.model}) found unsafe categories ${categories.join(', ')}`, confidence: 0.9, metadata: { categories: categories.join(',') } };
-  }
-}
-
-registerGuardrail(new LlmJudgeGuardrail());
+registerPlugin(llmJudge);

@@ -3,31 +3,27 @@
  * (default 100000), before any other guardrail spends time on it.
  */
 import { Type } from 'typebox';
-import type { Guardrail, GuardrailRequest, GuardrailResult, PluginContext } from '../../../src/index.ts';
-import { configReader } from '../plugin-config.ts';
+import { definePlugin, type GuardrailRequest, type GuardrailResult } from 'neuronetes';
 
 export const DEFAULT_MAX_CHARS = 100_000;
 
-const readConfig = configReader('max-length', Type.Object({ maxChars: Type.Optional(Type.Integer({ minimum: 1 })), action: Type.Optional(Type.Enum(['block', 'warn', 'log'])) }));
-
-export class MaxLengthGuardrail implements Guardrail {
-  name(): string {
-    return 'max-length';
-  }
-
-  priority(): number {
-    return 300;
-  }
-
-  getType(): string {
-    return 'max-length';
-  }
-
-  check(ctx: PluginContext, request: GuardrailRequest): GuardrailResult {
-    const config = readConfig(ctx.config);
-    const max = config.maxChars ?? DEFAULT_MAX_CHARS;
-    const length = request.content.length;
-    if (length <= max) return { passed: true, action: 'allow', confidence: 1 };
-    return { passed: false, action: config.action ?? 'block', reason: `content is ${length} characters; at most ${max} allowed`, confidence: 1 };
-  }
-}
+export const maxLength = definePlugin({
+  type: 'guardrail',
+  name: 'max-length',
+  priority: 300,
+  config: Type.Object(
+    {
+      maxChars: Type.Integer({ minimum: 1, default: DEFAULT_MAX_CHARS }),
+      action: Type.Enum(['block', 'warn', 'log'], { default: 'block' }),
+    },
+    { additionalProperties: false },
+  ),
+  create: (config) => ({
+    getType: (): string => 'max-length',
+    check(_ctx, request: GuardrailRequest): GuardrailResult {
+      const length = request.content.length;
+      if (length <= config.maxChars) return { passed: true, action: 'allow', confidence: 1 };
+      return { passed: false, action: config.action, reason: `content is ${length} characters; at most ${config.maxChars} allowed`, confidence: 1 };
+    },
+  }),
+});

@@ -1,29 +1,17 @@
 /**
  * Built-in `pii-regex` guardrail (type `pii-detection`): finds personal data and credentials (every
- * recognizer in RECOGNIZERS by default) and redacts them. Config: `types` (a subset), `action` (on a
+ * recognizer in RECOGNIZERS unless `types` names a subset) and redacts them. Config: `action` (on a
  * finding: redact, block, warn or log; an AgentClass entry overrides it), `redaction` (`placeholder`
  * or `mask`), `threshold` (per finding, default 0.5; the AgentClass's threshold wins) and
- * `defaultCountry` (for phone numbers written without a country code).
+ * `defaultCountry` (for phone numbers written without a country code; US when unset).
  */
 import type { CountryCode } from 'libphonenumber-js/max';
 import { Type } from 'typebox';
-import type { Guardrail, GuardrailRequest, GuardrailResult, PluginContext } from '../../../src/index.ts';
-import { configReader } from '../plugin-config.ts';
+import { definePlugin, type GuardrailAction, type GuardrailRequest, type GuardrailResult } from 'neuronetes';
 import { DEFAULT_THRESHOLD, DETECTOR_TYPES, PiiDetector, type Finding } from './pii-detector.ts';
 
-const PiiConfig = Type.Object({
-  types: Type.Optional(Type.Array(Type.Enum([...DETECTOR_TYPES]), { minItems: 1 })),
-  action: Type.Optional(Type.Enum(['redact', 'block', 'warn', 'log'])),
-  redaction: Type.Optional(Type.Enum(['placeholder', 'mask'])),
-  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-  defaultCountry: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
-});
-
-const readConfig = configReader('pii-regex', PiiConfig);
-const detectors = new WeakMap<object, PiiDetector>();
-
 /** The guide's result for findings: how many, which kinds, and the content with them redacted. */
-export function piiResult(detector: PiiDetector, content: string, findings: readonly Finding[], action: GuardrailResult['action']): GuardrailResult {
+function piiResult(detector: PiiDetector, content: string, findings: readonly Finding[], action: GuardrailAction): GuardrailResult {
   const types = [...new Set(findings.map((f) => f.type))];
   return {
     passed: false,
@@ -34,32 +22,33 @@ export function piiResult(detector: PiiDetector, content: string, findings: read
   };
 }
 
-export class PiiRegexGuardrail implements Guardrail {
-  name(): string {
-    return 'pii-regex';
-  }
-
-  priority(): number {
-    return 100;
-  }
-
-  getType(): string {
-    return 'pii-detection';
-  }
-
-  check(ctx: PluginContext, request: GuardrailRequest): GuardrailResult {
-    const config = readConfig(ctx.config);
-    let detector = detectors.get(config);
-    if (detector === undefined) {
-      detector = new PiiDetector({
-        ...(config.types !== undefined ? { types: config.types } : {}),
-        ...(config.redaction !== undefined ? { redaction: config.redaction } : {}),
-        ...(config.defaultCountry !== undefined ? { defaultCountry: config.defaultCountry as CountryCode } : {}),
-      });
-      detectors.set(config, detector);
-    }
-    const findings = detector.scan(request.content, request.threshold ?? config.threshold ?? DEFAULT_THRESHOLD);
-    if (findings.length === 0) return { passed: true, action: 'allow', confidence: 1 };
-    return piiResult(detector, request.content, findings, config.action ?? 'redact');
-  }
-}
+export const piiRegex = definePlugin({
+  type: 'guardrail',
+  name: 'pii-regex',
+  priority: 100,
+  config: Type.Object(
+    {
+      types: Type.Optional(Type.Array(Type.Enum([...DETECTOR_TYPES]), { minItems: 1 })),
+      action: Type.Enum(['redact', 'block', 'warn', 'log'], { default: 'redact' }),
+      redaction: Type.Enum(['placeholder', 'mask'], { default: 'placeholder' }),
+      threshold: Type.Number({ minimum: 0, maximum: 1, default: DEFAULT_THRESHOLD }),
+      defaultCountry: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
+    },
+    { additionalProperties: false },
+  ),
+  create(config) {
+    const detector = new PiiDetector({
+      redaction: config.redaction,
+      ...(config.types !== undefined ? { types: config.types } : {}),
+      ...(config.defaultCountry !== undefined ? { defaultCountry: config.defaultCountry as CountryCode } : {}),
+    });
+    return {
+      getType: (): string => 'pii-detection',
+      check(_ctx, request: GuardrailRequest): GuardrailResult {
+        const findings = detector.scan(request.content, request.threshold ?? config.threshold);
+        if (findings.length === 0) return { passed: true, action: 'allow', confidence: 1 };
+        return piiResult(detector, request.content, findings, config.action);
+      },
+    };
+  },
+});

@@ -9,16 +9,23 @@
  *       config: {port: 8000, path: /metrics, aggregations: {queue-depth: sum}}
  */
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { Type } from 'typebox';
 import { Agent, request, type Dispatcher } from 'undici';
-import { METRIC_TYPES, type AgentPool } from '../../../src/api/neuronetes.ts';
-import type { Pod } from '../../../src/api/kubernetes.ts';
-import type { MetricsProviderExtras } from '../../../src/autoscaling/metric-collection.ts';
-import { metricKey, metricKind, snakeName } from '../../../src/autoscaling/metric-kinds.ts';
-import { isActivePod } from '../../../src/cluster/cluster-view.ts';
-import { registerMetricsProvider } from '../../../src/plugins/registry.ts';
-import type { MetricsProvider, PluginContext } from '../../../src/plugins/types.ts';
-import { parseDuration } from '../../../src/util/duration.ts';
-import { aggregate } from './prometheus.ts';
+import {
+  definePlugin,
+  DURATION_PATTERN,
+  isActivePod,
+  METRIC_TYPES,
+  metricKey,
+  metricKind,
+  parseDuration,
+  snakeName,
+  type AgentPool,
+  type MetricsProviderExtras,
+  type PluginContext,
+  type Pod,
+} from 'neuronetes';
+import { aggregate, AGGREGATIONS, byMetric, type Aggregation } from './prometheus.ts';
 
 type Scrape = Promise<Map<string, number> | Error>;
 
@@ -27,15 +34,6 @@ function podIp(pod: Pod): string | undefined {
   const ip = (pod.status as { podIP?: unknown } | undefined)?.podIP;
   return typeof ip === 'string' && ip !== '' ? ip : undefined;
 }
-
-function setting<T>(config: Readonly<Record<string, unknown>>, key: string, fallback: T, ok: (v: unknown) => v is T): T {
-  const v = config[key];
-  if (v === undefined) return fallback;
-  if (!ok(v)) throw new Error(`pods: config.${key} has the wrong type (${JSON.stringify(v)})`);
-  return v;
-}
-const isPort = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 65536;
-const isString = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
 /** Sums the samples of each metric family of one pod's exposition. */
 function familyTotals(text: string): Map<string, number> {
@@ -55,72 +53,67 @@ function familyTotals(text: string): Map<string, number> {
   return totals;
 }
 
-export class PodsMetricsProvider implements MetricsProvider {
-  readonly #agent: Dispatcher = new Agent({ connections: 2, connectTimeout: 1000, headersTimeout: 2000, bodyTimeout: 2000 });
-  /** One scrape per pod per decision: a pass's calls share its signal. */
-  readonly #scrapes = new WeakMap<AbortSignal, Map<string, Scrape>>();
-
-  name(): string {
-    return 'pods';
-  }
-
-  priority(): number {
-    return 50;
-  }
-
-  listMetrics(): string[] {
-    return [...METRIC_TYPES];
-  }
-
-  #scrape(ctx: PluginContext, url: string, timeoutMs: number): Scrape {
-    let byUrl = this.#scrapes.get(ctx.signal);
-    if (byUrl === undefined) this.#scrapes.set(ctx.signal, (byUrl = new Map()));
-    let scrape = byUrl.get(url);
-    if (scrape === undefined) {
-      scrape = (async () => {
-        try {
-          const res = await request(url, { dispatcher: this.#agent, signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]) });
-          if (res.statusCode !== 200) {
-            await res.body.dump();
-            return new Error(`${url} answered HTTP ${res.statusCode}`);
-          }
-          return familyTotals(await res.body.text());
-        } catch (e: unknown) {
-          const err = e as { code?: string; name?: string; message?: string };
-          return new Error(`${url}: ${err.code ?? err.name ?? err.message ?? String(e)}`);
-        }
-      })();
-      byUrl.set(url, scrape);
+/** One scrape of `url`, as the metric families' totals, or the Error that stopped it. */
+async function scrape(dispatcher: Dispatcher, url: string, signal: AbortSignal, timeoutMs: number): Scrape {
+  try {
+    const res = await request(url, { dispatcher, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      return new Error(`${url} answered HTTP ${res.statusCode}`);
     }
-    return scrape;
-  }
-
-  async getMetric(ctx: PluginContext & Partial<MetricsProviderExtras>, pool: AgentPool, metricType: string): Promise<number | undefined> {
-    if (ctx.cluster === undefined) throw new Error('pods: no cluster view in the context');
-    const type = metricKey(metricType);
-    const port = setting(ctx.config, 'port', 9090, isPort);
-    const path = setting(ctx.config, 'path', '/metrics', isString);
-    const timeoutMs = parseDuration(setting(ctx.config, 'timeout', '2s', isString));
-    const names = ctx.config['names'];
-    const override = typeof names === 'object' && names !== null ? Object.entries(names).find(([k]) => metricKey(k) === type)?.[1] : undefined;
-    const family = typeof override === 'string' ? override : `neuronetes_${snakeName(type)}`;
-    const aggs = ctx.config['aggregations'];
-    const agg = typeof aggs === 'object' && aggs !== null ? Object.entries(aggs).find(([k]) => metricKey(k) === type)?.[1] : undefined;
-    const how = agg === 'sum' || agg === 'max' || agg === 'min' || agg === 'avg' ? agg : metricKind(type, new Map()) === 'additive' ? 'sum' : 'max';
-
-    const pods = ctx.cluster.podsOfPool(pool.metadata.namespace ?? 'default', pool.metadata.name).filter((p) => isActivePod(p) && podIp(p) !== undefined);
-    if (pods.length === 0) return undefined;
-    const results = await Promise.all(pods.map((p) => this.#scrape(ctx, `http://${podIp(p) as string}:${port}${path}`, timeoutMs)));
-    const failures = results.filter((r): r is Error => r instanceof Error);
-    if (failures.length === results.length) throw new Error(`no pod of ${pool.metadata.name} could be scraped: ${failures.map((f) => f.message).join('; ')}`);
-    const values = results.flatMap((r) => (r instanceof Error ? [] : r.has(family) ? [r.get(family) as number] : []));
-    return aggregate(values, how);
-  }
-
-  async close(): Promise<void> {
-    await this.#agent.close();
+    return familyTotals(await res.body.text());
+  } catch (e: unknown) {
+    const err = e as { code?: string; name?: string; message?: string };
+    return new Error(`${url}: ${err.code ?? err.name ?? err.message ?? String(e)}`);
   }
 }
 
-export const podsProvider = new PodsMetricsProvider();
-registerMetricsProvider(podsProvider);
+export const pods = definePlugin({
+  type: 'metrics-provider',
+  name: 'pods',
+  priority: 50,
+  config: Type.Object(
+    {
+      // No default: without it, it would answer every metric ahead of `static` by scraping pods that may serve none.
+      port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+      path: Type.String({ pattern: '^/', default: '/metrics' }),
+      timeout: Type.String({ pattern: DURATION_PATTERN, default: '2s' }),
+      names: Type.Record(Type.String(), Type.String({ minLength: 1 }), { default: {} }),
+      aggregations: Type.Record(Type.String(), Type.Enum(AGGREGATIONS), { default: {} }),
+    },
+    { additionalProperties: false },
+  ),
+  defaults: { needs: { key: 'port', why: 'the port the pool pods serve their /metrics on' } },
+  create(config) {
+    const dispatcher: Dispatcher = new Agent({ connections: 2, connectTimeout: 1000, headersTimeout: 2000, bodyTimeout: 2000 });
+    const timeoutMs = parseDuration(config.timeout);
+    const names = byMetric(config.names);
+    const aggregations = byMetric(config.aggregations);
+    // One scrape per pod per decision: a decision's calls share its signal.
+    const scrapes = new WeakMap<AbortSignal, Map<string, Scrape>>();
+    const scrapeOnce = (signal: AbortSignal, url: string): Scrape => {
+      let byUrl = scrapes.get(signal);
+      if (byUrl === undefined) scrapes.set(signal, (byUrl = new Map()));
+      let pending = byUrl.get(url);
+      if (pending === undefined) byUrl.set(url, (pending = scrape(dispatcher, url, signal, timeoutMs)));
+      return pending;
+    };
+    return {
+      listMetrics: (): string[] => [...METRIC_TYPES],
+      async getMetric(ctx: PluginContext & Partial<MetricsProviderExtras>, pool: AgentPool, metricType: string): Promise<number | undefined> {
+        if (config.port === undefined) throw new Error('pods: no config.port; set it to the port the pool pods serve their metrics on');
+        if (ctx.cluster === undefined) throw new Error('pods: no cluster view in the context');
+        const type = metricKey(metricType);
+        const family = names.get(type) ?? `neuronetes_${snakeName(type)}`;
+        const how: Aggregation = aggregations.get(type) ?? (metricKind(type, new Map()) === 'additive' ? 'sum' : 'max');
+        const running = ctx.cluster.podsOfPool(pool.metadata.namespace ?? 'default', pool.metadata.name).filter((p) => isActivePod(p) && podIp(p) !== undefined);
+        if (running.length === 0) return undefined;
+        const results = await Promise.all(running.map((p) => scrapeOnce(ctx.signal, `http://${podIp(p) as string}:${config.port}${config.path}`)));
+        const failures = results.filter((r): r is Error => r instanceof Error);
+        if (failures.length === results.length) throw new Error(`no pod of ${pool.metadata.name} could be scraped: ${failures.map((f) => f.message).join('; ')}`);
+        const values = results.flatMap((r) => (r instanceof Error ? [] : r.has(family) ? [r.get(family) as number] : []));
+        return aggregate(values, how);
+      },
+    };
+  },
+});

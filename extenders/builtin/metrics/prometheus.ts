@@ -10,58 +10,30 @@
  *       timeout: 2s
  *       config: {url: http://prometheus.monitoring:9090, aggregation: sum, aggregations: {ttft-p95: max}}
  */
+import { Type, type Static } from 'typebox';
 import { Pool, errors, request, type Dispatcher } from 'undici';
-import { METRIC_TYPES, type AgentPool } from '../../../src/api/neuronetes.ts';
-import { metricKey, snakeName } from '../../../src/autoscaling/metric-kinds.ts';
-import { registerMetricsProvider } from '../../../src/plugins/registry.ts';
-import type { MetricsProvider, PluginContext } from '../../../src/plugins/types.ts';
-import { parseDuration } from '../../../src/util/duration.ts';
+import { definePlugin, DURATION_PATTERN, METRIC_TYPES, metricKey, parseDuration, snakeName, type AgentPool, type PluginContext } from 'neuronetes';
 
 export const DEFAULT_QUERY = 'neuronetes_{{metric}}{pool="{{pool}}"}';
-const AGGREGATIONS = ['sum', 'max', 'min', 'avg'] as const;
-type Aggregation = (typeof AGGREGATIONS)[number];
+export const AGGREGATIONS = ['sum', 'max', 'min', 'avg'] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
 
-interface PrometheusSettings {
-  readonly url: URL;
-  readonly query: string;
-  readonly aggregation: Aggregation;
-  readonly timeoutMs: number;
-  readonly connections: number;
-}
+const PrometheusConfig = Type.Object(
+  {
+    // No default: until it is set the plugin is off (`needs`).
+    url: Type.Optional(Type.String({ pattern: '^https?://' })),
+    queries: Type.Record(Type.String(), Type.String({ minLength: 1 }), { default: {} }),
+    aggregation: Type.Enum(AGGREGATIONS, { default: 'sum' }),
+    aggregations: Type.Record(Type.String(), Type.Enum(AGGREGATIONS), { default: {} }),
+    timeout: Type.String({ pattern: DURATION_PATTERN, default: '2s' }),
+    connections: Type.Integer({ minimum: 1, default: 4 }),
+  },
+  { additionalProperties: false },
+);
 
-function str(config: Readonly<Record<string, unknown>>, key: string): string | undefined {
-  const v = config[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v === '') throw new Error(`prometheus: config.${key} must be a non-empty string`);
-  return v;
-}
-
-function perMetric(config: Readonly<Record<string, unknown>>, key: string, type: string): unknown {
-  const map = config[key];
-  if (typeof map !== 'object' || map === null) return undefined;
-  return Object.entries(map).find(([k]) => metricKey(k) === type)?.[1];
-}
-
-function aggregationOf(v: unknown, where: string): Aggregation | undefined {
-  if (v === undefined) return undefined;
-  if (!(AGGREGATIONS as readonly unknown[]).includes(v)) throw new Error(`prometheus: ${where} must be one of ${AGGREGATIONS.join(', ')}`);
-  return v as Aggregation;
-}
-
-export function settingsFor(config: Readonly<Record<string, unknown>>, type: string): PrometheusSettings {
-  const url = str(config, 'url');
-  if (url === undefined) throw new Error('prometheus: no config.url; set it to the Prometheus base URL (e.g. http://prometheus:9090)');
-  const query = perMetric(config, 'queries', type);
-  if (query !== undefined && typeof query !== 'string') throw new Error(`prometheus: queries.${type} must be a string`);
-  const connections = config['connections'] ?? 4;
-  if (typeof connections !== 'number' || !Number.isInteger(connections) || connections < 1) throw new Error('prometheus: config.connections must be a positive integer');
-  return {
-    url: new URL(url),
-    query: query ?? DEFAULT_QUERY,
-    aggregation: aggregationOf(perMetric(config, 'aggregations', type), `aggregations.${type}`) ?? aggregationOf(config['aggregation'], 'config.aggregation') ?? 'sum',
-    timeoutMs: parseDuration(str(config, 'timeout') ?? '2s'),
-    connections,
-  };
+/** A per-metric map with its keys as metric keys: `ttft_p95` and `ttft-p95` name one metric. */
+export function byMetric<V>(map: Readonly<Record<string, V>>): ReadonlyMap<string, V> {
+  return new Map(Object.entries(map).map(([k, v]) => [metricKey(k), v]));
 }
 
 export function renderQuery(template: string, pool: AgentPool, type: string): string {
@@ -111,66 +83,58 @@ function describe(e: unknown, url: URL, timeoutMs: number): string {
   return `cannot query Prometheus at ${url.origin}: ${err.code ?? err.message ?? String(e)}`;
 }
 
-export class PrometheusMetricsProvider implements MetricsProvider {
-  /** One capped connection pool per Prometheus: the dispatcher defaults (10 s / 300 s) are far too long. */
-  readonly #pools = new Map<string, Dispatcher>();
-
-  name(): string {
-    return 'prometheus';
+/** One instant query; `pool` is the capped connection pool to the Prometheus at `base`. */
+async function query(ctx: PluginContext, base: URL, pool: Dispatcher, promql: string, timeoutMs: number): Promise<number[]> {
+  const url = new URL('api/v1/query', base.href.endsWith('/') ? base : new URL(`${base.href}/`));
+  url.searchParams.set('query', promql);
+  let res;
+  try {
+    res = await request(url, {
+      method: 'GET',
+      dispatcher: pool,
+      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]),
+      headers: { accept: 'application/json' },
+    });
+  } catch (e: unknown) {
+    throw new Error(describe(e, base, timeoutMs), { cause: e });
   }
-
-  priority(): number {
-    return 100;
+  let reply: QueryReply;
+  try {
+    reply = (await res.body.json()) as QueryReply;
+  } catch (e: unknown) {
+    throw new Error(e instanceof SyntaxError ? `Prometheus answered HTTP ${res.statusCode} with a body that is not JSON` : describe(e, base, timeoutMs), { cause: e });
   }
-
-  listMetrics(): string[] {
-    return [...METRIC_TYPES];
+  if (res.statusCode !== 200 || reply.status !== 'success') {
+    throw new Error(`Prometheus answered HTTP ${res.statusCode}${reply.error !== undefined ? `: ${reply.errorType ?? 'error'}: ${reply.error}` : ''}`);
   }
-
-  #dispatcher(s: PrometheusSettings): Dispatcher {
-    const key = `${s.url.origin}#${s.connections}#${s.timeoutMs}`;
-    let pool = this.#pools.get(key);
-    if (pool === undefined) {
-      pool = new Pool(s.url.origin, { connections: s.connections, connectTimeout: Math.min(1000, s.timeoutMs), headersTimeout: s.timeoutMs, bodyTimeout: s.timeoutMs });
-      this.#pools.set(key, pool);
-    }
-    return pool;
-  }
-
-  async getMetric(ctx: PluginContext, pool: AgentPool, metricType: string): Promise<number | undefined> {
-    const type = metricKey(metricType);
-    const s = settingsFor(ctx.config, type);
-    const url = new URL('api/v1/query', s.url.href.endsWith('/') ? s.url : new URL(`${s.url.href}/`));
-    url.searchParams.set('query', renderQuery(s.query, pool, type));
-    let res;
-    try {
-      res = await request(url, {
-        method: 'GET',
-        dispatcher: this.#dispatcher(s),
-        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(s.timeoutMs)]),
-        headers: { accept: 'application/json' },
-      });
-    } catch (e: unknown) {
-      throw new Error(describe(e, s.url, s.timeoutMs), { cause: e });
-    }
-    let reply: QueryReply;
-    try {
-      reply = (await res.body.json()) as QueryReply;
-    } catch (e: unknown) {
-      throw new Error(e instanceof SyntaxError ? `Prometheus answered HTTP ${res.statusCode} with a body that is not JSON` : describe(e, s.url, s.timeoutMs), { cause: e });
-    }
-    if (res.statusCode !== 200 || reply.status !== 'success') {
-      throw new Error(`Prometheus answered HTTP ${res.statusCode}${reply.error !== undefined ? `: ${reply.errorType ?? 'error'}: ${reply.error}` : ''}`);
-    }
-    return aggregate(sampleValues(reply), s.aggregation);
-  }
-
-  /** Releases the connection pools (tests, shutdown). */
-  async close(): Promise<void> {
-    await Promise.all([...this.#pools.values()].map((p) => p.close()));
-    this.#pools.clear();
-  }
+  return sampleValues(reply);
 }
 
-export const prometheusProvider = new PrometheusMetricsProvider();
-registerMetricsProvider(prometheusProvider);
+/** The instance's connection pool, made once per config: the dispatcher defaults (10 s / 300 s) are far too long. */
+function connectionPool(base: URL, config: Static<typeof PrometheusConfig>, timeoutMs: number): Dispatcher {
+  return new Pool(base.origin, { connections: config.connections, connectTimeout: Math.min(1000, timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+}
+
+export const prometheus = definePlugin({
+  type: 'metrics-provider',
+  name: 'prometheus',
+  priority: 100,
+  config: PrometheusConfig,
+  defaults: { timeout: '2s', needs: { key: 'url', why: 'the Prometheus base URL, e.g. http://prometheus.monitoring.svc:9090' } },
+  create(config) {
+    const timeoutMs = parseDuration(config.timeout);
+    const queries = byMetric(config.queries);
+    const aggregations = byMetric(config.aggregations);
+    const base = config.url === undefined ? undefined : new URL(config.url);
+    const pool = base === undefined ? undefined : connectionPool(base, config, timeoutMs);
+    return {
+      listMetrics: (): string[] => [...METRIC_TYPES],
+      async getMetric(ctx: PluginContext, agentPool: AgentPool, metricType: string): Promise<number | undefined> {
+        if (base === undefined || pool === undefined) throw new Error('prometheus: no config.url; set it to the Prometheus base URL (e.g. http://prometheus:9090)');
+        const type = metricKey(metricType);
+        const values = await query(ctx, base, pool, renderQuery(queries.get(type) ?? DEFAULT_QUERY, agentPool, type), timeoutMs);
+        return aggregate(values, aggregations.get(type) ?? config.aggregation);
+      },
+    };
+  },
+});

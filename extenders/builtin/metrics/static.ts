@@ -4,50 +4,47 @@
  * then `values: {metric: v}`), so `npm start` decides on the bundled cluster with no Prometheus.
  * A metric it has no value for is missing, never 0.
  */
-import { METRIC_TYPES, type AgentPool } from '../../../src/api/neuronetes.ts';
-import { metricKey } from '../../../src/autoscaling/metric-kinds.ts';
-import { registerMetricsProvider } from '../../../src/plugins/registry.ts';
-import type { MetricsProvider, PluginContext } from '../../../src/plugins/types.ts';
+import { Type } from 'typebox';
+import { definePlugin, METRIC_TYPES, metricKey, type AgentPool } from 'neuronetes';
+import { byMetric } from './prometheus.ts';
 
 export const METRIC_ANNOTATION_PREFIX = 'metrics.neuronetes.io/';
 
-function fromMap(map: unknown, type: string, where: string): number | undefined {
-  if (typeof map !== 'object' || map === null) return undefined;
-  for (const [k, v] of Object.entries(map)) {
-    if (metricKey(k) !== type) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`static: ${where}.${k} must be a number, not ${JSON.stringify(v)}`);
-    return v;
+const Values = Type.Record(Type.String(), Type.Number());
+
+function fromAnnotations(pool: AgentPool, type: string): number | undefined {
+  for (const [key, text] of Object.entries(pool.metadata.annotations ?? {})) {
+    if (!key.startsWith(METRIC_ANNOTATION_PREFIX) || metricKey(key.slice(METRIC_ANNOTATION_PREFIX.length)) !== type) continue;
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`static: annotation ${key} is ${JSON.stringify(text)}, not a number`);
+    return value;
   }
   return undefined;
 }
 
-export class StaticMetricsProvider implements MetricsProvider {
-  name(): string {
-    return 'static';
-  }
-
-  /** Lowest: any real source configured above it answers first. */
-  priority(): number {
-    return 10;
-  }
-
-  listMetrics(): string[] {
-    return [...METRIC_TYPES];
-  }
-
-  getMetric(ctx: PluginContext, pool: AgentPool, metricType: string): number | undefined {
-    const type = metricKey(metricType);
-    for (const [key, text] of Object.entries(pool.metadata.annotations ?? {})) {
-      if (!key.startsWith(METRIC_ANNOTATION_PREFIX) || metricKey(key.slice(METRIC_ANNOTATION_PREFIX.length)) !== type) continue;
-      const value = Number(text);
-      if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`static: annotation ${key} is ${JSON.stringify(text)}, not a number`);
-      return value;
-    }
-    const ref = `${pool.metadata.namespace ?? 'default'}/${pool.metadata.name}`;
-    const pools = ctx.config['pools'];
-    const perPool = typeof pools === 'object' && pools !== null ? (pools as Record<string, unknown>)[ref] : undefined;
-    return fromMap(perPool, type, `pools["${ref}"]`) ?? fromMap(ctx.config['values'], type, 'values');
-  }
-}
-
-registerMetricsProvider(new StaticMetricsProvider());
+export const staticMetrics = definePlugin({
+  type: 'metrics-provider',
+  name: 'static',
+  // Lowest: any real source configured above it answers first.
+  priority: 10,
+  config: Type.Object(
+    {
+      /** `namespace/name` → metric → value. */
+      pools: Type.Record(Type.String(), Values, { default: {} }),
+      values: Type.Record(Type.String(), Type.Number(), { default: {} }),
+    },
+    { additionalProperties: false },
+  ),
+  create(config) {
+    const perPool = new Map(Object.entries(config.pools).map(([ref, values]) => [ref, byMetric(values)]));
+    const everywhere = byMetric(config.values);
+    return {
+      listMetrics: (): string[] => [...METRIC_TYPES],
+      getMetric(_ctx, pool: AgentPool, metricType: string): number | undefined {
+        const type = metricKey(metricType);
+        const ref = `${pool.metadata.namespace ?? 'default'}/${pool.metadata.name}`;
+        return fromAnnotations(pool, type) ?? perPool.get(ref)?.get(type) ?? everywhere.get(type);
+      },
+    };
+  },
+});

@@ -4,7 +4,10 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { ByteBudget } from '../../../src/models/model-size.ts';
+import type { ByteBudget, SettingDefaults } from 'neuronetes';
+
+/** Model weights take minutes to download, not the guide's 5s. */
+export const LOADER_DEFAULTS: SettingDefaults = { timeout: '30m' };
 
 /** True when `target` (an absolute, normalised path) is `root` itself or below it. */
 export function isInside(root: string, target: string): boolean {

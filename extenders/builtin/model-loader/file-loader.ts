@@ -12,23 +12,19 @@
 import { createReadStream } from 'node:fs';
 import { readdir, realpath, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
-import { Type } from 'typebox';
-import type { Model, ModelLoader, ModelLoaderContext, PluginContext } from '../../../src/index.ts';
-import { ByteBudget } from '../../../src/models/model-size.ts';
-import { configReader } from '../plugin-config.ts';
-import { fileUnder, isInside, writeFile } from './download.ts';
+import { Type, type Static } from 'typebox';
+import { ByteBudget, definePlugin, type Model, type ModelLoaderContext } from 'neuronetes';
+import { fileUnder, isInside, LOADER_DEFAULTS, writeFile } from './download.ts';
 
 export const DEFAULT_FILE_ROOT = '/var/lib/neuronetes/seed';
 
-const FileConfig = Type.Object({
-  roots: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-});
-const readConfig = configReader('file', FileConfig);
+// No default for roots: unset, they come from the environment (read when the loader is made).
+const FileConfig = Type.Object({ roots: Type.Optional(Type.Array(Type.String({ pattern: '^/' }))) }, { additionalProperties: false });
 
 /** The configured roots, else $NEURONETES_FILE_ROOTS, else the default; each must be absolute. */
-export function fileRoots(config: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): string[] {
+export function fileRoots(config: Static<typeof FileConfig>, env: NodeJS.ProcessEnv = process.env): string[] {
   const fromEnv = env['NEURONETES_FILE_ROOTS']?.split(':').filter((r) => r !== '');
-  const roots = readConfig(config).roots ?? fromEnv ?? [DEFAULT_FILE_ROOT];
+  const roots = config.roots ?? fromEnv ?? [DEFAULT_FILE_ROOT];
   for (const r of roots) if (!isAbsolute(r)) throw new Error(`file: root ${JSON.stringify(r)} is not an absolute path`);
   return roots;
 }
@@ -81,44 +77,42 @@ async function planFolder(dir: string, rel: string, root: string, ancestors: Set
   }
 }
 
-export class FileModelLoader implements ModelLoader {
-  name(): string {
-    return 'file';
+/** Copies the files of a `file://` URI under one of `roots` into the load's cache folder. */
+async function copyFromRoots(ctx: ModelLoaderContext, model: Model, roots: readonly string[]): Promise<void> {
+  const budget = new ByteBudget(model);
+  const path = filePathOf(model.spec.weightsURI);
+  const realRoots = (await Promise.all(roots.map((r) => realpath(r).catch(() => undefined)))).filter((r): r is string => r !== undefined);
+  const real = await realpath(path).catch((e: unknown) => {
+    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}`, { cause: e });
+  });
+  const root = realRoots.find((r) => isInside(r, real));
+  if (root === undefined) {
+    const allowed = roots.length > 0 ? `the allowed roots (${roots.join(', ')})` : 'every allowed root: the file loader has none';
+    throw new Error(`${path}${real !== path ? ` (${real})` : ''} is outside ${allowed}; set the file loader's config roots`);
   }
-
-  priority(): number {
-    return 50;
-  }
-
-  canLoad(_ctx: PluginContext, model: Model): boolean {
-    return model.spec.weightsURI.startsWith('file://');
-  }
-
-  async load(ctx: ModelLoaderContext, model: Model): Promise<void> {
-    const budget = new ByteBudget(model);
-    const path = filePathOf(model.spec.weightsURI);
-    const roots = fileRoots(ctx.config);
-    const realRoots = (await Promise.all(roots.map((r) => realpath(r).catch(() => undefined)))).filter((r): r is string => r !== undefined);
-    const real = await realpath(path).catch((e: unknown) => {
-      throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}`, { cause: e });
-    });
-    const root = realRoots.find((r) => isInside(r, real));
-    if (root === undefined) {
-      const allowed = roots.length > 0 ? `the allowed roots (${roots.join(', ')})` : 'every allowed root: the file loader has none';
-      throw new Error(`${path}${real !== path ? ` (${real})` : ''} is outside ${allowed}; set the file loader's config roots`);
-    }
-    const info = await stat(real);
-    const files: PlannedFile[] = [];
-    if (info.isDirectory()) await planFolder(real, '', root, new Set([real]), ctx.signal, files);
-    else if (info.isFile()) files.push({ source: real, rel: posix.basename(path), size: info.size });
-    else throw new Error(`${path} is neither a regular file nor a folder`);
-    budget.reserve(files.reduce((sum, f) => sum + f.size, 0));
-    for (const f of files) {
-      await writeFile(createReadStream(f.source), fileUnder(ctx.cachePath, f.rel), { signal: ctx.signal, budget, expectedBytes: f.size });
-    }
-  }
-
-  async unload(ctx: ModelLoaderContext): Promise<void> {
-    await rm(ctx.cachePath, { recursive: true, force: true });
+  const info = await stat(real);
+  const files: PlannedFile[] = [];
+  if (info.isDirectory()) await planFolder(real, '', root, new Set([real]), ctx.signal, files);
+  else if (info.isFile()) files.push({ source: real, rel: posix.basename(path), size: info.size });
+  else throw new Error(`${path} is neither a regular file nor a folder`);
+  budget.reserve(files.reduce((sum, f) => sum + f.size, 0));
+  for (const f of files) {
+    await writeFile(createReadStream(f.source), fileUnder(ctx.cachePath, f.rel), { signal: ctx.signal, budget, expectedBytes: f.size });
   }
 }
+
+export const fileLoader = definePlugin({
+  type: 'model-loader',
+  name: 'file',
+  priority: 50,
+  config: FileConfig,
+  defaults: LOADER_DEFAULTS,
+  create(config) {
+    const roots = fileRoots(config);
+    return {
+      canLoad: (_ctx, model: Model): boolean => model.spec.weightsURI.startsWith('file://'),
+      load: (ctx: ModelLoaderContext, model: Model): Promise<void> => copyFromRoots(ctx, model, roots),
+      unload: (ctx: ModelLoaderContext): Promise<void> => rm(ctx.cachePath, { recursive: true, force: true }),
+    };
+  },
+});

@@ -19,26 +19,28 @@
  */
 import { rm } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Agent, request, type Dispatcher } from 'undici';
-import { parseDuration, type Model, type ModelLoader, type ModelLoaderContext, type PluginContext } from '../../../src/index.ts';
-import { configReader } from '../plugin-config.ts';
-import { ByteBudget } from '../../../src/models/model-size.ts';
-import { fileUnder, writeFile } from './download.ts';
+import { ByteBudget, definePlugin, DURATION_PATTERN, parseDuration, type Model, type ModelLoaderContext } from 'neuronetes';
+import { fileUnder, LOADER_DEFAULTS, writeFile } from './download.ts';
 import { HostPolicy } from './host-policy.ts';
 
-const DurationString = Type.String({ minLength: 1 });
-const HttpsConfig = Type.Object({
-  allowedHosts: Type.Optional(Type.Array(Type.String({ minLength: 1, pattern: '^(\\*\\.)?[^*/:]+$|^\\[?[0-9a-fA-F:.]+\\]?$' }))),
-  allowHttp: Type.Optional(Type.Boolean()),
-  manifest: Type.Optional(Type.String({ minLength: 1 })),
-  headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-  connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
-  connectTimeout: Type.Optional(DurationString),
-  headersTimeout: Type.Optional(DurationString),
-  bodyTimeout: Type.Optional(DurationString),
-});
+const duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, default: fallback });
+const HttpsConfig = Type.Object(
+  {
+    // Unset: any host.
+    allowedHosts: Type.Optional(Type.Array(Type.String({ minLength: 1, pattern: '^(\\*\\.)?[^*/:]+$|^\\[?[0-9a-fA-F:.]+\\]?$' }))),
+    allowHttp: Type.Boolean({ default: false }),
+    manifest: Type.String({ minLength: 1, default: 'manifest.json' }),
+    headers: Type.Record(Type.String(), Type.String(), { default: {} }),
+    connections: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+    connectTimeout: duration('10s'),
+    headersTimeout: duration('30s'),
+    bodyTimeout: duration('60s'),
+  },
+  { additionalProperties: false },
+);
 
 const ManifestSchema = Type.Object({
   files: Type.Array(
@@ -56,30 +58,23 @@ const MAX_REDIRECTS = 5;
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-const readConfig = configReader('https', HttpsConfig);
-
 interface Fetcher {
   readonly dispatcher: Dispatcher;
   readonly policy: HostPolicy;
-  readonly headers: Record<string, string>;
+  readonly headers: Readonly<Record<string, string>>;
 }
-const fetchers = new WeakMap<object, Fetcher>();
 
-/** One connection pool and host policy per config: a reload gets new ones. */
-function fetcherFor(config: ReturnType<typeof readConfig>): Fetcher {
-  let f = fetchers.get(config);
-  if (f === undefined) {
-    const policy = new HostPolicy(config.allowedHosts, config.allowHttp === true);
-    const dispatcher = new Agent({
-      connections: config.connections ?? 4,
-      connectTimeout: parseDuration(config.connectTimeout ?? '10s'),
-      headersTimeout: parseDuration(config.headersTimeout ?? '30s'),
-      bodyTimeout: parseDuration(config.bodyTimeout ?? '60s'),
-      connect: { lookup: policy.lookup },
-    });
-    fetchers.set(config, (f = { dispatcher, policy, headers: config.headers ?? {} }));
-  }
-  return f;
+/** One connection pool and host policy per config: a reload that changes it gets new ones. */
+function fetcherFor(config: Static<typeof HttpsConfig>): Fetcher {
+  const policy = new HostPolicy(config.allowedHosts, config.allowHttp);
+  const dispatcher = new Agent({
+    connections: config.connections,
+    connectTimeout: parseDuration(config.connectTimeout),
+    headersTimeout: parseDuration(config.headersTimeout),
+    bodyTimeout: parseDuration(config.bodyTimeout),
+    connect: { lookup: policy.lookup },
+  });
+  return { dispatcher, policy, headers: config.headers };
 }
 
 interface Expected {
@@ -134,47 +129,46 @@ async function download(url: URL, path: string, fetcher: Fetcher, signal: AbortS
   }
 }
 
-export class HttpsModelLoader implements ModelLoader {
-  name(): string {
-    return 'https';
+/** One file, or every file a folder URI's manifest lists. */
+async function fetchModel(ctx: ModelLoaderContext, model: Model, fetcher: Fetcher, manifest: string): Promise<void> {
+  const budget = new ByteBudget(model);
+  const uri = new URL(model.spec.weightsURI);
+  if (!uri.pathname.endsWith('/')) {
+    const file = decodeURIComponent(posix.basename(uri.pathname));
+    await download(uri, fileUnder(ctx.cachePath, file), fetcher, ctx.signal, budget, {});
+    return;
   }
-
-  priority(): number {
-    return 50;
+  const manifestUrl = new URL(manifest, uri);
+  const listing = await boundedJson((await get(manifestUrl, fetcher, ctx.signal)).body, manifestUrl, MAX_MANIFEST_BYTES);
+  if (!checkManifest.Check(listing)) {
+    const first = [...checkManifest.Errors(listing)][0];
+    throw new Error(`${manifestUrl.href}: not a model manifest: ${first?.instancePath || '(top level)'} ${first?.message ?? ''}`.trim());
   }
-
-  canLoad(ctx: PluginContext, model: Model): boolean {
-    const uri = model.spec.weightsURI;
-    return uri.startsWith('https://') || (uri.startsWith('http://') && readConfig(ctx.config).allowHttp === true);
-  }
-
-  async load(ctx: ModelLoaderContext, model: Model): Promise<void> {
-    const config = readConfig(ctx.config);
-    const fetcher = fetcherFor(config);
-    const budget = new ByteBudget(model);
-    const uri = new URL(model.spec.weightsURI);
-    if (!uri.pathname.endsWith('/')) {
-      const file = decodeURIComponent(posix.basename(uri.pathname));
-      await download(uri, fileUnder(ctx.cachePath, file), fetcher, ctx.signal, budget, {});
-      return;
-    }
-    const manifestUrl = new URL(config.manifest ?? 'manifest.json', uri);
-    const manifest = await boundedJson((await get(manifestUrl, fetcher, ctx.signal)).body, manifestUrl, MAX_MANIFEST_BYTES);
-    if (!checkManifest.Check(manifest)) {
-      const first = [...checkManifest.Errors(manifest)][0];
-      throw new Error(`${manifestUrl.href}: not a model manifest: ${first?.instancePath || '(top level)'} ${first?.message ?? ''}`.trim());
-    }
-    budget.reserve(manifest.files.reduce((sum, f) => sum + (f.size ?? 0), 0));
-    for (const f of manifest.files) {
-      const url = new URL(f.path.split('/').map(encodeURIComponent).join('/'), uri);
-      await download(url, fileUnder(ctx.cachePath, f.path), fetcher, ctx.signal, budget, {
-        ...(f.size !== undefined ? { size: f.size } : {}),
-        ...(f.sha256 !== undefined ? { sha256: f.sha256 } : {}),
-      });
-    }
-  }
-
-  async unload(ctx: ModelLoaderContext): Promise<void> {
-    await rm(ctx.cachePath, { recursive: true, force: true });
+  budget.reserve(listing.files.reduce((sum, f) => sum + (f.size ?? 0), 0));
+  for (const f of listing.files) {
+    const url = new URL(f.path.split('/').map(encodeURIComponent).join('/'), uri);
+    await download(url, fileUnder(ctx.cachePath, f.path), fetcher, ctx.signal, budget, {
+      ...(f.size !== undefined ? { size: f.size } : {}),
+      ...(f.sha256 !== undefined ? { sha256: f.sha256 } : {}),
+    });
   }
 }
+
+export const httpsLoader = definePlugin({
+  type: 'model-loader',
+  name: 'https',
+  priority: 50,
+  config: HttpsConfig,
+  defaults: LOADER_DEFAULTS,
+  create(config) {
+    const fetcher = fetcherFor(config);
+    return {
+      canLoad: (_ctx, model: Model): boolean => {
+        const uri = model.spec.weightsURI;
+        return uri.startsWith('https://') || (uri.startsWith('http://') && config.allowHttp);
+      },
+      load: (ctx: ModelLoaderContext, model: Model): Promise<void> => fetchModel(ctx, model, fetcher, config.manifest),
+      unload: (ctx: ModelLoaderContext): Promise<void> => rm(ctx.cachePath, { recursive: true, force: true }),
+    };
+  },
+});

@@ -15,22 +15,24 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { Type } from 'typebox';
-import type { Model, ModelLoader, ModelLoaderContext, PluginContext } from '../../../src/index.ts';
-import { ByteBudget } from '../../../src/models/model-size.ts';
-import { configReader } from '../plugin-config.ts';
-import { fileUnder, writeFile } from './download.ts';
+import { Type, type Static } from 'typebox';
+import { ByteBudget, definePlugin, type Model, type ModelLoaderContext } from 'neuronetes';
+import { fileUnder, LOADER_DEFAULTS, writeFile } from './download.ts';
 
-const S3Config = Type.Object({
-  endpoint: Type.Optional(Type.String({ minLength: 1 })),
-  region: Type.Optional(Type.String({ minLength: 1 })),
-  forcePathStyle: Type.Optional(Type.Boolean()),
-  accessKeyId: Type.Optional(Type.String({ minLength: 1 })),
-  secretAccessKey: Type.Optional(Type.String({ minLength: 1 })),
-  sessionToken: Type.Optional(Type.String({ minLength: 1 })),
-  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })),
-});
-type S3Config = ReturnType<ReturnType<typeof configReader<typeof S3Config>>>;
+// No defaults for the endpoint, region, path style and credentials: unset, they come from the environment.
+const S3Config = Type.Object(
+  {
+    endpoint: Type.Optional(Type.String({ minLength: 1 })),
+    region: Type.Optional(Type.String({ minLength: 1 })),
+    forcePathStyle: Type.Optional(Type.Boolean()),
+    accessKeyId: Type.Optional(Type.String({ minLength: 1 })),
+    secretAccessKey: Type.Optional(Type.String({ minLength: 1 })),
+    sessionToken: Type.Optional(Type.String({ minLength: 1 })),
+    concurrency: Type.Integer({ minimum: 1, maximum: 32, default: 4 }),
+  },
+  { additionalProperties: false },
+);
+type S3Config = Static<typeof S3Config>;
 
 export interface S3Location {
   readonly bucket: string;
@@ -58,18 +60,14 @@ function clientConfig(config: S3Config, env: NodeJS.ProcessEnv): S3ClientConfig 
   };
 }
 
-/** The AWS SDK takes about a second of CPU to import: paid on the first S3 load, not at every start. */
-let sdkModule: Promise<typeof S3Sdk> | undefined;
-const loadSdk = (): Promise<typeof S3Sdk> => (sdkModule ??= import('@aws-sdk/client-s3'));
-
 interface S3Object {
   readonly key: string;
   readonly size?: number | undefined;
 }
 
 /** Lists every object under the prefix, page by page. */
-async function listObjects(client: S3Client, bucket: string, prefix: string, signal: AbortSignal): Promise<S3Object[]> {
-  const { ListObjectsV2Command } = await loadSdk();
+async function listObjects(sdk: typeof S3Sdk, client: S3Client, bucket: string, prefix: string, signal: AbortSignal): Promise<S3Object[]> {
+  const { ListObjectsV2Command } = sdk;
   const keys: S3Object[] = [];
   let token: string | undefined;
   do {
@@ -82,73 +80,56 @@ async function listObjects(client: S3Client, bucket: string, prefix: string, sig
   return keys;
 }
 
-export class S3ModelLoader implements ModelLoader {
-  readonly #name: string;
-  readonly #priority: number;
-  readonly #readConfig: (config: Readonly<Record<string, unknown>>) => S3Config;
-  readonly #clients = new WeakMap<object, S3Client>();
-
-  constructor(name = 's3', priority = 50) {
-    this.#name = name;
-    this.#priority = priority;
-    this.#readConfig = configReader(name, S3Config);
-  }
-
-  name(): string {
-    return this.#name;
-  }
-
-  priority(): number {
-    return this.#priority;
-  }
-
-  /** One client per config: a reload with new credentials or endpoint gets a new one. */
-  async clientFor(ctx: PluginContext): Promise<S3Client> {
-    const config = this.#readConfig(ctx.config);
-    const { S3Client } = await loadSdk();
-    let client = this.#clients.get(config);
-    if (client === undefined) this.#clients.set(config, (client = new S3Client(clientConfig(config, process.env))));
-    return client;
-  }
-
-  canLoad(_ctx: PluginContext, model: Model): boolean {
-    return model.spec.weightsURI.startsWith('s3://');
-  }
-
-  async load(ctx: ModelLoaderContext, model: Model): Promise<void> {
-    const client = await this.clientFor(ctx);
-    const { GetObjectCommand } = await loadSdk();
-    const { bucket, key } = parseS3Uri(model.spec.weightsURI);
-    const budget = new ByteBudget(model);
-    const whole = key === '' || key.endsWith('/');
-    const objects = whole ? await listObjects(client, bucket, key, ctx.signal) : [{ key }];
-    if (objects.length === 0) throw new Error(`no objects under ${model.spec.weightsURI}`);
-    budget.reserve(objects.reduce((sum, o) => sum + (o.size ?? 0), 0));
-    const files = objects.map((o) => ({ key: o.key, path: fileUnder(ctx.cachePath, whole ? o.key.slice(key.length) : posix.basename(o.key)) }));
-    const concurrency = this.#readConfig(ctx.config).concurrency ?? 4;
-    // The first failure stops the other downloads, and load() returns only once all have stopped:
-    // nothing may still be writing when the chain removes the staging folder.
-    const stop = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, stop.signal]);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      try {
-        for (let f = files[next++]; f !== undefined; f = files[next++]) {
-          const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: f.key }), { abortSignal: signal });
-          if (object.Body === undefined) throw new Error(`s3://${bucket}/${f.key}: empty response`);
-          await writeFile(object.Body as Readable, f.path, { signal, budget, expectedBytes: object.ContentLength });
-        }
-      } catch (e: unknown) {
-        stop.abort(e);
-        throw e;
+/** Downloads `files` with `concurrency` workers; the first failure stops the others. */
+async function downloadAll(sdk: typeof S3Sdk, client: S3Client, bucket: string, files: readonly { key: string; path: string }[], concurrency: number, ctx: ModelLoaderContext, budget: ByteBudget): Promise<void> {
+  // load() returns only once every download has stopped: nothing may still be writing when the
+  // chain removes the staging folder.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    try {
+      for (let f = files[next++]; f !== undefined; f = files[next++]) {
+        const object = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: f.key }), { abortSignal: signal });
+        if (object.Body === undefined) throw new Error(`s3://${bucket}/${f.key}: empty response`);
+        await writeFile(object.Body as Readable, f.path, { signal, budget, expectedBytes: object.ContentLength });
       }
-    };
-    const results = await Promise.allSettled(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed !== undefined) throw stop.signal.reason ?? failed.reason;
-  }
-
-  async unload(ctx: ModelLoaderContext): Promise<void> {
-    await rm(ctx.cachePath, { recursive: true, force: true });
-  }
+    } catch (e: unknown) {
+      stop.abort(e);
+      throw e;
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw stop.signal.reason ?? failed.reason;
 }
+
+export const s3Loader = definePlugin({
+  type: 'model-loader',
+  name: 's3',
+  priority: 50,
+  config: S3Config,
+  defaults: LOADER_DEFAULTS,
+  create(config) {
+    const settings = clientConfig(config, process.env);
+    // The AWS SDK takes about a second of CPU to import: paid on the first S3 load, not at every start.
+    let connection: Promise<{ sdk: typeof S3Sdk; client: S3Client }> | undefined;
+    const connect = (): Promise<{ sdk: typeof S3Sdk; client: S3Client }> =>
+      (connection ??= import('@aws-sdk/client-s3').then((sdk) => ({ sdk, client: new sdk.S3Client(settings) })));
+    return {
+      canLoad: (_ctx, model: Model): boolean => model.spec.weightsURI.startsWith('s3://'),
+      async load(ctx: ModelLoaderContext, model: Model): Promise<void> {
+        const { sdk, client } = await connect();
+        const { bucket, key } = parseS3Uri(model.spec.weightsURI);
+        const budget = new ByteBudget(model);
+        const whole = key === '' || key.endsWith('/');
+        const objects = whole ? await listObjects(sdk, client, bucket, key, ctx.signal) : [{ key }];
+        if (objects.length === 0) throw new Error(`no objects under ${model.spec.weightsURI}`);
+        budget.reserve(objects.reduce((sum, o) => sum + (o.size ?? 0), 0));
+        const files = objects.map((o) => ({ key: o.key, path: fileUnder(ctx.cachePath, whole ? o.key.slice(key.length) : posix.basename(o.key)) }));
+        await downloadAll(sdk, client, bucket, files, config.concurrency, ctx, budget);
+      },
+      unload: (ctx: ModelLoaderContext): Promise<void> => rm(ctx.cachePath, { recursive: true, force: true }),
+    };
+  },
+});
