@@ -6,9 +6,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { censusLine, describeNode, gpuCensus, type PluginConfigs } from '../../extenders/builtin/scheduler/node-report.ts';
+import { NotFoundError } from '../api/errors.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
-import { PLUGIN_TYPES, type PluginType } from '../plugins/types.ts';
-import { UnknownNodeError, UnknownPluginTypeError } from '../server/errors.ts';
+import { PLUGIN_TYPES } from '../plugins/types.ts';
+import { NoTraceError } from '../server/errors.ts';
+import type { Traces } from '../server/services.ts';
 
 /** A busy cluster changes many times a second: the census is taken at most this often. */
 const CENSUS_DELAY_MS = 1000;
@@ -62,7 +64,7 @@ export const debugRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/nodes/:name', { schema: { params: Type.Object({ name: Type.String({ minLength: 1 }) }) } }, async (request) => {
     const view = cluster.view();
     const node = view.node(request.params.name);
-    if (node === undefined) throw new UnknownNodeError(request.params.name);
+    if (node === undefined) throw new NotFoundError('Node', request.params.name, 'GET /debug/nodes lists them');
     return describeNode(view, node, configs);
   });
 
@@ -89,9 +91,9 @@ export const debugRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/plugins/:type/trace', { schema: { params: Type.Object({ type: Type.String() }), querystring: TraceQuery } }, async (request, reply) => {
     const { type } = request.params;
-    if (!(PLUGIN_TYPES as readonly string[]).includes(type)) throw new UnknownPluginTypeError(type, PLUGIN_TYPES.join(', '));
+    if (!Object.hasOwn(traces, type)) throw new NoTraceError(type, `${Object.keys(traces).join(', ')} (metrics-provider calls show in each autoscaler decision's providers)`);
     const q = request.query;
-    const decisions = traces[type as PluginType].list({
+    const decisions = traces[type as keyof Traces].list({
       ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),
       ...(q.pod !== undefined ? { subject: q.pod } : {}),
       ...(q.pool !== undefined ? { pool: q.pool } : {}),

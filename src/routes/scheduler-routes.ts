@@ -15,9 +15,6 @@ import {
 } from '../api/extender.ts';
 import { JsonBytes } from '../api/json-bytes.ts';
 import { ReplyBuffers } from '../api/reply-buffers.ts';
-import { PluginFailure } from '../plugins/plugin-pass.ts';
-import { NoCandidatesError } from '../scheduling/extender-service.ts';
-import { NoCandidatesHttpError, PluginChainError } from '../server/errors.ts';
 
 /** Each score's tail, `,"Score":N}`, encoded once: scores are the integers 0..10. */
 const SCORE_TAILS = Array.from({ length: MAX_EXTENDER_PRIORITY + 1 }, (_, score) => Buffer.from(`,"Score":${score}}`));
@@ -61,7 +58,7 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRoutesOptions> 
    */
   app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('ignore', 'ignore'));
 
-  /** Times each verb and turns service errors into their HTTP shape. */
+  /** Times and counts each verb; what it throws goes to the error handler (400 NoCandidatesError, 500 PluginFailure). */
   async function observe<T>(verb: string, run: () => Promise<T>, succeeded: (result: T) => boolean): Promise<T> {
     const end = metrics.schedulerLatency.startTimer({ verb });
     metrics.schedulerAttempts.inc({ verb });
@@ -69,10 +66,6 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRoutesOptions> 
       const result = await run();
       if (succeeded(result)) metrics.schedulerSuccess.inc({ verb });
       return result;
-    } catch (e: unknown) {
-      if (e instanceof NoCandidatesError) throw new NoCandidatesHttpError(e.message);
-      if (e instanceof PluginFailure) throw new PluginChainError(e.message);
-      throw e;
     } finally {
       end();
     }

@@ -2,9 +2,8 @@
  * buildApp(): the whole HTTP service as a fastify instance. Only the CLI calls listen(); tests use
  * app.inject(). Resources start in onReady and are released in onClose.
  */
-import { STATUS_CODES } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Labels } from '../api/neuronetes.ts';
 import { Actuator, isScalingSource } from '../autoscaling/actuator.ts';
@@ -39,6 +38,7 @@ import { schedulerRoutes } from '../routes/scheduler-routes.ts';
 import { ExtenderService } from '../scheduling/extender-service.ts';
 import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
 import { BodyBudget, installBodyBudget } from './body-budget.ts';
+import { errorHandler } from './error-handler.ts';
 import { ADMIN_ONLY, installExposure, servedOn } from './exposure.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, httpTimeouts } from './listeners.ts';
 import type { NeuroNetesServices, Traces } from './services.ts';
@@ -123,6 +123,8 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     // misspelt field is a client bug that must not pass silently.
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
     requestIdHeader: 'x-request-id',
+    // One error handler (error-handler.ts): a second one at the root is a wiring mistake.
+    allowErrorHandlerOverride: false,
   });
 
   const stats = new PluginStats();
@@ -133,7 +135,6 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     autoscaler: new TraceBuffer<AutoscalerTrace>(config.current.config.autoscaler.traceSize, undefined, traceBytes),
     'model-loader': new TraceBuffer<TraceEntry>(traceSize, undefined, traceBytes),
     guardrail: new TraceBuffer<TraceEntry>(traceSize, undefined, traceBytes),
-    'metrics-provider': new TraceBuffer<TraceEntry>(traceSize, undefined, traceBytes),
   };
   const plugins = (): PluginSet => config.current.plugins;
   const extender = new ExtenderService({
@@ -192,18 +193,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     await options.cluster.close();
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode ?? 500;
-    if (status >= 500 && status !== 503) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ err: error.message, code: error.code }, 'request refused');
-    return reply.status(status).send({
-      statusCode: status,
-      code: error.code ?? 'NN_INTERNAL',
-      error: STATUS_CODES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request'),
-      message: error.message,
-    });
-  });
-
+  await app.register(errorHandler);
   installExposure(app);
   installBodyBudget(app, new BodyBudget(options.bodyBudget ?? DEFAULT_BODY_BUDGET), metrics.registry);
   await app.register(healthRoutes);
