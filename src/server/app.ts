@@ -46,7 +46,7 @@ import type { NeuroNetesServices, Traces } from './services.ts';
 /** Full-node mode sends whole NodeLists: thousands of nodes are tens of MB. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
 /** Every route but filter, prioritize and preempt: decisions, guardrail checks, simulations. */
-export const SMALL_BODY_LIMIT = 4 * 1024 * 1024;
+const SMALL_BODY_LIMIT = 4 * 1024 * 1024;
 /** Two full-size full-node bodies at once; cache-mode calls are a few KB. */
 export const DEFAULT_BODY_BUDGET = 2 * DEFAULT_BODY_LIMIT;
 
