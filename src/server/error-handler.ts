@@ -71,6 +71,8 @@ const errorHandling: FastifyPluginAsync = async (app) => {
     else request.log.info({ err: error.message, code }, 'request refused');
     return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message: error.message });
   });
+  // A path no route serves answers in the same shape.
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ statusCode: 404, code: 'NN_NO_ROUTE', error: 'Not Found', message: `no route ${request.method} ${request.url}` }));
 };
 
 /** Registered once, at the root, before any route. */

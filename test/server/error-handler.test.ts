@@ -77,7 +77,7 @@ t.test('every mapped error answers its status, the status name, its code and its
   }
 });
 
-t.test("fastify's own errors keep their status and code", async (t) => {
+t.test("fastify's own errors keep their status and code; a path no route serves is 404 in the same shape", async (t) => {
   const app = await throwingApp(t);
   const invalid = await app.inject({ method: 'POST', url: '/echo', payload: { n: 'three' } });
   t.match(invalid.json(), { statusCode: 400, code: 'FST_ERR_VALIDATION', error: 'Bad Request', message: 'body/n must be integer' });
@@ -85,6 +85,8 @@ t.test("fastify's own errors keep their status and code", async (t) => {
   t.match(large.json(), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', error: 'Payload Too Large' });
   const type = await app.inject({ method: 'POST', url: '/echo', payload: 'n=1', headers: { 'content-type': 'text/csv' } });
   t.match(type.json(), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', error: 'Unsupported Media Type' });
+  const nowhere = await app.inject('/nowhere');
+  t.same(nowhere.json(), { statusCode: 404, code: 'NN_NO_ROUTE', error: 'Not Found', message: 'no route GET /nowhere' });
 });
 
 t.test('the service has one error handler: a second one at the root is refused', async (t) => {
