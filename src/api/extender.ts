@@ -5,8 +5,7 @@
 import { Type, type Static } from 'typebox';
 import { MapOf, NodeList, Pod } from './kubernetes.ts';
 
-/** Scheduler's MinExtenderPriority / MaxExtenderPriority. */
-export const MIN_EXTENDER_PRIORITY = 0;
+/** kube-scheduler's MaxExtenderPriority: wire scores are the integers 0..10. */
 export const MAX_EXTENDER_PRIORITY = 10;
 
 export const ExtenderArgs = Type.Object({
@@ -28,7 +27,7 @@ export const ExtenderFilterResult = Type.Object({
 });
 export type ExtenderFilterResult = Static<typeof ExtenderFilterResult>;
 
-export const HostPriority = Type.Object({ Host: Type.String(), Score: Type.Integer() });
+const HostPriority = Type.Object({ Host: Type.String(), Score: Type.Integer() });
 export const HostPriorityList = Type.Array(HostPriority);
 export type HostPriorityList = Static<typeof HostPriorityList>;
 
@@ -46,7 +45,6 @@ export type ExtenderBindingResult = Static<typeof ExtenderBindingResult>;
 const MetaPod = Type.Object({ UID: Type.String() });
 const Victims = Type.Object({ Pods: Type.Union([Type.Array(Pod), Type.Null()]), NumPDBViolations: Type.Optional(Type.Integer()) });
 const MetaVictims = Type.Object({ Pods: Type.Union([Type.Array(MetaPod), Type.Null()]), NumPDBViolations: Type.Optional(Type.Integer()) });
-export type MetaVictims = Static<typeof MetaVictims>;
 
 export const ExtenderPreemptionArgs = Type.Object({
   Pod: Pod,

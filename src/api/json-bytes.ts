@@ -1,8 +1,7 @@
 /**
- * JSON text written straight into one growing UTF-8 buffer, for the extender's large replies: a
- * string built by appending thousands of entries is a rope the socket must flatten and encode, and
- * JSON.stringify of thousands of small objects cost more than the plugins that scored them. Callers
- * write the punctuation; strings go through `string()`, which escapes exactly as JSON.stringify does.
+ * JSON text written straight into one growing UTF-8 buffer, for the extender's large replies, which
+ * JSON.stringify or string appends would build far more slowly. Callers write the punctuation;
+ * strings go through `string()`, which escapes exactly as JSON.stringify does.
  */
 
 import type { ReplyBuffers } from './reply-buffers.ts';

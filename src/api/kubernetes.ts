@@ -6,17 +6,15 @@
 import { Type, type Static, type TSchema, type TUnsafe } from 'typebox';
 
 /**
- * A Go map[string]T: an object whose every value matches `value`. Type.Record says this with
- * `patternProperties: {"^.*$": …}`, which validators run as one regex test per key (two thirds of
- * the cost of validating a 5,000-node NodeList, whose labels, annotations and resource lists are
- * such maps) and which leaves a key holding a line break unchecked, since `.` stops at line
- * terminators. `additionalProperties` checks every key, with no regex.
+ * A Go map[string]T: an object whose every value matches `value`. Not Type.Record, whose
+ * `patternProperties: {"^.*$": …}` costs a regex test per key (NodeLists are mostly such maps) and
+ * skips keys holding a line break; `additionalProperties` checks every key, with no regex.
  */
 export const MapOf = <T extends TSchema>(value: T): TUnsafe<Record<string, Static<T>>> => Type.Unsafe<Record<string, Static<T>>>({ type: 'object', additionalProperties: value });
 
 const StringMap = MapOf(Type.String());
 /** Quantities arrive as strings ("80Gi") but clients also send plain numbers. */
-export const QuantityValue = Type.Union([Type.String(), Type.Number()]);
+const QuantityValue = Type.Union([Type.String(), Type.Number()]);
 const ResourceList = MapOf(QuantityValue);
 
 export const OwnerReference = Type.Object({
@@ -40,7 +38,7 @@ export const ObjectMeta = Type.Object({
 });
 export type ObjectMeta = Static<typeof ObjectMeta>;
 
-export const ResourceRequirements = Type.Object({
+const ResourceRequirements = Type.Object({
   requests: Type.Optional(ResourceList),
   limits: Type.Optional(ResourceList),
 });
@@ -69,7 +67,7 @@ export const Pod = Type.Object({
 });
 export type Pod = Static<typeof Pod>;
 
-export const NodeCondition = Type.Object({ type: Type.String(), status: Type.String() });
+const NodeCondition = Type.Object({ type: Type.String(), status: Type.String() });
 
 /** kube-scheduler keeps pods off the NoSchedule taints they do not tolerate; plugins may read them too. */
 export const Taint = Type.Object({ key: Type.String(), value: Type.Optional(Type.String()), effect: Type.String() });

@@ -1,8 +1,6 @@
 /**
- * Buffers for the extender's large replies, taken back once a reply has been written and filled
- * again by the next one. A 5,000-node filter reply is about 300 KB: allocated per call, such
- * buffers were most of the service's off-heap churn, and V8 answers off-heap churn with full
- * collections (about one a second under kube-scheduler's pace), whose pauses set the p99.
+ * Buffers for the extender's large replies, taken back once a reply has been written and reused by the
+ * next: V8 answers off-heap churn with full collections, whose pauses would set the latency's tail.
  */
 
 /** Replies past this size (full-node mode's NodeLists) are rare and large: not worth keeping. */

@@ -3,6 +3,7 @@
  * MetricsProvider chain), ask the autoscaler chain, run the stages, and — unless it is a dry run —
  * record the recommendation, the trace and the metrics. Decisions for one pool are serialized.
  */
+import { NotFoundError } from '../api/errors.ts';
 import type { AgentPool } from '../api/neuronetes.ts';
 import type { TraceEntry } from '../observability/trace-buffer.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
@@ -46,15 +47,6 @@ export interface AutoscalerTrace extends TraceEntry, Decision {}
 export interface AutoscalerServiceDeps extends ChainServiceDeps<AutoscalerTrace> {
   readonly store: AutoscalerStateStore;
   readonly clock?: () => number;
-}
-
-export class UnknownPoolRefError extends Error {
-  readonly ref: string;
-  constructor(ref: string) {
-    super(`no AgentPool ${ref} in the cluster source`);
-    this.name = 'UnknownPoolRefError';
-    this.ref = ref;
-  }
 }
 
 /** A pool whose spec the autoscaler cannot use (a duration out of range, say): the pool's fault, not the service's. */
@@ -188,7 +180,7 @@ export class AutoscalerService {
   resolvePool(input: PoolInput): AgentPool {
     if (isInlinePool(input)) return input;
     const pool = this.#deps.cluster.view().pool(input.namespace, input.name);
-    if (pool === undefined) throw new UnknownPoolRefError(`${input.namespace}/${input.name}`);
+    if (pool === undefined) throw new NotFoundError('AgentPool', `${input.namespace}/${input.name}`);
     return pool;
   }
 

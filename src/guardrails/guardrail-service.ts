@@ -4,6 +4,7 @@
  */
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
+import { NotFoundError } from '../api/errors.ts';
 import type { TraceEntry } from '../observability/trace-buffer.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { RequestBudget } from '../plugins/plugin-pass.ts';
@@ -58,15 +59,6 @@ export interface GuardrailTrace extends TraceEntry {
   readonly error?: string;
 }
 
-export class UnknownGuardrailPoolError extends Error {
-  readonly ref: string;
-  constructor(ref: string) {
-    super(`no AgentPool ${ref} in the cluster source`);
-    this.name = 'UnknownGuardrailPoolError';
-    this.ref = ref;
-  }
-}
-
 export interface GuardrailServiceDeps extends ChainServiceDeps<TraceEntry> {
   readonly registry: Registry;
 }
@@ -86,11 +78,11 @@ export class GuardrailService {
     });
   }
 
-  /** Throws UnknownGuardrailPoolError, or PluginFailure when a `failurePolicy: Fail` guardrail fails. */
+  /** Throws NotFoundError (an unknown pool), or PluginFailure when a `failurePolicy: Fail` guardrail fails. */
   async check(input: GuardrailCheck, log: Logger): Promise<GuardrailCheckOutcome> {
     const started = performance.now();
     const lookup = policyFor(this.#deps.cluster.view(), input.pool);
-    if (!lookup.found) throw new UnknownGuardrailPoolError(lookup.ref);
+    if (!lookup.found) throw new NotFoundError('AgentPool', lookup.ref);
     const { policy, agentClass } = lookup;
     const trace = (fields: Pick<GuardrailTrace, 'allowed' | 'action' | 'unenforced' | 'verdicts'> & { blockedBy?: string; error?: string }): void => {
       const t = this.#deps.trace;

@@ -7,7 +7,8 @@ import { status, type handleServerStreamingCall, type handleUnaryCall, type Serv
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter, Gauge } from 'prom-client';
 import type { PoolRef } from '../autoscaling/autoscaler-state.ts';
-import { InvalidPoolError, UnknownPoolRefError, type AutoscalerService } from '../autoscaling/autoscaler-service.ts';
+import { NotFoundError } from '../api/errors.ts';
+import { InvalidPoolError, type AutoscalerService } from '../autoscaling/autoscaler-service.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import { PluginFailure } from '../plugins/plugin-pass.ts';
 import type { GetMetricSpecResponse, GetMetricsRequest, GetMetricsResponse, IsActiveResponse, ScaledObjectRef } from './external-scaler-proto.ts';
@@ -38,7 +39,7 @@ type GrpcStatus = Pick<StatusObject, 'code' | 'details'>;
  */
 function statusOf(e: unknown, log: FastifyBaseLogger): GrpcStatus {
   if (e instanceof ScalerMetadataError) return { code: status.INVALID_ARGUMENT, details: e.message };
-  if (e instanceof UnknownPoolRefError) return { code: status.NOT_FOUND, details: e.message };
+  if (e instanceof NotFoundError) return { code: status.NOT_FOUND, details: e.message };
   if (e instanceof InvalidPoolError) return { code: status.FAILED_PRECONDITION, details: e.message };
   if (e instanceof PluginFailure) return { code: status.UNAVAILABLE, details: e.message };
   log.error({ err: e }, 'KEDA external scaler: decision failed');

@@ -5,6 +5,7 @@
  */
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { NotFoundError } from '../api/errors.ts';
 import { objectKey, type Model } from '../api/neuronetes.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { TraceBuffer, TraceEntry } from '../observability/trace-buffer.ts';
@@ -48,16 +49,6 @@ export interface ModelTrace extends TraceEntry {
   readonly durationMs: number;
   readonly considered: readonly LoaderConsideration[];
   readonly error?: string;
-}
-
-/** A model the cluster source does not have (and, for unload, the cache does not hold either). */
-export class UnknownModelError extends Error {
-  readonly ref: string;
-  constructor(ref: string) {
-    super(`no Model ${ref} in the cluster source`);
-    this.name = 'UnknownModelError';
-    this.ref = ref;
-  }
 }
 
 export class NoModelLoaderError extends Error {
@@ -147,12 +138,12 @@ export class ModelAgent {
   }
 
   /**
-   * Throws UnknownModelError, NoModelLoaderError, ModelLoadError, or PluginFailure (a
+   * Throws NotFoundError (a Model the cluster source does not have), NoModelLoaderError, ModelLoadError, or PluginFailure (a
    * `failurePolicy: Fail` loader's canLoad() failed).
    */
   async load(ref: ModelRef, log: Logger): Promise<ModelOpResult> {
     const { model, key } = this.#model(ref);
-    if (model === undefined) throw new UnknownModelError(key);
+    if (model === undefined) throw new NotFoundError('Model', key);
     return this.#lock.run(ref.name, async () => {
       const started = performance.now();
       const base = { model: ref.name, namespace: ref.namespace ?? 'default', node: this.nodeName, path: this.cache.pathOf(ref.name) };
@@ -234,7 +225,7 @@ export class ModelAgent {
       const base = { model: ref.name, namespace: ref.namespace ?? 'default', node: this.nodeName, path };
       const traceBase = { subject: key, op: 'unload' as const, model: ref.name, weightsURI: model?.spec.weightsURI ?? null };
       if (!(await this.cache.has(ref.name))) {
-        if (model === undefined) throw new UnknownModelError(key);
+        if (model === undefined) throw new NotFoundError('Model', key);
         this.#ops.inc({ op: 'unload', loader: '', result: 'not-cached' });
         this.#record({ ...traceBase, loader: null, status: 'not-cached', durationMs: elapsed(), considered: [] });
         return { ...base, status: 'not-cached', loader: null, durationMs: elapsed() };

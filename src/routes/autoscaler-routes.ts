@@ -7,13 +7,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AgentPool, AgentPoolSpec } from '../api/neuronetes.ts';
-import { InvalidPoolError, UnknownPoolRefError, type PoolInput } from '../autoscaling/autoscaler-service.ts';
+import type { PoolInput } from '../autoscaling/autoscaler-service.ts';
 import { STAGES } from '../autoscaling/decision.ts';
-import { MetricInputError } from '../autoscaling/metric-collection.ts';
 import { MAX_REPLICAS } from '../autoscaling/replica-calculator.ts';
-import { SIMULATION_LIMITS, simulate, SimulationError } from '../autoscaling/simulation.ts';
-import { PluginFailure } from '../plugins/plugin-pass.ts';
-import { AdminOnlyError, BadRequestError, PluginChainError, UnknownPoolError } from '../server/errors.ts';
+import { SIMULATION_LIMITS, simulate } from '../autoscaling/simulation.ts';
+import { ErrorBody } from '../server/error-handler.ts';
+import { AdminOnlyError, BadRequestError } from '../server/errors.ts';
 import { isAdminCaller } from '../server/exposure.ts';
 
 const RFC3339 = '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$';
@@ -126,8 +125,6 @@ export const Simulation = Type.Object({
   }),
 });
 
-const ErrorBody = Type.Object({ statusCode: Type.Integer(), code: Type.String(), error: Type.String(), message: Type.String() });
-
 /**
  * A decision's `now` is recorded in the pool's history: one from the future freezes its scaling
  * until then. Only the admin listener may set it (replays, tests); the API listener refuses it.
@@ -154,37 +151,22 @@ function parseReplicas(text: string | undefined): number | undefined {
   return n;
 }
 
-/**
- * Service errors in their HTTP shape: an unknown pool is 404, a failing `Fail` plugin 500; bad
- * metric keys, bad simulations and a pool spec the autoscaler cannot use (a stored one too) are 400.
- */
-async function httpErrors<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e: unknown) {
-    if (e instanceof UnknownPoolRefError) throw new UnknownPoolError(e.ref);
-    if (e instanceof PluginFailure) throw new PluginChainError(e.message);
-    if (e instanceof SimulationError || e instanceof MetricInputError || e instanceof InvalidPoolError) throw new BadRequestError(e.message);
-    throw e;
-  }
-}
-
 export const autoscalerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { autoscaler } = app.neuronetes;
+  // An unknown pool is 404, a failing `Fail` plugin 500; bad metric keys, bad simulations and a pool
+  // spec the autoscaler cannot use are 400 (error-handler.ts).
   const errors = { 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 500: ErrorBody };
 
   app.post('/decide', { schema: { body: DecideBody, response: { 200: Decision, ...errors } } }, (request) => {
     const b = request.body;
     const now = decisionTime(request, b.now);
-    return httpErrors(() =>
-      autoscaler.decide({
-        pool: b.pool as PoolInput,
-        ...(b.currentReplicas !== undefined ? { currentReplicas: b.currentReplicas } : {}),
-        ...(b.metrics !== undefined ? { metrics: b.metrics } : {}),
-        ...(now !== undefined ? { now } : {}),
-        dryRun: b.dryRun === true,
-      }),
-    );
+    return autoscaler.decide({
+      pool: b.pool as PoolInput,
+      ...(b.currentReplicas !== undefined ? { currentReplicas: b.currentReplicas } : {}),
+      ...(b.metrics !== undefined ? { metrics: b.metrics } : {}),
+      ...(now !== undefined ? { now } : {}),
+      dryRun: b.dryRun === true,
+    });
   });
 
   app.get(
@@ -194,29 +176,25 @@ export const autoscalerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const q = request.query;
       const now = decisionTime(request, q.now);
       const currentReplicas = parseReplicas(q.currentReplicas);
-      return httpErrors(() =>
-        autoscaler.decide({
-          pool: { namespace: request.params.namespace, name: request.params.name },
-          ...(currentReplicas !== undefined ? { currentReplicas } : {}),
-          ...(now !== undefined ? { now } : {}),
-          dryRun: q.dryRun === 'true',
-        }),
-      );
+      return autoscaler.decide({
+        pool: { namespace: request.params.namespace, name: request.params.name },
+        ...(currentReplicas !== undefined ? { currentReplicas } : {}),
+        ...(now !== undefined ? { now } : {}),
+        dryRun: q.dryRun === 'true',
+      });
     },
   );
 
   app.post('/simulate', { schema: { body: SimulateBody, response: { 200: Simulation, ...errors } } }, (request) => {
     const b = request.body;
     const start = parseTime(b.start);
-    return httpErrors(() =>
-      simulate(autoscaler, {
-        pool: b.pool as PoolInput,
-        series: b.series,
-        ...(b.autoscaling !== undefined ? { autoscaling: b.autoscaling } : {}),
-        ...(b.startReplicas !== undefined ? { startReplicas: b.startReplicas } : {}),
-        ...(start !== undefined ? { start } : {}),
-        ...(b.stepSeconds !== undefined ? { stepSeconds: b.stepSeconds } : {}),
-      }),
-    );
+    return simulate(autoscaler, {
+      pool: b.pool as PoolInput,
+      series: b.series,
+      ...(b.autoscaling !== undefined ? { autoscaling: b.autoscaling } : {}),
+      ...(b.startReplicas !== undefined ? { startReplicas: b.startReplicas } : {}),
+      ...(start !== undefined ? { start } : {}),
+      ...(b.stepSeconds !== undefined ? { stepSeconds: b.stepSeconds } : {}),
+    });
   });
 };

@@ -7,15 +7,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { Type } from 'typebox';
-import { BadToolCallError, UnknownGuardrailPoolError } from '../guardrails/guardrail-service.ts';
 import { StreamScreen } from '../guardrails/stream-screen.ts';
-import { PluginFailure } from '../plugins/plugin-pass.ts';
-import { BadRequestError, PluginChainError, UnknownPoolError } from '../server/errors.ts';
+import { BadRequestError } from '../server/errors.ts';
 
 const Action = Type.Enum(['allow', 'block', 'redact', 'warn', 'log']);
 const StringMap = Type.Record(Type.String(), Type.String());
 
-export const GuardrailCheckRequest = Type.Object(
+const GuardrailCheckRequest = Type.Object(
   {
     content: Type.String(),
     direction: Type.Optional(Type.Enum(['input', 'output', 'tool-call', 'tool-result'])),
@@ -123,14 +121,5 @@ export const guardrailRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.type('application/x-ndjson').send(Readable.from(events()));
   });
 
-  app.post('/check', { schema: { body: GuardrailCheckRequest, response: { 200: GuardrailCheckResponse } } }, async (request) => {
-    try {
-      return await guardrails.check(request.body, request.log);
-    } catch (e: unknown) {
-      if (e instanceof UnknownGuardrailPoolError) throw new UnknownPoolError(e.ref);
-      if (e instanceof BadToolCallError) throw new BadRequestError(e.message);
-      if (e instanceof PluginFailure) throw new PluginChainError(e.message);
-      throw e;
-    }
-  });
+  app.post('/check', { schema: { body: GuardrailCheckRequest, response: { 200: GuardrailCheckResponse } } }, (request) => guardrails.check(request.body, request.log));
 };

@@ -3,19 +3,11 @@
  * source; GET /models lists what the cache holds. Loads answer when the model is on disk (or not).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import createError from '@fastify/error';
 import { Type } from 'typebox';
 import { MODEL_NAME_PATTERN } from '../models/model-cache.ts';
-import { ModelLoadError, NoModelLoaderError, UnknownModelError, type ModelAgent } from '../models/model-agent.ts';
-import { PluginFailure } from '../plugins/plugin-pass.ts';
-import { PluginChainError } from '../server/errors.ts';
+import type { ModelAgent } from '../models/model-agent.ts';
 
-export const UnknownModelHttpError = createError<[string]>('NN_UNKNOWN_MODEL', '%s', 404);
-export const NoModelLoaderHttpError = createError<[string]>('NN_NO_MODEL_LOADER', '%s', 422);
-export const ModelLoadFailedError = createError<[string]>('NN_MODEL_LOAD_FAILED', '%s', 502);
-export const ModelLoadTimeoutError = createError<[string]>('NN_MODEL_LOAD_TIMEOUT', '%s', 504);
-
-export const ModelRequest = Type.Object(
+const ModelRequest = Type.Object(
   {
     name: Type.String({ pattern: MODEL_NAME_PATTERN }),
     namespace: Type.Optional(Type.String({ minLength: 1 })),
@@ -43,30 +35,11 @@ const CachedModelList = Type.Object({
   ),
 });
 
-function toHttpError(e: unknown): unknown {
-  if (e instanceof UnknownModelError) return new UnknownModelHttpError(e.message);
-  if (e instanceof NoModelLoaderError) return new NoModelLoaderHttpError(e.message);
-  if (e instanceof ModelLoadError) return e.kind === 'timeout' ? new ModelLoadTimeoutError(e.message) : new ModelLoadFailedError(e.message);
-  if (e instanceof PluginFailure) return new PluginChainError(e.message);
-  return e;
-}
-
 export const modelRoutes: FastifyPluginAsyncTypebox<{ agent: ModelAgent }> = async (app, { agent }) => {
   app.get('/', { schema: { response: { 200: CachedModelList } } }, async () => ({ node: agent.nodeName, cacheDir: agent.cache.dir, models: await agent.list() }));
 
-  app.post('/load', { schema: { body: ModelRequest, response: { 200: ModelOpResult } } }, async (request) => {
-    try {
-      return await agent.load(request.body, request.log);
-    } catch (e: unknown) {
-      throw toHttpError(e);
-    }
-  });
+  // Errors: an unknown model 404, no loader for it 422, a load that failed 502 or timed out 504 (error-handler.ts).
+  app.post('/load', { schema: { body: ModelRequest, response: { 200: ModelOpResult } } }, (request) => agent.load(request.body, request.log));
 
-  app.post('/unload', { schema: { body: ModelRequest, response: { 200: ModelOpResult } } }, async (request) => {
-    try {
-      return await agent.unload(request.body, request.log);
-    } catch (e: unknown) {
-      throw toHttpError(e);
-    }
-  });
+  app.post('/unload', { schema: { body: ModelRequest, response: { 200: ModelOpResult } } }, (request) => agent.unload(request.body, request.log));
 };

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { explainPool, PoolWhy } from '../pools/pool-why.ts';
-import { UnknownPoolError } from '../server/errors.ts';
+import { NotFoundError } from '../api/errors.ts';
 
 export const poolRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -18,7 +18,7 @@ export const poolRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { namespace, name } = request.params;
       const { cluster, pools } = app.neuronetes;
       const pool = cluster.view().pool(namespace, name);
-      if (pool === undefined) throw new UnknownPoolError(`${namespace}/${name}`);
+      if (pool === undefined) throw new NotFoundError('AgentPool', `${namespace}/${name}`);
       const inspection = await pools.inspect(pool);
       const asked = request.query.replicas === undefined ? undefined : Number(request.query.replicas);
       return explainPool(inspection, asked, new Date().toISOString());

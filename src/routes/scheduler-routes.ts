@@ -15,17 +15,11 @@ import {
 } from '../api/extender.ts';
 import { JsonBytes } from '../api/json-bytes.ts';
 import { ReplyBuffers } from '../api/reply-buffers.ts';
-import { PluginFailure } from '../plugins/plugin-pass.ts';
-import { NoCandidatesError } from '../scheduling/extender-service.ts';
-import { NoCandidatesHttpError, PluginChainError } from '../server/errors.ts';
 
 /** Each score's tail, `,"Score":N}`, encoded once: scores are the integers 0..10. */
 const SCORE_TAILS = Array.from({ length: MAX_EXTENDER_PRIORITY + 1 }, (_, score) => Buffer.from(`,"Score":${score}}`));
 
-/**
- * A HostPriorityList written straight into bytes: JSON.stringify of thousands of `{Host, Score}`
- * objects cost more than the plugins that scored them (about 2 ms at 5,000 nodes).
- */
+/** A HostPriorityList written straight into bytes: JSON.stringify of thousands of small objects costs more than scoring them. */
 function hostPriorityJson(list: HostPriorityList, pool: ReplyBuffers): Buffer {
   const out = new JsonBytes(40 * list.length + 2, pool).raw('[');
   list.forEach(({ Host, Score }, i) => {
@@ -49,19 +43,14 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRoutesOptions> 
   const { extender, metrics } = app.neuronetes;
 
   /*
-   * These routes parse JSON with plain JSON.parse, without secure-json-parse's scan of the text for
-   * "__proto__" and "constructor" keys (two regex passes over up to tens of MB in full-node mode).
-   * That scan guards code that copies parsed keys into existing objects (deep merges, Object.assign
-   * into a prototype-backed target). Nothing downstream of these routes does: JSON.parse makes such a
-   * key an own data property, never a prototype; the body schemas are checked field by field; the
-   * service reads named fields and copies objects only by spread (`{ ...args.Nodes, items }`), which
-   * defines own properties; maps built from request text (FailedNodes, by node name) take values, not
-   * objects, so a "__proto__" name cannot reach a prototype. test/server/json-parsing.test.ts holds
-   * this. Scoped to this plugin: every other route keeps fastify's default parser.
+   * Plain JSON.parse, without the "__proto__"/"constructor" scan (two regex passes over bodies of tens
+   * of MB): the scan guards code that merges parsed keys into existing objects, and nothing behind
+   * these routes does — it reads named fields and copies only by spread. Keep it so, or restore the
+   * scan; test/server/json-parsing.test.ts holds this. Every other route keeps fastify's parser.
    */
   app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('ignore', 'ignore'));
 
-  /** Times each verb and turns service errors into their HTTP shape. */
+  /** Times and counts each verb; what it throws goes to the error handler (400 NoCandidatesError, 500 PluginFailure). */
   async function observe<T>(verb: string, run: () => Promise<T>, succeeded: (result: T) => boolean): Promise<T> {
     const end = metrics.schedulerLatency.startTimer({ verb });
     metrics.schedulerAttempts.inc({ verb });
@@ -69,10 +58,6 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRoutesOptions> 
       const result = await run();
       if (succeeded(result)) metrics.schedulerSuccess.inc({ verb });
       return result;
-    } catch (e: unknown) {
-      if (e instanceof NoCandidatesError) throw new NoCandidatesHttpError(e.message);
-      if (e instanceof PluginFailure) throw new PluginChainError(e.message);
-      throw e;
     } finally {
       end();
     }

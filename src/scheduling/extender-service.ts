@@ -214,6 +214,65 @@ function refuseBinding(args: ExtenderBindingArgs, cluster: ClusterView): void {
   if (cluster.node(args.Node) === undefined) throw new BindError(`node ${JSON.stringify(args.Node)} does not exist`);
 }
 
+/** One extender call as its trace entry tells it. */
+interface TracedCall {
+  readonly verb: SchedulerTrace['verb'];
+  readonly pod: Pod;
+  /** Absent for bind, which names no pool. */
+  readonly resolution?: PoolResolution;
+  readonly mode: SchedulerTrace['mode'];
+  /** performance.now() when the call began. */
+  readonly started: number;
+  readonly summary: string;
+  readonly plugins: PluginPassSummary[];
+  readonly nodes: NodeRecord | EagerNodes;
+  readonly error?: string;
+}
+
+/** A node's proposed victims, and the PodDisruptionBudget violations their eviction costs. */
+interface Proposal {
+  readonly victims: Pod[];
+  readonly pdb: number;
+}
+
+interface Veto {
+  readonly uid: string;
+  readonly plugin: string;
+}
+
+/** kube-scheduler's proposed victims by node: whole Pods, or UIDs looked up among the node's pods. */
+function proposalsOf(args: ExtenderPreemptionArgs, cluster: ClusterView): Map<string, Proposal> {
+  const proposals = new Map<string, Proposal>();
+  if (args.NodeNameToVictims != null) {
+    for (const [node, v] of Object.entries(args.NodeNameToVictims)) proposals.set(node, { victims: v.Pods ?? [], pdb: v.NumPDBViolations ?? 0 });
+  } else if (args.NodeNameToMetaVictims != null) {
+    for (const [node, v] of Object.entries(args.NodeNameToMetaVictims)) {
+      const onNode = cluster.podsOnNode(node);
+      const victims = (v.Pods ?? []).map((m) => onNode.find((p) => p.metadata.uid === m.UID) ?? { metadata: { uid: m.UID } });
+      proposals.set(node, { victims, pdb: v.NumPDBViolations ?? 0 });
+    }
+  }
+  return proposals;
+}
+
+/** The reply (the nodes that keep a victim) and the trace's nodes (each node's kept and vetoed victims, as many as fit). */
+function keepVictims(proposals: ReadonlyMap<string, Proposal>, vetoed: ReadonlyMap<string, readonly Veto[]>): { result: ExtenderPreemptionResult; nodes: EagerNodes } {
+  const result: ExtenderPreemptionResult = { NodeNameToMetaVictims: {} };
+  const nodes: Record<string, NodeTrace> = {};
+  const allowance = new NodeAllowance(NODE_ALLOWANCE);
+  for (const [nodeName, proposal] of proposals) {
+    const vetoes = vetoed.get(nodeName) ?? [];
+    const gone = new Set(vetoes.map((v) => v.uid));
+    const kept = proposal.victims.map((p) => p.metadata.uid ?? '').filter((uid) => uid !== '' && !gone.has(uid));
+    const bytes = kept.reduce((sum, uid) => sum + nameBytes(uid) + 4, vetoes.reduce((sum, v) => sum + nameBytes(v.uid) + v.plugin.length + NODE_JSON_BYTES, nameBytes(nodeName) + 2 * NODE_JSON_BYTES));
+    if (allowance.take(bytes)) {
+      nodes[traceName(nodeName)] = { kept: kept.length > 0, victims: { kept: kept.map(traceName), vetoed: vetoes.map((v) => ({ uid: traceName(v.uid), plugin: v.plugin })) } };
+    }
+    if (kept.length > 0) result.NodeNameToMetaVictims[nodeName] = { Pods: kept.map((UID) => ({ UID })), NumPDBViolations: proposal.pdb };
+  }
+  return { result, nodes: { nodes, omitted: allowance.omitted, bytes: NODE_ALLOWANCE - allowance.left } };
+}
+
 export class ExtenderService {
   readonly #deps: ExtenderServiceDeps;
   /** Each traced entry's columns, handed on when the ring forgets the entry. */
@@ -245,51 +304,45 @@ export class ExtenderService {
     return { input: { pod, pool: resolution.status === 'found' ? resolution.pool : undefined, cluster }, resolution };
   }
 
-  #trace(
-    verb: SchedulerTrace['verb'],
-    pod: Pod,
-    resolution: PoolResolution | undefined,
-    mode: SchedulerTrace['mode'],
-    started: number,
-    summary: string,
-    plugins: PluginPassSummary[],
-    nodes: NodeRecord | EagerNodes,
-    error?: string,
-  ): void {
+  #trace(call: TracedCall): void {
     const trace = this.#deps.trace;
     if (trace.capacity === 0) return;
+    const { verb, pod, resolution, nodes, error } = call;
     // The pod's and pool's names and the messages come from the request: cut to a bound.
     const key = clip(podKey(pod), TRACE_TEXT_CHARS);
-    const id = trace.nextId();
     const entry: Omit<SchedulerTrace, 'nodes'> = {
-      id,
+      id: trace.nextId(),
       time: new Date().toISOString(),
       subject: key,
       verb,
       pod: key,
       pool: resolution !== undefined && resolution.status !== 'none' ? clip(resolution.ref, TRACE_TEXT_CHARS) : null,
       poolStatus: resolution?.status ?? 'none',
-      mode,
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-      summary: clip(summary, TRACE_TEXT_CHARS),
+      mode: call.mode,
+      durationMs: Math.round((performance.now() - call.started) * 1000) / 1000,
+      summary: clip(call.summary, TRACE_TEXT_CHARS),
       ...(error !== undefined ? { error: clip(error, TRACE_TEXT_CHARS) } : {}),
-      plugins,
+      plugins: call.plugins,
       ...(nodes.omitted > 0 ? { nodesOmitted: nodes.omitted } : {}),
     };
-    const bytes = jsonBytes(entry) + nodes.bytes;
+    this.#keep(entry, nodes, jsonBytes(entry) + nodes.bytes);
+  }
+
+  /** Puts an entry in the ring with its nodes, read when /debug asks; the columns of entries it pushes out are reused. */
+  #keep(entry: Omit<SchedulerTrace, 'nodes'>, nodes: NodeRecord | EagerNodes, bytes: number): void {
     let columns: NodeColumns | undefined;
     let read: () => Record<string, NodeTrace>;
     if ('nodes' in nodes) read = always(nodes.nodes);
     else {
-      columns = (this.#spareColumns[verb].pop() ?? new NodeColumns()).claim(id, nodes.names, nodes.count, TRACE_NAME_CHARS);
+      columns = (this.#spareColumns[entry.verb].pop() ?? new NodeColumns()).claim(entry.id, nodes.names, nodes.count, TRACE_NAME_CHARS);
       if (nodes.verdicts !== undefined) columns.keepVerdicts(nodes.verdicts);
       if (nodes.scores !== undefined) columns.keepScores(nodes.scores.scores, nodes.scores.totals, nodes.names.length);
-      read = columnsOf(columns, id, nodes.read);
+      read = columnsOf(columns, entry.id, nodes.read);
     }
     // Built when /debug reads it, not per call: a call may carry thousands of nodes.
     const traced = Object.defineProperty(entry, 'nodes', { get: read, enumerable: true }) as SchedulerTrace;
     if (columns !== undefined) this.#columns.set(traced, columns);
-    for (const forgotten of trace.push(traced, bytes)) {
+    for (const forgotten of this.#deps.trace.push(traced, bytes)) {
       const reusable = this.#columns.get(forgotten);
       // Filters and prioritizes are forgotten in about the order they come, so a spare or two per
       // verb serves; more would only pile up when the mix drifts.
@@ -299,10 +352,6 @@ export class ExtenderService {
     }
   }
 
-  #traceFilter(args: ExtenderArgs, resolution: PoolResolution, mode: SchedulerTrace['mode'], started: number, summary: string, passes: PluginPassSummary[], unknown: readonly string[], verdicts: TracedVerdicts, error?: string): void {
-    this.#trace('filter', args.Pod, resolution, mode, started, summary, passes, filterRecord(verdicts, unknown), error);
-  }
-
   async filter(args: ExtenderArgs, log: Logger): Promise<FilterReply> {
     const started = performance.now();
     const { input, resolution } = this.#begin(args.Pod, log);
@@ -310,12 +359,14 @@ export class ExtenderService {
     const { names, unknown } = candidates;
     const reply = (kept: readonly Node[], verdicts: FilterVerdicts, error?: string): FilterReply =>
       new FilterReply({ args, kept, verdicts, unknown, unknownReason: unknownNodeReason, ...(error !== undefined ? { error } : {}) });
+    const trace = (summary: string, plugins: PluginPassSummary[], verdicts: TracedVerdicts, error?: string): void =>
+      this.#trace({ verb: 'filter', pod: args.Pod, resolution, mode: candidates.mode, started, summary, plugins, nodes: filterRecord(verdicts, unknown), ...(error !== undefined ? { error } : {}) });
 
     if (resolution.status === 'unknown' && this.#deps.config().scheduler.unknownPool === 'reject') {
       const reason = `pod's AgentPool ${resolution.ref} is unknown to the NeuroNetes extender`;
       const rejection: Rejection = { plugin: 'pool-resolver', reason, unresolvable: true, wire: reason, count: names.length };
       const verdicts = { ...NO_VERDICTS, names, rejectedAs: new Int32Array(names.length), rejections: [rejection] };
-      this.#traceFilter(args, resolution, candidates.mode, started, `rejected all ${names.length} nodes: ${reason}`, [], unknown, verdicts);
+      trace(`rejected all ${names.length} nodes: ${reason}`, [], verdicts);
       return reply([], verdicts);
     }
 
@@ -326,7 +377,7 @@ export class ExtenderService {
       outcome = await runFilterChain(this.#deps.runtime, plugins, input, candidates.nodes, budget);
     } catch (e: unknown) {
       if (!(e instanceof PluginFailure)) throw e;
-      this.#traceFilter(args, resolution, candidates.mode, started, `failed: ${e.message}`, [], unknown, NO_VERDICTS, e.message);
+      trace(`failed: ${e.message}`, [], NO_VERDICTS, e.message);
       return reply([], NO_VERDICTS, e.message);
     }
     const { kept, rejectedAs, rejections } = outcome;
@@ -338,7 +389,7 @@ export class ExtenderService {
     const why = [...byPlugin].map(([p, c]) => `${p}: ${c}`);
     if (unknown.length > 0) why.push(`not in cache: ${unknown.length}`);
     const summary = `kept ${kept.length} of ${total} nodes${why.length > 0 ? `; rejected ${why.join(', ')}` : ''}`;
-    this.#traceFilter(args, resolution, candidates.mode, started, summary, outcome.passes, unknown, verdicts);
+    trace(summary, outcome.passes, verdicts);
     log.debug({ pod: podKey(args.Pod), kept: kept.length, total }, 'filter');
     return reply(kept, verdicts);
   }
@@ -354,7 +405,7 @@ export class ExtenderService {
     try {
       outcome = await runScoreChain(this.#deps.runtime, plugins, input, candidates.nodes, budget);
     } catch (e: unknown) {
-      if (e instanceof PluginFailure) this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, `failed: ${e.message}`, [], NO_NODES, e.message);
+      if (e instanceof PluginFailure) this.#trace({ verb: 'prioritize', pod: args.Pod, resolution, mode: candidates.mode, started, summary: `failed: ${e.message}`, plugins: [], nodes: NO_NODES, error: e.message });
       throw e;
     }
     const { names } = candidates;
@@ -372,7 +423,7 @@ export class ExtenderService {
       best < 0
         ? list.length === 0 ? 'no nodes to score' : `scored ${list.length} nodes, none in the node cache`
         : `scored ${list.length} nodes; best ${names[best] as string} (total ${Math.round((totals[best] as number) * 100) / 100} → ${wire[best] as number}/10, ${mapping})`;
-    this.#trace('prioritize', args.Pod, resolution, candidates.mode, started, summary, outcome.passes, scoreRecord(names, outcome, candidates.unknown, mapping));
+    this.#trace({ verb: 'prioritize', pod: args.Pod, resolution, mode: candidates.mode, started, summary, plugins: outcome.passes, nodes: scoreRecord(names, outcome, candidates.unknown, mapping) });
     return list;
   }
 
@@ -387,7 +438,8 @@ export class ExtenderService {
       error = `binding ${args.PodNamespace}/${args.PodName} to ${args.Node} failed: ${(e as Error).message}`;
       log.warn({ err: e, pod: podKey(pod), node: args.Node }, 'bind failed');
     }
-    this.#trace('bind', pod, undefined, null, started, error === '' ? `bound to ${args.Node}` : error, [], { nodes: { [traceName(args.Node)]: { kept: error === '' } }, omitted: 0, bytes: nameBytes(args.Node) + NODE_JSON_BYTES }, error === '' ? undefined : error);
+    const nodes: EagerNodes = { nodes: { [traceName(args.Node)]: { kept: error === '' } }, omitted: 0, bytes: nameBytes(args.Node) + NODE_JSON_BYTES };
+    this.#trace({ verb: 'bind', pod, mode: null, started, summary: error === '' ? `bound to ${args.Node}` : error, plugins: [], nodes, ...(error !== '' ? { error } : {}) });
     return { Error: error };
   }
 
@@ -399,27 +451,24 @@ export class ExtenderService {
   async preempt(args: ExtenderPreemptionArgs, log: Logger): Promise<ExtenderPreemptionResult> {
     const started = performance.now();
     const { input, resolution } = this.#begin(args.Pod, log);
-    const cluster = input.cluster;
-    const proposals = new Map<string, { victims: Pod[]; pdb: number }>();
-    if (args.NodeNameToVictims != null) {
-      for (const [node, v] of Object.entries(args.NodeNameToVictims)) proposals.set(node, { victims: v.Pods ?? [], pdb: v.NumPDBViolations ?? 0 });
-    } else if (args.NodeNameToMetaVictims != null) {
-      for (const [node, v] of Object.entries(args.NodeNameToMetaVictims)) {
-        const onNode = cluster.podsOnNode(node);
-        const victims = (v.Pods ?? []).map((m) => onNode.find((p) => p.metadata.uid === m.UID) ?? { metadata: { uid: m.UID } });
-        proposals.set(node, { victims, pdb: v.NumPDBViolations ?? 0 });
-      }
-    }
+    const proposals = proposalsOf(args, input.cluster);
+    const { vetoed, passes } = await this.#vetoes(args.Pod, input.cluster, proposals);
+    const { result, nodes } = keepVictims(proposals, vetoed);
+    const summary = `${Object.keys(result.NodeNameToMetaVictims).length} of ${proposals.size} nodes keep victims`;
+    this.#trace({ verb: 'preempt', pod: args.Pod, resolution, mode: null, started, summary, plugins: passes, nodes });
+    return result;
+  }
+
+  /** Asks every allowEviction() plugin about every proposed victim; returns the enforced vetoes by node. */
+  async #vetoes(pod: Pod, cluster: ClusterView, proposals: ReadonlyMap<string, Proposal>): Promise<{ vetoed: Map<string, Veto[]>; passes: PluginPassSummary[] }> {
     const vetoers = this.#deps.plugins().enabled('scheduler').filter((p) => p.plugin.allowEviction !== undefined);
     const budget = new RequestBudget(this.#deps.config().scheduler.requestBudgetMs);
-    const result: ExtenderPreemptionResult = { NodeNameToMetaVictims: {} };
-    const nodes: Record<string, NodeTrace> = {};
-    const allowance = new NodeAllowance(NODE_ALLOWANCE);
-    const vetoed = new Map<string, { uid: string; plugin: string }[]>();
+    const vetoed = new Map<string, Veto[]>();
     const passes: PluginPassSummary[] = [];
     const state = new CycleState();
     for (const [j, active] of vetoers.entries()) {
       const pass = new PluginPass<'scheduler', SchedulerContext>(this.#deps.runtime, active, 'preempt', budget.shareOf(vetoers, j), { cluster, state });
+      const allow = active.plugin.allowEviction as NonNullable<typeof active.plugin.allowEviction>;
       let count = 0;
       try {
         for (const [nodeName, proposal] of proposals) {
@@ -427,8 +476,7 @@ export class ExtenderService {
           for (const victim of proposal.victims) {
             const uid = victim.metadata.uid ?? '';
             if (vetoed.get(nodeName)?.some((v) => v.uid === uid) === true) continue;
-            const allow = active.plugin.allowEviction as NonNullable<typeof active.plugin.allowEviction>;
-            let outcome = await pass.call((ctx) => allow.call(active.plugin, ctx, args.Pod, victim, node));
+            let outcome = await pass.call((ctx) => allow.call(active.plugin, ctx, pod, victim, node));
             if (outcome.ok && typeof outcome.value !== 'boolean') outcome = pass.malformed('allowEviction()', outcome.value, 'a boolean');
             pass.check(outcome);
             const vetoes = outcome.ok ? !outcome.value : !active.settings.optional;
@@ -444,18 +492,6 @@ export class ExtenderService {
         passes.push(summarizePass(pass, pass.end(), count));
       }
     }
-    for (const [nodeName, proposal] of proposals) {
-      const gone = new Set((vetoed.get(nodeName) ?? []).map((v) => v.uid));
-      const kept = proposal.victims.map((p) => p.metadata.uid ?? '').filter((uid) => uid !== '' && !gone.has(uid));
-      const vetoes = vetoed.get(nodeName) ?? [];
-      const bytes = kept.reduce((sum, uid) => sum + nameBytes(uid) + 4, vetoes.reduce((sum, v) => sum + nameBytes(v.uid) + v.plugin.length + NODE_JSON_BYTES, nameBytes(nodeName) + 2 * NODE_JSON_BYTES));
-      if (allowance.take(bytes)) {
-        nodes[traceName(nodeName)] = { kept: kept.length > 0, victims: { kept: kept.map(traceName), vetoed: vetoes.map((v) => ({ uid: traceName(v.uid), plugin: v.plugin })) } };
-      }
-      if (kept.length > 0) result.NodeNameToMetaVictims[nodeName] = { Pods: kept.map((UID) => ({ UID })), NumPDBViolations: proposal.pdb };
-    }
-    const keptNodes = Object.keys(result.NodeNameToMetaVictims).length;
-    this.#trace('preempt', args.Pod, resolution, null, started, `${keptNodes} of ${proposals.size} nodes keep victims`, passes, { nodes, omitted: allowance.omitted, bytes: NODE_ALLOWANCE - allowance.left });
-    return result;
+    return { vetoed, passes };
   }
 }

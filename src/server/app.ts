@@ -2,9 +2,8 @@
  * buildApp(): the whole HTTP service as a fastify instance. Only the CLI calls listen(); tests use
  * app.inject(). Resources start in onReady and are released in onClose.
  */
-import { STATUS_CODES } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Labels } from '../api/neuronetes.ts';
 import { Actuator, isScalingSource } from '../autoscaling/actuator.ts';
@@ -13,6 +12,7 @@ import { clusterStateStore, type AutoscalerStateStore } from '../autoscaling/aut
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import { ConfigStore } from '../config/config-store.ts';
+import type { ServiceConfig } from '../config/schema.ts';
 import { GuardrailService } from '../guardrails/guardrail-service.ts';
 import { kedaScalerPlugin, type KedaScalerOptions } from '../keda/keda-scaler-plugin.ts';
 import type { CachedModelsPublisher } from '../models/cached-models-publisher.ts';
@@ -39,6 +39,7 @@ import { schedulerRoutes } from '../routes/scheduler-routes.ts';
 import { ExtenderService } from '../scheduling/extender-service.ts';
 import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
 import { BodyBudget, installBodyBudget } from './body-budget.ts';
+import { errorHandler } from './error-handler.ts';
 import { ADMIN_ONLY, installExposure, servedOn } from './exposure.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, httpTimeouts } from './listeners.ts';
 import type { NeuroNetesServices, Traces } from './services.ts';
@@ -46,7 +47,7 @@ import type { NeuroNetesServices, Traces } from './services.ts';
 /** Full-node mode sends whole NodeLists: thousands of nodes are tens of MB. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
 /** Every route but filter, prioritize and preempt: decisions, guardrail checks, simulations. */
-export const SMALL_BODY_LIMIT = 4 * 1024 * 1024;
+const SMALL_BODY_LIMIT = 4 * 1024 * 1024;
 /** Two full-size full-node bodies at once; cache-mode calls are a few KB. */
 export const DEFAULT_BODY_BUDGET = 2 * DEFAULT_BODY_LIMIT;
 
@@ -90,15 +91,13 @@ export interface BuildAppOptions {
 
 export type NeuroNetesApp = FastifyInstance;
 
-export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp> {
-  const log = options.logger ?? createLogger();
+/** Loads the config and its plugins (NeuroNetes' built-ins first), saying which plugins are held off. */
+async function loadConfig(options: BuildAppOptions, metrics: ServiceMetrics, log: Logger): Promise<ConfigStore> {
   const registry = options.registry ?? getGlobalRegistry();
-  const metrics = options.metrics ?? createMetrics();
-  const loader = new PluginModuleLoader(registry);
   const extraModules = [...(options.builtins ?? true ? [BUILTIN_MODULE] : []), ...(options.extraModules ?? [])];
   const config = new ConfigStore({
     registry,
-    loader,
+    loader: new PluginModuleLoader(registry),
     metrics,
     log,
     extraModules,
@@ -109,12 +108,14 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   for (const type of PLUGIN_TYPES) {
     for (const p of config.current.plugins.all(type)) if (p.settings.off !== undefined) log.info({ type, plugin: p.name }, `${type} plugin ${p.name} is ${p.settings.off}`);
   }
+  return config;
+}
 
-  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+function createFastify(options: BuildAppOptions, bodyLimit: number, log: Logger): FastifyInstance {
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // A slow or stalled body holds memory until the whole request has arrived or the timeout cuts it.
   const timeouts = httpTimeouts(requestTimeoutMs);
-  const app = Fastify({
+  return Fastify({
     ...(options.https !== undefined ? { https: { ...options.https, ...timeouts } } : { http: timeouts }),
     requestTimeout: requestTimeoutMs,
     loggerInstance: log as FastifyBaseLogger,
@@ -123,64 +124,96 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     // misspelt field is a client bug that must not pass silently.
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
     requestIdHeader: 'x-request-id',
+    // One error handler (error-handler.ts): a second one at the root is a wiring mistake.
+    allowErrorHandlerOverride: false,
   });
+}
 
-  const stats = new PluginStats();
-  const runtime = { metrics, stats, log };
-  const { traceSize, traceBytes } = config.current.config.scheduler;
-  const traces: Traces = {
+function traceRings(config: ServiceConfig): Traces {
+  const { traceSize, traceBytes } = config.scheduler;
+  return {
     scheduler: new TraceBuffer<SchedulerTrace>(traceSize, (e) => e.pool, traceBytes),
-    autoscaler: new TraceBuffer<AutoscalerTrace>(config.current.config.autoscaler.traceSize, undefined, traceBytes),
+    autoscaler: new TraceBuffer<AutoscalerTrace>(config.autoscaler.traceSize, undefined, traceBytes),
     'model-loader': new TraceBuffer<TraceEntry>(traceSize, undefined, traceBytes),
     guardrail: new TraceBuffer<TraceEntry>(traceSize, undefined, traceBytes),
-    'metrics-provider': new TraceBuffer<TraceEntry>(traceSize, undefined, traceBytes),
   };
-  const plugins = (): PluginSet => config.current.plugins;
-  const extender = new ExtenderService({
-    runtime,
-    cluster: options.cluster,
-    plugins,
-    config: () => config.current.config,
-    trace: traces.scheduler,
-  });
-  const autoscaler = new AutoscalerService({
-    runtime,
-    cluster: options.cluster,
-    plugins,
-    config: () => config.current.config,
-    trace: traces.autoscaler,
-    store: options.autoscalerState ?? clusterStateStore(options.cluster, log),
-    ...(options.clock !== undefined ? { clock: options.clock } : {}),
-  });
-  const pools = new PoolInspector({ view: () => options.cluster.view(), targets: options.scaleTargets, autoscaler });
+}
+
+/** The leader's loops, as the options ask for them: the pool controller and the actuator (which reports its decisions to it). */
+function leaderLoops(options: BuildAppOptions, services: NeuroNetesServices): { poolController?: PoolController; actuator?: Actuator } {
+  const { cluster, autoscaler, pools, metrics, runtime } = services;
+  const { log } = runtime;
   let poolController: PoolController | undefined;
   if (options.poolController !== undefined) {
-    if (options.scaleTargets === undefined || !isPoolSource(options.cluster)) throw new Error(`the pool controller needs an API server (--cluster kubernetes), not ${options.cluster.kind}`);
-    poolController = new PoolController({ ...options.poolController, cluster: options.cluster, inspector: pools, targets: options.scaleTargets, log });
+    if (options.scaleTargets === undefined || !isPoolSource(cluster)) throw new Error(`the pool controller needs an API server (--cluster kubernetes), not ${cluster.kind}`);
+    poolController = new PoolController({ ...options.poolController, cluster, inspector: pools, targets: options.scaleTargets, log });
   }
-  let actuator: Actuator | undefined;
-  if (options.actuator !== undefined) {
-    if (!isScalingSource(options.cluster)) throw new Error(`the actuator needs a cluster source that can scale pools (--cluster kubernetes), not ${options.cluster.kind}`);
-    const observed = poolController;
-    actuator = new Actuator({ autoscaler, cluster: options.cluster, intervalMs: options.actuator.intervalMs, log, metrics, ...(observed !== undefined ? { onDecision: (d) => observed.observeDecision(d) } : {}) });
-  }
-  const guardrails = new GuardrailService({ runtime, cluster: options.cluster, plugins, config: () => config.current.config, trace: traces.guardrail, registry: metrics.registry });
-  const models =
-    options.agent === undefined
-      ? undefined
-      : new ModelAgent({ ...options.agent, runtime, cluster: options.cluster, plugins, trace: traces['model-loader'], registry: metrics.registry });
-  const services: NeuroNetesServices = { cluster: options.cluster, config, metrics, stats, traces, runtime, extender, autoscaler, guardrails, models, pools };
+  if (options.actuator === undefined) return poolController !== undefined ? { poolController } : {};
+  if (!isScalingSource(cluster)) throw new Error(`the actuator needs a cluster source that can scale pools (--cluster kubernetes), not ${cluster.kind}`);
+  const observed = poolController;
+  const actuator = new Actuator({ autoscaler, cluster, intervalMs: options.actuator.intervalMs, log, metrics, ...(observed !== undefined ? { onDecision: (d) => observed.observeDecision(d) } : {}) });
+  return { ...(poolController !== undefined ? { poolController } : {}), actuator };
+}
+
+async function registerRoutes(app: FastifyInstance, options: BuildAppOptions, bodyLimit: number): Promise<void> {
+  await app.register(errorHandler);
+  installExposure(app);
+  installBodyBudget(app, new BodyBudget(options.bodyBudget ?? DEFAULT_BODY_BUDGET), app.neuronetes.metrics.registry);
+  await app.register(healthRoutes);
+  await app.register(schedulerRoutes, { prefix: '/scheduler', bodyLimit });
+  await app.register(autoscalerRoutes, { prefix: '/autoscaler' });
+  await app.register(servedOn(ADMIN_ONLY, debugRoutes), { prefix: '/debug' });
+  await app.register(guardrailRoutes, { prefix: '/guardrails' });
+  await app.register(poolRoutes, { prefix: '/pools' });
+  const { models } = app.neuronetes;
+  if (models !== undefined) await app.register(modelRoutes, { prefix: '/models', agent: models });
+  if (options.keda !== undefined) await app.register(kedaScalerPlugin, options.keda);
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp> {
+  const log = options.logger ?? createLogger();
+  const metrics = options.metrics ?? createMetrics();
+  const config = await loadConfig(options, metrics, log);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = createFastify(options, bodyLimit, log);
+
+  const { cluster } = options;
+  const stats = new PluginStats();
+  const runtime = { metrics, stats, log };
+  const traces = traceRings(config.current.config);
+  const plugins = (): PluginSet => config.current.plugins;
+  const chain = { runtime, cluster, plugins, config: () => config.current.config };
+  const autoscaler = new AutoscalerService({
+    ...chain,
+    trace: traces.autoscaler,
+    store: options.autoscalerState ?? clusterStateStore(cluster, log),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+  });
+  const services: NeuroNetesServices = {
+    cluster,
+    config,
+    metrics,
+    stats,
+    traces,
+    runtime,
+    extender: new ExtenderService({ ...chain, trace: traces.scheduler }),
+    autoscaler,
+    guardrails: new GuardrailService({ ...chain, trace: traces.guardrail, registry: metrics.registry }),
+    models: options.agent === undefined ? undefined : new ModelAgent({ ...options.agent, runtime, cluster, plugins, trace: traces['model-loader'], registry: metrics.registry }),
+    pools: new PoolInspector({ view: () => cluster.view(), targets: options.scaleTargets, autoscaler }),
+  };
   app.decorate('neuronetes', services);
+  const { poolController, actuator } = leaderLoops(options, services);
 
   const countPending = (view: ClusterView): void => {
     metrics.schedulerPendingPods.set(view.pods().filter((p) => (p.spec?.nodeName ?? '') === '' && p.metadata.labels?.[Labels.agentPool] !== undefined).length);
   };
-  const unsubscribe = options.cluster.onChange(countPending);
+  const unsubscribe = cluster.onChange(countPending);
   app.addHook('onReady', async () => {
-    await options.cluster.start();
-    countPending(options.cluster.view());
+    await cluster.start();
+    countPending(cluster.view());
     if (options.watchConfig ?? options.configPath !== undefined) config.watch();
-    await models?.start(app.log);
+    await services.models?.start(app.log);
     actuator?.start();
     poolController?.start();
   });
@@ -189,30 +222,9 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     await actuator?.close();
     await poolController?.close();
     config.close();
-    await options.cluster.close();
+    await cluster.close();
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode ?? 500;
-    if (status >= 500 && status !== 503) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ err: error.message, code: error.code }, 'request refused');
-    return reply.status(status).send({
-      statusCode: status,
-      code: error.code ?? 'NN_INTERNAL',
-      error: STATUS_CODES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request'),
-      message: error.message,
-    });
-  });
-
-  installExposure(app);
-  installBodyBudget(app, new BodyBudget(options.bodyBudget ?? DEFAULT_BODY_BUDGET), metrics.registry);
-  await app.register(healthRoutes);
-  await app.register(schedulerRoutes, { prefix: '/scheduler', bodyLimit });
-  await app.register(autoscalerRoutes, { prefix: '/autoscaler' });
-  await app.register(servedOn(ADMIN_ONLY, debugRoutes), { prefix: '/debug' });
-  await app.register(guardrailRoutes, { prefix: '/guardrails' });
-  await app.register(poolRoutes, { prefix: '/pools' });
-  if (models !== undefined) await app.register(modelRoutes, { prefix: '/models', agent: models });
-  if (options.keda !== undefined) await app.register(kedaScalerPlugin, options.keda);
+  await registerRoutes(app, options, bodyLimit);
   return app;
 }

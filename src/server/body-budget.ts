@@ -1,8 +1,7 @@
 /**
- * A bound on the request-body bytes the process holds at once. Each body is bounded by its route's
- * bodyLimit, but many slow ones together are not: 22 stalled 50 MB bodies took RSS past the
- * Deployment's 1 GiB limit. Every body's bytes are counted as they arrive against one shared budget
- * and given back when its request ends; a body that would overdraw it is refused with 503 (a
+ * A bound on the request-body bytes the process holds at once: each body is bounded by its route's
+ * bodyLimit, but many slow ones together would exhaust memory. Bytes are counted as they arrive and
+ * given back when the request ends; a body that would overdraw the budget is refused with 503 (a
  * declared Content-Length up front, a chunked body at the chunk that overdraws).
  */
 import { Transform, type TransformCallback } from 'node:stream';

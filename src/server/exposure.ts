@@ -11,7 +11,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { NotOnThisListenerError } from './errors.ts';
 
-export const LISTENERS = ['api', 'ops', 'admin'] as const;
+const LISTENERS = ['api', 'ops', 'admin'] as const;
 export type Listener = (typeof LISTENERS)[number];
 
 export const ADMIN_ONLY: readonly Listener[] = ['admin'];

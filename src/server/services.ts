@@ -12,13 +12,15 @@ import type { ChainRuntime } from '../plugins/plugin-pass.ts';
 import type { ExtenderService } from '../scheduling/extender-service.ts';
 import type { SchedulerTrace } from '../scheduling/scheduler-trace.ts';
 
-/** The last decisions per plugin type, for /debug/plugins/<type>/trace. */
+/**
+ * The last decisions per plugin type, for /debug/plugins/<type>/trace. Metrics providers have none of
+ * their own: their calls are part of each autoscaler decision (its `providers`).
+ */
 export interface Traces {
   readonly scheduler: TraceBuffer<SchedulerTrace>;
   readonly autoscaler: TraceBuffer<AutoscalerTrace>;
   readonly guardrail: TraceBuffer<TraceEntry>;
   readonly 'model-loader': TraceBuffer<TraceEntry>;
-  readonly 'metrics-provider': TraceBuffer<TraceEntry>;
 }
 
 export interface NeuroNetesServices {

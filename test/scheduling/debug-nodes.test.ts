@@ -79,7 +79,7 @@ t.test("a node's facts with the label each came from", async (t) => {
 t.test('an unknown node is a 404 saying so', async (t) => {
   const res = await app.inject({ url: '/debug/nodes/gpu-nowhere' });
   t.equal(res.statusCode, 404);
-  t.match(res.json(), { code: 'NN_UNKNOWN_NODE', message: 'no node gpu-nowhere in the cluster source (GET /debug/nodes lists them)' });
+  t.match(res.json(), { code: 'NN_UNKNOWN_NODE', message: 'no Node gpu-nowhere in the cluster source (GET /debug/nodes lists them)' });
 });
 
 t.test('a cluster change worth a line: nodes with GPUs but unknown facts, by name and why', async (t) => {

@@ -27,7 +27,10 @@ t.test('trace: newest first, filtered by pod, limited, with reasons in words', a
   t.equal((await app.inject('/debug/plugins/scheduler/trace?limit=2')).json().count, 2);
   const bad = await app.inject('/debug/plugins/schedulr/trace');
   t.equal(bad.statusCode, 404);
-  t.match(bad.json().message, /unknown plugin type "schedulr"/);
+  t.match(bad.json(), { code: 'NN_NO_TRACE', error: 'Not Found', message: /no trace of plugin type "schedulr"; traced: scheduler, autoscaler, model-loader, guardrail/ });
+  const providers = await app.inject('/debug/plugins/metrics-provider/trace');
+  t.equal(providers.statusCode, 404, 'metrics providers keep no trace of their own');
+  t.match(providers.json().message, /metrics-provider calls show in each autoscaler decision's providers/);
   t.equal((await app.inject('/debug/plugins/scheduler/trace?limit=lots')).statusCode, 400);
 });
 
