@@ -21,6 +21,11 @@ export const DEFAULT_PRIORITY = 100;
 const silentLog = pino({ level: 'silent' });
 const NAME_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
 
+/** Whether `name` may name a plugin (what registration checks). */
+export function isPluginName(name: string): boolean {
+  return NAME_PATTERN.test(name);
+}
+
 const REQUIRED_METHODS: Readonly<Record<PluginType, readonly string[]>> = {
   scheduler: [],
   autoscaler: ['calculateReplicas', 'getMetricNames'],
