@@ -146,12 +146,21 @@ export class PluginRegistry {
     return entry;
   }
 
-  /** Runs `load` with registrations attributed to `source` (a module specifier). */
+  /**
+   * Runs `load` with registrations attributed to `source` (a module specifier). When it fails, what
+   * it registered is dropped: a later config must not find half of a module that did not load.
+   */
   async withSource<R>(source: string, load: () => Promise<R>): Promise<R> {
     const previous = this.#currentSource;
+    const before = new Set([...this.#plugins.values()].flatMap((byName) => [...byName.values()]));
     this.#currentSource = source;
     try {
       return await load();
+    } catch (e: unknown) {
+      for (const byName of this.#plugins.values()) {
+        for (const [name, entry] of byName) if (entry.source === source && !before.has(entry)) byName.delete(name);
+      }
+      throw e;
     } finally {
       this.#currentSource = previous;
     }
