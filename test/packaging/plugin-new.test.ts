@@ -8,7 +8,7 @@ import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { pluginPackage, PLUGIN_TSCONFIG, PLUGIN_TSCONFIG_BUILD, writePluginPackage, type ScaffoldVersions } from '../../src/scaffold/plugin-package.ts';
+import { checkPluginName, checkPluginType, pluginPackage, PLUGIN_TSCONFIG, PLUGIN_TSCONFIG_BUILD, writePluginPackage, type ScaffoldVersions } from '../../src/scaffold/plugin-package.ts';
 import { PLUGIN_TYPES } from '../../src/plugins/types.ts';
 import { tempDir } from '../helpers/test-app.ts';
 
@@ -45,6 +45,16 @@ t.test('each generated package names its plugin, its type and the versions asked
   t.match(files.get('src/index.ts'), /export const diskCacheV2 = definePlugin\(\{\n {2}type: 'model-loader',\n {2}name: 'disk-cache.v2',/);
   t.match(files.get('test/disk-cache.v2.test.ts'), /import \{ diskCacheV2 \} from '\.\.\/src\/index\.ts';/);
   t.match(files.get('README.md'), /model-loader-plugins:\n {2}- name: disk-cache.v2/);
+});
+
+t.test('the type must be one of the five, the name one the registry accepts', async (t) => {
+  t.equal(checkPluginType('metrics-provider'), 'metrics-provider');
+  t.throws(() => checkPluginType('schedular'), { name: 'ScaffoldError', message: 'plugin type must be one of scheduler, autoscaler, model-loader, guardrail, metrics-provider, not "schedular"' });
+  t.throws(() => checkPluginType(undefined), { message: /, not ""$/ });
+  t.equal(checkPluginName('gpu-fit.v2'), 'gpu-fit.v2');
+  for (const bad of ['My_Plugin', '-lead', 'trail.', 'x'.repeat(64), '', undefined]) {
+    t.throws(() => checkPluginName(bad), { name: 'ScaffoldError', message: /is not valid: use lower-case letters, digits, '-' or '\.'/ }, String(bad));
+  }
 });
 
 t.test('a package is written only into a missing or empty folder', async (t) => {
