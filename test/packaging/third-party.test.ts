@@ -129,6 +129,16 @@ t.test('a third-party plugin package builds against the packed tarball and runs 
   const tsc = await run(process.execPath, [join(plugin, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], plugin);
   t.equal(tsc.code, 0, `tsc against the packed types: ${tsc.stdout}${tsc.stderr}`);
   const compiled = join(plugin, 'dist', 'index.js');
+  const exported = (packed as Manifest & { exports?: Record<string, unknown> }).exports ?? {};
+  if (exported['./testing'] === undefined) {
+    t.skip('the package exports no neuronetes/testing yet: the example package\'s tests are neither compiled nor run', () => {});
+  } else {
+    const typecheck = await run(process.execPath, [join(plugin, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], plugin);
+    t.equal(typecheck.code, 0, `tsc of the package's tests against the packed neuronetes/testing: ${typecheck.stdout}${typecheck.stderr}`);
+    const tests = await run('npm', ['test'], plugin);
+    t.equal(tests.code, 0, `npm test with the packed neuronetes/testing: ${tests.stdout}${tests.stderr}`);
+    t.match(tests.stdout, /(#|ℹ) pass 2\b/);
+  }
 
   const cli = join(plugin, 'node_modules', 'neuronetes', 'dist', 'src', 'cli.js');
   const shipped = join(plugin, 'node_modules', 'neuronetes', 'examples', 'config', 'neuronetes.yaml');
