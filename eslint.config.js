@@ -11,4 +11,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Built-ins, contrib and examples are written as a third party would: the public entry is all they get.
+    files: ['extenders/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src', '**/src/**'], message: "extenders import only the public entry 'neuronetes'" }] }],
+    },
+  },
 );

@@ -20,6 +20,7 @@ import { createMetrics } from './observability/metrics.ts';
 import { BUILTIN_MODULE, PluginModuleLoader } from './plugins/module-loader.ts';
 import { getGlobalRegistry } from './plugins/registry.ts';
 import { PLUGIN_TYPES } from './plugins/types.ts';
+import { checkPluginName, checkPluginType, pluginPackage, writePluginPackage, type ScaffoldVersions } from './scaffold/plugin-package.ts';
 import { buildApp, DEFAULT_BODY_BUDGET, DEFAULT_BODY_LIMIT, type BuildAppOptions } from './server/app.ts';
 import { listenAll, type ListenerPlan } from './server/listeners.ts';
 import { parseDuration } from './util/duration.ts';
@@ -84,10 +85,13 @@ const ACTUATOR_FLAGS: Record<string, FlagSpec> = {
 const flagsOf = (command: string | undefined): Record<string, FlagSpec> =>
   command === 'agent' ? AGENT_FLAGS : command === 'serve' ? { ...SERVE_FLAGS, ...KEDA_FLAGS, ...ACTUATOR_FLAGS } : SERVE_FLAGS;
 
+const PLUGIN_NEW_USAGE = 'plugin new <type> <name> [--dir <path>]';
+
 const COMMANDS: Record<string, string> = {
   serve: 'run the extender, autoscaling and guardrail API',
   agent: 'run the node agent: load and unload models in this node cache (/models)',
   'check-config': 'validate a plugin config (--config) and exit',
+  plugin: `${PLUGIN_NEW_USAGE}: write a plugin package (package.json, typed plugin, test, README)`,
 };
 
 function usage(command?: string): string {
@@ -301,6 +305,46 @@ async function checkConfig(flags: Flags): Promise<void> {
   process.stdout.write(`${path}: valid; enabled plugins: ${counts}\n`);
 }
 
+/** The version ranges a new plugin package asks for: this neuronetes, and the TypeBox and TypeScript it is built with. */
+async function scaffoldVersions(): Promise<ScaffoldVersions> {
+  type Manifest = { version: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  const own = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as Manifest;
+  const range = (deps: Record<string, string> | undefined, name: string): string => {
+    const r = deps?.[name];
+    if (r === undefined) throw new Error(`neuronetes' package.json names no version of ${name}`);
+    return r;
+  };
+  return { neuronetes: `^${own.version}`, typebox: range(own.dependencies, 'typebox'), typescript: range(own.devDependencies, 'typescript'), typesNode: range(own.devDependencies, '@types/node') };
+}
+
+/** `plugin new <type> <name> [--dir <path>]`; 2 on a usage error, as the other commands. */
+async function pluginCommand(argv: string[]): Promise<number> {
+  const usageLine = `usage: neuronetes ${PLUGIN_NEW_USAGE}\n  <type>  one of ${PLUGIN_TYPES.join(', ')}\n  --dir   the package's folder, missing or empty (default ./<name>)`;
+  let dir: string | undefined;
+  let type: ReturnType<typeof checkPluginType>;
+  let name: string;
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { dir: { type: 'string' }, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    if (values.help === true) {
+      process.stdout.write(`${usageLine}\n`);
+      return 0;
+    }
+    const [sub, rawType, rawName, ...extra] = positionals;
+    if (sub !== 'new') throw new Error(`unknown plugin command ${JSON.stringify(sub ?? '')}`);
+    if (extra.length > 0) throw new Error(`unexpected ${extra.map((e) => JSON.stringify(e)).join(' ')}`);
+    type = checkPluginType(rawType);
+    name = checkPluginName(rawName);
+    dir = values.dir;
+  } catch (e: unknown) {
+    process.stderr.write(`${(e as Error).message}\n\n${usageLine}\n`);
+    return 2;
+  }
+  const target = dir ?? name;
+  await writePluginPackage(target, pluginPackage(type, name, await scaffoldVersions()));
+  process.stdout.write(`wrote ${type} plugin "${name}" to ${target}; next: cd ${target} && npm install && npm run build && npm test\n`);
+  return 0;
+}
+
 function pluginFlag(flags: Flags): string[] {
   return (str(flags['plugins']) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
@@ -315,6 +359,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${usage()}\n`);
     return 2;
   }
+  if (command === 'plugin') return pluginCommand(rest);
   let flags: Flags;
   try {
     flags = readFlags(command, rest);

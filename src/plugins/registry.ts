@@ -21,6 +21,11 @@ export const DEFAULT_PRIORITY = 100;
 const silentLog = pino({ level: 'silent' });
 const NAME_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
 
+/** Whether `name` may name a plugin (what registration checks). */
+export function isPluginName(name: string): boolean {
+  return NAME_PATTERN.test(name);
+}
+
 const REQUIRED_METHODS: Readonly<Record<PluginType, readonly string[]>> = {
   scheduler: [],
   autoscaler: ['calculateReplicas', 'getMetricNames'],
@@ -141,12 +146,21 @@ export class PluginRegistry {
     return entry;
   }
 
-  /** Runs `load` with registrations attributed to `source` (a module specifier). */
+  /**
+   * Runs `load` with registrations attributed to `source` (a module specifier). When it fails, what
+   * it registered is dropped: a later config must not find half of a module that did not load.
+   */
   async withSource<R>(source: string, load: () => Promise<R>): Promise<R> {
     const previous = this.#currentSource;
+    const before = new Set([...this.#plugins.values()].flatMap((byName) => [...byName.values()]));
     this.#currentSource = source;
     try {
       return await load();
+    } catch (e: unknown) {
+      for (const byName of this.#plugins.values()) {
+        for (const [name, entry] of byName) if (entry.source === source && !before.has(entry)) byName.delete(name);
+      }
+      throw e;
     } finally {
       this.#currentSource = previous;
     }

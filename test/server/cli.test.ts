@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { tempDir } from '../helpers/test-app.ts';
 
 const run = promisify(execFile);
@@ -56,4 +56,26 @@ t.test('serve refuses bad flag values before starting', async (t) => {
   t.match(res.stderr, /--port must be 0\.\.65535/);
   const tls = await neuronetes('serve', '--tls-cert', 'x.pem');
   t.match(tls.stderr, /--tls-cert and --tls-key go together/);
+});
+
+t.test('plugin new writes a package, refuses a folder in use and an unknown subcommand', async (t) => {
+  const dir = await tempDir(t);
+  const target = join(dir, 'pkg');
+  const ok = await neuronetes('plugin', 'new', 'guardrail', 'no-secrets', '--dir', target);
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(ok.stdout, /wrote guardrail plugin "no-secrets" to .*pkg/);
+  const manifest = JSON.parse(await readFile(join(target, 'package.json'), 'utf8')) as { name: string; peerDependencies: Record<string, string> };
+  const own = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
+  t.equal(manifest.name, 'neuronetes-no-secrets');
+  t.same(manifest.peerDependencies, { neuronetes: `^${own.version}`, typebox: own.dependencies['typebox'] }, 'the running neuronetes and its TypeBox');
+  t.match(await readFile(join(target, 'src', 'index.ts'), 'utf8'), /type: 'guardrail',\n {2}name: 'no-secrets',/);
+  t.match(await readFile(join(target, 'test', 'no-secrets.test.ts'), 'utf8'), /from 'neuronetes\/testing'/);
+
+  const again = await neuronetes('plugin', 'new', 'guardrail', 'no-secrets', '--dir', target);
+  t.equal(again.code, 1);
+  t.match(again.stderr, /pkg is not empty; give a new folder with --dir/);
+  const sub = await neuronetes('plugin', 'make', 'scheduler', 'x');
+  t.equal(sub.code, 2);
+  t.match(sub.stderr, /unknown plugin command "make"[\s\S]*usage: neuronetes plugin new <type> <name> \[--dir <path>\]/);
+  t.same(await readdir(dir), ['pkg'], 'nothing written on an error');
 });
