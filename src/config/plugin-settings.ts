@@ -13,14 +13,7 @@ import { PLUGIN_DEFAULTS, type PluginSettings, type ResolvedPluginSettings } fro
 const LOADER_TIMEOUT = '30m'; // model weights take minutes to download, not the guide's 5s
 
 export const BUILTIN_DEFAULTS: Readonly<Record<PluginType, Readonly<Record<string, SettingDefaults>>>> = {
-  scheduler: {
-    'gpu-fit': { weight: 30 },
-    topology: { weight: 25 },
-    'model-cache': { weight: 20 },
-    cost: { weight: 15 },
-    'data-locality': { weight: 10 },
-    'pool-spread': { weight: 5 },
-  },
+  scheduler: {},
   autoscaler: {},
   'model-loader': { file: { timeout: LOADER_TIMEOUT }, https: { timeout: LOADER_TIMEOUT }, s3: { timeout: LOADER_TIMEOUT } },
   guardrail: {},

@@ -12,8 +12,8 @@ import { PLUGIN_TYPES, type PluginType } from '../../src/plugins/types.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
-/** A plugin's settings with the built-in defaults, as PluginSet.build resolves them. */
-const settingsOf = (type: PluginType, name: string, entry?: PluginSettings) => resolvePluginSettings(type, name, entry, undefined, entry?.config ?? {});
+/** A plugin's settings with its definition's defaults (else the built-in table's), as PluginSet.build resolves them. */
+const settingsOf = (type: PluginType, name: string, entry?: PluginSettings) => resolvePluginSettings(type, name, entry, getGlobalRegistry().get(type, name)?.definition.defaults, entry?.config ?? {});
 
 t.test('with no config, the built-ins run with the documented weights and timeouts', async (t) => {
   const set = PluginSet.build(getGlobalRegistry(), resolveConfig({}), pino({ level: 'silent' }));
