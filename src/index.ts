@@ -41,7 +41,7 @@ export { definePlugin, type PluginBody, type PluginDefinition, type PluginHandle
 export { CycleState, stateKey, type StateKey } from './plugins/cycle-state.ts';
 export type { ClusterView } from './cluster/cluster-view.ts';
 export { isActivePod } from './cluster/cluster-view.ts';
-export { MIG_RESOURCE_PREFIX, podDeviceRequests, podMigRequests, type NodeFacts } from './cluster/node-facts.ts';
+export { MIG_RESOURCE_PREFIX, podMigRequests, type NodeFacts } from './cluster/node-facts.ts';
 export { DEFAULT_INSTANCE_INTERCONNECTS, FactSources, instanceInterconnect, labelNames, typeMatches, typeTokens, unknownBecause, type CapacityType, type Fact, type MigStrategy } from './cluster/node-labels.ts';
 export { NEUTRAL_SCORE } from './scheduling/score-chain.ts';
 export type { Node, Pod } from './api/kubernetes.ts';

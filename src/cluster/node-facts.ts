@@ -87,6 +87,7 @@ export function podDeviceRequests(pod: Pod): ReadonlyMap<string, number> | undef
   return effective;
 }
 
+/** Informer objects are replaced, never edited: one answer per Pod object, as podKeyOf keys them. */
 const podMig = new WeakMap<Pod, ReadonlyMap<string, number>>();
 const NO_SLICES: ReadonlyMap<string, number> = new Map();
 
