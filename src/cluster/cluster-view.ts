@@ -1,9 +1,11 @@
 /**
  * An immutable, indexed picture of the cluster as one source knows it at one moment. Plugins read it
- * on the hot path; `memo` lets them precompute per-node facts once per picture instead of per call.
+ * on the hot path: node facts are worked out once per picture (and carried over for nodes that did
+ * not change), and `memo` lets plugins precompute their own once per picture instead of per call.
  */
 import { podKey, type Node, type OwnedObject, type Pod } from '../api/kubernetes.ts';
 import { Labels, type AgentClass, type AgentPool, type Model } from '../api/neuronetes.ts';
+import { computeNodeFacts, NodeFactsCarry, type NodeFacts } from './node-facts.ts';
 
 export interface ClusterObjects {
   nodes: readonly Node[];
@@ -45,6 +47,13 @@ export interface ClusterView {
   podsOfPool(namespace: string, name: string): readonly Pod[];
   /** An object of any kind the source holds, for walking owner references. */
   object(kind: string, namespace: string, name: string): OwnedObject | undefined;
+  /**
+   * The node's facts: those of the picture's node of that name, else (a node sent in full that the
+   * picture does not know yet) worked out from `node` itself and the pods bound to it.
+   */
+  nodeFacts(node: Node): NodeFacts;
+  /** Every node's facts by name, for plugins that aggregate over the cluster (zones, spreads). */
+  allNodeFacts(): ReadonlyMap<string, NodeFacts>;
   /** Computes `compute(this)` once per version of the picture and per key. */
   memo<T>(key: string, compute: (view: ClusterView) => T): T;
   /**
@@ -283,6 +292,11 @@ export class ClusterState implements ClusterView {
   readonly #others: ReadonlyMap<string, OwnedObject>;
   readonly #memo = new Map<string, unknown>();
   readonly #token = {};
+  /** Shared by the pictures made one from another, so each starts from the facts of the last. */
+  readonly #carry: NodeFactsCarry;
+  #facts: ReadonlyMap<string, NodeFacts> | undefined;
+  /** Facts of nodes the picture does not know, per Node object sent. */
+  #strangers: WeakMap<Node, NodeFacts> | undefined;
   /** The steps by pod changes alone that led here, oldest first. */
   readonly #lineage: readonly Step[];
 
@@ -302,8 +316,10 @@ export class ClusterState implements ClusterView {
       this.#classes = changes.agentClasses === undefined ? from.#classes : byNsName(changes.agentClasses);
       this.#models = changes.models === undefined ? from.#models : byNsName(changes.models);
       this.#others = from.#others;
+      this.#carry = from.#carry;
     } else {
       const previous = more as ClusterState | undefined;
+      this.#carry = previous === undefined ? new NodeFactsCarry() : previous.#carry;
       this.#nodes = nodeIndexOf(from.nodes, previous === undefined ? undefined : previous.#nodes);
       this.#pods = PodIndex.of(from.pods);
       this.#lineage = [];
@@ -361,6 +377,17 @@ export class ClusterState implements ClusterView {
     const nodes = new Set<string>();
     for (const step of this.#lineage.slice(at)) for (const name of step.touched) nodes.add(name);
     return nodes;
+  }
+  allNodeFacts(): ReadonlyMap<string, NodeFacts> {
+    return (this.#facts ??= this.#carry.all(this));
+  }
+  nodeFacts(node: Node): NodeFacts {
+    const known = this.allNodeFacts().get(node.metadata.name);
+    if (known !== undefined) return known;
+    this.#strangers ??= new WeakMap();
+    let facts = this.#strangers.get(node);
+    if (facts === undefined) this.#strangers.set(node, (facts = computeNodeFacts(node, this.podsOnNode(node.metadata.name))));
+    return facts;
   }
   memo<T>(key: string, compute: (view: ClusterView) => T): T {
     const known = this.#memo.get(key);

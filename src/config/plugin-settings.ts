@@ -11,14 +11,7 @@ import { parseDuration } from '../util/duration.ts';
 import { PLUGIN_DEFAULTS, type PluginSettings, type ResolvedPluginSettings } from './schema.ts';
 
 export const BUILTIN_DEFAULTS: Readonly<Record<PluginType, Readonly<Record<string, SettingDefaults>>>> = {
-  scheduler: {
-    'gpu-fit': { weight: 30 },
-    topology: { weight: 25 },
-    'model-cache': { weight: 20 },
-    cost: { weight: 15 },
-    'data-locality': { weight: 10 },
-    'pool-spread': { weight: 5 },
-  },
+  scheduler: {},
   autoscaler: {},
   'model-loader': {},
   guardrail: {},

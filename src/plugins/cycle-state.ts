@@ -28,7 +28,9 @@ export class CycleState {
 
   /** The value under `key`, computed by `compute` on the first read of the call. */
   readOrCompute<T>(key: StateKey<T>, compute: () => T): T {
-    if (this.#values.has(key)) return this.#values.get(key) as T;
+    // One lookup on the hot path (every node of a call): has() only for a value stored as undefined.
+    const known = this.#values.get(key);
+    if (known !== undefined || this.#values.has(key)) return known as T;
     const value = compute();
     this.#values.set(key, value);
     return value;

@@ -8,9 +8,12 @@ import { pino } from 'pino';
 import type { Node, Pod } from '../../src/api/kubernetes.ts';
 import type { AgentClass, AgentPool, AgentPoolSpec, Model } from '../../src/api/neuronetes.ts';
 import type { ClusterState } from '../../src/cluster/cluster-view.ts';
+import type { PluginDefinition } from '../../src/plugins/definition.ts';
+import { resolvePluginConfig } from '../../src/plugins/plugin-config.ts';
+import { PluginRegistry } from '../../src/plugins/registry.ts';
 import * as kit from '../../src/testing/builders.ts';
 import type { ClusterInput } from '../../src/testing/builders.ts';
-import type { FilterResult, FilterVerdict, SchedulerContext } from '../../src/plugins/types.ts';
+import type { FilterResult, FilterVerdict, MaybePromise, PassPlan, SchedulerContext } from '../../src/plugins/types.ts';
 
 export const NS = 'agents';
 
@@ -85,4 +88,40 @@ export function schedulerContext(input: ClusterInput = {}, config: Record<string
 /** A filter answer as a verdict, so tables can compare one shape. */
 export function verdict(result: FilterResult): FilterVerdict {
   return typeof result === 'boolean' ? { passed: result } : result;
+}
+
+/** A built-in scheduler plugin as tests call it: every method present and answering at once. */
+export interface SyncScheduler {
+  name(): string;
+  preFilter(ctx: SchedulerContext, pod: Pod, pool: AgentPool | undefined): PassPlan;
+  filter(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult;
+  preScore(ctx: SchedulerContext, pod: Pod, pool: AgentPool | undefined): PassPlan;
+  score(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): number;
+}
+
+function now<R>(answer: MaybePromise<R>, what: string): R {
+  if (answer instanceof Promise) throw new Error(`${what} answered with a Promise`);
+  return answer;
+}
+
+/**
+ * The plugin a definition makes from `config`, as the service makes it: checked against the
+ * definition's schema (a bad setting throws, naming it), defaults filled in.
+ */
+export function schedulerPlugin(definition: PluginDefinition<'scheduler'>, config: Record<string, unknown> = {}): SyncScheduler {
+  const checked = resolvePluginConfig<Readonly<Record<string, unknown>>>(definition.config, config);
+  if (!checked.ok) throw new Error(`${definition.name}: ${checked.problems.join('; ')}`);
+  const registry = new PluginRegistry();
+  const p = registry.instance(registry.define(definition), checked.config, pino({ level: 'silent' }));
+  const missing = (method: string): never => {
+    throw new Error(`${definition.name} has no ${method}()`);
+  };
+  return {
+    name: () => p.name(),
+    // An absent preFilter/preScore asks every node, as the chains do.
+    preFilter: (ctx, pod, pool) => now(p.preFilter?.(ctx, pod, pool), 'preFilter()'),
+    filter: (ctx, pod, node, pool) => now(p.filter === undefined ? missing('filter') : p.filter(ctx, pod, node, pool), 'filter()'),
+    preScore: (ctx, pod, pool) => now(p.preScore?.(ctx, pod, pool), 'preScore()'),
+    score: (ctx, pod, node, pool) => now(p.score === undefined ? missing('score') : p.score(ctx, pod, node, pool), 'score()'),
+  };
 }

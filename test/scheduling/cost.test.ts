@@ -1,10 +1,9 @@
 import t from 'tap';
 import type { Node } from '../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../src/api/neuronetes.ts';
-import { CostPlugin } from '../../extenders/builtin/scheduler/cost.ts';
-import { agentPool, node, pod, schedulerContext, verdict } from '../helpers/scheduling-fixtures.ts';
+import { costPlugin } from '../../extenders/builtin/scheduler/cost.ts';
+import { agentPool, node, pod, schedulerContext, verdict, schedulerPlugin } from '../helpers/scheduling-fixtures.ts';
 
-const plugin = new CostPlugin();
 type Policy = { enabled: boolean; maxCostPerHour?: number; spotEnabled?: boolean };
 const pool = (costOptimization: Policy): AgentPool => agentPool('p', { scheduling: { costOptimization } });
 const priced = (cost: string | undefined, labels: Record<string, string> = {}): Node =>
@@ -48,8 +47,8 @@ const filterCases: FilterCase[] = [
 
 t.test('filter', async (t) => {
   for (const c of filterCases) {
-    const { ctx } = schedulerContext({ nodes: [c.node], pools: c.pool === undefined ? [] : [c.pool] }, c.config);
-    const v = verdict(plugin.filter(ctx, pod('p'), c.node, c.pool));
+    const { ctx } = schedulerContext({ nodes: [c.node], pools: c.pool === undefined ? [] : [c.pool] });
+    const v = verdict(schedulerPlugin(costPlugin, c.config).filter(ctx, pod('p'), c.node, c.pool));
     t.equal(v.passed, c.passed, `${c.name}: passed`);
     if (!c.passed) t.equal(v.unresolvable, true, `${c.name}: unresolvable`);
     if (c.reason !== undefined) t.equal(v.reason, c.reason, `${c.name}: reason`);
@@ -71,15 +70,14 @@ t.test('score', async (t) => {
     { name: 'table price', pool: pool({ enabled: true }), node: priced(undefined), config: { priceTable: { 'g6.xlarge': 10 } }, score: 50 },
   ];
   for (const c of cases) {
-    const { ctx } = schedulerContext({ nodes: [c.node], pools: c.pool === undefined ? [] : [c.pool] }, c.config);
-    t.equal(plugin.score(ctx, pod('p'), c.node, c.pool), c.score, c.name);
+    const { ctx } = schedulerContext({ nodes: [c.node], pools: c.pool === undefined ? [] : [c.pool] });
+    t.equal(schedulerPlugin(costPlugin, c.config).score(ctx, pod('p'), c.node, c.pool), c.score, c.name);
   }
 });
 
-t.test('a bad price table entry keeps the default table, with a warning', async (t) => {
-  const n = priced(undefined);
-  const p = pool({ enabled: true, maxCostPerHour: 0.5 });
-  const { ctx, warnings } = schedulerContext({ nodes: [n], pools: [p] }, { priceTable: { 'g6.xlarge': 'cheap' }, referenceCostPerHour: 0 });
-  t.equal(plugin.filter(ctx, pod('p'), n, p), true, 'price unknown again');
-  t.match(warnings[0], /cost config: priceTable\/g6\.xlarge must be number \(got "cheap"\); using the default \{\}; referenceCostPerHour must be > 0 \(got 0\); using the default 10/);
+t.test('bad settings are rejected, each naming the key, the value and what is allowed', async (t) => {
+  const error = t.throws(() => schedulerPlugin(costPlugin, { priceTable: { 'g6.xlarge': 'cheap' }, referenceCostPerHour: -3, spotBonus: 101 })) as Error;
+  t.match(error.message, 'config.priceTable.g6.xlarge is "cheap"; it must be number');
+  t.match(error.message, 'config.referenceCostPerHour is -3; it must be > 0');
+  t.match(error.message, 'config.spotBonus is 101; it must be <= 100');
 });

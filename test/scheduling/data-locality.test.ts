@@ -1,10 +1,10 @@
 import t from 'tap';
 import type { Pod } from '../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../src/api/neuronetes.ts';
-import { DataLocalityPlugin } from '../../extenders/builtin/scheduler/data-locality.ts';
-import { agentPool, node, pod, schedulerContext } from '../helpers/scheduling-fixtures.ts';
+import { dataLocalityPlugin } from '../../extenders/builtin/scheduler/data-locality.ts';
+import { agentPool, node, pod, schedulerContext, schedulerPlugin } from '../helpers/scheduling-fixtures.ts';
 
-const plugin = new DataLocalityPlugin();
+const plugin = schedulerPlugin(dataLocalityPlugin);
 type Locality = { vectorStoreAffinity?: string[]; cacheAffinity?: string[]; antiAffinity?: string[] };
 const pool = (dataLocality: Locality): AgentPool => agentPool('p', { scheduling: { dataLocality } });
 const zoned = (name: string, zone?: string) => node(name, { labels: zone === undefined ? {} : { 'topology.kubernetes.io/zone': zone } });
@@ -41,10 +41,10 @@ const cases: { name: string; pool?: AgentPool; node: string; config?: Record<str
 
 t.test('score', async (t) => {
   for (const c of cases) {
-    const { ctx } = schedulerContext({ nodes, pods, pools: c.pool === undefined ? [] : [c.pool] }, c.config);
+    const { ctx } = schedulerContext({ nodes, pods, pools: c.pool === undefined ? [] : [c.pool] });
     const n = nodes.find((x) => x.metadata.name === c.node);
     if (n === undefined) throw new Error(c.node);
-    t.equal(plugin.score(ctx, pod('p'), n, c.pool), c.score, c.name);
+    t.equal(schedulerPlugin(dataLocalityPlugin, c.config).score(ctx, pod('p'), n, c.pool), c.score, c.name);
   }
 });
 
@@ -56,8 +56,6 @@ t.test('a node the cache does not know scores by its own zone', async (t) => {
 });
 
 t.test('storeLabels must be a list of label keys', async (t) => {
-  const p = pool({ vectorStoreAffinity: ['code-index'] });
-  const { ctx, warnings } = schedulerContext({ nodes, pods, pools: [p] }, { storeLabels: 'neuronetes.io/vector-store' });
-  t.equal(plugin.score(ctx, pod('p'), nodes[0] as (typeof nodes)[0], p), 100, 'defaults apply');
-  t.match(warnings[0], /data-locality config: storeLabels must be array/);
+  t.throws(() => schedulerPlugin(dataLocalityPlugin, { storeLabels: 'neuronetes.io/vector-store' }), { message: 'data-locality: config.storeLabels is "neuronetes.io/vector-store"; it must be array' });
+  t.throws(() => schedulerPlugin(dataLocalityPlugin, { storeLabels: [''] }), { message: /config\.storeLabels\[0\] is ""/ });
 });

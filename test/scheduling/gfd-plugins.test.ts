@@ -1,17 +1,18 @@
 /** The built-in plugins on nodes labelled only by GPU Feature Discovery and the cloud (no neuronetes.io/* labels). */
 import t from 'tap';
 import type { Node } from '../../src/api/kubernetes.ts';
-import { CostPlugin } from '../../extenders/builtin/scheduler/cost.ts';
-import { GpuFitPlugin } from '../../extenders/builtin/scheduler/gpu-fit.ts';
-import { MigPlugin } from '../../extenders/builtin/scheduler/mig.ts';
-import { TopologyPlugin } from '../../extenders/builtin/scheduler/topology.ts';
-import { agentPool, node, pod, schedulerContext, verdict } from '../helpers/scheduling-fixtures.ts';
+import type { SchedulerContext } from '../../src/plugins/types.ts';
+import { costPlugin } from '../../extenders/builtin/scheduler/cost.ts';
+import { gpuFitPlugin } from '../../extenders/builtin/scheduler/gpu-fit.ts';
+import { migPlugin } from '../../extenders/builtin/scheduler/mig.ts';
+import { topologyPlugin } from '../../extenders/builtin/scheduler/topology.ts';
+import { agentPool, node, pod, schedulerContext, verdict, schedulerPlugin } from '../helpers/scheduling-fixtures.ts';
 
 const gfd = (name: string, product: string, mib: number, extra: Record<string, string> = {}, gpus: number | string = 8): Node =>
   node(name, { gpus, labels: { 'nvidia.com/gpu.product': product, 'nvidia.com/gpu.memory': String(mib), 'nvidia.com/gpu.count': String(gpus), ...extra } });
 
 t.test('gpu-fit: type by product words, memory in MiB', async (t) => {
-  const plugin = new GpuFitPlugin();
+  const plugin = schedulerPlugin(gpuFitPlugin);
   const a100 = agentPool('a', { gpuRequirements: { count: 1, type: 'A100', memory: '80Gi' } });
   const h100 = agentPool('h', { gpuRequirements: { count: 1, type: 'h100' } });
   const cases: [string, ReturnType<typeof agentPool>, Node, boolean, string?][] = [
@@ -38,7 +39,7 @@ t.test('gpu-fit: type by product words, memory in MiB', async (t) => {
 });
 
 t.test('gpu-fit leaves a pod asking for a MIG slice to the mig plugin', async (t) => {
-  const plugin = new GpuFitPlugin();
+  const plugin = schedulerPlugin(gpuFitPlugin);
   const pool = agentPool('a', { gpuRequirements: { count: 1, type: 'A100', memory: '80Gi' } });
   const n = gfd('n', 'NVIDIA-A100-SXM4-80GB', 81920, {}, 0);
   const { ctx } = schedulerContext({ nodes: [n], pools: [pool] });
@@ -47,7 +48,7 @@ t.test('gpu-fit leaves a pod asking for a MIG slice to the mig plugin', async (t
 });
 
 t.test('mig: pods requesting nvidia.com/mig-<profile> themselves, slices from allocatable and bound pods', async (t) => {
-  const plugin = new MigPlugin();
+  const plugin = schedulerPlugin(migPlugin);
   const mixed = (name: string, allocatable: Record<string, string>): Node => {
     const n = gfd(name, 'NVIDIA-A100-SXM4-80GB', 81920, { 'nvidia.com/mig.capable': 'true', 'nvidia.com/mig.strategy': 'mixed' }, 0);
     Object.assign(n.status?.allocatable ?? {}, allocatable);
@@ -59,7 +60,9 @@ t.test('mig: pods requesting nvidia.com/mig-<profile> themselves, slices from al
   const plain = gfd('plain', 'NVIDIA-L4', 23034, { 'nvidia.com/mig.capable': 'false' }, 1);
   const pool = agentPool('chat', { gpuRequirements: { count: 1, type: 'A100' } });
   const bound = pod('holder', { node: 'full', mig: { '2g.20gb': 1 } });
-  const { ctx } = schedulerContext({ nodes: [free, full, other, plain], pods: [bound], pools: [pool] });
+  // One context per call: what a call works out for its pod is not another pod's.
+  const call = (): SchedulerContext => schedulerContext({ nodes: [free, full, other, plain], pods: [bound], pools: [pool] }).ctx;
+  let ctx = call();
   const asking = pod('p', { pool: 'chat', mig: { '2g.20gb': 1 } });
   t.equal(plugin.preFilter(ctx, asking, pool), undefined, 'a pool without migProfile is checked when the pod asks for a slice');
   t.same(verdict(plugin.filter(ctx, asking, free, pool)), { passed: true });
@@ -67,14 +70,15 @@ t.test('mig: pods requesting nvidia.com/mig-<profile> themselves, slices from al
   t.match(verdict(plugin.filter(ctx, asking, other, pool)), { passed: false, unresolvable: true, reason: "needs a 2g.20gb MIG slice; node's MIG slices (1g.10gb:7) include none" });
   t.match(verdict(plugin.filter(ctx, asking, plain, pool)), { passed: false, unresolvable: true, reason: 'needs a 2g.20gb MIG slice; node is not MIG-capable (nvidia.com/mig.capable=false)' });
   const two = pod('two', { mig: { '2g.20gb': 2 } });
+  ctx = call();
   t.equal(plugin.preFilter(ctx, two, undefined), undefined, 'a pod of no pool asking for slices is checked too');
   t.same(verdict(plugin.filter(ctx, two, free, undefined)), { passed: true });
   t.same(verdict(plugin.filter(ctx, two, full, undefined)), { passed: false, reason: 'needs 2 2g.20gb MIG slices; all 1 on the node are in use' });
-  t.equal(plugin.preFilter(ctx, pod('whole', { pool: 'chat', gpus: 1 }), pool), 'skip', 'a whole-GPU pod is none of its business');
+  t.equal(plugin.preFilter(call(), pod('whole', { pool: 'chat', gpus: 1 }), pool), 'skip', 'a whole-GPU pod is none of its business');
 });
 
 t.test('mig: single strategy counts nvidia.com/gpu as slices of the product’s profile', async (t) => {
-  const plugin = new MigPlugin();
+  const plugin = schedulerPlugin(migPlugin);
   const n = gfd('s', 'NVIDIA-A100-SXM4-40GB-MIG-1g.5gb', 4864, { 'nvidia.com/mig.capable': 'true', 'nvidia.com/mig.strategy': 'single' }, 2);
   const pool = agentPool('tiny', { migProfile: '1g.5gb' });
   const { ctx } = schedulerContext({ nodes: [n], pools: [pool], pods: [pod('a', { node: 's', gpus: 2 })] });
@@ -82,7 +86,7 @@ t.test('mig: single strategy counts nvidia.com/gpu as slices of the product’s 
 });
 
 t.test('cost: spot on each cloud label, and an unreadable capacity type is not taken for on-demand', async (t) => {
-  const plugin = new CostPlugin();
+  const plugin = schedulerPlugin(costPlugin);
   const pool = agentPool('p', { scheduling: { costOptimization: { enabled: true, spotEnabled: false } } });
   for (const [label, value] of [
     ['karpenter.sh/capacity-type', 'spot'],
@@ -106,7 +110,7 @@ t.test('cost: spot on each cloud label, and an unreadable capacity type is not t
 });
 
 t.test('topology: NVLink from the GFD clique or the instance family; the table is configurable', async (t) => {
-  const plugin = new TopologyPlugin();
+  const plugin = schedulerPlugin(topologyPlugin);
   const pool = agentPool('p', { gpuRequirements: { count: 2, type: 'H100', topology: { locality: 'nvlink' } } });
   const clique = gfd('c', 'NVIDIA-H100-80GB-HBM3', 81559, { 'nvidia.com/gpu.clique': '3e5f0b9a-1c2d-4e6f-8a9b-0c1d2e3f4a5b.0' });
   const p5 = gfd('p5', 'NVIDIA-H100-80GB-HBM3', 81559, { 'node.kubernetes.io/instance-type': 'p5.48xlarge' });
@@ -118,8 +122,8 @@ t.test('topology: NVLink from the GFD clique or the instance family; the table i
     passed: false,
     reason: 'needs 2×H100 joined by NVLink; GPU interconnect unknown: no neuronetes.io/gpu-topology or nvidia.com/gpu.clique label, and instance type g6.48xlarge is not in the interconnect table',
   });
-  const configured = schedulerContext({ nodes: [clique, p5, g6], pools: [pool] }, { instanceInterconnects: { 'g6.': 'pcie', 'p5.': 'pcie' } }).ctx;
-  t.match(verdict(plugin.filter(configured, pod('x'), g6, pool)), { passed: false, reason: "needs 2×H100 joined by NVLink; node's GPUs are on pcie (instance type g6.48xlarge (table entry g6.))" });
-  t.equal(verdict(plugin.filter(configured, pod('x'), p5, pool)).passed, false, 'the config overrides a built-in entry');
-  t.equal(plugin.score(configured, pod('x'), g6, pool), 40, 'scored by the interconnect the table gives');
+  const configured = schedulerPlugin(topologyPlugin, { instanceInterconnects: { 'g6.': 'pcie', 'p5.': 'pcie' } });
+  t.match(verdict(configured.filter(ctx, pod('x'), g6, pool)), { passed: false, reason: "needs 2×H100 joined by NVLink; node's GPUs are on pcie (instance type g6.48xlarge (table entry g6.))" });
+  t.equal(verdict(configured.filter(ctx, pod('x'), p5, pool)).passed, false, 'the config overrides a built-in entry');
+  t.equal(configured.score(ctx, pod('x'), g6, pool), 40, 'scored by the interconnect the table gives');
 });

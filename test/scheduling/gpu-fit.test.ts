@@ -1,11 +1,11 @@
 import t from 'tap';
 import type { Node, Pod } from '../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../src/api/neuronetes.ts';
-import { GpuFitPlugin } from '../../extenders/builtin/scheduler/gpu-fit.ts';
+import { gpuFitPlugin } from '../../extenders/builtin/scheduler/gpu-fit.ts';
 import type { FilterVerdict } from '../../src/plugins/types.ts';
-import { a100, agentPool, node, pod, schedulerContext, verdict } from '../helpers/scheduling-fixtures.ts';
+import { a100, agentPool, node, pod, schedulerContext, verdict, schedulerPlugin } from '../helpers/scheduling-fixtures.ts';
 
-const plugin = new GpuFitPlugin();
+const plugin = schedulerPlugin(gpuFitPlugin);
 const pending = pod('p');
 const needs2 = agentPool('code', { gpuRequirements: { count: 2, type: 'A100', memory: '80Gi' } });
 
@@ -223,29 +223,25 @@ const scoreCases: ScoreCase[] = [
 
 t.test('score', async (t) => {
   for (const c of scoreCases) {
-    const { ctx } = schedulerContext({ nodes: [c.node], pods: c.pods ?? [], pools: c.pool === undefined ? [] : [c.pool] }, c.config);
-    t.equal(plugin.score(ctx, pending, c.node, c.pool), c.score, c.name);
+    const { ctx } = schedulerContext({ nodes: [c.node], pods: c.pods ?? [], pools: c.pool === undefined ? [] : [c.pool] });
+    t.equal(schedulerPlugin(gpuFitPlugin, c.config).score(ctx, pending, c.node, c.pool), c.score, c.name);
   }
 });
 
-t.test('a bad strategy falls back to pack, with a clear warning', async (t) => {
-  const n = a100('n');
-  const { ctx, warnings } = schedulerContext({ nodes: [n], pools: [needs2] }, { strategy: 'stack', extra: 1 });
-  t.equal(plugin.score(ctx, pending, n, needs2), 25);
-  t.equal(plugin.score(ctx, pending, n, needs2), 25);
-  t.equal(warnings.length, 1, 'warned once per config');
-  t.match(warnings[0], /gpu-fit config: strategy must be equal to one of the allowed values \(got "stack"\); using the default "pack"/);
-  t.match(warnings[0], /unknown key "extra" ignored \(known keys: strategy\)/);
+t.test('a bad strategy or an unknown key is rejected, naming the allowed values', async (t) => {
+  const error = t.throws(() => schedulerPlugin(gpuFitPlugin, { strategy: 'stack', extra: 1 })) as Error;
+  t.match(error.message, 'config.strategy is "stack"; allowed values: "pack", "spread"');
+  t.match(error.message, 'config.extra is not a setting of this plugin; known keys: strategy');
 });
 
-t.test('nodes sharing the facts a reason names share one verdict; other facts or pools get their own', async (t) => {
+t.test('nodes sharing the facts a reason names share one verdict; other facts or calls get their own', async (t) => {
   const h100 = (name: string): Node => a100(name, { labels: { 'neuronetes.io/gpu-type': 'H100' } });
   const l4 = a100('l', { labels: { 'neuronetes.io/gpu-type': 'L4' } });
   const nodes = [h100('h1'), h100('h2'), l4, a100('busy1'), a100('busy2'), a100('busy3')];
   const pods = [pod('a', { node: 'busy1', gpus: 7 }), pod('b', { node: 'busy2', gpus: 7 }), pod('c', { node: 'busy3', gpus: 8 })];
   const needs4 = agentPool('big', { gpuRequirements: { count: 4, type: 'A100', memory: '80Gi' } });
   const { ctx } = schedulerContext({ nodes, pods, pools: [needs2, needs4] });
-  const judge = (n: Node, pool = needs2): FilterVerdict => verdict(plugin.filter(ctx, pending, n, pool));
+  const judge = (n: Node, pool = needs2, call = ctx): FilterVerdict => verdict(plugin.filter(call, pending, n, pool));
   const [h1, h2, l, busy1, busy2, busy3] = nodes.map((n) => judge(n));
   t.equal(h1, h2, 'two H100 nodes: the same verdict object');
   t.not(h1, l, 'an L4 node: a verdict of its own');
@@ -253,7 +249,8 @@ t.test('nodes sharing the facts a reason names share one verdict; other facts or
   t.equal(busy1, busy2, 'the same GPUs in use: the same shortfall');
   t.not(busy1, busy3);
   t.equal(busy3?.reason, 'needs 2×A100 80Gi, node has 0 free (8 of 8 in use)');
-  const other = judge(nodes[0] as Node, needs4);
-  t.not(other, h1, 'another pool: its own verdicts');
-  t.equal(judge(nodes[3] as Node, needs4).reason, 'needs 4×A100 80Gi, node has 1 free (7 of 8 in use)', 'the reason names that pool');
+  const next = schedulerContext({ nodes, pods, pools: [needs2, needs4] }).ctx;
+  const other = judge(nodes[0] as Node, needs4, next);
+  t.not(other, h1, 'another call: its own verdicts');
+  t.equal(judge(nodes[3] as Node, needs4, next).reason, 'needs 4×A100 80Gi, node has 1 free (7 of 8 in use)', 'the reason names that call’s pool');
 });

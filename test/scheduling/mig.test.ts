@@ -1,11 +1,11 @@
 import t from 'tap';
 import type { Node, Pod } from '../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../src/api/neuronetes.ts';
-import { MigPlugin } from '../../extenders/builtin/scheduler/mig.ts';
-import { parseMigConfig } from '../../extenders/builtin/scheduler/node-labels.ts';
-import { agentPool, node, pod, schedulerContext, verdict } from '../helpers/scheduling-fixtures.ts';
+import { migPlugin } from '../../extenders/builtin/scheduler/mig.ts';
+import { parseMigConfig } from '../../src/cluster/node-labels.ts';
+import { agentPool, node, pod, schedulerContext, verdict, schedulerPlugin } from '../helpers/scheduling-fixtures.ts';
 
-const plugin = new MigPlugin();
+const plugin = schedulerPlugin(migPlugin);
 const triage = agentPool('triage', { migProfile: '2g.10gb', gpuRequirements: { count: 1, type: 'A100' } });
 const migNode = (name: string, config: string | undefined, capable = 'true'): Node =>
   node(name, { gpus: 2, labels: { 'neuronetes.io/mig-capable': capable, ...(config !== undefined ? { 'neuronetes.io/mig-config': config } : {}) } });

@@ -1,10 +1,10 @@
 import t from 'tap';
 import type { Node } from '../../src/api/kubernetes.ts';
 import type { AgentClass, AgentPool, Model } from '../../src/api/neuronetes.ts';
-import { ModelCachePlugin } from '../../extenders/builtin/scheduler/model-cache.ts';
-import { agentClass, agentPool, model, node, pod, schedulerContext } from '../helpers/scheduling-fixtures.ts';
+import { modelCachePlugin } from '../../extenders/builtin/scheduler/model-cache.ts';
+import { agentClass, agentPool, model, node, pod, schedulerContext, schedulerPlugin } from '../helpers/scheduling-fixtures.ts';
 
-const plugin = new ModelCachePlugin();
+const plugin = schedulerPlugin(modelCachePlugin);
 const cached = (list: string): Node => node('n', { annotations: { 'neuronetes.io/cached-models': list } });
 const big = agentPool('big');
 const small = agentPool('small');
@@ -39,8 +39,8 @@ const cases: Case[] = [
 
 t.test('score', async (t) => {
   for (const c of cases) {
-    const { ctx } = schedulerContext({ nodes: [c.node], pools: [big, small], classes: c.classes ?? classes, models: c.models ?? models }, c.config);
-    t.equal(plugin.score(ctx, pod('p'), c.node, c.pool), c.score, c.name);
+    const { ctx } = schedulerContext({ nodes: [c.node], pools: [big, small], classes: c.classes ?? classes, models: c.models ?? models });
+    t.equal(schedulerPlugin(modelCachePlugin, c.config).score(ctx, pod('p'), c.node, c.pool), c.score, c.name);
   }
 });
 
@@ -52,11 +52,10 @@ t.test('the model is found through refs with namespaces', async (t) => {
   t.equal(plugin.score(ctx, pod('p'), n, pool), 45);
 });
 
-t.test('a malformed or zero reference size keeps the default, with a warning', async (t) => {
-  for (const referenceSize of ['lots', '0Gi', '-5Gi', 32]) {
-    const n = node('bare');
-    const { ctx, warnings } = schedulerContext({ nodes: [n], pools: [small], classes, models }, { referenceSize });
-    t.equal(plugin.score(ctx, pod('p'), n, small), 60, String(referenceSize));
-    t.match(warnings[0], /model-cache config: referenceSize must (match pattern|be string).*using the default "32Gi"/);
+t.test('referenceSize must be a positive size; anything else is rejected, naming it', async (t) => {
+  for (const good of ['32Gi', '0.5Gi', '100M', '7', '1.5k']) t.doesNotThrow(() => schedulerPlugin(modelCachePlugin, { referenceSize: good }), good);
+  for (const bad of ['lots', '0', '0Gi', '-5Gi', '1e3', '1Gb', ' 1Gi', '', '500m']) {
+    t.throws(() => schedulerPlugin(modelCachePlugin, { referenceSize: bad }), { message: `model-cache: config.referenceSize is ${JSON.stringify(bad)}; it must match pattern` }, bad);
   }
+  t.throws(() => schedulerPlugin(modelCachePlugin, { referenceSize: 32 }), { message: 'model-cache: config.referenceSize is 32; it must be string' });
 });

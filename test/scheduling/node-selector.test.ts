@@ -1,10 +1,10 @@
 import t from 'tap';
 import type { Node } from '../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../src/api/neuronetes.ts';
-import { NodeSelectorPlugin } from '../../extenders/builtin/scheduler/node-selector.ts';
-import { agentPool, node, pod, schedulerContext, verdict } from '../helpers/scheduling-fixtures.ts';
+import { nodeSelectorPlugin } from '../../extenders/builtin/scheduler/node-selector.ts';
+import { agentPool, node, pod, schedulerContext, verdict, schedulerPlugin } from '../helpers/scheduling-fixtures.ts';
 
-const plugin = new NodeSelectorPlugin();
+const plugin = schedulerPlugin(nodeSelectorPlugin);
 const selecting = (nodeSelector: Record<string, string>): AgentPool => agentPool('p', { scheduling: { nodeSelector } });
 const cc = { 'neuronetes.io/confidential-compute': 'true' };
 

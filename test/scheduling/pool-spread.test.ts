@@ -1,10 +1,10 @@
 import t from 'tap';
 import type { Pod } from '../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../src/api/neuronetes.ts';
-import { PoolSpreadPlugin } from '../../extenders/builtin/scheduler/pool-spread.ts';
-import { agentPool, node, pod, schedulerContext } from '../helpers/scheduling-fixtures.ts';
+import { poolSpreadPlugin } from '../../extenders/builtin/scheduler/pool-spread.ts';
+import { agentPool, node, pod, schedulerContext, schedulerPlugin } from '../helpers/scheduling-fixtures.ts';
 
-const plugin = new PoolSpreadPlugin();
+const plugin = schedulerPlugin(poolSpreadPlugin);
 const zoned = (name: string, zone?: string) => node(name, { labels: zone === undefined ? {} : { 'topology.kubernetes.io/zone': zone } });
 const nodes = [zoned('n1', 'a'), zoned('n2', 'a'), zoned('n3', 'b'), zoned('n4')];
 const web = agentPool('web');

@@ -1,10 +1,10 @@
 import t from 'tap';
 import type { Node } from '../../src/api/kubernetes.ts';
 import type { AgentPool, GpuRequirements } from '../../src/api/neuronetes.ts';
-import { TopologyPlugin } from '../../extenders/builtin/scheduler/topology.ts';
-import { a100, agentPool, node, pod, schedulerContext, verdict } from '../helpers/scheduling-fixtures.ts';
+import { topologyPlugin } from '../../extenders/builtin/scheduler/topology.ts';
+import { a100, agentPool, node, pod, schedulerContext, verdict, schedulerPlugin } from '../helpers/scheduling-fixtures.ts';
 
-const plugin = new TopologyPlugin();
+const plugin = schedulerPlugin(topologyPlugin);
 const pool = (gpu: GpuRequirements): AgentPool => agentPool('p', { gpuRequirements: gpu });
 const nvlink2 = pool({ count: 2, type: 'A100', memory: '80Gi', topology: { locality: 'nvlink' } });
 const fast = pool({ count: 2, topology: { locality: 'nvlink', minBandwidth: '900Gi' } });
@@ -89,15 +89,14 @@ t.test('score', async (t) => {
     { name: 'configured unknown score', pool: pool({ count: 2 }), node: node('bare'), config: { unknownInterconnectScore: 0 }, score: 0 },
   ];
   for (const c of cases) {
-    const { ctx } = schedulerContext({ nodes: [c.node], pools: c.pool === undefined ? [] : [c.pool] }, c.config);
-    t.equal(plugin.score(ctx, pod('p'), c.node, c.pool), c.score, c.name);
+    const { ctx } = schedulerContext({ nodes: [c.node], pools: c.pool === undefined ? [] : [c.pool] });
+    t.equal(schedulerPlugin(topologyPlugin, c.config).score(ctx, pod('p'), c.node, c.pool), c.score, c.name);
   }
 });
 
-t.test('out-of-range configured scores fall back to the defaults', async (t) => {
-  const n = a100('n', { labels: { 'neuronetes.io/gpu-topology': 'pcie' } });
-  const p = pool({ count: 2 });
-  const { ctx, warnings } = schedulerContext({ nodes: [n], pools: [p] }, { interconnectScores: { pcie: 400 } });
-  t.equal(plugin.score(ctx, pod('p'), n, p), 40);
-  t.match(warnings[0], /topology config: interconnectScores\/pcie must be .*100/);
+t.test('out-of-range scores and unreadable interconnect names are rejected, naming them', async (t) => {
+  const error = t.throws(() => schedulerPlugin(topologyPlugin, { interconnectScores: { pcie: 400 }, unknownInterconnectScore: -1, instanceInterconnects: { 'g6.': 'PCIe bus' } })) as Error;
+  t.match(error.message, 'config.interconnectScores.pcie is 400; it must be <= 100');
+  t.match(error.message, 'config.unknownInterconnectScore is -1; it must be >= 0');
+  t.match(error.message, 'config.instanceInterconnects.g6. is "PCIe bus"; it must match pattern');
 });

@@ -50,6 +50,16 @@ t.test('check-config validates the shipped config and rejects a bad one', async 
   t.match(res.stderr, /unknown plugin "no-such-plugin"/);
 });
 
+t.test('check-config rejects a bad setting of a built-in scheduler plugin, naming it and what is allowed', async (t) => {
+  const dir = await tempDir(t);
+  const bad = join(dir, 'bad.yaml');
+  await writeFile(bad, 'scheduler-plugins:\n  - {name: gpu-fit, config: {strategy: bogus}}\n  - {name: cost, config: {referenceCostPerHour: -3}}\n');
+  const res = await neuronetes('check-config', '--config', bad);
+  t.equal(res.code, 1);
+  t.match(res.stderr, 'scheduler-plugins "gpu-fit": config.strategy is "bogus"; allowed values: "pack", "spread"');
+  t.match(res.stderr, 'scheduler-plugins "cost": config.referenceCostPerHour is -3; it must be > 0');
+});
+
 t.test('serve refuses bad flag values before starting', async (t) => {
   const res = await neuronetes('serve', '--port', 'eighty');
   t.equal(res.code, 1);

@@ -6,18 +6,9 @@
  * present on the node adds up to +50 (+25 in the zone), each `antiAffinity` name takes as much
  * away, averaged over the names listed; 50 is the middle. Never filters.
  */
+import { definePlugin, SKIP, stateKey, type AgentPool, type ClusterView } from 'neuronetes';
 import { Type } from 'typebox';
-import type { Node, Pod } from '../../../src/api/kubernetes.ts';
-import type { AgentPool } from '../../../src/api/neuronetes.ts';
-import type { ClusterView } from '../../../src/cluster/cluster-view.ts';
-import { SKIP, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
-import { nodeFacts, nodeFactsByName } from './node-facts.ts';
-import { definePluginConfig } from './plugin-config.ts';
 import { NEUTRAL_SCORE } from './verdicts.ts';
-
-const config = definePluginConfig('data-locality', Type.Object({ storeLabels: Type.Array(Type.String({ minLength: 1 })) }), {
-  storeLabels: ['neuronetes.io/vector-store', 'neuronetes.io/cache', 'app.kubernetes.io/name'],
-});
 
 interface Presence {
   readonly nodes: Set<string>;
@@ -28,7 +19,7 @@ interface Presence {
 type PresenceIndex = ReadonlyMap<string, Presence>;
 
 function indexPresence(view: ClusterView, storeLabels: readonly string[]): PresenceIndex {
-  const facts = nodeFactsByName(view);
+  const facts = view.allNodeFacts();
   const index = new Map<string, Presence>();
   for (const node of view.nodes()) {
     const zone = facts.get(node.metadata.name)?.zone;
@@ -60,32 +51,12 @@ function closeness(names: readonly (Presence | undefined)[], node: string, zone:
   return sum;
 }
 
-/** A pool's names looked up in the index: the same for every node a pass scores. */
+/** A pool's names looked up in the index: the same for every node a call scores. */
 interface Wanted {
   readonly near: readonly (Presence | undefined)[];
   readonly away: readonly (Presence | undefined)[];
 }
-/** One memo per set of store labels; its key and compute function are made once per config. */
-const memos = new WeakMap<readonly string[], { key: string; compute: (view: ClusterView) => PresenceIndex }>();
-function presence(view: ClusterView, storeLabels: readonly string[]): PresenceIndex {
-  let memo = memos.get(storeLabels);
-  if (memo === undefined) memos.set(storeLabels, (memo = { key: `builtin/data-locality:${storeLabels.join(',')}`, compute: (v) => indexPresence(v, storeLabels) }));
-  return view.memo(memo.key, memo.compute);
-}
-
-let last: { view: ClusterView; storeLabels: readonly string[]; pool: AgentPool; wanted: Wanted } | undefined;
-
-/** The pool's names looked up in the picture's index, once per pass: the same for every node. */
-function wantedBy(ctx: SchedulerContext, pool: AgentPool, vector: readonly string[], cache: readonly string[], anti: readonly string[]): Wanted {
-  const view = ctx.cluster;
-  const storeLabels = config(ctx).storeLabels;
-  if (last?.view === view && last.storeLabels === storeLabels && last.pool === pool) return last.wanted;
-  const index = presence(view, storeLabels);
-  const namespace = pool.metadata.namespace ?? 'default';
-  const look = (names: readonly string[]): (Presence | undefined)[] => names.map((name) => index.get(`${namespace}/${name}`));
-  last = { view, storeLabels, pool, wanted: { near: look([...vector, ...cache]), away: look(anti) } };
-  return last.wanted;
-}
+const CallWanted = stateKey<Wanted>('data-locality/wanted');
 
 const NONE: readonly string[] = [];
 
@@ -99,23 +70,39 @@ function wantsOf(pool: AgentPool | undefined): LocalityWants | undefined {
   return named === 0 ? undefined : wants;
 }
 
-export class DataLocalityPlugin implements SchedulerPlugin {
-  name(): string {
-    return 'data-locality';
-  }
+export const dataLocalityPlugin = definePlugin({
+  type: 'scheduler',
+  name: 'data-locality',
+  config: Type.Object(
+    { storeLabels: Type.Array(Type.String({ minLength: 1 }), { default: ['neuronetes.io/vector-store', 'neuronetes.io/cache', 'app.kubernetes.io/name'] }) },
+    { additionalProperties: false },
+  ),
+  defaults: { weight: 10 },
+  create: (config) => {
+    // One index per picture and set of store labels.
+    const memoKey = `builtin/data-locality:${config.storeLabels.join(',')}`;
+    const index = (view: ClusterView): PresenceIndex => indexPresence(view, config.storeLabels);
+    const wantedBy = (view: ClusterView, pool: AgentPool, wants: LocalityWants): Wanted => {
+      const presence = view.memo(memoKey, index);
+      const namespace = pool.metadata.namespace ?? 'default';
+      const look = (names: readonly string[]): (Presence | undefined)[] => names.map((name) => presence.get(`${namespace}/${name}`));
+      return { near: look([...(wants.vectorStoreAffinity ?? NONE), ...(wants.cacheAffinity ?? NONE)]), away: look(wants.antiAffinity ?? NONE) };
+    };
+    return {
+      preScore(_ctx, _pod, pool) {
+        return wantsOf(pool) === undefined ? SKIP : undefined;
+      },
 
-  preScore(_ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
-    return wantsOf(pool) === undefined ? SKIP : undefined;
-  }
-
-  score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
-    const wants = wantsOf(pool);
-    if (pool === undefined || wants === undefined) return NEUTRAL_SCORE;
-    const wanted = wantedBy(ctx, pool, wants.vectorStoreAffinity ?? NONE, wants.cacheAffinity ?? NONE, wants.antiAffinity ?? NONE);
-    const name = node.metadata.name;
-    const zone = nodeFacts(ctx.cluster, node).zone;
-    const near = wanted.near.length === 0 ? 0 : closeness(wanted.near, name, zone) / wanted.near.length;
-    const away = wanted.away.length === 0 ? 0 : closeness(wanted.away, name, zone) / wanted.away.length;
-    return Math.round(NEUTRAL_SCORE + 50 * near - 50 * away);
-  }
-}
+      score(ctx, _pod, node, pool) {
+        const wants = wantsOf(pool);
+        if (pool === undefined || wants === undefined) return NEUTRAL_SCORE;
+        const wanted = ctx.state.readOrCompute(CallWanted, () => wantedBy(ctx.cluster, pool, wants));
+        const name = node.metadata.name;
+        const zone = ctx.cluster.nodeFacts(node).zone;
+        const near = wanted.near.length === 0 ? 0 : closeness(wanted.near, name, zone) / wanted.near.length;
+        const away = wanted.away.length === 0 ? 0 : closeness(wanted.away, name, zone) / wanted.away.length;
+        return Math.round(NEUTRAL_SCORE + 50 * near - 50 * away);
+      },
+    };
+  },
+});

@@ -3,25 +3,14 @@
  * topology, mig) and gpu-fit last, whose final check is a shortfall: a node reaching FailedNodes is
  * one where preemption could help. Weights and config are in the `scheduler-plugins:` config.
  */
-import { registerScheduler } from '../../../src/plugins/registry.ts';
-import { CostPlugin } from './cost.ts';
-import { DataLocalityPlugin } from './data-locality.ts';
-import { GpuFitPlugin } from './gpu-fit.ts';
-import { MigPlugin } from './mig.ts';
-import { ModelCachePlugin } from './model-cache.ts';
-import { NodeSelectorPlugin } from './node-selector.ts';
-import { PoolSpreadPlugin } from './pool-spread.ts';
-import { TopologyPlugin } from './topology.ts';
+import { registerPlugin } from 'neuronetes';
+import { costPlugin } from './cost.ts';
+import { dataLocalityPlugin } from './data-locality.ts';
+import { gpuFitPlugin } from './gpu-fit.ts';
+import { migPlugin } from './mig.ts';
+import { modelCachePlugin } from './model-cache.ts';
+import { nodeSelectorPlugin } from './node-selector.ts';
+import { poolSpreadPlugin } from './pool-spread.ts';
+import { topologyPlugin } from './topology.ts';
 
-for (const plugin of [
-  new NodeSelectorPlugin(),
-  new CostPlugin(),
-  new TopologyPlugin(),
-  new MigPlugin(),
-  new GpuFitPlugin(),
-  new ModelCachePlugin(),
-  new DataLocalityPlugin(),
-  new PoolSpreadPlugin(),
-]) {
-  registerScheduler(plugin);
-}
+for (const plugin of [nodeSelectorPlugin, costPlugin, topologyPlugin, migPlugin, gpuFitPlugin, modelCachePlugin, dataLocalityPlugin, poolSpreadPlugin]) registerPlugin(plugin);

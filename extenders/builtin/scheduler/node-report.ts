@@ -3,13 +3,9 @@
  * (GET /debug/nodes/<name>), and the census of GPU nodes logged at start-up and on cluster changes,
  * so a cluster whose labels NeuroNetes cannot read says so before any pod waits on it.
  */
-import type { Node } from '../../../src/api/kubernetes.ts';
-import type { ClusterView } from '../../../src/cluster/cluster-view.ts';
-import type { PluginContext } from '../../../src/plugins/types.ts';
-import { priceFor } from './cost.ts';
-import { nodeFacts, nodeFactsByName, type NodeFacts } from './node-facts.ts';
-import { labelNames, Sources, unknownBecause, type Fact } from './node-labels.ts';
-import { interconnectOf } from './topology.ts';
+import { FactSources, labelNames, unknownBecause, type ClusterView, type Fact, type Node, type NodeFacts, type PluginContext } from 'neuronetes';
+import { priceOf, type CostConfig } from './cost.ts';
+import { interconnectOf, interconnectTable, type TopologyConfig } from './topology.ts';
 
 export interface FactReport {
   readonly value: unknown;
@@ -24,14 +20,17 @@ function report<T>(fact: Fact<T>, unknownWhy: string, show: (v: T) => unknown = 
   return { value: null, from: fact.from ?? null, unknown: fact.problem ?? unknownWhy };
 }
 
-/** The config a built-in plugin runs with, by name (`{}` when it is not configured). */
+/** The config a built-in plugin runs with, by name (`{}` when it is not registered). */
 export type PluginConfigs = (plugin: string) => PluginContext;
 
 /** A node's facts as the plugins see them, with where each came from. */
 export function describeNode(view: ClusterView, node: Node, configs: PluginConfigs): Record<string, unknown> {
-  const n = nodeFacts(view, node);
-  const link = interconnectOf(configs('topology'), n);
-  const price = priceFor(configs('cost'), n);
+  const n = view.nodeFacts(node);
+  // Checked against each plugin's schema when the plugin set was built; `{}` when it is not registered.
+  const topology = configs('topology').config as Partial<TopologyConfig>;
+  const cost = configs('cost').config as Partial<CostConfig>;
+  const link = interconnectOf(n, interconnectTable(topology.instanceInterconnects ?? {}));
+  const price = priceOf(n, cost.priceTable ?? {});
   const slices: Record<string, { total: number; used: number; free: number }> = {};
   for (const [profile, total] of n.migSlices.value ?? []) {
     const used = n.migUsed.get(profile) ?? 0;
@@ -40,29 +39,29 @@ export function describeNode(view: ClusterView, node: Node, configs: PluginConfi
   return {
     name: n.name,
     gpu: {
-      type: report(n.gpuType, unknownBecause(n.gpuType, Sources.gpuType)),
-      memoryBytes: report(n.gpuMemory, unknownBecause(n.gpuMemory, Sources.gpuMemory)),
-      count: report(n.gpuCount, unknownBecause(n.gpuCount, Sources.gpuCount)),
-      family: report(n.gpuFamily, unknownBecause(n.gpuFamily, Sources.gpuFamily)),
+      type: report(n.gpuType, unknownBecause(n.gpuType, FactSources.gpuType)),
+      memoryBytes: report(n.gpuMemory, unknownBecause(n.gpuMemory, FactSources.gpuMemory)),
+      count: report(n.gpuCount, unknownBecause(n.gpuCount, FactSources.gpuCount)),
+      family: report(n.gpuFamily, unknownBecause(n.gpuFamily, FactSources.gpuFamily)),
       allocatable: n.allocatableProblem === undefined ? { value: n.allocatableGpus, from: 'allocatable nvidia.com/gpu' } : { value: null, from: 'allocatable nvidia.com/gpu', unknown: n.allocatableProblem },
       used: n.usedGpus,
       free: n.freeGpus,
-      interconnect: report(link, `${unknownBecause(n.interconnect, Sources.interconnect)}, and instance type ${n.instanceType.value ?? '(none)'} is not in the interconnect table`),
-      nvlinkDomain: report(n.nvlinkDomain, unknownBecause(n.nvlinkDomain, Sources.nvlinkDomain)),
-      bandwidthBytes: report(n.bandwidth, unknownBecause(n.bandwidth, Sources.bandwidth)),
+      interconnect: report(link, `${unknownBecause(n.interconnect, FactSources.interconnect)}, and instance type ${n.instanceType.value ?? '(none)'} is not in the interconnect table`),
+      nvlinkDomain: report(n.nvlinkDomain, unknownBecause(n.nvlinkDomain, FactSources.nvlinkDomain)),
+      bandwidthBytes: report(n.bandwidth, unknownBecause(n.bandwidth, FactSources.bandwidth)),
     },
     mig: {
-      capable: report(n.migCapable, unknownBecause(n.migCapable, Sources.migCapable)),
-      strategy: report(n.migStrategy, unknownBecause(n.migStrategy, Sources.migStrategy)),
-      config: report(n.migConfigName, unknownBecause(n.migConfigName, Sources.migConfigName)),
-      slices: report(n.migSlices, `no ${labelNames(Sources.migLayout)} label, allocatable nvidia.com/mig-<profile>, nvidia.com/mig-<profile>.count label or single-strategy product`, () => slices),
+      capable: report(n.migCapable, unknownBecause(n.migCapable, FactSources.migCapable)),
+      strategy: report(n.migStrategy, unknownBecause(n.migStrategy, FactSources.migStrategy)),
+      config: report(n.migConfigName, unknownBecause(n.migConfigName, FactSources.migConfigName)),
+      slices: report(n.migSlices, `no ${labelNames(FactSources.migLayout)} label, allocatable nvidia.com/mig-<profile>, nvidia.com/mig-<profile>.count label or single-strategy product`, () => slices),
     },
     capacityType:
       n.capacityType.value === undefined && n.capacityType.problem === undefined
-        ? { value: 'on-demand', from: null, assumed: `no ${labelNames(Sources.capacityType)} label` }
+        ? { value: 'on-demand', from: null, assumed: `no ${labelNames(FactSources.capacityType)} label` }
         : report(n.capacityType, ''),
-    pricePerHour: price === undefined ? { value: null, from: n.costPerHour.from ?? null, unknown: n.costPerHour.problem ?? `no ${labelNames(Sources.costPerHour)} label, and no priceTable entry for the instance type` } : { value: price.price, from: price.from },
-    instanceType: report(n.instanceType, unknownBecause(n.instanceType, Sources.instanceType)),
+    pricePerHour: price === undefined ? { value: null, from: n.costPerHour.from ?? null, unknown: n.costPerHour.problem ?? `no ${labelNames(FactSources.costPerHour)} label, and no priceTable entry for the instance type` } : { value: price.price, from: price.from },
+    instanceType: report(n.instanceType, unknownBecause(n.instanceType, FactSources.instanceType)),
     zone: n.zone ?? null,
     cachedModels: [...n.cachedModels],
   };
@@ -71,8 +70,8 @@ export function describeNode(view: ClusterView, node: Node, configs: PluginConfi
 /** Why a node with GPUs cannot be fully placed on: its unknown or unreadable GPU facts. */
 function unknownFacts(n: NodeFacts): string[] {
   const why: string[] = [];
-  if (n.gpuType.value === undefined) why.push(`GPU type unknown: ${unknownBecause(n.gpuType, Sources.gpuType)}`);
-  if (n.gpuMemory.value === undefined) why.push(`GPU memory unknown: ${unknownBecause(n.gpuMemory, Sources.gpuMemory)}`);
+  if (n.gpuType.value === undefined) why.push(`GPU type unknown: ${unknownBecause(n.gpuType, FactSources.gpuType)}`);
+  if (n.gpuMemory.value === undefined) why.push(`GPU memory unknown: ${unknownBecause(n.gpuMemory, FactSources.gpuMemory)}`);
   for (const problem of [n.allocatableProblem, n.migSlices.problem, n.migCapable.problem, n.interconnect.problem, n.capacityType.problem, n.costPerHour.problem]) {
     if (problem !== undefined) why.push(problem);
   }
@@ -89,7 +88,7 @@ export interface GpuCensus {
 export function gpuCensus(view: ClusterView): GpuCensus {
   const recognised: Record<string, number> = {};
   const unknown: { node: string; why: string }[] = [];
-  for (const n of nodeFactsByName(view).values()) {
+  for (const n of view.allNodeFacts().values()) {
     if (!n.hasGpus) continue;
     const why = unknownFacts(n);
     if (why.length > 0) unknown.push({ node: n.name, why: why.join('; ') });

@@ -3,11 +3,7 @@
  * of the cluster: GPU needs with their quantities, the locality asked for, the model behind the pool
  * (pool → AgentClass → Model) and its size.
  */
-import type { AgentPool } from '../../../src/api/neuronetes.ts';
-import type { ClusterView } from '../../../src/cluster/cluster-view.ts';
-import type { SchedulerContext } from '../../../src/plugins/types.ts';
-import { tryParseQuantity } from '../../../src/util/quantity.ts';
-import { typeTokens } from './node-labels.ts';
+import { stateKey, tryParseQuantity, typeTokens, type AgentPool, type ClusterView, type SchedulerContext } from 'neuronetes';
 
 /** A quantity as the pool wrote it and its value; `value` is undefined when absent or malformed. */
 export interface Written {
@@ -79,19 +75,19 @@ function computePoolFacts(view: ClusterView, pool: AgentPool, warn: (msg: string
 
 const newPoolCache = (): WeakMap<AgentPool, PoolFacts> => new WeakMap();
 
-/** The pool and picture last asked about: a pass asks once per node about the same pool. */
-let last: { view: ClusterView; pool: AgentPool; facts: PoolFacts } | undefined;
+/** The call's pool and its facts, shared by the built-ins: each asks once per node. */
+const CallPool = stateKey<{ readonly pool: AgentPool; readonly facts: PoolFacts }>('builtin/pool-facts');
 
 /** The pool's facts, computed at most once per pool and picture of the cluster. */
 export function poolFacts(ctx: SchedulerContext, pool: AgentPool): PoolFacts {
-  const view = ctx.cluster;
-  if (last?.view === view && last.pool === pool) return last.facts;
-  const byPool = view.memo('builtin/pool-facts', newPoolCache);
+  const seen = ctx.state.read(CallPool);
+  if (seen?.pool === pool) return seen.facts;
+  const byPool = ctx.cluster.memo('builtin/pool-facts', newPoolCache);
   let facts = byPool.get(pool);
   if (facts === undefined) {
-    facts = computePoolFacts(view, pool, (msg) => ctx.log.warn(msg));
+    facts = computePoolFacts(ctx.cluster, pool, (msg) => ctx.log.warn(msg));
     byPool.set(pool, facts);
   }
-  last = { view, pool, facts };
+  ctx.state.write(CallPool, { pool, facts });
   return facts;
 }

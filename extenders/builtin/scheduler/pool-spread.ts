@@ -4,11 +4,7 @@
  * z in its zone, the score is 100 × (1 − (2n/3 + z/3) / t): losing a node is likelier than losing a
  * zone, so the node counts double. A pool with nothing bound yet scores 100 everywhere.
  */
-import type { Node, Pod } from '../../../src/api/kubernetes.ts';
-import type { AgentPool } from '../../../src/api/neuronetes.ts';
-import { isActivePod, type ClusterView } from '../../../src/cluster/cluster-view.ts';
-import { SKIP, type PassPlan, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
-import { nodeFacts, nodeFactsByName } from './node-facts.ts';
+import { definePlugin, isActivePod, SKIP, stateKey, type AgentPool, type ClusterView, type SchedulerContext } from 'neuronetes';
 import { poolFacts } from './pool-facts.ts';
 import { NEUTRAL_SCORE } from './verdicts.ts';
 
@@ -20,7 +16,7 @@ interface Placement {
 
 /** Where each pool's active, bound replicas run: `namespace/pool` → counts. */
 function indexPlacement(view: ClusterView): ReadonlyMap<string, Placement> {
-  const facts = nodeFactsByName(view);
+  const facts = view.allNodeFacts();
   const index = new Map<string, Placement>();
   for (const pool of view.pools()) {
     const namespace = pool.metadata.namespace ?? 'default';
@@ -38,34 +34,31 @@ function indexPlacement(view: ClusterView): ReadonlyMap<string, Placement> {
   return index;
 }
 
-/** The picture and pool last asked about: a pass asks once per node about the same ones. */
-let last: { view: ClusterView; pool: AgentPool; placement: Placement | undefined } | undefined;
+/** The pool's placement, looked up once per call: undefined for a pool the picture does not hold. */
+const CallPlacement = stateKey<{ readonly placement: Placement | undefined }>('pool-spread/placement');
 
-function placementOf(ctx: SchedulerContext, pool: AgentPool): Placement | undefined {
-  if (last?.view !== ctx.cluster || last.pool !== pool) {
-    last = { view: ctx.cluster, pool, placement: ctx.cluster.memo('builtin/pool-spread', indexPlacement).get(poolFacts(ctx, pool).key) };
-  }
-  return last.placement;
-}
+const placementOf = (ctx: SchedulerContext, pool: AgentPool): Placement | undefined =>
+  ctx.state.readOrCompute(CallPlacement, () => ({ placement: ctx.cluster.memo('builtin/pool-spread', indexPlacement).get(poolFacts(ctx, pool).key) })).placement;
 
-export class PoolSpreadPlugin implements SchedulerPlugin {
-  name(): string {
-    return 'pool-spread';
-  }
+export const poolSpreadPlugin = definePlugin({
+  type: 'scheduler',
+  name: 'pool-spread',
+  defaults: { weight: 5 },
+  create: () => ({
+    /** A pod of no pool has no replicas to spread. */
+    preScore(_ctx, _pod, pool) {
+      return pool === undefined ? SKIP : undefined;
+    },
 
-  /** A pod of no pool has no replicas to spread. */
-  preScore(_ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
-    return pool === undefined ? SKIP : undefined;
-  }
-
-  score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
-    if (pool === undefined) return NEUTRAL_SCORE;
-    const placement = placementOf(ctx, pool);
-    if (placement === undefined || placement.total === 0) return 100;
-    const onNode = placement.byNode.get(node.metadata.name) ?? 0;
-    const zone = nodeFacts(ctx.cluster, node).zone;
-    // A node without a zone is a zone of its own.
-    const inZone = zone === undefined ? onNode : (placement.byZone.get(zone) ?? 0);
-    return Math.round(100 * (1 - ((2 * onNode) / 3 + inZone / 3) / placement.total));
-  }
-}
+    score(ctx, _pod, node, pool) {
+      if (pool === undefined) return NEUTRAL_SCORE;
+      const placement = placementOf(ctx, pool);
+      if (placement === undefined || placement.total === 0) return 100;
+      const onNode = placement.byNode.get(node.metadata.name) ?? 0;
+      const zone = ctx.cluster.nodeFacts(node).zone;
+      // A node without a zone is a zone of its own.
+      const inZone = zone === undefined ? onNode : (placement.byZone.get(zone) ?? 0);
+      return Math.round(100 * (1 - ((2 * onNode) / 3 + inZone / 3) / placement.total));
+    },
+  }),
+});

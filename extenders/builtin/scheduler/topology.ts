@@ -7,100 +7,97 @@
  * Only what preemption cannot change is judged here: free GPUs are gpu-fit's, which runs after.
  * Scores multi-GPU pools by interconnect (config `interconnectScores`).
  */
-import { Type } from 'typebox';
-import type { Node, Pod } from '../../../src/api/kubernetes.ts';
-import type { AgentPool } from '../../../src/api/neuronetes.ts';
-import { SKIP, type FilterResult, type PassPlan, type PluginContext, type SchedulerContext, type SchedulerPlugin } from '../../../src/plugins/types.ts';
-import { nodeFacts, type NodeFacts } from './node-facts.ts';
-import { DEFAULT_INSTANCE_INTERCONNECTS, instanceInterconnect, labelNames, Sources, type Fact } from './node-labels.ts';
-import { definePluginConfig } from './plugin-config.ts';
+import { DEFAULT_INSTANCE_INTERCONNECTS, definePlugin, FactSources, instanceInterconnect, labelNames, SKIP, stateKey, type Fact, type NodeFacts } from 'neuronetes';
+import { Type, type Static } from 'typebox';
 import { poolFacts, type PoolFacts } from './pool-facts.ts';
 import { NEUTRAL_SCORE, plural, unresolvable, VerdictCache } from './verdicts.ts';
 
-const NVLINK = new Set(['nvlink', 'nvswitch']);
+const NVLINK: ReadonlySet<string> = new Set(['nvlink', 'nvswitch']);
 const Score = Type.Number({ minimum: 0, maximum: 100 });
-const config = definePluginConfig(
-  'topology',
-  Type.Object({
-    interconnectScores: Type.Record(Type.String(), Score),
-    unknownInterconnectScore: Score,
-    /** Instance-type prefix → interconnect, added to (or overriding) DEFAULT_INSTANCE_INTERCONNECTS. */
-    instanceInterconnects: Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: '^[A-Za-z0-9-]+$' })),
-  }),
-  { interconnectScores: { nvswitch: 100, nvlink: 100, pcie: 40 }, unknownInterconnectScore: 20, instanceInterconnects: {} },
-);
 
-/** The instance table per resolved config (replaced whole on reload). */
-const tables = new WeakMap<object, Readonly<Record<string, string>>>();
+export const TopologyConfig = Type.Object(
+  {
+    interconnectScores: Type.Record(Type.String(), Score, { default: { nvswitch: 100, nvlink: 100, pcie: 40 } }),
+    unknownInterconnectScore: Type.Number({ minimum: 0, maximum: 100, default: 20 }),
+    /** Instance-type prefix → interconnect, added to (or overriding) DEFAULT_INSTANCE_INTERCONNECTS. */
+    instanceInterconnects: Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: '^[A-Za-z0-9-]+$' }), { default: {} }),
+  },
+  { additionalProperties: false },
+);
+export type TopologyConfig = Static<typeof TopologyConfig>;
+
+/** Instance-type prefix → interconnect: the built-in table with the config's `instanceInterconnects` over it. */
+export const interconnectTable = (overrides: TopologyConfig['instanceInterconnects']): Readonly<Record<string, string>> => ({ ...DEFAULT_INSTANCE_INTERCONNECTS, ...overrides });
 
 /**
  * The node's GPU interconnect as this plugin sees it: its labels (`neuronetes.io/gpu-topology`, GFD's
- * clique), else its instance type in the built-in table with the config's `instanceInterconnects`.
+ * clique), else its instance type in `table` (interconnectTable).
  */
-export function interconnectOf(ctx: PluginContext, n: NodeFacts): Fact<string> {
+export function interconnectOf(n: NodeFacts, table: Readonly<Record<string, string>>): Fact<string> {
   if (n.interconnect.from !== undefined) return n.interconnect;
   const type = n.instanceType.value;
-  if (type === undefined) return n.interconnect;
-  const c = config(ctx);
-  let table = tables.get(c);
-  if (table === undefined) tables.set(c, (table = { ...DEFAULT_INSTANCE_INTERCONNECTS, ...c.instanceInterconnects }));
-  return instanceInterconnect(type, table);
+  return type === undefined ? n.interconnect : instanceInterconnect(type, table);
 }
-
-const wrongLink = new VerdictCache();
-const tooFew = new VerdictCache();
 
 /** Whether the pool asks for a locality; without one any node's GPUs will do. */
 const asksLocality = (p: PoolFacts): boolean => p.locality !== undefined && p.locality !== 'any';
 /** Interconnect matters only when a replica spans GPUs or the pool asks for a locality. */
 const weighsInterconnect = (p: PoolFacts): boolean => (p.gpu?.count ?? 0) > 1 || asksLocality(p);
 
-export class TopologyPlugin implements SchedulerPlugin {
-  name(): string {
-    return 'topology';
-  }
+const Verdicts = stateKey<{ readonly wrongLink: VerdictCache; readonly tooFew: VerdictCache }>('topology/verdicts');
+const newVerdicts = (): { wrongLink: VerdictCache; tooFew: VerdictCache } => ({ wrongLink: new VerdictCache(), tooFew: new VerdictCache() });
 
-  priority(): number {
-    return 260;
-  }
+export const topologyPlugin = definePlugin({
+  type: 'scheduler',
+  name: 'topology',
+  priority: 260,
+  config: TopologyConfig,
+  defaults: { weight: 25 },
+  create: (config) => {
+    const table = interconnectTable(config.instanceInterconnects);
+    return {
+      preFilter(ctx, _pod, pool) {
+        return pool !== undefined && asksLocality(poolFacts(ctx, pool)) ? undefined : SKIP;
+      },
 
-  preFilter(ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
-    return pool !== undefined && asksLocality(poolFacts(ctx, pool)) ? undefined : SKIP;
-  }
+      filter(ctx, _pod, node, pool) {
+        if (pool === undefined) return true;
+        const p = poolFacts(ctx, pool);
+        if (!asksLocality(p)) return true;
+        const count = p.gpu?.count ?? 1;
+        const n = ctx.cluster.nodeFacts(node);
+        if (p.locality === 'nvlink') {
+          const needs = (): string => `needs ${p.gpu?.label ?? plural(count, 'GPU')} joined by NVLink`;
+          const link = interconnectOf(n, table);
+          if (link.value === undefined) {
+            return unresolvable(`${needs()}; GPU interconnect unknown: ${link.problem ?? `no ${labelNames(FactSources.interconnect)} label, and instance type ${n.instanceType.value ?? '(none)'} is not in the interconnect table`}`);
+          }
+          if (!NVLINK.has(link.value)) {
+            const { wrongLink } = ctx.state.readOrCompute(Verdicts, newVerdicts);
+            return wrongLink.get(link.value) ?? wrongLink.set(unresolvable(`${needs()}; node's GPUs are on ${link.value} (${link.from ?? ''})`));
+          }
+        }
+        if (n.allocatableGpus < count) {
+          const { tooFew } = ctx.state.readOrCompute(Verdicts, newVerdicts);
+          return tooFew.get(n.allocatableGpus) ?? tooFew.set(unresolvable(`needs all ${plural(count, 'GPU')} on one node; node has ${n.allocatableGpus === 0 ? 'none' : `only ${n.allocatableGpus}`}`));
+        }
+        const min = p.minBandwidth.value;
+        const has = n.bandwidth.value;
+        if (min !== undefined && has !== undefined && has < min) {
+          return unresolvable(`needs ${p.minBandwidth.text} of GPU interconnect bandwidth; node has less (${n.bandwidth.from ?? ''})`);
+        }
+        return true;
+      },
 
-  filter(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult {
-    if (pool === undefined) return true;
-    const p = poolFacts(ctx, pool);
-    if (!asksLocality(p)) return true;
-    const count = p.gpu?.count ?? 1;
-    const n = nodeFacts(ctx.cluster, node);
-    if (p.locality === 'nvlink') {
-      const needs = (): string => `needs ${p.gpu?.label ?? plural(count, 'GPU')} joined by NVLink`;
-      const link = interconnectOf(ctx, n);
-      if (link.value === undefined) {
-        return unresolvable(`${needs()}; GPU interconnect unknown: ${link.problem ?? `no ${labelNames(Sources.interconnect)} label, and instance type ${n.instanceType.value ?? '(none)'} is not in the interconnect table`}`);
-      }
-      if (!NVLINK.has(link.value)) return wrongLink.get(p, link.value) ?? wrongLink.set(unresolvable(`${needs()}; node's GPUs are on ${link.value} (${link.from ?? ''})`));
-    }
-    if (n.allocatableGpus < count) {
-      return tooFew.get(p, n.allocatableGpus) ?? tooFew.set(unresolvable(`needs all ${plural(count, 'GPU')} on one node; node has ${n.allocatableGpus === 0 ? 'none' : `only ${n.allocatableGpus}`}`));
-    }
-    const min = p.minBandwidth.value;
-    const has = n.bandwidth.value;
-    if (min !== undefined && has !== undefined && has < min) {
-      return unresolvable(`needs ${p.minBandwidth.text} of GPU interconnect bandwidth; node has less (${n.bandwidth.from ?? ''})`);
-    }
-    return true;
-  }
+      preScore(ctx, _pod, pool) {
+        return pool !== undefined && weighsInterconnect(poolFacts(ctx, pool)) ? undefined : SKIP;
+      },
 
-  preScore(ctx: SchedulerContext, _pod: Pod, pool: AgentPool | undefined): PassPlan {
-    return pool !== undefined && weighsInterconnect(poolFacts(ctx, pool)) ? undefined : SKIP;
-  }
-
-  score(ctx: SchedulerContext, _pod: Pod, node: Node, pool: AgentPool | undefined): number {
-    if (pool === undefined || !weighsInterconnect(poolFacts(ctx, pool))) return NEUTRAL_SCORE;
-    const c = config(ctx);
-    const interconnect = interconnectOf(ctx, nodeFacts(ctx.cluster, node)).value;
-    return (interconnect === undefined ? undefined : c.interconnectScores[interconnect]) ?? c.unknownInterconnectScore;
-  }
-}
+      score(ctx, _pod, node, pool) {
+        if (pool === undefined || !weighsInterconnect(poolFacts(ctx, pool))) return NEUTRAL_SCORE;
+        const interconnect = interconnectOf(ctx.cluster.nodeFacts(node), table).value;
+        return (interconnect === undefined ? undefined : config.interconnectScores[interconnect]) ?? config.unknownInterconnectScore;
+      },
+    };
+  },
+});

@@ -1,8 +1,7 @@
 /** The two ways a built-in filter says no (kube-scheduler's Unschedulable vs UnschedulableAndUnresolvable). */
-import type { FilterVerdict } from '../../../src/plugins/types.ts';
-import type { PoolFacts } from './pool-facts.ts';
+import type { FilterVerdict } from 'neuronetes';
 
-export { NEUTRAL_SCORE } from '../../../src/scheduling/score-chain.ts';
+export { NEUTRAL_SCORE } from 'neuronetes';
 
 /** Preemption cannot help: wrong hardware, wrong labels, over budget. */
 export function unresolvable(reason: string): FilterVerdict {
@@ -21,22 +20,17 @@ export function plural(n: number, word: string): string {
 type FactKey = string | number | undefined;
 
 /**
- * A built-in's verdicts depend on the pool and one or two facts of the node (its GPU type, zone,
- * GPUs in use…) that thousands of nodes share. Cached per pool picture and those facts, a 5,000-node
- * call builds a handful of reasons instead of thousands, and the chain knows a verdict it has already
- * seen by identity. Use as `cache.get(pool, a, b) ?? cache.set(verdict)`.
+ * A filter's verdicts within one call (one pool) depend on one or two facts of the node (its GPU
+ * type, zone, GPUs in use…) that thousands of nodes share. Cached by those facts, a 5,000-node call
+ * builds a handful of reasons instead of thousands, and the chain knows a verdict it has already seen
+ * by identity. Kept in the call's CycleState; use as `cache.get(a, b) ?? cache.set(verdict)`.
  */
 export class VerdictCache {
-  #pool: PoolFacts | undefined;
-  #byFacts = new Map<FactKey, Map<FactKey, FilterVerdict>>();
+  readonly #byFacts = new Map<FactKey, Map<FactKey, FilterVerdict>>();
   #slot: Map<FactKey, FilterVerdict> | undefined;
   #b: FactKey;
 
-  get(pool: PoolFacts, a?: FactKey, b?: FactKey): FilterVerdict | undefined {
-    if (pool !== this.#pool) {
-      this.#pool = pool;
-      this.#byFacts = new Map();
-    }
+  get(a?: FactKey, b?: FactKey): FilterVerdict | undefined {
     let slot = this.#byFacts.get(a);
     if (slot === undefined) this.#byFacts.set(a, (slot = new Map()));
     this.#slot = slot;

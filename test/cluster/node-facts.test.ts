@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Node, Pod } from '../../src/api/kubernetes.ts';
-import type { ClusterView } from '../../src/cluster/cluster-view.ts';
-import { computeNodeFacts, nodeFacts, podDeviceRequests } from '../../extenders/builtin/scheduler/node-facts.ts';
+import { ClusterState, type ClusterObjects, type ClusterView } from '../../src/cluster/cluster-view.ts';
+import { computeNodeFacts, podDeviceRequests } from '../../src/cluster/node-facts.ts';
 import { a100, node, pod, schedulerContext } from '../helpers/scheduling-fixtures.ts';
 
 t.test('neuronetes.io labels are read once; a malformed one is an unknown fact with the reason', async (t) => {
@@ -92,48 +92,51 @@ t.test('pod device requests', async (t) => {
 
 t.test('facts come from the picture by name; unknown nodes once per Node object and picture', async (t) => {
   const { cluster } = schedulerContext({ nodes: [a100('known')], pods: [pod('a', { node: 'stranger', gpus: 3 })] });
-  const cached = nodeFacts(cluster, node('known'));
+  const cached = cluster.nodeFacts(node('known'));
   t.equal(cached.gpuType.value, 'A100', 'the cached node, not the labels sent');
-  t.equal(nodeFacts(cluster, a100('known')), cached, 'one object per node and picture');
+  t.equal(cluster.nodeFacts(a100('known')), cached, 'one object per node and picture');
   const stranger = a100('stranger');
-  const first = nodeFacts(cluster, stranger);
+  const first = cluster.nodeFacts(stranger);
   t.equal(first.usedGpus, 3, 'pods bound to it by name are counted');
-  t.equal(nodeFacts(cluster, stranger), first, 'computed once for the same Node object');
+  t.equal(cluster.nodeFacts(stranger), first, 'computed once for the same Node object');
   const { cluster: next } = schedulerContext({ nodes: [], pods: [] });
-  const again = nodeFacts(next, stranger);
+  const again = next.nodeFacts(stranger);
   t.not(again, first, 'a new picture recomputes');
   t.equal(again.usedGpus, 0);
 });
 
-t.test('a new picture reuses the facts of nodes whose object and pods did not change, and only those', async (t) => {
+t.test('a picture listed afresh after another reuses the facts of nodes whose object and pods did not change, and only those', async (t) => {
   const idle = a100('idle');
   const busy = a100('busy');
   const first = pod('first', { node: 'busy', gpus: 1 });
-  const before = schedulerContext({ nodes: [idle, busy], pods: [first] }).cluster;
-  const idleFacts = nodeFacts(before, idle);
-  const busyFacts = nodeFacts(before, busy);
-  t.equal(busyFacts.usedGpus, 1);
+  const objects = (nodes: Node[], pods: Pod[]): ClusterObjects => ({ nodes, pods, agentPools: [], agentClasses: [], models: [] });
+  const before = new ClusterState(objects([idle, busy], [first]), 1);
+  const idleFacts = before.nodeFacts(idle);
+  t.equal(before.nodeFacts(busy).usedGpus, 1);
 
-  const bound = schedulerContext({ nodes: [idle, busy], pods: [first, pod('second', { node: 'busy', gpus: 2 })] }).cluster;
-  t.equal(nodeFacts(bound, idle), idleFacts, 'same Node object, same pods: the facts are reused');
-  t.equal(nodeFacts(bound, busy).usedGpus, 3, 'a pod bound to the node is counted');
+  const bound = new ClusterState(objects([idle, busy], [first, pod('second', { node: 'busy', gpus: 2 })]), 2, before);
+  t.equal(bound.nodeFacts(idle), idleFacts, 'same Node object, same pods: the facts are reused');
+  t.equal(bound.nodeFacts(busy).usedGpus, 3, 'a pod bound to the node is counted');
 
   const relabelled = a100('idle', { labels: { 'topology.kubernetes.io/zone': 'z9' } });
-  const updated = schedulerContext({ nodes: [relabelled, busy], pods: [first] }).cluster;
-  t.equal(nodeFacts(updated, relabelled).zone, 'z9', 'a replaced Node object is recomputed');
-  t.equal(nodeFacts(updated, busy).usedGpus, 1, 'a pod gone from the node frees its GPUs');
+  const updated = new ClusterState(objects([relabelled, busy], [first]), 3, bound);
+  t.equal(updated.nodeFacts(relabelled).zone, 'z9', 'a replaced Node object is recomputed');
+  t.equal(updated.nodeFacts(busy).usedGpus, 1, 'a pod gone from the node frees its GPUs');
+
+  const unrelated = new ClusterState(objects([idle, busy], [first]), 1);
+  t.not(unrelated.nodeFacts(idle), idleFacts, 'a picture of another source starts afresh');
 });
 
 t.test('facts carried over from the picture before match facts computed afresh', async (t) => {
   const nodes = [a100('n0'), a100('n1'), a100('n2')];
   const start = schedulerContext({ nodes, pods: [pod('a', { node: 'n0', gpus: 2 })] }).cluster;
-  const used = (view: ClusterView): number[] => nodes.map((n) => nodeFacts(view, n).usedGpus);
+  const used = (view: ClusterView): number[] => nodes.map((n) => view.nodeFacts(n).usedGpus);
   t.same(used(start), [2, 0, 0]);
-  const n2Facts = nodeFacts(start, nodes[2] as Node);
+  const n2Facts = start.nodeFacts(nodes[2] as Node);
   const bound = start.next(start.version + 1, { pods: new Map([['agents/b', pod('b', { node: 'n1', gpus: 3 })]]) });
   const moved = bound.next(bound.version + 1, { pods: new Map([['agents/a', pod('a', { node: 'n2', gpus: 2 })]]) });
   t.same(used(moved), [0, 3, 2], 'two pictures on: the pods moved and added are counted where they are');
   t.same(used(moved), used(schedulerContext({ nodes, pods: [pod('b', { node: 'n1', gpus: 3 }), pod('a', { node: 'n2', gpus: 2 })] }).cluster), 'as afresh');
-  t.not(nodeFacts(moved, nodes[2] as Node), n2Facts, 'the node whose pods changed is recomputed');
+  t.not(moved.nodeFacts(nodes[2] as Node), n2Facts, 'the node whose pods changed is recomputed');
   t.same(used(bound), [2, 3, 0], 'an earlier picture asked again answers for itself');
 });

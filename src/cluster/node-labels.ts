@@ -4,8 +4,8 @@
  * the cloud's own labels. The first source present decides: a label that is there but cannot be
  * read makes the fact unknown with the reason in words, rather than falling through to a guess.
  */
-import { CapacityTypeLabels, GfdLabels, Labels } from '../../../src/api/neuronetes.ts';
-import { tryParseQuantity } from '../../../src/util/quantity.ts';
+import { CapacityTypeLabels, GfdLabels, Labels } from '../api/neuronetes.ts';
+import { tryParseQuantity } from '../util/quantity.ts';
 
 /** One fact about a node: its value, the source it came from, and why it is unknown when a source could not be read. */
 export interface Fact<T> {
@@ -93,7 +93,7 @@ export type CapacityType = 'spot' | 'on-demand';
 export type MigStrategy = 'none' | 'single' | 'mixed';
 
 /** Where each label-read fact comes from, in order. */
-export const Sources = {
+export const FactSources = {
   gpuType: [
     [Labels.gpuType, name],
     [GfdLabels.product, name],
@@ -141,7 +141,7 @@ export const Sources = {
  * bound keeps a single-strategy MIG node (`…-40GB-MIG-1g.5gb`, a 4864 MiB slice) at its slice.
  */
 export function gpuMemoryOf(labels: Readonly<Record<string, string>>): Fact<number> {
-  const reported = fromLabels(labels, Sources.gpuMemory);
+  const reported = fromLabels(labels, FactSources.gpuMemory);
   const product = labels[GfdLabels.product];
   if (reported.value === undefined || product === undefined || !reported.from?.startsWith(`${GfdLabels.memory}=`)) return reported;
   const stated = typeTokens(product).find((w) => /^\d+gb$/.test(w));

@@ -1,14 +1,14 @@
 /**
- * What the built-in scheduler plugins know about a node: its labels read once (node-labels.ts says
- * from where) and its GPU and MIG accounting summed once per picture of the cluster (ClusterView.memo),
- * so filter() and score() on the hot path are map lookups. A label that cannot be read leaves its
- * fact unknown with the reason: plugins say so instead of guessing.
+ * What scheduler plugins know about a node (ClusterView.nodeFacts): its labels read once
+ * (node-labels.ts says from where) and its GPU and MIG accounting summed once per picture of the
+ * cluster, so filter() and score() on the hot path are map lookups. A label that cannot be read
+ * leaves its fact unknown with the reason: plugins say so instead of guessing.
  */
-import { GPU_RESOURCE, type Container, type Node, type Pod } from '../../../src/api/kubernetes.ts';
-import { Annotations, GfdLabels, Labels } from '../../../src/api/neuronetes.ts';
-import type { ClusterView } from '../../../src/cluster/cluster-view.ts';
-import { tryParseQuantity } from '../../../src/util/quantity.ts';
-import { fromLabels, gpuMemoryOf, known, MIG_PROFILE, singleStrategyProfile, Sources, typeTokens, UNKNOWN, type CapacityType, type Fact, type MigStrategy } from './node-labels.ts';
+import { GPU_RESOURCE, type Container, type Node, type Pod } from '../api/kubernetes.ts';
+import { Annotations, GfdLabels, Labels } from '../api/neuronetes.ts';
+import { tryParseQuantity } from '../util/quantity.ts';
+import type { ClusterView } from './cluster-view.ts';
+import { FactSources, fromLabels, gpuMemoryOf, known, MIG_PROFILE, singleStrategyProfile, typeTokens, UNKNOWN, type CapacityType, type Fact, type MigStrategy } from './node-labels.ts';
 
 export const MIG_RESOURCE_PREFIX = 'nvidia.com/mig-';
 
@@ -87,6 +87,7 @@ export function podDeviceRequests(pod: Pod): ReadonlyMap<string, number> | undef
   return effective;
 }
 
+/** Informer objects are replaced, never edited: one answer per Pod object, as podKeyOf keys them. */
 const podMig = new WeakMap<Pod, ReadonlyMap<string, number>>();
 const NO_SLICES: ReadonlyMap<string, number> = new Map();
 
@@ -141,7 +142,7 @@ function countLabelSlices(labels: Readonly<Record<string, string>>): Fact<Readon
  * the single strategy the product's `-MIG-<profile>` with allocatable nvidia.com/gpu.
  */
 function migSlicesOf(labels: Readonly<Record<string, string>>, allocatable: Resources, single: string | undefined, gpus: Fact<number>): Fact<ReadonlyMap<string, number>> {
-  const layout = fromLabels(labels, Sources.migLayout);
+  const layout = fromLabels(labels, FactSources.migLayout);
   if (layout.from !== undefined) return layout;
   const exposed = allocatableSlices(allocatable);
   if (exposed.from !== undefined) return exposed;
@@ -185,8 +186,8 @@ export function computeNodeFacts(node: Node, pods: readonly Pod[]): NodeFacts {
   const migSingleProfile = singleStrategyProfile(labels[GfdLabels.product]);
   // Under the single strategy every nvidia.com/gpu is a slice: GPUs in use are slices in use.
   if (migSingleProfile !== undefined && usedGpus > 0) migUsed.set(migSingleProfile, (migUsed.get(migSingleProfile) ?? 0) + usedGpus);
-  const gpuType = fromLabels(labels, Sources.gpuType);
-  const gpuCount = fromLabels(labels, Sources.gpuCount);
+  const gpuType = fromLabels(labels, FactSources.gpuType);
+  const gpuCount = fromLabels(labels, FactSources.gpuCount);
   const migSlices = migSlicesOf(labels, allocatable, migSingleProfile, gpus);
   const cached = node.metadata.annotations?.[Annotations.cachedModels];
   return {
@@ -195,36 +196,28 @@ export function computeNodeFacts(node: Node, pods: readonly Pod[]): NodeFacts {
     gpuTypeTokens: gpuType.value === undefined ? [] : typeTokens(gpuType.value),
     gpuMemory: gpuMemoryOf(labels),
     gpuCount,
-    gpuFamily: fromLabels(labels, Sources.gpuFamily),
+    gpuFamily: fromLabels(labels, FactSources.gpuFamily),
     allocatableGpus,
     allocatableProblem: gpus.problem,
     usedGpus,
     freeGpus: Math.max(0, allocatableGpus - usedGpus),
-    interconnect: fromLabels(labels, Sources.interconnect),
-    nvlinkDomain: fromLabels(labels, Sources.nvlinkDomain),
-    bandwidth: fromLabels(labels, Sources.bandwidth),
-    migCapable: fromLabels(labels, Sources.migCapable),
-    migStrategy: fromLabels(labels, Sources.migStrategy),
-    migConfigName: fromLabels(labels, Sources.migConfigName),
+    interconnect: fromLabels(labels, FactSources.interconnect),
+    nvlinkDomain: fromLabels(labels, FactSources.nvlinkDomain),
+    bandwidth: fromLabels(labels, FactSources.bandwidth),
+    migCapable: fromLabels(labels, FactSources.migCapable),
+    migStrategy: fromLabels(labels, FactSources.migStrategy),
+    migConfigName: fromLabels(labels, FactSources.migConfigName),
     migSlices,
     migSingleProfile,
     migUsed,
     cachedModels: new Set((cached ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')),
-    capacityType: fromLabels(labels, Sources.capacityType),
-    costPerHour: fromLabels(labels, Sources.costPerHour),
-    instanceType: fromLabels(labels, Sources.instanceType),
+    capacityType: fromLabels(labels, FactSources.capacityType),
+    costPerHour: fromLabels(labels, FactSources.costPerHour),
+    instanceType: fromLabels(labels, FactSources.instanceType),
     zone: labels[Labels.zone],
     hasGpus: allocatableGpus > 0 || gpus.problem !== undefined || (migSlices.value?.size ?? 0) > 0 || migSlices.problem !== undefined || (gpuCount.value ?? 0) > 0 || gpuType.from !== undefined,
   };
 }
-
-/**
- * The facts last computed per Node object, with the pods they counted. Informers replace an object
- * when it changes and never edit it, so a node whose object and pods are the same as last time has
- * the same facts: a new picture (one per pod event, many a second on a busy cluster) recomputes only
- * the nodes that changed instead of all of them.
- */
-const lastFacts = new WeakMap<Node, { readonly pods: readonly Pod[]; readonly facts: NodeFacts }>();
 
 function samePods(a: readonly Pod[], b: readonly Pod[]): boolean {
   if (a === b) return true;
@@ -233,61 +226,40 @@ function samePods(a: readonly Pod[], b: readonly Pod[]): boolean {
   return true;
 }
 
-function factsOf(node: Node, pods: readonly Pod[]): NodeFacts {
-  const last = lastFacts.get(node);
-  if (last !== undefined && samePods(last.pods, pods)) return last.facts;
-  const facts = computeNodeFacts(node, pods);
-  lastFacts.set(node, { pods, facts });
-  return facts;
-}
-
 /**
- * The picture last asked about and its facts: a filter or score pass asks once per node, thousands
- * of times in a row about the same picture, so an identity check spares the memo's lookup; and the
- * next picture's facts start from these.
+ * Node facts carried from one picture of a source to the next (ClusterState passes it on). Informers
+ * replace an object when it changes and never edit it, so a node whose object and pods are the same
+ * as last time has the same facts; and a picture made from the last one by a few pod changes (one per
+ * bind) starts from that one's map and recomputes only the nodes whose pods changed.
  */
-let last: { view: ClusterView; facts: ReadonlyMap<string, NodeFacts> } | undefined;
+export class NodeFactsCarry {
+  readonly #byNode = new WeakMap<Node, { readonly pods: readonly Pod[]; readonly facts: NodeFacts }>();
+  #last: { readonly view: ClusterView; readonly facts: ReadonlyMap<string, NodeFacts> } | undefined;
 
-/**
- * Every node's facts. A picture made from the last one by a few pod changes (the usual case: one per
- * bind) takes that one's map and recomputes only the nodes whose pods changed, instead of visiting
- * every node of the cluster.
- */
-function computeAllNodeFacts(view: ClusterView): ReadonlyMap<string, NodeFacts> {
-  const before = last;
-  const changed = before === undefined ? undefined : view.nodesWithChangedPodsSince(before.view);
-  if (before !== undefined && changed !== undefined) {
-    const all = new Map(before.facts);
-    for (const name of changed) {
-      const node = view.node(name);
-      if (node !== undefined) all.set(name, factsOf(node, view.podsOnNode(name)));
+  #factsOf(node: Node, pods: readonly Pod[]): NodeFacts {
+    const seen = this.#byNode.get(node);
+    if (seen !== undefined && samePods(seen.pods, pods)) return seen.facts;
+    const facts = computeNodeFacts(node, pods);
+    this.#byNode.set(node, { pods, facts });
+    return facts;
+  }
+
+  /** Every node of `view` by name. */
+  all(view: ClusterView): ReadonlyMap<string, NodeFacts> {
+    const before = this.#last;
+    const changed = before === undefined ? undefined : view.nodesWithChangedPodsSince(before.view);
+    let all: Map<string, NodeFacts>;
+    if (before !== undefined && changed !== undefined) {
+      all = new Map(before.facts);
+      for (const name of changed) {
+        const node = view.node(name);
+        if (node !== undefined) all.set(name, this.#factsOf(node, view.podsOnNode(name)));
+      }
+    } else {
+      all = new Map();
+      for (const node of view.nodes()) all.set(node.metadata.name, this.#factsOf(node, view.podsOnNode(node.metadata.name)));
     }
+    this.#last = { view, facts: all };
     return all;
   }
-  const all = new Map<string, NodeFacts>();
-  for (const node of view.nodes()) all.set(node.metadata.name, factsOf(node, view.podsOnNode(node.metadata.name)));
-  return all;
-}
-
-/** Every known node's facts by name, for plugins that aggregate over the cluster (zones, spreads). */
-export function nodeFactsByName(view: ClusterView): ReadonlyMap<string, NodeFacts> {
-  if (last?.view !== view) last = { view, facts: view.memo('builtin/node-facts', computeAllNodeFacts) };
-  return last.facts;
-}
-
-/** Nodes the cache does not know (full-node mode), computed once per request's Node object. */
-const strangers = new WeakMap<Node, { view: ClusterView; facts: NodeFacts }>();
-
-/**
- * The facts for a node by name from the cluster picture; a node the picture does not know (sent in
- * full by the scheduler before the cache has it) is computed from the Node given.
- */
-export function nodeFacts(view: ClusterView, node: Node): NodeFacts {
-  const known = nodeFactsByName(view).get(node.metadata.name);
-  if (known !== undefined) return known;
-  const seen = strangers.get(node);
-  if (seen !== undefined && seen.view === view) return seen.facts;
-  const facts = computeNodeFacts(node, view.podsOnNode(node.metadata.name));
-  strangers.set(node, { view, facts });
-  return facts;
 }

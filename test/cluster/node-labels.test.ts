@@ -4,8 +4,8 @@
  */
 import t from 'tap';
 import type { Node, Pod } from '../../src/api/kubernetes.ts';
-import { computeNodeFacts, type NodeFacts } from '../../extenders/builtin/scheduler/node-facts.ts';
-import { DEFAULT_INSTANCE_INTERCONNECTS, instanceInterconnect, singleStrategyProfile, typeMatches, typeTokens } from '../../extenders/builtin/scheduler/node-labels.ts';
+import { computeNodeFacts, type NodeFacts } from '../../src/cluster/node-facts.ts';
+import { DEFAULT_INSTANCE_INTERCONNECTS, instanceInterconnect, singleStrategyProfile, typeMatches, typeTokens } from '../../src/cluster/node-labels.ts';
 import { node, pod } from '../helpers/scheduling-fixtures.ts';
 
 const facts = (labels: Record<string, string>, o: { gpus?: string | number; allocatable?: Record<string, string>; pods?: Pod[] } = {}): NodeFacts => {
