@@ -46,6 +46,11 @@ function describe(errors: readonly SchemaError[], value: unknown, schema: TObjec
       for (const k of keys) out.push(`${keyPath(`${path}/${k}`)} is not a setting of this plugin; known keys: ${known.join(', ') || '(none)'}`);
       continue;
     }
+    const required = list.find((e) => e.keyword === 'required');
+    if (required !== undefined) {
+      for (const k of required.params['requiredProperties'] as string[]) out.push(`${keyPath(`${path}/${k}`)} is not set, and the plugin has no default for it`);
+      continue;
+    }
     const got = show(Pointer.Get(value as object, path));
     const allowed = list.flatMap((e) => (e.keyword === 'enum' ? (e.params['allowedValues'] as unknown[]) : e.keyword === 'const' ? [e.params['allowedValue']] : []));
     if (allowed.length > 0) {

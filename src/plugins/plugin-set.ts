@@ -79,7 +79,7 @@ export class PluginSet {
           problems.push(...checked.problems.map((p) => `${PLUGIN_LIST_KEYS[type]} "${r.name}": ${p}`));
           continue;
         }
-        const settings = resolvePluginSettings(type, r.name, entry, r.definition.defaults, checked.config);
+        const settings = resolvePluginSettings(entry, r.definition.defaults, checked.config);
         const plugin = make(registry, r, settings.config, log, problems);
         if (plugin !== undefined) active.push({ type, name: r.name, plugin, source: r.source, priority: settings.priority ?? r.priority, settings });
       }

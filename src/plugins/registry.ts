@@ -4,6 +4,7 @@
  */
 import { pino, type Logger } from 'pino';
 import type { PluginDefinition } from './definition.ts';
+import { resolvePluginConfig } from './plugin-config.ts';
 import { PluginInstances } from './plugin-instances.ts';
 import { describeAnswer } from './plugin-answer.ts';
 import {
@@ -192,8 +193,13 @@ export class PluginRegistry {
     return this.#defaultInstances('metrics-provider');
   }
 
+  /** Throws for a plugin whose schema has no default for a setting it requires. */
   #defaultInstances<T extends PluginType>(type: T): PluginByType[T][] {
-    return this.entries(type).map((e) => this.#instances.instance(e, {}, silentLog));
+    return this.entries(type).map((e) => {
+      const resolved = resolvePluginConfig<Readonly<Record<string, unknown>>>(e.definition.config, {});
+      if (!resolved.ok) throw new PluginRegistrationError(`${type} plugin "${e.name}" cannot be made without a config: ${resolved.problems.join('; ')}`);
+      return this.#instances.instance(e, resolved.config, silentLog);
+    });
   }
 
   /** The plugin made from `config` (already validated), reused while the config stays the same. */

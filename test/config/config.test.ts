@@ -7,7 +7,7 @@ import { tempDir } from '../helpers/test-app.ts';
 
 t.test('defaults: plugin guide timeout, Ignore, enforce, weight 1; 3s request budget', async (t) => {
   const c = resolveConfig({ 'scheduler-plugins': [{ name: 'x' }] });
-  t.same(resolvePluginSettings('scheduler', 'x', c.plugins.scheduler.get('x'), undefined, {}), { enabled: true, priority: undefined, weight: 1, timeoutMs: 5000, failurePolicy: 'Ignore', optional: false, mode: 'enforce', config: {} });
+  t.same(resolvePluginSettings(c.plugins.scheduler.get('x'), undefined, {}), { enabled: true, priority: undefined, weight: 1, timeoutMs: 5000, failurePolicy: 'Ignore', optional: false, mode: 'enforce', config: {} });
   t.same(c.scheduler, { requestBudgetMs: 3000, unknownPool: 'neutral', traceSize: 100, traceBytes: 16 * 1024 * 1024, wireScores: 'relative' });
 });
 

@@ -93,3 +93,14 @@ t.test('a guide-style instance still registers, and getSchedulers() lists factor
   const set = build(r, { 'scheduler-plugins': [{ name: 'plain', config: { anything: 'goes' } }] });
   t.same(set.all('scheduler').find((p) => p.name === 'plain')?.settings.config, { anything: 'goes' }, 'no schema: the block is passed as written');
 });
+
+t.test('getSchedulers() makes a definition with its schema defaults, and says which plugin needs a config', async (t) => {
+  const made: string[] = [];
+  const r = new PluginRegistry();
+  r.define(packer(made));
+  t.equal(r.getSchedulers()[0]?.score?.({} as never, {} as never, {} as never, undefined), 90, 'strategy defaulted to pack');
+  t.same(made, ['pack']);
+  const needy = new PluginRegistry();
+  needy.define(definePlugin({ type: 'guardrail', name: 'needy', config: Type.Object({ endpoint: Type.String() }), create: () => ({ check: () => ({ passed: true, action: 'allow' as const }), getType: () => 'x' }) }));
+  t.throws(() => needy.getGuardrails(), /guardrail plugin "needy" cannot be made without a config: config.endpoint is not set, and the plugin has no default for it/);
+});
