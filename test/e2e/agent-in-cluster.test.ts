@@ -20,6 +20,7 @@ import { apiErrorText, PooledKubeConfig } from '../../src/cluster/kube-api.ts';
 import { KubernetesModelSource } from '../../src/models/model-source.ts';
 import { DEFAULT_FILE_ROOT } from '../../extenders/builtin/model-loader/file-loader.ts';
 import { DEFAULT_CACHE_DIR } from '../../src/models/model-cache.ts';
+import { FROM_SOURCE } from '../helpers/processes.ts';
 import { tempDir } from '../helpers/test-app.ts';
 import { eventually, findKubeBinaries, freePort, startControlPlane, type ControlPlane } from './control-plane.ts';
 import { applyCrds, createCustom, createGpuNode, createNamespace, REPO, shippedServiceAccount } from './kube-fixtures.ts';
@@ -94,7 +95,7 @@ if ('skip' in bins) {
       HOST: '127.0.0.1',
     });
     const args = container.args.map((a) => mounts[a] ?? a);
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [FROM_SOURCE, CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     t.teardown(() => void child.kill('SIGTERM'));

@@ -19,3 +19,9 @@ export async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
+
+/**
+ * For a child that runs src/cli.ts without the npm scripts' NODE_OPTIONS: under this condition the
+ * built-ins' `import 'neuronetes'` resolves to src/index.ts (installed, it resolves to dist/).
+ */
+export const FROM_SOURCE = '--conditions=neuronetes-source';

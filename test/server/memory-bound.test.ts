@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { SERVICE_ENV, SERVICE_NODE_OPTIONS } from '../../src/server/runtime-flags.ts';
-import { freePort, rssMiB } from '../helpers/processes.ts';
+import { FROM_SOURCE, freePort, rssMiB } from '../helpers/processes.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const CLIENTS = 22;
@@ -41,7 +41,7 @@ t.test(`${CLIENTS} stalled 50 MB bodies: RSS stays bounded and /healthz answers`
   const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--body-budget', String(BUDGET_MIB * 1024 * 1024), '--request-timeout', '60s'];
   // Started as the image starts it. tap's processinfo puts its coverage hook back into the NODE_OPTIONS
   // of every child it sees spawned (hundreds of MiB of RSS), so `env -u` drops it one process further.
-  const node = [...SERVICE_NODE_OPTIONS, '--conditions=neuronetes-source', join(root, 'src', 'cli.ts'), ...args];
+  const node = [...SERVICE_NODE_OPTIONS, FROM_SOURCE, join(root, 'src', 'cli.ts'), ...args];
   const child = spawn('env', ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, ...node], { cwd: root, env: { ...process.env, ...SERVICE_ENV, LOG_LEVEL: 'silent' }, stdio: 'ignore' });
   t.teardown(() => child.kill('SIGKILL'));
   const pid = child.pid as number;
