@@ -17,8 +17,8 @@ import { BindError } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { PluginFailure, PluginPass, RequestBudget } from '../plugins/plugin-pass.ts';
-import type { SchedulerContext } from '../plugins/types.ts';
-import { runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type Rejection, type SchedulingInput } from './filter-chain.ts';
+import type { EvictionVerdict, SchedulerContext } from '../plugins/types.ts';
+import { MAX_REASON_CHARS, runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type Rejection, type SchedulingInput } from './filter-chain.ts';
 import { FilterReply, NOT_REJECTED, type FilterVerdicts } from './filter-reply.ts';
 import { NodeColumns } from './node-columns.ts';
 import { resolvePool, UnknownPoolNotices, type PoolResolution } from './pool-resolver.ts';
@@ -238,6 +238,18 @@ interface Proposal {
 interface Veto {
   readonly uid: string;
   readonly plugin: string;
+  /** The plugin's reason, when its answer gave one. */
+  readonly reason?: string;
+}
+
+/** An allowEviction() answer as a verdict, or undefined when it has the wrong shape (checked at run time: plugins may be plain JavaScript). */
+function evictionVerdict(value: unknown): EvictionVerdict | undefined {
+  if (typeof value === 'boolean') return { allowed: value };
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const reason = v['reason'];
+  if (typeof v['allowed'] !== 'boolean' || (reason !== undefined && typeof reason !== 'string')) return undefined;
+  return { allowed: v['allowed'], ...(reason !== undefined ? { reason: clip(reason, MAX_REASON_CHARS) } : {}) };
 }
 
 /** kube-scheduler's proposed victims by node: whole Pods, or UIDs looked up among the node's pods. */
@@ -264,9 +276,9 @@ function keepVictims(proposals: ReadonlyMap<string, Proposal>, vetoed: ReadonlyM
     const vetoes = vetoed.get(nodeName) ?? [];
     const gone = new Set(vetoes.map((v) => v.uid));
     const kept = proposal.victims.map((p) => p.metadata.uid ?? '').filter((uid) => uid !== '' && !gone.has(uid));
-    const bytes = kept.reduce((sum, uid) => sum + nameBytes(uid) + 4, vetoes.reduce((sum, v) => sum + nameBytes(v.uid) + v.plugin.length + NODE_JSON_BYTES, nameBytes(nodeName) + 2 * NODE_JSON_BYTES));
+    const bytes = kept.reduce((sum, uid) => sum + nameBytes(uid) + 4, vetoes.reduce((sum, v) => sum + nameBytes(v.uid) + v.plugin.length + (v.reason === undefined ? 0 : jsonBytes(v.reason)) + NODE_JSON_BYTES, nameBytes(nodeName) + 2 * NODE_JSON_BYTES));
     if (allowance.take(bytes)) {
-      nodes[traceName(nodeName)] = { kept: kept.length > 0, victims: { kept: kept.map(traceName), vetoed: vetoes.map((v) => ({ uid: traceName(v.uid), plugin: v.plugin })) } };
+      nodes[traceName(nodeName)] = { kept: kept.length > 0, victims: { kept: kept.map(traceName), vetoed: vetoes.map((v) => ({ uid: traceName(v.uid), plugin: v.plugin, ...(v.reason !== undefined ? { reason: v.reason } : {}) })) } };
     }
     if (kept.length > 0) result.NodeNameToMetaVictims[nodeName] = { Pods: kept.map((UID) => ({ UID })), NumPDBViolations: proposal.pdb };
   }
@@ -476,14 +488,15 @@ export class ExtenderService {
           for (const victim of proposal.victims) {
             const uid = victim.metadata.uid ?? '';
             if (vetoed.get(nodeName)?.some((v) => v.uid === uid) === true) continue;
-            let outcome = await pass.call((ctx) => allow.call(active.plugin, ctx, pod, victim, node));
-            if (outcome.ok && typeof outcome.value !== 'boolean') outcome = pass.malformed('allowEviction()', outcome.value, 'a boolean');
+            const answer = await pass.call((ctx) => allow.call(active.plugin, ctx, pod, victim, node));
+            const verdict = answer.ok ? evictionVerdict(answer.value) : undefined;
+            const outcome = answer.ok && verdict === undefined ? pass.malformed('allowEviction()', answer.value, 'a boolean or {allowed: boolean, reason?: string}') : answer;
             pass.check(outcome);
-            const vetoes = outcome.ok ? !outcome.value : !active.settings.optional;
+            const vetoes = verdict !== undefined ? !verdict.allowed : !active.settings.optional;
             if (vetoes && pass.enforcing) {
               count++;
               const list = vetoed.get(nodeName) ?? [];
-              list.push({ uid, plugin: active.name });
+              list.push({ uid, plugin: active.name, ...(verdict?.reason !== undefined ? { reason: verdict.reason } : {}) });
               vetoed.set(nodeName, list);
             }
           }
