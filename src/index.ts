@@ -19,6 +19,8 @@ export {
 export type {
   AutoscalerContext,
   AutoscalerPlugin,
+  EvictionResult,
+  EvictionVerdict,
   FilterResult,
   FilterVerdict,
   Guardrail,
@@ -43,6 +45,7 @@ export type { ClusterView } from './cluster/cluster-view.ts';
 export { MIG_RESOURCE_PREFIX, podMigRequests, type NodeFacts } from './cluster/node-facts.ts';
 export { DEFAULT_INSTANCE_INTERCONNECTS, FactSources, instanceInterconnect, labelNames, typeMatches, typeTokens, unknownBecause, type CapacityType, type Fact, type MigStrategy } from './cluster/node-labels.ts';
 export { NEUTRAL_SCORE } from './scheduling/score-chain.ts';
+export { resolvePool, type PoolResolution } from './scheduling/pool-resolver.ts';
 export { GPU_RESOURCE, type Node, type Pod, type Taint } from './api/kubernetes.ts';
 export { Labels, Annotations, type AgentPool, type AgentClass, type Model } from './api/neuronetes.ts';
 export { DURATION_PATTERN, METRIC_TYPES } from './api/neuronetes.ts';

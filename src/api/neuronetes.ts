@@ -102,6 +102,13 @@ export const AgentPoolSpec = Type.Object({
   gpuRequirements: Type.Optional(GpuRequirements),
   scheduling: Type.Optional(
     Type.Object({
+      // No schema `default`: the routes' Ajv (strict) rejects it inside the pool bodies; absent reads as 0.
+      priority: Type.Optional(
+        Type.Integer({
+          description:
+            "Orders pools when GPUs are short (default 0): with the pool-priority plugin, a pending pod of this pool may preempt only replicas of pools of strictly lower priority, and never below their minReplicas. Pods of no pool keep kube-scheduler's own PriorityClass rules.",
+        }),
+      ),
       costOptimization: Type.Optional(
         Type.Object({
           enabled: Type.Boolean(),

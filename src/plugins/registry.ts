@@ -76,8 +76,9 @@ export function checkMethods(type: PluginType, name: string, plugin: unknown): v
   for (const method of REQUIRED_METHODS[type]) {
     if (typeof methodOf(plugin, method) !== 'function') throw new PluginRegistrationError(`${type} plugin "${name}" has no ${method}() method`);
   }
-  if (type === 'scheduler' && typeof methodOf(plugin, 'filter') !== 'function' && typeof methodOf(plugin, 'score') !== 'function') {
-    throw new PluginRegistrationError(`scheduler plugin "${name}" needs a filter() or a score() method`);
+  // A preempt-only plugin (allowEviction alone) is a plugin too; one with none of the three does nothing.
+  if (type === 'scheduler' && !['filter', 'score', 'allowEviction'].some((m) => typeof methodOf(plugin, m) === 'function')) {
+    throw new PluginRegistrationError(`scheduler plugin "${name}" needs a filter(), score() or allowEviction() method`);
   }
 }
 

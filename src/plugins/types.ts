@@ -61,6 +61,13 @@ export interface FilterVerdict {
 }
 export type FilterResult = boolean | FilterVerdict;
 
+/** An allowEviction answer with a reason; a refusal's reason shows beside the veto in the preempt trace. */
+export interface EvictionVerdict {
+  allowed: boolean;
+  reason?: string;
+}
+export type EvictionResult = boolean | EvictionVerdict;
+
 /**
  * What `preFilter` and `preScore` answer: SKIP when the pod is none of the plugin's business this
  * call, nothing (undefined) to be asked node by node. kube-scheduler's PreFilter/PreScore `Skip`.
@@ -83,8 +90,11 @@ export interface SchedulerPlugin extends PluginBase {
   preScore?(ctx: SchedulerContext, pod: Pod, pool: AgentPool | undefined): MaybePromise<PassPlan>;
   /** 0..100; out-of-range answers are clamped and counted against the plugin. */
   score?(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): MaybePromise<number>;
-  /** Preemption: may a victim be evicted from `node` to make room for `pod`? Absent means yes. */
-  allowEviction?(ctx: SchedulerContext, pod: Pod, victim: Pod, node: Node): MaybePromise<boolean>;
+  /**
+   * Preemption: may a victim be evicted from `node` to make room for `pod`? Absent means yes. One
+   * CycleState per preempt call, shared by every victim of every node the call proposes.
+   */
+  allowEviction?(ctx: SchedulerContext, pod: Pod, victim: Pod, node: Node): MaybePromise<EvictionResult>;
 }
 
 export interface AutoscalerPlugin extends PluginBase {

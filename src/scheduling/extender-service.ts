@@ -17,8 +17,8 @@ import { BindError } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { PluginFailure, PluginPass, RequestBudget } from '../plugins/plugin-pass.ts';
-import type { SchedulerContext } from '../plugins/types.ts';
-import { runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type Rejection, type SchedulingInput } from './filter-chain.ts';
+import type { EvictionVerdict, SchedulerContext } from '../plugins/types.ts';
+import { MAX_REASON_CHARS, runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type Rejection, type SchedulingInput } from './filter-chain.ts';
 import { FilterReply, NOT_REJECTED, type FilterVerdicts } from './filter-reply.ts';
 import { NodeColumns } from './node-columns.ts';
 import { resolvePool, UnknownPoolNotices, type PoolResolution } from './pool-resolver.ts';
@@ -238,6 +238,18 @@ interface Proposal {
 interface Veto {
   readonly uid: string;
   readonly plugin: string;
+  /** The plugin's reason, when its answer gave one. */
+  readonly reason?: string;
+}
+
+/** An allowEviction() answer as a verdict, or undefined when it has the wrong shape (checked at run time: plugins may be plain JavaScript). */
+function evictionVerdict(value: unknown): EvictionVerdict | undefined {
+  if (typeof value === 'boolean') return { allowed: value };
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const reason = v['reason'];
+  if (typeof v['allowed'] !== 'boolean' || (reason !== undefined && typeof reason !== 'string')) return undefined;
+  return { allowed: v['allowed'], ...(reason !== undefined ? { reason: clip(reason, MAX_REASON_CHARS) } : {}) };
 }
 
 /** kube-scheduler's proposed victims by node: whole Pods, or UIDs looked up among the node's pods. */
@@ -255,18 +267,28 @@ function proposalsOf(args: ExtenderPreemptionArgs, cluster: ClusterView): Map<st
   return proposals;
 }
 
-/** The reply (the nodes that keep a victim) and the trace's nodes (each node's kept and vetoed victims, as many as fit). */
-function keepVictims(proposals: ReadonlyMap<string, Proposal>, vetoed: ReadonlyMap<string, readonly Veto[]>): { result: ExtenderPreemptionResult; nodes: EagerNodes } {
+const sparedReason = (victims: number): string =>
+  `a victim was vetoed: kube-scheduler proposes only the victims the pod needs, so the other ${victims - 1} alone would not make room; none is evicted here`;
+
+/**
+ * The reply (the nodes none of whose victims is vetoed) and the trace's nodes (each node's kept and
+ * vetoed victims, as many as fit). A node with a vetoed victim is dropped whole: kube-scheduler
+ * evicts the victims it is given without checking the pod then fits, and it proposed only those
+ * it could not spare.
+ */
+function keepVictims(proposals: ReadonlyMap<string, Proposal>, vetoed: ReadonlyMap<string, Veto>): { result: ExtenderPreemptionResult; nodes: EagerNodes } {
   const result: ExtenderPreemptionResult = { NodeNameToMetaVictims: {} };
   const nodes: Record<string, NodeTrace> = {};
   const allowance = new NodeAllowance(NODE_ALLOWANCE);
   for (const [nodeName, proposal] of proposals) {
-    const vetoes = vetoed.get(nodeName) ?? [];
-    const gone = new Set(vetoes.map((v) => v.uid));
-    const kept = proposal.victims.map((p) => p.metadata.uid ?? '').filter((uid) => uid !== '' && !gone.has(uid));
-    const bytes = kept.reduce((sum, uid) => sum + nameBytes(uid) + 4, vetoes.reduce((sum, v) => sum + nameBytes(v.uid) + v.plugin.length + NODE_JSON_BYTES, nameBytes(nodeName) + 2 * NODE_JSON_BYTES));
+    const veto = vetoed.get(nodeName);
+    const kept = veto !== undefined ? [] : proposal.victims.map((p) => p.metadata.uid ?? '').filter((uid) => uid !== '');
+    const reason = veto !== undefined && proposal.victims.length > 1 ? sparedReason(proposal.victims.length) : undefined;
+    const vetoBytes = veto === undefined ? 0 : nameBytes(veto.uid) + veto.plugin.length + (veto.reason === undefined ? 0 : jsonBytes(veto.reason)) + NODE_JSON_BYTES;
+    const bytes = kept.reduce((sum, uid) => sum + nameBytes(uid) + 4, nameBytes(nodeName) + 2 * NODE_JSON_BYTES + vetoBytes + (reason?.length ?? 0));
     if (allowance.take(bytes)) {
-      nodes[traceName(nodeName)] = { kept: kept.length > 0, victims: { kept: kept.map(traceName), vetoed: vetoes.map((v) => ({ uid: traceName(v.uid), plugin: v.plugin })) } };
+      const vetoes = veto === undefined ? [] : [{ uid: traceName(veto.uid), plugin: veto.plugin, ...(veto.reason !== undefined ? { reason: veto.reason } : {}) }];
+      nodes[traceName(nodeName)] = { kept: kept.length > 0, ...(reason !== undefined ? { reason } : {}), victims: { kept: kept.map(traceName), vetoed: vetoes } };
     }
     if (kept.length > 0) result.NodeNameToMetaVictims[nodeName] = { Pods: kept.map((UID) => ({ UID })), NumPDBViolations: proposal.pdb };
   }
@@ -444,9 +466,9 @@ export class ExtenderService {
   }
 
   /**
-   * Returns the victims kube-scheduler proposed, minus those a plugin's allowEviction() vetoes; a node
-   * left with no victim is dropped (the scheduler requires at least one per node returned). A plugin
-   * that fails to answer for a victim vetoes it, unless the plugin is optional.
+   * Returns the nodes kube-scheduler proposed none of whose victims a plugin's allowEviction() vetoes,
+   * with their victims (see keepVictims). A plugin that fails to answer for a victim vetoes it,
+   * unless the plugin is optional.
    */
   async preempt(args: ExtenderPreemptionArgs, log: Logger): Promise<ExtenderPreemptionResult> {
     const started = performance.now();
@@ -459,11 +481,11 @@ export class ExtenderService {
     return result;
   }
 
-  /** Asks every allowEviction() plugin about every proposed victim; returns the enforced vetoes by node. */
-  async #vetoes(pod: Pod, cluster: ClusterView, proposals: ReadonlyMap<string, Proposal>): Promise<{ vetoed: Map<string, Veto[]>; passes: PluginPassSummary[] }> {
+  /** Asks every allowEviction() plugin about the proposed victims, up to a node's first enforced veto; returns that veto by node. */
+  async #vetoes(pod: Pod, cluster: ClusterView, proposals: ReadonlyMap<string, Proposal>): Promise<{ vetoed: Map<string, Veto>; passes: PluginPassSummary[] }> {
     const vetoers = this.#deps.plugins().enabled('scheduler').filter((p) => p.plugin.allowEviction !== undefined);
     const budget = new RequestBudget(this.#deps.config().scheduler.requestBudgetMs);
-    const vetoed = new Map<string, Veto[]>();
+    const vetoed = new Map<string, Veto>();
     const passes: PluginPassSummary[] = [];
     const state = new CycleState();
     for (const [j, active] of vetoers.entries()) {
@@ -472,19 +494,20 @@ export class ExtenderService {
       let count = 0;
       try {
         for (const [nodeName, proposal] of proposals) {
+          // One veto drops the node: its other victims need no asking.
+          if (vetoed.has(nodeName)) continue;
           const node = cluster.node(nodeName) ?? { metadata: { name: nodeName } };
           for (const victim of proposal.victims) {
             const uid = victim.metadata.uid ?? '';
-            if (vetoed.get(nodeName)?.some((v) => v.uid === uid) === true) continue;
-            let outcome = await pass.call((ctx) => allow.call(active.plugin, ctx, pod, victim, node));
-            if (outcome.ok && typeof outcome.value !== 'boolean') outcome = pass.malformed('allowEviction()', outcome.value, 'a boolean');
+            const answer = await pass.call((ctx) => allow.call(active.plugin, ctx, pod, victim, node));
+            const verdict = answer.ok ? evictionVerdict(answer.value) : undefined;
+            const outcome = answer.ok && verdict === undefined ? pass.malformed('allowEviction()', answer.value, 'a boolean or {allowed: boolean, reason?: string}') : answer;
             pass.check(outcome);
-            const vetoes = outcome.ok ? !outcome.value : !active.settings.optional;
+            const vetoes = verdict !== undefined ? !verdict.allowed : !active.settings.optional;
             if (vetoes && pass.enforcing) {
               count++;
-              const list = vetoed.get(nodeName) ?? [];
-              list.push({ uid, plugin: active.name });
-              vetoed.set(nodeName, list);
+              vetoed.set(nodeName, { uid, plugin: active.name, ...(verdict?.reason !== undefined ? { reason: verdict.reason } : {}) });
+              break;
             }
           }
         }

@@ -14,7 +14,7 @@ export interface NodeTrace {
   score?: number;
   wireScore?: number;
   scores?: Record<string, number | null>;
-  victims?: { kept: string[]; vetoed: { uid: string; plugin: string }[] };
+  victims?: { kept: string[]; vetoed: { uid: string; plugin: string; reason?: string }[] };
 }
 
 export interface SchedulerTrace extends TraceEntry {

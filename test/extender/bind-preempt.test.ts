@@ -18,20 +18,23 @@ function victim(name: string, nodeName: string, isProtected = false): ReturnType
 
 const v1 = victim('v1', 'n1');
 const v2 = victim('v2', 'n1', true);
-const v3 = victim('v3', 'n2', true);
+const v3 = victim('v3', 'n2');
 const cluster = { nodes: [node('n1', {}, 2), node('n2', {}, 1)], pods: [v1, v2, v3, pod('pending-0')], agentPools: [], agentClasses: [], models: [] };
 
-t.test('preempt with full victims: vetoed victims removed, nodes left with none dropped', async (t) => {
+t.test('preempt with full victims: a node with a vetoed victim is dropped whole, the others keep theirs', async (t) => {
   const { app } = await buildTestApp(t, { plugins: { scheduler: [guard] }, cluster });
   const res = await app.inject({
     method: 'POST',
     url: '/scheduler/preempt',
-    payload: { Pod: pod('big-0', { gpus: 2 }), NodeNameToVictims: { n1: { Pods: [v1, v2], NumPDBViolations: 1 }, n2: { Pods: [v3], NumPDBViolations: 0 } } },
+    payload: { Pod: pod('big-0', { gpus: 2 }), NodeNameToVictims: { n1: { Pods: [v1, v2], NumPDBViolations: 0 }, n2: { Pods: [v3], NumPDBViolations: 1 } } },
   });
   t.equal(res.statusCode, 200);
-  t.same(res.json(), { NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'uid-v1' }], NumPDBViolations: 1 } } });
+  // Evicting v1 alone would free a GPU the pod cannot use: kube-scheduler proposed v2 because it needs it.
+  t.same(res.json(), { NodeNameToMetaVictims: { n2: { Pods: [{ UID: 'uid-v3' }], NumPDBViolations: 1 } } });
   const trace = (await app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0];
-  t.same(trace.nodes.n2.victims, { kept: [], vetoed: [{ uid: 'uid-v3', plugin: 'eviction-guard' }] });
+  t.match(trace.nodes.n1, { kept: false, reason: /^a victim was vetoed: .* the other 1 alone would not make room; none is evicted here$/ });
+  t.same(trace.nodes.n1.victims, { kept: [], vetoed: [{ uid: 'uid-v2', plugin: 'eviction-guard' }] });
+  t.same(trace.nodes.n2.victims, { kept: ['uid-v3'], vetoed: [] });
 });
 
 t.test('preempt with meta victims looks the pods up by UID on their node', async (t) => {
@@ -39,9 +42,9 @@ t.test('preempt with meta victims looks the pods up by UID on their node', async
   const res = await app.inject({
     method: 'POST',
     url: '/scheduler/preempt',
-    payload: { Pod: pod('big-0'), NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'uid-v1' }, { UID: 'uid-v2' }], NumPDBViolations: 0 } } },
+    payload: { Pod: pod('big-0'), NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'uid-v2' }], NumPDBViolations: 0 }, n2: { Pods: [{ UID: 'uid-v3' }], NumPDBViolations: 0 } } },
   });
-  t.same(res.json(), { NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'uid-v1' }], NumPDBViolations: 0 } } });
+  t.same(res.json(), { NodeNameToMetaVictims: { n2: { Pods: [{ UID: 'uid-v3' }], NumPDBViolations: 0 } } }, 'v2 is found protected by its labels');
 });
 
 t.test('preempt without vetoing plugins returns what it was given', async (t) => {

@@ -13,7 +13,7 @@ import { resolvePluginConfig } from '../../src/plugins/plugin-config.ts';
 import { PluginRegistry } from '../../src/plugins/registry.ts';
 import * as kit from '../../src/testing/builders.ts';
 import type { ClusterInput } from '../../src/testing/builders.ts';
-import type { FilterResult, FilterVerdict, MaybePromise, PassPlan, SchedulerContext } from '../../src/plugins/types.ts';
+import type { EvictionResult, FilterResult, FilterVerdict, MaybePromise, PassPlan, SchedulerContext } from '../../src/plugins/types.ts';
 
 export const NS = 'agents';
 
@@ -97,6 +97,7 @@ export interface SyncScheduler {
   filter(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult;
   preScore(ctx: SchedulerContext, pod: Pod, pool: AgentPool | undefined): PassPlan;
   score(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): number;
+  allowEviction(ctx: SchedulerContext, pod: Pod, victim: Pod, node: Node): EvictionResult;
 }
 
 function now<R>(answer: MaybePromise<R>, what: string): R {
@@ -123,5 +124,6 @@ export function schedulerPlugin(definition: PluginDefinition<'scheduler'>, confi
     filter: (ctx, pod, node, pool) => now(p.filter === undefined ? missing('filter') : p.filter(ctx, pod, node, pool), 'filter()'),
     preScore: (ctx, pod, pool) => now(p.preScore?.(ctx, pod, pool), 'preScore()'),
     score: (ctx, pod, node, pool) => now(p.score === undefined ? missing('score') : p.score(ctx, pod, node, pool), 'score()'),
+    allowEviction: (ctx, pod, victim, node) => now(p.allowEviction === undefined ? missing('allowEviction') : p.allowEviction(ctx, pod, victim, node), 'allowEviction()'),
   };
 }

@@ -6,12 +6,15 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import type { ClusterObjects } from '../../src/cluster/cluster-view.ts';
 import { SnapshotSource } from '../../src/cluster/snapshot-source.ts';
+import type { PluginDefinition } from '../../src/plugins/definition.ts';
 import { PluginRegistry } from '../../src/plugins/registry.ts';
 import type { PluginByType, PluginType } from '../../src/plugins/types.ts';
 import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
 
 export interface TestAppOptions {
   plugins?: { [T in PluginType]?: PluginByType[T][] };
+  /** Plugins written with definePlugin (built-ins among them), registered as they are at start-up. */
+  definitions?: PluginDefinition[];
   /** The config document; written to a temp file so reload tests can rewrite it. */
   config?: Record<string, unknown>;
   /** Use this config file or folder instead of writing `config`. */
@@ -46,6 +49,7 @@ export async function buildTestApp(t: Teardown, options: TestAppOptions = {}): P
   for (const [type, list] of Object.entries(options.plugins ?? {}) as [PluginType, PluginByType[PluginType][]][]) {
     for (const plugin of list) registry.register(type, plugin, 'test');
   }
+  for (const definition of options.definitions ?? []) registry.define(definition, 'test');
   let configPath = options.configPath;
   if (configPath === undefined) {
     configPath = join(await tempDir(t), 'config.yaml');

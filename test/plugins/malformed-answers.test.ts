@@ -46,6 +46,20 @@ t.test('filter: a verdict whose reason or unresolvable has the wrong type is the
   t.match(failed.Error, /^scheduler plugin "odd" failed: filter\(\) returned \{"passed":false,"reason":\{"code":7\}\}/, 'under Fail the call answers Error, naming the plugin');
 });
 
+t.test('allowEviction: a verdict of the wrong shape is the plugin\'s error and vetoes the victim', async (t) => {
+  const answers: unknown[] = [{ allowed: 'yes' }, { allowed: true, reason: 7 }, 'true'];
+  const victims = answers.map((_, i) => pod(`v${i}`, { nodeName: 'n1', uid: String(i) }));
+  const odd: SchedulerPlugin = { name: () => 'odd', allowEviction: (_c, _p, v) => answers[Number(v.metadata.uid)] as never };
+  const { app } = await buildTestApp(t, { plugins: { scheduler: [odd] }, cluster });
+  for (const victim of victims) {
+    const res = await app.inject({ method: 'POST', url: '/scheduler/preempt', payload: { Pod: chatPod, NodeNameToVictims: { n1: { Pods: [victim], NumPDBViolations: 0 } } } });
+    t.same(res.json(), { NodeNameToMetaVictims: {} }, `${describeAnswer(answers[Number(victim.metadata.uid)])}: vetoed`);
+  }
+  const trace = (await app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0];
+  t.match(trace.plugins[0].failure, /^error: allowEviction\(\) returned "true"; expected a boolean or \{allowed: boolean, reason\?: string\}$/);
+  t.equal((await app.inject('/debug/plugins')).json().scheduler[0].errors, answers.length);
+});
+
 t.test('score: an answer that is not a number is the plugin\'s error and gives no score', async (t) => {
   const odd: SchedulerPlugin = { name: () => 'odd', score: () => ({ score: 90 }) as never };
   const { app } = await buildTestApp(t, { plugins: { scheduler: [odd] }, cluster });

@@ -28,10 +28,11 @@ t.test('invalid plugins are rejected with a clear error', async (t) => {
     ['null', null, /expected an object, got null/],
     ['no name', { filter: () => true }, /has no name\(\) method/],
     ['bad name', { name: () => 'Bad Name', filter: () => true }, /name\(\) returned "Bad Name"/],
-    ['no methods', { name: () => 'empty' }, /needs a filter\(\) or a score\(\) method/],
+    ['no methods', { name: () => 'empty' }, /needs a filter\(\), score\(\) or allowEviction\(\) method/],
     ['float priority', { name: () => 'p', priority: () => 1.5, filter: () => true }, /priority\(\) returned 1.5/],
   ];
   for (const [what, plugin, message] of bad) t.throws(() => r.register('scheduler', plugin as SchedulerPlugin), message, what);
+  t.doesNotThrow(() => r.register('scheduler', { name: () => 'veto-only', allowEviction: () => true }), 'a preempt-only plugin is enough');
   t.throws(() => r.register('autoscaler', { name: () => 'a', getMetricNames: () => [] } as never), /autoscaler plugin "a" has no calculateReplicas\(\) method/);
   t.throws(() => r.register('metrics-provider', { name: () => 'm', getMetric: () => 1 } as never), PluginRegistrationError);
 });

@@ -46,6 +46,7 @@ t.test('the shipped config enables the built-ins with their weights, filters in 
     { name: 'gpu-fit', priority: 220, weight: 30, enabled: true },
     { name: 'data-locality', priority: 100, weight: 10, enabled: true },
     { name: 'model-cache', priority: 100, weight: 20, enabled: true },
+    { name: 'pool-priority', priority: 100, weight: 1, enabled: true },
     { name: 'pool-spread', priority: 100, weight: 5, enabled: true },
   ]);
 });

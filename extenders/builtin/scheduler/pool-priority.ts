@@ -1,0 +1,65 @@
+/**
+ * pool-priority: the preempt verb's say on victims, from the pools' `spec.scheduling.priority`
+ * (default 0). A pool's replica may be evicted only for a pod of a pool of strictly higher priority,
+ * and only while its pool keeps at least `minReplicas` bound, active pods. kube-scheduler has
+ * already applied PriorityClass rules and PodDisruptionBudgets when it proposes a victim; this only
+ * narrows its proposal. A preemptor of no pool is PriorityClass's business alone: only the floor
+ * guards pools from it. Victims of no pool (or of a pool the extender does not know) follow `nonPoolVictims`.
+ */
+import { definePlugin, isActivePod, resolvePool, stateKey, type AgentPool, type EvictionVerdict, type PoolResolution, type SchedulerContext } from 'neuronetes';
+import { Type } from 'typebox';
+
+export const PoolPriorityConfig = Type.Object(
+  {
+    /** Victims that belong to no pool: kube-scheduler's own priority rules already chose them. */
+    nonPoolVictims: Type.Enum(['allow', 'deny'], { default: 'allow' }),
+  },
+  { additionalProperties: false },
+);
+
+const priorityOf = (pool: AgentPool): number => pool.spec.scheduling?.priority ?? 0;
+
+/** The preemptor's pool, resolved once per call. */
+const Preemptor = stateKey<PoolResolution>('pool-priority/preemptor');
+/**
+ * Victims allowed so far in this call, by node then pool. kube-scheduler evicts the victims of the one
+ * node it picks, so only victims on the same node add up against a pool's floor.
+ */
+const Allowed = stateKey<Map<string, Map<string, number>>>('pool-priority/allowed');
+
+/** The pool's bound, active replicas: those an eviction takes out of service. */
+const runningReplicas = (ctx: SchedulerContext, pool: AgentPool): number =>
+  ctx.cluster.podsOfPool(pool.metadata.namespace ?? 'default', pool.metadata.name).filter((p) => (p.spec?.nodeName ?? '') !== '' && isActivePod(p)).length;
+
+export const poolPriorityPlugin = definePlugin({
+  type: 'scheduler',
+  name: 'pool-priority',
+  config: PoolPriorityConfig,
+  create: (config) => ({
+    allowEviction(ctx, pod, victim, node): EvictionVerdict {
+      const target = resolvePool(victim, ctx.cluster);
+      if (target.status !== 'found') {
+        const what = target.status === 'none' ? 'belongs to no pool' : `belongs to ${target.ref}, a pool the extender does not know`;
+        return config.nonPoolVictims === 'allow' ? { allowed: true } : { allowed: false, reason: `${what} (nonPoolVictims: deny)` };
+      }
+      const victimPool = target.pool;
+      const preemptor = ctx.state.readOrCompute(Preemptor, () => resolvePool(pod, ctx.cluster));
+      if (preemptor.status === 'found' && priorityOf(preemptor.pool) <= priorityOf(victimPool)) {
+        return { allowed: false, reason: `pool ${target.ref} (priority ${priorityOf(victimPool)}) is not below ${preemptor.ref} (priority ${priorityOf(preemptor.pool)})` };
+      }
+      const byNode = ctx.state.readOrCompute(Allowed, () => new Map());
+      const onNode = byNode.get(node.metadata.name) ?? new Map<string, number>();
+      const key = target.ref;
+      const already = onNode.get(key) ?? 0;
+      const running = runningReplicas(ctx, victimPool);
+      const min = victimPool.spec.minReplicas;
+      if (running - already - 1 < min) {
+        const others = already > 0 ? `, ${already} already let go on ${node.metadata.name}` : '';
+        return { allowed: false, reason: `pool ${key} would drop below minReplicas ${min} (${running} running${others})` };
+      }
+      onNode.set(key, already + 1);
+      byNode.set(node.metadata.name, onNode);
+      return { allowed: true };
+    },
+  }),
+});
