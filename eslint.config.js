@@ -19,7 +19,12 @@ export default tseslint.config(
       // A plugin's state lives in the instance create() makes (per config) or in ctx.state (per call).
       'no-restricted-syntax': [
         'error',
-        ...['Program > VariableDeclaration[kind="let"]', 'Program > ExportNamedDeclaration > VariableDeclaration[kind="let"]', 'Program > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Weak)?Map$/]', 'Program > ExportNamedDeclaration > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Weak)?Map$/]'].map((selector) => ({
+        ...[
+          'Program > VariableDeclaration[kind="let"]',
+          'Program > ExportNamedDeclaration > VariableDeclaration[kind="let"]',
+          'Program > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Weak)?Map$/]',
+          'Program > ExportNamedDeclaration > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Weak)?Map$/]',
+        ].map((selector) => ({
           selector,
           message: 'no module-level mutable state in extenders: keep it in the instance create() makes, or in ctx.state for one call',
         })),

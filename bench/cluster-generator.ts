@@ -38,9 +38,40 @@ interface NodeShape {
 }
 
 const SHAPES: readonly NodeShape[] = [
-  { family: 'a100', gpuType: 'A100', memory: '80Gi', gpus: 8, topology: 'nvlink', bandwidth: '600Gi', instanceType: 'p4de.24xlarge', onDemandCost: 40.96, share: 3 },
-  { family: 'a100-mig', gpuType: 'A100', memory: '40Gi', gpus: 8, topology: 'nvlink', bandwidth: '600Gi', instanceType: 'p4d.24xlarge', onDemandCost: 32.77, mig: '1g.5gb:14,2g.10gb:7,3g.20gb:4', share: 1 },
-  { family: 'h100', gpuType: 'H100', memory: '80Gi', gpus: 8, topology: 'nvlink', bandwidth: '900Gi', instanceType: 'p5.48xlarge', onDemandCost: 98.32, share: 2 },
+  {
+    family: 'a100',
+    gpuType: 'A100',
+    memory: '80Gi',
+    gpus: 8,
+    topology: 'nvlink',
+    bandwidth: '600Gi',
+    instanceType: 'p4de.24xlarge',
+    onDemandCost: 40.96,
+    share: 3,
+  },
+  {
+    family: 'a100-mig',
+    gpuType: 'A100',
+    memory: '40Gi',
+    gpus: 8,
+    topology: 'nvlink',
+    bandwidth: '600Gi',
+    instanceType: 'p4d.24xlarge',
+    onDemandCost: 32.77,
+    mig: '1g.5gb:14,2g.10gb:7,3g.20gb:4',
+    share: 1,
+  },
+  {
+    family: 'h100',
+    gpuType: 'H100',
+    memory: '80Gi',
+    gpus: 8,
+    topology: 'nvlink',
+    bandwidth: '900Gi',
+    instanceType: 'p5.48xlarge',
+    onDemandCost: 98.32,
+    share: 2,
+  },
   { family: 'l4', gpuType: 'L4', memory: '24Gi', gpus: 4, topology: 'pcie', bandwidth: '64Gi', instanceType: 'g6.12xlarge', onDemandCost: 4.6, share: 3 },
   { family: 't4', gpuType: 'T4', memory: '16Gi', gpus: 1, topology: 'pcie', bandwidth: '32Gi', instanceType: 'g4dn.xlarge', onDemandCost: 0.53, share: 1 },
 ];
@@ -125,7 +156,13 @@ function makeNode(index: number, next: () => number): { node: Node; shape: NodeS
         { type: 'InternalIP', address: `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}` },
         { type: 'Hostname', address: name },
       ],
-      nodeInfo: { kubeletVersion: 'v1.32.0', containerRuntimeVersion: 'containerd://1.7.24', kernelVersion: '6.1.0-28-amd64', osImage: 'Debian GNU/Linux 12 (bookworm)', architecture: 'amd64' },
+      nodeInfo: {
+        kubeletVersion: 'v1.32.0',
+        containerRuntimeVersion: 'containerd://1.7.24',
+        kernelVersion: '6.1.0-28-amd64',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        architecture: 'amd64',
+      },
       images: IMAGES.map((image, i) => ({ names: [image], sizeBytes: 50_000_000 * (i + 1) })),
     },
   };
@@ -141,7 +178,13 @@ interface PoolShape {
   readonly request: { readonly resource: string; readonly count: number };
 }
 
-const QUEUE_METRICS = { metrics: [{ type: 'tokens-in-queue', target: '1000' }, { type: 'ttft-p95', target: '500ms' }], cooldownPeriod: '5m' };
+const QUEUE_METRICS = {
+  metrics: [
+    { type: 'tokens-in-queue', target: '1000' },
+    { type: 'ttft-p95', target: '500ms' },
+  ],
+  cooldownPeriod: '5m',
+};
 
 const POOLS: readonly PoolShape[] = [
   {
@@ -180,7 +223,11 @@ const POOLS: readonly PoolShape[] = [
     name: 'batch-summarizer',
     model: 'phi-3-mini',
     request: { resource: GPU_RESOURCE, count: 1 },
-    spec: { gpuRequirements: { count: 1 }, scheduling: { costOptimization: { enabled: true, spotEnabled: true } }, autoscaling: { metrics: [{ type: 'tokens-per-second', target: '2000' }] } },
+    spec: {
+      gpuRequirements: { count: 1 },
+      scheduling: { costOptimization: { enabled: true, spotEnabled: true } },
+      autoscaling: { metrics: [{ type: 'tokens-per-second', target: '2000' }] },
+    },
   },
 ];
 
@@ -273,7 +320,13 @@ export function generateCluster(nodeCount: number, seed = 1): GeneratedCluster {
   }));
   const pendingPods = [
     ...POOLS.map((p) => podOf(p, `${p.name}-pending`, uid(), undefined, undefined)),
-    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'plain-web-0', namespace: 'default', uid: uid() }, spec: { containers: [{ name: 'web', resources: { requests: { cpu: '1' } } }] }, status: { phase: 'Pending' } } satisfies Pod,
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'plain-web-0', namespace: 'default', uid: uid() },
+      spec: { containers: [{ name: 'web', resources: { requests: { cpu: '1' } } }] },
+      status: { phase: 'Pending' },
+    } satisfies Pod,
   ];
   return { objects: { nodes, pods, agentPools, agentClasses, models }, pendingPods, poolNames: POOLS.map((p) => p.name) };
 }

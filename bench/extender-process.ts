@@ -25,7 +25,11 @@ if (values.kind === 'trivial') {
 } else if (values.kind === 'neuronetes') {
   // Requests are not logged one by one: the bench measures the chain, not log volume.
   const log = createLogger(process.env['LOG_LEVEL'] ?? 'warn');
-  const app = await buildApp({ cluster: new KubernetesSource({ kubeConfig: kc, log }), logger: log, ...(values.config !== undefined ? { configPath: values.config } : {}) });
+  const app = await buildApp({
+    cluster: new KubernetesSource({ kubeConfig: kc, log }),
+    logger: log,
+    ...(values.config !== undefined ? { configPath: values.config } : {}),
+  });
   await app.listen({ port, host: '127.0.0.1' });
   close = () => app.close();
 } else {

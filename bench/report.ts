@@ -17,12 +17,33 @@ const fmt = (x: number | undefined, digits = 2): string => (x === undefined || N
 const kb = (b: number | undefined): string => (b === undefined ? '' : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)}M` : `${(b / 1024).toFixed(1)}K`);
 
 export function table(rows: readonly Row[]): string {
-  const head = ['scenario', 'calls', 'p50 ms', 'p99 ms', 'calls/s', 'cpu ms', 'req', 'reply', 'floor ms', 'floor cpu', 'json ms', '×floor', '×cpu', '×json', 'note'];
+  const head = [
+    'scenario',
+    'calls',
+    'p50 ms',
+    'p99 ms',
+    'calls/s',
+    'cpu ms',
+    'req',
+    'reply',
+    'floor ms',
+    'floor cpu',
+    'json ms',
+    '×floor',
+    '×cpu',
+    '×json',
+    'note',
+  ];
   const blank = head.slice(2).map(() => '');
   const body = rows.map((r) => {
     if (r.kind === 'memory') {
       const m = r.memory;
-      return [r.id, '', ...blank.slice(1), m === undefined ? '' : `rss ${m.rssMb} MB, heap ${m.heapUsedMb}/${m.heapTotalMb} MB, external ${m.externalMb} MB — ${r.note ?? ''}`];
+      return [
+        r.id,
+        '',
+        ...blank.slice(1),
+        m === undefined ? '' : `rss ${m.rssMb} MB, heap ${m.heapUsedMb}/${m.heapTotalMb} MB, external ${m.externalMb} MB — ${r.note ?? ''}`,
+      ];
     }
     if (r.kind === 'skipped') return [r.id, '', ...blank.slice(1), r.note ?? ''];
     return [
@@ -40,10 +61,17 @@ export function table(rows: readonly Row[]): string {
       fmt(r.ratioRoute),
       fmt(r.ratioCpu),
       fmt(r.ratioJson),
-      r.id.startsWith('floor-route/') ? '' : (r.note ?? '')];
+      r.id.startsWith('floor-route/') ? '' : (r.note ?? ''),
+    ];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...body.filter((b) => b[0] !== undefined).map((b) => (i === head.length - 1 ? 0 : (b[i] ?? '').length))));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...body.filter((b) => b[0] !== undefined).map((b) => (i === head.length - 1 ? 0 : (b[i] ?? '').length))),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
@@ -83,8 +111,12 @@ export function headline(rows: readonly Row[]): string[] {
   if (built !== undefined && steady !== undefined && after?.memory !== undefined) {
     const m = after.memory;
     const peak = Math.max(built.rssMb, steady.rssMb, m.rssMb);
-    out.push(`RSS with 5,000 nodes cached: ${built.rssMb} MB; ${steady.rssMb} MB in steady state; ${m.rssMb} MB ${after.note ?? ''} (target < 200 MB): ${verdict(peak < 200)}`);
-    out.push(`growth from steady state to the end: rss ${fmt(m.rssMb - steady.rssMb, 1)} MB, heap used ${fmt(m.heapUsedMb - steady.heapUsedMb, 1)} MB after GC (target: none)`);
+    out.push(
+      `RSS with 5,000 nodes cached: ${built.rssMb} MB; ${steady.rssMb} MB in steady state; ${m.rssMb} MB ${after.note ?? ''} (target < 200 MB): ${verdict(peak < 200)}`,
+    );
+    out.push(
+      `growth from steady state to the end: rss ${fmt(m.rssMb - steady.rssMb, 1)} MB, heap used ${fmt(m.heapUsedMb - steady.heapUsedMb, 1)} MB after GC (target: none)`,
+    );
   } else out.push('memory at 5,000 nodes: not measured');
   return out;
 }
@@ -107,16 +139,24 @@ export function check(latest: Results, baseline: Results): { failures: CheckFail
       // Wall time on a shared machine moves with the neighbours; the server's CPU per call moves far
       // less. Where both runs have it, a slower call counts only if it also cost more CPU. p99 is
       // reported, not checked: on these machines it measures other processes more than this one.
-      const cpuWorse = base.cpuMsPerCall !== undefined && now.cpuMsPerCall !== undefined && now.cpuMsPerCall > base.cpuMsPerCall * TOLERANCE.latency + TOLERANCE.latencySlackMs;
+      const cpuWorse =
+        base.cpuMsPerCall !== undefined &&
+        now.cpuMsPerCall !== undefined &&
+        now.cpuMsPerCall > base.cpuMsPerCall * TOLERANCE.latency + TOLERANCE.latencySlackMs;
       const confirmed = base.cpuMsPerCall === undefined || now.cpuMsPerCall === undefined || cpuWorse;
       if (cpuWorse) fail(`server CPU ${now.cpuMsPerCall} ms per call vs baseline ${base.cpuMsPerCall} ms`);
-      if (confirmed && base.p50Ms !== undefined && now.p50Ms !== undefined && now.p50Ms > base.p50Ms * TOLERANCE.latency + TOLERANCE.latencySlackMs) fail(`p50 ${now.p50Ms} ms vs baseline ${base.p50Ms} ms`);
-      if (confirmed && base.callsPerSec !== undefined && now.callsPerSec !== undefined && now.callsPerSec < base.callsPerSec / TOLERANCE.throughput) fail(`${now.callsPerSec} calls/s vs baseline ${base.callsPerSec}`);
-      if (base.ratioCpu !== undefined && now.ratioCpu !== undefined && now.ratioCpu > Math.max(base.ratioCpu, 1.5) * TOLERANCE.ratio) fail(`${now.ratioCpu}× the floor route's CPU vs baseline ${base.ratioCpu}×`);
+      if (confirmed && base.p50Ms !== undefined && now.p50Ms !== undefined && now.p50Ms > base.p50Ms * TOLERANCE.latency + TOLERANCE.latencySlackMs)
+        fail(`p50 ${now.p50Ms} ms vs baseline ${base.p50Ms} ms`);
+      if (confirmed && base.callsPerSec !== undefined && now.callsPerSec !== undefined && now.callsPerSec < base.callsPerSec / TOLERANCE.throughput)
+        fail(`${now.callsPerSec} calls/s vs baseline ${base.callsPerSec}`);
+      if (base.ratioCpu !== undefined && now.ratioCpu !== undefined && now.ratioCpu > Math.max(base.ratioCpu, 1.5) * TOLERANCE.ratio)
+        fail(`${now.ratioCpu}× the floor route's CPU vs baseline ${base.ratioCpu}×`);
     }
     if (base.kind === 'memory' && base.memory !== undefined && now.memory !== undefined) {
-      if (now.memory.rssMb > base.memory.rssMb * TOLERANCE.memory + TOLERANCE.memorySlackMb) fail(`rss ${now.memory.rssMb} MB vs baseline ${base.memory.rssMb} MB`);
-      if (now.memory.heapUsedMb > base.memory.heapUsedMb * TOLERANCE.memory + TOLERANCE.memorySlackMb) fail(`heap used ${now.memory.heapUsedMb} MB vs baseline ${base.memory.heapUsedMb} MB`);
+      if (now.memory.rssMb > base.memory.rssMb * TOLERANCE.memory + TOLERANCE.memorySlackMb)
+        fail(`rss ${now.memory.rssMb} MB vs baseline ${base.memory.rssMb} MB`);
+      if (now.memory.heapUsedMb > base.memory.heapUsedMb * TOLERANCE.memory + TOLERANCE.memorySlackMb)
+        fail(`heap used ${now.memory.heapUsedMb} MB vs baseline ${base.memory.heapUsedMb} MB`);
     }
   }
   return { failures, compared };

@@ -59,7 +59,10 @@ export function parseOptions(argv: readonly string[]): Omit<RunOptions, 'log' | 
   if (!Number.isInteger(seed)) throw new Error(`--seed takes a whole number; got "${values.seed}"`);
   return {
     quick,
-    only: values.only.flatMap((o) => o.split(',')).map((o) => o.trim()).filter((o) => o !== ''),
+    only: values.only
+      .flatMap((o) => o.split(','))
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
     nodes,
     seed,
     check: values.check,
@@ -120,7 +123,9 @@ export async function runBench(options: RunOptions): Promise<{ results: Results;
   options.log(table(rows));
   options.log('');
   for (const line of headline(rows)) options.log(line);
-  options.log(`machine: ${String(results.meta['cpu'])}, ${String(results.meta['cores'])} cores, load average ${load.join(' ')} at start (shared machine: expect noise)`);
+  options.log(
+    `machine: ${String(results.meta['cpu'])}, ${String(results.meta['cores'])} cores, load average ${load.join(' ')} at start (shared machine: expect noise)`,
+  );
   options.log(`wrote ${join(options.resultsDir, 'latest.json')} in ${String(results.meta['durationS'])} s`);
 
   if (options.cpuProf) {
@@ -135,9 +140,11 @@ export async function runBench(options: RunOptions): Promise<{ results: Results;
     const baseline = JSON.parse(await readFile(BASELINE, 'utf8')) as Results;
     const { failures, compared } = check(results, baseline);
     options.log('');
-    options.log(`check against ${BASELINE} (CPU per call and p50 ≤ ${TOLERANCE.latency}× +${TOLERANCE.latencySlackMs} ms, throughput ≥ 1/${TOLERANCE.throughput}, CPU ratio to the floor ≤ ${TOLERANCE.ratio}×, memory ≤ ${TOLERANCE.memory}× +${TOLERANCE.memorySlackMb} MB): ${compared} figures compared`);
+    options.log(
+      `check against ${BASELINE} (CPU per call and p50 ≤ ${TOLERANCE.latency}× +${TOLERANCE.latencySlackMs} ms, throughput ≥ 1/${TOLERANCE.throughput}, CPU ratio to the floor ≤ ${TOLERANCE.ratio}×, memory ≤ ${TOLERANCE.memory}× +${TOLERANCE.memorySlackMb} MB): ${compared} figures compared`,
+    );
     for (const f of failures) options.log(`  REGRESSED ${f.id}: ${f.what}`);
-    if (compared === 0) options.log('  nothing to compare: this run measured none of the baseline\'s scenarios');
+    if (compared === 0) options.log("  nothing to compare: this run measured none of the baseline's scenarios");
     passed = failures.length === 0 && compared > 0;
     options.log(passed ? 'check passed' : 'check FAILED');
   }

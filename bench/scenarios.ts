@@ -71,7 +71,11 @@ interface Payloads {
 }
 
 function argsBody(pod: Pod, mode: Mode, nodes: readonly Node[]): string {
-  return JSON.stringify(mode === 'names' ? { Pod: pod, NodeNames: nodes.map((n) => n.metadata.name) } : { Pod: pod, Nodes: { apiVersion: 'v1', kind: 'NodeList', metadata: {}, items: nodes } });
+  return JSON.stringify(
+    mode === 'names'
+      ? { Pod: pod, NodeNames: nodes.map((n) => n.metadata.name) }
+      : { Pod: pod, Nodes: { apiVersion: 'v1', kind: 'NodeList', metadata: {}, items: nodes } },
+  );
 }
 
 /** One body per pending pod; calls rotate over them so every pool (and a pod of none) is asked about. */
@@ -99,11 +103,29 @@ function jsonFloor(pairs: readonly { request: string; reply: string }[], budget:
 }
 
 function latencyRow(id: string, nodes: number, r: LoadResult, extra: Partial<Row> = {}): Row {
-  return { id, kind: 'latency', nodes, concurrency: r.concurrency, calls: r.calls, p50Ms: r.p50Ms, p99Ms: r.p99Ms, callsPerSec: r.callsPerSec, requestBytes: r.requestBytes, responseBytes: r.responseBytes, ...extra };
+  return {
+    id,
+    kind: 'latency',
+    nodes,
+    concurrency: r.concurrency,
+    calls: r.calls,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    callsPerSec: r.callsPerSec,
+    requestBytes: r.requestBytes,
+    responseBytes: r.responseBytes,
+    ...extra,
+  };
 }
 
 /** Runs a load and reads the server's CPU time around it. */
-async function measured(server: ServerHandle, client: LoadClient, calls: readonly Call[] | readonly Call[][], concurrency: number, budget: Budget): Promise<LoadResult & { cpuMsPerCall: number }> {
+async function measured(
+  server: ServerHandle,
+  client: LoadClient,
+  calls: readonly Call[] | readonly Call[][],
+  concurrency: number,
+  budget: Budget,
+): Promise<LoadResult & { cpuMsPerCall: number }> {
   const before = await server.ask({ type: 'cpu' });
   const r = await client.load(rotate<Call | readonly Call[]>(calls), concurrency, budget);
   const after = await server.ask({ type: 'cpu' });
@@ -135,8 +157,15 @@ async function verbScenarios(plan: Plan, server: ServerHandle, ours: LoadClient,
         ratioJson: round(c1.p50Ms / floorJson, 2),
       }),
     );
-    rows.push(latencyRow(`floor-route/${prefix}/c1`, size, floorRoute, { cpuMsPerCall: floorRoute.cpuMsPerCall, note: 'trivial extender: bare fastify, same bodyLimit, keeps all, scores all alike' }));
-    plan.log(`  ${prefix}/c1  p50 ${c1.p50Ms} ms  p99 ${c1.p99Ms} ms  ${c1.callsPerSec}/s  cpu ${c1.cpuMsPerCall} ms/call  (floor route ${floorRoute.p50Ms} ms, cpu ${floorRoute.cpuMsPerCall} ms/call; json ${floorJson} ms)`);
+    rows.push(
+      latencyRow(`floor-route/${prefix}/c1`, size, floorRoute, {
+        cpuMsPerCall: floorRoute.cpuMsPerCall,
+        note: 'trivial extender: bare fastify, same bodyLimit, keeps all, scores all alike',
+      }),
+    );
+    plan.log(
+      `  ${prefix}/c1  p50 ${c1.p50Ms} ms  p99 ${c1.p99Ms} ms  ${c1.callsPerSec}/s  cpu ${c1.cpuMsPerCall} ms/call  (floor route ${floorRoute.p50Ms} ms, cpu ${floorRoute.cpuMsPerCall} ms/call; json ${floorJson} ms)`,
+    );
     const c8 = await measured(server, ours, calls, 8, budget);
     rows.push(latencyRow(`${prefix}/c8`, size, c8, { cpuMsPerCall: c8.cpuMsPerCall }));
     plan.log(`  ${prefix}/c8  p50 ${c8.p50Ms} ms  p99 ${c8.p99Ms} ms  ${c8.callsPerSec}/s`);
@@ -164,8 +193,17 @@ async function pairScenario(plan: Plan, server: ServerHandle, ours: LoadClient, 
   const budget = budgetFor(plan, size, 'names');
   const r = await measured(server, ours, await cycles(ours), 1, budget);
   const f = await measured(server, floor, await cycles(floor), 1, budget);
-  rows.push(latencyRow(id, size, r, { cpuMsPerCall: r.cpuMsPerCall, floorRouteP50Ms: f.p50Ms, floorRouteCpuMsPerCall: f.cpuMsPerCall, note: 'one scheduling cycle: filter all nodes, prioritize the survivors' }));
-  rows.push(latencyRow(`floor-route/${id}`, size, f, { cpuMsPerCall: f.cpuMsPerCall, note: 'the same cycle through the trivial extender (it keeps every node)' }));
+  rows.push(
+    latencyRow(id, size, r, {
+      cpuMsPerCall: r.cpuMsPerCall,
+      floorRouteP50Ms: f.p50Ms,
+      floorRouteCpuMsPerCall: f.cpuMsPerCall,
+      note: 'one scheduling cycle: filter all nodes, prioritize the survivors',
+    }),
+  );
+  rows.push(
+    latencyRow(`floor-route/${id}`, size, f, { cpuMsPerCall: f.cpuMsPerCall, note: 'the same cycle through the trivial extender (it keeps every node)' }),
+  );
   plan.log(`  ${id}  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (floor route p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms)`);
 }
 
@@ -199,7 +237,8 @@ function sampledBodies(p: Payloads): Call[] {
   const calls: Call[] = [];
   for (let start = 0; start < total; start += window) {
     const slice = p.nodes.slice(start, start + window);
-    for (const pod of p.pods) for (const verb of ['filter', 'prioritize'] as const) calls.push({ path: `/scheduler/${verb}`, body: argsBody(pod, 'names', slice) });
+    for (const pod of p.pods)
+      for (const verb of ['filter', 'prioritize'] as const) calls.push({ path: `/scheduler/${verb}`, body: argsBody(pod, 'names', slice) });
   }
   return calls;
 }
@@ -214,7 +253,14 @@ async function reloadScenario(plan: Plan, server: ServerHandle, rows: Row[]): Pr
   if (!wanted(plan, 'config/reload')) return;
   const { samplesMs, failures } = await server.ask({ type: 'reload', count: plan.reloads });
   const s = summarize(samplesMs);
-  rows.push({ id: 'config/reload', kind: 'latency', calls: s.calls, p50Ms: s.p50Ms, p99Ms: s.p99Ms, note: `ConfigStore.reload() of the shipped config${failures > 0 ? `; ${failures} FAILED` : ''}` });
+  rows.push({
+    id: 'config/reload',
+    kind: 'latency',
+    calls: s.calls,
+    p50Ms: s.p50Ms,
+    p99Ms: s.p99Ms,
+    note: `ConfigStore.reload() of the shipped config${failures > 0 ? `; ${failures} FAILED` : ''}`,
+  });
   plan.log(`  config/reload  p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms`);
 }
 
@@ -244,7 +290,13 @@ async function optionalRoute(plan: Plan, ours: LoadClient, id: string, calls: re
   }
 }
 
-const METRIC_VALUES: Readonly<Record<string, number>> = { 'tokens-in-queue': 5200, 'ttft-p95': 0.65, 'concurrent-sessions': 180, 'queue-depth': 42, 'tokens-per-second': 5100 };
+const METRIC_VALUES: Readonly<Record<string, number>> = {
+  'tokens-in-queue': 5200,
+  'ttft-p95': 0.65,
+  'concurrent-sessions': 180,
+  'queue-depth': 42,
+  'tokens-per-second': 5100,
+};
 
 /** One decision request per pool, with the metrics it scales on given inline (a dry run; decide refuses metrics a pool does not read). */
 function autoscalerCalls(cluster: GeneratedCluster): (Call & { pool: string })[] {
@@ -293,7 +345,15 @@ export async function runPlan(plan: Plan): Promise<Row[]> {
       // for a while in every mode, so that no scenario pays the JIT's compile time for the others.
       for (const c of [...bodies(payloads, 'filter', 'names'), ...bodies(payloads, 'prioritize', 'names')]) await ours.call(c);
       await warm(plan, ours, floor, payloads);
-      if (measureMemory) await memoryReading(plan, server, `memory/${size}/cache-built`, size, rows, `after loading ${size} nodes, filling the memos and a short warm-up in every mode; ${serviceFlags()}`);
+      if (measureMemory)
+        await memoryReading(
+          plan,
+          server,
+          `memory/${size}/cache-built`,
+          size,
+          rows,
+          `after loading ${size} nodes, filling the memos and a short warm-up in every mode; ${serviceFlags()}`,
+        );
       await verbScenarios(plan, server, ours, floor, payloads, 'names', rows);
       await pairScenario(plan, server, ours, floor, payloads, rows);
       if (measureMemory) {
@@ -307,7 +367,8 @@ export async function runPlan(plan: Plan): Promise<Row[]> {
         await memoryReading(plan, server, `memory/${size}/after-calls`, size, rows, `after ${plan.memoryCalls} more names-mode calls`);
       }
       await verbScenarios(plan, server, ours, floor, payloads, 'nodes', rows);
-      if (measureMemory && wanted(plan, 'nodes')) await memoryReading(plan, server, `memory/${size}/after-full-node`, size, rows, 'after the full-node scenarios (peak-sized bodies)');
+      if (measureMemory && wanted(plan, 'nodes'))
+        await memoryReading(plan, server, `memory/${size}/after-full-node`, size, rows, 'after the full-node scenarios (peak-sized bodies)');
       if (size === largest) {
         await reloadScenario(plan, server, rows);
         for (const call of autoscalerCalls(cluster)) await optionalRoute(plan, ours, `autoscaler/decide/${call.pool}`, [call], [1], rows);

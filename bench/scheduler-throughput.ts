@@ -134,7 +134,12 @@ const median = (xs: readonly number[]): number => {
 };
 
 async function schedulerConfig(c: Configuration, schedulerName: string, extenderUrl: string | undefined): Promise<Record<string, unknown>> {
-  const base = { apiVersion: 'kubescheduler.config.k8s.io/v1', kind: 'KubeSchedulerConfiguration', clientConnection: CLIENT_CONNECTION, profiles: [{ schedulerName }] };
+  const base = {
+    apiVersion: 'kubescheduler.config.k8s.io/v1',
+    kind: 'KubeSchedulerConfiguration',
+    clientConnection: CLIENT_CONNECTION,
+    profiles: [{ schedulerName }],
+  };
   if (c.extender === undefined || extenderUrl === undefined) return base;
   // The shipped file with only the URL changed: the same verbs, weight, modes and timeouts users get.
   const file = c.mode === 'names' ? 'scheduler-config.yaml' : 'scheduler-config-full-nodes.yaml';
@@ -150,17 +155,26 @@ async function startExtender(cp: ControlPlane, c: Configuration, cpuProfDir: str
   const prof = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=extender-${c.id}-${Date.now()}.cpuprofile`];
   const proc = new Proc(`extender-${c.id}`, process.execPath, [...prof, ...args], join(cp.dir, `extender-${c.id}.log`));
   // The trivial server answers 404 on /readyz once listening; ours answers 200 once its informers have synced.
-  await eventually(`extender ${c.id} to be ready`, async () => {
-    if (!proc.running) throw new Error(`extender ${c.id} exited:\n${await proc.tail()}`);
-    const { statusCode, body } = await request(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
-    await body.dump();
-    return statusCode === 200 || (c.extender === 'trivial' && statusCode === 404) ? true : undefined;
-  }, 120_000, 250);
+  await eventually(
+    `extender ${c.id} to be ready`,
+    async () => {
+      if (!proc.running) throw new Error(`extender ${c.id} exited:\n${await proc.tail()}`);
+      const { statusCode, body } = await request(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      await body.dump();
+      return statusCode === 200 || (c.extender === 'trivial' && statusCode === 404) ? true : undefined;
+    },
+    120_000,
+    250,
+  );
   return { proc, url };
 }
 
 /** Watches the namespace's pods; `bound` resolves once every named pod has a node. */
-async function watchBindings(kc: KubeConfig, names: readonly string[], timeoutMs: number): Promise<{ bound: Promise<Map<string, { node: string; at: number }>>; stop: () => void }> {
+async function watchBindings(
+  kc: KubeConfig,
+  names: readonly string[],
+  timeoutMs: number,
+): Promise<{ bound: Promise<Map<string, { node: string; at: number }>>; stop: () => void }> {
   const want = new Set(names);
   const seen = new Map<string, { node: string; at: number }>();
   let settle: (v: Map<string, { node: string; at: number }>) => void = () => {};
@@ -258,19 +272,37 @@ async function deleteAllPods(kc: KubeConfig): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   // Grace 0: no kubelet will ever confirm these pods stopped.
   await core.deleteCollectionNamespacedPod({ namespace: NAMESPACE, gracePeriodSeconds: 0 });
-  await eventually('bench pods to be deleted', async () => ((await core.listNamespacedPod({ namespace: NAMESPACE })).items.length === 0 ? true : undefined), 120_000, 250);
+  await eventually(
+    'bench pods to be deleted',
+    async () => ((await core.listNamespacedPod({ namespace: NAMESPACE })).items.length === 0 ? true : undefined),
+    120_000,
+    250,
+  );
 }
 
-async function runConfiguration(cp: ControlPlane, kc: KubeConfig, c: Configuration, round: number, pods: number, cpuProfDir: string | undefined): Promise<Measured> {
+async function runConfiguration(
+  cp: ControlPlane,
+  kc: KubeConfig,
+  c: Configuration,
+  round: number,
+  pods: number,
+  cpuProfDir: string | undefined,
+): Promise<Measured> {
   const started: Proc[] = [];
   try {
     const extender = c.extender === undefined ? undefined : await startExtender(cp, c, cpuProfDir);
     if (extender !== undefined) started.push(extender.proc);
     const schedulerName = `bench-${c.id}`;
-    const scheduler = await cp.startScheduler(`scheduler-${c.id}-${round}`, await schedulerConfig(c, schedulerName, extender?.url), { verbosity: SCHEDULER_VERBOSITY });
+    const scheduler = await cp.startScheduler(`scheduler-${c.id}-${round}`, await schedulerConfig(c, schedulerName, extender?.url), {
+      verbosity: SCHEDULER_VERBOSITY,
+    });
     started.push(scheduler);
     // Warm-up: the scheduler's informers synced, both processes' code hot, before the clock starts.
-    await measure(kc, Array.from({ length: WARMUP_PODS }, (_, i) => `warmup-${c.id}-${round}-${i}`), schedulerName);
+    await measure(
+      kc,
+      Array.from({ length: WARMUP_PODS }, (_, i) => `warmup-${c.id}-${round}-${i}`),
+      schedulerName,
+    );
     await deleteAllPods(kc);
     const names = Array.from({ length: pods }, (_, i) => `agent-${c.id}-${round}-${String(i).padStart(4, '0')}`);
     const result = await measure(kc, names, schedulerName, { scheduler, ...(extender !== undefined ? { extender: extender.proc } : {}) });
@@ -300,7 +332,11 @@ export async function runSchedulerThroughput(options: SchedulerThroughputOptions
     await createNamespace(kc, NAMESPACE);
     await createAgentObjects(kc, NAMESPACE, POOL);
     const t0 = performance.now();
-    await createGpuNodes(kc, Array.from({ length: options.nodes }, (_, i) => ({ name: benchNodeName(i), shape: benchNodeShape(i) })), WRITE_CONCURRENCY);
+    await createGpuNodes(
+      kc,
+      Array.from({ length: options.nodes }, (_, i) => ({ name: benchNodeName(i), shape: benchNodeShape(i) })),
+      WRITE_CONCURRENCY,
+    );
     log(`created ${options.nodes} GPU nodes in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
     const runs = new Map<ConfigurationId, Round[]>();
     const placements = new Map<ConfigurationId, Record<string, string>>();
@@ -308,7 +344,9 @@ export async function runSchedulerThroughput(options: SchedulerThroughputOptions
       for (const c of chosen) {
         const r = await runConfiguration(cp, kc, c, round, options.pods, options.cpuProfDir);
         const podsPerSecond = options.pods / r.seconds;
-        log(`round ${round + 1}/${rounds} ${c.id} (${c.label}): ${options.pods} pods bound in ${r.seconds.toFixed(2)}s = ${podsPerSecond.toFixed(1)} pods/s (created in ${r.createSeconds.toFixed(2)}s; CPU per pod: ${formatCpu(r.cpuMsPerPod)})`);
+        log(
+          `round ${round + 1}/${rounds} ${c.id} (${c.label}): ${options.pods} pods bound in ${r.seconds.toFixed(2)}s = ${podsPerSecond.toFixed(1)} pods/s (created in ${r.createSeconds.toFixed(2)}s; CPU per pod: ${formatCpu(r.cpuMsPerPod)})`,
+        );
         runs.set(c.id, [...(runs.get(c.id) ?? []), { seconds: r.seconds, createSeconds: r.createSeconds, podsPerSecond, cpuMsPerPod: r.cpuMsPerPod }]);
         placements.set(c.id, r.placements);
       }
@@ -320,7 +358,15 @@ export async function runSchedulerThroughput(options: SchedulerThroughputOptions
         const xs = rs.flatMap((r) => r.cpuMsPerPod[role] ?? []);
         if (xs.length > 0) cpuMsPerPod[role] = median(xs);
       }
-      return { id: c.id, label: c.label, pods: options.pods, podsPerSecond: median(rs.map((r) => r.podsPerSecond)), cpuMsPerPod, rounds: rs, placements: placements.get(c.id) ?? {} };
+      return {
+        id: c.id,
+        label: c.label,
+        pods: options.pods,
+        podsPerSecond: median(rs.map((r) => r.podsPerSecond)),
+        cpuMsPerPod,
+        rounds: rs,
+        placements: placements.get(c.id) ?? {},
+      };
     });
     const ratio = (ours: ConfigurationId, trivial: ConfigurationId): number | undefined => {
       const o = runs.get(ours);

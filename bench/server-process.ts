@@ -59,7 +59,9 @@ async function buildFloor(): Promise<ReturnType<typeof Fastify>> {
   const floor = Fastify({ logger: false, bodyLimit: DEFAULT_BODY_LIMIT });
   floor.post('/scheduler/filter', async (request) => {
     const args = request.body as FloorArgs;
-    return args.Nodes != null ? { Nodes: args.Nodes, NodeNames: null, FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: '' } : { Nodes: null, NodeNames: args.NodeNames ?? [], FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: '' };
+    return args.Nodes != null
+      ? { Nodes: args.Nodes, NodeNames: null, FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: '' }
+      : { Nodes: null, NodeNames: args.NodeNames ?? [], FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: '' };
   });
   floor.post('/scheduler/prioritize', async (request) => candidateNames(request.body as FloorArgs).map((Host) => ({ Host, Score: 5 })));
   return floor;
@@ -71,7 +73,13 @@ function memory(): MemorySample {
   globalThis.gc?.();
   const m = process.memoryUsage();
   const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
-  return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external), heapLimitMb: mb(getHeapStatistics().heap_size_limit) };
+  return {
+    rssMb: mb(m.rss),
+    heapUsedMb: mb(m.heapUsed),
+    heapTotalMb: mb(m.heapTotal),
+    externalMb: mb(m.external),
+    heapLimitMb: mb(getHeapStatistics().heap_size_limit),
+  };
 }
 
 async function main(): Promise<void> {

@@ -59,7 +59,8 @@ async function raw(port: number, head: string, write: (send: (chunk: string | Bu
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0) };
 }
 
-const head = (path: string, extra: string): string => `POST ${path} HTTP/1.1\r\nhost: soak\r\ncontent-type: application/json\r\n${extra}connection: close\r\n\r\n`;
+const head = (path: string, extra: string): string =>
+  `POST ${path} HTTP/1.1\r\nhost: soak\r\ncontent-type: application/json\r\n${extra}connection: close\r\n\r\n`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Each misbehaviour and the answers it may get (0: the server cut the connection without one). */
@@ -68,23 +69,34 @@ const MISBEHAVIOURS: { name: string; expect: readonly number[]; run: (port: numb
     name: 'trickled body (1 byte / 200 ms)',
     expect: [408, 0],
     run: (port, deadline) =>
-      raw(port, head('/scheduler/filter', 'content-length: 4096\r\n'), async (send) => {
-        for (let i = 0; i < 4096 && Date.now() < deadline && send(' '); i++) await sleep(200);
-      }, deadline),
+      raw(
+        port,
+        head('/scheduler/filter', 'content-length: 4096\r\n'),
+        async (send) => {
+          for (let i = 0; i < 4096 && Date.now() < deadline && send(' '); i++) await sleep(200);
+        },
+        deadline,
+      ),
   },
   {
     name: 'stalled 50 MB body',
     expect: [408, 503, 0],
     run: (port, deadline) =>
-      raw(port, head('/scheduler/filter', `content-length: ${50 * 1024 * 1024}\r\n`), async (send) => {
-        const chunk = Buffer.alloc(1024 * 1024, 0x20);
-        for (let i = 0; i < 49 && send(chunk); i++) await sleep(5);
-      }, deadline),
+      raw(
+        port,
+        head('/scheduler/filter', `content-length: ${50 * 1024 * 1024}\r\n`),
+        async (send) => {
+          const chunk = Buffer.alloc(1024 * 1024, 0x20);
+          for (let i = 0; i < 49 && send(chunk); i++) await sleep(5);
+        },
+        deadline,
+      ),
   },
   {
     name: 'oversized decide body (5 MiB)',
     expect: [413, 0],
-    run: (port, deadline) => raw(port, head('/autoscaler/decide', `content-length: ${5 * 1024 * 1024}\r\n`), async (send) => void send(Buffer.alloc(5 * 1024 * 1024, 0x20)), deadline),
+    run: (port, deadline) =>
+      raw(port, head('/autoscaler/decide', `content-length: ${5 * 1024 * 1024}\r\n`), async (send) => void send(Buffer.alloc(5 * 1024 * 1024, 0x20)), deadline),
   },
   {
     name: 'malformed JSON',
@@ -95,11 +107,29 @@ const MISBEHAVIOURS: { name: string; expect: readonly number[]; run: (port: numb
 
 async function main(): Promise<number> {
   const [port, opsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [...SERVICE_NODE_OPTIONS, join(REPO, 'src', 'cli.ts'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--ops-port', String(opsPort), '--ops-host', '127.0.0.1', '--config', join(REPO, 'examples', 'config', 'neuronetes.yaml')], {
-    cwd: REPO,
-    env: { ...process.env, ...SERVICE_ENV, LOG_LEVEL: 'silent' },
-    stdio: 'inherit',
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...SERVICE_NODE_OPTIONS,
+      join(REPO, 'src', 'cli.ts'),
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ops-port',
+      String(opsPort),
+      '--ops-host',
+      '127.0.0.1',
+      '--config',
+      join(REPO, 'examples', 'config', 'neuronetes.yaml'),
+    ],
+    {
+      cwd: REPO,
+      env: { ...process.env, ...SERVICE_ENV, LOG_LEVEL: 'silent' },
+      stdio: 'inherit',
+    },
+  );
   const stop = (): void => void child.kill('SIGTERM');
   process.once('SIGINT', stop);
   const pid = child.pid as number;
@@ -113,8 +143,14 @@ async function main(): Promise<number> {
   const examples = ['code-assistant', 'research-agent', 'support-bot', 'triage-agent'];
   const filterBodies = await Promise.all(examples.map((e) => readFile(join(REPO, 'examples', 'requests', `filter-${e}.json`), 'utf8')));
   const calls = [
-    ...filterBodies.flatMap((body) => [{ path: '/scheduler/filter', body }, { path: '/scheduler/prioritize', body }]),
-    { path: '/autoscaler/decide', body: JSON.stringify({ pool: { namespace: 'agents', name: 'code-assistant' }, currentReplicas: 2, metrics: { 'tokens-in-queue': 5200 }, dryRun: true }) },
+    ...filterBodies.flatMap((body) => [
+      { path: '/scheduler/filter', body },
+      { path: '/scheduler/prioritize', body },
+    ]),
+    {
+      path: '/autoscaler/decide',
+      body: JSON.stringify({ pool: { namespace: 'agents', name: 'code-assistant' }, currentReplicas: 2, metrics: { 'tokens-in-queue': 5200 }, dryRun: true }),
+    },
     { path: '/guardrails/check', body: JSON.stringify({ content: 'reach me at someone@example.com about the order', direction: 'input' }) },
   ];
 
@@ -144,7 +180,13 @@ async function main(): Promise<number> {
       const call = calls[i % calls.length] as (typeof calls)[number];
       const t0 = performance.now();
       try {
-        const res = await pool.request({ method: 'POST', path: call.path, body: call.body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(10_000) });
+        const res = await pool.request({
+          method: 'POST',
+          path: call.path,
+          body: call.body,
+          headers: { 'content-type': 'application/json' },
+          signal: AbortSignal.timeout(10_000),
+        });
         await res.body.dump();
         if (res.statusCode !== 200) throw new Error(`${call.path}: ${res.statusCode}`);
         window.latencies.push(performance.now() - t0);

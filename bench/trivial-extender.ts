@@ -28,7 +28,12 @@ async function answer(core: CoreV1Api, verb: string | undefined, req: IncomingMe
       await core.createNamespacedPodBinding({
         name: b.PodName,
         namespace: b.PodNamespace,
-        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: b.PodName, namespace: b.PodNamespace, uid: b.PodUID }, target: { apiVersion: 'v1', kind: 'Node', name: b.Node } },
+        body: {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name: b.PodName, namespace: b.PodNamespace, uid: b.PodUID },
+          target: { apiVersion: 'v1', kind: 'Node', name: b.Node },
+        },
       });
       return { Error: '' };
     } catch (e: unknown) {

@@ -38,24 +38,68 @@ interface FlagSpec {
 const SERVE_FLAGS: Record<string, FlagSpec> = {
   port: { type: 'string', env: 'PORT', default: '8080', help: 'HTTP(S) port' },
   host: { type: 'string', env: 'HOST', default: '0.0.0.0', help: 'address to listen on' },
-  config: { type: 'string', env: 'NEURONETES_CONFIG', help: 'plugin config: a YAML file, a ConfigMap manifest, or a mounted ConfigMap folder (hot-reloaded); without it, the documented defaults' },
+  config: {
+    type: 'string',
+    env: 'NEURONETES_CONFIG',
+    help: 'plugin config: a YAML file, a ConfigMap manifest, or a mounted ConfigMap folder (hot-reloaded); without it, the documented defaults',
+  },
   plugins: { type: 'string', env: 'NEURONETES_PLUGINS', help: 'comma-separated plugin modules to import (npm packages, paths, neuronetes:<path>)' },
   cluster: { type: 'string', env: 'NEURONETES_CLUSTER', default: 'snapshot', help: 'cluster source: snapshot | kubernetes' },
   snapshot: { type: 'string', env: 'NEURONETES_SNAPSHOT', help: `snapshot folder or file of Kubernetes YAML (default: the bundled example cluster)` },
   kubeconfig: { type: 'string', env: 'KUBECONFIG', help: 'kubeconfig for --cluster kubernetes (in-cluster config when unset inside a pod)' },
-  'stale-after': { type: 'string', env: 'NEURONETES_STALE_AFTER', default: '2m', help: '--cluster kubernetes: /readyz fails when an informer saw no event or reconnect for this long (at least 45s: quiet watches reconnect every 30s)' },
-  'lease-namespace': { type: 'string', env: 'POD_NAMESPACE', default: 'neuronetes-system', help: '--cluster kubernetes: namespace of the leader-election Lease (only the leader writes)' },
+  'stale-after': {
+    type: 'string',
+    env: 'NEURONETES_STALE_AFTER',
+    default: '2m',
+    help: '--cluster kubernetes: /readyz fails when an informer saw no event or reconnect for this long (at least 45s: quiet watches reconnect every 30s)',
+  },
+  'lease-namespace': {
+    type: 'string',
+    env: 'POD_NAMESPACE',
+    default: 'neuronetes-system',
+    help: '--cluster kubernetes: namespace of the leader-election Lease (only the leader writes)',
+  },
   'tls-cert': { type: 'string', env: 'NEURONETES_TLS_CERT', help: 'serve HTTPS with this certificate (PEM)' },
   'tls-key': { type: 'string', env: 'NEURONETES_TLS_KEY', help: 'private key for --tls-cert (PEM)' },
   'tls-client-ca': { type: 'string', env: 'NEURONETES_TLS_CLIENT_CA', help: 'require client certificates signed by this CA (mTLS)' },
-  'body-limit': { type: 'string', env: 'NEURONETES_BODY_LIMIT', default: String(DEFAULT_BODY_LIMIT), help: 'largest body of filter, prioritize and preempt in bytes (full-node mode sends whole NodeLists); other routes take at most 4 MiB' },
-  'body-budget': { type: 'string', env: 'NEURONETES_BODY_BUDGET', default: String(DEFAULT_BODY_BUDGET), help: 'request-body bytes held at once across all requests; a body that would exceed it gets 503' },
+  'body-limit': {
+    type: 'string',
+    env: 'NEURONETES_BODY_LIMIT',
+    default: String(DEFAULT_BODY_LIMIT),
+    help: 'largest body of filter, prioritize and preempt in bytes (full-node mode sends whole NodeLists); other routes take at most 4 MiB',
+  },
+  'body-budget': {
+    type: 'string',
+    env: 'NEURONETES_BODY_BUDGET',
+    default: String(DEFAULT_BODY_BUDGET),
+    help: 'request-body bytes held at once across all requests; a body that would exceed it gets 503',
+  },
   'request-timeout': { type: 'string', env: 'NEURONETES_REQUEST_TIMEOUT', default: '10s', help: 'time for a whole request, headers and body, to arrive' },
-  'shutdown-timeout': { type: 'string', env: 'NEURONETES_SHUTDOWN_TIMEOUT', default: '10s', help: 'on SIGTERM, how long requests in flight may take to finish before their connections are cut' },
-  'ops-port': { type: 'string', env: 'NEURONETES_OPS_PORT', default: 'off', help: 'plain-HTTP port for /healthz, /readyz and /metrics (probes and Prometheus, no client certificate)' },
+  'shutdown-timeout': {
+    type: 'string',
+    env: 'NEURONETES_SHUTDOWN_TIMEOUT',
+    default: '10s',
+    help: 'on SIGTERM, how long requests in flight may take to finish before their connections are cut',
+  },
+  'ops-port': {
+    type: 'string',
+    env: 'NEURONETES_OPS_PORT',
+    default: 'off',
+    help: 'plain-HTTP port for /healthz, /readyz and /metrics (probes and Prometheus, no client certificate)',
+  },
   'ops-host': { type: 'string', env: 'NEURONETES_OPS_HOST', default: '0.0.0.0', help: 'address of the ops listener' },
-  'admin-port': { type: 'string', env: 'NEURONETES_ADMIN_PORT', default: 'off', help: 'plain-HTTP port serving everything, /debug and the autoscaler\'s "now" included' },
-  'admin-host': { type: 'string', env: 'NEURONETES_ADMIN_HOST', default: '127.0.0.1', help: 'address of the admin listener (keep it loopback: reach it with kubectl port-forward)' },
+  'admin-port': {
+    type: 'string',
+    env: 'NEURONETES_ADMIN_PORT',
+    default: 'off',
+    help: 'plain-HTTP port serving everything, /debug and the autoscaler\'s "now" included',
+  },
+  'admin-host': {
+    type: 'string',
+    env: 'NEURONETES_ADMIN_HOST',
+    default: '127.0.0.1',
+    help: 'address of the admin listener (keep it loopback: reach it with kubectl port-forward)',
+  },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -65,21 +109,43 @@ const AGENT_FLAGS: Record<string, FlagSpec> = {
   port: { type: 'string', env: 'NEURONETES_AGENT_PORT', default: '8081', help: 'HTTP(S) port of the node agent' },
   'cache-dir': { type: 'string', env: 'NEURONETES_CACHE_DIR', default: DEFAULT_CACHE_DIR, help: 'the node model cache: <cache-dir>/<model>' },
   'node-name': { type: 'string', env: 'NODE_NAME', help: 'this Node (downward API spec.nodeName; default: the host name)' },
-  'publish-to-node': { type: 'boolean', env: 'NEURONETES_PUBLISH_TO_NODE', help: "annotate this Node with the cached models (neuronetes.io/cached-models); needs in-cluster config or --kubeconfig" },
+  'publish-to-node': {
+    type: 'boolean',
+    env: 'NEURONETES_PUBLISH_TO_NODE',
+    help: 'annotate this Node with the cached models (neuronetes.io/cached-models); needs in-cluster config or --kubeconfig',
+  },
 };
 
 /** Only `serve` offers KEDA's external scaler: the node agent scales nothing. */
 const KEDA_FLAGS: Record<string, FlagSpec> = {
-  'keda-grpc-port': { type: 'string', env: 'NEURONETES_KEDA_GRPC_PORT', help: "also serve KEDA's external scaler (gRPC) on this port; the TLS flags apply to it too (off when unset)" },
+  'keda-grpc-port': {
+    type: 'string',
+    env: 'NEURONETES_KEDA_GRPC_PORT',
+    help: "also serve KEDA's external scaler (gRPC) on this port; the TLS flags apply to it too (off when unset)",
+  },
   'keda-stream-interval': { type: 'string', env: 'NEURONETES_KEDA_STREAM_INTERVAL', default: '15s', help: 'how often StreamIsActive pushes to KEDA' },
 };
 
 /** Only `serve` scales pools, and only with the Kubernetes source. */
 const ACTUATOR_FLAGS: Record<string, FlagSpec> = {
-  actuate: { type: 'boolean', env: 'NEURONETES_ACTUATE', help: '--cluster kubernetes: the leader writes each AgentPool decision to its scale subresource and status (off by default)' },
+  actuate: {
+    type: 'boolean',
+    env: 'NEURONETES_ACTUATE',
+    help: '--cluster kubernetes: the leader writes each AgentPool decision to its scale subresource and status (off by default)',
+  },
   'actuate-interval': { type: 'string', env: 'NEURONETES_ACTUATE_INTERVAL', default: '15s', help: 'how often the actuator decides for every pool' },
-  'manage-pools': { type: 'string', env: 'NEURONETES_MANAGE_POOLS', default: 'true', help: "--cluster kubernetes: the leader scales each pool's scaleTargetRef to spec.replicas and keeps the pool's status, conditions and Events" },
-  'pools-interval': { type: 'string', env: 'NEURONETES_POOLS_INTERVAL', default: '15s', help: "how often the pool controller reads every pool's target (pod changes are counted at once)" },
+  'manage-pools': {
+    type: 'string',
+    env: 'NEURONETES_MANAGE_POOLS',
+    default: 'true',
+    help: "--cluster kubernetes: the leader scales each pool's scaleTargetRef to spec.replicas and keeps the pool's status, conditions and Events",
+  },
+  'pools-interval': {
+    type: 'string',
+    env: 'NEURONETES_POOLS_INTERVAL',
+    default: '15s',
+    help: "how often the pool controller reads every pool's target (pod changes are counted at once)",
+  },
 };
 
 const flagsOf = (command: string | undefined): Record<string, FlagSpec> =>
@@ -159,7 +225,12 @@ async function createClusterSource(flags: Flags, log: ReturnType<typeof createLo
     ]);
     const kubeConfig = loadKubeConfig(str(flags['kubeconfig']));
     const identity = `${hostname()}_${randomUUID().slice(0, 8)}`;
-    const cluster = new KubernetesSource({ kubeConfig, log, staleAfterMs, leaderElection: { namespace: String(flags['lease-namespace']), name: LEADER_LEASE_NAME, identity } });
+    const cluster = new KubernetesSource({
+      kubeConfig,
+      log,
+      staleAfterMs,
+      leaderElection: { namespace: String(flags['lease-namespace']), name: LEADER_LEASE_NAME, identity },
+    });
     const scaleTargets = new KubernetesScaleTargets(kubeConfig);
     if (poolsIntervalMs === undefined) return { cluster, scaleTargets };
     return { cluster, scaleTargets, poolController: { intervalMs: poolsIntervalMs, events: new KubernetesPoolEvents(kubeConfig, log, identity) } };
@@ -199,14 +270,19 @@ function actuatorOptions(flags: Flags): BuildAppOptions['actuator'] {
 async function nodePublisher(flags: Flags): Promise<{ publisher?: CachedModelsPublisher }> {
   if (!bool('publish-to-node', flags['publish-to-node'])) return {};
   const kubeconfig = str(flags['kubeconfig']);
-  if (kubeconfig === undefined && process.env['KUBERNETES_SERVICE_HOST'] === undefined) throw new Error('--publish-to-node needs in-cluster config (KUBERNETES_SERVICE_HOST) or --kubeconfig');
-  const [{ loadKubeConfig }, { NodeAnnotationPublisher }] = await Promise.all([import('./cluster/kube-api.ts'), import('./models/node-annotation-publisher.ts')]);
+  if (kubeconfig === undefined && process.env['KUBERNETES_SERVICE_HOST'] === undefined)
+    throw new Error('--publish-to-node needs in-cluster config (KUBERNETES_SERVICE_HOST) or --kubeconfig');
+  const [{ loadKubeConfig }, { NodeAnnotationPublisher }] = await Promise.all([
+    import('./cluster/kube-api.ts'),
+    import('./models/node-annotation-publisher.ts'),
+  ]);
   return { publisher: new NodeAnnotationPublisher(loadKubeConfig(kubeconfig)) };
 }
 
 function portFlag(name: string, v: string | boolean | undefined): number {
   const port = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${name} must be 0..65535, not ${String(v)}`);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--${name} must be 0..65535, not ${String(v)}`);
   return port;
 }
 
@@ -257,7 +333,8 @@ async function serve(flags: Flags, agent?: BuildAppOptions['agent']): Promise<vo
   const plan = listenerPlan(flags);
   const bodyLimit = positiveInteger('body-limit', flags['body-limit']);
   const bodyBudget = positiveInteger('body-budget', flags['body-budget']);
-  if (bodyBudget < bodyLimit) throw new Error(`--body-budget (${bodyBudget}) must be at least --body-limit (${bodyLimit}), or no full-size body could ever be received`);
+  if (bodyBudget < bodyLimit)
+    throw new Error(`--body-budget (${bodyBudget}) must be at least --body-limit (${bodyLimit}), or no full-size body could ever be received`);
   const requestTimeoutMs = positiveDuration('request-timeout', flags['request-timeout']);
   const drainMs = positiveDuration('shutdown-timeout', flags['shutdown-timeout']);
   const cert = str(flags['tls-cert']);
@@ -299,7 +376,14 @@ async function checkConfig(flags: Flags): Promise<void> {
   if (path === undefined) throw new Error('check-config needs --config <path>');
   const log = createLogger(process.env['LOG_LEVEL'] ?? 'warn');
   const registry = getGlobalRegistry();
-  const store = new ConfigStore({ registry, loader: new PluginModuleLoader(registry), metrics: createMetrics({ defaultMetrics: false }), log, path, extraModules: [BUILTIN_MODULE, ...pluginFlag(flags)] });
+  const store = new ConfigStore({
+    registry,
+    loader: new PluginModuleLoader(registry),
+    metrics: createMetrics({ defaultMetrics: false }),
+    log,
+    path,
+    extraModules: [BUILTIN_MODULE, ...pluginFlag(flags)],
+  });
   await store.load();
   const counts = PLUGIN_TYPES.map((t) => `${store.current.plugins.enabled(t).length} ${t}`).join(', ');
   process.stdout.write(`${path}: valid; enabled plugins: ${counts}\n`);
@@ -314,7 +398,12 @@ async function scaffoldVersions(): Promise<ScaffoldVersions> {
     if (r === undefined) throw new Error(`neuronetes' package.json names no version of ${name}`);
     return r;
   };
-  return { neuronetes: `^${own.version}`, typebox: range(own.dependencies, 'typebox'), typescript: range(own.devDependencies, 'typescript'), typesNode: range(own.devDependencies, '@types/node') };
+  return {
+    neuronetes: `^${own.version}`,
+    typebox: range(own.dependencies, 'typebox'),
+    typescript: range(own.devDependencies, 'typescript'),
+    typesNode: range(own.devDependencies, '@types/node'),
+  };
 }
 
 /** `plugin new <type> <name> [--dir <path>]`; 2 on a usage error, as the other commands. */
@@ -324,7 +413,12 @@ async function pluginCommand(argv: string[]): Promise<number> {
   let type: ReturnType<typeof checkPluginType>;
   let name: string;
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { dir: { type: 'string' }, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { dir: { type: 'string' }, help: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
     if (values.help === true) {
       process.stdout.write(`${usageLine}\n`);
       return 0;
@@ -346,7 +440,10 @@ async function pluginCommand(argv: string[]): Promise<number> {
 }
 
 function pluginFlag(flags: Flags): string[] {
-  return (str(flags['plugins']) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return (str(flags['plugins']) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -372,7 +469,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'serve') await serve(flags);
-  else if (command === 'agent') await serve(flags, { cacheDir: str(flags['cache-dir']) ?? DEFAULT_CACHE_DIR, nodeName: str(flags['node-name']) ?? hostname(), ...(await nodePublisher(flags)) });
+  else if (command === 'agent')
+    await serve(flags, {
+      cacheDir: str(flags['cache-dir']) ?? DEFAULT_CACHE_DIR,
+      nodeName: str(flags['node-name']) ?? hostname(),
+      ...(await nodePublisher(flags)),
+    });
   else await checkConfig(flags);
   return command === 'check-config' ? 0 : -1;
 }

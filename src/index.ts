@@ -43,7 +43,18 @@ export { definePlugin, type PluginBody, type PluginDefinition, type PluginHandle
 export { CycleState, stateKey, type StateKey } from './plugins/cycle-state.ts';
 export type { ClusterView } from './cluster/cluster-view.ts';
 export { MIG_RESOURCE_PREFIX, podMigRequests, type NodeFacts } from './cluster/node-facts.ts';
-export { DEFAULT_INSTANCE_INTERCONNECTS, FactSources, instanceInterconnect, labelNames, typeMatches, typeTokens, unknownBecause, type CapacityType, type Fact, type MigStrategy } from './cluster/node-labels.ts';
+export {
+  DEFAULT_INSTANCE_INTERCONNECTS,
+  FactSources,
+  instanceInterconnect,
+  labelNames,
+  typeMatches,
+  typeTokens,
+  unknownBecause,
+  type CapacityType,
+  type Fact,
+  type MigStrategy,
+} from './cluster/node-labels.ts';
 export { NEUTRAL_SCORE } from './scheduling/score-chain.ts';
 export { resolvePool, type PoolResolution } from './scheduling/pool-resolver.ts';
 export { GPU_RESOURCE, type Node, type Pod, type Taint } from './api/kubernetes.ts';

@@ -51,7 +51,11 @@ export const s3Loader = definePlugin({
     const s3 = (): Promise<{ sdk: typeof S3Sdk; client: S3Sdk.S3Client }> =>
       (made ??= import('@aws-sdk/client-s3').then((sdk) => ({
         sdk,
-        client: new sdk.S3Client({ region: config.region, forcePathStyle: config.forcePathStyle, ...(config.endpoint !== '' ? { endpoint: config.endpoint } : {}) }),
+        client: new sdk.S3Client({
+          region: config.region,
+          forcePathStyle: config.forcePathStyle,
+          ...(config.endpoint !== '' ? { endpoint: config.endpoint } : {}),
+        }),
       })));
     return {
       canLoad: (_ctx, model) => model.spec.weightsURI.startsWith('s3://'),
@@ -64,7 +68,9 @@ export const s3Loader = definePlugin({
         if (prefix) {
           let token: string | undefined;
           do {
-            const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }), { abortSignal: ctx.signal });
+            const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }), {
+              abortSignal: ctx.signal,
+            });
             for (const o of page.Contents ?? []) if (o.Key !== undefined && !o.Key.endsWith('/')) keys.push(o.Key);
             token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
           } while (token !== undefined);

@@ -71,7 +71,10 @@ const SPECS: readonly CrdSpec[] = [
         message: `autoscaling.metrics[].averagingWindow must be a duration of at most ${L.averagingWindow}`,
       },
       // The target is scaled through /apis/<group>/<version>/…/scale: the core group has no such path here.
-      { rule: "!has(self.scaleTargetRef) || self.scaleTargetRef.apiVersion.contains('/')", message: 'scaleTargetRef.apiVersion must name a group and version, e.g. apps/v1' },
+      {
+        rule: "!has(self.scaleTargetRef) || self.scaleTargetRef.apiVersion.contains('/')",
+        message: 'scaleTargetRef.apiVersion must name a group and version, e.g. apps/v1',
+      },
     ],
     scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
   },
@@ -131,7 +134,14 @@ export function crdManifests(): CrdManifest[] {
       spec: {
         group: GROUP,
         scope: 'Namespaced',
-        names: { kind: spec.kind, listKind: `${spec.kind}List`, plural: spec.plural, singular: spec.singular, shortNames: spec.shortNames, categories: ['neuronetes'] },
+        names: {
+          kind: spec.kind,
+          listKind: `${spec.kind}List`,
+          plural: spec.plural,
+          singular: spec.singular,
+          shortNames: spec.shortNames,
+          categories: ['neuronetes'],
+        },
         versions: [
           {
             name: VERSION,

@@ -10,7 +10,20 @@ export type JsonSchema = { [key: string]: unknown };
 export type StructuralSchema = { [key: string]: unknown };
 
 /** Keywords copied as they are. */
-const COPIED = ['description', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minItems', 'maxItems', 'format', 'default'] as const;
+const COPIED = [
+  'description',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minItems',
+  'maxItems',
+  'format',
+  'default',
+] as const;
 
 export class CrdSchemaError extends Error {
   constructor(path: string, message: string) {

@@ -57,4 +57,3 @@ export const ExtenderPreemptionResult = Type.Object({
   NodeNameToMetaVictims: MapOf(Type.Object({ Pods: Type.Array(MetaPod), NumPDBViolations: Type.Integer() })),
 });
 export type ExtenderPreemptionResult = Static<typeof ExtenderPreemptionResult>;
-

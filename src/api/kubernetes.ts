@@ -10,7 +10,8 @@ import { Type, type Static, type TSchema, type TUnsafe } from 'typebox';
  * `patternProperties: {"^.*$": …}` costs a regex test per key (NodeLists are mostly such maps) and
  * skips keys holding a line break; `additionalProperties` checks every key, with no regex.
  */
-export const MapOf = <T extends TSchema>(value: T): TUnsafe<Record<string, Static<T>>> => Type.Unsafe<Record<string, Static<T>>>({ type: 'object', additionalProperties: value });
+export const MapOf = <T extends TSchema>(value: T): TUnsafe<Record<string, Static<T>>> =>
+  Type.Unsafe<Record<string, Static<T>>>({ type: 'object', additionalProperties: value });
 
 const StringMap = MapOf(Type.String());
 /** Quantities arrive as strings ("80Gi") but clients also send plain numbers. */

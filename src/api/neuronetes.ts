@@ -93,9 +93,7 @@ export const AgentPoolSpec = Type.Object({
   autoscaling: Type.Optional(
     Type.Object({
       metrics: Type.Optional(Type.Array(MetricSpec)),
-      behavior: Type.Optional(
-        Type.Object({ scaleUp: Type.Optional(ScalingRules), scaleDown: Type.Optional(ScalingRules) }),
-      ),
+      behavior: Type.Optional(Type.Object({ scaleUp: Type.Optional(ScalingRules), scaleDown: Type.Optional(ScalingRules) })),
       cooldownPeriod: Type.Optional(Duration),
     }),
   ),
@@ -148,7 +146,9 @@ export const AgentPoolStatus = Type.Object({
   lastScaleTime: Type.Optional(Type.String()),
   conditions: Type.Optional(Type.Array(Condition)),
   autoscalerState: Type.Optional(
-    Type.String({ description: "The autoscaler's history for this pool (JSON, a few KB), written by the leader so a restart resumes stabilization and rate limits." }),
+    Type.String({
+      description: "The autoscaler's history for this pool (JSON, a few KB), written by the leader so a restart resumes stabilization and rate limits.",
+    }),
   ),
 });
 

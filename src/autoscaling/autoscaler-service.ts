@@ -69,7 +69,9 @@ function rulesOf(pool: AgentPool, ref: PoolRef, defaults: BehaviorDefaults): Poo
   try {
     return {
       behavior: resolveBehavior(autoscaling, defaults),
-      windowsMs: (autoscaling?.metrics ?? []).map((m, i) => (m.averagingWindow === undefined ? undefined : boundedDuration(`autoscaling.metrics[${i}].averagingWindow`, m.averagingWindow, 'averagingWindow'))),
+      windowsMs: (autoscaling?.metrics ?? []).map((m, i) =>
+        m.averagingWindow === undefined ? undefined : boundedDuration(`autoscaling.metrics[${i}].averagingWindow`, m.averagingWindow, 'averagingWindow'),
+      ),
     };
   } catch (e: unknown) {
     if (e instanceof PoolSpecError) throw new InvalidPoolError(ref, e);
@@ -222,15 +224,31 @@ export class AutoscalerService {
     const wanted = wantedMetrics(poolTypes, autoscalers);
     const budget = new RequestBudget(settings.requestBudgetMs);
     const providers = fetchMetrics ? plugins.enabled('metrics-provider') : [];
-    const { readings, passes } = await collectMetrics(this.#deps.runtime, providers, pool, [...wanted], givenMetrics(request.metrics, wanted), budget, this.#deps.cluster.view());
+    const { readings, passes } = await collectMetrics(
+      this.#deps.runtime,
+      providers,
+      pool,
+      [...wanted],
+      givenMetrics(request.metrics, wanted),
+      budget,
+      this.#deps.cluster.view(),
+    );
 
-    const inputs: ReplicaInputs = { currentReplicas: current, readyReplicas: ready, metricKinds: settings.metricKinds, latencyMetrics: settings.latencyMetrics };
+    const inputs: ReplicaInputs = {
+      currentReplicas: current,
+      readyReplicas: ready,
+      metricKinds: settings.metricKinds,
+      latencyMetrics: settings.latencyMetrics,
+    };
     const { reports: metrics, values } = reportMetrics(specMetrics, windowsMs, readings, state.samples, now, inputs);
     // The plugins also see the metrics they asked for beyond the pool's own.
     for (const [type, r] of readings) if (!poolTypes.has(type) && r.value !== undefined) values[type] = r.value;
 
     const poolForPlugins: AgentPool = { ...pool, status: { ...pool.status, replicas: current, readyReplicas: ready } };
-    const chain = await runAutoscalerChain(this.#deps.runtime, autoscalers, poolForPlugins, poolTypes, values, settings.combinePolicy, budget, { now, ...inputs });
+    const chain = await runAutoscalerChain(this.#deps.runtime, autoscalers, poolForPlugins, poolTypes, values, settings.combinePolicy, budget, {
+      now,
+      ...inputs,
+    });
 
     const result = runPipeline({
       now,

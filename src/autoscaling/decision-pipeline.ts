@@ -35,7 +35,6 @@ export interface PipelineResult {
   readonly nextScaleDownAt: number | null;
 }
 
-
 /** HPA's rule (computeReplicasForMetrics): hold when nothing is known, never scale down on partial data. */
 function rawStage(i: PipelineInput): StageReport {
   const { current: c, recommended: r, metrics } = i;
@@ -44,7 +43,8 @@ function rawStage(i: PipelineInput): StageReport {
   if (metrics.length > 0 && !metrics.some(isKnown)) {
     return { stage: 'raw', input: c, output: c, reason: 'MetricsUnavailable', message: `no metric could be read: ${names}; holding at ${c}` };
   }
-  if (r === null) return { stage: 'raw', input: c, output: c, reason: 'NoRecommendation', message: `no autoscaler plugin recommended anything; holding at ${c}` };
+  if (r === null)
+    return { stage: 'raw', input: c, output: c, reason: 'NoRecommendation', message: `no autoscaler plugin recommended anything; holding at ${c}` };
   if (unavailable.length > 0 && r < c) {
     return { stage: 'raw', input: c, output: c, reason: 'MetricsUnavailable', message: `would scale down to ${r} on partial data; not without ${names}` };
   }
@@ -61,7 +61,10 @@ function toleranceStage(i: PipelineInput, input: number): StageReport {
   const t = { scaleUp: i.behavior.scaleUp.tolerance, scaleDown: i.behavior.scaleDown.tolerance };
   if (c === 0) return { stage: 'tolerance', input, output: input, reason: 'Skipped', message: 'scaling from zero: no tolerance band (as HPA)' };
   const drivers = i.metrics.filter((m) => isKnown(m) && m.replicas === input && m.ratio !== null);
-  const driver = drivers.reduce<MetricReport | undefined>((best, m) => (best === undefined || (m.ratio as number) > (best.ratio as number) ? m : best), undefined);
+  const driver = drivers.reduce<MetricReport | undefined>(
+    (best, m) => (best === undefined || (m.ratio as number) > (best.ratio as number) ? m : best),
+    undefined,
+  );
   const ratio = driver?.ratio ?? input / c;
   const basis = driver !== undefined ? `${driver.type} ratio ${round(ratio)}` : `ratio ${input}/${c} = ${round(ratio)}`;
   const band = `[${round(1 - t.scaleDown)}, ${round(1 + t.scaleUp)}]`;
@@ -74,8 +77,10 @@ function boundsStage(i: PipelineInput, input: number): StageReport & { forced: b
   // As HPA: a pool already outside its bounds goes straight to the bound.
   if (c > max) return { stage: 'min/max', input, output: max, reason: 'TooManyReplicas', message: `current ${c} is above maxReplicas ${max}`, forced: true };
   if (c < min) return { stage: 'min/max', input, output: min, reason: 'TooFewReplicas', message: `current ${c} is below minReplicas ${min}`, forced: true };
-  if (input > max) return { stage: 'min/max', input, output: max, reason: 'TooManyReplicas', message: `${input} is more than maxReplicas ${max}`, forced: false };
-  if (input < min) return { stage: 'min/max', input, output: min, reason: 'TooFewReplicas', message: `${input} is less than minReplicas ${min}`, forced: false };
+  if (input > max)
+    return { stage: 'min/max', input, output: max, reason: 'TooManyReplicas', message: `${input} is more than maxReplicas ${max}`, forced: false };
+  if (input < min)
+    return { stage: 'min/max', input, output: min, reason: 'TooFewReplicas', message: `${input} is less than minReplicas ${min}`, forced: false };
   return { stage: 'min/max', input, output: input, reason: 'DesiredWithinRange', message: `within [${min}, ${max}]`, forced: false };
 }
 
@@ -88,13 +93,17 @@ function rateStage(i: PipelineInput, input: number): StageReport {
   if (input > c) {
     const limit = scaleUpLimit(c, events, behavior.scaleUp, now);
     if (input > limit) {
-      const why = behavior.scaleUp.selectPolicy === 'Disabled' ? 'scaling up is disabled (selectPolicy: Disabled)' : `scale-up policies allow at most ${limit} now`;
+      const why =
+        behavior.scaleUp.selectPolicy === 'Disabled' ? 'scaling up is disabled (selectPolicy: Disabled)' : `scale-up policies allow at most ${limit} now`;
       return { stage: 'rate-limits', input, output: limit, reason: 'ScaleUpLimit', message: why };
     }
   } else if (input < c) {
     const limit = scaleDownLimit(c, events, behavior.scaleDown, now);
     if (input < limit) {
-      const why = behavior.scaleDown.selectPolicy === 'Disabled' ? 'scaling down is disabled (selectPolicy: Disabled)' : `scale-down policies allow at least ${limit} now`;
+      const why =
+        behavior.scaleDown.selectPolicy === 'Disabled'
+          ? 'scaling down is disabled (selectPolicy: Disabled)'
+          : `scale-down policies allow at least ${limit} now`;
       return { stage: 'rate-limits', input, output: limit, reason: 'ScaleDownLimit', message: why };
     }
   }
@@ -108,9 +117,21 @@ function cooldownEnd(i: PipelineInput): number | null {
 function cooldownStage(i: PipelineInput, input: number): StageReport {
   const end = cooldownEnd(i);
   if (input < i.current && end !== null && i.now < end) {
-    return { stage: 'cooldown', input, output: i.current, reason: 'Cooldown', message: `no scale-down until ${new Date(end).toISOString()} (cooldownPeriod after the last scale)` };
+    return {
+      stage: 'cooldown',
+      input,
+      output: i.current,
+      reason: 'Cooldown',
+      message: `no scale-down until ${new Date(end).toISOString()} (cooldownPeriod after the last scale)`,
+    };
   }
-  return { stage: 'cooldown', input, output: input, reason: 'DesiredWithinRange', message: end === null ? 'no cooldown applies' : 'cooldown elapsed or not scaling down' };
+  return {
+    stage: 'cooldown',
+    input,
+    output: input,
+    reason: 'DesiredWithinRange',
+    message: end === null ? 'no cooldown applies' : 'cooldown elapsed or not scaling down',
+  };
 }
 
 /** Times at which a rate limit may loosen: when an event leaves a policy's period. */
@@ -124,7 +145,12 @@ function nextScaleUp(i: PipelineInput): number | null {
   const { current: c, behavior, now } = i;
   if (c >= i.maxReplicas || behavior.scaleUp.selectPolicy === 'Disabled') return null;
   if (scaleUpLimit(c, i.events, behavior.scaleUp, now) > c) return now;
-  return expiries(i, behavior.scaleUp.policies.map((p) => p.periodSeconds)).find((t) => scaleUpLimit(c, i.events, behavior.scaleUp, t) > c) ?? null;
+  return (
+    expiries(
+      i,
+      behavior.scaleUp.policies.map((p) => p.periodSeconds),
+    ).find((t) => scaleUpLimit(c, i.events, behavior.scaleUp, t) > c) ?? null
+  );
 }
 
 function nextScaleDown(i: PipelineInput, history: readonly { time: number; replicas: number }[]): number | null {
@@ -132,7 +158,10 @@ function nextScaleDown(i: PipelineInput, history: readonly { time: number; repli
   if (c <= i.minReplicas || behavior.scaleDown.selectPolicy === 'Disabled') return null;
   let at = now;
   if (scaleDownLimit(c, i.events, behavior.scaleDown, now) >= c) {
-    const t = expiries(i, behavior.scaleDown.policies.map((p) => p.periodSeconds)).find((x) => scaleDownLimit(c, i.events, behavior.scaleDown, x) < c);
+    const t = expiries(
+      i,
+      behavior.scaleDown.policies.map((p) => p.periodSeconds),
+    ).find((x) => scaleDownLimit(c, i.events, behavior.scaleDown, x) < c);
     if (t === undefined) return null;
     at = Math.max(at, t);
   }
@@ -149,7 +178,13 @@ const STABILIZATION_MESSAGES: Readonly<Record<string, string>> = {
 
 function stabilizationStage(i: PipelineInput, input: number): StageReport {
   const s = stabilize(i.history, input, i.current, i.behavior.scaleUp.stabilizationWindowMs, i.behavior.scaleDown.stabilizationWindowMs, i.now);
-  return { stage: 'stabilization', input, output: s.replicas, reason: s.reason, message: STABILIZATION_MESSAGES[s.reason] ?? 'no recent recommendation holds it back' };
+  return {
+    stage: 'stabilization',
+    input,
+    output: s.replicas,
+    reason: s.reason,
+    message: STABILIZATION_MESSAGES[s.reason] ?? 'no recent recommendation holds it back',
+  };
 }
 
 function round(x: number): number {
@@ -168,7 +203,8 @@ export function runPipeline(i: PipelineInput): PipelineResult {
   let record: number | null = null;
   let value = bounds.output;
   if (forced) {
-    for (const s of ['stabilization', 'rate-limits', 'cooldown'] as const) stages.push(skipped(s, value, 'the pool is outside its bounds: going straight to the bound'));
+    for (const s of ['stabilization', 'rate-limits', 'cooldown'] as const)
+      stages.push(skipped(s, value, 'the pool is outside its bounds: going straight to the bound'));
   } else {
     const stable = holding ? skipped('stabilization', value, 'nothing recorded while holding') : stabilizationStage(i, value);
     stages.push(stable);
@@ -181,7 +217,8 @@ export function runPipeline(i: PipelineInput): PipelineResult {
     value = cool.output;
   }
   const changed = [...stages].reverse().find((s) => s.output !== s.input && s.stage !== 'raw');
-  const final = changed ?? (raw.output !== raw.input || holding ? raw : { reason: 'DesiredWithinRange' as const, message: `the pool is at its recommended size ${value}` });
+  const final =
+    changed ?? (raw.output !== raw.input || holding ? raw : { reason: 'DesiredWithinRange' as const, message: `the pool is at its recommended size ${value}` });
   const history = record === null ? i.history : [...i.history, { time: i.now, replicas: record }];
   return {
     desired: value,

@@ -71,7 +71,12 @@ function lists(provider: ActivePlugin<'metrics-provider'>, type: string): boolea
 type Routes = Map<ActivePlugin<'metrics-provider'>, string[]>;
 
 /** Given values are read as given; every other metric goes to the first enforcing provider that lists it. */
-function route(providers: readonly ActivePlugin<'metrics-provider'>[], types: readonly string[], given: ReadonlyMap<string, number>, readings: Map<string, MetricReading>): Routes {
+function route(
+  providers: readonly ActivePlugin<'metrics-provider'>[],
+  types: readonly string[],
+  given: ReadonlyMap<string, number>,
+  readings: Map<string, MetricReading>,
+): Routes {
   const byProvider: Routes = new Map();
   const answering = providers.filter((p) => p.settings.mode === 'enforce');
   for (const type of types) {
@@ -106,8 +111,14 @@ async function askProvider(
           outcome = pass.malformed(`getMetric(${type})`, outcome.value, 'a finite number >= 0 or undefined');
         }
         pass.check(outcome);
-        if (!outcome.ok) readings.set(type, { status: 'failed', source: active.name, reason: `${outcome.kind === 'timeout' ? 'timed out' : 'failed'}: ${outcome.error.message}` });
-        else if (outcome.value === undefined) readings.set(type, { status: 'missing', source: active.name, reason: `${active.name} has no data for this metric` });
+        if (!outcome.ok)
+          readings.set(type, {
+            status: 'failed',
+            source: active.name,
+            reason: `${outcome.kind === 'timeout' ? 'timed out' : 'failed'}: ${outcome.error.message}`,
+          });
+        else if (outcome.value === undefined)
+          readings.set(type, { status: 'missing', source: active.name, reason: `${active.name} has no data for this metric` });
         else readings.set(type, { status: 'ok', value: outcome.value, source: active.name });
       }),
     );

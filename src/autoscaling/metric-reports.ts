@@ -24,14 +24,29 @@ function readingNote(reading: MetricReading): string {
 }
 
 /** A known value: its proposal, and `stale` / `no-ratio` when the decision must treat it with care. */
-function knownReport(base: Omit<MetricReport, 'targetValue' | 'value' | 'status' | 'ratio' | 'replicas'>, ask: MetricAsk, windowed: WindowedValue, reading: MetricReading, current: number): MetricReport {
+function knownReport(
+  base: Omit<MetricReport, 'targetValue' | 'value' | 'status' | 'ratio' | 'replicas'>,
+  ask: MetricAsk,
+  windowed: WindowedValue,
+  reading: MetricReading,
+  current: number,
+): MetricReport {
   const p = ask.proposal as NonNullable<MetricAsk['proposal']>;
   const why: string[] = [];
   if (windowed.stale) why.push(`no fresh value (${readingNote(reading)}); mean of ${windowed.count} samples in the window`);
-  if (p.ratio === null) why.push(current === 0 ? 'no usage ratio at 0 replicas; replicas = ceil(value / target), as HPA' : 'the usage ratio is too large to compute');
+  if (p.ratio === null)
+    why.push(current === 0 ? 'no usage ratio at 0 replicas; replicas = ceil(value / target), as HPA' : 'the usage ratio is too large to compute');
   // Stale wins over no-ratio: it is what limits the decision (a stale value never scales down).
   const status = windowed.stale ? 'stale' : p.ratio === null ? 'no-ratio' : 'ok';
-  return { ...base, targetValue: ask.targetValue, value: windowed.value ?? null, status, ...(why.length > 0 ? { reason: why.join('; ') } : {}), ratio: p.ratio, replicas: p.replicas };
+  return {
+    ...base,
+    targetValue: ask.targetValue,
+    value: windowed.value ?? null,
+    status,
+    ...(why.length > 0 ? { reason: why.join('; ') } : {}),
+    ratio: p.ratio,
+    replicas: p.replicas,
+  };
 }
 
 function reportOne(m: MetricSpec, reading: MetricReading, windowed: WindowedValue, inputs: ReplicaInputs): MetricReport {
@@ -51,7 +66,15 @@ function reportOne(m: MetricSpec, reading: MetricReading, windowed: WindowedValu
   }
   if (ask.proposal === undefined) {
     const status = reading.status === 'ok' ? 'missing' : reading.status;
-    return { ...base, targetValue: ask.targetValue, value: null, status, ...(reading.reason !== undefined ? { reason: reading.reason } : {}), ratio: null, replicas: null };
+    return {
+      ...base,
+      targetValue: ask.targetValue,
+      value: null,
+      status,
+      ...(reading.reason !== undefined ? { reason: reading.reason } : {}),
+      ratio: null,
+      replicas: null,
+    };
   }
   return knownReport(base, ask, windowed, reading, inputs.currentReplicas);
 }

@@ -14,7 +14,12 @@ export interface WindowedValue {
   readonly samples: MetricSample[];
 }
 
-export function averageOverWindow(previous: readonly MetricSample[] | undefined, fresh: number | undefined, now: number, windowMs: number | undefined): WindowedValue {
+export function averageOverWindow(
+  previous: readonly MetricSample[] | undefined,
+  fresh: number | undefined,
+  now: number,
+  windowMs: number | undefined,
+): WindowedValue {
   if (windowMs === undefined || windowMs <= 0) return { value: fresh, stale: false, count: fresh === undefined ? 0 : 1, samples: [] };
   const cutoff = now - windowMs;
   const samples = (previous ?? []).filter((s) => s.time > cutoff && s.time < now);

@@ -69,7 +69,9 @@ function combine(policy: CombinePolicy, candidates: readonly RecommendationRepor
   if (candidates.length === 0) return undefined;
   if (policy === 'first') return candidates[0];
   // Ties go to the higher-priority plugin: candidates are in chain order.
-  return candidates.reduce((best, c) => ((policy === 'max' ? (c.replicas as number) > (best.replicas as number) : (c.replicas as number) < (best.replicas as number)) ? c : best));
+  return candidates.reduce((best, c) =>
+    (policy === 'max' ? (c.replicas as number) > (best.replicas as number) : (c.replicas as number) < (best.replicas as number)) ? c : best,
+  );
 }
 
 /** What the chain hands every plugin besides its own context. */

@@ -83,12 +83,14 @@ function direction(
   tolerance: number,
 ): DirectionRules {
   const period = rules?.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
-  if (!(period <= AUTOSCALING_LIMITS.periodSeconds)) throw new PoolSpecError(`${field}.periodSeconds`, `${period} is more than the ${AUTOSCALING_LIMITS.periodSeconds} allowed`);
+  if (!(period <= AUTOSCALING_LIMITS.periodSeconds))
+    throw new PoolSpecError(`${field}.periodSeconds`, `${period} is more than the ${AUTOSCALING_LIMITS.periodSeconds} allowed`);
   const policies: ScalingPolicy[] = [];
   if (rules?.maxChangeAbsolute !== undefined) policies.push({ type: 'Pods', value: rules.maxChangeAbsolute, periodSeconds: period });
   if (rules?.maxChangePercent !== undefined) policies.push({ type: 'Percent', value: rules.maxChangePercent, periodSeconds: period });
   return {
-    stabilizationWindowMs: rules?.stabilizationWindow !== undefined ? boundedDuration(`${field}.stabilizationWindow`, rules.stabilizationWindow, 'stabilizationWindow') : windowMs,
+    stabilizationWindowMs:
+      rules?.stabilizationWindow !== undefined ? boundedDuration(`${field}.stabilizationWindow`, rules.stabilizationWindow, 'stabilizationWindow') : windowMs,
     selectPolicy: rules?.selectPolicy ?? selectPolicy,
     policies: policies.length > 0 ? policies : defaults(period),
     tolerance: rules?.tolerance ?? tolerance,
@@ -100,8 +102,22 @@ export function resolveBehavior(autoscaling: AgentPoolSpec['autoscaling'], defau
   const b = autoscaling?.behavior;
   const at = 'autoscaling.behavior';
   return {
-    scaleUp: direction(`${at}.scaleUp`, b?.scaleUp, DEFAULT_SCALE_UP_WINDOW_MS, defaultScaleUpPolicies, defaults.selectPolicy.scaleUp, defaults.tolerance.scaleUp),
-    scaleDown: direction(`${at}.scaleDown`, b?.scaleDown, DEFAULT_SCALE_DOWN_WINDOW_MS, defaultScaleDownPolicies, defaults.selectPolicy.scaleDown, defaults.tolerance.scaleDown),
+    scaleUp: direction(
+      `${at}.scaleUp`,
+      b?.scaleUp,
+      DEFAULT_SCALE_UP_WINDOW_MS,
+      defaultScaleUpPolicies,
+      defaults.selectPolicy.scaleUp,
+      defaults.tolerance.scaleUp,
+    ),
+    scaleDown: direction(
+      `${at}.scaleDown`,
+      b?.scaleDown,
+      DEFAULT_SCALE_DOWN_WINDOW_MS,
+      defaultScaleDownPolicies,
+      defaults.selectPolicy.scaleDown,
+      defaults.tolerance.scaleDown,
+    ),
     cooldownMs: autoscaling?.cooldownPeriod !== undefined ? boundedDuration('autoscaling.cooldownPeriod', autoscaling.cooldownPeriod, 'cooldownPeriod') : 0,
   };
 }

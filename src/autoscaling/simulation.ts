@@ -76,18 +76,28 @@ const round = (x: number, digits = 4): number => Math.round(x * 10 ** digits) / 
 
 /** Each point's time in seconds (`t`, else its index × step), checked to be in range and in order. */
 function pointTimes(series: SimulationRequest['series'], step: number): number[] {
-  if (!(step > 0 && step <= SIMULATION_LIMITS.stepSeconds)) throw new SimulationError(`stepSeconds must be in (0, ${SIMULATION_LIMITS.stepSeconds}], not ${step}`);
+  if (!(step > 0 && step <= SIMULATION_LIMITS.stepSeconds))
+    throw new SimulationError(`stepSeconds must be in (0, ${SIMULATION_LIMITS.stepSeconds}], not ${step}`);
   const times = series.map((p, i) => p.t ?? i * step);
   for (const [i, t] of times.entries()) {
     if (!(t >= 0 && t <= SIMULATION_LIMITS.seconds)) throw new SimulationError(`series[${i}].t (${t}) must be in [0, ${SIMULATION_LIMITS.seconds}] seconds`);
-    if (i > 0 && t < (times[i - 1] as number)) throw new SimulationError(`series[${i}].t (${t}) is before series[${i - 1}].t (${times[i - 1]}): points must be in time order`);
+    if (i > 0 && t < (times[i - 1] as number))
+      throw new SimulationError(`series[${i}].t (${t}) is before series[${i - 1}].t (${times[i - 1]}): points must be in time order`);
   }
   return times;
 }
 
 /** The scale events, time over target and replica-time of the steps; step i lasts until point i + 1 (the last one `step`). */
-function summarize(steps: readonly SimulationStep[], times: readonly number[], step: number, startReplicas: number, gpus: number): Omit<SimulationResult, 'pool' | 'steps'> {
-  const events = steps.filter((s) => s.desiredReplicas !== s.currentReplicas).map((s) => ({ t: s.t, time: s.time, from: s.currentReplicas, to: s.desiredReplicas, reason: s.reason }));
+function summarize(
+  steps: readonly SimulationStep[],
+  times: readonly number[],
+  step: number,
+  startReplicas: number,
+  gpus: number,
+): Omit<SimulationResult, 'pool' | 'steps'> {
+  const events = steps
+    .filter((s) => s.desiredReplicas !== s.currentReplicas)
+    .map((s) => ({ t: s.t, time: s.time, from: s.currentReplicas, to: s.desiredReplicas, reason: s.reason }));
   let over = 0;
   let replicaSeconds = 0;
   for (const [i, s] of steps.entries()) {
@@ -126,12 +136,21 @@ export async function simulate(service: AutoscalerService, request: SimulationRe
     const t = times[i] as number;
     // The simulation is its own actuator: each decision is applied at once, so the next one sees its
     // desiredReplicas and counts the scale at this decision's time, as it does for the actuator.
-    const decision: Decision = await service.decide({ pool, currentReplicas: current, metrics: point.metrics, now: start + t * 1000 }, { store, fetchMetrics: false, observe: false }).catch((e: unknown) => {
-      throw e instanceof MetricInputError ? new SimulationError(`series[${i}].${e.message}`) : e;
-    });
+    const decision: Decision = await service
+      .decide({ pool, currentReplicas: current, metrics: point.metrics, now: start + t * 1000 }, { store, fetchMetrics: false, observe: false })
+      .catch((e: unknown) => {
+        throw e instanceof MetricInputError ? new SimulationError(`series[${i}].${e.message}`) : e;
+      });
     const from = current;
     current = decision.desiredReplicas;
-    steps.push({ t, time: decision.time, currentReplicas: from, desiredReplicas: current, reason: decision.reason, overTarget: overTarget(decision.metrics, current) });
+    steps.push({
+      t,
+      time: decision.time,
+      currentReplicas: from,
+      desiredReplicas: current,
+      reason: decision.reason,
+      overTarget: overTarget(decision.metrics, current),
+    });
   }
   const ref = { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name };
   return { pool: ref, steps, ...summarize(steps, times, step, startReplicas, pool.spec.gpuRequirements?.count ?? 0) };

@@ -16,7 +16,14 @@ export interface Stabilized {
 }
 
 /** `history` excludes `desired`, which the caller records afterwards. */
-export function stabilize(history: readonly Recommendation[], desired: number, current: number, upWindowMs: number, downWindowMs: number, now: number): Stabilized {
+export function stabilize(
+  history: readonly Recommendation[],
+  desired: number,
+  current: number,
+  upWindowMs: number,
+  downWindowMs: number,
+  now: number,
+): Stabilized {
   const upCutoff = now - upWindowMs;
   const downCutoff = now - downWindowMs;
   let up = desired;

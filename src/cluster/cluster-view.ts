@@ -95,7 +95,7 @@ const boundNodeOf = (pod: Pod | undefined): string | undefined => {
 function swapped(list: readonly Pod[] | undefined, old: Pod | undefined, next: Pod | undefined): readonly Pod[] {
   const at = old === undefined || list === undefined ? -1 : list.indexOf(old);
   if (at < 0) return next === undefined ? (list ?? EMPTY) : [...(list ?? EMPTY), next];
-  const copy = [...list as readonly Pod[]];
+  const copy = [...(list as readonly Pod[])];
   if (next === undefined) copy.splice(at, 1);
   else copy[at] = next;
   return copy;
@@ -128,7 +128,12 @@ class PodIndex {
   #byKey: ReadonlyMap<string, Pod> | undefined;
   #all: readonly Pod[] | undefined;
 
-  private constructor(byNode: ReadonlyMap<string, readonly Pod[]>, byPool: ReadonlyMap<string, ReadonlyMap<string, readonly Pod[]>>, all?: readonly Pod[], byKey?: ReadonlyMap<string, Pod>) {
+  private constructor(
+    byNode: ReadonlyMap<string, readonly Pod[]>,
+    byPool: ReadonlyMap<string, ReadonlyMap<string, readonly Pod[]>>,
+    all?: readonly Pod[],
+    byKey?: ReadonlyMap<string, Pod>,
+  ) {
     this.byNode = byNode;
     this.byPool = byPool;
     this.#all = all;
@@ -280,7 +285,8 @@ interface Step {
 /** An index of `nodes`: `kept` itself while it holds the same Node objects. */
 const nodeIndexOf = (nodes: readonly Node[], kept: NodeIndex | undefined): NodeIndex => (kept?.holds(nodes) === true ? kept : new NodeIndex(nodes));
 
-const byNsName = <T extends OwnedObject>(list: readonly T[]): ReadonlyMap<string, T> => new Map(list.map((o) => [nsName(o.metadata.namespace, o.metadata.name), o]));
+const byNsName = <T extends OwnedObject>(list: readonly T[]): ReadonlyMap<string, T> =>
+  new Map(list.map((o) => [nsName(o.metadata.namespace, o.metadata.name), o]));
 
 export class ClusterState implements ClusterView {
   readonly version: number;
@@ -397,4 +403,3 @@ export class ClusterState implements ClusterView {
     return value;
   }
 }
-

@@ -11,7 +11,15 @@
  * Bind creates pods/binding with the pod's UID as precondition and assumes the pod on its node until
  * the informer confirms it.
  */
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Compile } from 'typebox/compile';
 import { podKey, type Node, type Pod } from '../api/kubernetes.ts';
@@ -106,7 +114,12 @@ export class KubernetesSource implements ClusterSource {
       now: this.#now,
       onExpired: (pod, node) => options.log.warn({ pod: podKey(pod), node }, 'assumed binding expired without the informer confirming it'),
     });
-    const informer = (name: string, path: string, kind: ListedKind | 'pods', selectors: { labelSelector?: string; fieldSelector?: string } = {}): SupervisedInformer<KubernetesObject> =>
+    const informer = (
+      name: string,
+      path: string,
+      kind: ListedKind | 'pods',
+      selectors: { labelSelector?: string; fieldSelector?: string } = {},
+    ): SupervisedInformer<KubernetesObject> =>
       new SupervisedInformer({
         name,
         kubeConfig: kc,
@@ -129,7 +142,16 @@ export class KubernetesSource implements ClusterSource {
     };
     const le = options.leaderElection;
     this.#leader =
-      le === undefined ? undefined : new LeaderElection({ api: kc.makeApiClient(CoordinationV1Api), namespace: le.namespace, name: le.name, identity: le.identity, log: options.log, now: this.#now });
+      le === undefined
+        ? undefined
+        : new LeaderElection({
+            api: kc.makeApiClient(CoordinationV1Api),
+            namespace: le.namespace,
+            name: le.name,
+            identity: le.identity,
+            log: options.log,
+            now: this.#now,
+          });
   }
 
   async start(): Promise<void> {
@@ -232,7 +254,8 @@ export class KubernetesSource implements ClusterSource {
         throw new BindError(apiErrorText(e), { cause: e });
       }
     }
-    const pod = known ?? (await this.#getPod(b).catch(() => undefined)) ?? { metadata: { name: b.podName, namespace: b.podNamespace, ...(uid !== undefined ? { uid } : {}) } };
+    const pod = known ??
+      (await this.#getPod(b).catch(() => undefined)) ?? { metadata: { name: b.podName, namespace: b.podNamespace, ...(uid !== undefined ? { uid } : {}) } };
     this.#assumed.assume(pod, b.node);
     this.#changed.pods.set(podKeyOf(pod), pod);
     // Each picture reconciles every assumed pod; this one makes a picture once the TTL has passed.
@@ -266,14 +289,21 @@ export class KubernetesSource implements ClusterSource {
     this.#rebuildTimer.unref();
   }
 
-  #valid<T>(kind: string, validator: { Check(v: unknown): v is T; Errors(v: unknown): Iterable<{ instancePath: string; message: string }> }, objects: readonly KubernetesObject[]): T[] {
+  #valid<T>(
+    kind: string,
+    validator: { Check(v: unknown): v is T; Errors(v: unknown): Iterable<{ instancePath: string; message: string }> },
+    objects: readonly KubernetesObject[],
+  ): T[] {
     return objects.filter((o): o is KubernetesObject & T => {
       if (validator.Check(o)) return true;
       const id = `${o.metadata?.uid ?? ''}@${o.metadata?.resourceVersion ?? ''}`;
       if (!this.#invalidSeen.has(id)) {
         this.#invalidSeen.add(id);
         const first = [...validator.Errors(o)][0];
-        this.#o.log.warn({ kind, object: `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`, error: `${first?.instancePath ?? ''} ${first?.message ?? ''}` }, 'ignoring an invalid custom resource');
+        this.#o.log.warn(
+          { kind, object: `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`, error: `${first?.instancePath ?? ''} ${first?.message ?? ''}` },
+          'ignoring an invalid custom resource',
+        );
       }
       return false;
     });
@@ -291,7 +321,8 @@ export class KubernetesSource implements ClusterSource {
     const changed = this.#changed;
     this.#changed = nothingChanged();
     const i = this.#informers;
-    const informerPod = (pod: Pod): Pod | undefined => (i.boundPods.get(pod.metadata.name ?? '', pod.metadata.namespace) ?? i.poolPods.get(pod.metadata.name ?? '', pod.metadata.namespace)) as Pod | undefined;
+    const informerPod = (pod: Pod): Pod | undefined =>
+      (i.boundPods.get(pod.metadata.name ?? '', pod.metadata.namespace) ?? i.poolPods.get(pod.metadata.name ?? '', pod.metadata.namespace)) as Pod | undefined;
     // A pod assumed before may be confirmed, contradicted or expired now: it may change either way.
     for (const pod of this.#assumed.pods()) {
       const key = podKeyOf(pod);
@@ -310,7 +341,11 @@ export class KubernetesSource implements ClusterSource {
         const key = podKeyOf(pod);
         if (!pods.has(key)) pods.set(key, shown(key, pod) as Pod);
       }
-      this.#view = new ClusterState({ nodes: nodes(), pods: [...pods.values()], agentPools: agentPools(), agentClasses: agentClasses(), models: models() }, ++this.#version, this.#view);
+      this.#view = new ClusterState(
+        { nodes: nodes(), pods: [...pods.values()], agentPools: agentPools(), agentClasses: agentClasses(), models: models() },
+        ++this.#version,
+        this.#view,
+      );
     } else {
       const pods = new Map<string, Pod | undefined>();
       for (const [key, pod] of changed.pods) pods.set(key, shown(key, pod));

@@ -96,7 +96,10 @@ export class LeaderElection {
         lease = await api.readNamespacedLease({ name, namespace });
       } catch (e: unknown) {
         if (apiErrorCode(e) !== 404) throw e;
-        await api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: { ...spec, acquireTime: new V1MicroTime(), leaseTransitions: 0 } } });
+        await api.createNamespacedLease({
+          namespace,
+          body: { metadata: { name, namespace }, spec: { ...spec, acquireTime: new V1MicroTime(), leaseTransitions: 0 } },
+        });
         this.#renewed(now);
         return;
       }

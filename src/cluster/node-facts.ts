@@ -8,7 +8,19 @@ import { GPU_RESOURCE, type Container, type Node, type Pod } from '../api/kubern
 import { Annotations, GfdLabels, Labels } from '../api/neuronetes.ts';
 import { tryParseQuantity } from '../util/quantity.ts';
 import type { ClusterView } from './cluster-view.ts';
-import { FactSources, fromLabels, gpuMemoryOf, known, MIG_PROFILE, singleStrategyProfile, typeTokens, UNKNOWN, type CapacityType, type Fact, type MigStrategy } from './node-labels.ts';
+import {
+  FactSources,
+  fromLabels,
+  gpuMemoryOf,
+  known,
+  MIG_PROFILE,
+  singleStrategyProfile,
+  typeTokens,
+  UNKNOWN,
+  type CapacityType,
+  type Fact,
+  type MigStrategy,
+} from './node-labels.ts';
 
 export const MIG_RESOURCE_PREFIX = 'nvidia.com/mig-';
 
@@ -52,7 +64,11 @@ export interface NodeFacts {
 }
 
 /** Adds each container's GPU and MIG requests into `into` (made on first need), combined by `combine`. */
-function addRequests(into: Map<string, number> | undefined, containers: readonly Container[] | undefined, combine: (a: number, b: number) => number): Map<string, number> | undefined {
+function addRequests(
+  into: Map<string, number> | undefined,
+  containers: readonly Container[] | undefined,
+  combine: (a: number, b: number) => number,
+): Map<string, number> | undefined {
   for (const c of containers ?? []) {
     const requests = c.resources?.requests;
     const limits = c.resources?.limits;
@@ -97,7 +113,8 @@ export function podMigRequests(pod: Pod): ReadonlyMap<string, number> {
   if (slices === undefined) {
     const requests = podDeviceRequests(pod);
     const found = new Map<string, number>();
-    for (const [resource, n] of requests ?? []) if (resource.startsWith(MIG_RESOURCE_PREFIX)) found.set(resource.slice(MIG_RESOURCE_PREFIX.length).toLowerCase(), n);
+    for (const [resource, n] of requests ?? [])
+      if (resource.startsWith(MIG_RESOURCE_PREFIX)) found.set(resource.slice(MIG_RESOURCE_PREFIX.length).toLowerCase(), n);
     slices = found.size === 0 ? NO_SLICES : found;
     podMig.set(pod, slices);
   }
@@ -111,7 +128,8 @@ function allocatableSlices(allocatable: Resources): Fact<ReadonlyMap<string, num
     if (!resource.startsWith(MIG_RESOURCE_PREFIX)) continue;
     const text = allocatable[resource];
     const n = tryParseQuantity(text);
-    if (n === undefined || !Number.isInteger(n) || n < 0) return { value: undefined, from: `allocatable ${resource}`, problem: `allocatable ${resource} ${JSON.stringify(text)} is not a whole number` };
+    if (n === undefined || !Number.isInteger(n) || n < 0)
+      return { value: undefined, from: `allocatable ${resource}`, problem: `allocatable ${resource} ${JSON.stringify(text)} is not a whole number` };
     slices.set(resource.slice(MIG_RESOURCE_PREFIX.length).toLowerCase(), n);
   }
   return slices.size === 0 ? UNKNOWN : known(slices, `allocatable ${[...slices.keys()].map((p) => MIG_RESOURCE_PREFIX + p).join(', ')}`);
@@ -129,7 +147,8 @@ function countLabelSlices(labels: Readonly<Record<string, string>>): Fact<Readon
     if (profile === undefined) continue;
     const text = labels[label] as string;
     from.push(`${label}=${text}`);
-    if (!MIG_PROFILE.test(profile)) return { value: undefined, from: `${label}=${text}`, problem: `${label}: ${JSON.stringify(profile)} is not a MIG profile (e.g. 1g.5gb)` };
+    if (!MIG_PROFILE.test(profile))
+      return { value: undefined, from: `${label}=${text}`, problem: `${label}: ${JSON.stringify(profile)} is not a MIG profile (e.g. 1g.5gb)` };
     if (!/^\d+$/.test(text)) return { value: undefined, from: `${label}=${text}`, problem: `${label} ${JSON.stringify(text)} is not a whole number` };
     slices.set(profile, Number(text));
   }
@@ -141,7 +160,12 @@ function countLabelSlices(labels: Readonly<Record<string, string>>): Fact<Readon
  * nvidia.com/mig-<profile> (mixed strategy), GFD's nvidia.com/mig-<profile>.count labels, and under
  * the single strategy the product's `-MIG-<profile>` with allocatable nvidia.com/gpu.
  */
-function migSlicesOf(labels: Readonly<Record<string, string>>, allocatable: Resources, single: string | undefined, gpus: Fact<number>): Fact<ReadonlyMap<string, number>> {
+function migSlicesOf(
+  labels: Readonly<Record<string, string>>,
+  allocatable: Resources,
+  single: string | undefined,
+  gpus: Fact<number>,
+): Fact<ReadonlyMap<string, number>> {
   const layout = fromLabels(labels, FactSources.migLayout);
   if (layout.from !== undefined) return layout;
   const exposed = allocatableSlices(allocatable);
@@ -158,7 +182,9 @@ function allocatableGpusOf(allocatable: Resources): Fact<number> {
   if (text === undefined) return UNKNOWN;
   const n = tryParseQuantity(text);
   const from = `allocatable ${GPU_RESOURCE}`;
-  return n !== undefined && Number.isInteger(n) && n >= 0 ? known(n, from) : { value: undefined, from, problem: `allocatable ${GPU_RESOURCE} ${JSON.stringify(text)} is not a whole number` };
+  return n !== undefined && Number.isInteger(n) && n >= 0
+    ? known(n, from)
+    : { value: undefined, from, problem: `allocatable ${GPU_RESOURCE} ${JSON.stringify(text)} is not a whole number` };
 }
 
 type Resources = Readonly<Record<string, string | number>>;
@@ -210,12 +236,23 @@ export function computeNodeFacts(node: Node, pods: readonly Pod[]): NodeFacts {
     migSlices,
     migSingleProfile,
     migUsed,
-    cachedModels: new Set((cached ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')),
+    cachedModels: new Set(
+      (cached ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
     capacityType: fromLabels(labels, FactSources.capacityType),
     costPerHour: fromLabels(labels, FactSources.costPerHour),
     instanceType: fromLabels(labels, FactSources.instanceType),
     zone: labels[Labels.zone],
-    hasGpus: allocatableGpus > 0 || gpus.problem !== undefined || (migSlices.value?.size ?? 0) > 0 || migSlices.problem !== undefined || (gpuCount.value ?? 0) > 0 || gpuType.from !== undefined,
+    hasGpus:
+      allocatableGpus > 0 ||
+      gpus.problem !== undefined ||
+      (migSlices.value?.size ?? 0) > 0 ||
+      migSlices.problem !== undefined ||
+      (gpuCount.value ?? 0) > 0 ||
+      gpuType.from !== undefined,
   };
 }
 

@@ -56,7 +56,8 @@ const quantity: Reader<number> = (text) => {
   const value = tryParseQuantity(text);
   return value !== undefined && value >= 0 ? { value } : { problem: 'is not a quantity' };
 };
-const mib: Reader<number> = (text) => (WHOLE.test(text) && Number(text) > 0 ? { value: Number(text) * 2 ** 20 } : { problem: 'is not a positive whole number of MiB' });
+const mib: Reader<number> = (text) =>
+  WHOLE.test(text) && Number(text) > 0 ? { value: Number(text) * 2 ** 20 } : { problem: 'is not a positive whole number of MiB' };
 const decimal: Reader<number> = (text) => (/^\d+(\.\d+)?$/.test(text) ? { value: Number(text) } : { problem: 'is not a number (e.g. 12.50)' });
 
 /** A closed set of words, case-insensitive, each mapped to a value. */
@@ -108,11 +109,16 @@ export const FactSources = {
   ],
   gpuFamily: [[GfdLabels.family, name]],
   interconnect: [
-    [Labels.gpuTopology, (text) => (/^[a-z0-9-]+$/i.test(text) ? { value: text.toLowerCase() } : { problem: 'is not an interconnect name (nvlink, nvswitch, pcie…)' })],
+    [
+      Labels.gpuTopology,
+      (text) => (/^[a-z0-9-]+$/i.test(text) ? { value: text.toLowerCase() } : { problem: 'is not an interconnect name (nvlink, nvswitch, pcie…)' }),
+    ],
     // GFD writes `<cluster UUID>.<clique id>` on nodes whose GPUs share an NVLink domain.
     [GfdLabels.clique, (text) => (/^[A-Za-z0-9][A-Za-z0-9-]*\.\d+$/.test(text) ? { value: 'nvlink' } : { problem: 'is not <cluster-uuid>.<clique-id>' })],
   ],
-  nvlinkDomain: [[GfdLabels.clique, (text) => (/^[A-Za-z0-9][A-Za-z0-9-]*\.\d+$/.test(text) ? { value: text } : { problem: 'is not <cluster-uuid>.<clique-id>' })]],
+  nvlinkDomain: [
+    [GfdLabels.clique, (text) => (/^[A-Za-z0-9][A-Za-z0-9-]*\.\d+$/.test(text) ? { value: text } : { problem: 'is not <cluster-uuid>.<clique-id>' })],
+  ],
   /** Not in the NeuroNetes label list, but advertised by its node labeller; read when present. */
   bandwidth: [['neuronetes.io/gpu-bandwidth', quantity]],
   migCapable: [
@@ -151,7 +157,11 @@ export function gpuMemoryOf(labels: Readonly<Record<string, string>>): Fact<numb
 }
 
 /** `NVIDIA-A100-SXM4-80GB` → [nvidia, a100, sxm4, 80gb]. */
-export const typeTokens = (type: string): readonly string[] => type.toLowerCase().split('-').filter((s) => s !== '');
+export const typeTokens = (type: string): readonly string[] =>
+  type
+    .toLowerCase()
+    .split('-')
+    .filter((s) => s !== '');
 
 /**
  * Whether a pool's `gpuRequirements.type` names the node's GPU: case-insensitive, its `-`-separated

@@ -45,7 +45,14 @@ const LIST_OF_KIND = { Node: 'nodes', Pod: 'pods', AgentPool: 'agentPools', Agen
 
 /** Parses YAML documents (a List's items included) into cluster objects. Throws SnapshotError. */
 export function parseClusterYaml(files: readonly { path: string; text: string }[]): ClusterObjects {
-  const out = { nodes: [] as Node[], pods: [] as Pod[], agentPools: [] as AgentPool[], agentClasses: [] as AgentClass[], models: [] as Model[], others: [] as OwnedObject[] };
+  const out = {
+    nodes: [] as Node[],
+    pods: [] as Pod[],
+    agentPools: [] as AgentPool[],
+    agentClasses: [] as AgentClass[],
+    models: [] as Model[],
+    others: [] as OwnedObject[],
+  };
   const add = (obj: unknown, where: string): void => {
     if (obj === null || obj === undefined) return;
     if (typeof obj !== 'object' || Array.isArray(obj)) throw new SnapshotError(`${where}: expected a Kubernetes object`);
@@ -77,7 +84,10 @@ export function parseClusterYaml(files: readonly { path: string; text: string }[
 async function readYamlFiles(path: string): Promise<{ path: string; text: string }[]> {
   const info = await stat(path);
   const paths = info.isDirectory()
-    ? (await readdir(path)).filter((f) => ['.yaml', '.yml', '.json'].includes(extname(f)) && !f.startsWith('.')).sort().map((f) => join(path, f))
+    ? (await readdir(path))
+        .filter((f) => ['.yaml', '.yml', '.json'].includes(extname(f)) && !f.startsWith('.'))
+        .sort()
+        .map((f) => join(path, f))
     : [path];
   return Promise.all(paths.map(async (p) => ({ path: p, text: await readFile(p, 'utf8') })));
 }

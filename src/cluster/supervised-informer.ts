@@ -7,7 +7,18 @@
  * A restart builds a fresh ListWatch and lists from scratch: only a full list is authoritative about
  * deletions missed while disconnected. The old cache keeps serving until the new list succeeds.
  */
-import { ADD, CONNECT, DELETE, ERROR, ListWatch, UPDATE, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  ADD,
+  CONNECT,
+  DELETE,
+  ERROR,
+  ListWatch,
+  UPDATE,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiErrorText } from './kube-api.ts';
 
@@ -104,7 +115,14 @@ export class SupervisedInformer<T extends KubernetesObject> {
   }
 
   health(): InformerHealth {
-    return { name: this.#o.name, synced: this.#synced, lastContact: this.#lastContact, lastError: this.#lastError, relists: this.#relists, restarts: this.#restarts };
+    return {
+      name: this.#o.name,
+      synced: this.#synced,
+      lastContact: this.#lastContact,
+      lastError: this.#lastError,
+      relists: this.#relists,
+      restarts: this.#restarts,
+    };
   }
 
   #spawn(): void {

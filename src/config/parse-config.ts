@@ -22,7 +22,10 @@ const KNOWN_KEYS = new Set(Object.keys(ConfigDocument.properties));
 function describeErrors(value: unknown): string {
   return [...checkDocument.Errors(value)]
     .slice(0, 8)
-    .map((e) => `${e.instancePath === '' ? '(top level)' : e.instancePath}: ${e.message}${e.keyword === 'additionalProperties' ? ` (${JSON.stringify(e.params)})` : ''}`)
+    .map(
+      (e) =>
+        `${e.instancePath === '' ? '(top level)' : e.instancePath}: ${e.message}${e.keyword === 'additionalProperties' ? ` (${JSON.stringify(e.params)})` : ''}`,
+    )
     .join('; ');
 }
 

@@ -12,7 +12,11 @@ import { PLUGIN_DEFAULTS, type PluginSettings, type ResolvedPluginSettings } fro
  * `entry` is the config's entry for the plugin, if it lists it; `config` its `config:` block once
  * checked against the plugin's schema, defaults filled in.
  */
-export function resolvePluginSettings(entry: PluginSettings | undefined, own: SettingDefaults | undefined, config: Readonly<Record<string, unknown>>): ResolvedPluginSettings {
+export function resolvePluginSettings(
+  entry: PluginSettings | undefined,
+  own: SettingDefaults | undefined,
+  config: Readonly<Record<string, unknown>>,
+): ResolvedPluginSettings {
   const enabled = entry?.enabled ?? PLUGIN_DEFAULTS.enabled;
   const needs = own?.needs;
   const missing = enabled && needs !== undefined && (config[needs.key] ?? '') === '';

@@ -159,7 +159,13 @@ export async function runGuardrailChain(
     } finally {
       pass.end();
     }
-    const base = { plugin: active.name, type, mode: active.settings.mode, durationMs: round3(pass.elapsedMs), ...(spec?.threshold !== undefined ? { threshold: spec.threshold } : {}) };
+    const base = {
+      plugin: active.name,
+      type,
+      mode: active.settings.mode,
+      durationMs: round3(pass.elapsedMs),
+      ...(spec?.threshold !== undefined ? { threshold: spec.threshold } : {}),
+    };
     if (!outcome.ok) {
       verdicts.push({ ...base, pluginAction: null, action: null, passed: null, failure: `${outcome.kind}: ${outcome.error.message}` });
       continue;

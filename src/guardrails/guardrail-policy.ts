@@ -17,8 +17,7 @@ export interface GuardrailPolicy {
 export const OPEN_POLICY: GuardrailPolicy = { pool: null, byType: undefined };
 
 export type PolicyLookup =
-  | { readonly found: true; readonly policy: GuardrailPolicy; readonly agentClass: AgentClass | undefined }
-  | { readonly found: false; readonly ref: string };
+  { readonly found: true; readonly policy: GuardrailPolicy; readonly agentClass: AgentClass | undefined } | { readonly found: false; readonly ref: string };
 
 export function policyFor(cluster: ClusterView, pool: { namespace?: string | undefined; name: string } | undefined): PolicyLookup {
   if (pool === undefined) return { found: true, policy: OPEN_POLICY, agentClass: undefined };

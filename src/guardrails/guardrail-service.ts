@@ -105,10 +105,32 @@ export class GuardrailService {
     if (input.direction === 'tool-call') {
       if (input.tool === undefined) throw new BadToolCallError('a tool-call check names its tool');
       if (policy.pool === null) throw new BadToolCallError("a tool-call check names its pool: the pool's AgentClass decides which tools it may use");
-      const decision = this.#tools.decide(policy.pool, agentClass, { tool: input.tool, ...(input.session !== undefined ? { session: input.session } : {}), ...(input.scopes !== undefined ? { scopes: input.scopes } : {}) });
+      const decision = this.#tools.decide(policy.pool, agentClass, {
+        tool: input.tool,
+        ...(input.session !== undefined ? { session: input.session } : {}),
+        ...(input.scopes !== undefined ? { scopes: input.scopes } : {}),
+      });
       if (!decision.allowed) {
-        const verdict: GuardrailVerdict = { plugin: TOOL_GATE, type: TOOL_GATE, mode: 'enforce', pluginAction: 'block', action: 'block', passed: false, reason: decision.reason, confidence: 1, durationMs: 0 };
-        const outcome: GuardrailOutcome = { allowed: false, action: 'block', content: input.content, blockedBy: TOOL_GATE, reason: decision.reason, verdicts: [verdict], unenforced: [] };
+        const verdict: GuardrailVerdict = {
+          plugin: TOOL_GATE,
+          type: TOOL_GATE,
+          mode: 'enforce',
+          pluginAction: 'block',
+          action: 'block',
+          passed: false,
+          reason: decision.reason,
+          confidence: 1,
+          durationMs: 0,
+        };
+        const outcome: GuardrailOutcome = {
+          allowed: false,
+          action: 'block',
+          content: input.content,
+          blockedBy: TOOL_GATE,
+          reason: decision.reason,
+          verdicts: [verdict],
+          unenforced: [],
+        };
         this.#checks.inc({ action: 'block' });
         trace({ allowed: false, action: 'block', unenforced: [], verdicts: outcome.verdicts, blockedBy: TOOL_GATE });
         return outcome;
@@ -125,7 +147,13 @@ export class GuardrailService {
     };
     let outcome: GuardrailOutcome;
     try {
-      outcome = await runGuardrailChain(this.#deps.runtime, this.#deps.plugins(), request, policy, new RequestBudget(this.#deps.config().guardrails.requestBudgetMs));
+      outcome = await runGuardrailChain(
+        this.#deps.runtime,
+        this.#deps.plugins(),
+        request,
+        policy,
+        new RequestBudget(this.#deps.config().guardrails.requestBudgetMs),
+      );
     } catch (e: unknown) {
       if (callId !== undefined) this.#tools.release(callId);
       trace({ allowed: false, action: 'block', unenforced: [], verdicts: [], error: (e as Error).message });

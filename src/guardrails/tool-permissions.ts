@@ -68,11 +68,19 @@ export class ToolPermissionGate {
     const keys = [`${pool}|${call.tool}`, ...(call.session !== undefined ? [`${pool}|${call.tool}|${call.session}`] : [])];
     if (permission.maxConcurrency !== undefined) {
       const full = keys.find((k) => (this.#running.get(k) ?? 0) >= (permission.maxConcurrency as number));
-      if (full !== undefined) return { allowed: false, reason: `tool ${call.tool} already has ${permission.maxConcurrency} calls in flight (${full.includes(`|${call.tool}|`) ? 'session' : 'pool'})` };
+      if (full !== undefined)
+        return {
+          allowed: false,
+          reason: `tool ${call.tool} already has ${permission.maxConcurrency} calls in flight (${full.includes(`|${call.tool}|`) ? 'session' : 'pool'})`,
+        };
     }
     if (permission.rateLimit !== undefined) {
       const rate = parseRate(permission.rateLimit);
-      if (rate === undefined) return { allowed: false, reason: `tool ${call.tool}: rateLimit ${JSON.stringify(permission.rateLimit)} is not a rate like 100/min; blocked until it is` };
+      if (rate === undefined)
+        return {
+          allowed: false,
+          reason: `tool ${call.tool}: rateLimit ${JSON.stringify(permission.rateLimit)} is not a rate like 100/min; blocked until it is`,
+        };
       const windows = keys.map((k) => {
         const w = this.#windows.get(k);
         return w !== undefined && now - w.start < rate.windowMs ? w : { start: now, count: 0 };

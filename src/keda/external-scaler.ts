@@ -3,7 +3,14 @@
  * one decision made exactly as GET /autoscaler/pools makes it — recorded, traced, in the metrics —
  * so KEDA's HPA (AverageValue target 1) lands on `desiredReplicas` and no second policy runs here.
  */
-import { status, type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type StatusObject, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  status,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServerWritableStream,
+  type StatusObject,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter, Gauge } from 'prom-client';
 import type { PoolRef } from '../autoscaling/autoscaler-state.ts';
@@ -142,7 +149,9 @@ export class ExternalScaler {
         const pool = poolOf(request.scaledObjectRef);
         const metricName = metricNameOf(pool);
         if (request.metricName !== '' && request.metricName !== metricName) {
-          throw new ScalerMetadataError(`unknown metric ${JSON.stringify(request.metricName)}: this scaler serves ${metricName} for ${pool.namespace}/${pool.name}`);
+          throw new ScalerMetadataError(
+            `unknown metric ${JSON.stringify(request.metricName)}: this scaler serves ${metricName} for ${pool.namespace}/${pool.name}`,
+          );
         }
         const { desiredReplicas } = await this.#deps.autoscaler.decide({ pool });
         return { metricValues: [{ metricName, metricValue: desiredReplicas, metricValueFloat: desiredReplicas }] };

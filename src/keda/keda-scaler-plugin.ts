@@ -61,7 +61,12 @@ const kedaScaler: FastifyPluginAsync<KedaScalerOptions> = async (app, options) =
     cluster,
     log: app.log.child({ component: 'keda-external-scaler' }),
     streamIntervalMs: options.streamIntervalMs ?? DEFAULT_STREAM_INTERVAL_MS,
-    requests: new Counter({ name: 'neuronetes_keda_requests_total', help: 'KEDA external scaler calls by method and gRPC status code', labelNames: ['method', 'code'] as const, registers }),
+    requests: new Counter({
+      name: 'neuronetes_keda_requests_total',
+      help: 'KEDA external scaler calls by method and gRPC status code',
+      labelNames: ['method', 'code'] as const,
+      registers,
+    }),
     streams: new Gauge({ name: 'neuronetes_keda_streams', help: 'Open StreamIsActive calls', registers }),
   });
   const server = new Server();

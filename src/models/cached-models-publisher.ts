@@ -6,4 +6,3 @@ export interface CachedModelsPublisher {
   /** `models`: every model in the node's cache, sorted. Called after each change, one call at a time. */
   publish(nodeName: string, models: readonly string[]): Promise<void>;
 }
-

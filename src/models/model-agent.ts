@@ -204,7 +204,8 @@ export class ModelAgent {
     try {
       const limit = modelSizeBytes(model);
       const { bytes, other } = await this.cache.measure(staged);
-      if (other !== undefined) return { ok: false, kind: 'error', error: new Error(`the loader left ${JSON.stringify(other)}, which is not a regular file or folder`) };
+      if (other !== undefined)
+        return { ok: false, kind: 'error', error: new Error(`the loader left ${JSON.stringify(other)}, which is not a regular file or folder`) };
       return bytes > limit ? { ok: false, kind: 'error', error: new ModelTooLargeError(model, bytes, limit) } : { ok: true };
     } catch (e: unknown) {
       return { ok: false, kind: 'error', error: e instanceof Error ? e : new Error(String(e)) };

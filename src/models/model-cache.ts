@@ -101,7 +101,10 @@ export class ModelCache {
   /** Cached model names, sorted; folders that are not model names (staging, lost+found) are skipped. */
   async names(): Promise<string[]> {
     const entries = await readdir(this.dir, { withFileTypes: true }).catch(() => []);
-    return entries.filter((e) => e.isDirectory() && MODEL_NAME.test(e.name)).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && MODEL_NAME.test(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   async list(): Promise<CachedModel[]> {

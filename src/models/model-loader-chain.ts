@@ -52,7 +52,13 @@ export async function chooseLoader(runtime: ChainRuntime, loaders: readonly Acti
     }
     const failure = describeFailure(outcome);
     const canLoad = outcome.ok ? outcome.value : null;
-    considered.push({ plugin: active.name, mode: active.settings.mode, canLoad, durationMs: round3(pass.elapsedMs), ...(failure !== undefined ? { failure } : {}) });
+    considered.push({
+      plugin: active.name,
+      mode: active.settings.mode,
+      canLoad,
+      durationMs: round3(pass.elapsedMs),
+      ...(failure !== undefined ? { failure } : {}),
+    });
     if (canLoad === true && pass.enforcing) return { chosen: active, considered };
   }
   return { chosen: undefined, considered };

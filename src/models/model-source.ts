@@ -59,7 +59,10 @@ export class KubernetesModelSource implements ClusterSource {
   async start(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeoutMs = this.#o.syncTimeoutMs ?? 30_000;
-    const late = await Promise.race([this.#informer.start().then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)))]);
+    const late = await Promise.race([
+      this.#informer.start().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+    ]);
     clearTimeout(timer);
     this.#rebuild();
     if (late) this.#o.log.warn({ reason: this.readiness().reason }, `models not listed after ${timeoutMs}ms; serving, not ready`);
@@ -98,7 +101,10 @@ export class KubernetesModelSource implements ClusterSource {
       if (!this.#invalidSeen.has(id)) {
         this.#invalidSeen.add(id);
         const first = [...checkModel.Errors(o)][0];
-        this.#o.log.warn({ kind: 'Model', object: `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`, error: `${first?.instancePath ?? ''} ${first?.message ?? ''}` }, 'ignoring an invalid Model');
+        this.#o.log.warn(
+          { kind: 'Model', object: `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`, error: `${first?.instancePath ?? ''} ${first?.message ?? ''}` },
+          'ignoring an invalid Model',
+        );
       }
       return false;
     });

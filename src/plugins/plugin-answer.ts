@@ -12,7 +12,10 @@ export function describeAnswer(value: unknown): string {
     text = undefined;
   }
   if (text === undefined) {
-    text = typeof value === 'object' && value !== null ? `a ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'null-prototype'} object` : String(value);
+    text =
+      typeof value === 'object' && value !== null
+        ? `a ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'null-prototype'} object`
+        : String(value);
   }
   return text.length > QUOTED_ANSWER_CHARS ? `${text.slice(0, QUOTED_ANSWER_CHARS)}… (${text.length} chars)` : text;
 }

@@ -42,17 +42,23 @@ function describe(errors: readonly SchemaError[], value: unknown, schema: TObjec
     const extra = list.find((e) => e.keyword === 'additionalProperties');
     if (extra !== undefined) {
       const keys = extra.params['additionalProperties'] as string[];
-      const known = Object.keys((path === '' ? schema : (Pointer.Get(schema, `/properties${path.replaceAll('/', '/properties/')}`) as TObject | undefined) ?? schema).properties ?? {});
+      const known = Object.keys(
+        (path === '' ? schema : ((Pointer.Get(schema, `/properties${path.replaceAll('/', '/properties/')}`) as TObject | undefined) ?? schema)).properties ??
+          {},
+      );
       for (const k of keys) out.push(`${keyPath(`${path}/${k}`)} is not a setting of this plugin; known keys: ${known.join(', ') || '(none)'}`);
       continue;
     }
     const required = list.find((e) => e.keyword === 'required');
     if (required !== undefined) {
-      for (const k of required.params['requiredProperties'] as string[]) out.push(`${keyPath(`${path}/${k}`)} is not set, and the plugin has no default for it`);
+      for (const k of required.params['requiredProperties'] as string[])
+        out.push(`${keyPath(`${path}/${k}`)} is not set, and the plugin has no default for it`);
       continue;
     }
     const got = show(Pointer.Get(value as object, path));
-    const allowed = list.flatMap((e) => (e.keyword === 'enum' ? (e.params['allowedValues'] as unknown[]) : e.keyword === 'const' ? [e.params['allowedValue']] : []));
+    const allowed = list.flatMap((e) =>
+      e.keyword === 'enum' ? (e.params['allowedValues'] as unknown[]) : e.keyword === 'const' ? [e.params['allowedValue']] : [],
+    );
     if (allowed.length > 0) {
       out.push(`${keyPath(path)} is ${got}; allowed values: ${allowed.map(show).join(', ')}`);
       continue;

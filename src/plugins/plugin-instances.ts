@@ -32,7 +32,11 @@ export class PluginInstances {
     const key = JSON.stringify(config);
     const known = byConfig.get(key);
     if (known !== undefined) return known as PluginByType[T];
-    const body = entry.definition.create(config as never, { name: entry.name, type: entry.type, log: log.child({ plugin: entry.name, pluginType: entry.type }) });
+    const body = entry.definition.create(config as never, {
+      name: entry.name,
+      type: entry.type,
+      log: log.child({ plugin: entry.name, pluginType: entry.type }),
+    });
     const plugin = complete(entry, body);
     if (byConfig.size >= KEPT_PER_PLUGIN) byConfig.delete(byConfig.keys().next().value as string);
     byConfig.set(key, plugin);

@@ -150,7 +150,10 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
       try {
         const result = fn(ctx, items[i] as I);
         if (isThenable(result)) {
-          (pending ??= new Map()).set(i, this.#settle(result).then((o) => void (o.ok ? (values[i] = o.value) : failures.set(i, o))));
+          (pending ??= new Map()).set(
+            i,
+            this.#settle(result).then((o) => void (o.ok ? (values[i] = o.value) : failures.set(i, o))),
+          );
         } else {
           values[i] = result;
         }
@@ -236,7 +239,14 @@ export class PluginPass<T extends PluginType, C extends PluginContext = PluginCo
     const failure = this.firstFailure;
     if (failure !== undefined) {
       this.ctx.log.warn(
-        { phase: this.#phase, errors: this.errors, timeouts: this.timeouts, failurePolicy: this.active.settings.failurePolicy, mode: this.active.settings.mode, err: failure.error },
+        {
+          phase: this.#phase,
+          errors: this.errors,
+          timeouts: this.timeouts,
+          failurePolicy: this.active.settings.failurePolicy,
+          mode: this.active.settings.mode,
+          err: failure.error,
+        },
         `plugin ${failure.kind === 'timeout' ? 'timed out' : 'failed'} (${this.errors + this.timeouts} of ${this.calls} calls)`,
       );
     }

@@ -22,7 +22,13 @@ export interface ActivePlugin<T extends PluginType = PluginType> {
   readonly settings: ResolvedPluginSettings;
 }
 
-function make<T extends PluginType>(registry: PluginRegistry, entry: RegisteredPlugin<T>, config: Readonly<Record<string, unknown>>, log: Logger, problems: string[]): PluginByType[T] | undefined {
+function make<T extends PluginType>(
+  registry: PluginRegistry,
+  entry: RegisteredPlugin<T>,
+  config: Readonly<Record<string, unknown>>,
+  log: Logger,
+  problems: string[],
+): PluginByType[T] | undefined {
   try {
     const plugin = registry.instance(entry, config, log);
     checkMethods(entry.type, entry.name, plugin);
@@ -34,7 +40,8 @@ function make<T extends PluginType>(registry: PluginRegistry, entry: RegisteredP
 }
 
 /** A plugin under another config: the active plugin made for it, or why that config is refused. */
-export type Reconfigured<T extends PluginType = PluginType> = { readonly ok: true; readonly active: ActivePlugin<T> } | { readonly ok: false; readonly problems: readonly string[] };
+export type Reconfigured<T extends PluginType = PluginType> =
+  { readonly ok: true; readonly active: ActivePlugin<T> } | { readonly ok: false; readonly problems: readonly string[] };
 
 export class PluginSet {
   readonly #all: Readonly<Record<PluginType, readonly ActivePlugin[]>>;

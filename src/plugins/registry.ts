@@ -64,7 +64,9 @@ function checkType(type: unknown): asserts type is PluginType {
 
 function checkName(type: PluginType, name: unknown, what: string): asserts name is string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-    throw new PluginRegistrationError(`cannot register ${type} plugin: ${what} ${describeAnswer(name)}; use lower-case letters, digits, '-' or '.' (at most 63)`);
+    throw new PluginRegistrationError(
+      `cannot register ${type} plugin: ${what} ${describeAnswer(name)}; use lower-case letters, digits, '-' or '.' (at most 63)`,
+    );
   }
 }
 
@@ -132,7 +134,8 @@ export class PluginRegistry {
 
   /** Registers a plugin definition: the service makes its instances from validated config. */
   define<T extends PluginType>(definition: PluginDefinition<T>, source?: string): RegisteredPlugin<T> {
-    if (typeof definition !== 'object' || definition === null) throw new PluginRegistrationError(`cannot register plugin: expected a definition, got ${describeAnswer(definition)}`);
+    if (typeof definition !== 'object' || definition === null)
+      throw new PluginRegistrationError(`cannot register plugin: expected a definition, got ${describeAnswer(definition)}`);
     const { type, name } = definition;
     checkType(type);
     checkName(type, name, 'name');

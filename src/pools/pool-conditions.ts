@@ -29,7 +29,11 @@ export const CONDITION_TYPES = ['Ready', 'Scaling', 'AbleToScale', 'MetricsAvail
 
 type NewCondition = Omit<Condition, 'lastTransitionTime'> & { type: (typeof CONDITION_TYPES)[number]; status: 'True' | 'False' | 'Unknown' };
 
-const names = (pods: readonly { name: string }[], max = 3): string => pods.slice(0, max).map((p) => p.name).join(', ') + (pods.length > max ? ` and ${pods.length - max} more` : '');
+const names = (pods: readonly { name: string }[], max = 3): string =>
+  pods
+    .slice(0, max)
+    .map((p) => p.name)
+    .join(', ') + (pods.length > max ? ` and ${pods.length - max} more` : '');
 
 /** The stage that moved the count away from what the metrics asked for, if one did. */
 export function heldBack(decision: Decision): StageReport | undefined {
@@ -45,10 +49,18 @@ export function selectorProblem(pool: AgentPool, target: TargetObservation): { r
   const others = target.foreign.filter((p) => p.pool !== undefined);
   if (others.length > 0) {
     const pools = [...new Set(others.map((p) => p.pool))].join(', ');
-    return { reason: 'AmbiguousSelector', message: `the target's selector ${target.scale.selector ?? ''} also matches pods of pool ${pools} (${names(others)}): not scaling until the selectors are disjoint` };
+    return {
+      reason: 'AmbiguousSelector',
+      message: `the target's selector ${target.scale.selector ?? ''} also matches pods of pool ${pools} (${names(others)}): not scaling until the selectors are disjoint`,
+    };
   }
-  if (target.templateLabelled === false) return { reason: 'PodsUnlabelled', message: `the target's pod template has no label ${label}: its pods are neither counted nor placed as this pool's` };
-  if (target.foreign.length > 0) return { reason: 'PodsUnlabelled', message: `pods of the target lack the label ${label} (${names(target.foreign)}): they are neither counted nor placed as this pool's` };
+  if (target.templateLabelled === false)
+    return { reason: 'PodsUnlabelled', message: `the target's pod template has no label ${label}: its pods are neither counted nor placed as this pool's` };
+  if (target.foreign.length > 0)
+    return {
+      reason: 'PodsUnlabelled',
+      message: `pods of the target lack the label ${label} (${names(target.foreign)}): they are neither counted nor placed as this pool's`,
+    };
   return undefined;
 }
 
@@ -62,20 +74,35 @@ function ready(i: PoolInspection): NewCondition {
   const unplaced = pending.filter((p) => p.reason !== 'NotYetScheduled');
   if (unplaced.length > 0) {
     const first = unplaced[0];
-    return { ...base, reason: 'PodsUnschedulable', message: `${readyReplicas} of ${i.desired} ready; ${unplaced.length} cannot be placed (${names(unplaced)}): ${first?.message ?? ''}` };
+    return {
+      ...base,
+      reason: 'PodsUnschedulable',
+      message: `${readyReplicas} of ${i.desired} ready; ${unplaced.length} cannot be placed (${names(unplaced)}): ${first?.message ?? ''}`,
+    };
   }
-  if (replicas < i.desired) return { ...base, reason: 'ReplicasMissing', message: `${readyReplicas} of ${i.desired} ready; ${i.desired - replicas} pods not created yet by ${i.pool.spec.scaleTargetRef?.kind ?? 'the target'}` };
-  return { ...base, reason: 'ReplicasNotReady', message: `${readyReplicas} of ${i.desired} ready; ${replicas - readyReplicas} starting${pending.length > 0 ? `, ${pending.length} not yet scheduled` : ''}` };
+  if (replicas < i.desired)
+    return {
+      ...base,
+      reason: 'ReplicasMissing',
+      message: `${readyReplicas} of ${i.desired} ready; ${i.desired - replicas} pods not created yet by ${i.pool.spec.scaleTargetRef?.kind ?? 'the target'}`,
+    };
+  return {
+    ...base,
+    reason: 'ReplicasNotReady',
+    message: `${readyReplicas} of ${i.desired} ready; ${replicas - readyReplicas} starting${pending.length > 0 ? `, ${pending.length} not yet scheduled` : ''}`,
+  };
 }
 
 function scaling(i: PoolInspection): NewCondition {
   const { replicas } = i.pods;
-  if (replicas !== i.desired) return { type: 'Scaling', status: 'True', reason: replicas < i.desired ? 'ScalingUp' : 'ScalingDown', message: `${replicas} → ${i.desired} replicas` };
+  if (replicas !== i.desired)
+    return { type: 'Scaling', status: 'True', reason: replicas < i.desired ? 'ScalingUp' : 'ScalingDown', message: `${replicas} → ${i.desired} replicas` };
   if ('decision' in i.autoscaler) {
     const held = heldBack(i.autoscaler.decision);
     const raw = i.autoscaler.decision.stages[0];
     const wanted = raw?.reason === 'Recommended' ? `the metrics ask for ${raw.output}, ` : '';
-    if (held !== undefined) return { type: 'Scaling', status: 'False', reason: held.reason, message: `at ${replicas}; ${wanted}${held.stage} holds ${held.output}: ${held.message}` };
+    if (held !== undefined)
+      return { type: 'Scaling', status: 'False', reason: held.reason, message: `at ${replicas}; ${wanted}${held.stage} holds ${held.output}: ${held.message}` };
   }
   return { type: 'Scaling', status: 'False', reason: 'Steady', message: `at ${replicas} replicas, as desired` };
 }
@@ -85,7 +112,12 @@ function ableToScale(i: PoolInspection): NewCondition {
   const problem = selectorProblem(i.pool, i.target);
   if (problem?.reason === 'AmbiguousSelector') return { type: 'AbleToScale', status: 'False', ...problem };
   const ref = i.pool.spec.scaleTargetRef;
-  return { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale', message: `${ref?.kind ?? ''} ${ref?.name ?? ''} is at ${i.target.scale.specReplicas} (${i.target.scale.statusReplicas} running)` };
+  return {
+    type: 'AbleToScale',
+    status: 'True',
+    reason: 'SucceededGetScale',
+    message: `${ref?.kind ?? ''} ${ref?.name ?? ''} is at ${i.target.scale.specReplicas} (${i.target.scale.statusReplicas} running)`,
+  };
 }
 
 function metricsAvailable(i: PoolInspection): NewCondition {
@@ -93,7 +125,13 @@ function metricsAvailable(i: PoolInspection): NewCondition {
   const metrics = i.autoscaler.decision.metrics;
   if (metrics.length === 0) return { type: 'MetricsAvailable', status: 'True', reason: 'NoMetrics', message: 'the pool scales on no metric' };
   const bad = metrics.filter((m) => m.status !== 'ok');
-  if (bad.length === 0) return { type: 'MetricsAvailable', status: 'True', reason: 'ValidMetricsFound', message: metrics.map((m) => `${m.type}=${m.value ?? '?'} (target ${m.target})`).join(', ') };
+  if (bad.length === 0)
+    return {
+      type: 'MetricsAvailable',
+      status: 'True',
+      reason: 'ValidMetricsFound',
+      message: metrics.map((m) => `${m.type}=${m.value ?? '?'} (target ${m.target})`).join(', '),
+    };
   return {
     type: 'MetricsAvailable',
     status: 'False',
@@ -106,6 +144,9 @@ function metricsAvailable(i: PoolInspection): NewCondition {
 export function poolConditions(i: PoolInspection, previous: readonly Condition[], now: string): Condition[] {
   return [ready(i), scaling(i), ableToScale(i), metricsAvailable(i)].map((c) => {
     const before = previous.find((p) => p.type === c.type);
-    return { ...c, lastTransitionTime: before !== undefined && before.status === c.status && before.lastTransitionTime !== undefined ? before.lastTransitionTime : now };
+    return {
+      ...c,
+      lastTransitionTime: before !== undefined && before.status === c.status && before.lastTransitionTime !== undefined ? before.lastTransitionTime : now,
+    };
   });
 }

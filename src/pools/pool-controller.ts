@@ -164,9 +164,19 @@ export class PoolController {
     }
     const previous = pool.status?.conditions ?? [];
     const conditions = poolConditions(inspection, previous, new Date(this.#now()).toISOString());
-    const status: Partial<PoolStatus> = { replicas: inspection.pods.replicas, readyReplicas: inspection.pods.readyReplicas, selector: inspection.pods.selector, conditions };
+    const status: Partial<PoolStatus> = {
+      replicas: inspection.pods.replicas,
+      readyReplicas: inspection.pods.readyReplicas,
+      selector: inspection.pods.selector,
+      conditions,
+    };
     const current = pool.status ?? {};
-    if (current.replicas !== status.replicas || current.readyReplicas !== status.readyReplicas || current.selector !== status.selector || !sameConditions(previous, conditions)) {
+    if (
+      current.replicas !== status.replicas ||
+      current.readyReplicas !== status.readyReplicas ||
+      current.selector !== status.selector ||
+      !sameConditions(previous, conditions)
+    ) {
       await this.#o.cluster.patchPoolStatus(pool.metadata.namespace ?? 'default', pool.metadata.name, status);
     }
     events.push(...transitionEvents(previous, conditions));

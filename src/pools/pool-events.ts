@@ -52,7 +52,10 @@ export class KubernetesPoolEvents implements PoolEventSink {
       if (series !== undefined) {
         series.count++;
         try {
-          await this.#core.patchNamespacedEvent({ name: series.name, namespace, body: { count: series.count, lastTimestamp: now.toISOString() } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+          await this.#core.patchNamespacedEvent(
+            { name: series.name, namespace, body: { count: series.count, lastTimestamp: now.toISOString() } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          );
           return;
         } catch (e: unknown) {
           if (apiErrorCode(e) !== 404) throw e;
@@ -64,7 +67,13 @@ export class KubernetesPoolEvents implements PoolEventSink {
         namespace,
         body: {
           metadata: { name, namespace },
-          involvedObject: { apiVersion: API_VERSION, kind: 'AgentPool', name: pool.metadata.name, namespace, ...(pool.metadata.uid !== undefined ? { uid: pool.metadata.uid } : {}) },
+          involvedObject: {
+            apiVersion: API_VERSION,
+            kind: 'AgentPool',
+            name: pool.metadata.name,
+            namespace,
+            ...(pool.metadata.uid !== undefined ? { uid: pool.metadata.uid } : {}),
+          },
           type: event.type,
           reason: event.reason,
           message: event.message,

@@ -59,7 +59,9 @@ export class PoolInspector {
   async observeAutoscaler(pool: AgentPool, decision?: Decision): Promise<DecisionObservation> {
     if (decision !== undefined) return { decision };
     try {
-      return { decision: await this.#o.autoscaler.decide({ pool: { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name }, dryRun: true }) };
+      return {
+        decision: await this.#o.autoscaler.decide({ pool: { namespace: pool.metadata.namespace ?? 'default', name: pool.metadata.name }, dryRun: true }),
+      };
     } catch (e: unknown) {
       return { error: e instanceof Error ? e.message : String(e) };
     }

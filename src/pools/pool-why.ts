@@ -35,9 +35,14 @@ export const PoolWhy = Type.Object({
     wantedReplicas: NullableInteger,
     reason: NullableString,
     message: Type.String(),
-    heldBackBy: Type.Union([Type.Object({ stage: Type.String(), reason: Type.String(), input: Type.Integer(), output: Type.Integer(), message: Type.String() }), Type.Null()]),
+    heldBackBy: Type.Union([
+      Type.Object({ stage: Type.String(), reason: Type.String(), input: Type.Integer(), output: Type.Integer(), message: Type.String() }),
+      Type.Null(),
+    ]),
   }),
-  metrics: Type.Array(Type.Object({ type: Type.String(), status: Type.String(), value: Type.Union([Type.Number(), Type.Null()]), target: Type.String(), reason: NullableString })),
+  metrics: Type.Array(
+    Type.Object({ type: Type.String(), status: Type.String(), value: Type.Union([Type.Number(), Type.Null()]), target: Type.String(), reason: NullableString }),
+  ),
   conditions: Type.Array(Condition),
 });
 
@@ -74,7 +79,8 @@ function answer(i: PoolInspection, asked: number, auto: PoolWhy['autoscaler']): 
         : `the autoscaler decides ${auto.desiredReplicas}, not ${asked}: ${auto.reason ?? ''}, ${auto.message}`,
     );
   }
-  if (i.desired !== asked && i.desired !== auto.desiredReplicas) lines.push(`spec.replicas is ${i.desired}: the decision has not been written to the pool (the actuator or KEDA writes it)`);
+  if (i.desired !== asked && i.desired !== auto.desiredReplicas)
+    lines.push(`spec.replicas is ${i.desired}: the decision has not been written to the pool (the actuator or KEDA writes it)`);
   if (replicas < i.desired) lines.push(`${i.desired - replicas} of ${i.desired} pods do not exist yet`);
   const unplaced = pending.filter((p) => p.reason !== 'NotYetScheduled');
   for (const p of unplaced) lines.push(`pod ${p.name} cannot be placed (${p.reason}): ${p.message}`);
@@ -82,9 +88,11 @@ function answer(i: PoolInspection, asked: number, auto: PoolWhy['autoscaler']): 
   const starting = replicas - readyReplicas - pending.length;
   if (starting > 0) lines.push(`${starting} bound pods are not ready yet`);
   if ('decision' in i.autoscaler) {
-    for (const m of i.autoscaler.decision.metrics) if (m.status !== 'ok') lines.push(`metric ${m.type} is ${m.status}${m.reason !== undefined ? `: ${m.reason}` : ''}`);
+    for (const m of i.autoscaler.decision.metrics)
+      if (m.status !== 'ok') lines.push(`metric ${m.type} is ${m.status}${m.reason !== undefined ? `: ${m.reason}` : ''}`);
   }
-  if (lines.length === 0) lines.push(readyReplicas >= asked ? `the pool is at ${asked}: ${readyReplicas} ready` : `nothing holds it back: ${readyReplicas} of ${asked} ready`);
+  if (lines.length === 0)
+    lines.push(readyReplicas >= asked ? `the pool is at ${asked}: ${readyReplicas} ready` : `nothing holds it back: ${readyReplicas} of ${asked} ready`);
   return lines;
 }
 
@@ -110,7 +118,10 @@ export function explainPool(i: PoolInspection, asked: number | undefined, now: s
     },
     pending: [...i.pods.pending],
     autoscaler: auto,
-    metrics: 'decision' in i.autoscaler ? i.autoscaler.decision.metrics.map((m) => ({ type: m.type, status: m.status, value: m.value, target: m.target, reason: m.reason ?? null })) : [],
+    metrics:
+      'decision' in i.autoscaler
+        ? i.autoscaler.decision.metrics.map((m) => ({ type: m.type, status: m.status, value: m.value, target: m.target, reason: m.reason ?? null }))
+        : [],
     conditions: poolConditions(i, i.pool.status?.conditions ?? [], now),
   };
 }

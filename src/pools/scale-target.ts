@@ -108,13 +108,15 @@ export class KubernetesScaleTargets implements ScaleTargetApi {
 
   async #resolve(ref: ScaleTargetRef): Promise<Resolved> {
     // It becomes a URL path: only a DNS group name and a version, nothing that could walk elsewhere.
-    if (!GROUP_VERSION.test(ref.apiVersion)) throw new ScaleTargetError('KindNotFound', `scaleTargetRef.apiVersion ${JSON.stringify(ref.apiVersion)} is not <group>/<version> (apps/v1, …)`);
+    if (!GROUP_VERSION.test(ref.apiVersion))
+      throw new ScaleTargetError('KindNotFound', `scaleTargetRef.apiVersion ${JSON.stringify(ref.apiVersion)} is not <group>/<version> (apps/v1, …)`);
     const slash = ref.apiVersion.indexOf('/');
     const list = await this.#resources(ref.apiVersion);
     if (list === undefined) throw new ScaleTargetError('KindNotFound', `the API server serves no ${ref.apiVersion}`);
     const resource = list.resources.find((r) => r.kind === ref.kind && !r.name.includes('/'));
     if (resource === undefined) throw new ScaleTargetError('KindNotFound', `${ref.apiVersion} has no kind ${ref.kind}`);
-    if (!resource.namespaced) throw new ScaleTargetError('KindNotFound', `${ref.kind} (${ref.apiVersion}) is cluster-scoped; a pool scales objects in its own namespace`);
+    if (!resource.namespaced)
+      throw new ScaleTargetError('KindNotFound', `${ref.kind} (${ref.apiVersion}) is cluster-scoped; a pool scales objects in its own namespace`);
     if (!list.resources.some((r) => r.name === `${resource.name}/scale`)) {
       throw new ScaleTargetError('NoScaleSubresource', `${ref.kind} (${ref.apiVersion}) has no scale subresource: it cannot be scaled`);
     }
@@ -172,11 +174,15 @@ export class KubernetesScaleTargets implements ScaleTargetApi {
   }
 
   async foreignPods(namespace: string, selector: string, pool: string, limit: number): Promise<ForeignPod[]> {
-    const list = await getJson<{ items?: { metadata?: { name?: string; labels?: Record<string, string> } }[] }>(this.#kc, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, {
-      labelSelector: `${selector},${Labels.agentPool}!=${pool}`,
-      fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
-      limit: String(limit),
-    });
+    const list = await getJson<{ items?: { metadata?: { name?: string; labels?: Record<string, string> } }[] }>(
+      this.#kc,
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+      {
+        labelSelector: `${selector},${Labels.agentPool}!=${pool}`,
+        fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
+        limit: String(limit),
+      },
+    );
     return (list.items ?? []).map((p) => ({ name: p.metadata?.name ?? '', pool: p.metadata?.labels?.[Labels.agentPool] }));
   }
 }

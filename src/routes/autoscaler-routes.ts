@@ -19,7 +19,9 @@ const RFC3339 = '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+
 const Time = Type.String({ pattern: RFC3339, description: 'RFC 3339' });
 const PoolRef = Type.Object({ namespace: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 const Pool = Type.Union([PoolRef, AgentPool], { description: 'a reference {namespace, name} to a pool in the cluster source, or a whole AgentPool' });
-const MetricValues = Type.Record(Type.String({ minLength: 1 }), Type.Number({ minimum: 0 }), { description: 'metric type → value (latencies in seconds), never negative' });
+const MetricValues = Type.Record(Type.String({ minLength: 1 }), Type.Number({ minimum: 0 }), {
+  description: 'metric type → value (latencies in seconds), never negative',
+});
 const Replicas = Type.Integer({ minimum: 0, maximum: MAX_REPLICAS });
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -69,7 +71,9 @@ export const Decision = Type.Object({
       samples: Type.Optional(Type.Integer()),
     }),
   ),
-  providers: Type.Array(Type.Object({ plugin: Type.String(), metrics: Type.Array(Type.String()), durationMs: Type.Number(), errors: Type.Integer(), timeouts: Type.Integer() })),
+  providers: Type.Array(
+    Type.Object({ plugin: Type.String(), metrics: Type.Array(Type.String()), durationMs: Type.Number(), errors: Type.Integer(), timeouts: Type.Integer() }),
+  ),
   recommendations: Type.Array(
     Type.Object({
       plugin: Type.String(),
@@ -98,10 +102,16 @@ const SimulateBody = Type.Object(
     startReplicas: Type.Optional(Replicas),
     start: Type.Optional(Time),
     stepSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: SIMULATION_LIMITS.stepSeconds })),
-    series: Type.Array(Type.Object({ t: Type.Optional(Type.Number({ minimum: 0, maximum: SIMULATION_LIMITS.seconds })), metrics: MetricValues }, { additionalProperties: false }), {
-      minItems: 1,
-      maxItems: 10_000,
-    }),
+    series: Type.Array(
+      Type.Object(
+        { t: Type.Optional(Type.Number({ minimum: 0, maximum: SIMULATION_LIMITS.seconds })), metrics: MetricValues },
+        { additionalProperties: false },
+      ),
+      {
+        minItems: 1,
+        maxItems: 10_000,
+      },
+    ),
   },
   { additionalProperties: false },
 );
@@ -109,7 +119,14 @@ const SimulateBody = Type.Object(
 export const Simulation = Type.Object({
   pool: PoolRef,
   steps: Type.Array(
-    Type.Object({ t: Type.Number(), time: Type.String(), currentReplicas: Type.Integer(), desiredReplicas: Type.Integer(), reason: Type.String(), overTarget: Type.Boolean() }),
+    Type.Object({
+      t: Type.Number(),
+      time: Type.String(),
+      currentReplicas: Type.Integer(),
+      desiredReplicas: Type.Integer(),
+      reason: Type.String(),
+      overTarget: Type.Boolean(),
+    }),
   ),
   scaleEvents: Type.Array(Type.Object({ t: Type.Number(), time: Type.String(), from: Type.Integer(), to: Type.Integer(), reason: Type.String() })),
   summary: Type.Object({
@@ -139,7 +156,8 @@ function parseTime(text: string | undefined): number | undefined {
   const ms = Date.parse(text);
   // Date.parse rolls 2030-02-31 over to March: the calendar date must survive the round trip.
   const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
-  if (!Number.isFinite(ms) || new Date(Date.UTC(y, m - 1, d)).getUTCDate() !== d) throw new BadRequestError(`${JSON.stringify(text)} is not a valid RFC 3339 time`);
+  if (!Number.isFinite(ms) || new Date(Date.UTC(y, m - 1, d)).getUTCDate() !== d)
+    throw new BadRequestError(`${JSON.stringify(text)} is not a valid RFC 3339 time`);
   return ms;
 }
 
@@ -171,7 +189,13 @@ export const autoscalerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/pools/:namespace/:name',
-    { schema: { params: Type.Object({ namespace: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }) }), querystring: DecideQuery, response: { 200: Decision, ...errors } } },
+    {
+      schema: {
+        params: Type.Object({ namespace: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }) }),
+        querystring: DecideQuery,
+        response: { 200: Decision, ...errors },
+      },
+    },
     (request) => {
       const q = request.query;
       const now = decisionTime(request, q.now);

@@ -107,7 +107,13 @@ export const debugRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   logCensus(app);
 
-  app.get('/nodes', async () => ({ nodes: cluster.view().nodes().map((n) => n.metadata.name), census: gpuCensus(cluster.view()) }));
+  app.get('/nodes', async () => ({
+    nodes: cluster
+      .view()
+      .nodes()
+      .map((n) => n.metadata.name),
+    census: gpuCensus(cluster.view()),
+  }));
 
   app.get('/nodes/:name', { schema: { params: Type.Object({ name: Type.String({ minLength: 1 }) }) } }, async (request) => {
     const view = cluster.view();
@@ -120,7 +126,8 @@ export const debugRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/plugins/:type/trace', { schema: { params: Type.Object({ type: Type.String() }), querystring: TraceQuery } }, async (request, reply) => {
     const { type } = request.params;
-    if (!Object.hasOwn(traces, type)) throw new NoTraceError(type, `${Object.keys(traces).join(', ')} (metrics-provider calls show in each autoscaler decision's providers)`);
+    if (!Object.hasOwn(traces, type))
+      throw new NoTraceError(type, `${Object.keys(traces).join(', ')} (metrics-provider calls show in each autoscaler decision's providers)`);
     const q = request.query;
     const decisions = traces[type as keyof Traces].list({
       ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),

@@ -18,7 +18,9 @@ const GuardrailCheckRequest = Type.Object(
     content: Type.String(),
     direction: Type.Optional(Type.Enum(['input', 'output', 'tool-call', 'tool-result'])),
     /** The AgentPool the traffic belongs to: its AgentClass's `guardrails[]` then applies. */
-    pool: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
+    pool: Type.Optional(
+      Type.Object({ name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
+    ),
     metadata: Type.Optional(StringMap),
     /** `tool-call`: the tool, its arguments (screened with the content), the session and the caller's scopes. */
     tool: Type.Optional(Type.String({ minLength: 1 })),
@@ -121,5 +123,7 @@ export const guardrailRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.type('application/x-ndjson').send(Readable.from(events()));
   });
 
-  app.post('/check', { schema: { body: GuardrailCheckRequest, response: { 200: GuardrailCheckResponse } } }, (request) => guardrails.check(request.body, request.log));
+  app.post('/check', { schema: { body: GuardrailCheckRequest, response: { 200: GuardrailCheckResponse } } }, (request) =>
+    guardrails.check(request.body, request.log),
+  );
 };

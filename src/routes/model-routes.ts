@@ -30,13 +30,15 @@ const ModelOpResult = Type.Object({
 const CachedModelList = Type.Object({
   node: Type.String(),
   cacheDir: Type.String(),
-  models: Type.Array(
-    Type.Object({ name: Type.String(), path: Type.String(), files: Type.Integer(), bytes: Type.Integer(), cachedAt: Type.String() }),
-  ),
+  models: Type.Array(Type.Object({ name: Type.String(), path: Type.String(), files: Type.Integer(), bytes: Type.Integer(), cachedAt: Type.String() })),
 });
 
 export const modelRoutes: FastifyPluginAsyncTypebox<{ agent: ModelAgent }> = async (app, { agent }) => {
-  app.get('/', { schema: { response: { 200: CachedModelList } } }, async () => ({ node: agent.nodeName, cacheDir: agent.cache.dir, models: await agent.list() }));
+  app.get('/', { schema: { response: { 200: CachedModelList } } }, async () => ({
+    node: agent.nodeName,
+    cacheDir: agent.cache.dir,
+    models: await agent.list(),
+  }));
 
   // Errors: an unknown model 404, no loader for it 422, a load that failed 502 or timed out 504 (error-handler.ts).
   app.post('/load', { schema: { body: ModelRequest, response: { 200: ModelOpResult } } }, (request) => agent.load(request.body, request.log));

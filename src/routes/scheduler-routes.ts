@@ -74,20 +74,36 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRoutesOptions> 
   };
 
   app.post('/filter', { bodyLimit, schema: { body: ExtenderArgs } }, async (request, reply) => {
-    const result = await observe('filter', () => extender.filter(request.body, request.log), (r) => r.error === '' && r.keptCount > 0);
+    const result = await observe(
+      'filter',
+      () => extender.filter(request.body, request.log),
+      (r) => r.error === '' && r.keptCount > 0,
+    );
     return sendJson(reply, result.wire(replyBuffers));
   });
 
   app.post('/prioritize', { bodyLimit, schema: { body: ExtenderArgs } }, async (request, reply) => {
-    const list = await observe('prioritize', () => extender.prioritize(request.body, request.log), () => true);
+    const list = await observe(
+      'prioritize',
+      () => extender.prioritize(request.body, request.log),
+      () => true,
+    );
     return sendJson(reply, hostPriorityJson(list, replyBuffers));
   });
 
   app.post('/bind', { bodyLimit: BIND_BODY_LIMIT, schema: { body: ExtenderBindingArgs, response: { 200: ExtenderBindingResult } } }, (request) =>
-    observe('bind', () => extender.bind(request.body, request.log), (r) => r.Error === ''),
+    observe(
+      'bind',
+      () => extender.bind(request.body, request.log),
+      (r) => r.Error === '',
+    ),
   );
 
   app.post('/preempt', { bodyLimit, schema: { body: ExtenderPreemptionArgs, response: { 200: ExtenderPreemptionResult } } }, (request) =>
-    observe('preempt', () => extender.preempt(request.body, request.log), () => true),
+    observe(
+      'preempt',
+      () => extender.preempt(request.body, request.log),
+      () => true,
+    ),
   );
 };

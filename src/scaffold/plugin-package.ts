@@ -31,7 +31,9 @@ export function checkPluginType(type: string | undefined): PluginType {
 
 export function checkPluginName(name: string | undefined): string {
   if (name === undefined || !isPluginName(name)) {
-    throw new ScaffoldError(`plugin name ${JSON.stringify(name ?? '')} is not valid: use lower-case letters, digits, '-' or '.', starting and ending with a letter or digit (at most 63)`);
+    throw new ScaffoldError(
+      `plugin name ${JSON.stringify(name ?? '')} is not valid: use lower-case letters, digits, '-' or '.', starting and ending with a letter or digit (at most 63)`,
+    );
   }
   return name;
 }

@@ -18,7 +18,15 @@ import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { PluginFailure, PluginPass, RequestBudget } from '../plugins/plugin-pass.ts';
 import type { EvictionVerdict, SchedulerContext } from '../plugins/types.ts';
-import { MAX_REASON_CHARS, runFilterChain, summarizePass, type NodeRejection, type PluginPassSummary, type Rejection, type SchedulingInput } from './filter-chain.ts';
+import {
+  MAX_REASON_CHARS,
+  runFilterChain,
+  summarizePass,
+  type NodeRejection,
+  type PluginPassSummary,
+  type Rejection,
+  type SchedulingInput,
+} from './filter-chain.ts';
 import { FilterReply, NOT_REJECTED, type FilterVerdicts } from './filter-reply.ts';
 import { NodeColumns } from './node-columns.ts';
 import { resolvePool, UnknownPoolNotices, type PoolResolution } from './pool-resolver.ts';
@@ -104,7 +112,12 @@ const nameBytes = (name: string): number => Math.min(name.length, TRACE_NAME_CHA
 /** The unknown names that still fit, cut for the trace. */
 function keepUnknown(allowance: NodeAllowance, unknown: readonly string[]): string[] {
   // The name shows twice: as the key, and in the reason.
-  return unknown.slice(0, allowance.fit(unknown.length, (i) => 2 * nameBytes(unknown[i] as string) + UNKNOWN_NODE_BYTES)).map(traceName);
+  return unknown
+    .slice(
+      0,
+      allowance.fit(unknown.length, (i) => 2 * nameBytes(unknown[i] as string) + UNKNOWN_NODE_BYTES),
+    )
+    .map(traceName);
 }
 
 /** The part of a filter call the trace keeps: as many candidates as fit, then unknown names. */
@@ -112,7 +125,10 @@ function filterRecord({ names, rejectedAs, rejections, shadow }: TracedVerdicts,
   const allowance = new NodeAllowance(NODE_ALLOWANCE);
   const rejectionBytes = rejections.map((r) => NODE_JSON_BYTES + r.plugin.length + jsonBytes(r.reason) + (r.unresolvable ? 20 : 0));
   const shadowBytes = (i: number): number => shadow.get(i)?.reduce((sum, r) => sum + NODE_JSON_BYTES + r.plugin.length + jsonBytes(r.reason), 0) ?? 0;
-  const count = allowance.fit(names.length, (i) => nameBytes(names[i] as string) + (rejectionBytes[rejectedAs[i] as number] ?? NODE_JSON_BYTES) + (shadow.size > 0 ? shadowBytes(i) : 0));
+  const count = allowance.fit(
+    names.length,
+    (i) => nameBytes(names[i] as string) + (rejectionBytes[rejectedAs[i] as number] ?? NODE_JSON_BYTES) + (shadow.size > 0 ? shadowBytes(i) : 0),
+  );
   const unknownKept = keepUnknown(allowance, unknown);
   // Rejections are shared by the nodes they reject; only when a plugin gives nearly every node a
   // reason of its own can they outgrow the bound, and then the trace keeps those its nodes use.
@@ -139,7 +155,14 @@ function scoreRecord(names: readonly string[], outcome: ScoreOutcome, unknown: r
   const perNode = outcome.plugins.reduce((sum, p) => sum + p.length + 12, 2 * NODE_JSON_BYTES);
   const count = allowance.fit(names.length, (i) => nameBytes(names[i] as string) + perNode);
   const unknownKept = keepUnknown(allowance, unknown);
-  return { names, count, omitted: allowance.omitted, bytes: NODE_ALLOWANCE - allowance.left, scores: outcome, read: readScores(outcome.plugins, unknownKept, mapping, bestHundredths(outcome.totals)) };
+  return {
+    names,
+    count,
+    omitted: allowance.omitted,
+    bytes: NODE_ALLOWANCE - allowance.left,
+    scores: outcome,
+    read: readScores(outcome.plugins, unknownKept, mapping, bestHundredths(outcome.totals)),
+  };
 }
 
 /*
@@ -147,10 +170,7 @@ function scoreRecord(names: readonly string[], outcome: ScoreOutcome, unknown: r
  * inside a verb would share that call's scope, and so keep its whole request (thousands of full Node
  * objects in full-node mode) and its per-call arrays alive in the ring.
  */
-const always =
-  (nodes: Record<string, NodeTrace>) =>
-  (): Record<string, NodeTrace> =>
-    nodes;
+const always = (nodes: Record<string, NodeTrace>) => (): Record<string, NodeTrace> => nodes;
 
 const readFilter =
   (unknown: readonly string[], rejections: readonly Rejection[], shadow: ReadonlyMap<number, readonly NodeRejection[]>) =>
@@ -164,10 +184,8 @@ const readScores =
     scoreNodeTrace(columns, plugins, unknown, mapping, best);
 
 /** Columns pass to a newer entry once the ring forgets theirs; a reader still holding the old one gets none. */
-const columnsOf =
-  (columns: NodeColumns, owner: number, read: NodeRecord['read']) =>
-  (): Record<string, NodeTrace> =>
-    columns.owner === owner ? read(columns) : {};
+const columnsOf = (columns: NodeColumns, owner: number, read: NodeRecord['read']) => (): Record<string, NodeTrace> =>
+  columns.owner === owner ? read(columns) : {};
 
 /** The per-node story of a filter call: who kept, who rejected and why. */
 function filterNodeTrace(
@@ -180,14 +198,21 @@ function filterNodeTrace(
   for (const name of unknown) nodes[name] = { kept: false, rejectedBy: 'node-cache', reason: unknownNodeReason(name) };
   for (let i = 0; i < count; i++) {
     const r = rejections[verdicts[i] as number];
-    nodes[names[i] as string] = r === undefined ? { kept: true } : { kept: false, rejectedBy: r.plugin, reason: r.reason, ...(r.unresolvable ? { unresolvable: true } : {}) };
+    nodes[names[i] as string] =
+      r === undefined ? { kept: true } : { kept: false, rejectedBy: r.plugin, reason: r.reason, ...(r.unresolvable ? { unresolvable: true } : {}) };
   }
   for (const [i, list] of shadow) (nodes[names[i] as string] ??= {}).shadow = list.map((r) => ({ plugin: r.plugin, reason: r.reason }));
   return nodes;
 }
 
 /** The per-node scores of a prioritize call: the 0..100 detail behind each wire score, mapped again as the reply was. */
-function scoreNodeTrace({ names, count, scores, totals }: NodeColumns, plugins: readonly string[], unknown: readonly string[], mapping: WireScoreMapping, best: number): Record<string, NodeTrace> {
+function scoreNodeTrace(
+  { names, count, scores, totals }: NodeColumns,
+  plugins: readonly string[],
+  unknown: readonly string[],
+  mapping: WireScoreMapping,
+  best: number,
+): Record<string, NodeTrace> {
   const nodes: Record<string, NodeTrace> = {};
   const wire = toWireScores(totals.subarray(0, count), mapping, best);
   for (let i = 0; i < count; i++) {
@@ -284,11 +309,17 @@ function keepVictims(proposals: ReadonlyMap<string, Proposal>, vetoed: ReadonlyM
     const veto = vetoed.get(nodeName);
     const kept = veto !== undefined ? [] : proposal.victims.map((p) => p.metadata.uid ?? '').filter((uid) => uid !== '');
     const reason = veto !== undefined && proposal.victims.length > 1 ? sparedReason(proposal.victims.length) : undefined;
-    const vetoBytes = veto === undefined ? 0 : nameBytes(veto.uid) + veto.plugin.length + (veto.reason === undefined ? 0 : jsonBytes(veto.reason)) + NODE_JSON_BYTES;
+    const vetoBytes =
+      veto === undefined ? 0 : nameBytes(veto.uid) + veto.plugin.length + (veto.reason === undefined ? 0 : jsonBytes(veto.reason)) + NODE_JSON_BYTES;
     const bytes = kept.reduce((sum, uid) => sum + nameBytes(uid) + 4, nameBytes(nodeName) + 2 * NODE_JSON_BYTES + vetoBytes + (reason?.length ?? 0));
     if (allowance.take(bytes)) {
-      const vetoes = veto === undefined ? [] : [{ uid: traceName(veto.uid), plugin: veto.plugin, ...(veto.reason !== undefined ? { reason: veto.reason } : {}) }];
-      nodes[traceName(nodeName)] = { kept: kept.length > 0, ...(reason !== undefined ? { reason } : {}), victims: { kept: kept.map(traceName), vetoed: vetoes } };
+      const vetoes =
+        veto === undefined ? [] : [{ uid: traceName(veto.uid), plugin: veto.plugin, ...(veto.reason !== undefined ? { reason: veto.reason } : {}) }];
+      nodes[traceName(nodeName)] = {
+        kept: kept.length > 0,
+        ...(reason !== undefined ? { reason } : {}),
+        victims: { kept: kept.map(traceName), vetoed: vetoes },
+      };
     }
     if (kept.length > 0) result.NodeNameToMetaVictims[nodeName] = { Pods: kept.map((UID) => ({ UID })), NumPDBViolations: proposal.pdb };
   }
@@ -320,7 +351,10 @@ export class ExtenderService {
       const suppressed = this.#unknownPools.take(resolution.ref);
       if (suppressed !== undefined) {
         const every = `said once per pool every ${this.#unknownPools.intervalMs / 60_000} minutes`;
-        log.warn({ pod: podKey(pod), pool: resolution.ref, suppressed }, `pod names an AgentPool the extender does not know (${every}; ${suppressed} calls since the last)`);
+        log.warn(
+          { pod: podKey(pod), pool: resolution.ref, suppressed },
+          `pod names an AgentPool the extender does not know (${every}; ${suppressed} calls since the last)`,
+        );
       }
     }
     return { input: { pod, pool: resolution.status === 'found' ? resolution.pool : undefined, cluster }, resolution };
@@ -382,7 +416,17 @@ export class ExtenderService {
     const reply = (kept: readonly Node[], verdicts: FilterVerdicts, error?: string): FilterReply =>
       new FilterReply({ args, kept, verdicts, unknown, unknownReason: unknownNodeReason, ...(error !== undefined ? { error } : {}) });
     const trace = (summary: string, plugins: PluginPassSummary[], verdicts: TracedVerdicts, error?: string): void =>
-      this.#trace({ verb: 'filter', pod: args.Pod, resolution, mode: candidates.mode, started, summary, plugins, nodes: filterRecord(verdicts, unknown), ...(error !== undefined ? { error } : {}) });
+      this.#trace({
+        verb: 'filter',
+        pod: args.Pod,
+        resolution,
+        mode: candidates.mode,
+        started,
+        summary,
+        plugins,
+        nodes: filterRecord(verdicts, unknown),
+        ...(error !== undefined ? { error } : {}),
+      });
 
     if (resolution.status === 'unknown' && this.#deps.config().scheduler.unknownPool === 'reject') {
       const reason = `pod's AgentPool ${resolution.ref} is unknown to the NeuroNetes extender`;
@@ -427,7 +471,18 @@ export class ExtenderService {
     try {
       outcome = await runScoreChain(this.#deps.runtime, plugins, input, candidates.nodes, budget);
     } catch (e: unknown) {
-      if (e instanceof PluginFailure) this.#trace({ verb: 'prioritize', pod: args.Pod, resolution, mode: candidates.mode, started, summary: `failed: ${e.message}`, plugins: [], nodes: NO_NODES, error: e.message });
+      if (e instanceof PluginFailure)
+        this.#trace({
+          verb: 'prioritize',
+          pod: args.Pod,
+          resolution,
+          mode: candidates.mode,
+          started,
+          summary: `failed: ${e.message}`,
+          plugins: [],
+          nodes: NO_NODES,
+          error: e.message,
+        });
       throw e;
     }
     const { names } = candidates;
@@ -443,9 +498,20 @@ export class ExtenderService {
     for (const name of candidates.unknown) list.push({ Host: name, Score: 0 });
     const summary =
       best < 0
-        ? list.length === 0 ? 'no nodes to score' : `scored ${list.length} nodes, none in the node cache`
+        ? list.length === 0
+          ? 'no nodes to score'
+          : `scored ${list.length} nodes, none in the node cache`
         : `scored ${list.length} nodes; best ${names[best] as string} (total ${Math.round((totals[best] as number) * 100) / 100} → ${wire[best] as number}/10, ${mapping})`;
-    this.#trace({ verb: 'prioritize', pod: args.Pod, resolution, mode: candidates.mode, started, summary, plugins: outcome.passes, nodes: scoreRecord(names, outcome, candidates.unknown, mapping) });
+    this.#trace({
+      verb: 'prioritize',
+      pod: args.Pod,
+      resolution,
+      mode: candidates.mode,
+      started,
+      summary,
+      plugins: outcome.passes,
+      nodes: scoreRecord(names, outcome, candidates.unknown, mapping),
+    });
     return list;
   }
 
@@ -461,7 +527,16 @@ export class ExtenderService {
       log.warn({ err: e, pod: podKey(pod), node: args.Node }, 'bind failed');
     }
     const nodes: EagerNodes = { nodes: { [traceName(args.Node)]: { kept: error === '' } }, omitted: 0, bytes: nameBytes(args.Node) + NODE_JSON_BYTES };
-    this.#trace({ verb: 'bind', pod, mode: null, started, summary: error === '' ? `bound to ${args.Node}` : error, plugins: [], nodes, ...(error !== '' ? { error } : {}) });
+    this.#trace({
+      verb: 'bind',
+      pod,
+      mode: null,
+      started,
+      summary: error === '' ? `bound to ${args.Node}` : error,
+      plugins: [],
+      nodes,
+      ...(error !== '' ? { error } : {}),
+    });
     return { Error: error };
   }
 
@@ -483,7 +558,10 @@ export class ExtenderService {
 
   /** Asks every allowEviction() plugin about the proposed victims, up to a node's first enforced veto; returns that veto by node. */
   async #vetoes(pod: Pod, cluster: ClusterView, proposals: ReadonlyMap<string, Proposal>): Promise<{ vetoed: Map<string, Veto>; passes: PluginPassSummary[] }> {
-    const vetoers = this.#deps.plugins().enabled('scheduler').filter((p) => p.plugin.allowEviction !== undefined);
+    const vetoers = this.#deps
+      .plugins()
+      .enabled('scheduler')
+      .filter((p) => p.plugin.allowEviction !== undefined);
     const budget = new RequestBudget(this.#deps.config().scheduler.requestBudgetMs);
     const vetoed = new Map<string, Veto>();
     const passes: PluginPassSummary[] = [];
@@ -501,7 +579,8 @@ export class ExtenderService {
             const uid = victim.metadata.uid ?? '';
             const answer = await pass.call((ctx) => allow.call(active.plugin, ctx, pod, victim, node));
             const verdict = answer.ok ? evictionVerdict(answer.value) : undefined;
-            const outcome = answer.ok && verdict === undefined ? pass.malformed('allowEviction()', answer.value, 'a boolean or {allowed: boolean, reason?: string}') : answer;
+            const outcome =
+              answer.ok && verdict === undefined ? pass.malformed('allowEviction()', answer.value, 'a boolean or {allowed: boolean, reason?: string}') : answer;
             pass.check(outcome);
             const vetoes = verdict !== undefined ? !verdict.allowed : !active.settings.optional;
             if (vetoes && pass.enforcing) {

@@ -63,7 +63,6 @@ export interface FilterOutcome {
   readonly passes: PluginPassSummary[];
 }
 
-
 /** Interns one pass's rejections: the same (reason, resolvability) gets the same entry. */
 class RejectionTable {
   readonly #entries: Rejection[];
@@ -112,7 +111,11 @@ function isVerdict(value: unknown): value is FilterVerdict {
   const v = value as Record<string, unknown>;
   const reason = v['reason'];
   const unresolvable = v['unresolvable'];
-  return typeof v['passed'] === 'boolean' && (reason === undefined || typeof reason === 'string') && (unresolvable === undefined || typeof unresolvable === 'boolean');
+  return (
+    typeof v['passed'] === 'boolean' &&
+    (reason === undefined || typeof reason === 'string') &&
+    (unresolvable === undefined || typeof unresolvable === 'boolean')
+  );
 }
 
 /** The longest plugin reason kept: a reason travels to kube-scheduler, its events and the trace for every node it rejects. */

@@ -94,7 +94,7 @@ export type NeuroNetesApp = FastifyInstance;
 /** Loads the config and its plugins (NeuroNetes' built-ins first), saying which plugins are held off. */
 async function loadConfig(options: BuildAppOptions, metrics: ServiceMetrics, log: Logger): Promise<ConfigStore> {
   const registry = options.registry ?? getGlobalRegistry();
-  const extraModules = [...(options.builtins ?? true ? [BUILTIN_MODULE] : []), ...(options.extraModules ?? [])];
+  const extraModules = [...((options.builtins ?? true) ? [BUILTIN_MODULE] : []), ...(options.extraModules ?? [])];
   const config = new ConfigStore({
     registry,
     loader: new PluginModuleLoader(registry),
@@ -106,7 +106,8 @@ async function loadConfig(options: BuildAppOptions, metrics: ServiceMetrics, log
   await config.load();
   // A plugin held off for a setting it cannot run without (prometheus with no URL) says so at start-up.
   for (const type of PLUGIN_TYPES) {
-    for (const p of config.current.plugins.all(type)) if (p.settings.off !== undefined) log.info({ type, plugin: p.name }, `${type} plugin ${p.name} is ${p.settings.off}`);
+    for (const p of config.current.plugins.all(type))
+      if (p.settings.off !== undefined) log.info({ type, plugin: p.name }, `${type} plugin ${p.name} is ${p.settings.off}`);
   }
   return config;
 }
@@ -145,13 +146,21 @@ function leaderLoops(options: BuildAppOptions, services: NeuroNetesServices): { 
   const { log } = runtime;
   let poolController: PoolController | undefined;
   if (options.poolController !== undefined) {
-    if (options.scaleTargets === undefined || !isPoolSource(cluster)) throw new Error(`the pool controller needs an API server (--cluster kubernetes), not ${cluster.kind}`);
+    if (options.scaleTargets === undefined || !isPoolSource(cluster))
+      throw new Error(`the pool controller needs an API server (--cluster kubernetes), not ${cluster.kind}`);
     poolController = new PoolController({ ...options.poolController, cluster, inspector: pools, targets: options.scaleTargets, log });
   }
   if (options.actuator === undefined) return poolController !== undefined ? { poolController } : {};
   if (!isScalingSource(cluster)) throw new Error(`the actuator needs a cluster source that can scale pools (--cluster kubernetes), not ${cluster.kind}`);
   const observed = poolController;
-  const actuator = new Actuator({ autoscaler, cluster, intervalMs: options.actuator.intervalMs, log, metrics, ...(observed !== undefined ? { onDecision: (d) => observed.observeDecision(d) } : {}) });
+  const actuator = new Actuator({
+    autoscaler,
+    cluster,
+    intervalMs: options.actuator.intervalMs,
+    log,
+    metrics,
+    ...(observed !== undefined ? { onDecision: (d) => observed.observeDecision(d) } : {}),
+  });
   return { ...(poolController !== undefined ? { poolController } : {}), actuator };
 }
 
@@ -199,7 +208,10 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     extender: new ExtenderService({ ...chain, trace: traces.scheduler }),
     autoscaler,
     guardrails: new GuardrailService({ ...chain, trace: traces.guardrail, registry: metrics.registry }),
-    models: options.agent === undefined ? undefined : new ModelAgent({ ...options.agent, runtime, cluster, plugins, trace: traces['model-loader'], registry: metrics.registry }),
+    models:
+      options.agent === undefined
+        ? undefined
+        : new ModelAgent({ ...options.agent, runtime, cluster, plugins, trace: traces['model-loader'], registry: metrics.registry }),
     pools: new PoolInspector({ view: () => cluster.view(), targets: options.scaleTargets, autoscaler }),
   };
   app.decorate('neuronetes', services);

@@ -33,7 +33,9 @@ const maps =
   <E extends Error>(type: abstract new (...args: never[]) => E, shape: (error: E) => HttpShape): ErrorMapping =>
   (error) =>
     error instanceof type ? shape(error) : undefined;
-const fixed = (status: number, code: string): (() => HttpShape) => () => ({ status, code });
+const fixed =
+  (status: number, code: string): (() => HttpShape) =>
+  () => ({ status, code });
 
 /**
  * The service's errors by class. The caller's mistakes are 4xx; a `failurePolicy: Fail` plugin that
@@ -72,7 +74,9 @@ const errorHandling: FastifyPluginAsync = async (app) => {
     return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message: error.message });
   });
   // A path no route serves answers in the same shape.
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ statusCode: 404, code: 'NN_NO_ROUTE', error: 'Not Found', message: `no route ${request.method} ${request.url}` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ statusCode: 404, code: 'NN_NO_ROUTE', error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
+  );
 };
 
 /** Registered once, at the root, before any route. */

@@ -4,7 +4,17 @@
  * cluster source builds one. Every builder returns a new plain object the test may change.
  */
 import type { Node, Pod, Taint } from '../api/kubernetes.ts';
-import { CapacityTypeLabels, GfdLabels, Labels, type AgentClass, type AgentPool, type AgentPoolSpec, type GpuRequirements, type MetricSpec, type Model } from '../api/neuronetes.ts';
+import {
+  CapacityTypeLabels,
+  GfdLabels,
+  Labels,
+  type AgentClass,
+  type AgentPool,
+  type AgentPoolSpec,
+  type GpuRequirements,
+  type MetricSpec,
+  type Model,
+} from '../api/neuronetes.ts';
 import { ClusterState, type ClusterView } from '../cluster/cluster-view.ts';
 
 /** What every node builder accepts. */
@@ -204,7 +214,10 @@ export interface AgentPoolOptions {
 }
 
 export function agentPool(o: AgentPoolOptions): AgentPool {
-  const status = { ...(o.replicas !== undefined ? { replicas: o.replicas } : {}), ...(o.readyReplicas !== undefined ? { readyReplicas: o.readyReplicas } : {}) };
+  const status = {
+    ...(o.replicas !== undefined ? { replicas: o.replicas } : {}),
+    ...(o.readyReplicas !== undefined ? { readyReplicas: o.readyReplicas } : {}),
+  };
   return {
     apiVersion: 'neuronetes.io/v1alpha1',
     kind: 'AgentPool',

@@ -25,7 +25,16 @@ import { describeAnswer } from '../plugins/plugin-answer.ts';
 import { PluginFailure, PluginPass, RequestBudget, type CallOutcome, type ChainRuntime } from '../plugins/plugin-pass.ts';
 import { PluginSet, type ActivePlugin } from '../plugins/plugin-set.ts';
 import { PluginRegistry } from '../plugins/registry.ts';
-import type { AutoscalerContext, GuardrailRequest, GuardrailResult, ModelLoaderContext, PluginByType, PluginContext, PluginType, SchedulerContext } from '../plugins/types.ts';
+import type {
+  AutoscalerContext,
+  GuardrailRequest,
+  GuardrailResult,
+  ModelLoaderContext,
+  PluginByType,
+  PluginContext,
+  PluginType,
+  SchedulerContext,
+} from '../plugins/types.ts';
 import { runFilterChain, sitsOut } from '../scheduling/filter-chain.ts';
 import { resolvePool } from '../scheduling/pool-resolver.ts';
 import { MAX_SCORE } from '../scheduling/score-chain.ts';
@@ -135,7 +144,9 @@ export async function runFilter(plugin: PluginUnderTest<'scheduler'>, run: Sched
   return run.nodes.map((node, i) => {
     const rejection = outcome.rejections[outcome.rejectedAs[i] as number];
     const name = node.metadata.name;
-    return rejection === undefined ? { node: name, passed: true, unresolvable: false } : { node: name, passed: false, reason: rejection.reason, unresolvable: rejection.unresolvable };
+    return rejection === undefined
+      ? { node: name, passed: true, unresolvable: false }
+      : { node: name, passed: false, reason: rejection.reason, unresolvable: rejection.unresolvable };
   });
 }
 
@@ -148,7 +159,10 @@ export async function runScore(plugin: PluginUnderTest<'scheduler'>, run: Schedu
   const { score } = active.plugin;
   if (score === undefined) throw new TypeError(`scheduler plugin "${active.name}" has no score() method`);
   const input = schedulingInput(run);
-  const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', active.settings.timeoutMs, { cluster: input.cluster, state: new CycleState() });
+  const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', active.settings.timeoutMs, {
+    cluster: input.cluster,
+    state: new CycleState(),
+  });
   return settle(pass, async () => {
     if (await sitsOut(pass, 'preScore', input)) return [];
     const { values, failures } = await pass.callEach(run.nodes, (ctx, node) => score.call(active.plugin, ctx, input.pod, node, input.pool));
@@ -157,7 +171,9 @@ export async function runScore(plugin: PluginUnderTest<'scheduler'>, run: Schedu
     return run.nodes.map((node, i) => {
       const value: unknown = values[i];
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_SCORE) {
-        throw new RangeError(`score() for node "${node.metadata.name}" returned ${typeof value === 'number' ? String(value) : describeAnswer(value)}; expected a finite number 0..${MAX_SCORE}`);
+        throw new RangeError(
+          `score() for node "${node.metadata.name}" returned ${typeof value === 'number' ? String(value) : describeAnswer(value)}; expected a finite number 0..${MAX_SCORE}`,
+        );
       }
       return { node: node.metadata.name, score: value };
     });
@@ -183,7 +199,13 @@ export async function runAutoscaler(plugin: PluginUnderTest<'autoscaler'>, run: 
   if (names.error !== undefined) throw new TypeError(`autoscaler plugin "${active.name}": ${names.error}`);
   const { metricKinds, latencyMetrics } = resolveAutoscalerConfig(undefined);
   const currentReplicas = run.currentReplicas ?? run.pool.status?.replicas ?? run.pool.spec.minReplicas;
-  const extras = { now: run.now ?? Date.now(), currentReplicas, readyReplicas: run.readyReplicas ?? run.pool.status?.readyReplicas ?? currentReplicas, metricKinds, latencyMetrics };
+  const extras = {
+    now: run.now ?? Date.now(),
+    currentReplicas,
+    readyReplicas: run.readyReplicas ?? run.pool.status?.readyReplicas ?? currentReplicas,
+    metricKinds,
+    latencyMetrics,
+  };
   const pass = new PluginPass<'autoscaler', AutoscalerContext>(runtime, active, 'calculate-replicas', active.settings.timeoutMs, extras);
   return settle(pass, async () => {
     const value: unknown = valueOf(await pass.call((ctx) => active.plugin.calculateReplicas(ctx, run.pool, run.metrics)));
@@ -259,10 +281,14 @@ export async function runMetrics(plugin: PluginUnderTest<'metrics-provider'>, ru
   const metric = metricKey(run.metric);
   const listed = provider.listMetrics();
   if (!listed.some((m) => metricKey(m) === metric)) {
-    throw new TypeError(`metrics provider "${active.name}" does not list "${run.metric}" (it lists ${listed.join(', ') || 'nothing'}); the service would not ask it`);
+    throw new TypeError(
+      `metrics provider "${active.name}" does not list "${run.metric}" (it lists ${listed.join(', ') || 'nothing'}); the service would not ask it`,
+    );
   }
   const cluster = run.cluster ?? clusterView({ pools: [run.pool] });
-  const pass = new PluginPass<'metrics-provider', PluginContext & { cluster: ClusterView }>(runtime, active, 'get-metric', active.settings.timeoutMs, { cluster });
+  const pass = new PluginPass<'metrics-provider', PluginContext & { cluster: ClusterView }>(runtime, active, 'get-metric', active.settings.timeoutMs, {
+    cluster,
+  });
   return settle(pass, async () => {
     const value: unknown = valueOf(await pass.call((ctx) => provider.getMetric(ctx, run.pool, metric)));
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {

@@ -13,7 +13,11 @@ import { buildApp } from '../../src/server/app.ts';
 import { STATIC_ONLY, pool, testApp } from './helpers.ts';
 
 const withQueue = (name: string, queueDepth: number, replicas: number): AgentPool =>
-  pool(name, { replicas, maxReplicas: 20, autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } }, { metadata: { name, annotations: { 'metrics.neuronetes.io/queue-depth': String(queueDepth) } } });
+  pool(
+    name,
+    { replicas, maxReplicas: 20, autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } },
+    { metadata: { name, annotations: { 'metrics.neuronetes.io/queue-depth': String(queueDepth) } } },
+  );
 
 interface Writes {
   scales: string[];
@@ -80,7 +84,11 @@ t.test('wakes a pool at zero, then ramps as HPA: its own scales count from the r
       t.same(Object.fromEntries(await actuator.runOnce()), { [`test/asleep-${seconds}`]: 'scaled' });
     }
     // 0 → 4 (HPA's +4 from zero), then max(+4, ×2) each period.
-    t.same(source.writes.scales, [4, 8, 16, 32, 64, 128].map((n) => `test/asleep-${seconds}=${n}`), `every ${seconds} s`);
+    t.same(
+      source.writes.scales,
+      [4, 8, 16, 32, 64, 128].map((n) => `test/asleep-${seconds}=${n}`),
+      `every ${seconds} s`,
+    );
   }
 });
 
@@ -121,5 +129,8 @@ t.test('runs on its interval and writes nothing after close', async (t) => {
 
 t.test('buildApp refuses the actuator on a source that cannot scale pools', async (t) => {
   const log = pino({ level: 'silent' });
-  await t.rejects(buildApp({ cluster: new SnapshotSource({ path: '/nonexistent', log, watch: false }), logger: log, actuator: { intervalMs: 1_000 } }), /the actuator needs a cluster source that can scale pools \(--cluster kubernetes\), not snapshot/);
+  await t.rejects(
+    buildApp({ cluster: new SnapshotSource({ path: '/nonexistent', log, watch: false }), logger: log, actuator: { intervalMs: 1_000 } }),
+    /the actuator needs a cluster source that can scale pools \(--cluster kubernetes\), not snapshot/,
+  );
 });

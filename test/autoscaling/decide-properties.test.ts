@@ -36,7 +36,15 @@ const poolSpec = fc
     minReplicas: fc.integer({ min: 0, max: 5 }),
     span: fc.integer({ min: 0, max: 40 }),
     metrics: fc.subarray([0, 1], { minLength: 1 }).chain((picked) =>
-      fc.tuple(...picked.map((i) => fc.record({ type: fc.constant(METRICS[i as 0 | 1].type), target: fc.constantFrom(...METRICS[i as 0 | 1].targets), averagingWindow: fc.option(duration, { nil: undefined }) }))),
+      fc.tuple(
+        ...picked.map((i) =>
+          fc.record({
+            type: fc.constant(METRICS[i as 0 | 1].type),
+            target: fc.constantFrom(...METRICS[i as 0 | 1].targets),
+            averagingWindow: fc.option(duration, { nil: undefined }),
+          }),
+        ),
+      ),
     ),
     behavior: fc.record({ scaleUp: rules, scaleDown: rules }, { requiredKeys: [] }),
     cooldownPeriod: fc.option(fc.constantFrom('0s', '30s', '10m'), { nil: undefined }),
@@ -78,12 +86,17 @@ t.test('every reply is valid and within the pool bounds', async (t) => {
           const v = s.values[i];
           if (v !== undefined) metrics[m.type] = v;
         });
-        const res = await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: current, metrics, now: new Date(now).toISOString(), dryRun: s.dryRun } });
+        const res = await app.inject({
+          method: 'POST',
+          url: '/autoscaler/decide',
+          payload: { pool: p, currentReplicas: current, metrics, now: new Date(now).toISOString(), dryRun: s.dryRun },
+        });
         if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${res.body}`);
         const reply: unknown = res.json();
         if (!checkReply.Check(reply)) throw new Error(`reply off its schema: ${JSON.stringify([...checkReply.Errors(reply)].slice(0, 3))}`);
         const { desiredReplicas } = reply;
-        if (!(desiredReplicas >= spec.minReplicas && desiredReplicas <= spec.maxReplicas)) throw new Error(`desiredReplicas ${desiredReplicas} outside [${spec.minReplicas}, ${spec.maxReplicas}]`);
+        if (!(desiredReplicas >= spec.minReplicas && desiredReplicas <= spec.maxReplicas))
+          throw new Error(`desiredReplicas ${desiredReplicas} outside [${spec.minReplicas}, ${spec.maxReplicas}]`);
         current = desiredReplicas;
       }
     }),

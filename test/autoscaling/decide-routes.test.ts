@@ -6,11 +6,29 @@ import { registerAutoscaler, registerMetricsProvider } from '../../src/plugins/r
 import type { PluginContext } from '../../src/plugins/types.ts';
 import { clusterWith, pool, STATIC_ONLY, T0, testApp } from './helpers.ts';
 
-registerAutoscaler({ name: () => 'test-boom', getMetricNames: () => [], calculateReplicas: () => { throw new Error('boom'); } });
+registerAutoscaler({
+  name: () => 'test-boom',
+  getMetricNames: () => [],
+  calculateReplicas: () => {
+    throw new Error('boom');
+  },
+});
 registerAutoscaler({ name: () => 'test-slow', getMetricNames: () => [], calculateReplicas: () => new Promise<number>(() => undefined) });
 registerAutoscaler({ name: () => 'test-negative', getMetricNames: () => [], calculateReplicas: () => -3 });
-registerAutoscaler({ name: () => 'test-fixed', getMetricNames: () => [], priority: () => 300, calculateReplicas: (ctx: PluginContext) => ctx.config['replicas'] as number });
-registerMetricsProvider({ name: () => 'test-broken', priority: () => 500, listMetrics: () => ['queue_depth'], getMetric: () => { throw new Error('backend down'); } });
+registerAutoscaler({
+  name: () => 'test-fixed',
+  getMetricNames: () => [],
+  priority: () => 300,
+  calculateReplicas: (ctx: PluginContext) => ctx.config['replicas'] as number,
+});
+registerMetricsProvider({
+  name: () => 'test-broken',
+  priority: () => 500,
+  listMetrics: () => ['queue_depth'],
+  getMetric: () => {
+    throw new Error('backend down');
+  },
+});
 registerMetricsProvider({ name: () => 'test-below-zero', priority: () => 500, listMetrics: () => ['queue_depth'], getMetric: () => -95 });
 
 const TEST_PLUGINS_OFF = [
@@ -22,7 +40,11 @@ const TEST_PLUGINS_OFF = [
 const BASE = {
   ...STATIC_ONLY,
   'autoscaler-plugins': [...STATIC_ONLY['autoscaler-plugins'], ...TEST_PLUGINS_OFF],
-  'metrics-provider-plugins': [...STATIC_ONLY['metrics-provider-plugins'], { name: 'test-broken', enabled: false }, { name: 'test-below-zero', enabled: false }],
+  'metrics-provider-plugins': [
+    ...STATIC_ONLY['metrics-provider-plugins'],
+    { name: 'test-broken', enabled: false },
+    { name: 'test-below-zero', enabled: false },
+  ],
 };
 
 interface Reply {
@@ -46,9 +68,21 @@ t.test('the embedded default decides from pool annotations', async (t) => {
   const d = res.json<Reply>();
   t.equal(d.currentReplicas, 2);
   t.equal(d.desiredReplicas, 4, 'tokens-in-queue 1800 / 500 per replica');
-  t.same(d.metrics.map((m) => [m.type, m.status, m.source]), [['tokens-in-queue', 'ok', 'static'], ['ttft-p95', 'ok', 'static']]);
-  t.same(d.stages.map((s) => s.stage), ['raw', 'tolerance', 'min/max', 'stabilization', 'rate-limits', 'cooldown']);
-  const trace = (await app.inject({ method: 'GET', url: '/debug/plugins/autoscaler/trace?pool=agents/code-assistant' })).json<{ count: number; decisions: Reply[] }>();
+  t.same(
+    d.metrics.map((m) => [m.type, m.status, m.source]),
+    [
+      ['tokens-in-queue', 'ok', 'static'],
+      ['ttft-p95', 'ok', 'static'],
+    ],
+  );
+  t.same(
+    d.stages.map((s) => s.stage),
+    ['raw', 'tolerance', 'min/max', 'stabilization', 'rate-limits', 'cooldown'],
+  );
+  const trace = (await app.inject({ method: 'GET', url: '/debug/plugins/autoscaler/trace?pool=agents/code-assistant' })).json<{
+    count: number;
+    decisions: Reply[];
+  }>();
   t.equal(trace.count, 1);
   t.equal(trace.decisions[0]?.desiredReplicas, 4);
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
@@ -59,7 +93,11 @@ t.test('the embedded default decides from pool annotations', async (t) => {
 t.test('dry runs record nothing; request metrics override providers; ScaleUpLimit', async (t) => {
   const { app } = await testApp(BASE);
   t.teardown(() => app.close());
-  const res = await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'agents', name: 'support-bot' }, metrics: { queue_depth: 95 }, dryRun: true } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/autoscaler/decide',
+    payload: { pool: { namespace: 'agents', name: 'support-bot' }, metrics: { queue_depth: 95 }, dryRun: true },
+  });
   const d = res.json<Reply>();
   t.equal(d.desiredReplicas, 7, 'wants 10, HPA default allows max(3+4, 3×2)');
   t.equal(d.reason, 'ScaleUpLimit');
@@ -73,9 +111,19 @@ t.test('dry runs record nothing; request metrics override providers; ScaleUpLimi
 t.test('bad requests', async (t) => {
   const { app } = await testApp(BASE);
   t.teardown(() => app.close());
-  const post = (payload: unknown) => app.inject({ method: 'POST', url: '/autoscaler/decide', headers: { 'content-type': 'application/json' }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+  const post = (payload: unknown) =>
+    app.inject({
+      method: 'POST',
+      url: '/autoscaler/decide',
+      headers: { 'content-type': 'application/json' },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
   t.equal((await post('{"pool": ')).statusCode, 400, 'malformed JSON');
-  t.equal((await post({ pool: { namespace: 'agents', name: 'support-bot' }, metrics: { 'queue-depth': '95' } })).statusCode, 400, 'a metric value that is a string');
+  t.equal(
+    (await post({ pool: { namespace: 'agents', name: 'support-bot' }, metrics: { 'queue-depth': '95' } })).statusCode,
+    400,
+    'a metric value that is a string',
+  );
   t.equal((await post({ pool: { namespace: 'agents', name: 'support-bot' }, currentReplicas: -1 })).statusCode, 400, 'negative replicas');
   t.equal((await post({ pool: { namespace: 'agents', name: 'support-bot' }, now: 'yesterday' })).statusCode, 400, 'now that is not RFC 3339');
   t.equal((await post({ pool: { namespace: 'agents', name: 'support-bot' }, now: '2030-02-31T00:00:00Z' })).statusCode, 400, 'an impossible date');
@@ -93,9 +141,16 @@ t.test('an inline pool with an invalid target and a custom metric', async (t) =>
   const p = pool('inline', {
     minReplicas: 1,
     maxReplicas: 10,
-    autoscaling: { metrics: [{ type: 'gpu-temp', target: '70' }, { type: 'queue-depth', target: 'lots' }] },
+    autoscaling: {
+      metrics: [
+        { type: 'gpu-temp', target: '70' },
+        { type: 'queue-depth', target: 'lots' },
+      ],
+    },
   });
-  const d = (await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: 2, metrics: { 'gpu-temp': 105, 'queue-depth': 3 } } })).json<Reply>();
+  const d = (
+    await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: 2, metrics: { 'gpu-temp': 105, 'queue-depth': 3 } } })
+  ).json<Reply>();
   t.equal(d.desiredReplicas, 3, 'level: ceil(2 × 105/70)');
   t.equal(d.metrics[1]?.status, 'invalid');
   t.match(d.metrics[1]?.reason, /invalid target/);
@@ -105,7 +160,10 @@ t.test('stabilization: a new pool does not scale down inside the window; later i
   const { app, clock } = await testApp(BASE);
   t.teardown(() => app.close());
   const p = pool('calm', { minReplicas: 1, maxReplicas: 20, autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } });
-  const decide = () => app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: 10, metrics: { 'queue-depth': 20 } } }).then((r) => r.json<Reply>());
+  const decide = () =>
+    app
+      .inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: 10, metrics: { 'queue-depth': 20 } } })
+      .then((r) => r.json<Reply>());
   const first = await decide();
   t.equal(first.desiredReplicas, 10);
   t.equal(first.reason, 'ScaleDownStabilized');
@@ -119,7 +177,9 @@ t.test('tolerance holds small changes', async (t) => {
   const { app } = await testApp(BASE);
   t.teardown(() => app.close());
   const p = pool('steady', { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } });
-  const d = (await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: 10, metrics: { 'queue-depth': 105 } } })).json<Reply>();
+  const d = (
+    await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: 10, metrics: { 'queue-depth': 105 } } })
+  ).json<Reply>();
   t.equal(d.desiredReplicas, 10);
   t.equal(d.reason, 'WithinTolerance');
 });
@@ -134,7 +194,10 @@ t.test('cooldown after a real scale event, and ScaleDownLimit', async (t) => {
       cooldownPeriod: '2m',
     },
   });
-  const decide = (current: number, q: number) => app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: current, metrics: { 'queue-depth': q } } }).then((r) => r.json<Reply>());
+  const decide = (current: number, q: number) =>
+    app
+      .inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: current, metrics: { 'queue-depth': q } } })
+      .then((r) => r.json<Reply>());
   t.equal((await decide(5, 50)).desiredReplicas, 5);
   clock.now = T0 + 10_000;
   const cooling = await decide(8, 30);
@@ -148,10 +211,20 @@ t.test('cooldown after a real scale event, and ScaleDownLimit', async (t) => {
 });
 
 t.test('averaging windows and stale metrics', async (t) => {
-  const { app, clock } = await testApp({ ...BASE, 'metrics-provider-plugins': [...BASE['metrics-provider-plugins'].filter((p) => p.name !== 'test-broken'), { name: 'test-broken', enabled: true }] });
+  const { app, clock } = await testApp({
+    ...BASE,
+    'metrics-provider-plugins': [...BASE['metrics-provider-plugins'].filter((p) => p.name !== 'test-broken'), { name: 'test-broken', enabled: true }],
+  });
   t.teardown(() => app.close());
   const p = pool('avg', { autoscaling: { metrics: [{ type: 'queue-depth', target: '10', averagingWindow: '1m' }] } });
-  const decide = (q?: number) => app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: 10, ...(q !== undefined ? { metrics: { 'queue-depth': q } } : {}) } }).then((r) => r.json<Reply>());
+  const decide = (q?: number) =>
+    app
+      .inject({
+        method: 'POST',
+        url: '/autoscaler/decide',
+        payload: { pool: p, currentReplicas: 10, ...(q !== undefined ? { metrics: { 'queue-depth': q } } : {}) },
+      })
+      .then((r) => r.json<Reply>());
   await decide(100);
   clock.now = T0 + 30_000;
   const avg = await decide(300);
@@ -205,7 +278,10 @@ t.test('plugin failures, invalid answers, timeouts and combine policies', async 
   t.equal(res.statusCode, 500);
   t.equal(res.json<{ code: string }>().code, 'NN_PLUGIN_CHAIN_FAILED');
 
-  const none = await testApp({ ...cfg('max', []), 'autoscaler-plugins': [{ name: 'multi-metric', enabled: false }, { name: 'slo', enabled: false }, ...TEST_PLUGINS_OFF] });
+  const none = await testApp({
+    ...cfg('max', []),
+    'autoscaler-plugins': [{ name: 'multi-metric', enabled: false }, { name: 'slo', enabled: false }, ...TEST_PLUGINS_OFF],
+  });
   const n = (await none.app.inject({ method: 'POST', url: '/autoscaler/decide', payload })).json<Reply>();
   await none.app.close();
   t.equal(n.reason, 'NoRecommendation');
@@ -243,13 +319,23 @@ t.test('state survives a restart through the pool status', async (t) => {
   const store = new ClusterStateStore({ cluster: () => first.app.neuronetes.cluster.view(), persist: async (_pool, encoded) => void saved.push(encoded) });
   await first.app.close();
   const run1 = await testApp(BASE, { cluster, store });
-  await run1.app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'test', name: 'persisted' }, currentReplicas: 2, metrics: { 'queue-depth': 40 } } });
+  await run1.app.inject({
+    method: 'POST',
+    url: '/autoscaler/decide',
+    payload: { pool: { namespace: 'test', name: 'persisted' }, currentReplicas: 2, metrics: { 'queue-depth': 40 } },
+  });
   await run1.app.close();
   t.equal(saved.length, 1);
 
   const restarted = await testApp(BASE, { cluster: clusterWith([{ ...p, status: { autoscalerState: saved[0] as string } }]) });
   restarted.clock.now = T0 + 5_000;
-  const d = (await restarted.app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'test', name: 'persisted' }, currentReplicas: 4, metrics: { 'queue-depth': 200 } } })).json<Reply>();
+  const d = (
+    await restarted.app.inject({
+      method: 'POST',
+      url: '/autoscaler/decide',
+      payload: { pool: { namespace: 'test', name: 'persisted' }, currentReplicas: 4, metrics: { 'queue-depth': 200 } },
+    })
+  ).json<Reply>();
   await restarted.app.close();
   t.equal(d.desiredReplicas, 6, 'the 2 → 4 scale 5 s ago counts: max(2+4, 2×2)');
   t.equal(d.reason, 'ScaleUpLimit');
@@ -265,7 +351,11 @@ t.test('scale from zero on an additive metric: ceil(95 / 10) = 10, then the scal
   t.teardown(() => app.close());
   const p = pool('waking', { minReplicas: 0, maxReplicas: 20, autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } });
   for (const dryRun of [true, false]) {
-    const res = await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: p, currentReplicas: 0, metrics: { 'queue-depth': 95 }, dryRun } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/autoscaler/decide',
+      payload: { pool: p, currentReplicas: 0, metrics: { 'queue-depth': 95 }, dryRun },
+    });
     t.equal(res.statusCode, 200, `dryRun ${dryRun}: no 500`);
     const d = res.json<Reply & { metrics: { ratio: number | null; replicas: number | null }[] }>();
     t.same([d.desiredReplicas, d.reason], [4, 'ScaleUpLimit']);
@@ -292,7 +382,8 @@ t.test('zero replicas under minReplicas > 0: the pool goes to its floor (HPA wou
 t.test('metric values and replica counts that are not quantities are refused, naming the key', async (t) => {
   const { app } = await testApp(BASE);
   t.teardown(() => app.close());
-  const post = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'agents', name: 'support-bot' }, ...payload } });
+  const post = (payload: Record<string, unknown>) =>
+    app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'agents', name: 'support-bot' }, ...payload } });
   const negative = await post({ metrics: { 'queue-depth': -95 } });
   t.equal(negative.statusCode, 400);
   t.match(negative.json<ErrorReply>().message, /metrics\/queue-depth must be >= 0/);
@@ -302,13 +393,25 @@ t.test('metric values and replica counts that are not quantities are refused, na
   const get = await app.inject({ method: 'GET', url: '/autoscaler/pools/agents/support-bot?currentReplicas=9999999999' });
   t.equal(get.statusCode, 400);
   t.match(get.json<ErrorReply>().message, /currentReplicas must be <= 2147483647/);
-  const fromProvider = await testApp({ ...BASE, 'metrics-provider-plugins': [...BASE['metrics-provider-plugins'].filter((p) => p.name !== 'test-below-zero'), { name: 'test-below-zero', enabled: true }] });
+  const fromProvider = await testApp({
+    ...BASE,
+    'metrics-provider-plugins': [...BASE['metrics-provider-plugins'].filter((p) => p.name !== 'test-below-zero'), { name: 'test-below-zero', enabled: true }],
+  });
   t.teardown(() => fromProvider.app.close());
   const below = (await fromProvider.app.inject({ url: '/autoscaler/pools/agents/support-bot?dryRun=true' })).json<Reply>();
-  t.match(below.metrics.find((m) => m.type === 'queue-depth'), { status: 'failed', value: null, reason: /returned -95; expected a finite number >= 0 or undefined/ }, 'a provider answering -95 fails the metric');
+  t.match(
+    below.metrics.find((m) => m.type === 'queue-depth'),
+    { status: 'failed', value: null, reason: /returned -95; expected a finite number >= 0 or undefined/ },
+    'a provider answering -95 fails the metric',
+  );
   const typo = await post({ metrics: { 'queue-dept': 95 } });
   t.equal(typo.statusCode, 400);
-  t.same(typo.json<ErrorReply>(), { statusCode: 400, code: 'NN_BAD_REQUEST', error: 'Bad Request', message: 'metrics: unknown metric "queue-dept"; this pool reads concurrent-sessions, queue-depth' });
+  t.same(typo.json<ErrorReply>(), {
+    statusCode: 400,
+    code: 'NN_BAD_REQUEST',
+    error: 'Bad Request',
+    message: 'metrics: unknown metric "queue-dept"; this pool reads concurrent-sessions, queue-depth',
+  });
   const twice = await post({ metrics: { 'queue-depth': 95, queue_depth: 5 } });
   t.equal(twice.statusCode, 400);
   t.match(twice.json<ErrorReply>().message, /"queue_depth" names queue-depth a second time/);
@@ -326,8 +429,12 @@ t.test('durations past their bounds: a clear 400 naming the pool and field, neve
   t.equal(stored.json<ErrorReply>().message, 'AgentPool test/frozen: spec.autoscaling.cooldownPeriod: "999999999999h" is longer than the 24h allowed');
   // Snapshots and requests are schema-checked before; a pool from the API server stored under an older CRD is not.
   const defaults = { tolerance: { scaleUp: 0.1, scaleDown: 0.1 }, selectPolicy: { scaleUp: 'Max', scaleDown: 'Max' } } as const;
-  t.throws(() => resolveBehavior({ behavior: { scaleDown: { periodSeconds: 1e12 } } }, defaults), new PoolSpecError('autoscaling.behavior.scaleDown.periodSeconds', '1000000000000 is more than the 1800 allowed'));
-  const inline = (autoscaling: Record<string, unknown>) => app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: pool('inline', { autoscaling }), metrics: { 'queue-depth': 5 } } });
+  t.throws(
+    () => resolveBehavior({ behavior: { scaleDown: { periodSeconds: 1e12 } } }, defaults),
+    new PoolSpecError('autoscaling.behavior.scaleDown.periodSeconds', '1000000000000 is more than the 1800 allowed'),
+  );
+  const inline = (autoscaling: Record<string, unknown>) =>
+    app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: pool('inline', { autoscaling }), metrics: { 'queue-depth': 5 } } });
   const window = await inline({ metrics: [{ type: 'queue-depth', target: '10', averagingWindow: '2h' }] });
   t.equal(window.statusCode, 400);
   t.equal(window.json<ErrorReply>().message, 'AgentPool test/inline: spec.autoscaling.metrics[0].averagingWindow: "2h" is longer than the 1h allowed');
@@ -337,6 +444,10 @@ t.test('durations past their bounds: a clear 400 naming the pool and field, neve
   const period = await inline({ metrics: [{ type: 'queue-depth', target: '10' }], behavior: { scaleUp: { periodSeconds: 1e12 } } });
   t.equal(period.statusCode, 400);
   t.match(period.json<ErrorReply>().message, /periodSeconds must be <= 1800/);
-  const atBounds = await inline({ metrics: [{ type: 'queue-depth', target: '10', averagingWindow: '1h' }], cooldownPeriod: '24h', behavior: { scaleUp: { periodSeconds: 1800, stabilizationWindow: '1h' } } });
+  const atBounds = await inline({
+    metrics: [{ type: 'queue-depth', target: '10', averagingWindow: '1h' }],
+    cooldownPeriod: '24h',
+    behavior: { scaleUp: { periodSeconds: 1800, stabilizationWindow: '1h' } },
+  });
   t.equal(atBounds.statusCode, 200, 'the bounds themselves are fine');
 });

@@ -51,7 +51,11 @@ export const STATIC_ONLY = {
   ],
 };
 
-export function pool(name: string, spec: Partial<AgentPool['spec']> & { autoscaling?: AgentPool['spec']['autoscaling'] }, extra: Partial<AgentPool> = {}): AgentPool {
+export function pool(
+  name: string,
+  spec: Partial<AgentPool['spec']> & { autoscaling?: AgentPool['spec']['autoscaling'] },
+  extra: Partial<AgentPool> = {},
+): AgentPool {
   return {
     apiVersion: 'neuronetes.io/v1alpha1',
     kind: 'AgentPool',

@@ -16,10 +16,15 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { instanceOf, pool, STATIC_ONLY, testApp } from './helpers.ts';
 
 const log = createLogger('silent');
-const supportBot = pool('support-bot', { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } }, { metadata: { name: 'support-bot', namespace: 'agents' } });
+const supportBot = pool(
+  'support-bot',
+  { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } },
+  { metadata: { name: 'support-bot', namespace: 'agents' } },
+);
 const ctx = (signal = AbortSignal.timeout(5000)) => ({ signal, log, config: {} });
 /** The provider made from `config`, asked for one metric of support-bot. */
-const metric = async (config: Record<string, unknown>, type = 'queue-depth'): Promise<number | undefined> => instanceOf(prometheus, config).getMetric(ctx(), supportBot, type);
+const metric = async (config: Record<string, unknown>, type = 'queue-depth'): Promise<number | undefined> =>
+  instanceOf(prometheus, config).getMetric(ctx(), supportBot, type);
 
 function listen(server: Server | TcpServer): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -44,12 +49,19 @@ const EXPOSITION = [
 ].join('\n');
 
 t.test('query helpers', async (t) => {
-  t.equal(renderQuery('neuronetes_{{metric}}{pool="{{pool}}",ns="{{namespace}}"}', supportBot, 'tokens-in-queue'), 'neuronetes_tokens_in_queue{pool="support-bot",ns="agents"}');
+  t.equal(
+    renderQuery('neuronetes_{{metric}}{pool="{{pool}}",ns="{{namespace}}"}', supportBot, 'tokens-in-queue'),
+    'neuronetes_tokens_in_queue{pool="support-bot",ns="agents"}',
+  );
   t.equal(aggregate([1, 2, 3], 'avg'), 2);
   t.equal(aggregate([1, 2, 3], 'min'), 1);
   t.equal(aggregate([], 'sum'), undefined);
   await t.rejects(metric({}), /no config.url/);
-  t.throws(() => instanceOf(prometheus, { url: 'http://127.0.0.1:1', aggregation: 'median' }), /config\.aggregation is "median"; allowed values: "sum", "max", "min", "avg"/, 'a bad setting fails when the plugin is made');
+  t.throws(
+    () => instanceOf(prometheus, { url: 'http://127.0.0.1:1', aggregation: 'median' }),
+    /config\.aggregation is "median"; allowed values: "sum", "max", "min", "avg"/,
+    'a bad setting fails when the plugin is made',
+  );
 });
 
 t.test('a real Prometheus', async (t) => {
@@ -70,7 +82,11 @@ t.test('a real Prometheus', async (t) => {
     join(dir, 'prometheus.yml'),
     `global: {scrape_interval: 5s, scrape_timeout: 5s, evaluation_interval: 5s}\nscrape_configs:\n  - job_name: exporter\n    static_configs: [{targets: ['127.0.0.1:${exporterPort}']}]\n`,
   );
-  const prom: ChildProcess = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], { stdio: 'ignore' });
+  const prom: ChildProcess = spawn(
+    'prometheus',
+    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'],
+    { stdio: 'ignore' },
+  );
   t.teardown(async () => {
     const exited = new Promise((r) => prom.once('exit', r));
     if (prom.exitCode === null) prom.kill('SIGTERM');
@@ -100,9 +116,18 @@ t.test('a real Prometheus', async (t) => {
   await t.rejects(metric({ url, queries: { 'queue-depth': 'sum(' } }), /HTTP 400: bad_data/, 'a bad query is a failed metric with the reason');
   await t.rejects(metric({ url, queries: { 'queue-depth': 'neuronetes_queue_depth[1m]' } }), /matrix/);
 
-  const { app } = await testApp({ ...STATIC_ONLY, 'metrics-provider-plugins': [{ name: 'prometheus', config: { url } }, { name: 'pods', enabled: false }] });
+  const { app } = await testApp({
+    ...STATIC_ONLY,
+    'metrics-provider-plugins': [
+      { name: 'prometheus', config: { url } },
+      { name: 'pods', enabled: false },
+    ],
+  });
   t.teardown(() => app.close());
-  const d = (await app.inject({ method: 'GET', url: '/autoscaler/pools/agents/support-bot?dryRun=true' })).json<{ desiredReplicas: number; metrics: { type: string; value: number | null; status: string; source: string }[] }>();
+  const d = (await app.inject({ method: 'GET', url: '/autoscaler/pools/agents/support-bot?dryRun=true' })).json<{
+    desiredReplicas: number;
+    metrics: { type: string; value: number | null; status: string; source: string }[];
+  }>();
   t.same(
     d.metrics.map((m) => [m.type, m.status, m.value, m.source]),
     [
@@ -126,12 +151,25 @@ t.test('a Prometheus that never answers fails the metric within the deadline, an
 
   const keepAlive = setInterval(() => undefined, 1000);
   t.teardown(() => clearInterval(keepAlive));
-  const { app } = await testApp({ ...STATIC_ONLY, 'metrics-provider-plugins': [{ name: 'prometheus', timeout: '200ms', config: { url } }, { name: 'pods', enabled: false }] });
+  const { app } = await testApp({
+    ...STATIC_ONLY,
+    'metrics-provider-plugins': [
+      { name: 'prometheus', timeout: '200ms', config: { url } },
+      { name: 'pods', enabled: false },
+    ],
+  });
   t.teardown(() => app.close());
-  const d = (await app.inject({ method: 'GET', url: '/autoscaler/pools/agents/support-bot' })).json<{ desiredReplicas: number; reason: string; metrics: { status: string; reason?: string }[] }>();
+  const d = (await app.inject({ method: 'GET', url: '/autoscaler/pools/agents/support-bot' })).json<{
+    desiredReplicas: number;
+    reason: string;
+    metrics: { status: string; reason?: string }[];
+  }>();
   t.equal(d.desiredReplicas, 3, 'holds at the current 3: never collapses to minReplicas');
   t.equal(d.reason, 'MetricsUnavailable');
-  t.same(d.metrics.map((m) => m.status), ['failed', 'failed']);
+  t.same(
+    d.metrics.map((m) => m.status),
+    ['failed', 'failed'],
+  );
   t.match(d.metrics[0]?.reason, /timed out|did not answer|deadline/);
 });
 

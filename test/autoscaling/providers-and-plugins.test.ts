@@ -17,18 +17,42 @@ interface Reply {
 
 t.test('static provider: annotations, per-pool config, global config, bad values', async (t) => {
   const pools = [
-    pool('annotated', { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } }, { metadata: { name: 'annotated', annotations: { 'metrics.neuronetes.io/queue_depth': '55' } } }),
-    pool('configured', { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }, { type: 'concurrent-sessions', target: '10' }] } }),
-    pool('broken', { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } }, { metadata: { name: 'broken', annotations: { 'metrics.neuronetes.io/queue-depth': 'many' } } }),
+    pool(
+      'annotated',
+      { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } },
+      { metadata: { name: 'annotated', annotations: { 'metrics.neuronetes.io/queue_depth': '55' } } },
+    ),
+    pool('configured', {
+      autoscaling: {
+        metrics: [
+          { type: 'queue-depth', target: '10' },
+          { type: 'concurrent-sessions', target: '10' },
+        ],
+      },
+    }),
+    pool(
+      'broken',
+      { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } },
+      { metadata: { name: 'broken', annotations: { 'metrics.neuronetes.io/queue-depth': 'many' } } },
+    ),
   ];
   const { app } = await testApp(
-    { ...STATIC_ONLY, 'metrics-provider-plugins': [...STATIC_ONLY['metrics-provider-plugins'], { name: 'static', config: { pools: { 'test/configured': { 'queue-depth': 21 } }, values: { 'concurrent-sessions': 42 } } }] },
+    {
+      ...STATIC_ONLY,
+      'metrics-provider-plugins': [
+        ...STATIC_ONLY['metrics-provider-plugins'],
+        { name: 'static', config: { pools: { 'test/configured': { 'queue-depth': 21 } }, values: { 'concurrent-sessions': 42 } } },
+      ],
+    },
     { cluster: clusterWith(pools) },
   );
   t.teardown(() => app.close());
   const get = (name: string) => app.inject({ method: 'GET', url: `/autoscaler/pools/test/${name}?currentReplicas=2&dryRun=true` }).then((r) => r.json<Reply>());
   t.equal((await get('annotated')).metrics[0]?.value, 55);
-  t.same((await get('configured')).metrics.map((m) => m.value), [21, 42]);
+  t.same(
+    (await get('configured')).metrics.map((m) => m.value),
+    [21, 42],
+  );
   const broken = await get('broken');
   t.equal(broken.metrics[0]?.status, 'failed');
   t.match(broken.metrics[0]?.reason, /not a number/);
@@ -46,7 +70,9 @@ t.test('pods provider scrapes the pool pods', async (t) => {
   const exporter = (queue: number, ttft: number) =>
     createServer((_req, res) => {
       scrapes++;
-      res.end(`# TYPE neuronetes_queue_depth gauge\nneuronetes_queue_depth{worker="a"} ${queue}\nneuronetes_queue_depth{worker="b"} 1\nneuronetes_ttft_p95 ${ttft}\n`);
+      res.end(
+        `# TYPE neuronetes_queue_depth gauge\nneuronetes_queue_depth{worker="a"} ${queue}\nneuronetes_queue_depth{worker="b"} 1\nneuronetes_ttft_p95 ${ttft}\n`,
+      );
     });
   const a = exporter(10, 0.3);
   const port = await listen(a, '127.0.0.1');
@@ -56,7 +82,14 @@ t.test('pods provider scrapes the pool pods', async (t) => {
     await new Promise((r) => a.close(r));
     await new Promise((r) => b.close(r));
   });
-  const p = pool('scraped', { autoscaling: { metrics: [{ type: 'queue-depth', target: '4' }, { type: 'ttft-p95', target: '500ms' }] } });
+  const p = pool('scraped', {
+    autoscaling: {
+      metrics: [
+        { type: 'queue-depth', target: '4' },
+        { type: 'ttft-p95', target: '500ms' },
+      ],
+    },
+  });
   const podOf = (name: string, ip: string, phase = 'Running') => ({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -67,8 +100,22 @@ t.test('pods provider scrapes the pool pods', async (t) => {
   const dir = clusterWith([p]);
   const { writeFileSync } = await import('node:fs');
   const { stringify } = await import('yaml');
-  writeFileSync(`${dir}/pods.yaml`, [podOf('p1', '127.0.0.1'), podOf('p2', '127.0.0.2'), podOf('p3', '127.0.0.3'), podOf('done', '127.0.0.4', 'Succeeded')].map((x) => stringify(x)).join('---\n'));
-  const { app } = await testApp({ ...STATIC_ONLY, 'metrics-provider-plugins': [{ name: 'prometheus', enabled: false }, { name: 'pods', config: { port } }] }, { cluster: dir });
+  writeFileSync(
+    `${dir}/pods.yaml`,
+    [podOf('p1', '127.0.0.1'), podOf('p2', '127.0.0.2'), podOf('p3', '127.0.0.3'), podOf('done', '127.0.0.4', 'Succeeded')]
+      .map((x) => stringify(x))
+      .join('---\n'),
+  );
+  const { app } = await testApp(
+    {
+      ...STATIC_ONLY,
+      'metrics-provider-plugins': [
+        { name: 'prometheus', enabled: false },
+        { name: 'pods', config: { port } },
+      ],
+    },
+    { cluster: dir },
+  );
   t.teardown(() => app.close());
   const d = (await app.inject({ method: 'GET', url: '/autoscaler/pools/test/scraped?currentReplicas=3&dryRun=true' })).json<Reply>();
   t.same(
@@ -84,7 +131,16 @@ t.test('pods provider scrapes the pool pods', async (t) => {
 
   const lonely = clusterWith([p]);
   writeFileSync(`${lonely}/pods.yaml`, stringify(podOf('p3', '127.0.0.3')));
-  const down = await testApp({ ...STATIC_ONLY, 'metrics-provider-plugins': [{ name: 'prometheus', enabled: false }, { name: 'pods', config: { port } }] }, { cluster: lonely });
+  const down = await testApp(
+    {
+      ...STATIC_ONLY,
+      'metrics-provider-plugins': [
+        { name: 'prometheus', enabled: false },
+        { name: 'pods', config: { port } },
+      ],
+    },
+    { cluster: lonely },
+  );
   t.teardown(() => down.app.close());
   const failed = (await down.app.inject({ method: 'GET', url: '/autoscaler/pools/test/scraped?currentReplicas=3&dryRun=true' })).json<Reply>();
   t.equal(failed.metrics[0]?.status, 'failed');
@@ -93,12 +149,30 @@ t.test('pods provider scrapes the pool pods', async (t) => {
 });
 
 function autoscalerCtx(config: Record<string, unknown>, current: number, now = T0): AutoscalerContext {
-  return { signal: AbortSignal.timeout(1000), log, config, now, currentReplicas: current, readyReplicas: current, metricKinds: new Map(), latencyMetrics: new Set(['ttft-p95']) };
+  return {
+    signal: AbortSignal.timeout(1000),
+    log,
+    config,
+    now,
+    currentReplicas: current,
+    readyReplicas: current,
+    metricKinds: new Map(),
+    latencyMetrics: new Set(['ttft-p95']),
+  };
 }
 
 t.test('slo plugin: backlog, latency, panic window, scale-down under the SLO', async (t) => {
   const slo = instanceOf(sloDefinition);
-  const p = pool('llm', { minReplicas: 1, maxReplicas: 50, autoscaling: { metrics: [{ type: 'ttft-p95', target: '500ms' }, { type: 'tokens-in-queue', target: '500' }] } });
+  const p = pool('llm', {
+    minReplicas: 1,
+    maxReplicas: 50,
+    autoscaling: {
+      metrics: [
+        { type: 'ttft-p95', target: '500ms' },
+        { type: 'tokens-in-queue', target: '500' },
+      ],
+    },
+  });
   t.equal(slo.calculateReplicas(autoscalerCtx({}, 4), p, { 'tokens-in-queue': 3000, 'ttft-p95': 0.5 }), 6, 'backlog wants 6');
   t.equal(slo.calculateReplicas(autoscalerCtx({}, 4), p, { 'tokens-in-queue': 100, 'ttft-p95': 0.75 }), 6, 'latency wants ceil(4 × 1.5)');
   // A burst: TTFT at 2.4× the SLO → panic.
@@ -109,17 +183,31 @@ t.test('slo plugin: backlog, latency, panic window, scale-down under the SLO', a
   t.equal(slo.calculateReplicas(autoscalerCtx({}, 10, T0 + 120_000), p, { 'tokens-in-queue': 100, 'ttft-p95': 0.1 }), 3, 'ceil(0.1 × 10 / 0.4)');
   t.equal(slo.calculateReplicas(autoscalerCtx({}, 10, T0 + 130_000), p, { 'tokens-in-queue': 100 }), 10, 'blind to latency: no scale-down');
   t.throws(() => slo.calculateReplicas(autoscalerCtx({}, 10), p, {}), /neither/);
-  t.throws(() => instanceOf(sloDefinition, { panicThreshold: -1 }), /config\.panicThreshold is -1; it must be > 0/, 'a bad setting fails when the plugin is made');
+  t.throws(
+    () => instanceOf(sloDefinition, { panicThreshold: -1 }),
+    /config\.panicThreshold is -1; it must be > 0/,
+    'a bad setting fails when the plugin is made',
+  );
   const patient = instanceOf(sloDefinition, { panicWindow: '10s', sloHeadroom: 1 });
   t.equal(patient.calculateReplicas(autoscalerCtx({}, 4, T0), p, { 'ttft-p95': 1.2 }), 10, 'panic');
-  t.equal(patient.calculateReplicas(autoscalerCtx({}, 10, T0 + 20_000), p, { 'ttft-p95': 0.1 }), 2, 'its own panic window (10s) is over; down to ceil(0.1 × 10 / (1 × 0.5))');
+  t.equal(
+    patient.calculateReplicas(autoscalerCtx({}, 10, T0 + 20_000), p, { 'ttft-p95': 0.1 }),
+    2,
+    'its own panic window (10s) is over; down to ceil(0.1 × 10 / (1 × 0.5))',
+  );
 });
 
 t.test('multi-metric recommends the largest per-metric proposal the decision reports: one maths for both', async (t) => {
   const { app } = await testApp(STATIC_ONLY);
   t.teardown(() => app.close());
   const decide = async (metrics: Record<string, number>) =>
-    (await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'agents', name: 'support-bot' }, currentReplicas: 4, metrics, dryRun: true } })).json<{
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/autoscaler/decide',
+        payload: { pool: { namespace: 'agents', name: 'support-bot' }, currentReplicas: 4, metrics, dryRun: true },
+      })
+    ).json<{
       metrics: { type: string; replicas: number | null }[];
       recommendations: { plugin: string; replicas: number | null }[];
     }>();

@@ -71,7 +71,11 @@ t.test('stabilization answers the same on the compacted history, for any window 
 });
 
 t.test('caps bound the state whatever the history', async (t) => {
-  t.equal(compactState(stateWith(Array.from({ length: 1_000 }, (_, i) => 3 + (i % 2)))).recommendations.length, 2, 'a noisy flat series collapses to its last high and low');
+  t.equal(
+    compactState(stateWith(Array.from({ length: 1_000 }, (_, i) => 3 + (i % 2)))).recommendations.length,
+    2,
+    'a noisy flat series collapses to its last high and low',
+  );
   // Strictly falling over 1000 distinct counts: each can still be some scale-down window's max; the cap bounds it.
   const falling = compactState(stateWith(Array.from({ length: 1_000 }, (_, i) => 1_000 - i)));
   t.equal(falling.recommendations.length, STATE_LIMITS.recommendations);
@@ -85,7 +89,9 @@ t.test('caps bound the state whatever the history', async (t) => {
   t.equal(capped.scaleEvents.length, STATE_LIMITS.scaleEvents);
   t.equal(capped.samples['queue-depth']?.length, STATE_LIMITS.samplesPerMetric);
   t.equal(capped.samples['queue-depth']?.at(-1)?.value, 499);
-  const worst = encodeState(compactState({ ...falling, scaleEvents: busy.scaleEvents, samples: { a: busy.samples['queue-depth'] ?? [], b: busy.samples['queue-depth'] ?? [] } }));
+  const worst = encodeState(
+    compactState({ ...falling, scaleEvents: busy.scaleEvents, samples: { a: busy.samples['queue-depth'] ?? [], b: busy.samples['queue-depth'] ?? [] } }),
+  );
   t.ok(worst.length < 16_384, `worst case with two metrics is ${worst.length} bytes`);
 });
 
@@ -115,17 +121,35 @@ t.test('the leader reads its memory and writes; a follower reads the leader stat
   await store.save(REF, stateWith([2, 5], 0));
   t.same(writes, [], 'a follower never writes');
   view = viewWith({ autoscalerState: encodeState(stateWith([2, 3], 0)) });
-  t.same((await store.load(REF))?.recommendations.map((r) => r.replicas), [2, 3], 'follower: the leader’s newer state wins over its own memory');
+  t.same(
+    (await store.load(REF))?.recommendations.map((r) => r.replicas),
+    [2, 3],
+    'follower: the leader’s newer state wins over its own memory',
+  );
 
   leader = true;
-  t.same((await store.load(REF))?.recommendations.map((r) => r.replicas), [2, 3], 'a new leader starts from what the last leader wrote, not its follower memory');
+  t.same(
+    (await store.load(REF))?.recommendations.map((r) => r.replicas),
+    [2, 3],
+    'a new leader starts from what the last leader wrote, not its follower memory',
+  );
   await store.save(REF, stateWith([2, 3, 6], 0));
   t.equal(writes.length, 1, 'the leader writes');
-  t.same(decodeState(writes[0])?.recommendations.map((r) => r.replicas), [2, 3, 6]);
+  t.same(
+    decodeState(writes[0])?.recommendations.map((r) => r.replicas),
+    [2, 3, 6],
+  );
   // The informer still shows the old status: the leader's memory is newer.
-  t.same((await store.load(REF))?.recommendations.map((r) => r.replicas), [2, 3, 6], 'leader: its memory, not the lagging informer');
+  t.same(
+    (await store.load(REF))?.recommendations.map((r) => r.replicas),
+    [2, 3, 6],
+    'leader: its memory, not the lagging informer',
+  );
 
-  const gone = new ClusterStateStore({ cluster: () => new ClusterState({ nodes: [], pods: [], agentPools: [], agentClasses: [], models: [] }, 1), persist: async (_p, e) => void writes.push(e) });
+  const gone = new ClusterStateStore({
+    cluster: () => new ClusterState({ nodes: [], pods: [], agentPools: [], agentClasses: [], models: [] }, 1),
+    persist: async (_p, e) => void writes.push(e),
+  });
   await gone.save(REF, stateWith([1]));
   t.equal(writes.length, 1, 'a pool no longer in the cluster is not written');
 });
@@ -146,23 +170,40 @@ function fakeSource(patch?: ClusterSource['patchPoolStatus'], leader = true): Cl
 
 t.test('clusterStateStore: persists to status.autoscalerState through the source; a failed write is logged, not thrown', async (t) => {
   const calls: unknown[][] = [];
-  const ok = clusterStateStore(fakeSource(async (...args) => void calls.push(args)), pino({ level: 'silent' }));
+  const ok = clusterStateStore(
+    fakeSource(async (...args) => void calls.push(args)),
+    pino({ level: 'silent' }),
+  );
   await ok.save(REF, stateWith([4]));
   t.equal(calls.length, 1);
   t.match(calls[0], ['test', 'chat', { autoscalerState: String }]);
 
-  const follower = clusterStateStore(fakeSource(async (...args) => void calls.push(args), false), pino({ level: 'silent' }));
+  const follower = clusterStateStore(
+    fakeSource(async (...args) => void calls.push(args), false),
+    pino({ level: 'silent' }),
+  );
   await follower.save(REF, stateWith([4]));
   t.equal(calls.length, 1, 'not the leader: no write');
 
   const lines: string[] = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
-  const failing = clusterStateStore(fakeSource(async () => Promise.reject(new Error('409: the object has been modified'))), log);
+  const failing = clusterStateStore(
+    fakeSource(async () => Promise.reject(new Error('409: the object has been modified'))),
+    log,
+  );
   await failing.save(REF, stateWith([4]));
   t.match(lines.join(''), /409: the object has been modified.*could not persist the autoscaler state/);
-  t.same((await failing.load(REF))?.recommendations.map((r) => r.replicas), [4], 'the decision’s state is still in memory');
+  t.same(
+    (await failing.load(REF))?.recommendations.map((r) => r.replicas),
+    [4],
+    'the decision’s state is still in memory',
+  );
 
   const snapshot = clusterStateStore(fakeSource(), pino({ level: 'silent' }));
   await snapshot.save(REF, stateWith([4]));
-  t.same((await snapshot.load(REF))?.recommendations.map((r) => r.replicas), [4], 'a source that cannot write status keeps memory');
+  t.same(
+    (await snapshot.load(REF))?.recommendations.map((r) => r.replicas),
+    [4],
+    'a source that cannot write status keeps memory',
+  );
 });

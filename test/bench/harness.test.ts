@@ -27,29 +27,55 @@ t.test('generated clusters are deterministic, consistent and varied', async (t) 
   const byName = new Map(nodes.map((n) => [n.metadata.name, n]));
   const used = new Map<string, number>();
   // One assertion for all pods, not one each: thousands of TAP lines cost seconds on a loaded machine.
-  t.same(pods.filter((p) => p.spec?.nodeName === undefined || !byName.has(p.spec.nodeName)).map((p) => p.metadata.name), [], 'every pod is bound to a known node');
+  t.same(
+    pods.filter((p) => p.spec?.nodeName === undefined || !byName.has(p.spec.nodeName)).map((p) => p.metadata.name),
+    [],
+    'every pod is bound to a known node',
+  );
   for (const pod of pods) {
     const node = pod.spec?.nodeName;
     const gpus = tryParseQuantity(pod.spec?.containers?.[0]?.resources?.requests?.[GPU_RESOURCE]) ?? 0;
     used.set(node as string, (used.get(node as string) ?? 0) + gpus);
   }
   const overcommitted = nodes.filter((n) => (used.get(n.metadata.name) ?? 0) > Number(n.status?.allocatable?.[GPU_RESOURCE]));
-  t.same(overcommitted.map((n) => n.metadata.name), [], 'no node has more GPUs requested than allocatable');
+  t.same(
+    overcommitted.map((n) => n.metadata.name),
+    [],
+    'no node has more GPUs requested than allocatable',
+  );
 
   const types = new Set(nodes.map((n) => n.metadata.labels?.[Labels.gpuType]));
   t.ok(types.size >= 4, 'several GPU types');
-  t.ok(nodes.some((n) => n.metadata.labels?.[Labels.migConfig] !== undefined), 'some MIG nodes');
-  t.ok(nodes.some((n) => n.metadata.labels?.[Labels.capacityType] === 'spot'), 'some spot nodes');
-  t.ok(nodes.some((n) => n.metadata.annotations?.['neuronetes.io/cached-models'] !== undefined), 'some nodes with cached models');
-  t.ok(pods.some((p) => p.metadata.labels?.['neuronetes.io/vector-store'] !== undefined), 'some pods carry data-locality labels');
+  t.ok(
+    nodes.some((n) => n.metadata.labels?.[Labels.migConfig] !== undefined),
+    'some MIG nodes',
+  );
+  t.ok(
+    nodes.some((n) => n.metadata.labels?.[Labels.capacityType] === 'spot'),
+    'some spot nodes',
+  );
+  t.ok(
+    nodes.some((n) => n.metadata.annotations?.['neuronetes.io/cached-models'] !== undefined),
+    'some nodes with cached models',
+  );
+  t.ok(
+    pods.some((p) => p.metadata.labels?.['neuronetes.io/vector-store'] !== undefined),
+    'some pods carry data-locality labels',
+  );
 
   for (const pool of agentPools) {
     const cls = agentClasses.find((c) => c.metadata.name === pool.spec.agentClassRef.name);
     t.ok(cls, `${pool.metadata.name}'s AgentClass exists`);
-    t.ok(models.some((m) => m.metadata.name === cls?.spec.modelRef.name), `${pool.metadata.name}'s Model exists`);
+    t.ok(
+      models.some((m) => m.metadata.name === cls?.spec.modelRef.name),
+      `${pool.metadata.name}'s Model exists`,
+    );
   }
   t.equal(a.pendingPods.length, agentPools.length + 1, 'one pending pod per pool, and one of no pool');
-  t.ok(a.pendingPods.every((p) => p.spec?.nodeName === undefined), 'pending pods are unbound');
+  t.ok(
+    a.pendingPods.every((p) => p.spec?.nodeName === undefined),
+    'pending pods are unbound',
+  );
 });
 
 t.test('options: defaults, --quick, and bad values', async (t) => {
@@ -94,12 +120,21 @@ t.test('a quick run drives the real server and the floor, and writes its results
   t.ok((ours.responseBytes ?? 0) > 0 && (ours.requestBytes ?? 0) > 0, 'payload sizes are recorded');
   t.ok(Number.isFinite(ours.ratioRoute) && Number.isFinite(ours.ratioJson) && Number.isFinite(ours.ratioCpu), 'ratios to the floor are computed');
   const guardrail = verbs.find((r) => r.id.startsWith('guardrails/check'));
-  t.ok(guardrail !== undefined && (guardrail.kind === 'skipped' ? guardrail.note === 'skipped: route not present' : guardrail.kind === 'latency'), 'an optional route is measured, or skipped when absent');
+  t.ok(
+    guardrail !== undefined && (guardrail.kind === 'skipped' ? guardrail.note === 'skipped: route not present' : guardrail.kind === 'latency'),
+    'an optional route is measured, or skipped when absent',
+  );
   const written = JSON.parse(await readFile(join(dir, 'latest.json'), 'utf8')) as Results;
   t.same(written.rows, results.rows);
   t.equal(written.meta['quick'], true);
-  t.ok(lines.some((l) => /^filter\/names\/100\/c1 /m.test(l)), 'the table is printed');
-  t.ok(lines.some((l) => l.includes('not measured')), 'targets this run did not measure say so');
+  t.ok(
+    lines.some((l) => /^filter\/names\/100\/c1 /m.test(l)),
+    'the table is printed',
+  );
+  t.ok(
+    lines.some((l) => l.includes('not measured')),
+    'targets this run did not measure say so',
+  );
 });
 
 t.test('a quick memory run reads the server, run with the service settings, after the cache and after the calls', async (t) => {
@@ -112,7 +147,10 @@ t.test('a quick memory run reads the server, run with the service settings, afte
     const m = row.memory;
     t.ok(m !== undefined && m.rssMb > m.heapUsedMb && m.heapTotalMb >= m.heapUsedMb && m.heapUsedMb > 0, `${row.id}: rss above heap total above heap used`);
     // --max-old-space-size=512 plus the young generation; left to itself V8 sizes it from the host.
-    t.ok(m !== undefined && m.heapLimitMb !== undefined && m.heapLimitMb >= 512 && m.heapLimitMb < 700, `${row.id}: heap limit ${m?.heapLimitMb} MB is the service's`);
+    t.ok(
+      m !== undefined && m.heapLimitMb !== undefined && m.heapLimitMb >= 512 && m.heapLimitMb < 700,
+      `${row.id}: heap limit ${m?.heapLimitMb} MB is the service's`,
+    );
   }
   t.match(memory[1]?.note, /after 100 names-mode calls/);
   t.match(memory[2]?.note, /after 200 more names-mode calls/);
@@ -120,15 +158,21 @@ t.test('a quick memory run reads the server, run with the service settings, afte
 
 t.test('the scheduling cycle is measured through ours and through the floor route', async (t) => {
   const cycle = rowsOf((await sharedQuickRun()).results, 'cycle');
-  t.same(cycle.map((r) => r.id), ['filter+prioritize/names/100/c1', 'floor-route/filter+prioritize/names/100/c1']);
+  t.same(
+    cycle.map((r) => r.id),
+    ['filter+prioritize/names/100/c1', 'floor-route/filter+prioritize/names/100/c1'],
+  );
   const [ours, floor] = cycle as [Row, Row];
-  t.equal(ours.floorRouteP50Ms, floor.p50Ms, 'the cycle row carries the floor\'s p50');
-  t.ok((floor.calls ?? 0) > 0 && Number.isFinite(floor.p99Ms), 'the floor\'s cycles were measured');
+  t.equal(ours.floorRouteP50Ms, floor.p50Ms, "the cycle row carries the floor's p50");
+  t.ok((floor.calls ?? 0) > 0 && Number.isFinite(floor.p99Ms), "the floor's cycles were measured");
   const rows: Row[] = [
     { id: 'filter+prioritize/names/5000/c1', kind: 'latency', p50Ms: 9, p99Ms: 30, cpuMsPerCall: 9 },
     { id: 'floor-route/filter+prioritize/names/5000/c1', kind: 'latency', p50Ms: 5, p99Ms: 17 },
   ];
-  t.match(headline(rows)[0], /p99 30.00 ms, server CPU 9.00 ms per cycle; the trivial extender's cycle: p50 5.00 ms, p99 17.00 ms \(target p99 < 10 ms\): MISSED/);
+  t.match(
+    headline(rows)[0],
+    /p99 30.00 ms, server CPU 9.00 ms per cycle; the trivial extender's cycle: p50 5.00 ms, p99 17.00 ms \(target p99 < 10 ms\): MISSED/,
+  );
 });
 
 t.test('the regression check catches regressions and tolerates noise', async (t) => {

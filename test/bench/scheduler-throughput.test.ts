@@ -12,7 +12,8 @@ if ('skip' in bins) {
 } else {
   t.setTimeout(420_000);
   // Loaded only when it can run, so a skipped suite does not count its code as uncovered.
-  const { benchNodeName, benchNodeShape, formatTable, pairedRatio, POOL_GPU_TYPE, runSchedulerThroughput } = await import('../../bench/scheduler-throughput.ts');
+  const { benchNodeName, benchNodeShape, formatTable, pairedRatio, POOL_GPU_TYPE, runSchedulerThroughput } =
+    await import('../../bench/scheduler-throughput.ts');
   const rounds = (...rates: number[]) => rates.map((podsPerSecond) => ({ podsPerSecond }));
   // A quiet round for the trivial extender and a busy one for ours must not be compared: 0.83 by medians here.
   t.equal(pairedRatio(rounds(50, 60, 53), rounds(50.5, 64, 64)), 60 / 64, 'the ratio is the median of the rounds’ own ratios');
@@ -20,10 +21,17 @@ if ('skip' in bins) {
   const result = await runSchedulerThroughput({ nodes, pods: 10, configurations: ['a', 'c'], log: (line) => t.comment(line) });
   const shapes = new Map(Array.from({ length: nodes }, (_, i) => [benchNodeName(i), benchNodeShape(i)]));
 
-  t.same(result.results.map((r) => r.id), ['a', 'c'], 'the configurations asked for, in order');
+  t.same(
+    result.results.map((r) => r.id),
+    ['a', 'c'],
+    'the configurations asked for, in order',
+  );
   for (const r of result.results) {
     t.equal(Object.keys(r.placements).length, 10, `${r.label}: all 10 pods bound`);
-    t.ok(Object.values(r.placements).every((node) => shapes.has(node)), `${r.label}: bound to bench nodes`);
+    t.ok(
+      Object.values(r.placements).every((node) => shapes.has(node)),
+      `${r.label}: bound to bench nodes`,
+    );
     t.ok(r.podsPerSecond > 0, `${r.label}: a rate was computed`);
     const { scheduler, extender } = r.cpuMsPerPod;
     t.ok(scheduler !== undefined && Number.isFinite(scheduler) && scheduler >= 0, `${r.label}: the scheduler's CPU per pod was read (${scheduler} ms)`);

@@ -18,7 +18,10 @@ const all = Array.from({ length: 200 }, (_, i) => node(`node-${i}`));
 
 t.test('nodesNamed answers in the order asked, whatever was asked before', async (t) => {
   const view = new ClusterState(objects(all), 1);
-  const byName = (list: readonly string[]) => ({ nodes: list.filter((n) => view.node(n) !== undefined).map((n) => view.node(n) as Node), unknown: list.filter((n) => view.node(n) === undefined) });
+  const byName = (list: readonly string[]) => ({
+    nodes: list.filter((n) => view.node(n) !== undefined).map((n) => view.node(n) as Node),
+    unknown: list.filter((n) => view.node(n) === undefined),
+  });
   const asks: string[][] = [
     names(all),
     names(all), // the same again
@@ -38,7 +41,10 @@ t.test('nodesNamed answers in the order asked, whatever was asked before', async
     const got = view.nodesNamed(ask.map(fresh));
     t.same(names(got.nodes), names(byName(ask).nodes), `ask ${i}: the nodes`);
     t.same(got.unknown, byName(ask).unknown, `ask ${i}: the unknown names`);
-    t.ok(got.nodes.every((n, j) => n === view.node(names(got.nodes)[j] as string)), `ask ${i}: the cache's own objects`);
+    t.ok(
+      got.nodes.every((n, j) => n === view.node(names(got.nodes)[j] as string)),
+      `ask ${i}: the cache's own objects`,
+    );
   }
 });
 
@@ -76,7 +82,11 @@ t.test('a picture made from the one before and the pods that changed answers as 
     return seed % n;
   };
   const nodeNames = Array.from({ length: 6 }, (_, i) => `node-${i}`);
-  const pools = [['a', 'chat'], ['a', 'code'], ['b', 'chat']] as const;
+  const pools = [
+    ['a', 'chat'],
+    ['a', 'code'],
+    ['b', 'chat'],
+  ] as const;
   const nodes = nodeNames.map((n) => node(n));
   const truth = new Map<string, Pod>();
   let view = new ClusterState(objects(nodes), 1);
@@ -119,7 +129,9 @@ t.test('a picture made from the one before and the pods that changed answers as 
     const got = JSON.stringify(podAnswers(view, nodeNames, pools));
     const want = JSON.stringify(podAnswers(afresh, nodeNames, pools));
     if (got !== want) wrong.push(`step ${step}: ${got} ≠ ${want}`);
-    const touched = new Set([...changes.keys()].flatMap((key) => [before.pods().find((p) => podKeyOf(p) === key), changes.get(key)]).map((p) => p?.spec?.nodeName));
+    const touched = new Set(
+      [...changes.keys()].flatMap((key) => [before.pods().find((p) => podKeyOf(p) === key), changes.get(key)]).map((p) => p?.spec?.nodeName),
+    );
     for (const n of nodeNames) if (!touched.has(n) && view.podsOnNode(n) !== before.podsOnNode(n)) relisted.push(`step ${step}: ${n}`);
     // What changed since a picture a few steps back: every node whose pods differ is named.
     for (const back of [1, 5, 16]) {
@@ -127,7 +139,8 @@ t.test('a picture made from the one before and the pods that changed answers as 
       if (earlier === undefined) continue;
       const since = view.nodesWithChangedPodsSince(earlier);
       const differ = nodeNames.filter((n) => JSON.stringify(view.podsOnNode(n)) !== JSON.stringify(earlier.podsOnNode(n)));
-      if (since === undefined || differ.some((n) => !since.has(n))) unnamed.push(`step ${step}, ${back} back: ${differ.join()} vs ${since === undefined ? 'unknown' : [...since].join()}`);
+      if (since === undefined || differ.some((n) => !since.has(n)))
+        unnamed.push(`step ${step}, ${back} back: ${differ.join()} vs ${since === undefined ? 'unknown' : [...since].join()}`);
     }
     const tooFar = history.at(-17);
     if (tooFar !== undefined && view.nodesWithChangedPodsSince(tooFar) !== undefined) unnamed.push(`step ${step}: 17 back is beyond what a picture remembers`);
@@ -146,13 +159,20 @@ t.test('a picture made from another shares the kinds its changes leave out and r
   t.equal(podOnly.nodes(), first.nodes(), 'the same nodes');
   t.equal(podOnly.pool('agents', 'chat'), first.pool('agents', 'chat'), 'the same pools');
   t.equal(podOnly.podsOnNode('node-1'), first.podsOnNode('node-1'), "an untouched node's pods: the same list");
-  t.same(podOnly.podsOnNode('node-2').map((p) => p.metadata.name), ['q']);
+  t.same(
+    podOnly.podsOnNode('node-2').map((p) => p.metadata.name),
+    ['q'],
+  );
   t.same(first.podsOnNode('node-2'), [], 'the picture it came from is unchanged');
 
   const relisted = podOnly.next(3, { nodes: all.slice(0, 2), agentPools: [] });
   t.same(names(relisted.nodes()), ['node-0', 'node-1']);
   t.equal(relisted.pool('agents', 'chat'), undefined, 'a pool gone from the list is gone');
-  t.same(relisted.podsOnNode('node-2').map((p) => p.metadata.name), ['q'], 'pods stay until a pod change says otherwise');
+  t.same(
+    relisted.podsOnNode('node-2').map((p) => p.metadata.name),
+    ['q'],
+    'pods stay until a pod change says otherwise',
+  );
   t.same(podOnly.nodesWithChangedPodsSince(first), new Set(['node-2']));
   t.same(podOnly.nodesWithChangedPodsSince(podOnly), new Set(), 'nothing changed since itself');
   t.equal(first.nodesWithChangedPodsSince(podOnly), undefined, 'not known backwards');

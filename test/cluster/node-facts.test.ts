@@ -77,7 +77,13 @@ t.test('more GPUs requested than allocatable leaves none free, not a negative co
 t.test('pod device requests', async (t) => {
   t.equal(podDeviceRequests(pod('cpu-only')), undefined, 'no GPUs: nothing allocated');
   t.equal(podDeviceRequests({ metadata: { name: 'x' } }), undefined, 'no spec');
-  t.same(podDeviceRequests(pod('a', { gpus: 2, mig: { '1g.5gb': 2 } })), new Map([['nvidia.com/gpu', 2], ['nvidia.com/mig-1g.5gb', 2]]));
+  t.same(
+    podDeviceRequests(pod('a', { gpus: 2, mig: { '1g.5gb': 2 } })),
+    new Map([
+      ['nvidia.com/gpu', 2],
+      ['nvidia.com/mig-1g.5gb', 2],
+    ]),
+  );
   t.same(podDeviceRequests(pod('b', { gpus: 1, initGpus: 3 })), new Map([['nvidia.com/gpu', 3]]), 'init containers as their maximum');
   t.same(podDeviceRequests(pod('c', { gpus: 4, initGpus: 3 })), new Map([['nvidia.com/gpu', 4]]));
   t.same(podDeviceRequests(pod('d', { initGpus: 1 })), new Map([['nvidia.com/gpu', 1]]), 'only an init container');
@@ -86,8 +92,18 @@ t.test('pod device requests', async (t) => {
   t.same(podDeviceRequests(two), new Map([['nvidia.com/gpu', 3]]), 'containers summed, numbers and limits too');
   const cpuRequested: Pod = { metadata: { name: 'f' }, spec: { containers: [{ resources: { requests: { cpu: '4' }, limits: { 'nvidia.com/gpu': '2' } } }] } };
   t.same(podDeviceRequests(cpuRequested), new Map([['nvidia.com/gpu', 2]]), 'a GPU in limits counts though other resources are requested');
-  const both: Pod = { metadata: { name: 'g' }, spec: { containers: [{ resources: { requests: { 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1', 'nvidia.com/mig-1g.5gb': '1' } } }] } };
-  t.same(podDeviceRequests(both), new Map([['nvidia.com/gpu', 1], ['nvidia.com/mig-1g.5gb', 1]]), 'a resource in both is counted once');
+  const both: Pod = {
+    metadata: { name: 'g' },
+    spec: { containers: [{ resources: { requests: { 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1', 'nvidia.com/mig-1g.5gb': '1' } } }] },
+  };
+  t.same(
+    podDeviceRequests(both),
+    new Map([
+      ['nvidia.com/gpu', 1],
+      ['nvidia.com/mig-1g.5gb', 1],
+    ]),
+    'a resource in both is counted once',
+  );
 });
 
 t.test('facts come from the picture by name; unknown nodes once per Node object and picture', async (t) => {

@@ -13,10 +13,22 @@ t.test('parses kinds, Lists and pod owners; skips empty documents', async (t) =>
   const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs', namespace: 'agents' } };
   const text = `${stringify({ apiVersion: 'v1', kind: 'List', items: [node('n1'), pod('p1', { nodeName: 'n1', gpus: 1 })] })}---\n---\n${stringify(agentPool('chat'))}---\n${stringify(rs)}`;
   const objects = parseClusterYaml([{ path: 'c.yaml', text }]);
-  t.same(objects.nodes.map((n) => n.metadata.name), ['n1']);
-  t.same(objects.pods.map((p) => p.metadata.name), ['p1']);
-  t.same(objects.agentPools.map((p) => p.metadata.name), ['chat']);
-  t.same(objects.others?.map((o) => o.kind), ['ReplicaSet']);
+  t.same(
+    objects.nodes.map((n) => n.metadata.name),
+    ['n1'],
+  );
+  t.same(
+    objects.pods.map((p) => p.metadata.name),
+    ['p1'],
+  );
+  t.same(
+    objects.agentPools.map((p) => p.metadata.name),
+    ['chat'],
+  );
+  t.same(
+    objects.others?.map((o) => o.kind),
+    ['ReplicaSet'],
+  );
 });
 
 t.test('bad objects are errors naming the file, document and field', async (t) => {
@@ -25,7 +37,10 @@ t.test('bad objects are errors naming the file, document and field', async (t) =
     ['- 1\n', /c.yaml document 1: expected a Kubernetes object/],
     ['metadata: {name: x}\n', /object has no kind/],
     ['kind: PodList\n', /PodList has no items/],
-    ['kind: AgentPool\nmetadata: {name: p}\nspec: {agentClassRef: {name: c}, minReplicas: "1", maxReplicas: 2}\n', /invalid AgentPool: \/spec\/minReplicas must be integer/],
+    [
+      'kind: AgentPool\nmetadata: {name: p}\nspec: {agentClassRef: {name: c}, minReplicas: "1", maxReplicas: 2}\n',
+      /invalid AgentPool: \/spec\/minReplicas must be integer/,
+    ],
     ['kind: Node\nmetadata: {name: [\n', /not valid YAML/],
   ];
   for (const [text, message] of cases) t.throws(() => parseClusterYaml([{ path: 'c.yaml', text }]), message, text.trim());
@@ -40,7 +55,10 @@ t.test('a change that does not parse keeps the last good picture', async (t) => 
   await source.start();
   t.teardown(() => source.close());
   const first = source.view();
-  t.same(first.nodes().map((n) => n.metadata.name), ['n1']);
+  t.same(
+    first.nodes().map((n) => n.metadata.name),
+    ['n1'],
+  );
 
   await writeFile(file, 'kind: Node\nmetadata: {}\n');
   t.equal(await source.reload(), false);
@@ -49,7 +67,13 @@ t.test('a change that does not parse keeps the last good picture', async (t) => 
 
   await writeFile(file, `${stringify(node('n1'))}---\n${stringify(node('n2'))}`);
   t.equal(await source.reload(), true);
-  t.same(source.view().nodes().map((n) => n.metadata.name), ['n1', 'n2']);
+  t.same(
+    source
+      .view()
+      .nodes()
+      .map((n) => n.metadata.name),
+    ['n1', 'n2'],
+  );
   t.ok(source.view().version > first.version);
 });
 

@@ -7,11 +7,20 @@ import { tempDir } from '../helpers/test-app.ts';
 
 t.test('defaults: plugin guide timeout, Ignore, enforce, weight 1; 3s request budget', async (t) => {
   const c = resolveConfig({ 'scheduler-plugins': [{ name: 'x' }] });
-  t.same(resolvePluginSettings(c.plugins.scheduler.get('x'), undefined, {}), { enabled: true, priority: undefined, weight: 1, timeoutMs: 5000, failurePolicy: 'Ignore', optional: false, mode: 'enforce', config: {} });
+  t.same(resolvePluginSettings(c.plugins.scheduler.get('x'), undefined, {}), {
+    enabled: true,
+    priority: undefined,
+    weight: 1,
+    timeoutMs: 5000,
+    failurePolicy: 'Ignore',
+    optional: false,
+    mode: 'enforce',
+    config: {},
+  });
   t.same(c.scheduler, { requestBudgetMs: 3000, unknownPool: 'neutral', traceSize: 100, traceBytes: 16 * 1024 * 1024, wireScores: 'relative' });
 });
 
-t.test('the plugin guide\'s ConfigMap, verbatim, is a valid config', async (t) => {
+t.test("the plugin guide's ConfigMap, verbatim, is a valid config", async (t) => {
   const c = parseConfigText(`apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -44,7 +53,7 @@ t.test('bad configs are clear errors', async (t) => {
   for (const [text, message] of bad) t.throws(() => parseConfigText(text), message, text);
 });
 
-t.test('a mounted ConfigMap folder: one file per key, Kubernetes\' ..data links skipped', async (t) => {
+t.test("a mounted ConfigMap folder: one file per key, Kubernetes' ..data links skipped", async (t) => {
   const dir = await tempDir(t);
   const data = join(dir, '..2026_11_25');
   await mkdir(data);
@@ -55,7 +64,7 @@ t.test('a mounted ConfigMap folder: one file per key, Kubernetes\' ..data links 
   await symlink(join('..data', 'plugins'), join(dir, 'plugins'));
   const c = await readConfig(dir, ['extra-plugin']);
   t.equal(c.plugins.scheduler.get('gpu-fit')?.weight, 30);
-  t.same(c.modules, ['./my-plugin.ts', 'extra-plugin'], 'NEURONETES_PLUGINS modules come after the config\'s');
+  t.same(c.modules, ['./my-plugin.ts', 'extra-plugin'], "NEURONETES_PLUGINS modules come after the config's");
 });
 
 t.test('readConfig: missing files and bad YAML in a folder are clear errors', async (t) => {
@@ -67,7 +76,11 @@ t.test('readConfig: missing files and bad YAML in a folder are clear errors', as
 
 t.test('an empty config file is an error, not the defaults', async (t) => {
   const dir = await tempDir(t);
-  for (const [name, text] of [['empty.yaml', ''], ['blank.yaml', ' \n\n'], ['comments.yaml', '# nothing yet\n']] as const) {
+  for (const [name, text] of [
+    ['empty.yaml', ''],
+    ['blank.yaml', ' \n\n'],
+    ['comments.yaml', '# nothing yet\n'],
+  ] as const) {
     await writeFile(join(dir, name), text);
     await t.rejects(readConfig(join(dir, name)), new RegExp(`${name} is empty \\(no YAML document\\); write \\{\\} for the defaults`));
   }

@@ -19,9 +19,24 @@ const settingsOf = (type: PluginType, name: string, entry?: PluginSettings) =>
 t.test('with no config, the built-ins run with the documented weights and timeouts', async (t) => {
   const set = PluginSet.build(getGlobalRegistry(), resolveConfig({}), pino({ level: 'silent' }));
   const weights = Object.fromEntries(set.enabled('scheduler').map((p) => [p.name, p.settings.weight]));
-  t.same(weights, { 'node-selector': 1, cost: 15, topology: 25, mig: 1, 'gpu-fit': 30, 'model-cache': 20, 'data-locality': 10, 'pool-spread': 5, 'pool-priority': 1 });
-  for (const loader of ['file', 'https', 's3']) t.equal(set.all('model-loader').find((p) => p.name === loader)?.settings.timeoutMs, 30 * 60_000, `${loader}: 30m`);
-  t.same(set.enabled('metrics-provider').map((p) => p.name), ['static'], 'prometheus (no URL) and pods (no port) are off');
+  t.same(weights, {
+    'node-selector': 1,
+    cost: 15,
+    topology: 25,
+    mig: 1,
+    'gpu-fit': 30,
+    'model-cache': 20,
+    'data-locality': 10,
+    'pool-spread': 5,
+    'pool-priority': 1,
+  });
+  for (const loader of ['file', 'https', 's3'])
+    t.equal(set.all('model-loader').find((p) => p.name === loader)?.settings.timeoutMs, 30 * 60_000, `${loader}: 30m`);
+  t.same(
+    set.enabled('metrics-provider').map((p) => p.name),
+    ['static'],
+    'prometheus (no URL) and pods (no port) are off',
+  );
   const prometheus = set.all('metrics-provider').find((p) => p.name === 'prometheus');
   t.match(prometheus?.settings, { enabled: false, off: /^off until config\.url is set \(the Prometheus base URL/ });
 });

@@ -49,9 +49,12 @@ t.test('a good change to the file is picked up; a bad one keeps the last good co
   t.same(await kept(app), ['n1', 'n2']);
 });
 
-t.test('a mounted ConfigMap\'s ..data symlink swap triggers a reload', async (t) => {
+t.test("a mounted ConfigMap's ..data symlink swap triggers a reload", async (t) => {
   const dir = await tempDir(t);
-  for (const [version, enabled] of [['..v1', true], ['..v2', false]] as const) {
+  for (const [version, enabled] of [
+    ['..v1', true],
+    ['..v2', false],
+  ] as const) {
     await mkdir(join(dir, version));
     await writeFile(join(dir, version, 'scheduler-plugins'), stringify([{ name: 'gate', enabled }]));
   }

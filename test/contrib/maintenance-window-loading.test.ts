@@ -24,7 +24,12 @@ t.test('plugins: [neuronetes:contrib/maintenance-window] loads it; its config is
   };
   const start = async (config: string) => {
     await writeFile(join(dir, 'config.yaml'), `plugins: [neuronetes:contrib/maintenance-window]\n${config}`);
-    const app = await buildApp({ cluster: new SnapshotSource({ objects, log, watch: false }), configPath: join(dir, 'config.yaml'), watchConfig: false, logger: log });
+    const app = await buildApp({
+      cluster: new SnapshotSource({ objects, log, watch: false }),
+      configPath: join(dir, 'config.yaml'),
+      watchConfig: false,
+      logger: log,
+    });
     t.teardown(() => app.close());
     await app.ready();
     return app;
@@ -41,7 +46,9 @@ t.test('plugins: [neuronetes:contrib/maintenance-window] loads it; its config is
     listed.scheduler.find((x) => x.name === 'maintenance-window'),
     { enabled: true, source: 'neuronetes:contrib/maintenance-window' },
   );
-  const filtered = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: { Pod: pod({ name: 'p', pool: 'chat' }), NodeNames: ['clear', 'soon'] } })).json<{
+  const filtered = (
+    await app.inject({ method: 'POST', url: '/scheduler/filter', payload: { Pod: pod({ name: 'p', pool: 'chat' }), NodeNames: ['clear', 'soon'] } })
+  ).json<{
     NodeNames: string[];
     FailedAndUnresolvableNodes: Record<string, string>;
   }>();

@@ -28,8 +28,14 @@ const nodes = [
 t.test('filter: draining, removed, cordoned and soon-maintained nodes are out, as unresolvable', async (t) => {
   const answers = await runFilter(maintenanceWindow, { pod: p, pool, nodes });
   const byNode = Object.fromEntries(answers.map((a) => [a.node, a]));
-  t.same(answers.filter((a) => a.passed).map((a) => a.node), ['clear', 'not-draining', 'later', 'done']);
-  t.ok(answers.filter((a) => !a.passed).every((a) => a.unresolvable), 'preemption cannot help');
+  t.same(
+    answers.filter((a) => a.passed).map((a) => a.node),
+    ['clear', 'not-draining', 'later', 'done'],
+  );
+  t.ok(
+    answers.filter((a) => !a.passed).every((a) => a.unresolvable),
+    'preemption cannot help',
+  );
   t.equal(byNode['cordoned']?.reason, 'node is cordoned');
   t.equal(byNode['labelled']?.reason, 'node is draining (neuronetes.io/draining=true)');
   t.equal(byNode['removed']?.reason, 'node is being removed (taint ToBeDeletedByClusterAutoscaler:NoSchedule)');
@@ -47,15 +53,45 @@ t.test('filter: the labels, taints, annotation and lead time are the config’s'
     h100('own-soon', { annotations: { 'example.com/window': at(5 * 60_000) } }),
   ];
   const answers = await runFilter(maintenanceWindow, { pod: p, pool, nodes: mine, config });
-  t.same(answers.map((a) => [a.node, a.passed]), [['retiring', false], ['removed', true], ['soon', true], ['own-soon', false]]);
-  await t.rejects(runFilter(maintenanceWindow, { pod: p, pool, nodes, config: { avoidWithin: 'an hour' } }), { name: 'ConfigError', message: /config\.avoidWithin is "an hour"/ });
+  t.same(
+    answers.map((a) => [a.node, a.passed]),
+    [
+      ['retiring', false],
+      ['removed', true],
+      ['soon', true],
+      ['own-soon', false],
+    ],
+  );
+  await t.rejects(runFilter(maintenanceWindow, { pod: p, pool, nodes, config: { avoidWithin: 'an hour' } }), {
+    name: 'ConfigError',
+    message: /config\.avoidWithin is "an hour"/,
+  });
   await t.rejects(runFilter(maintenanceWindow, { pod: p, pool, nodes, config: { horizon: '0s' } }), /could not be made: config\.horizon must be longer than 0/);
 });
 
 t.test('score: lower the sooner maintenance starts; no preference when no node has any', async (t) => {
-  const ahead = [h100('clear'), h100('in-6h', { annotations: { 'neuronetes.io/maintenance-window': at(6 * HOUR) } }), h100('in-2d', { labels: { 'cloud.google.com/scheduled-maintenance-time': unix(48 * HOUR) } }), h100('done', { annotations: { 'neuronetes.io/maintenance-window': `${at(-2 * HOUR)}/${at(-HOUR)}` } })];
-  t.same(await runScore(maintenanceWindow, { pod: p, pool, nodes: ahead }), [{ node: 'clear', score: 100 }, { node: 'in-6h', score: 25 }, { node: 'in-2d', score: 100 }, { node: 'done', score: 100 }]);
-  t.same(await runScore(maintenanceWindow, { pod: p, pool, nodes: ahead, config: { horizon: '12h' } }), [{ node: 'clear', score: 100 }, { node: 'in-6h', score: 50 }, { node: 'in-2d', score: 100 }, { node: 'done', score: 100 }]);
+  const ahead = [
+    h100('clear'),
+    h100('in-6h', { annotations: { 'neuronetes.io/maintenance-window': at(6 * HOUR) } }),
+    h100('in-2d', { labels: { 'cloud.google.com/scheduled-maintenance-time': unix(48 * HOUR) } }),
+    h100('done', { annotations: { 'neuronetes.io/maintenance-window': `${at(-2 * HOUR)}/${at(-HOUR)}` } }),
+  ];
+  t.same(await runScore(maintenanceWindow, { pod: p, pool, nodes: ahead }), [
+    { node: 'clear', score: 100 },
+    { node: 'in-6h', score: 25 },
+    { node: 'in-2d', score: 100 },
+    { node: 'done', score: 100 },
+  ]);
+  t.same(await runScore(maintenanceWindow, { pod: p, pool, nodes: ahead, config: { horizon: '12h' } }), [
+    { node: 'clear', score: 100 },
+    { node: 'in-6h', score: 50 },
+    { node: 'in-2d', score: 100 },
+    { node: 'done', score: 100 },
+  ]);
   const quiet = [h100('a'), h100('b')];
-  t.same(await runScore(maintenanceWindow, { pod: p, pool, nodes: quiet, cluster: clusterView({ nodes: quiet, pools: [pool] }) }), [], 'SKIP: nothing to prefer');
+  t.same(
+    await runScore(maintenanceWindow, { pod: p, pool, nodes: quiet, cluster: clusterView({ nodes: quiet, pools: [pool] }) }),
+    [],
+    'SKIP: nothing to prefer',
+  );
 });

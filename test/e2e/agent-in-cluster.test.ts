@@ -38,7 +38,9 @@ interface Container {
   volumeMounts: { name: string; mountPath: string }[];
 }
 
-const daemonSet = parse(await readFile(join(REPO, 'manifests', 'daemonset-agent.yaml'), 'utf8')) as { spec: { template: { spec: { containers: Container[] } } } };
+const daemonSet = parse(await readFile(join(REPO, 'manifests', 'daemonset-agent.yaml'), 'utf8')) as {
+  spec: { template: { spec: { containers: Container[] } } };
+};
 const container = daemonSet.spec.template.spec.containers[0] as Container;
 
 const bins = findKubeBinaries();
@@ -53,14 +55,19 @@ if ('skip' in bins) {
   await applyCrds(kc);
   await createNamespace(kc, 'agents');
   await createGpuNode(kc, 'gpu-a', { gpus: 1 });
-  await core.patchNode({ name: 'gpu-a', body: { metadata: { annotations: { 'example.com/keep': 'me' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await core.patchNode(
+    { name: 'gpu-a', body: { metadata: { annotations: { 'example.com/keep': 'me' } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   const asAgent = (await shippedServiceAccount(kc, cp.server, 'neuronetes-agent', 'rbac-agent.yaml'))();
 
   // The kubelet's part: mounts as folders, the ConfigMap's keys as files.
   const dir = await tempDir(t);
   const mounts: Record<string, string> = {};
   for (const m of container.volumeMounts) mounts[m.mountPath] = join(dir, m.name);
-  const configMap = parseAllDocuments(await readFile(join(REPO, 'manifests', 'configmap.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string; data: Record<string, string> }).find((d) => d.kind === 'ConfigMap');
+  const configMap = parseAllDocuments(await readFile(join(REPO, 'manifests', 'configmap.yaml'), 'utf8'))
+    .map((d) => d.toJS() as { kind: string; data: Record<string, string> })
+    .find((d) => d.kind === 'ConfigMap');
   const configDir = mounts['/etc/neuronetes/config'] as string;
   await mkdir(configDir, { recursive: true });
   for (const [key, text] of Object.entries(configMap?.data ?? {})) await writeFile(join(configDir, key), text);
@@ -71,15 +78,26 @@ if ('skip' in bins) {
   await writeFile(join(seed, 'tiny', 'tokenizer', 'vocab.json'), '{"a":0}');
   await writeFile(join(dir, 'agent.kubeconfig'), asAgent.exportConfig());
 
-  const model = (name: string, weightsURI: string) => ({ apiVersion: `${GROUP}/${VERSION}`, kind: 'Model', metadata: { name }, spec: { weightsURI, size: '1Mi' } });
+  const model = (name: string, weightsURI: string) => ({
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'Model',
+    metadata: { name },
+    spec: { weightsURI, size: '1Mi' },
+  });
   // In a cluster the URI names the seed mount inside the container; here, the folder standing in for it.
   await createCustom(kc, 'agents', 'models', model('tiny', `file://${seed}/tiny/`));
 
   await t.test('the DaemonSet asks for the API server, its Node and its config', async (t) => {
     t.same(container.args.slice(0, 3), ['agent', '--cluster', 'kubernetes']);
     t.ok(container.args.includes('--publish-to-node'));
-    t.match(container.env.find((e) => e.name === 'NODE_NAME'), { valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
-    t.ok(mounts[DEFAULT_FILE_ROOT] !== undefined && mounts[DEFAULT_CACHE_DIR] !== undefined, 'seed (the file root) and cache are mounted where the agent looks by default');
+    t.match(
+      container.env.find((e) => e.name === 'NODE_NAME'),
+      { valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+    );
+    t.ok(
+      mounts[DEFAULT_FILE_ROOT] !== undefined && mounts[DEFAULT_CACHE_DIR] !== undefined,
+      'seed (the file root) and cache are mounted where the agent looks by default',
+    );
   });
 
   await t.test('started as the DaemonSet starts it, the agent loads a Model it read from the cluster and annotates its Node', async (t) => {
@@ -100,15 +118,25 @@ if ('skip' in bins) {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     t.teardown(() => void child.kill('SIGTERM'));
     const base = `http://127.0.0.1:${port}`;
-    const ready = await eventually('the agent to be ready', async () => {
-      if (child.exitCode !== null) throw new Error(`the agent exited ${child.exitCode}: ${stderr}`);
-      const res = await request(`${base}/readyz`, { signal: AbortSignal.timeout(1_000) });
-      const body = (await res.body.json()) as { source?: string };
-      return res.statusCode === 200 ? body : undefined;
-    }, 90_000);
+    const ready = await eventually(
+      'the agent to be ready',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`the agent exited ${child.exitCode}: ${stderr}`);
+        const res = await request(`${base}/readyz`, { signal: AbortSignal.timeout(1_000) });
+        const body = (await res.body.json()) as { source?: string };
+        return res.statusCode === 200 ? body : undefined;
+      },
+      90_000,
+    );
     t.match(ready, { source: 'kubernetes' }, 'its Models come from the API server');
 
-    const post = (name: string) => request(`${base}/models/load`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, namespace: 'agents' }), signal: AbortSignal.timeout(15_000) });
+    const post = (name: string) =>
+      request(`${base}/models/load`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name, namespace: 'agents' }),
+        signal: AbortSignal.timeout(15_000),
+      });
     const res = await post('tiny');
     t.equal(res.statusCode, 200, 'the Model listed before the agent started is known once it is ready');
     t.match(await res.body.json(), { status: 'loaded', loader: 'file', node: 'gpu-a', files: 2, bytes: 24 });
@@ -122,7 +150,9 @@ if ('skip' in bins) {
     // A Model created while the agent runs arrives through the watch.
     await createCustom(kc, 'agents', 'models', model('tiny-2', `file://${seed}/tiny/`));
     await eventually('the new Model to load', async () => ((await post('tiny-2')).statusCode === 200 ? true : undefined));
-    await eventually('both on the Node', async () => ((await core.readNode({ name: 'gpu-a' })).metadata?.annotations?.[Annotations.cachedModels] === 'tiny,tiny-2' ? true : undefined));
+    await eventually('both on the Node', async () =>
+      (await core.readNode({ name: 'gpu-a' })).metadata?.annotations?.[Annotations.cachedModels] === 'tiny,tiny-2' ? true : undefined,
+    );
 
     // A hostile Model from the cluster is refused by the shipped loader config.
     await createCustom(kc, 'agents', 'models', model('passwd', 'file:///etc/passwd'));
@@ -153,7 +183,14 @@ if ('skip' in bins) {
 
   await t.test('the agent ServiceAccount has what the agent uses and nothing more', async (t) => {
     const denied = async (what: string, call: () => Promise<unknown>): Promise<void> => {
-      t.match(await call().then(() => 'allowed', (e: unknown) => apiErrorText(e)), /^403: /, `${what} is denied`);
+      t.match(
+        await call().then(
+          () => 'allowed',
+          (e: unknown) => apiErrorText(e),
+        ),
+        /^403: /,
+        `${what} is denied`,
+      );
     };
     const agentCore = asAgent.makeApiClient(CoreV1Api);
     const agentCustom = asAgent.makeApiClient(CustomObjectsApi);
@@ -162,7 +199,10 @@ if ('skip' in bins) {
     await denied('listing Pods', () => agentCore.listPodForAllNamespaces());
     await denied('deleting a Node', () => agentCore.deleteNode({ name: 'gpu-a' }));
     await denied('patching Model status', () =>
-      agentCustom.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: 'agents', plural: 'models', name: 'tiny', body: { status: { phase: 'Cached' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      agentCustom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, namespace: 'agents', plural: 'models', name: 'tiny', body: { status: { phase: 'Cached' } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
     );
     await denied('listing AgentPools', () => agentCustom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'agentpools' }));
     await denied('reading Leases', () => asAgent.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: 'neuronetes-system' }));

@@ -38,13 +38,23 @@ if ('skip' in bins) {
   const dir = await mkdtemp(join(tmpdir(), 'nn-e2e-autoscaling-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const configPath = join(dir, 'config.yaml');
-  await writeFile(configPath, stringify({ 'autoscaler-plugins': [{ name: 'slo', enabled: false }], 'metrics-provider-plugins': [{ name: 'prometheus', enabled: false }, { name: 'pods', enabled: false }] }));
+  await writeFile(
+    configPath,
+    stringify({
+      'autoscaler-plugins': [{ name: 'slo', enabled: false }],
+      'metrics-provider-plugins': [
+        { name: 'prometheus', enabled: false },
+        { name: 'pods', enabled: false },
+      ],
+    }),
+  );
 
   const scaledPool = (name: string, queueDepth: number, spec: Record<string, unknown> = {}): Record<string, unknown> => {
     const base = agentPool(name, { minReplicas: 1, maxReplicas: 20, replicas: 2, autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] }, ...spec });
     return { ...base, metadata: { ...(base['metadata'] as object), annotations: { 'metrics.neuronetes.io/queue-depth': String(queueDepth) } } };
   };
-  const readPool = async (name: string): Promise<AgentPool> => (await custom.getNamespacedCustomObject({ ...crd('agentpools'), namespace: ns, name })) as AgentPool;
+  const readPool = async (name: string): Promise<AgentPool> =>
+    (await custom.getNamespacedCustomObject({ ...crd('agentpools'), namespace: ns, name })) as AgentPool;
   const setQueueDepth = async (name: string, value: number): Promise<void> => {
     const body = { metadata: { annotations: { 'metrics.neuronetes.io/queue-depth': String(value) } } };
     await custom.patchNamespacedCustomObject({ ...crd('agentpools'), namespace: ns, name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
@@ -81,7 +91,11 @@ if ('skip' in bins) {
     t.equal((await decide(first, 'restart', 2)).desiredReplicas, 4, 'queue 40 / 10 per replica');
     const state = await eventually('the state in the pool status', () => persisted('restart'));
     t.equal(state.lastObservedReplicas, 2);
-    t.same(state.recommendations.map((r) => r.replicas), [2, 4], 'first-seen record, then the decision');
+    t.same(
+      state.recommendations.map((r) => r.replicas),
+      [2, 4],
+      'first-seen record, then the decision',
+    );
     await stop(first);
 
     await setQueueDepth('restart', 200);
@@ -110,10 +124,14 @@ if ('skip' in bins) {
     await createCustom(kc, ns, 'agentpools', scaledPool('grow', 65, { replicas: 2, maxReplicas: 5 }));
     await createCustom(kc, ns, 'agentpools', scaledPool('steady', 20, { replicas: 2 }));
     const app = await start({}, { actuator: { intervalMs: 300 } });
-    const pool = await eventually('spec.replicas raised', async () => {
-      const p = await readPool('grow');
-      return p.spec.replicas === 5 ? p : undefined;
-    }, 30_000);
+    const pool = await eventually(
+      'spec.replicas raised',
+      async () => {
+        const p = await readPool('grow');
+        return p.spec.replicas === 5 ? p : undefined;
+      },
+      30_000,
+    );
     t.equal(pool.spec.replicas, 5, 'ceil(65 / 10) = 7, capped at maxReplicas 5');
     const status = await eventually('status written', async () => {
       const p = await readPool('grow');
@@ -145,10 +163,14 @@ if ('skip' in bins) {
     await createCustom(kc, ns, 'agentpools', scaledPool('asleep', 95, { minReplicas: 0, replicas: 0 }));
     const app = await start({}, { actuator: { intervalMs: 300 } });
     // ceil(95 / 10) = 10; HPA's scale-up limit from 0 is max(0 + 4, 0 × 2) = 4, then max(4 + 4, 4 × 2) = 8…
-    const woken = await eventually('spec.replicas raised from 0', async () => {
-      const p = await readPool('asleep');
-      return (p.spec.replicas ?? 0) > 0 ? p : undefined;
-    }, 30_000);
+    const woken = await eventually(
+      'spec.replicas raised from 0',
+      async () => {
+        const p = await readPool('asleep');
+        return (p.spec.replicas ?? 0) > 0 ? p : undefined;
+      },
+      30_000,
+    );
     t.equal(woken.spec.replicas, 4);
     t.match(woken.status?.currentMetrics, [{ type: 'queue-depth', current: '95', target: '10' }]);
     await stop(app);
@@ -166,8 +188,21 @@ if ('skip' in bins) {
     await refused('cooldown-long', { cooldownPeriod: '25h' }, /autoscaling.cooldownPeriod must be a duration of at most 24h/);
     await refused('window-long', { behavior: { scaleDown: { stabilizationWindow: '61m' } } }, /scaleDown.stabilizationWindow must be a duration of at most 1h/);
     await refused('period-long', { behavior: { scaleUp: { periodSeconds: 1801 } } }, /periodSeconds.*1800/);
-    await refused('averaging-long', { metrics: [{ type: 'queue-depth', target: '10' }, { type: 'ttft-p95', target: '1s', averagingWindow: '2h' }] }, /averagingWindow must be a duration of at most 1h/);
-    const atBounds = { cooldownPeriod: '24h', behavior: { scaleUp: { stabilizationWindow: '1h', periodSeconds: 1800 } }, metrics: [{ type: 'queue-depth', target: '10', averagingWindow: '1h' }] };
+    await refused(
+      'averaging-long',
+      {
+        metrics: [
+          { type: 'queue-depth', target: '10' },
+          { type: 'ttft-p95', target: '1s', averagingWindow: '2h' },
+        ],
+      },
+      /averagingWindow must be a duration of at most 1h/,
+    );
+    const atBounds = {
+      cooldownPeriod: '24h',
+      behavior: { scaleUp: { stabilizationWindow: '1h', periodSeconds: 1800 } },
+      metrics: [{ type: 'queue-depth', target: '10', averagingWindow: '1h' }],
+    };
     await createCustom(kc, ns, 'agentpools', agentPool('at-bounds', { autoscaling: atBounds }));
     t.same((await readPool('at-bounds')).spec.autoscaling, atBounds, 'the bounds themselves are accepted');
   });
@@ -175,7 +210,11 @@ if ('skip' in bins) {
   await t.test('as the shipped ServiceAccount: the leader scales; when it leaves, the follower takes over', async (t) => {
     const asServe = await shippedServiceAccount(kc, cp.server, 'neuronetes-extender', 'rbac-serve.yaml');
     await createCustom(kc, ns, 'agentpools', scaledPool('shared', 50, { replicas: 1, maxReplicas: 10 }));
-    const election = (identity: string): NonNullable<KubernetesSourceOptions['leaderElection']> => ({ namespace: 'neuronetes-system', name: LEADER_LEASE_NAME, identity });
+    const election = (identity: string): NonNullable<KubernetesSourceOptions['leaderElection']> => ({
+      namespace: 'neuronetes-system',
+      name: LEADER_LEASE_NAME,
+      identity,
+    });
     const leader = await start({ kubeConfig: asServe(), leaderElection: election('replica-a') }, { actuator: { intervalMs: 300 } });
     await eventually('replica-a to lead', () => (leader.neuronetes.cluster.isLeader?.() === true ? true : undefined));
     const follower = await start({ kubeConfig: asServe(), leaderElection: election('replica-b') }, { actuator: { intervalMs: 300 } });
@@ -194,10 +233,14 @@ if ('skip' in bins) {
     await setQueueDepth('shared', 90);
     await eventually('the follower to take the released Lease', () => (follower.neuronetes.cluster.isLeader?.() === true ? true : undefined), 15_000);
     // From the persisted history: the 1 → 5 scale holds the next one back for its 15 s period.
-    const taken = await eventually('the new leader to scale', async () => {
-      const p = await readPool('shared');
-      return p.spec.replicas === 9 ? p : undefined;
-    }, 45_000);
+    const taken = await eventually(
+      'the new leader to scale',
+      async () => {
+        const p = await readPool('shared');
+        return p.spec.replicas === 9 ? p : undefined;
+      },
+      45_000,
+    );
     t.equal(taken.spec.replicas, 9, 'it writes once it leads');
     await stop(follower);
   });
@@ -206,7 +249,10 @@ if ('skip' in bins) {
     await createCustom(kc, ns, 'agentpools', scaledPool('watched', 80, { replicas: 1 }));
     const leases = kc.makeApiClient(CoordinationV1Api);
     // Someone else leads, and keeps renewing for the length of the test.
-    await leases.createNamespacedLease({ namespace: ns, body: { metadata: { name: 'held', namespace: ns }, spec: { holderIdentity: 'elsewhere', leaseDurationSeconds: 3600, renewTime: new V1MicroTime() } } });
+    await leases.createNamespacedLease({
+      namespace: ns,
+      body: { metadata: { name: 'held', namespace: ns }, spec: { holderIdentity: 'elsewhere', leaseDurationSeconds: 3600, renewTime: new V1MicroTime() } },
+    });
     const follower = await start({ leaderElection: { namespace: ns, name: 'held', identity: 'follower' } }, { actuator: { intervalMs: 200 } });
     await inView(follower, 'watched');
     const before = (await readPool('watched')).metadata.resourceVersion;

@@ -162,7 +162,11 @@ const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
 async function apiReady(server: string, token: string): Promise<boolean> {
   try {
-    const { statusCode, body } = await request(`${server}/readyz`, { dispatcher: insecure, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2_000) });
+    const { statusCode, body } = await request(`${server}/readyz`, {
+      dispatcher: insecure,
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(2_000),
+    });
     const text = await body.text();
     return statusCode === 200 && text.trim() === 'ok';
   } catch {
@@ -186,14 +190,25 @@ export async function startControlPlane(bins: KubeBinaries, options: ControlPlan
     for (const p of [...procs].reverse()) await p.stop(p.name === 'kube-apiserver' ? 10_000 : 5_000);
   };
   try {
-    const etcd = new Proc('etcd', bins.etcd, [
-      '--data-dir', join(dir, 'etcd'),
-      '--listen-client-urls', etcdUrl,
-      '--advertise-client-urls', etcdUrl,
-      '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
-    ], join(dir, 'etcd.log'));
+    const etcd = new Proc(
+      'etcd',
+      bins.etcd,
+      [
+        '--data-dir',
+        join(dir, 'etcd'),
+        '--listen-client-urls',
+        etcdUrl,
+        '--advertise-client-urls',
+        etcdUrl,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${peerPort}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${peerPort}`,
+        '--initial-cluster',
+        `default=http://127.0.0.1:${peerPort}`,
+      ],
+      join(dir, 'etcd.log'),
+    );
     procs.push(etcd);
     await eventually('etcd to answer', async () => {
       const { statusCode, body } = await request(`${etcdUrl}/health`, { signal: AbortSignal.timeout(1_000) });
@@ -218,10 +233,17 @@ export async function startControlPlane(bins: KubeBinaries, options: ControlPlan
     );
 
     const apiArgs = [
-      `--etcd-servers=${etcdUrl}`, '--bind-address=127.0.0.1', `--secure-port=${apiPort}`, `--cert-dir=${join(dir, 'pki')}`,
-      `--token-auth-file=${join(dir, 'tokens.csv')}`, '--authorization-mode=RBAC', '--service-account-issuer=https://kubernetes.default.svc',
-      `--service-account-key-file=${join(dir, 'sa.pub')}`, `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-      '--service-cluster-ip-range=10.96.0.0/16', '--disable-admission-plugins=ServiceAccount,TaintNodesByCondition',
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, 'pki')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--disable-admission-plugins=ServiceAccount,TaintNodesByCondition',
       ...(options.apiserverArgs ?? []),
     ];
     let apiserver: Proc | undefined;
@@ -229,10 +251,15 @@ export async function startControlPlane(bins: KubeBinaries, options: ControlPlan
       apiserver = new Proc('kube-apiserver', bins.apiserver, apiArgs, join(dir, 'kube-apiserver.log'));
       procs.splice(1, 0, apiserver);
       const started = apiserver;
-      await eventually('kube-apiserver to be ready', async () => {
-        if (!started.running) throw new Error(`kube-apiserver exited:\n${await started.tail()}`);
-        return (await apiReady(server, token)) ? true : undefined;
-      }, 90_000, 300);
+      await eventually(
+        'kube-apiserver to be ready',
+        async () => {
+          if (!started.running) throw new Error(`kube-apiserver exited:\n${await started.tail()}`);
+          return (await apiReady(server, token)) ? true : undefined;
+        },
+        90_000,
+        300,
+      );
     };
     const stopApiServer = async (): Promise<void> => {
       if (apiserver === undefined) return;
@@ -255,7 +282,12 @@ export async function startControlPlane(bins: KubeBinaries, options: ControlPlan
         const file = join(dir, `${name}.yaml`);
         const clientConnection = { ...(config['clientConnection'] as Record<string, unknown> | undefined), kubeconfig: kubeconfigPath };
         await writeFile(file, stringify({ ...config, clientConnection, leaderElection: { leaderElect: false } }));
-        const p = new Proc(name, bins.scheduler, [`--config=${file}`, '--bind-address=127.0.0.1', '--secure-port=0', `-v=${verbosity}`], join(dir, `${name}.log`));
+        const p = new Proc(
+          name,
+          bins.scheduler,
+          [`--config=${file}`, '--bind-address=127.0.0.1', '--secure-port=0', `-v=${verbosity}`],
+          join(dir, `${name}.log`),
+        );
         procs.push(p);
         await sleep(200);
         if (!p.running) throw new Error(`${name} exited:\n${await p.tail()}`);

@@ -11,7 +11,17 @@ import { request } from 'undici';
 import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
 import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
 import { eventually, findKubeBinaries, freePort } from './control-plane.ts';
-import { agentPool, boundNode, createAgentObjects, createCustom, createGpuNode, createPod, schedulerTrace, shippedSchedulerConfig, startAgentCluster } from './kube-fixtures.ts';
+import {
+  agentPool,
+  boundNode,
+  createAgentObjects,
+  createCustom,
+  createGpuNode,
+  createPod,
+  schedulerTrace,
+  shippedSchedulerConfig,
+  startAgentCluster,
+} from './kube-fixtures.ts';
 
 interface TraceEntry {
   verb: string;
@@ -39,17 +49,56 @@ if ('skip' in bins) {
   const { cp, kc } = await startAgentCluster(t, bins, ns);
   await createAgentObjects(kc, ns, 'chat');
   const bare = { neuronetesLabels: false } as const;
-  await createGpuNode(kc, 'a100-80', { ...bare, gpus: 8, labels: { ...gfd('NVIDIA-A100-SXM4-80GB', 81920, 8, { 'nvidia.com/gpu.family': 'ampere' }), 'node.kubernetes.io/instance-type': 'p4de.24xlarge', 'karpenter.sh/capacity-type': 'on-demand' } });
-  await createGpuNode(kc, 'a100-40', { ...bare, gpus: 8, labels: { ...gfd('NVIDIA-A100-SXM4-40GB', 40960, 8), 'node.kubernetes.io/instance-type': 'p4d.24xlarge', 'eks.amazonaws.com/capacityType': 'ON_DEMAND' } });
+  await createGpuNode(kc, 'a100-80', {
+    ...bare,
+    gpus: 8,
+    labels: {
+      ...gfd('NVIDIA-A100-SXM4-80GB', 81920, 8, { 'nvidia.com/gpu.family': 'ampere' }),
+      'node.kubernetes.io/instance-type': 'p4de.24xlarge',
+      'karpenter.sh/capacity-type': 'on-demand',
+    },
+  });
+  await createGpuNode(kc, 'a100-40', {
+    ...bare,
+    gpus: 8,
+    labels: { ...gfd('NVIDIA-A100-SXM4-40GB', 40960, 8), 'node.kubernetes.io/instance-type': 'p4d.24xlarge', 'eks.amazonaws.com/capacityType': 'ON_DEMAND' },
+  });
   await createGpuNode(kc, 'a10g', { ...bare, gpus: 4, labels: { ...gfd('NVIDIA-A10G', 23028, 4), 'node.kubernetes.io/instance-type': 'g5.12xlarge' } });
-  await createGpuNode(kc, 'h100-spot', { ...bare, gpus: 8, labels: { ...gfd('NVIDIA-H100-80GB-HBM3', 81559, 8, { 'nvidia.com/gpu.clique': '5d0e8f0a-7b7e-4c41-9f2c-3a1b2c3d4e5f.0' }), 'cloud.google.com/gke-spot': 'true' } });
-  await createGpuNode(kc, 'h100-eks-spot', { ...bare, gpus: 8, labels: { ...gfd('NVIDIA-H100-80GB-HBM3', 81559, 8), 'node.kubernetes.io/instance-type': 'p5.48xlarge', 'eks.amazonaws.com/capacityType': 'SPOT' } });
-  await createGpuNode(kc, 'h100-regular', { ...bare, gpus: 8, labels: { ...gfd('NVIDIA-H100-80GB-HBM3', 81559, 8), 'node.kubernetes.io/instance-type': 'Standard_NC80adis_H100_v5', 'kubernetes.azure.com/scalesetpriority': 'regular' } });
+  await createGpuNode(kc, 'h100-spot', {
+    ...bare,
+    gpus: 8,
+    labels: {
+      ...gfd('NVIDIA-H100-80GB-HBM3', 81559, 8, { 'nvidia.com/gpu.clique': '5d0e8f0a-7b7e-4c41-9f2c-3a1b2c3d4e5f.0' }),
+      'cloud.google.com/gke-spot': 'true',
+    },
+  });
+  await createGpuNode(kc, 'h100-eks-spot', {
+    ...bare,
+    gpus: 8,
+    labels: { ...gfd('NVIDIA-H100-80GB-HBM3', 81559, 8), 'node.kubernetes.io/instance-type': 'p5.48xlarge', 'eks.amazonaws.com/capacityType': 'SPOT' },
+  });
+  await createGpuNode(kc, 'h100-regular', {
+    ...bare,
+    gpus: 8,
+    labels: {
+      ...gfd('NVIDIA-H100-80GB-HBM3', 81559, 8),
+      'node.kubernetes.io/instance-type': 'Standard_NC80adis_H100_v5',
+      'kubernetes.azure.com/scalesetpriority': 'regular',
+    },
+  });
   await createGpuNode(kc, 'h200', { ...bare, gpus: 8, labels: { ...gfd('NVIDIA-H200', 143771, 8), 'kubernetes.azure.com/scalesetpriority': 'spot' } });
   await createGpuNode(kc, 'a100-mig', {
     ...bare,
     gpus: 0,
-    labels: { ...gfd('NVIDIA-A100-SXM4-80GB', 81920, 2, { 'nvidia.com/mig.capable': 'true', 'nvidia.com/mig.strategy': 'mixed', 'nvidia.com/mig.config': 'all-balanced' }), 'nvidia.com/mig-1g.10gb.count': '4', 'nvidia.com/mig-3g.40gb.count': '1' },
+    labels: {
+      ...gfd('NVIDIA-A100-SXM4-80GB', 81920, 2, {
+        'nvidia.com/mig.capable': 'true',
+        'nvidia.com/mig.strategy': 'mixed',
+        'nvidia.com/mig.config': 'all-balanced',
+      }),
+      'nvidia.com/mig-1g.10gb.count': '4',
+      'nvidia.com/mig-3g.40gb.count': '1',
+    },
     resources: { 'nvidia.com/mig-1g.10gb': '4', 'nvidia.com/mig-3g.40gb': '1' },
   });
 
@@ -57,7 +106,10 @@ if ('skip' in bins) {
     ['a100-big', { gpuRequirements: { count: 1, type: 'A100', memory: '80Gi' } }],
     ['a100-nvlink', { gpuRequirements: { count: 2, type: 'A100', topology: { locality: 'nvlink' } } }],
     ['h100-no-spot', { gpuRequirements: { count: 1, type: 'H100' }, scheduling: { costOptimization: { enabled: true, spotEnabled: false } } }],
-    ['h100-nvlink-spot', { gpuRequirements: { count: 2, type: 'H100', topology: { locality: 'nvlink' } }, scheduling: { costOptimization: { enabled: true, spotEnabled: true } } }],
+    [
+      'h100-nvlink-spot',
+      { gpuRequirements: { count: 2, type: 'H100', topology: { locality: 'nvlink' } }, scheduling: { costOptimization: { enabled: true, spotEnabled: true } } },
+    ],
     ['slices', { gpuRequirements: { count: 1, type: 'A100' } }],
   ];
   for (const [name, spec] of pools) await createCustom(kc, ns, 'agentpools', agentPool(name, spec));
@@ -92,27 +144,48 @@ if ('skip' in bins) {
     const filter = await firstFilter('no-spot-1');
     t.match(filter?.nodes['h100-spot'], { kept: false, rejectedBy: 'cost', reason: /^spot node \(cloud\.google\.com\/gke-spot=true\)/ });
     t.match(filter?.nodes['h100-eks-spot'], { kept: false, rejectedBy: 'cost', reason: /^spot node \(eks\.amazonaws\.com\/capacityType=SPOT\)/ });
-    t.match(filter?.nodes['h200'], { kept: false, reason: /^(spot node \(kubernetes\.azure\.com\/scalesetpriority=spot\)|needs H100 GPUs, node has NVIDIA-H200)/ });
+    t.match(filter?.nodes['h200'], {
+      kept: false,
+      reason: /^(spot node \(kubernetes\.azure\.com\/scalesetpriority=spot\)|needs H100 GPUs, node has NVIDIA-H200)/,
+    });
   });
 
   await t.test('NVLink from the GFD clique, and from the instance family', async (t) => {
     await createPod(kc, ns, 'nvlink-spot-1', { gpus: 2, pool: 'h100-nvlink-spot', schedulerName: 'neuronetes-names' });
     t.match(await boundTo('nvlink-spot-1'), /^h100-(eks-)?spot$/);
     const spot = await firstFilter('nvlink-spot-1');
-    t.match(spot?.nodes, { 'h100-spot': { kept: true }, 'h100-eks-spot': { kept: true } }, 'the clique label and the p5 family both say NVLink; spot is allowed');
-    t.match(spot?.nodes['h100-regular'], { kept: false, rejectedBy: 'topology', reason: /GPU interconnect unknown: .*instance type Standard_NC80adis_H100_v5 is not in the interconnect table/ });
+    t.match(
+      spot?.nodes,
+      { 'h100-spot': { kept: true }, 'h100-eks-spot': { kept: true } },
+      'the clique label and the p5 family both say NVLink; spot is allowed',
+    );
+    t.match(spot?.nodes['h100-regular'], {
+      kept: false,
+      rejectedBy: 'topology',
+      reason: /GPU interconnect unknown: .*instance type Standard_NC80adis_H100_v5 is not in the interconnect table/,
+    });
     await createPod(kc, ns, 'nvlink-a100-1', { gpus: 2, pool: 'a100-nvlink', schedulerName: 'neuronetes-names' });
     t.match(await boundTo('nvlink-a100-1'), /^a100-(80|40)$/, 'p4d/p4de are NVSwitch machines');
     const filter = await firstFilter('nvlink-a100-1');
-    t.match(filter?.nodes['a10g'], { kept: false, rejectedBy: 'topology', reason: /GPU interconnect unknown: .*instance type g5\.12xlarge is not in the interconnect table/ });
+    t.match(filter?.nodes['a10g'], {
+      kept: false,
+      rejectedBy: 'topology',
+      reason: /GPU interconnect unknown: .*instance type g5\.12xlarge is not in the interconnect table/,
+    });
   });
 
-  for (const [mode, schedulerName] of [['names', 'neuronetes-names'], ['nodes', 'neuronetes-nodes']] as const) {
+  for (const [mode, schedulerName] of [
+    ['names', 'neuronetes-names'],
+    ['nodes', 'neuronetes-nodes'],
+  ] as const) {
     await t.test(`${mode} mode: MIG mixed strategy, pods asking for nvidia.com/mig-* reach the extender and land on the slices`, async (t) => {
       const pod = `slice-${mode}`;
       await createPod(kc, ns, pod, { pool: 'slices', schedulerName, resources: { 'nvidia.com/mig-1g.10gb': '1' } });
       t.equal(await boundTo(pod), 'a100-mig');
-      t.ok((await trace(pod)).some((e) => e.verb === 'filter'), 'the shipped managedResources sent the pod to the extender');
+      t.ok(
+        (await trace(pod)).some((e) => e.verb === 'filter'),
+        'the shipped managedResources sent the pod to the extender',
+      );
     });
   }
 
@@ -124,7 +197,13 @@ if ('skip' in bins) {
     });
     t.match(node, {
       gpu: { type: { value: 'NVIDIA-A100-SXM4-80GB', from: 'nvidia.com/gpu.product=NVIDIA-A100-SXM4-80GB' } },
-      mig: { strategy: { value: 'mixed' }, slices: { value: { '1g.10gb': { total: 4, used: 2, free: 2 }, '3g.40gb': { total: 1, used: 0, free: 1 } }, from: 'allocatable nvidia.com/mig-1g.10gb, nvidia.com/mig-3g.40gb' } },
+      mig: {
+        strategy: { value: 'mixed' },
+        slices: {
+          value: { '1g.10gb': { total: 4, used: 2, free: 2 }, '3g.40gb': { total: 1, used: 0, free: 1 } },
+          from: 'allocatable nvidia.com/mig-1g.10gb, nvidia.com/mig-3g.40gb',
+        },
+      },
     });
     await createPod(kc, ns, 'big-slice', { pool: 'slices', schedulerName: 'neuronetes-names', resources: { 'nvidia.com/mig-3g.40gb': '1' } });
     t.equal(await boundTo('big-slice'), 'a100-mig');

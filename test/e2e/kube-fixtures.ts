@@ -35,7 +35,9 @@ export async function shippedServiceAccount(kc: KubeConfig, server: string, serv
   for (const file of ['namespace.yaml', 'serviceaccounts.yaml', rbacFile]) {
     for (const obj of loadAllYaml(await readFile(join(REPO, 'manifests', file), 'utf8')) as KubernetesObject[]) await objects.create(obj);
   }
-  const { status } = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name: serviceAccount, namespace: 'neuronetes-system', body: { spec: { audiences: [] } } });
+  const { status } = await kc
+    .makeApiClient(CoreV1Api)
+    .createNamespacedServiceAccountToken({ name: serviceAccount, namespace: 'neuronetes-system', body: { spec: { audiences: [] } } });
   const token = status?.token ?? '';
   return () => {
     const as = new PooledKubeConfig();
@@ -50,7 +52,12 @@ export async function shippedServiceAccount(kc: KubeConfig, server: string, serv
 }
 
 /** A control plane with the shipped CRDs and namespace `ns`, stopped at the test's teardown. */
-export async function startAgentCluster(t: { teardown(fn: () => unknown): void }, bins: KubeBinaries, ns: string, options?: ControlPlaneOptions): Promise<{ cp: ControlPlane; kc: KubeConfig }> {
+export async function startAgentCluster(
+  t: { teardown(fn: () => unknown): void },
+  bins: KubeBinaries,
+  ns: string,
+  options?: ControlPlaneOptions,
+): Promise<{ cp: ControlPlane; kc: KubeConfig }> {
   const cp = await startControlPlane(bins, options);
   t.teardown(() => cp.stop());
   const kc = cp.kubeConfig();
@@ -102,7 +109,9 @@ export async function createGpuNode(kc: KubeConfig, name: string, shape: NodeSha
         status: {
           capacity: resources,
           allocatable: resources,
-          conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'e2e', lastHeartbeatTime: new Date(), lastTransitionTime: new Date() }],
+          conditions: [
+            { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'e2e', lastHeartbeatTime: new Date(), lastTransitionTime: new Date() },
+          ],
         },
       },
     },
@@ -166,8 +175,18 @@ export function agentPool(name: string, spec: Record<string, unknown> = {}): Rec
 }
 
 export async function createAgentObjects(kc: KubeConfig, namespace: string, pool: string): Promise<void> {
-  await createCustom(kc, namespace, 'models', { apiVersion: `${GROUP}/${VERSION}`, kind: 'Model', metadata: { name: 'llama' }, spec: { weightsURI: 'hf://meta/llama', size: '16Gi' } });
-  await createCustom(kc, namespace, 'agentclasses', { apiVersion: `${GROUP}/${VERSION}`, kind: 'AgentClass', metadata: { name: 'assistant' }, spec: { modelRef: { name: 'llama' } } });
+  await createCustom(kc, namespace, 'models', {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'Model',
+    metadata: { name: 'llama' },
+    spec: { weightsURI: 'hf://meta/llama', size: '16Gi' },
+  });
+  await createCustom(kc, namespace, 'agentclasses', {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'AgentClass',
+    metadata: { name: 'assistant' },
+    spec: { modelRef: { name: 'llama' } },
+  });
   await createCustom(kc, namespace, 'agentpools', agentPool(pool));
 }
 

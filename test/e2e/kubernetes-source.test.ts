@@ -14,7 +14,17 @@ import { apiErrorText } from '../../src/cluster/kube-api.ts';
 import { KubernetesSource, LEADER_LEASE_NAME, type KubernetesSourceOptions } from '../../src/cluster/kubernetes-source.ts';
 import { LeaderElection } from '../../src/cluster/leader-election.ts';
 import { eventually, findKubeBinaries, startControlPlane, type ControlPlane } from './control-plane.ts';
-import { agentPool, applyCrds, createAgentObjects, createCustom, createGpuNode, createNamespace, createPod, crd, shippedServiceAccount } from './kube-fixtures.ts';
+import {
+  agentPool,
+  applyCrds,
+  createAgentObjects,
+  createCustom,
+  createGpuNode,
+  createNamespace,
+  createPod,
+  crd,
+  shippedServiceAccount,
+} from './kube-fixtures.ts';
 
 const bins = findKubeBinaries();
 if ('skip' in bins) {
@@ -50,7 +60,13 @@ if ('skip' in bins) {
     await main.start();
     t.same(main.readiness(), { ready: true });
     const view = main.view();
-    t.same(view.nodes().map((n) => n.metadata.name).sort(), ['gpu-a', 'gpu-b']);
+    t.same(
+      view
+        .nodes()
+        .map((n) => n.metadata.name)
+        .sort(),
+      ['gpu-a', 'gpu-b'],
+    );
     t.equal(view.node('gpu-a')?.status?.allocatable?.['nvidia.com/gpu'], '2');
     t.equal(typeof view.node('gpu-a')?.metadata.creationTimestamp, 'string', 'plain JSON, as the watch delivers it');
     t.equal(view.pool(ns, 'chat')?.spec.maxReplicas, 4);
@@ -75,7 +91,9 @@ if ('skip' in bins) {
 
   await t.test('AgentPool has scale and status subresources; patchPoolStatus writes status', async (t) => {
     await main.patchPoolStatus(ns, 'chat', { replicas: 3, readyReplicas: 2 });
-    const scale = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObjectScale({ ...crd('agentpools'), namespace: ns, name: 'chat' })) as { status?: { replicas?: number } };
+    const scale = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObjectScale({ ...crd('agentpools'), namespace: ns, name: 'chat' })) as {
+      status?: { replicas?: number };
+    };
     t.equal(scale.status?.replicas, 3, 'scale subresource reads status.replicas');
     await eventually('the status patch to reach the view', () => (main.view().pool(ns, 'chat')?.status?.readyReplicas === 2 ? true : undefined));
     await t.rejects(main.patchPoolStatus(ns, 'nope', { replicas: 1 }), /AgentPool agents\/nope failed: 404/);
@@ -83,29 +101,52 @@ if ('skip' in bins) {
 
   await t.test('bind: UID precondition, assumed at once, confirmed by the informer, idempotent', async (t) => {
     const pod = await createPod(kc, ns, 'bind-me', { gpus: 1, pool: 'chat', schedulerName: 'nobody' });
-    await eventually('the pending pool pod in the view', () => (main.view().podsOfPool(ns, 'chat').some((p) => p.metadata.name === 'bind-me') ? true : undefined));
+    await eventually('the pending pool pod in the view', () =>
+      main
+        .view()
+        .podsOfPool(ns, 'chat')
+        .some((p) => p.metadata.name === 'bind-me')
+        ? true
+        : undefined,
+    );
     t.same(main.view().podsOnNode('gpu-a').length, 0);
 
     await t.rejects(main.bind({ podNamespace: ns, podName: 'bind-me', podUid: 'not-the-uid', node: 'gpu-a' }), BindError);
     await main.bind({ podNamespace: ns, podName: 'bind-me', podUid: pod.metadata?.uid ?? '', node: 'gpu-a' }).catch((e: unknown) => t.fail(String(e)));
     const assumed = main.view().podsOnNode('gpu-a');
-    t.same(assumed.map((p) => p.metadata.name), ['bind-me'], 'GPU accounting sees the pod right after bind');
+    t.same(
+      assumed.map((p) => p.metadata.name),
+      ['bind-me'],
+      'GPU accounting sees the pod right after bind',
+    );
     t.equal(assumed[0]?.spec?.containers?.[0]?.resources?.requests?.['nvidia.com/gpu'], '1', 'with its requests');
 
     await eventually('the informer to confirm the binding', async () => {
       const p = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ namespace: ns, name: 'bind-me' });
-      return p.spec?.nodeName === 'gpu-a' && main.view().podsOnNode('gpu-a').some((q) => q.metadata.resourceVersion === p.metadata?.resourceVersion) ? true : undefined;
+      return p.spec?.nodeName === 'gpu-a' &&
+        main
+          .view()
+          .podsOnNode('gpu-a')
+          .some((q) => q.metadata.resourceVersion === p.metadata?.resourceVersion)
+        ? true
+        : undefined;
     });
     await main.bind({ podNamespace: ns, podName: 'bind-me', podUid: pod.metadata?.uid ?? '', node: 'gpu-a' });
     t.pass('binding again to the same node succeeds');
-    const err = await main.bind({ podNamespace: ns, podName: 'bind-me', podUid: pod.metadata?.uid ?? '', node: 'gpu-b' }).then(() => undefined, (e: unknown) => e);
+    const err = await main.bind({ podNamespace: ns, podName: 'bind-me', podUid: pod.metadata?.uid ?? '', node: 'gpu-b' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     t.type(err, BindError);
     t.match((err as Error).message, /^409: .*already assigned to node "gpu-a"/, 'the API server’s own words');
   });
 
   await t.test('a bind the API rejects for the UID names the precondition', async (t) => {
     await createPod(kc, ns, 'uid-check', { schedulerName: 'nobody' });
-    const err = await main.bind({ podNamespace: ns, podName: 'uid-check', podUid: '00000000-0000-0000-0000-000000000000', node: 'gpu-b' }).then(() => undefined, (e: unknown) => e);
+    const err = await main.bind({ podNamespace: ns, podName: 'uid-check', podUid: '00000000-0000-0000-0000-000000000000', node: 'gpu-b' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     t.match((err as Error | undefined)?.message, /409: .*[Pp]recondition.*UID/);
   });
 
@@ -123,7 +164,15 @@ if ('skip' in bins) {
     await compact.body.dump();
     await eventually('the node informer to re-list after 410', () => (relists() > before ? true : undefined), 60_000);
     t.equal(nodes()?.restarts, restarts, 'the ListWatch re-listed by itself; the supervisor did not have to restart it');
-    t.same(main.view().nodes().map((n) => n.metadata.name).sort(), ['gpu-a', 'gpu-b'], 'the re-listed picture is whole');
+    t.same(
+      main
+        .view()
+        .nodes()
+        .map((n) => n.metadata.name)
+        .sort(),
+      ['gpu-a', 'gpu-b'],
+      'the re-listed picture is whole',
+    );
     t.same(main.readiness(), { ready: true });
   });
 
@@ -132,20 +181,30 @@ if ('skip' in bins) {
     await restarting.start();
     t.same(restarting.readiness(), { ready: true });
     await cp.stopApiServer();
-    const down = await eventually('readiness to report the stale cache', () => {
-      const r = restarting.readiness();
-      return r.ready ? undefined : r;
-    }, 30_000);
+    const down = await eventually(
+      'readiness to report the stale cache',
+      () => {
+        const r = restarting.readiness();
+        return r.ready ? undefined : r;
+      },
+      30_000,
+    );
     t.match(down.reason, /stale/);
     t.ok(restarting.view().node('gpu-a'), 'the last picture keeps serving while the API server is away');
     await cp.startApiServer();
     await createGpuNode(kc, 'gpu-c', { gpus: 4, labels: { [Labels.capacityType]: 'spot' } });
     await eventually('the node created after the restart', () => (restarting.view().node('gpu-c') !== undefined ? true : undefined), 60_000);
     await eventually('readiness to come back', () => (restarting.readiness().ready ? true : undefined), 30_000);
-    t.ok(restarting.informerHealth().every((h) => h.restarts > 0), 'every informer was restarted by its supervisor');
+    t.ok(
+      restarting.informerHealth().every((h) => h.restarts > 0),
+      'every informer was restarted by its supervisor',
+    );
     // The other source has no short staleness watchdog: a watch the restart left silently dead is
     // noticed by client-node's 30s inactivity timeout, so it may recover later than this one.
-    t.ok(await eventually('the other source to recover', () => (main.view().node('gpu-c') !== undefined ? true : undefined), 60_000), 'the other source recovered too');
+    t.ok(
+      await eventually('the other source to recover', () => (main.view().node('gpu-c') !== undefined ? true : undefined), 60_000),
+      'the other source recovered too',
+    );
   });
 
   await t.test('RBAC least privilege is enough: the source runs as the manifests’ ServiceAccount', async (t) => {
@@ -159,9 +218,21 @@ if ('skip' in bins) {
     t.pass('pods/binding allowed');
     await restricted.patchPoolStatus(ns, 'chat', { readyReplicas: 1 });
     t.pass('agentpools/status patch allowed');
-    const denied = await asServe.makeApiClient(CoreV1Api).listSecretForAllNamespaces().then(() => 'allowed', (e: unknown) => apiErrorText(e));
+    const denied = await asServe
+      .makeApiClient(CoreV1Api)
+      .listSecretForAllNamespaces()
+      .then(
+        () => 'allowed',
+        (e: unknown) => apiErrorText(e),
+      );
     t.match(denied, /^403: .*cannot list resource "secrets"/, 'and nothing beyond: no Secrets');
-    const noDelete = await asServe.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'rbac-bind', namespace: ns }).then(() => 'allowed', (e: unknown) => apiErrorText(e));
+    const noDelete = await asServe
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedPod({ name: 'rbac-bind', namespace: ns })
+      .then(
+        () => 'allowed',
+        (e: unknown) => apiErrorText(e),
+      );
     t.match(noDelete, /^403: /, 'no pod deletion');
     await restricted.close();
   });

@@ -46,39 +46,81 @@ if ('skip' in bins) {
   const dir = await mkdtemp(join(tmpdir(), 'nn-e2e-pools-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const configPath = join(dir, 'config.yaml');
-  await writeFile(configPath, stringify({ 'autoscaler-plugins': [{ name: 'slo', enabled: false }], 'metrics-provider-plugins': [{ name: 'prometheus', enabled: false }, { name: 'pods', enabled: false }] }));
+  await writeFile(
+    configPath,
+    stringify({
+      'autoscaler-plugins': [{ name: 'slo', enabled: false }],
+      'metrics-provider-plugins': [
+        { name: 'prometheus', enabled: false },
+        { name: 'pods', enabled: false },
+      ],
+    }),
+  );
 
   const deployment = async (name: string, pool: string | undefined, replicas: number, selector: Record<string, string> = { app: name }): Promise<void> => {
     const labels = { ...selector, ...(pool !== undefined ? { [Labels.agentPool]: pool } : {}) };
     await apps.createNamespacedDeployment({
       namespace: ns,
-      body: { metadata: { name }, spec: { replicas, selector: { matchLabels: selector }, template: { metadata: { labels }, spec: { containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e' }] } } } },
+      body: {
+        metadata: { name },
+        spec: {
+          replicas,
+          selector: { matchLabels: selector },
+          template: { metadata: { labels }, spec: { containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e' }] } },
+        },
+      },
     });
   };
   /** A pod the Deployment's ReplicaSet would create, already on a node and ready as the kubelet would report it. */
   const readyPod = async (name: string, labels: Record<string, string>): Promise<void> => {
-    await core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels }, spec: { nodeName: 'gpu-1', containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e' }] } } });
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: { metadata: { name, labels }, spec: { nodeName: 'gpu-1', containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e' }] } },
+    });
     const now = new Date();
     await core.patchNamespacedPodStatus(
-      { name, namespace: ns, body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }, { type: 'PodScheduled', status: 'True', lastTransitionTime: now }] } } },
+      {
+        name,
+        namespace: ns,
+        body: {
+          status: {
+            phase: 'Running',
+            conditions: [
+              { type: 'Ready', status: 'True', lastTransitionTime: now },
+              { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+            ],
+          },
+        },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   };
-  const readPool = async (name: string): Promise<AgentPool> => (await custom.getNamespacedCustomObject({ ...crd('agentpools'), namespace: ns, name })) as AgentPool;
+  const readPool = async (name: string): Promise<AgentPool> =>
+    (await custom.getNamespacedCustomObject({ ...crd('agentpools'), namespace: ns, name })) as AgentPool;
   const condition = (p: AgentPool, type: string): Condition | undefined => p.status?.conditions?.find((c) => c.type === type);
   const deploymentReplicas = async (name: string): Promise<number | undefined> => (await apps.readNamespacedDeployment({ name, namespace: ns })).spec?.replicas;
   const scalePool = async (name: string, replicas: number): Promise<void> => {
-    await custom.patchNamespacedCustomObjectScale({ ...crd('agentpools'), namespace: ns, name, body: { spec: { replicas } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await custom.patchNamespacedCustomObjectScale(
+      { ...crd('agentpools'), namespace: ns, name, body: { spec: { replicas } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   };
   const events = async (pool: string, reason: string): Promise<{ message: string; count: number }[]> =>
-    (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=AgentPool,involvedObject.name=${pool},reason=${reason}` })).items.map((e) => ({ message: e.message ?? '', count: e.count ?? 0 }));
+    (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=AgentPool,involvedObject.name=${pool},reason=${reason}` })).items.map(
+      (e) => ({ message: e.message ?? '', count: e.count ?? 0 }),
+    );
   const poolWith = (name: string, spec: Record<string, unknown>): Record<string, unknown> => agentPool(name, { minReplicas: 1, maxReplicas: 6, ...spec });
 
   // Pools first, so the controller's first round meets every case at once.
   await deployment('chat', 'chat', 1, { app: 'shared', tier: 'chat' });
   // The one node has A100s; the pool asks for an H100: the extender's gpu-fit turns its pods away.
   await createGpuNode(kc, 'gpu-1', { gpus: 8, gpuType: 'A100' });
-  await createCustom(kc, ns, 'agentpools', poolWith('chat', { replicas: 3, gpuRequirements: { count: 1, type: 'H100' }, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'chat' } }));
+  await createCustom(
+    kc,
+    ns,
+    'agentpools',
+    poolWith('chat', { replicas: 3, gpuRequirements: { count: 1, type: 'H100' }, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'chat' } }),
+  );
   await createCustom(kc, ns, 'agentpools', poolWith('ghost', { replicas: 2, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'nowhere' } }));
   await createCustom(kc, ns, 'agentpools', poolWith('jobs', { replicas: 2, scaleTargetRef: { apiVersion: 'batch/v1', kind: 'Job', name: 'batch' } }));
   // `greedy`'s Deployment selects app=shared, which the pods of pool `chat` carry too; `bare`'s template lacks the pool label.
@@ -132,9 +174,14 @@ if ('skip' in bins) {
       const p = await readPool('chat');
       return p.status?.replicas === 3 && p.status.readyReplicas === 2 && condition(p, 'Ready')?.reason === 'PodsUnschedulable' ? p : undefined;
     });
-    t.match(condition(pool, 'Ready')?.message, /2 of 3 ready; 1 cannot be placed \(chat-c\): 0\/1 nodes are available: 1 gpu-fit: needs H100 GPUs, node has A100/);
+    t.match(
+      condition(pool, 'Ready')?.message,
+      /2 of 3 ready; 1 cannot be placed \(chat-c\): 0\/1 nodes are available: 1 gpu-fit: needs H100 GPUs, node has A100/,
+    );
     t.match(condition(pool, 'Scaling'), { status: 'False', reason: 'Steady' });
-    const unplaced = await eventually('a PodsUnschedulable event', async () => ((await events('chat', 'PodsUnschedulable')).length > 0 ? events('chat', 'PodsUnschedulable') : undefined));
+    const unplaced = await eventually('a PodsUnschedulable event', async () =>
+      (await events('chat', 'PodsUnschedulable')).length > 0 ? events('chat', 'PodsUnschedulable') : undefined,
+    );
     t.equal(unplaced.length, 1, 'one Event, not one per round');
 
     const why = (await app.inject({ method: 'GET', url: `/pools/${ns}/chat/why` })).json<PoolWhy>();
@@ -147,7 +194,9 @@ if ('skip' in bins) {
     // As `kubectl scale apool`, KEDA or the actuator would: the Deployment follows down.
     await scalePool('chat', 1);
     await eventually('Deployment chat scaled to 1', async () => ((await deploymentReplicas('chat')) === 1 ? true : undefined));
-    const scale = (await custom.getNamespacedCustomObjectScale({ ...crd('agentpools'), namespace: ns, name: 'chat' })) as { status?: { selector?: string; replicas?: number } };
+    const scale = (await custom.getNamespacedCustomObjectScale({ ...crd('agentpools'), namespace: ns, name: 'chat' })) as {
+      status?: { selector?: string; replicas?: number };
+    };
     t.equal(scale.status?.selector, `${Labels.agentPool}=chat`, 'the pool scale publishes the selector, so HPA and KEDA count its pods');
     await core.deleteNamespacedPod({ name: 'chat-c', namespace: ns });
     await core.deleteNamespacedPod({ name: 'chat-b', namespace: ns });
@@ -165,7 +214,9 @@ if ('skip' in bins) {
     });
     t.match(condition(pool, 'AbleToScale'), { status: 'False', message: 'Deployment agents/nowhere (apps/v1) does not exist' });
     t.match(condition(pool, 'Ready'), { status: 'False', reason: 'TargetNotFound' });
-    const warned = await eventually('a TargetNotFound event', async () => ((await events('ghost', 'TargetNotFound')).length > 0 ? events('ghost', 'TargetNotFound') : undefined));
+    const warned = await eventually('a TargetNotFound event', async () =>
+      (await events('ghost', 'TargetNotFound')).length > 0 ? events('ghost', 'TargetNotFound') : undefined,
+    );
     t.equal(warned.length, 1, 'one Event however many rounds it lasts');
     const why = (await app.inject({ method: 'GET', url: `/pools/${ns}/ghost/why` })).json<PoolWhy>();
     t.match(why.answer[0], 'the target cannot be scaled: Deployment agents/nowhere (apps/v1) does not exist', 'the most decisive reason first');

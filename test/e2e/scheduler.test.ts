@@ -15,7 +15,17 @@ import { PluginRegistry } from '../../src/plugins/registry.ts';
 import type { FilterVerdict, SchedulerPlugin } from '../../src/plugins/types.ts';
 import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
 import { eventually, findKubeBinaries, freePort } from './control-plane.ts';
-import { boundNode, createAgentObjects, createGpuNode, createPod, nodeOf, podEvents, schedulerTrace, shippedSchedulerConfig, startAgentCluster } from './kube-fixtures.ts';
+import {
+  boundNode,
+  createAgentObjects,
+  createGpuNode,
+  createPod,
+  nodeOf,
+  podEvents,
+  schedulerTrace,
+  shippedSchedulerConfig,
+  startAgentCluster,
+} from './kube-fixtures.ts';
 
 const ACCEPT = 'e2e.neuronetes.io/accept';
 const WANT = 'e2e.neuronetes.io/want';
@@ -73,9 +83,16 @@ if ('skip' in bins) {
   const trace = (pod: string): Promise<TraceEntry[]> => schedulerTrace<TraceEntry>(base, ns, pod);
   const boundTo = (pod: string, timeoutMs = 60_000): Promise<string> => boundNode(kc, ns, pod, timeoutMs);
   const failedScheduling = (pod: string, pattern: RegExp): Promise<string> =>
-    eventually(`a FailedScheduling event for ${pod} matching ${String(pattern)}`, async () => (await podEvents(kc, ns, pod, 'FailedScheduling')).find((m) => pattern.test(m)), 60_000);
+    eventually(
+      `a FailedScheduling event for ${pod} matching ${String(pattern)}`,
+      async () => (await podEvents(kc, ns, pod, 'FailedScheduling')).find((m) => pattern.test(m)),
+      60_000,
+    );
 
-  for (const [mode, schedulerName] of [['names', 'neuronetes-names'], ['nodes', 'neuronetes-nodes']] as const) {
+  for (const [mode, schedulerName] of [
+    ['names', 'neuronetes-names'],
+    ['nodes', 'neuronetes-nodes'],
+  ] as const) {
     await t.test(`${mode} mode: a pod only one node can take lands there`, async (t) => {
       const pod = `only-one-${mode}`;
       await createPod(kc, ns, pod, { gpus: 1, pool: 'chat', schedulerName });
@@ -140,7 +157,14 @@ if ('skip' in bins) {
     await startService();
     for (const pod of pods) t.equal(await boundTo(pod), 'gpu-1', `${pod} bound once the service is back`);
     t.same({ names: await nodeOf(kc, ns, 'only-one-names'), high: await nodeOf(kc, ns, 'prefers-high') }, before, 'earlier placements untouched');
-    const gpuPods = app === undefined ? [] : (app as NeuroNetesApp).neuronetes.cluster.view().podsOnNode('gpu-1').map((p) => p.metadata.name).sort();
+    const gpuPods =
+      app === undefined
+        ? []
+        : (app as NeuroNetesApp).neuronetes.cluster
+            .view()
+            .podsOnNode('gpu-1')
+            .map((p) => p.metadata.name)
+            .sort();
     t.same(gpuPods, ['only-one-names', 'only-one-nodes', ...pods].sort(), 'the restarted service counts every pod on the node');
   });
 }

@@ -63,7 +63,9 @@ if ('skip' in bins) {
 
   // Node `-a` wins in even pairs and `-b` in odd ones, so no name order can pass for a preference.
   t.comment(`control plane: ${Math.round((Date.now() - started) / 1000)}s`);
-  const pairs = MODES.flatMap(({ mode }) => SCENARIOS.flatMap((s) => Array.from({ length: TRIES }, (_, i) => ({ mode, scenario: s, id: `${mode}-${s.name}-${i}`, winner: i % 2 === 0 ? 'a' : 'b' }))));
+  const pairs = MODES.flatMap(({ mode }) =>
+    SCENARIOS.flatMap((s) => Array.from({ length: TRIES }, (_, i) => ({ mode, scenario: s, id: `${mode}-${s.name}-${i}`, winner: i % 2 === 0 ? 'a' : 'b' }))),
+  );
   const shape = (id: string, extra: Partial<NodeShape>): NodeShape => ({ gpus: 8, ...extra, labels: { ...extra.labels, [PAIR]: id } });
   await createGpuNodes(
     kc,
@@ -100,11 +102,16 @@ if ('skip' in bins) {
   await forEachConcurrently(pairs, 8, async ({ mode, scenario, id }) => {
     await createPod(kc, ns, id, { gpus: 1, pool: scenario.pool, schedulerName: `neuronetes-${mode}`, nodeSelector: { [PAIR]: id } });
   });
-  const placed = await eventually(`all ${pairs.length} pods to be bound`, async () => {
-    const pods = (await core.listNamespacedPod({ namespace: ns })).items;
-    const bound = new Map(pods.filter((p) => (p.spec?.nodeName ?? '') !== '').map((p) => [p.metadata?.name ?? '', p.spec?.nodeName ?? '']));
-    return bound.size === pairs.length ? bound : undefined;
-  }, 120_000, 500);
+  const placed = await eventually(
+    `all ${pairs.length} pods to be bound`,
+    async () => {
+      const pods = (await core.listNamespacedPod({ namespace: ns })).items;
+      const bound = new Map(pods.filter((p) => (p.spec?.nodeName ?? '') !== '').map((p) => [p.metadata?.name ?? '', p.spec?.nodeName ?? '']));
+      return bound.size === pairs.length ? bound : undefined;
+    },
+    120_000,
+    500,
+  );
   t.comment(`all placed: ${Math.round((Date.now() - started) / 1000)}s`);
 
   const traced = async (pod: string): Promise<Prioritized | undefined> => {
@@ -117,7 +124,16 @@ if ('skip' in bins) {
       t.test(`${mode} mode, ${scenario.name}: the better node wins ${TRIES} times out of ${TRIES}`, async (t) => {
         const mine = pairs.filter((p) => p.mode === mode && p.scenario === scenario);
         const wins = mine.filter(({ id, winner }) => placed.get(id) === `${id}-${winner}`);
-        t.equal(wins.length, TRIES, `lost in: ${mine.filter((p) => !wins.includes(p)).map((p) => p.id).join(', ') || 'none'}`);
+        t.equal(
+          wins.length,
+          TRIES,
+          `lost in: ${
+            mine
+              .filter((p) => !wins.includes(p))
+              .map((p) => p.id)
+              .join(', ') || 'none'
+          }`,
+        );
         const first = mine[0];
         if (first === undefined) return;
         const call = await traced(first.id);

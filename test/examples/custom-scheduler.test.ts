@@ -20,12 +20,20 @@ t.test('TestCustomScheduler', async (t) => {
   const filtered = await runFilter(scheduler, run);
   t.same(
     filtered.map((f) => [f.node, f.passed]),
-    [['met', true], ['fast', true], ['unmet', false]],
+    [
+      ['met', true],
+      ['fast', true],
+      ['unmet', false],
+    ],
   );
 
   // runScore rejects a score outside 0..100, so a passing run already holds the guide's bounds.
   const scored = await runScore(scheduler, run);
-  t.same(scored, [{ node: 'met', score: 50 }, { node: 'fast', score: 80 }, { node: 'unmet', score: 80 }]);
+  t.same(scored, [
+    { node: 'met', score: 50 },
+    { node: 'fast', score: 80 },
+    { node: 'unmet', score: 80 },
+  ]);
 });
 
 t.test("importing the module registers it, as the guide's init() does", async (t) => {
@@ -35,11 +43,21 @@ t.test("importing the module registers it, as the guide's init() does", async (t
 });
 
 t.test('enabled through config, it decides through real HTTP', async (t) => {
-  const { app } = await buildTestApp(t, { plugins: { scheduler: [new CustomScheduler()] }, cluster: { nodes: [met, fast, unmet], pods: [], agentPools: [], agentClasses: [], models: [] } });
+  const { app } = await buildTestApp(t, {
+    plugins: { scheduler: [new CustomScheduler()] },
+    cluster: { nodes: [met, fast, unmet], pods: [], agentPools: [], agentClasses: [], models: [] },
+  });
   const p = pod({ name: 'p' });
   const filtered = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(p, ['met', 'fast', 'unmet']) })).json();
   t.same(filtered.NodeNames, ['met', 'fast']);
   t.same(filtered.FailedNodes, { unmet: 'custom-scheduler: rejected by custom-scheduler' });
   const scored = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(p, ['met', 'fast']) })).json();
-  t.same(scored, [{ Host: 'met', Score: 7 }, { Host: 'fast', Score: 10 }], 'fast (80) is the best; met (50) is 30 points behind');
+  t.same(
+    scored,
+    [
+      { Host: 'met', Score: 7 },
+      { Host: 'fast', Score: 10 },
+    ],
+    'fast (80) is the best; met (50) is 30 points behind',
+  );
 });

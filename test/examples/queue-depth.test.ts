@@ -22,9 +22,23 @@ t.test('perReplica must be positive: the service refuses the config', async (t) 
 });
 
 t.test('loaded through plugins:, it decides for a pool', async (t) => {
-  const { app } = await testApp({ ...STATIC_ONLY, plugins: ['neuronetes:examples/queue-depth'], 'autoscaler-plugins': [{ name: 'slo', enabled: false }, { name: 'multi-metric', enabled: false }, { name: 'queue-depth', config: { perReplica: 15 } }] });
+  const { app } = await testApp({
+    ...STATIC_ONLY,
+    plugins: ['neuronetes:examples/queue-depth'],
+    'autoscaler-plugins': [
+      { name: 'slo', enabled: false },
+      { name: 'multi-metric', enabled: false },
+      { name: 'queue-depth', config: { perReplica: 15 } },
+    ],
+  });
   t.teardown(() => app.close());
-  const d = (await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool: { namespace: 'agents', name: 'support-bot' }, metrics: { 'queue-depth': 45 }, dryRun: true } })).json<{ desiredReplicas: number; combine: { chosen: string } }>();
+  const d = (
+    await app.inject({
+      method: 'POST',
+      url: '/autoscaler/decide',
+      payload: { pool: { namespace: 'agents', name: 'support-bot' }, metrics: { 'queue-depth': 45 }, dryRun: true },
+    })
+  ).json<{ desiredReplicas: number; combine: { chosen: string } }>();
   t.equal(d.combine.chosen, 'queue-depth');
   t.equal(d.desiredReplicas, 3);
 });

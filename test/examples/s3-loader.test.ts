@@ -11,7 +11,11 @@ import { model, runLoader } from 'neuronetes/testing';
 import { s3Loader } from '../../extenders/examples/s3-loader.ts';
 import { buildTestApp, tempDir } from '../guardrails/harness.ts';
 
-const FILES: Record<string, string> = { 'config.json': '{"model_type":"llama"}', 'tokenizer/tokenizer.json': '{"vocab":{}}', 'model.safetensors': 'weights'.repeat(1000) };
+const FILES: Record<string, string> = {
+  'config.json': '{"model_type":"llama"}',
+  'tokenizer/tokenizer.json': '{"vocab":{}}',
+  'model.safetensors': 'weights'.repeat(1000),
+};
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
 
 /** s3rver with a `models` bucket; the SDK's default chain finds the credentials in the environment. */
@@ -52,17 +56,24 @@ t.test('canLoad, load a prefix or one object, unload', async (t) => {
 
   await runLoader(s3Loader, { model: llama, op: 'unload', cachePath, config });
   await t.rejects(readdir(cachePath), { code: 'ENOENT' });
-  await t.rejects(runLoader(s3Loader, { model: model({ name: 'none', weightsURI: 's3://models/nothing/' }), op: 'load', cachePath: join(one, 'x'), config }), /no objects under s3:\/\/models\/nothing\//);
+  await t.rejects(
+    runLoader(s3Loader, { model: model({ name: 'none', weightsURI: 's3://models/nothing/' }), op: 'load', cachePath: join(one, 'x'), config }),
+    /no objects under s3:\/\/models\/nothing\//,
+  );
 });
 
 t.test('a config the schema does not allow is refused as the service refuses it', async (t) => {
-  await t.rejects(runLoader(s3Loader, { model: model({ name: 'm' }), op: 'canLoad', config: { forcePathStyle: 'yes' } }), { name: 'ConfigError', message: /model-loader-plugins "s3-loader": config\.forcePathStyle is "yes"; it must be boolean/ });
+  await t.rejects(runLoader(s3Loader, { model: model({ name: 'm' }), op: 'canLoad', config: { forcePathStyle: 'yes' } }), {
+    name: 'ConfigError',
+    message: /model-loader-plugins "s3-loader": config\.forcePathStyle is "yes"; it must be boolean/,
+  });
 });
 
 t.test('loaded through plugins:, it loads before the built-in s3 loader', async (t) => {
   const endpoint = await startS3(t);
   const app = await buildTestApp(t, {
-    cluster: "apiVersion: neuronetes.io/v1alpha1\nkind: Model\nmetadata: { name: llama, namespace: agents }\nspec: { weightsURI: 's3://models/llama/', size: 1Gi }\n",
+    cluster:
+      "apiVersion: neuronetes.io/v1alpha1\nkind: Model\nmetadata: { name: llama, namespace: agents }\nspec: { weightsURI: 's3://models/llama/', size: 1Gi }\n",
     config: `plugins: [neuronetes:examples/s3-loader]\nmodel-loader-plugins:\n  - { name: s3-loader, config: { endpoint: '${endpoint}', forcePathStyle: true } }`,
     agent: {},
   });

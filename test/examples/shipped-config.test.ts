@@ -8,7 +8,12 @@ const root = join(import.meta.dirname, '..', '..');
 
 t.test('the shipped config on the bundled cluster: what `npm start` serves', async (t) => {
   const log = pino({ level: 'silent' });
-  const app = await buildApp({ cluster: new SnapshotSource({ log, path: join(root, 'examples', 'cluster'), watch: false }), logger: log, configPath: join(root, 'examples', 'config', 'neuronetes.yaml'), watchConfig: false });
+  const app = await buildApp({
+    cluster: new SnapshotSource({ log, path: join(root, 'examples', 'cluster'), watch: false }),
+    logger: log,
+    configPath: join(root, 'examples', 'config', 'neuronetes.yaml'),
+    watchConfig: false,
+  });
   t.teardown(() => app.close());
   await app.ready();
   const plugins = (await app.inject('/debug/plugins')).json();

@@ -42,14 +42,21 @@ t.test('preempt with meta victims looks the pods up by UID on their node', async
   const res = await app.inject({
     method: 'POST',
     url: '/scheduler/preempt',
-    payload: { Pod: pod('big-0'), NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'uid-v2' }], NumPDBViolations: 0 }, n2: { Pods: [{ UID: 'uid-v3' }], NumPDBViolations: 0 } } },
+    payload: {
+      Pod: pod('big-0'),
+      NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'uid-v2' }], NumPDBViolations: 0 }, n2: { Pods: [{ UID: 'uid-v3' }], NumPDBViolations: 0 } },
+    },
   });
   t.same(res.json(), { NodeNameToMetaVictims: { n2: { Pods: [{ UID: 'uid-v3' }], NumPDBViolations: 0 } } }, 'v2 is found protected by its labels');
 });
 
 t.test('preempt without vetoing plugins returns what it was given', async (t) => {
   const { app } = await buildTestApp(t, { cluster });
-  const res = await app.inject({ method: 'POST', url: '/scheduler/preempt', payload: { Pod: pod('big-0'), NodeNameToMetaVictims: { n2: { Pods: [{ UID: 'uid-v3' }], NumPDBViolations: 0 } } } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/scheduler/preempt',
+    payload: { Pod: pod('big-0'), NodeNameToMetaVictims: { n2: { Pods: [{ UID: 'uid-v3' }], NumPDBViolations: 0 } } },
+  });
   t.same(res.json(), { NodeNameToMetaVictims: { n2: { Pods: [{ UID: 'uid-v3' }], NumPDBViolations: 0 } } });
 });
 
@@ -58,7 +65,14 @@ t.test('bind: binds through the cluster source, idempotently; conflicts come bac
   const args = { PodName: 'pending-0', PodNamespace: 'agents', PodUID: 'uid-pending-0', Node: 'n2' };
   const first = await app.inject({ method: 'POST', url: '/scheduler/bind', payload: args });
   t.same(first.json(), { Error: '' });
-  t.equal(app.neuronetes.cluster.view().podsOnNode('n2').some((p) => p.metadata.name === 'pending-0'), true, 'GPU accounting sees the pod at once');
+  t.equal(
+    app.neuronetes.cluster
+      .view()
+      .podsOnNode('n2')
+      .some((p) => p.metadata.name === 'pending-0'),
+    true,
+    'GPU accounting sees the pod at once',
+  );
   t.same((await app.inject({ method: 'POST', url: '/scheduler/bind', payload: args })).json(), { Error: '' }, 'a retry of the same binding succeeds');
   const elsewhere = (await app.inject({ method: 'POST', url: '/scheduler/bind', payload: { ...args, Node: 'n1' } })).json();
   t.match(elsewhere.Error, /already bound to n2/);

@@ -11,7 +11,14 @@ const wrong: FailureReason = { wire: 'gpu-fit: needs H100 GPUs, node has A100', 
 const notCached = (name: string): string => `${name} is not cached`;
 
 function reply(names: string[], rejectedAs: number[], rejections: FailureReason[], parts: Partial<FilterReplyParts> = {}): FilterReply {
-  return new FilterReply({ args: namesArgs(p, names), kept: [], verdicts: { names, rejectedAs: Int32Array.from(rejectedAs), rejections }, unknown: [], unknownReason: notCached, ...parts });
+  return new FilterReply({
+    args: namesArgs(p, names),
+    kept: [],
+    verdicts: { names, rejectedAs: Int32Array.from(rejectedAs), rejections },
+    unknown: [],
+    unknownReason: notCached,
+    ...parts,
+  });
 }
 
 const decode = (r: FilterReply): unknown => JSON.parse(r.wire().toString());

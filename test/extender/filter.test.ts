@@ -50,10 +50,18 @@ t.test('full-node mode: the kept Node objects come back whole', async (t) => {
 
 t.test('a node drops out at its first failing plugin, in priority order', async (t) => {
   const calls: string[] = [];
-  const first: SchedulerPlugin = { name: () => 'first', priority: () => 10, filter: (_c, _p, n) => (calls.push(`first:${n.metadata.name}`), n.metadata.name !== 'n1') };
+  const first: SchedulerPlugin = {
+    name: () => 'first',
+    priority: () => 10,
+    filter: (_c, _p, n) => (calls.push(`first:${n.metadata.name}`), n.metadata.name !== 'n1'),
+  };
   const second: SchedulerPlugin = { name: () => 'second', priority: () => 5, filter: (_c, _p, n) => (calls.push(`second:${n.metadata.name}`), true) };
   // Config priority overrides the plugin's own: `second` now runs first.
-  const { app } = await buildTestApp(t, { plugins: { scheduler: [first, second] }, cluster, config: { 'scheduler-plugins': [{ name: 'second', priority: 50 }] } });
+  const { app } = await buildTestApp(t, {
+    plugins: { scheduler: [first, second] },
+    cluster,
+    config: { 'scheduler-plugins': [{ name: 'second', priority: 50 }] },
+  });
   await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) });
   t.same(calls, ['second:n1', 'second:n2', 'first:n1', 'first:n2']);
   calls.length = 0;
@@ -73,13 +81,21 @@ t.test('the chain stops once no node is left', async (t) => {
 });
 
 t.test('disabled plugins do not run', async (t) => {
-  const { app } = await buildTestApp(t, { plugins: { scheduler: [sizeFilter] }, cluster, config: { 'scheduler-plugins': [{ name: 'size-filter', enabled: false }] } });
+  const { app } = await buildTestApp(t, {
+    plugins: { scheduler: [sizeFilter] },
+    cluster,
+    config: { 'scheduler-plugins': [{ name: 'size-filter', enabled: false }] },
+  });
   const body = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n2']) })).json();
   t.same(body.NodeNames, ['n2']);
 });
 
 t.test('shadow mode: runs and is traced, but keeps every node', async (t) => {
-  const { app } = await buildTestApp(t, { plugins: { scheduler: [sizeFilter] }, cluster, config: { 'scheduler-plugins': [{ name: 'size-filter', mode: 'shadow' }] } });
+  const { app } = await buildTestApp(t, {
+    plugins: { scheduler: [sizeFilter] },
+    cluster,
+    config: { 'scheduler-plugins': [{ name: 'size-filter', mode: 'shadow' }] },
+  });
   const body = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
   t.same(body.NodeNames, ['n1', 'n2']);
   t.same(body.FailedNodes, {});
@@ -90,11 +106,20 @@ t.test('shadow mode: runs and is traced, but keeps every node', async (t) => {
 });
 
 t.test('plugin exceptions: Ignore rejects the node (passes it when optional), Fail puts the reason in Error', async (t) => {
-  const broken: SchedulerPlugin = { name: () => 'broken', filter: () => { throw new Error('label index corrupt'); } };
+  const broken: SchedulerPlugin = {
+    name: () => 'broken',
+    filter: () => {
+      throw new Error('label index corrupt');
+    },
+  };
   const ignore = await buildTestApp(t, { plugins: { scheduler: [broken] }, cluster });
   const rejected = (await ignore.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
   t.same(rejected.NodeNames, [], 'a node the plugin could not check is not kept');
-  t.same(rejected.FailedAndUnresolvableNodes, { n1: 'broken: could not check this node (failed): label index corrupt' }, 'unresolvable: no preemption for a plugin error');
+  t.same(
+    rejected.FailedAndUnresolvableNodes,
+    { n1: 'broken: could not check this node (failed): label index corrupt' },
+    'unresolvable: no preemption for a plugin error',
+  );
   t.equal(rejected.Error, '');
   const dbg = (await ignore.app.inject('/debug/plugins')).json();
   t.equal(dbg.scheduler[0].errors, 1);
@@ -105,14 +130,18 @@ t.test('plugin exceptions: Ignore rejects the node (passes it when optional), Fa
   t.same(okBody.NodeNames, ['n1'], 'optional: the failed filter rejects nothing');
   t.equal(okBody.Error, '');
 
-  const fail = await buildTestApp(t, { plugins: { scheduler: [broken] }, cluster, config: { 'scheduler-plugins': [{ name: 'broken', failurePolicy: 'Fail' }] } });
+  const fail = await buildTestApp(t, {
+    plugins: { scheduler: [broken] },
+    cluster,
+    config: { 'scheduler-plugins': [{ name: 'broken', failurePolicy: 'Fail' }] },
+  });
   const res = await fail.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) });
   t.equal(res.statusCode, 200, 'domain failures travel in a 200 reply: the scheduler discards other bodies');
   t.match(res.json().Error, /scheduler plugin "broken" failed: label index corrupt/);
   t.same(res.json().NodeNames, []);
 });
 
-t.test('a filter answer of the wrong shape is that plugin\'s error', async (t) => {
+t.test("a filter answer of the wrong shape is that plugin's error", async (t) => {
   const odd: SchedulerPlugin = { name: () => 'odd', filter: () => 'yes' as never };
   const { app } = await buildTestApp(t, { plugins: { scheduler: [odd] }, cluster, config: { 'scheduler-plugins': [{ name: 'odd', failurePolicy: 'Fail' }] } });
   const body = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
@@ -128,12 +157,19 @@ t.test('preFilter: SKIP spares every per-node call and passes every node; nothin
   });
   const skipper = picky('skipper', () => SKIP);
   const asker = picky('asker', (pool) => (pool === 'chat' ? undefined : SKIP));
-  const { app } = await buildTestApp(t, { plugins: { scheduler: [skipper, asker] }, cluster, config: { 'scheduler-plugins': [{ name: 'skipper', priority: 200 }] } });
+  const { app } = await buildTestApp(t, {
+    plugins: { scheduler: [skipper, asker] },
+    cluster,
+    config: { 'scheduler-plugins': [{ name: 'skipper', priority: 200 }] },
+  });
   const body = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
   t.same(asked, ['asker:n1', 'asker:n2'], 'the skipper is asked about no node; the other is asked about each');
   t.same(body.FailedNodes, { n1: 'asker: rejected by asker', n2: 'asker: rejected by asker' });
   const passes = (await app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0].plugins;
-  t.match(passes, [{ plugin: 'skipper', skipped: true, calls: 1, rejected: 0 }, { plugin: 'asker', calls: 3, rejected: 2 }]);
+  t.match(passes, [
+    { plugin: 'skipper', skipped: true, calls: 1, rejected: 0 },
+    { plugin: 'asker', calls: 3, rejected: 2 },
+  ]);
   t.notOk('skipped' in passes[1], 'a pass that ran is not marked skipped');
 
   asked.length = 0;
@@ -142,32 +178,73 @@ t.test('preFilter: SKIP spares every per-node call and passes every node; nothin
   t.same(asked, []);
 });
 
-t.test('preFilter that throws, times out or answers nonsense is the plugin\'s error', async (t) => {
+t.test("preFilter that throws, times out or answers nonsense is the plugin's error", async (t) => {
   let filtered = 0;
-  const hooked = (name: string, preFilter: NonNullable<SchedulerPlugin['preFilter']>): SchedulerPlugin => ({ name: () => name, preFilter, filter: () => (filtered++, false) });
-  const throws = hooked('throws', () => { throw new Error('pool index missing'); });
+  const hooked = (name: string, preFilter: NonNullable<SchedulerPlugin['preFilter']>): SchedulerPlugin => ({
+    name: () => name,
+    preFilter,
+    filter: () => (filtered++, false),
+  });
+  const throws = hooked('throws', () => {
+    throw new Error('pool index missing');
+  });
   const nonsense = hooked('nonsense', () => 'later' as never);
   const hangs = hooked('hangs', (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(undefined))));
   const settings = (failurePolicy: 'Ignore' | 'Fail') => ['throws', 'nonsense', 'hangs'].map((name) => ({ name, failurePolicy, timeout: '50ms' }));
 
-  for (const [name, reason] of [['throws', 'failed): pool index missing'], ['nonsense', 'failed): preFilter() returned "later"; expected SKIP'], ['hangs', 'timed out): no answer from "hangs"']] as const) {
-    const alone = await buildTestApp(t, { plugins: { scheduler: [throws, nonsense, hangs] }, cluster, config: { 'scheduler-plugins': [...settings('Ignore').filter((s) => s.name !== name).map((s) => ({ ...s, enabled: false })), { name, timeout: '50ms' }] } });
+  for (const [name, reason] of [
+    ['throws', 'failed): pool index missing'],
+    ['nonsense', 'failed): preFilter() returned "later"; expected SKIP'],
+    ['hangs', 'timed out): no answer from "hangs"'],
+  ] as const) {
+    const alone = await buildTestApp(t, {
+      plugins: { scheduler: [throws, nonsense, hangs] },
+      cluster,
+      config: {
+        'scheduler-plugins': [
+          ...settings('Ignore')
+            .filter((s) => s.name !== name)
+            .map((s) => ({ ...s, enabled: false })),
+          { name, timeout: '50ms' },
+        ],
+      },
+    });
     const body = (await alone.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
     t.same(body.NodeNames, [], `Ignore: a plugin whose preFilter failed (${name}) answered for no node, so none is kept`);
     t.same(Object.keys(body.FailedAndUnresolvableNodes), ['n1', 'n2']);
     t.ok(String(body.FailedAndUnresolvableNodes.n1).startsWith(`${name}: could not check this node (${reason}`), body.FailedAndUnresolvableNodes.n1);
   }
-  const optional = await buildTestApp(t, { plugins: { scheduler: [throws, nonsense, hangs] }, cluster, config: { 'scheduler-plugins': settings('Ignore').map((s) => ({ ...s, optional: true })) } });
+  const optional = await buildTestApp(t, {
+    plugins: { scheduler: [throws, nonsense, hangs] },
+    cluster,
+    config: { 'scheduler-plugins': settings('Ignore').map((s) => ({ ...s, optional: true })) },
+  });
   const body = (await optional.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
   t.same(body.NodeNames, ['n1', 'n2'], 'Ignore and optional: a plugin whose preFilter failed sits the call out');
   t.equal(filtered, 0);
-  const stats = new Map<string, { errors: number; timeouts: number }>((await optional.app.inject('/debug/plugins')).json().scheduler.map((s: { name: string; errors: number; timeouts: number }) => [s.name, s]));
+  const stats = new Map<string, { errors: number; timeouts: number }>(
+    (await optional.app.inject('/debug/plugins')).json().scheduler.map((s: { name: string; errors: number; timeouts: number }) => [s.name, s]),
+  );
   t.match(Object.fromEntries(stats), { throws: { errors: 1 }, nonsense: { errors: 1 }, hangs: { timeouts: 1 } });
-  t.match((await optional.app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0].plugins, [{ plugin: 'hangs', skipped: true }, { plugin: 'nonsense', skipped: true }, { plugin: 'throws', skipped: true }]);
+  t.match((await optional.app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0].plugins, [
+    { plugin: 'hangs', skipped: true },
+    { plugin: 'nonsense', skipped: true },
+    { plugin: 'throws', skipped: true },
+  ]);
 
-  for (const [name, error] of [['throws', /"throws" failed: pool index missing/], ['nonsense', /"nonsense" failed: preFilter\(\) returned "later"; expected SKIP/], ['hangs', /"hangs" timed out/]] as const) {
-    const others = settings('Ignore').filter((s) => s.name !== name).map((s) => ({ ...s, optional: true }));
-    const fail = await buildTestApp(t, { plugins: { scheduler: [throws, nonsense, hangs] }, cluster, config: { 'scheduler-plugins': [...others, { name, failurePolicy: 'Fail', timeout: '50ms' }] } });
+  for (const [name, error] of [
+    ['throws', /"throws" failed: pool index missing/],
+    ['nonsense', /"nonsense" failed: preFilter\(\) returned "later"; expected SKIP/],
+    ['hangs', /"hangs" timed out/],
+  ] as const) {
+    const others = settings('Ignore')
+      .filter((s) => s.name !== name)
+      .map((s) => ({ ...s, optional: true }));
+    const fail = await buildTestApp(t, {
+      plugins: { scheduler: [throws, nonsense, hangs] },
+      cluster,
+      config: { 'scheduler-plugins': [...others, { name, failurePolicy: 'Fail', timeout: '50ms' }] },
+    });
     const failed = (await fail.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
     t.match(failed.Error, error, `${name} under Fail`);
     t.same(failed.NodeNames, []);
@@ -178,21 +255,33 @@ t.test('preFilter that throws, times out or answers nonsense is the plugin\'s er
 t.test('timeouts: an async plugin is cut off at its deadline', async (t) => {
   const slow: SchedulerPlugin = {
     name: () => 'slow',
-    filter: (ctx) => new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 5_000);
-      ctx.signal.addEventListener('abort', () => clearTimeout(timer));
-    }),
+    filter: (ctx) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 5_000);
+        ctx.signal.addEventListener('abort', () => clearTimeout(timer));
+      }),
   };
   const ignore = await buildTestApp(t, { plugins: { scheduler: [slow] }, cluster, config: { 'scheduler-plugins': [{ name: 'slow', timeout: '50ms' }] } });
   const body = (await ignore.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
   t.same(body.NodeNames, [], 'Ignore: the nodes the timed-out plugin did not answer for are rejected');
-  t.same(body.FailedAndUnresolvableNodes, Object.fromEntries(['n1', 'n2'].map((n) => [n, 'slow: could not check this node (timed out): no answer from "slow" within its 50ms deadline'])));
+  t.same(
+    body.FailedAndUnresolvableNodes,
+    Object.fromEntries(['n1', 'n2'].map((n) => [n, 'slow: could not check this node (timed out): no answer from "slow" within its 50ms deadline'])),
+  );
   t.equal((await ignore.app.inject('/debug/plugins')).json().scheduler[0].timeouts, 2);
-  const optional = await buildTestApp(t, { plugins: { scheduler: [slow] }, cluster, config: { 'scheduler-plugins': [{ name: 'slow', timeout: '50ms', optional: true }] } });
+  const optional = await buildTestApp(t, {
+    plugins: { scheduler: [slow] },
+    cluster,
+    config: { 'scheduler-plugins': [{ name: 'slow', timeout: '50ms', optional: true }] },
+  });
   const kept = (await optional.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1', 'n2']) })).json();
   t.same(kept.NodeNames, ['n1', 'n2'], 'Ignore and optional: the timed-out plugin is skipped');
 
-  const fail = await buildTestApp(t, { plugins: { scheduler: [slow] }, cluster, config: { 'scheduler-plugins': [{ name: 'slow', timeout: '50ms', failurePolicy: 'Fail' }] } });
+  const fail = await buildTestApp(t, {
+    plugins: { scheduler: [slow] },
+    cluster,
+    config: { 'scheduler-plugins': [{ name: 'slow', timeout: '50ms', failurePolicy: 'Fail' }] },
+  });
   const failed = (await fail.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
   t.match(failed.Error, /"slow" timed out: no answer from "slow" within its 50ms deadline/);
 });
@@ -206,7 +295,11 @@ t.test('a synchronous plugin past its deadline: the late stride is discarded and
   const hog: SchedulerPlugin = { name: () => 'hog', filter: () => (calls++, spin(2), false) };
   const many = Array.from({ length: DEADLINE_STRIDE * 3 }, (_, i) => node(`m${i}`));
   const names = many.map((n) => n.metadata.name);
-  const { app } = await buildTestApp(t, { plugins: { scheduler: [hog] }, cluster: { ...cluster, nodes: many }, config: { 'scheduler-plugins': [{ name: 'hog', timeout: '10ms' }] } });
+  const { app } = await buildTestApp(t, {
+    plugins: { scheduler: [hog] },
+    cluster: { ...cluster, nodes: many },
+    config: { 'scheduler-plugins': [{ name: 'hog', timeout: '10ms' }] },
+  });
   const body = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, names) })).json();
   t.equal(calls, DEADLINE_STRIDE, 'the deadline is checked once per stride; after it passed no node is asked');
   t.same(body.NodeNames, [], 'Ignore: no answer of the late plugin counts, so no node is kept');
@@ -215,7 +308,11 @@ t.test('a synchronous plugin past its deadline: the late stride is discarded and
   t.equal(stats.timeouts, many.length, 'every node without a timely answer is a timeout');
 
   calls = 0;
-  const fail = await buildTestApp(t, { plugins: { scheduler: [hog] }, cluster: { ...cluster, nodes: many }, config: { 'scheduler-plugins': [{ name: 'hog', timeout: '10ms', failurePolicy: 'Fail' }] } });
+  const fail = await buildTestApp(t, {
+    plugins: { scheduler: [hog] },
+    cluster: { ...cluster, nodes: many },
+    config: { 'scheduler-plugins': [{ name: 'hog', timeout: '10ms', failurePolicy: 'Fail' }] },
+  });
   const failed = (await fail.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, names) })).json();
   t.match(failed.Error, /"hog" timed out: no answer from "hog" within its 10ms deadline/);
   t.same(failed.NodeNames, []);
@@ -238,7 +335,11 @@ t.test('the request budget bounds every plugin deadline', async (t) => {
     name: () => 'slow',
     filter: (ctx) => ((seen = ctx.signal), new Promise<boolean>((resolve) => ctx.signal.addEventListener('abort', () => resolve(true)))),
   };
-  const { app } = await buildTestApp(t, { plugins: { scheduler: [slow] }, cluster, config: { scheduler: { requestBudget: '30ms' }, 'scheduler-plugins': [{ name: 'slow', timeout: '10s', failurePolicy: 'Fail' }] } });
+  const { app } = await buildTestApp(t, {
+    plugins: { scheduler: [slow] },
+    cluster,
+    config: { scheduler: { requestBudget: '30ms' }, 'scheduler-plugins': [{ name: 'slow', timeout: '10s', failurePolicy: 'Fail' }] },
+  });
   const body = (await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(thePod, ['n1']) })).json();
   // What is left of the 30ms budget when the plugin starts, never its own 10s.
   const deadline = Number(/within its (\d+)ms deadline/.exec(String(body.Error))?.[1]);
@@ -268,7 +369,15 @@ t.test('unknown pool: neutral by default, rejected when configured', async (t) =
 t.test('the pool is resolved by label or by owner reference, and handed to plugins', async (t) => {
   const pools: (string | undefined)[] = [];
   const probe: SchedulerPlugin = { name: () => 'probe', filter: (_c, _p, _n, pool) => (pools.push(pool?.metadata.name), true) };
-  const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'chat-rs', namespace: 'agents', ownerReferences: [{ apiVersion: 'neuronetes.io/v1alpha1', kind: 'AgentPool', name: 'chat', controller: true }] } };
+  const rs = {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: 'chat-rs',
+      namespace: 'agents',
+      ownerReferences: [{ apiVersion: 'neuronetes.io/v1alpha1', kind: 'AgentPool', name: 'chat', controller: true }],
+    },
+  };
   const { app } = await buildTestApp(t, { plugins: { scheduler: [probe] }, cluster: { ...cluster, others: [rs] } });
   const owned = pod('chat-x');
   owned.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'chat-rs', controller: true }];

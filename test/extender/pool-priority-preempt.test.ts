@@ -9,7 +9,8 @@ import { buildTestApp, type Teardown } from '../helpers/test-app.ts';
 
 const pool = (name: string, minReplicas: number, priority?: number): AgentPool =>
   agentPool({ name, minReplicas, gpu: { count: 1 }, ...(priority !== undefined ? { spec: { scheduling: { priority } } } : {}) });
-const replica = (name: string, of: string | undefined, nodeName: string): Pod => pod({ name, uid: `uid-${name}`, nodeName, gpus: 1, ...(of !== undefined ? { pool: of } : {}) });
+const replica = (name: string, of: string | undefined, nodeName: string): Pod =>
+  pod({ name, uid: `uid-${name}`, nodeName, gpus: 1, ...(of !== undefined ? { pool: of } : {}) });
 
 // chat (10) preempts; peer is its equal; batch (0, the default) and train (-1) rank below it.
 const pools = [pool('chat', 1, 10), pool('peer', 1, 10), pool('batch', 1), pool('train', 2, -1), pool('solo', 1, 0)];
@@ -44,18 +45,28 @@ t.test('a higher-priority pool evicts a lower-priority replica, never an equal o
   const { result, trace } = await preempt(t, {}, { n1: ['batch-0'], n2: ['peer-0'], n3: ['solo-0'], n4: ['train-0', 'train-1'] });
   t.same(result, { NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'uid-batch-0' }], NumPDBViolations: 0 } } }, 'only n1 keeps its victim');
   t.same(trace.nodes['n1']?.victims, { kept: ['uid-batch-0'], vetoed: [] }, 'chat (10) over batch (default 0)');
-  t.same(trace.nodes['n2']?.victims?.vetoed, [{ uid: 'uid-peer-0', plugin: 'pool-priority', reason: 'pool default/peer (priority 10) is not below default/chat (priority 10)' }]);
-  t.same(trace.nodes['n3']?.victims?.vetoed, [{ uid: 'uid-solo-0', plugin: 'pool-priority', reason: 'pool default/solo would drop below minReplicas 1 (1 running)' }]);
-  t.same(trace.nodes['n4']?.victims?.vetoed, [{ uid: 'uid-train-1', plugin: 'pool-priority', reason: 'pool default/train would drop below minReplicas 2 (3 running, 1 already let go on n4)' }]);
+  t.same(trace.nodes['n2']?.victims?.vetoed, [
+    { uid: 'uid-peer-0', plugin: 'pool-priority', reason: 'pool default/peer (priority 10) is not below default/chat (priority 10)' },
+  ]);
+  t.same(trace.nodes['n3']?.victims?.vetoed, [
+    { uid: 'uid-solo-0', plugin: 'pool-priority', reason: 'pool default/solo would drop below minReplicas 1 (1 running)' },
+  ]);
+  t.same(trace.nodes['n4']?.victims?.vetoed, [
+    { uid: 'uid-train-1', plugin: 'pool-priority', reason: 'pool default/train would drop below minReplicas 2 (3 running, 1 already let go on n4)' },
+  ]);
   t.match(trace.nodes['n4']?.reason, /^a victim was vetoed/, 'train-0 alone would not make room, so it stays too');
   t.equal(trace.summary, '1 of 4 nodes keep victims');
 });
 
 t.test('victims on different nodes are alternatives: kube-scheduler evicts on the one node it picks', async (t) => {
   const { result } = await preempt(t, {}, { n1: ['batch-0'], n2: ['batch-1'] });
-  t.same(result, {
-    NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'uid-batch-0' }], NumPDBViolations: 0 }, n2: { Pods: [{ UID: 'uid-batch-1' }], NumPDBViolations: 0 } },
-  }, 'batch (2 running, min 1) can spare either replica, not both, and either is all one preemption takes');
+  t.same(
+    result,
+    {
+      NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'uid-batch-0' }], NumPDBViolations: 0 }, n2: { Pods: [{ UID: 'uid-batch-1' }], NumPDBViolations: 0 } },
+    },
+    'batch (2 running, min 1) can spare either replica, not both, and either is all one preemption takes',
+  );
 });
 
 t.test('pods of no pool go unless the config says nonPoolVictims: deny', async (t) => {

@@ -14,7 +14,11 @@ const cluster = { nodes, pods: [], agentPools: [agentPool('chat')], agentClasses
 /** Each pod rejects the ranks its name ends with, and scores by rank: every request has its own answer. */
 const plugin: SchedulerPlugin = {
   name: () => 'rank',
-  filter: (_c, p, n) => !(p.metadata.name ?? '').endsWith(n.metadata.labels?.['rank'] ?? '-') || { passed: false, reason: `rank ${n.metadata.labels?.['rank']} is not for ${p.metadata.name}` },
+  filter: (_c, p, n) =>
+    !(p.metadata.name ?? '').endsWith(n.metadata.labels?.['rank'] ?? '-') || {
+      passed: false,
+      reason: `rank ${n.metadata.labels?.['rank']} is not for ${p.metadata.name}`,
+    },
   score: (_c, p, n) => (Number(n.metadata.labels?.['rank']) * 13 + (p.metadata.name ?? '').length) % 101,
 };
 
@@ -30,11 +34,19 @@ t.test('concurrent replies over real HTTP each carry their own bytes', async (t)
     const names = nodes.slice(0, 50 + ((i * 37) % 350)).map((n) => n.metadata.name);
     return { url: `/scheduler/${i % 3 === 0 ? 'prioritize' : 'filter'}`, payload: JSON.stringify(namesArgs(pod(`chat-${i}`, { pool: 'chat' }), names)) };
   });
-  const expected = await Promise.all(calls.map(async ({ url, payload }) => (await app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json' } })).body));
+  const expected = await Promise.all(
+    calls.map(async ({ url, payload }) => (await app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json' } })).body),
+  );
   for (let round = 0; round < 3; round++) {
     const bodies = await Promise.all(
       calls.map(async ({ url, payload }) => {
-        const res = await client.request({ method: 'POST', path: url, body: payload, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(10_000) });
+        const res = await client.request({
+          method: 'POST',
+          path: url,
+          body: payload,
+          headers: { 'content-type': 'application/json' },
+          signal: AbortSignal.timeout(10_000),
+        });
         return res.body.text();
       }),
     );

@@ -30,7 +30,10 @@ const options = { plugins: { scheduler: [keepAll] }, cluster, ...(LONG ? {} : { 
 function holdsBounds(t: Test, ring: TraceBuffer<SchedulerTrace>): void {
   const entries = ring.list().map((e) => Buffer.byteLength(JSON.stringify(e)));
   t.ok(ring.bytes <= RING_BYTES, `the ring counts ${ring.bytes} bytes, within ${RING_BYTES}`);
-  t.ok(entries.every((b) => b <= TRACE_ENTRY_MAX_BYTES), `every entry's JSON is within ${TRACE_ENTRY_MAX_BYTES}: largest ${Math.max(...entries)}`);
+  t.ok(
+    entries.every((b) => b <= TRACE_ENTRY_MAX_BYTES),
+    `every entry's JSON is within ${TRACE_ENTRY_MAX_BYTES}: largest ${Math.max(...entries)}`,
+  );
   const total = entries.reduce((a, b) => a + b, 0);
   t.ok(total <= RING_BYTES, `the entries' JSON, ${total} bytes, is within the ring's bound`);
 }
@@ -72,11 +75,15 @@ t.test('a /debug reply stops at its bound and counts the decisions it leaves out
 
 t.test('preempt calls with 50,000 victim nodes keep the trace under its byte bound', async (t) => {
   const { app } = await buildTestApp(t, options);
-  const victims = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`victim-node-${i}`, { Pods: [{ UID: `uid-${i}-a` }, { UID: `uid-${i}-b` }], NumPDBViolations: 0 }]));
+  const victims = Object.fromEntries(
+    Array.from({ length: 50_000 }, (_, i) => [`victim-node-${i}`, { Pods: [{ UID: `uid-${i}-a` }, { UID: `uid-${i}-b` }], NumPDBViolations: 0 }]),
+  );
   const args = { Pod: pod('big-0'), NodeNameToMetaVictims: victims };
   const ring = app.neuronetes.traces.scheduler;
   for (let call = 0; call < (LONG ? 25 : 6); call++) {
-    const result = LONG ? (await app.inject({ method: 'POST', url: '/scheduler/preempt', payload: args })).json() : await app.neuronetes.extender.preempt(args, log);
+    const result = LONG
+      ? (await app.inject({ method: 'POST', url: '/scheduler/preempt', payload: args })).json()
+      : await app.neuronetes.extender.preempt(args, log);
     t.equal(Object.keys(result.NodeNameToMetaVictims).length, 50_000, 'the wire answer is whole');
   }
   holdsBounds(t, ring);

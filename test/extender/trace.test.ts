@@ -16,7 +16,10 @@ t.test('TraceBuffer.push hands back the entries it pushed out', async (t) => {
   t.same(ring.push(entry(1)), []);
   t.same(ring.push(entry(2)), []);
   t.same(ring.push(entry(3)), [entry(1)]);
-  t.same(ring.list().map((e) => e.id), [3, 2]);
+  t.same(
+    ring.list().map((e) => e.id),
+    [3, 2],
+  );
   t.same(new TraceBuffer(0).push(entry(4)), [entry(4)], 'a ring of no entries keeps nothing');
 });
 
@@ -29,7 +32,10 @@ t.test('TraceBuffer keeps to its bytes as well as its count: the oldest go first
   t.equal(ring.bytes, 80);
   t.same(ring.push(entry(4), 90), [entry(2), entry(3)], 'as many as it takes');
   t.same(ring.push(entry(5), 101), [entry(5)], 'an entry larger than the ring is not kept');
-  t.same(ring.list().map((e) => e.id), [4]);
+  t.same(
+    ring.list().map((e) => e.id),
+    [4],
+  );
   t.equal(ring.bytes, 90);
   const counted = new TraceBuffer<{ id: number; time: string; subject: string }>(10);
   counted.push(entry(6));
@@ -45,16 +51,22 @@ const plugin: SchedulerPlugin = {
   score: (_c, _p, n) => Number(n.metadata.labels?.['rank']) * 10,
 };
 
-t.test('each kept entry tells its own call\'s nodes, as columns pass from call to call', async (t) => {
+t.test("each kept entry tells its own call's nodes, as columns pass from call to call", async (t) => {
   const { app } = await buildTestApp(t, { plugins: { scheduler: [plugin] }, cluster, config: { scheduler: { traceSize: 2 } } });
-  const call = (verb: string, name: string, names: string[]) => app.inject({ method: 'POST', url: `/scheduler/${verb}`, payload: namesArgs(pod(name, { pool: 'chat' }), names) });
+  const call = (verb: string, name: string, names: string[]) =>
+    app.inject({ method: 'POST', url: `/scheduler/${verb}`, payload: namesArgs(pod(name, { pool: 'chat' }), names) });
   const ring = app.neuronetes.traces.scheduler;
   const newest = (): SchedulerTrace => ring.list()[0] as SchedulerTrace;
   // Relative wire scores: the call's best rank gets 10, each rank below it one less. Stale totals in
   // reused columns would show as a wrong best.
   const scored = (names: string[]) => {
     const best = Math.max(...names.map((n) => Number(n.slice(1))));
-    return Object.fromEntries(names.map((n) => { const rank = Number(n.slice(1)); return [n, { score: rank * 10, wireScore: 10 - (best - rank), scores: { rank: rank * 10 } }]; }));
+    return Object.fromEntries(
+      names.map((n) => {
+        const rank = Number(n.slice(1));
+        return [n, { score: rank * 10, wireScore: 10 - (best - rank), scores: { rank: rank * 10 } }];
+      }),
+    );
   };
 
   await call('filter', 'any-0', ['n0', 'n1', 'n2', 'n3', 'n4', 'n5']);
@@ -62,12 +74,12 @@ t.test('each kept entry tells its own call\'s nodes, as columns pass from call t
   await call('prioritize', 'any-0', ['n5', 'n4', 'n3', 'n2', 'n1', 'n0']);
   const second = newest();
   await call('filter', 'any-1', ['n1', 'n2', 'n3']);
-  t.same(first.nodes, {}, 'a forgotten entry still held by a reader shows no other call\'s nodes');
+  t.same(first.nodes, {}, "a forgotten entry still held by a reader shows no other call's nodes");
   t.same(second.nodes, scored(['n5', 'n4', 'n3', 'n2', 'n1', 'n0']));
   // Each call from here on takes the columns of an entry the ring forgot, of its own kind.
   await call('prioritize', 'any-1', ['n2', 'n4']);
   t.same(second.nodes, {});
-  t.same(newest().nodes, scored(['n2', 'n4']), 'fewer nodes than the columns held: only the call\'s own');
+  t.same(newest().nodes, scored(['n2', 'n4']), "fewer nodes than the columns held: only the call's own");
   await call('filter', 'even-2', ['n5', 'n0']);
   t.same(newest().nodes, { n5: { kept: false, rejectedBy: 'rank', reason: 'odd rank' }, n0: { kept: true } });
   await call('filter', 'any-3', ['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n0']);
@@ -94,6 +106,10 @@ t.test('names, UIDs and messages a request chose are cut in the trace', async (t
   await app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(pod(long, { pool: 'chat' }), [long]) });
   const entry = app.neuronetes.traces.scheduler.list()[0] as SchedulerTrace;
   t.ok(entry.pod.length < 2_000 && entry.summary.length < 2_000, 'the pod key and summary are cut');
-  t.same(Object.keys(entry.nodes).map((n) => n.length < 400), [true], 'the unknown name is cut');
+  t.same(
+    Object.keys(entry.nodes).map((n) => n.length < 400),
+    [true],
+    'the unknown name is cut',
+  );
   t.ok(JSON.stringify(entry).length < 10_000);
 });

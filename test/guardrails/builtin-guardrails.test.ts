@@ -52,7 +52,11 @@ t.test('built-in guardrails through the endpoint', async (t) => {
   const clean = await check('How do I reverse a list in Python?');
   t.equal(clean.allowed, true);
   t.equal(clean.action, 'allow');
-  t.same(clean.verdicts.map((v) => v.plugin), ['max-length', 'jailbreak-heuristic', 'pii-regex'], 'priority order 300, 200, 100');
+  t.same(
+    clean.verdicts.map((v) => v.plugin),
+    ['max-length', 'jailbreak-heuristic', 'pii-regex'],
+    'priority order 300, 200, 100',
+  );
 
   const pii = await check('My card is 4111 1111 1111 1111, email me at bob@example.com');
   t.equal(pii.allowed, true);
@@ -81,7 +85,10 @@ t.test('a bad built-in guardrail setting stops the start, naming the key, the va
     buildTestApp(t, { config: "guardrail-plugins:\n  - { name: jailbreak-heuristic, config: { patterns: ['(unclosed'] } }" }),
     /jailbreak-heuristic.*config\.patterns\[0\] is "\(unclosed"; it must be a regular expression/,
   );
-  await t.rejects(buildTestApp(t, { config: 'guardrail-plugins:\n  - { name: max-length, config: { maxChars: 0, action: redact } }' }), /config\.maxChars is 0; it must be >= 1.*config\.action is "redact"; allowed values: "block", "warn", "log"/);
+  await t.rejects(
+    buildTestApp(t, { config: 'guardrail-plugins:\n  - { name: max-length, config: { maxChars: 0, action: redact } }' }),
+    /config\.maxChars is 0; it must be >= 1.*config\.action is "redact"; allowed values: "block", "warn", "log"/,
+  );
 });
 
 const CLASSES = ['tight', 'broken']
@@ -112,7 +119,8 @@ spec:
 
 t.test("an AgentClass's guardrail config is checked against the plugin's schema; a bad one fails that guardrail by its failurePolicy", async (t) => {
   const app = await buildTestApp(t, { cluster: OVERRIDES });
-  const check = async (pool: string, content: string) => app.inject({ method: 'POST', url: '/guardrails/check', payload: { content, pool: { name: pool, namespace: 'agents' } } });
+  const check = async (pool: string, content: string) =>
+    app.inject({ method: 'POST', url: '/guardrails/check', payload: { content, pool: { name: pool, namespace: 'agents' } } });
   const tight = (await check('tight', 'x'.repeat(11))).json<CheckBody>();
   t.equal(tight.blockedBy, 'max-length', "the class's maxChars 10 (a string in the CRD) applies");
   t.match(tight.reason, /11 characters; at most 10/);
@@ -123,7 +131,9 @@ t.test("an AgentClass's guardrail config is checked against the plugin's schema;
   const failure = broken.verdicts.find((v) => v.plugin === 'max-length')?.failure;
   t.match(failure, /the AgentClass's config for max-length is invalid: config\.maxChars is "ten"; it must be integer/);
   t.equal(broken.content, 'mail [EMAIL]', 'Ignore (the default): skipped, the other guardrails still run');
-  const trace = (await app.inject({ url: '/debug/plugins/guardrail/trace?pool=broken' })).json<{ decisions: { verdicts: { plugin: string; failure?: string }[] }[] }>();
+  const trace = (await app.inject({ url: '/debug/plugins/guardrail/trace?pool=broken' })).json<{
+    decisions: { verdicts: { plugin: string; failure?: string }[] }[];
+  }>();
   t.match(trace.decisions[0]?.verdicts.find((v) => v.plugin === 'max-length')?.failure, /config\.maxChars is "ten"/, 'the problem is in the trace');
 
   const strict = await buildTestApp(t, { cluster: OVERRIDES, config: 'guardrail-plugins:\n  - { name: max-length, failurePolicy: Fail }' });
@@ -133,9 +143,14 @@ t.test("an AgentClass's guardrail config is checked against the plugin's schema;
 });
 
 t.test("the guide's pii-detection example loads, and runs once enabled", async (t) => {
-  const shipped = await buildTestApp(t, { config: 'plugins: [neuronetes:examples/pii-detection]\nguardrail-plugins:\n  - { name: pii-detection, enabled: false }' });
+  const shipped = await buildTestApp(t, {
+    config: 'plugins: [neuronetes:examples/pii-detection]\nguardrail-plugins:\n  - { name: pii-detection, enabled: false }',
+  });
   const listed = (await shipped.inject({ url: '/debug/plugins' })).json<{ guardrail: { name: string; enabled: boolean; source: string }[] }>();
-  t.match(listed.guardrail.find((p) => p.name === 'pii-detection'), { enabled: false, source: 'neuronetes:examples/pii-detection' });
+  t.match(
+    listed.guardrail.find((p) => p.name === 'pii-detection'),
+    { enabled: false, source: 'neuronetes:examples/pii-detection' },
+  );
 
   const app = await buildTestApp(t, {
     config: `plugins: [neuronetes:examples/pii-detection]

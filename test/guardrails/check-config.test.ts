@@ -20,7 +20,10 @@ model-loader-plugins:
   - { name: https, config: { connections: 0 } }
 `,
   );
-  const res = await run(process.execPath, [join(root, 'src', 'cli.ts'), 'check-config', '--config', bad], { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' } }).then(
+  const res = await run(process.execPath, [join(root, 'src', 'cli.ts'), 'check-config', '--config', bad], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'silent' },
+  }).then(
     () => ({ code: 0, stderr: '' }),
     (e: unknown) => e as { code: number; stderr: string },
   );

@@ -161,7 +161,10 @@ t.test('block stops the chain', async (t) => {
   t.equal(body.blockedBy, 't-blocker');
   t.same(blocker.seen, ['[pw] BOOM darn']);
   t.same(warner.seen, [], 'guardrails after the block did not run');
-  t.same(body.verdicts.map((v) => v.plugin), ['t-redactor', 't-blocker']);
+  t.same(
+    body.verdicts.map((v) => v.plugin),
+    ['t-redactor', 't-blocker'],
+  );
 });
 
 t.test("the pool's AgentClass selects guardrails by type and overrides action, threshold and config", async (t) => {
@@ -173,7 +176,11 @@ t.test("the pool's AgentClass selects guardrails by type and overrides action, t
   - { name: t-warner, config: { trigger: darn, action: warn, confidence: 0.5 } }
   - { name: t-observer }`),
   });
-  const res = await app.inject({ method: 'POST', url: '/guardrails/check', payload: { content: 'hunter2 BOOM darn hello', pool: { name: 'chat', namespace: 'agents' } } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/guardrails/check',
+    payload: { content: 'hunter2 BOOM darn hello', pool: { name: 'chat', namespace: 'agents' } },
+  });
   t.equal(res.statusCode, 200);
   const body = res.json<CheckBody>();
   const by = Object.fromEntries(body.verdicts.map((v) => [v.plugin, v]));
@@ -190,11 +197,15 @@ t.test("the pool's AgentClass selects guardrails by type and overrides action, t
   t.equal(body.action, 'warn');
   t.same(body.unenforced, ['safety-check'], 'types the class asks for that nothing provides are reported');
 
-  const trace = (await app.inject({ url: '/debug/plugins/guardrail/trace?pool=chat' })).json<{ decisions: { pool: string; agentClass: string; unenforced: string[] }[] }>();
+  const trace = (await app.inject({ url: '/debug/plugins/guardrail/trace?pool=chat' })).json<{
+    decisions: { pool: string; agentClass: string; unenforced: string[] }[];
+  }>();
   t.equal(trace.decisions[0]?.pool, 'agents/chat');
   t.equal(trace.decisions[0]?.agentClass, 'agents/strict');
 
-  const open = (await app.inject({ method: 'POST', url: '/guardrails/check', payload: { content: 'BOOM', pool: { name: 'free', namespace: 'agents' } } })).json<CheckBody>();
+  const open = (
+    await app.inject({ method: 'POST', url: '/guardrails/check', payload: { content: 'BOOM', pool: { name: 'free', namespace: 'agents' } } })
+  ).json<CheckBody>();
   t.equal(open.blockedBy, 't-blocker', 'a class without guardrails[] runs every enabled guardrail');
 });
 
@@ -203,7 +214,9 @@ t.test('a class asking to redact what the guardrail cannot redact blocks instead
     cluster: CLUSTER.replace('{ type: t-secrets, action: warn }', '{ type: t-secrets, action: redact }'),
     config: config(`  - { name: t-redactor, config: { trigger: hunter2, action: block } }`),
   });
-  const body = (await app.inject({ method: 'POST', url: '/guardrails/check', payload: { content: 'hunter2', pool: { name: 'chat', namespace: 'agents' } } })).json<CheckBody>();
+  const body = (
+    await app.inject({ method: 'POST', url: '/guardrails/check', payload: { content: 'hunter2', pool: { name: 'chat', namespace: 'agents' } } })
+  ).json<CheckBody>();
   t.equal(body.allowed, false);
   t.equal(body.blockedBy, 't-redactor');
   t.match(body.verdicts[0]?.note, /offered no redacted_content; blocked instead/);
@@ -273,10 +286,13 @@ t.test('a shadow guardrail is traced but changes nothing', async (t) => {
   t.equal(body.action, 'allow');
   t.equal(body.content, 'hunter2');
   t.same(blocker.seen, ['hunter2'], 'the next guardrail saw the original content');
-  t.same(body.verdicts.map((v) => [v.mode, v.action]), [
-    ['shadow', 'redact'],
-    ['shadow', 'block'],
-  ]);
+  t.same(
+    body.verdicts.map((v) => [v.mode, v.action]),
+    [
+      ['shadow', 'redact'],
+      ['shadow', 'block'],
+    ],
+  );
 });
 
 t.test('bad requests', async (t) => {

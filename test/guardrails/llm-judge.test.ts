@@ -31,7 +31,9 @@ t.test('through the endpoint: verdicts mapped to actions, timeouts and bad answe
       const text = parsed.messages[0]?.content ?? '';
       const reply = (content: string): void => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] }));
+        res.end(
+          JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] }),
+        );
       };
       if (req.url !== '/v1/chat/completions') res.writeHead(404).end();
       else if (text.includes('slow')) setTimeout(() => reply('safe'), 1_000);
@@ -61,7 +63,13 @@ guardrail-plugins:
   };
 
   t.match(await check('How do I bake bread?'), { allowed: true, action: 'allow' });
-  t.same(seen.at(-1), { model: 'llama-guard-3', messages: [{ role: 'user', content: 'How do I bake bread?' }], max_tokens: 32, temperature: 0, auth: 'Bearer k-123' });
+  t.same(seen.at(-1), {
+    model: 'llama-guard-3',
+    messages: [{ role: 'user', content: 'How do I bake bread?' }],
+    max_tokens: 32,
+    temperature: 0,
+    auth: 'Bearer k-123',
+  });
   await check('an answer', 'output');
   t.equal(seen.at(-1)?.messages?.[0]?.role, 'assistant', 'an output is judged as the assistant turn');
 

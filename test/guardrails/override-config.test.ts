@@ -14,10 +14,16 @@ t.test('an override is merged, converted from the CRD strings, validated, and ma
     definePlugin({
       type: 'guardrail',
       name: 'limit',
-      config: Type.Object({ max: Type.Integer({ minimum: 1, default: 100 }), action: Type.Enum(['block', 'warn'], { default: 'block' }) }, { additionalProperties: false }),
+      config: Type.Object(
+        { max: Type.Integer({ minimum: 1, default: 100 }), action: Type.Enum(['block', 'warn'], { default: 'block' }) },
+        { additionalProperties: false },
+      ),
       create(config) {
         made.push(config.max);
-        return { getType: () => 'limit', check: (_ctx, req) => ({ passed: req.content.length <= config.max, action: req.content.length <= config.max ? 'allow' : config.action }) };
+        return {
+          getType: () => 'limit',
+          check: (_ctx, req) => ({ passed: req.content.length <= config.max, action: req.content.length <= config.max ? 'allow' : config.action }),
+        };
       },
     }),
   );

@@ -124,6 +124,7 @@ export function schedulerPlugin(definition: PluginDefinition<'scheduler'>, confi
     filter: (ctx, pod, node, pool) => now(p.filter === undefined ? missing('filter') : p.filter(ctx, pod, node, pool), 'filter()'),
     preScore: (ctx, pod, pool) => now(p.preScore?.(ctx, pod, pool), 'preScore()'),
     score: (ctx, pod, node, pool) => now(p.score === undefined ? missing('score') : p.score(ctx, pod, node, pool), 'score()'),
-    allowEviction: (ctx, pod, victim, node) => now(p.allowEviction === undefined ? missing('allowEviction') : p.allowEviction(ctx, pod, victim, node), 'allowEviction()'),
+    allowEviction: (ctx, pod, victim, node) =>
+      now(p.allowEviction === undefined ? missing('allowEviction') : p.allowEviction(ctx, pod, victim, node), 'allowEviction()'),
   };
 }

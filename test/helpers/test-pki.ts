@@ -21,11 +21,41 @@ async function issue(dir: string, name: string, subject: string, ext: string): P
   const csr = join(dir, `${name}.csr`);
   await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', subject]);
   await writeFile(join(dir, `${name}.ext`), ext);
-  await run('openssl', ['x509', '-req', '-in', csr, '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', join(dir, `${name}.crt`), '-days', '1', '-extfile', join(dir, `${name}.ext`)]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    join(dir, 'ca.crt'),
+    '-CAkey',
+    join(dir, 'ca.key'),
+    '-CAcreateserial',
+    '-out',
+    join(dir, `${name}.crt`),
+    '-days',
+    '1',
+    '-extfile',
+    join(dir, `${name}.ext`),
+  ]);
 }
 
 export async function makeTestPki(dir: string): Promise<TestPki> {
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'), '-days', '1', '-subj', '/CN=neuronetes-test-ca']);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    join(dir, 'ca.key'),
+    '-out',
+    join(dir, 'ca.crt'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=neuronetes-test-ca',
+  ]);
   await issue(dir, 'server', '/CN=neuronetes-extender', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   await issue(dir, 'client', '/CN=kube-scheduler', 'extendedKeyUsage=clientAuth\n');
   const paths = {

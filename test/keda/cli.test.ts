@@ -21,11 +21,15 @@ async function fails(...args: string[]): Promise<{ code: number; stderr: string 
 }
 
 t.test('neuronetes serve --keda-grpc-port serves the external scaler on the bundled example cluster', async (t) => {
-  const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--keda-grpc-port', '0', '--config', 'examples/config/neuronetes.yaml'], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--keda-grpc-port', '0', '--config', 'examples/config/neuronetes.yaml'],
+    {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');

@@ -8,7 +8,13 @@ import { makeTestPki } from '../helpers/test-pki.ts';
 import { tempDir } from '../helpers/test-app.ts';
 import { call, ref, scalerTest, streamIsActive, until } from './helpers.ts';
 
-registerAutoscaler({ name: () => 'keda-test-boom', getMetricNames: () => [], calculateReplicas: () => { throw new Error('boom'); } });
+registerAutoscaler({
+  name: () => 'keda-test-boom',
+  getMetricNames: () => [],
+  calculateReplicas: () => {
+    throw new Error('boom');
+  },
+});
 
 function agentPool(name: string, minReplicas: number, queueDepth: string, replicas: number): AgentPool {
   return pool(
@@ -32,8 +38,16 @@ t.test('GetMetricSpec names one metric per pool with target 1; the pool comes fr
   const { client } = await scalerTest(t, { pools: [CHAT, BATCH] });
   const expected = { metricSpecs: [{ metricName: 'desired-replicas-test-chat', targetSize: 1, targetSizeFloat: 1 }] };
   t.same(await call<unknown, GetMetricSpecResponse>(client, 'GetMetricSpec', ref('chat', 'test')), expected, 'defaults to the ScaledObject namespace/name');
-  t.same(await call<unknown, GetMetricSpecResponse>(client, 'GetMetricSpec', ref('chat-scaler', 'keda', { pool: 'test/chat' })), expected, 'pool: <namespace>/<name>');
-  t.same(await call<unknown, GetMetricSpecResponse>(client, 'GetMetricSpec', ref('chat-scaler', 'test', { name: 'chat' })), expected, 'name alone keeps the ScaledObject namespace');
+  t.same(
+    await call<unknown, GetMetricSpecResponse>(client, 'GetMetricSpec', ref('chat-scaler', 'keda', { pool: 'test/chat' })),
+    expected,
+    'pool: <namespace>/<name>',
+  );
+  t.same(
+    await call<unknown, GetMetricSpecResponse>(client, 'GetMetricSpec', ref('chat-scaler', 'test', { name: 'chat' })),
+    expected,
+    'name alone keeps the ScaledObject namespace',
+  );
   t.same(await call<unknown, GetMetricSpecResponse>(client, 'GetMetricSpec', ref('x', 'keda', { namespace: 'test', name: 'chat' })), expected);
 });
 
@@ -47,9 +61,18 @@ t.test('GetMetrics returns the recorded decision desiredReplicas, as GET /autosc
   const empty = await call<unknown, GetMetricsResponse>(client, 'GetMetrics', { scaledObjectRef: ref('chat', 'test') });
   t.equal(empty.metricValues[0]?.metricName, 'desired-replicas-test-chat', 'no metricName asks for the pool metric');
 
-  const trace = (await app.inject({ url: '/debug/plugins/autoscaler/trace?pool=test/chat' })).json<{ count: number; decisions: { desiredReplicas: number; dryRun: boolean }[] }>();
+  const trace = (await app.inject({ url: '/debug/plugins/autoscaler/trace?pool=test/chat' })).json<{
+    count: number;
+    decisions: { desiredReplicas: number; dryRun: boolean }[];
+  }>();
   t.equal(trace.count, 2, 'each GetMetrics is one recorded decision; the dry run is not');
-  t.same(trace.decisions.map((d) => [d.desiredReplicas, d.dryRun]), [[5, false], [5, false]]);
+  t.same(
+    trace.decisions.map((d) => [d.desiredReplicas, d.dryRun]),
+    [
+      [5, false],
+      [5, false],
+    ],
+  );
   const metrics = (await app.inject({ url: '/metrics' })).body;
   t.match(metrics, /neuronetes_autoscaler_desired_replicas\{pool="test\/chat"\} 5/);
   t.match(metrics, /neuronetes_keda_requests_total\{method="GetMetrics",code="OK"\} 2/);
@@ -61,14 +84,21 @@ t.test('IsActive is desiredReplicas > 0: a pool at minReplicas 0 with nothing to
   t.same(await call<unknown, IsActiveResponse>(client, 'IsActive', ref('batch', 'test')), { result: false });
   const scaledToZeroButMin1 = agentPool('chat', 1, '0', 0);
   const second = await scalerTest(t, { pools: [scaledToZeroButMin1] });
-  t.same(await call<unknown, IsActiveResponse>(second.client, 'IsActive', ref('chat', 'test')), { result: true }, 'minReplicas 1 wakes a pool KEDA scaled to zero');
+  t.same(
+    await call<unknown, IsActiveResponse>(second.client, 'IsActive', ref('chat', 'test')),
+    { result: true },
+    'minReplicas 1 wakes a pool KEDA scaled to zero',
+  );
 });
 
 t.test('waking from zero: GetMetrics asks for the first scale-up step, IsActive is true', async (t) => {
   // ceil(95 / 10) = 10 wanted; HPA's default scale-up limit from 0 allows max(0 + 4, 0 × 2) = 4.
   const asleep = batchWith('95');
   const { client } = await scalerTest(t, { pools: [asleep] });
-  const metrics = await call<unknown, GetMetricsResponse>(client, 'GetMetrics', { scaledObjectRef: ref('batch', 'test'), metricName: 'desired-replicas-test-batch' });
+  const metrics = await call<unknown, GetMetricsResponse>(client, 'GetMetrics', {
+    scaledObjectRef: ref('batch', 'test'),
+    metricName: 'desired-replicas-test-batch',
+  });
   t.same(metrics.metricValues, [{ metricName: 'desired-replicas-test-batch', metricValue: 4, metricValueFloat: 4 }]);
   t.same(await call<unknown, IsActiveResponse>(client, 'IsActive', ref('batch', 'test')), { result: true });
 });
@@ -77,7 +107,10 @@ t.test('a pool whose spec the autoscaler cannot use is FAILED_PRECONDITION, nami
   const frozen = agentPool('frozen', 1, '5', 1);
   const bad = { ...frozen, spec: { ...frozen.spec, autoscaling: { ...frozen.spec.autoscaling, cooldownPeriod: '999999999999h' } } };
   const { client } = await scalerTest(t, { pools: [bad] });
-  const precondition = { code: status.FAILED_PRECONDITION, details: 'AgentPool test/frozen: spec.autoscaling.cooldownPeriod: "999999999999h" is longer than the 24h allowed' };
+  const precondition = {
+    code: status.FAILED_PRECONDITION,
+    details: 'AgentPool test/frozen: spec.autoscaling.cooldownPeriod: "999999999999h" is longer than the 24h allowed',
+  };
   await t.rejects(call(client, 'GetMetrics', { scaledObjectRef: ref('frozen', 'test'), metricName: '' }), precondition);
   await t.rejects(call(client, 'IsActive', ref('frozen', 'test')), precondition);
 });
@@ -103,7 +136,10 @@ t.test('bad metadata is INVALID_ARGUMENT with the reason', async (t) => {
   await t.rejects(call(client, 'GetMetricSpec', ref('x', 'test', { name: 'Chat Bot' })), invalid(/"Chat Bot" is not a Kubernetes object name/));
   await t.rejects(call(client, 'GetMetricSpec', ref('x', 'test', { pool: '/chat' })), invalid(/namespace "" is not a Kubernetes namespace/));
   await t.rejects(call(client, 'GetMetrics', { metricName: 'desired-replicas-test-chat' }), invalid(/no scaledObjectRef/));
-  await t.rejects(call(client, 'GetMetrics', { scaledObjectRef: ref('chat', 'test'), metricName: 'queue-depth' }), invalid(/unknown metric "queue-depth": this scaler serves desired-replicas-test-chat/));
+  await t.rejects(
+    call(client, 'GetMetrics', { scaledObjectRef: ref('chat', 'test'), metricName: 'queue-depth' }),
+    invalid(/unknown metric "queue-depth": this scaler serves desired-replicas-test-chat/),
+  );
   const stream = streamIsActive(client, ref('x', 'test', { pool: 'nope' }));
   t.match(await new Promise<ServiceError>((resolve) => stream.on('error', resolve)), invalid(/pool must be/));
 });
@@ -113,7 +149,10 @@ t.test('a failing Fail-policy plugin is UNAVAILABLE; anything else is INTERNAL',
     pools: [CHAT],
     config: { ...STATIC_ONLY, 'autoscaler-plugins': [...STATIC_ONLY['autoscaler-plugins'], { name: 'keda-test-boom', failurePolicy: 'Fail' }] },
   });
-  await t.rejects(call(failing.client, 'GetMetrics', { scaledObjectRef: ref('chat', 'test'), metricName: '' }), { code: status.UNAVAILABLE, details: /keda-test-boom" failed: boom/ });
+  await t.rejects(call(failing.client, 'GetMetrics', { scaledObjectRef: ref('chat', 'test'), metricName: '' }), {
+    code: status.UNAVAILABLE,
+    details: /keda-test-boom" failed: boom/,
+  });
 
   const store = { load: () => Promise.reject(new Error('state store on fire')), save: () => Promise.resolve() };
   const broken = await scalerTest(t, { pools: [CHAT], store });
@@ -127,7 +166,10 @@ t.test('StreamIsActive pushes on open and on every interval, and stops when the 
   stream.on('data', (m: IsActiveResponse) => received.push(m.result));
   const ended = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
   await until(() => received.length >= 3, 'three pushes arrived');
-  t.ok(received.every((r) => r), 'the pool stays active');
+  t.ok(
+    received.every((r) => r),
+    'the pool stays active',
+  );
   t.equal(app.kedaScaler.openStreams, 1);
 
   stream.cancel();

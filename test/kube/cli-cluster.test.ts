@@ -31,7 +31,10 @@ t.test('--cluster kubernetes: bad stale age, missing kubeconfig and unknown sour
 
 t.test('--actuate: only with --cluster kubernetes, a sane interval, a boolean environment value', async (t) => {
   t.match(await serve('--actuate'), { code: 1, stderr: /--actuate needs --cluster kubernetes/ });
-  t.match(await serve('--actuate', '--cluster', 'kubernetes', '--actuate-interval', '10ms'), { code: 1, stderr: /--actuate-interval must be at least 1s, not 10ms/ });
+  t.match(await serve('--actuate', '--cluster', 'kubernetes', '--actuate-interval', '10ms'), {
+    code: 1,
+    stderr: /--actuate-interval must be at least 1s, not 10ms/,
+  });
   const env = async (value: string): Promise<{ code: number; stderr: string }> => {
     try {
       await run(process.execPath, [cli, 'serve'], { env: { ...process.env, LOG_LEVEL: 'silent', NEURONETES_ACTUATE: value }, timeout: 60_000 });
@@ -41,7 +44,7 @@ t.test('--actuate: only with --cluster kubernetes, a sane interval, a boolean en
     }
   };
   t.match(await env('yes please'), { code: 1, stderr: /--actuate must be true or false, not "yes please"/ });
-  t.match(await env('1'), { code: 1, stderr: /--actuate needs --cluster kubernetes/, }, 'NEURONETES_ACTUATE=1 turns it on');
+  t.match(await env('1'), { code: 1, stderr: /--actuate needs --cluster kubernetes/ }, 'NEURONETES_ACTUATE=1 turns it on');
 });
 
 t.test('the pool controller: a sane interval and a boolean --manage-pools, checked before serving', async (t) => {

@@ -22,7 +22,8 @@ function checkStructural(schema: StructuralSchema, path: string, problems: strin
   if (schema['additionalProperties'] === false) problems.push(`${path}: additionalProperties: false`);
   for (const key of ['anyOf', 'oneOf', 'allOf', 'patternProperties']) if (schema[key] !== undefined) problems.push(`${path}: ${key}`);
   if (schema['properties'] !== undefined && schema['additionalProperties'] !== undefined) problems.push(`${path}: properties and additionalProperties`);
-  for (const [name, child] of Object.entries((schema['properties'] as Record<string, StructuralSchema> | undefined) ?? {})) checkStructural(child, `${path}.${name}`, problems);
+  for (const [name, child] of Object.entries((schema['properties'] as Record<string, StructuralSchema> | undefined) ?? {}))
+    checkStructural(child, `${path}.${name}`, problems);
   if (typeof schema['additionalProperties'] === 'object') checkStructural(schema['additionalProperties'] as StructuralSchema, `${path}.*`, problems);
   if (schema['items'] !== undefined) checkStructural(schema['items'] as StructuralSchema, `${path}[]`, problems);
 }
@@ -50,7 +51,10 @@ t.test('structural schemas, subresources, printer columns, validation', async (t
 });
 
 t.test('toStructural refuses what has no structural form, naming where', async (t) => {
-  t.throws(() => toStructural(Type.Object({ q: Type.Union([Type.String(), Type.Number()]) })), new CrdSchemaError('.q', 'unions have no structural form; use one type (or x-kubernetes-int-or-string by hand)'));
+  t.throws(
+    () => toStructural(Type.Object({ q: Type.Union([Type.String(), Type.Number()]) })),
+    new CrdSchemaError('.q', 'unions have no structural form; use one type (or x-kubernetes-int-or-string by hand)'),
+  );
   t.throws(() => toStructural(Type.Object({ e: Type.Enum(['a', 1]) })), /\.e: enum mixes types/);
   t.throws(() => toStructural(Type.Null()), /no structural form for type "null"/);
   t.same(toStructural(Type.Object({})), { type: 'object', properties: {} });

@@ -98,7 +98,10 @@ export class FakeApiServer {
   /** Sends a 410 ERROR event on every open watch, then ends them, as the API server does. */
   expireWatches(path: string): void {
     const c = this.collection(path);
-    this.#send(c, { type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'too old resource version', reason: 'Expired', code: 410 } });
+    this.#send(c, {
+      type: 'ERROR',
+      object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'too old resource version', reason: 'Expired', code: 410 },
+    });
     for (const w of c.watchers) w.end();
     c.watchers.clear();
   }

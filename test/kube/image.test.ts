@@ -45,29 +45,45 @@ t.test('npm run image tags the image every manifest runs', async (t) => {
 });
 
 t.test('everything the Dockerfile copies from the build context is there, and not dockerignored', async (t) => {
-  const ignored = (await readFile(join(root, '.dockerignore'), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const ignored = (await readFile(join(root, '.dockerignore'), 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const copies = contextCopies();
   t.ok(copies.length > 0);
   for (const { stage, sources } of copies) {
     for (const source of sources) {
-      t.ok(await stat(join(root, source)).then(() => true, () => false), `${stage}: ${source} exists`);
+      t.ok(
+        await stat(join(root, source)).then(
+          () => true,
+          () => false,
+        ),
+        `${stage}: ${source} exists`,
+      );
       t.notOk(ignored.includes(source), `${stage}: ${source} is not in .dockerignore`);
     }
   }
   t.match(dockerfile, /ENTRYPOINT \["node", "dist\/src\/cli\.js"\]/, 'the entry point is where tsc puts src/cli.ts');
 });
 
-t.test('the build stage compiles, and the runtime entry point runs on its output', { skip: process.env['NEURONETES_TEST_IMAGE_BUILD'] === '1' ? false : 'set NEURONETES_TEST_IMAGE_BUILD=1 (tsc of the whole service: minutes on a busy machine)' }, async (t) => {
-  t.setTimeout(600_000);
-  const context = await tempDir(t);
-  const copies = contextCopies();
-  const build = copies.filter((c) => c.stage === 'build').flatMap((c) => c.sources);
-  for (const source of build) await cp(join(root, source), join(context, source), { recursive: true });
-  await symlink(join(root, 'node_modules'), join(context, 'node_modules')); // stands in for `npm ci`
-  await run('npm', ['run', 'build'], { cwd: context });
-  for (const source of copies.filter((c) => c.stage === 'runtime').flatMap((c) => c.sources)) {
-    if (!build.includes(source)) await cp(join(root, source), join(context, source), { recursive: true });
-  }
-  const { stdout } = await run(process.execPath, ['dist/src/cli.js', 'check-config', '--config', 'examples/config/neuronetes.yaml'], { cwd: context });
-  t.match(stdout, /valid; enabled plugins: 8 scheduler/);
-});
+t.test(
+  'the build stage compiles, and the runtime entry point runs on its output',
+  {
+    skip:
+      process.env['NEURONETES_TEST_IMAGE_BUILD'] === '1' ? false : 'set NEURONETES_TEST_IMAGE_BUILD=1 (tsc of the whole service: minutes on a busy machine)',
+  },
+  async (t) => {
+    t.setTimeout(600_000);
+    const context = await tempDir(t);
+    const copies = contextCopies();
+    const build = copies.filter((c) => c.stage === 'build').flatMap((c) => c.sources);
+    for (const source of build) await cp(join(root, source), join(context, source), { recursive: true });
+    await symlink(join(root, 'node_modules'), join(context, 'node_modules')); // stands in for `npm ci`
+    await run('npm', ['run', 'build'], { cwd: context });
+    for (const source of copies.filter((c) => c.stage === 'runtime').flatMap((c) => c.sources)) {
+      if (!build.includes(source)) await cp(join(root, source), join(context, source), { recursive: true });
+    }
+    const { stdout } = await run(process.execPath, ['dist/src/cli.js', 'check-config', '--config', 'examples/config/neuronetes.yaml'], { cwd: context });
+    t.match(stdout, /valid; enabled plugins: 8 scheduler/);
+  },
+);

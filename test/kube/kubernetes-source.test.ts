@@ -19,11 +19,24 @@ const node = (name: string) => ({ apiVersion: 'v1', kind: 'Node', metadata: { na
 const pod = (name: string, extra: { nodeName?: string; pool?: string; uid?: string } = {}) => ({
   apiVersion: 'v1',
   kind: 'Pod',
-  metadata: { name, namespace: 'ns', uid: extra.uid ?? `uid-${name}`, ...(extra.pool !== undefined ? { labels: { 'neuronetes.io/agent-pool': extra.pool } } : {}) },
-  spec: { ...(extra.nodeName !== undefined ? { nodeName: extra.nodeName } : {}), containers: [{ name: 'c', resources: { requests: { 'nvidia.com/gpu': '1' } } }] },
+  metadata: {
+    name,
+    namespace: 'ns',
+    uid: extra.uid ?? `uid-${name}`,
+    ...(extra.pool !== undefined ? { labels: { 'neuronetes.io/agent-pool': extra.pool } } : {}),
+  },
+  spec: {
+    ...(extra.nodeName !== undefined ? { nodeName: extra.nodeName } : {}),
+    containers: [{ name: 'c', resources: { requests: { 'nvidia.com/gpu': '1' } } }],
+  },
   status: { phase: 'Pending' },
 });
-const pool = (name: string, spec: Record<string, unknown> = {}) => ({ apiVersion: 'neuronetes.io/v1alpha1', kind: 'AgentPool', metadata: { name, namespace: 'ns', uid: `uid-${name}` }, spec: { agentClassRef: { name: 'c' }, minReplicas: 1, maxReplicas: 3, ...spec } });
+const pool = (name: string, spec: Record<string, unknown> = {}) => ({
+  apiVersion: 'neuronetes.io/v1alpha1',
+  kind: 'AgentPool',
+  metadata: { name, namespace: 'ns', uid: `uid-${name}` },
+  spec: { agentClassRef: { name: 'c' }, minReplicas: 1, maxReplicas: 3, ...spec },
+});
 
 async function setup(t: Teardown, options: Partial<KubernetesSourceOptions> = {}, prepare: (api: FakeApiServer) => void = () => {}) {
   const api = await new FakeApiServer().start();
@@ -68,7 +81,13 @@ t.test('changes are coalesced into few rebuilds; bound and pending pool pods are
   api.put(PATHS.pools, pool('chat'));
   await eventually('all changes', () => (source.view().nodes().length === 50 && source.view().pool('ns', 'chat') !== undefined ? true : undefined));
   t.ok(versions.length < 10, `52 events, ${versions.length} rebuilds`);
-  t.same(source.view().podsOnNode('n1').map((p) => p.metadata.name), ['running']);
+  t.same(
+    source
+      .view()
+      .podsOnNode('n1')
+      .map((p) => p.metadata.name),
+    ['running'],
+  );
 });
 
 t.test('pod events change the picture one pod at a time; a node event lists the nodes again', async (t) => {
@@ -79,8 +98,17 @@ t.test('pod events change the picture one pod at a time; a node event lists the 
   await source.start();
   await watching(api);
   const nodes = source.view().nodes();
-  const onNode = (n: string): string[] => source.view().podsOnNode(n).map((p) => p.metadata.name ?? '');
-  const inPool = (): string[] => source.view().podsOfPool('ns', 'chat').map((p) => `${p.metadata.name ?? ''}@${p.spec?.nodeName ?? '-'}`).sort();
+  const onNode = (n: string): string[] =>
+    source
+      .view()
+      .podsOnNode(n)
+      .map((p) => p.metadata.name ?? '');
+  const inPool = (): string[] =>
+    source
+      .view()
+      .podsOfPool('ns', 'chat')
+      .map((p) => `${p.metadata.name ?? ''}@${p.spec?.nodeName ?? '-'}`)
+      .sort();
   const settled = (what: string, check: () => boolean): Promise<true> => eventually(what, () => (check() ? true : undefined));
 
   api.put(PATHS.pods, pod('new', { pool: 'chat' }));
@@ -109,7 +137,13 @@ t.test('invalid custom resources are left out of the view (logged once)', async 
     api.put(PATHS.pools, pool('bad', { maxReplicas: 'many' }));
   });
   await source.start();
-  t.same(source.view().pools().map((p) => p.metadata.name), ['good']);
+  t.same(
+    source
+      .view()
+      .pools()
+      .map((p) => p.metadata.name),
+    ['good'],
+  );
 });
 
 t.test('bind: binding body, assume until confirmed, TTL expiry, 409 on the same node, API errors', async (t) => {
@@ -139,7 +173,14 @@ t.test('bind: binding body, assume until confirmed, TTL expiry, 409 on the same 
 
   await source.bind({ podNamespace: 'ns', podName: 'p', podUid: 'uid-p', node: 'n1' });
   t.match(bindings[0], { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p', namespace: 'ns', uid: 'uid-p' }, target: { kind: 'Node', name: 'n1' } });
-  t.same(source.view().podsOnNode('n1').map((p) => p.metadata.name), ['p'], 'assumed at once');
+  t.same(
+    source
+      .view()
+      .podsOnNode('n1')
+      .map((p) => p.metadata.name),
+    ['p'],
+    'assumed at once',
+  );
   t.equal(source.view().podsOnNode('n1')[0]?.spec?.containers?.[0]?.resources?.requests?.['nvidia.com/gpu'], '1', 'with the requests read from the API');
 
   await source.bind({ podNamespace: 'ns', podName: 'p', podUid: 'uid-p', node: 'n1' });
@@ -154,7 +195,11 @@ t.test('bind: binding body, assume until confirmed, TTL expiry, 409 on the same 
   await source.bind({ podNamespace: 'ns', podName: 'p', podUid: 'uid-p', node: 'n1' });
   t.pass('409 with the pod already on that node is success (the first attempt landed)');
   podNode = 'n2';
-  await t.rejects(source.bind({ podNamespace: 'ns', podName: 'r', podUid: 'uid-r', node: 'n1' }), new BindError('409: pod p is already assigned to node "n1"'), 'a 409 for a pod that is elsewhere is an error');
+  await t.rejects(
+    source.bind({ podNamespace: 'ns', podName: 'r', podUid: 'uid-r', node: 'n1' }),
+    new BindError('409: pod p is already assigned to node "n1"'),
+    'a 409 for a pod that is elsewhere is an error',
+  );
   bindStatus = 500;
   await t.rejects(source.bind({ podNamespace: 'ns', podName: 'q', podUid: '', node: 'n1' }), { name: 'BindError', message: '500: etcd is on fire' });
   t.notOk((bindings.at(-1) as { metadata: { uid?: string } }).metadata.uid, 'no UID precondition when the scheduler sends none');
@@ -172,9 +217,22 @@ t.test('the assumed pod leaves once the informer shows it bound', async (t) => {
   });
   await source.start();
   await watching(api);
-  t.same(source.view().podsOfPool('ns', 'chat').map((p) => p.spec?.nodeName ?? ''), [''], 'pending pool pod seen');
+  t.same(
+    source
+      .view()
+      .podsOfPool('ns', 'chat')
+      .map((p) => p.spec?.nodeName ?? ''),
+    [''],
+    'pending pool pod seen',
+  );
   await source.bind({ podNamespace: 'ns', podName: 'p', podUid: 'uid-p', node: 'n1' });
-  t.same(source.view().podsOnNode('n1').map((p) => p.metadata.name), ['p']);
+  t.same(
+    source
+      .view()
+      .podsOnNode('n1')
+      .map((p) => p.metadata.name),
+    ['p'],
+  );
   api.put(PATHS.pods, pod('p', { pool: 'chat', nodeName: 'n1' }));
   await eventually('the confirmed pod', () => (source.view().podsOnNode('n1')[0]?.metadata.resourceVersion !== undefined ? true : undefined));
   t.equal(source.view().podsOnNode('n1').length, 1, 'counted once');
@@ -194,6 +252,10 @@ t.test('patchPoolStatus: merge patch on the status subresource; errors carry the
   await source.start();
   t.equal(source.isLeader(), true, 'no leader election configured: this replica writes');
   await source.patchPoolStatus('ns', 'chat', { replicas: 2 });
-  t.same(patches[0], { url: '/apis/neuronetes.io/v1alpha1/namespaces/ns/agentpools/chat/status', type: 'application/merge-patch+json', body: { status: { replicas: 2 } } });
+  t.same(patches[0], {
+    url: '/apis/neuronetes.io/v1alpha1/namespaces/ns/agentpools/chat/status',
+    type: 'application/merge-patch+json',
+    body: { status: { replicas: 2 } },
+  });
   await t.rejects(source.patchPoolStatus('ns', 'missing', { replicas: 1 }), /AgentPool ns\/missing failed: 404: agentpools "missing" not found/);
 });

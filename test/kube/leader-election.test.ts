@@ -26,7 +26,8 @@ function fakeLeaseApi(): LeaseApi & { lease: V1Lease | undefined; failNext: numb
       return api.lease;
     },
     async replaceNamespacedLease({ body }: { body: V1Lease }): Promise<V1Lease> {
-      if (body.metadata?.resourceVersion !== api.lease?.metadata?.resourceVersion) throw new ApiException(409, 'conflict', '{"message":"the object has been modified"}', {});
+      if (body.metadata?.resourceVersion !== api.lease?.metadata?.resourceVersion)
+        throw new ApiException(409, 'conflict', '{"message":"the object has been modified"}', {});
       api.lease = { ...body, metadata: { ...body.metadata, resourceVersion: String(rv++) } };
       return api.lease;
     },

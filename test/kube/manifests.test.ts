@@ -19,9 +19,19 @@ interface K8sObject {
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   data?: Record<string, string>;
 }
-interface Rule { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }
-interface Role extends K8sObject { rules: Rule[] }
-interface Binding extends K8sObject { roleRef: { kind: string; name: string }; subjects?: { kind: string; name: string }[] }
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+interface Role extends K8sObject {
+  rules: Rule[];
+}
+interface Binding extends K8sObject {
+  roleRef: { kind: string; name: string };
+  subjects?: { kind: string; name: string }[];
+}
 interface Container {
   name: string;
   args?: string[];
@@ -32,11 +42,34 @@ interface Container {
   securityContext: unknown;
   ports?: { name: string }[];
 }
-interface PodSpec { serviceAccountName?: string; hostNetwork?: boolean; securityContext: { runAsNonRoot?: boolean; seccompProfile: { type: string } }; containers: Container[] }
-interface Workload extends K8sObject { spec: { replicas?: number; selector: { matchLabels: Record<string, string> }; template: { spec: PodSpec } } }
-interface Service extends K8sObject { spec: { selector: Record<string, string>; ports: { targetPort: string }[] } }
-interface Extender { urlPrefix: string; weight: number; enableHTTPS?: boolean; tlsConfig?: { caFile?: string }; nodeCacheCapable: boolean; bindVerb?: string; managedResources: unknown }
-interface SchedulerConfig { apiVersion: string; kind: string; extenders: Extender[]; profiles?: unknown; leaderElection?: { resourceName?: string } }
+interface PodSpec {
+  serviceAccountName?: string;
+  hostNetwork?: boolean;
+  securityContext: { runAsNonRoot?: boolean; seccompProfile: { type: string } };
+  containers: Container[];
+}
+interface Workload extends K8sObject {
+  spec: { replicas?: number; selector: { matchLabels: Record<string, string> }; template: { spec: PodSpec } };
+}
+interface Service extends K8sObject {
+  spec: { selector: Record<string, string>; ports: { targetPort: string }[] };
+}
+interface Extender {
+  urlPrefix: string;
+  weight: number;
+  enableHTTPS?: boolean;
+  tlsConfig?: { caFile?: string };
+  nodeCacheCapable: boolean;
+  bindVerb?: string;
+  managedResources: unknown;
+}
+interface SchedulerConfig {
+  apiVersion: string;
+  kind: string;
+  extenders: Extender[];
+  profiles?: unknown;
+  leaderElection?: { resourceName?: string };
+}
 
 async function yamlFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -52,10 +85,13 @@ const docs = new Map<string, K8sObject[]>();
 for (const dir of ['manifests', 'scheduler-config']) {
   for (const file of await yamlFiles(join(ROOT, dir))) {
     const parsed = parseAllDocuments(await readFile(file, 'utf8'));
-    docs.set(relative(ROOT, file), parsed.map((d) => {
-      if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0]?.message ?? ''}`);
-      return d.toJS() as K8sObject;
-    }));
+    docs.set(
+      relative(ROOT, file),
+      parsed.map((d) => {
+        if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0]?.message ?? ''}`);
+        return d.toJS() as K8sObject;
+      }),
+    );
   }
 }
 const all = [...docs.values()].flat();
@@ -83,7 +119,9 @@ t.test('kustomization lists every manifest (the ServiceMonitor needs the Prometh
 
 /** "group/resource:verb" (+ "@name" for named rules) for every grant of the roles bound to a ServiceAccount. */
 function grants(serviceAccount: string): string[] {
-  const bound = (all as Binding[]).filter((o) => ['RoleBinding', 'ClusterRoleBinding'].includes(o.kind) && o.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === serviceAccount));
+  const bound = (all as Binding[]).filter(
+    (o) => ['RoleBinding', 'ClusterRoleBinding'].includes(o.kind) && o.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === serviceAccount),
+  );
   const out: string[] = [];
   for (const binding of bound) {
     const role = find<Role>(binding.roleRef.kind, binding.roleRef.name);
@@ -92,7 +130,9 @@ function grants(serviceAccount: string): string[] {
         for (const resource of rule.resources) {
           for (const verb of rule.verbs) {
             for (const name of rule.resourceNames ?? ['']) {
-              out.push(`${group === '' ? 'core' : group}/${resource}:${verb}${name === '' ? '' : `@${name}`}${binding.kind === 'RoleBinding' ? ` (in ${binding.metadata.namespace ?? ''})` : ''}`);
+              out.push(
+                `${group === '' ? 'core' : group}/${resource}:${verb}${name === '' ? '' : `@${name}`}${binding.kind === 'RoleBinding' ? ` (in ${binding.metadata.namespace ?? ''})` : ''}`,
+              );
             }
           }
         }
@@ -108,16 +148,29 @@ t.test('RBAC for `serve`: informers, pods/binding, AgentPool status and scale, p
     'coordination.k8s.io/leases:create (in neuronetes-system)',
     `coordination.k8s.io/leases:get@${LEADER_LEASE_NAME} (in neuronetes-system)`,
     `coordination.k8s.io/leases:update@${LEADER_LEASE_NAME} (in neuronetes-system)`,
-    'core/events:create', 'core/events:patch',
-    'core/nodes:get', 'core/nodes:list', 'core/nodes:watch',
+    'core/events:create',
+    'core/events:patch',
+    'core/nodes:get',
+    'core/nodes:list',
+    'core/nodes:watch',
     'core/pods/binding:create',
-    'core/pods:get', 'core/pods:list', 'core/pods:watch',
-    'leaderworkerset.x-k8s.io/leaderworkersets/scale:get', 'leaderworkerset.x-k8s.io/leaderworkersets/scale:patch', 'leaderworkerset.x-k8s.io/leaderworkersets:get',
-    'neuronetes.io/agentclasses:get', 'neuronetes.io/agentclasses:list', 'neuronetes.io/agentclasses:watch',
+    'core/pods:get',
+    'core/pods:list',
+    'core/pods:watch',
+    'leaderworkerset.x-k8s.io/leaderworkersets/scale:get',
+    'leaderworkerset.x-k8s.io/leaderworkersets/scale:patch',
+    'leaderworkerset.x-k8s.io/leaderworkersets:get',
+    'neuronetes.io/agentclasses:get',
+    'neuronetes.io/agentclasses:list',
+    'neuronetes.io/agentclasses:watch',
     'neuronetes.io/agentpools/scale:patch',
     'neuronetes.io/agentpools/status:patch',
-    'neuronetes.io/agentpools:get', 'neuronetes.io/agentpools:list', 'neuronetes.io/agentpools:watch',
-    'neuronetes.io/models:get', 'neuronetes.io/models:list', 'neuronetes.io/models:watch',
+    'neuronetes.io/agentpools:get',
+    'neuronetes.io/agentpools:list',
+    'neuronetes.io/agentpools:watch',
+    'neuronetes.io/models:get',
+    'neuronetes.io/models:list',
+    'neuronetes.io/models:watch',
   ]);
 });
 
@@ -130,7 +183,10 @@ t.test('no role anywhere grants wildcards, Secrets or escalation verbs', async (
     for (const rule of role.rules) {
       const words = [...rule.apiGroups, ...rule.resources, ...rule.verbs];
       t.notOk(words.includes('*'), `${role.metadata.name}: no wildcard`);
-      t.notOk(words.some((w) => ['secrets', 'escalate', 'bind', 'impersonate'].includes(w)), `${role.metadata.name}: no secrets or escalation`);
+      t.notOk(
+        words.some((w) => ['secrets', 'escalate', 'bind', 'impersonate'].includes(w)),
+        `${role.metadata.name}: no secrets or escalation`,
+      );
     }
   }
 });
@@ -148,7 +204,11 @@ t.test('workloads: probes, resources, locked-down security context, their own Se
     for (const c of pod.containers) {
       t.ok(c.livenessProbe !== undefined && c.readinessProbe !== undefined, `${name}/${c.name}: probes`);
       t.ok(c.resources.requests['cpu'] && c.resources.requests['memory'] && c.resources.limits['memory'], `${name}/${c.name}: requests and a memory limit`);
-      t.match(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } }, `${name}/${c.name}: locked down`);
+      t.match(
+        c.securityContext,
+        { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+        `${name}/${c.name}: locked down`,
+      );
     }
   }
   const serve = find<Workload>('Deployment', 'neuronetes-extender').spec;
@@ -171,7 +231,9 @@ t.test('the ConfigMap carries the shipped config (examples/config/neuronetes.yam
 });
 
 t.test('scheduler configs: v1, GPU pods only, weighted, the service URL, CA for HTTPS', async (t) => {
-  const configs = [...docs].filter(([, list]) => list[0]?.kind === 'KubeSchedulerConfiguration').map(([f, list]) => [f, list[0] as unknown as SchedulerConfig] as const);
+  const configs = [...docs]
+    .filter(([, list]) => list[0]?.kind === 'KubeSchedulerConfiguration')
+    .map(([f, list]) => [f, list[0] as unknown as SchedulerConfig] as const);
   const embedded = find('ConfigMap', 'neuronetes-scheduler-config').data?.['config.yaml'] ?? '';
   const second = parse(embedded) as SchedulerConfig;
   configs.push(['second-scheduler ConfigMap', second]);
@@ -184,19 +246,31 @@ t.test('scheduler configs: v1, GPU pods only, weighted, the service URL, CA for 
     t.ok((extender?.weight ?? 0) > 0, `${file}: weight > 0`);
     t.match(extender?.urlPrefix, /^https?:\/\/.+:8080\/scheduler$/, `${file}: the service's scheduler routes`);
     const managed = (extender?.managedResources ?? []) as { name: string; ignoredByScheduler: boolean }[];
-    t.ok(managed.every((r) => /^nvidia\.com\/(gpu|mig-\d+g\.\d+gb)$/.test(r.name) && r.ignoredByScheduler === false), `${file}: only GPU and MIG pods wait on the extender`);
+    t.ok(
+      managed.every((r) => /^nvidia\.com\/(gpu|mig-\d+g\.\d+gb)$/.test(r.name) && r.ignoredByScheduler === false),
+      `${file}: only GPU and MIG pods wait on the extender`,
+    );
     // A pod asking only for a slice is sent only if its exact resource name is listed.
     for (const profile of ['1g.5gb', '2g.10gb', '3g.40gb', '1g.6gb', '1g.12gb', '1g.18gb', '7g.141gb']) {
-      t.ok(managed.some((r) => r.name === `nvidia.com/mig-${profile}`), `${file}: MIG ${profile}`);
+      t.ok(
+        managed.some((r) => r.name === `nvidia.com/mig-${profile}`),
+        `${file}: MIG ${profile}`,
+      );
     }
-    t.ok(managed.some((r) => r.name === 'nvidia.com/gpu'), `${file}: whole GPUs`);
+    t.ok(
+      managed.some((r) => r.name === 'nvidia.com/gpu'),
+      `${file}: whole GPUs`,
+    );
     if (extender?.enableHTTPS === true) t.ok(extender.tlsConfig?.caFile, `${file}: HTTPS verifies the server (caFile)`);
     t.equal(extender?.nodeCacheCapable, !file.includes('full-nodes'), `${file}: mode`);
     t.equal(extender?.bindVerb, file.includes('full-nodes') ? undefined : 'bind', `${file}: who binds`);
   }
   t.same(second.profiles, [{ schedulerName: 'neuronetes-scheduler' }]);
   const lease = second.leaderElection?.resourceName ?? '';
-  t.ok(find<Role>('Role', 'neuronetes-scheduler-leader-election').rules.some((r) => r.resourceNames?.includes(lease)), 'its Lease is the one its Role names');
+  t.ok(
+    find<Role>('Role', 'neuronetes-scheduler-leader-election').rules.some((r) => r.resourceNames?.includes(lease)),
+    'its Lease is the one its Role names',
+  );
   const staticPod = find<K8sObject & { spec: PodSpec }>('Pod', 'kube-scheduler');
   t.equal(staticPod.spec.hostNetwork, true);
   t.ok(staticPod.spec.containers[0]?.command?.includes('--config=/etc/kubernetes/neuronetes-scheduler-config.yaml'));

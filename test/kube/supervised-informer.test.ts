@@ -33,7 +33,11 @@ async function setup(t: Teardown, options: { silentAfterMs?: number; now?: () =>
   return { api, informer, changes: () => changes };
 }
 
-const names = (i: SupervisedInformer<{ metadata?: { name?: string } }>): string[] => i.list().map((n) => n.metadata?.name ?? '').sort();
+const names = (i: SupervisedInformer<{ metadata?: { name?: string } }>): string[] =>
+  i
+    .list()
+    .map((n) => n.metadata?.name ?? '')
+    .sort();
 
 t.test('a failing first list is retried with backoff; the error is reported until it recovers', async (t) => {
   const { api, informer } = await setup(t, { backoffMs: 400 });

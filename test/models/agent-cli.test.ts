@@ -39,10 +39,14 @@ t.test('agent serves /models over its cache and loads a file:// model', async (t
     `apiVersion: neuronetes.io/v1alpha1\nkind: Model\nmetadata: { name: tiny, namespace: default }\nspec: { weightsURI: 'file://${join(dir, 'seed')}/', size: 1Ki }\n`,
   );
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'agent', '--host', '127.0.0.1', '--port', String(port), '--cache-dir', join(dir, 'cache'), '--snapshot', join(dir, 'cluster.yaml')], {
-    env: { ...process.env, NODE_NAME: 'gpu-node-7', LOG_LEVEL: 'silent', NEURONETES_FILE_ROOTS: join(dir, 'seed') },
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'agent', '--host', '127.0.0.1', '--port', String(port), '--cache-dir', join(dir, 'cache'), '--snapshot', join(dir, 'cluster.yaml')],
+    {
+      env: { ...process.env, NODE_NAME: 'gpu-node-7', LOG_LEVEL: 'silent', NEURONETES_FILE_ROOTS: join(dir, 'seed') },
+      stdio: 'ignore',
+    },
+  );
   t.teardown(() => {
     child.kill('SIGTERM');
   });
@@ -57,7 +61,12 @@ t.test('agent serves /models over its cache and loads a file:// model', async (t
     }
   }
   t.same(listed, { node: 'gpu-node-7', cacheDir: join(dir, 'cache'), models: [] }, 'NODE_NAME and --cache-dir are used');
-  const res = await request(`${base}/models/load`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'tiny' }), signal: AbortSignal.timeout(5000) });
+  const res = await request(`${base}/models/load`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'tiny' }),
+    signal: AbortSignal.timeout(5000),
+  });
   t.equal(res.statusCode, 200);
   t.match(await res.body.json(), { status: 'loaded', loader: 'file', node: 'gpu-node-7', files: 1, bytes: 4 });
 });

@@ -63,7 +63,11 @@ t.test('filePathOf refuses what could climb out once decoded', async (t) => {
   t.same(fileRoots({}, { NEURONETES_FILE_ROOTS: '/a:/b' }), ['/a', '/b']);
   t.same(fileRoots({ roots: ['/c'] }, { NEURONETES_FILE_ROOTS: '/a' }), ['/c'], 'config wins over the environment');
   t.throws(() => fileRoots({}, { NEURONETES_FILE_ROOTS: 'seed' }), /root "seed" is not an absolute path/);
-  await t.rejects(buildTestApp(t, { config: "model-loader-plugins:\n  - { name: file, config: { roots: ['seed'] } }", agent: {} }), /model-loader-plugins "file": config\.roots\[0\] is "seed"; it must match/, 'a relative root in the config stops the start');
+  await t.rejects(
+    buildTestApp(t, { config: "model-loader-plugins:\n  - { name: file, config: { roots: ['seed'] } }", agent: {} }),
+    /model-loader-plugins "file": config\.roots\[0\] is "seed"; it must match/,
+    'a relative root in the config stops the start',
+  );
 });
 
 t.test('hostile file:// Models fail with a clear 502 and leave nothing in the cache', async (t) => {

@@ -76,7 +76,16 @@ async function startModelServer(t: Test): Promise<{ base: string; server: Server
         for (let i = 0; i < 2048; i++) res.write(`${i > 0 ? ',' : ''}{"path": "f${i}.bin", "size": 1, "pad": "${'x'.repeat(1000)}"}`);
         return res.end(']}');
       case '/overweight/manifest.json':
-        return send(200, JSON.stringify({ files: [{ path: 'a.bin', size: 600 }, { path: 'b.bin', size: 600 }] }), 'application/json');
+        return send(
+          200,
+          JSON.stringify({
+            files: [
+              { path: 'a.bin', size: 600 },
+              { path: 'b.bin', size: 600 },
+            ],
+          }),
+          'application/json',
+        );
       case '/slow/model.gguf':
         // Promises a megabyte, sends a little, then goes quiet.
         res.writeHead(200, { 'content-length': 1024 * 1024 });
@@ -127,11 +136,16 @@ interface ErrorBody {
   message: string;
 }
 
-const load = (app: Awaited<ReturnType<typeof buildTestApp>>, name: string) => app.inject({ method: 'POST', url: '/models/load', payload: { name, namespace: 'agents' } });
+const load = (app: Awaited<ReturnType<typeof buildTestApp>>, name: string) =>
+  app.inject({ method: 'POST', url: '/models/load', payload: { name, namespace: 'agents' } });
 
 t.test('downloads over HTTP from a real server: manifests with checksums, single files, redirects', async (t) => {
   const { base } = await startModelServer(t);
-  const app = await buildTestApp(t, { cluster: models(base), config: 'model-loader-plugins:\n  - { name: https, timeout: 5s, config: { allowHttp: true, allowedHosts: [127.0.0.1] } }', agent: {} });
+  const app = await buildTestApp(t, {
+    cluster: models(base),
+    config: 'model-loader-plugins:\n  - { name: https, timeout: 5s, config: { allowHttp: true, allowedHosts: [127.0.0.1] } }',
+    agent: {},
+  });
   const dir = app.neuronetes.models?.cache.dir as string;
 
   const llama = await load(app, 'llama');
@@ -148,7 +162,11 @@ t.test('downloads over HTTP from a real server: manifests with checksums, single
 
 t.test('404s, bad checksums, bad manifests and path escapes fail cleanly', async (t) => {
   const { base } = await startModelServer(t);
-  const app = await buildTestApp(t, { cluster: models(base), config: 'model-loader-plugins:\n  - { name: https, timeout: 5s, config: { allowHttp: true, allowedHosts: [127.0.0.1] } }', agent: {} });
+  const app = await buildTestApp(t, {
+    cluster: models(base),
+    config: 'model-loader-plugins:\n  - { name: https, timeout: 5s, config: { allowHttp: true, allowedHosts: [127.0.0.1] } }',
+    agent: {},
+  });
   const cases: [string, RegExp][] = [
     ['missing', /GET http:\/\/127\.0\.0\.1:\d+\/missing\/model\.gguf: HTTP 404/],
     ['liar', /sha256 [0-9a-f]{64} does not match the manifest's/],
@@ -168,7 +186,11 @@ t.test('404s, bad checksums, bad manifests and path escapes fail cleanly', async
 
 t.test('a server that stalls mid-body: the plugin timeout aborts it and nothing is left', async (t) => {
   const { base } = await startModelServer(t);
-  const app = await buildTestApp(t, { cluster: models(base), config: 'model-loader-plugins:\n  - { name: https, timeout: 300ms, config: { allowHttp: true, allowedHosts: [127.0.0.1] } }', agent: {} });
+  const app = await buildTestApp(t, {
+    cluster: models(base),
+    config: 'model-loader-plugins:\n  - { name: https, timeout: 300ms, config: { allowHttp: true, allowedHosts: [127.0.0.1] } }',
+    agent: {},
+  });
   const res = await load(app, 'slow');
   t.equal(res.statusCode, 504);
   t.equal(res.json<ErrorBody>().code, 'NN_MODEL_LOAD_TIMEOUT');
@@ -197,7 +219,8 @@ t.test('plain http:// needs allowHttp', async (t) => {
 
 t.test('hosts: loopback and link-local only when listed, allowedHosts for everything else, each redirect checked', async (t) => {
   const { base } = await startModelServer(t);
-  const only = (config: string) => buildTestApp(t, { cluster: models(base), config: `model-loader-plugins:\n  - { name: https, timeout: 5s, config: ${config} }`, agent: {} });
+  const only = (config: string) =>
+    buildTestApp(t, { cluster: models(base), config: `model-loader-plugins:\n  - { name: https, timeout: 5s, config: ${config} }`, agent: {} });
   const failed = async (app: Awaited<ReturnType<typeof buildTestApp>>, name: string, message: RegExp): Promise<void> => {
     const res = await load(app, name);
     t.equal(res.statusCode, 502, `${name}: ${res.body}`);
@@ -205,7 +228,11 @@ t.test('hosts: loopback and link-local only when listed, allowedHosts for everyt
   };
 
   const open = await only('{ allowHttp: true }');
-  await failed(open, 'phi', /refusing http:\/\/127\.0\.0\.1:\d+\/files\/phi\.gguf: 127\.0\.0\.1 is a loopback or link-local address; list it in the https loader's allowedHosts/);
+  await failed(
+    open,
+    'phi',
+    /refusing http:\/\/127\.0\.0\.1:\d+\/files\/phi\.gguf: 127\.0\.0\.1 is a loopback or link-local address; list it in the https loader's allowedHosts/,
+  );
   await failed(open, 'by-name', /refusing localhost: it resolves to (127\.0\.0\.1|::1), a loopback or link-local address/);
 
   const listed = await only("{ allowHttp: true, allowedHosts: ['127.0.0.1'] }");
@@ -233,8 +260,14 @@ t.test('hosts: loopback and link-local only when listed, allowedHosts for everyt
 t.test('the redirect rules and the link-local guard, as HostPolicy answers them', async (t) => {
   const open = new HostPolicy(undefined, false);
   t.doesNotThrow(() => open.check(new URL('https://models.example/a/'), new URL('https://models.example/b/')));
-  t.throws(() => open.check(new URL('https://cdn.example/a'), new URL('https://models.example/a')), /refusing the redirect from https:\/\/models\.example\/a to another host, cdn\.example; list both/);
-  t.throws(() => open.check(new URL('http://models.example/a'), new URL('https://models.example/a')), /plain http:\/\/ needs the https loader's allowHttp \(redirected from/);
+  t.throws(
+    () => open.check(new URL('https://cdn.example/a'), new URL('https://models.example/a')),
+    /refusing the redirect from https:\/\/models\.example\/a to another host, cdn\.example; list both/,
+  );
+  t.throws(
+    () => open.check(new URL('http://models.example/a'), new URL('https://models.example/a')),
+    /plain http:\/\/ needs the https loader's allowHttp \(redirected from/,
+  );
   t.throws(() => open.check(new URL('https://169.254.169.254/latest/')), /169\.254\.169\.254 is a loopback or link-local address/);
   t.throws(() => open.check(new URL('https://[::ffff:127.0.0.1]/x')), /is a loopback or link-local address/);
   t.throws(() => open.check(new URL('https://[fe80::1]/x')), /is a loopback or link-local address/);
@@ -249,9 +282,13 @@ t.test('the redirect rules and the link-local guard, as HostPolicy answers them'
   t.throws(() => new HostPolicy(['::2'], false).check(new URL('https://[::1]/x')), /host ::1 is not in the https loader's allowedHosts/);
 });
 
-t.test("sizes: spec.size caps announced, streamed and manifest sizes; manifests are capped at 1 MiB", async (t) => {
+t.test('sizes: spec.size caps announced, streamed and manifest sizes; manifests are capped at 1 MiB', async (t) => {
   const { base } = await startModelServer(t);
-  const app = await buildTestApp(t, { cluster: models(base), config: "model-loader-plugins:\n  - { name: https, timeout: 5s, config: { allowHttp: true, allowedHosts: ['127.0.0.1'] } }", agent: {} });
+  const app = await buildTestApp(t, {
+    cluster: models(base),
+    config: "model-loader-plugins:\n  - { name: https, timeout: 5s, config: { allowHttp: true, allowedHosts: ['127.0.0.1'] } }",
+    agent: {},
+  });
   const cases: [string, RegExp][] = [
     ['undersized', /agents\/undersized is larger than its spec\.size 10 \(10 bytes\): 22 bytes or more/],
     ['chunked', /agents\/chunked is larger than its spec\.size 16Ki \(16384 bytes\): \d{5} bytes or more; refusing to write more/],

@@ -126,10 +126,13 @@ t.test('file:// models: load, list, load again, unload; the cached list is publi
 
   const list = (await app.inject({ url: '/models' })).json<{ node: string; cacheDir: string; models: { name: string; files: number; bytes: number }[] }>();
   t.equal(list.node, 'gpu-node-1');
-  t.same(list.models.map((m) => [m.name, m.files, m.bytes]), [
-    ['phi-3-mini', 2, 15],
-    ['single', 1, 8],
-  ]);
+  t.same(
+    list.models.map((m) => [m.name, m.files, m.bytes]),
+    [
+      ['phi-3-mini', 2, 15],
+      ['single', 1, 8],
+    ],
+  );
 
   const unload = (await post(app, 'unload', { name: 'phi-3-mini', namespace: 'agents' })).json<OpBody>();
   t.match(unload, { status: 'unloaded', loader: 'file' });
@@ -137,8 +140,13 @@ t.test('file:// models: load, list, load again, unload; the cached list is publi
   t.same(publisher.calls.at(-1), ['gpu-node-1', 'single']);
   t.equal((await post(app, 'unload', { name: 'phi-3-mini', namespace: 'agents' })).json<OpBody>().status, 'not-cached');
 
-  const trace = (await app.inject({ url: '/debug/plugins/model-loader/trace?pool=phi-3-mini' })).json<{ decisions: { op: string; status: string; considered: { plugin: string; canLoad: boolean }[] }[] }>();
-  t.same(trace.decisions.map((d) => `${d.op}:${d.status}`), ['unload:not-cached', 'unload:unloaded', 'load:already-cached', 'load:loaded']);
+  const trace = (await app.inject({ url: '/debug/plugins/model-loader/trace?pool=phi-3-mini' })).json<{
+    decisions: { op: string; status: string; considered: { plugin: string; canLoad: boolean }[] }[];
+  }>();
+  t.same(
+    trace.decisions.map((d) => `${d.op}:${d.status}`),
+    ['unload:not-cached', 'unload:unloaded', 'load:already-cached', 'load:loaded'],
+  );
   t.match(trace.decisions[3]?.considered.at(-1), { plugin: 'file', canLoad: true });
   const metrics = (await app.inject({ url: '/metrics' })).body;
   t.match(metrics, /neuronetes_model_operations_total\{op="load",loader="file",result="loaded"\} 2/);
@@ -173,7 +181,10 @@ t.test("any loader is held to the Model's spec.size: more is a failed load, noth
   const app = await buildTestApp(t, { cluster: model('small', 'pvc://ok/s', '20') + model('fits', 'pvc://ok/f', '21'), agent: {} });
   const over = await post(app, 'load', { name: 'small', namespace: 'agents' });
   t.equal(over.statusCode, 502);
-  t.match(over.json<{ message: string }>().message, /pvc-test failed to load agents\/small from pvc:\/\/ok\/s: agents\/small is larger than its spec\.size 20 \(20 bytes\): 21 bytes/);
+  t.match(
+    over.json<{ message: string }>().message,
+    /pvc-test failed to load agents\/small from pvc:\/\/ok\/s: agents\/small is larger than its spec\.size 20 \(20 bytes\): 21 bytes/,
+  );
   t.same(await app.neuronetes.models?.cache.names(), []);
   t.same(await app.neuronetes.models?.cache.staging(), []);
   t.match((await post(app, 'load', { name: 'fits', namespace: 'agents' })).json(), { status: 'loaded', bytes: 21 });
@@ -183,7 +194,10 @@ t.test('any loader that leaves a symlink in its staging folder fails; nothing is
   const app = await buildTestApp(t, { cluster: model('linked', 'pvc://link/x'), agent: {} });
   const res = await post(app, 'load', { name: 'linked', namespace: 'agents' });
   t.equal(res.statusCode, 502);
-  t.match(res.json<{ message: string }>().message, /pvc-test failed to load agents\/linked from pvc:\/\/link\/x: the loader left "tokenizer\.json", which is not a regular file or folder/);
+  t.match(
+    res.json<{ message: string }>().message,
+    /pvc-test failed to load agents\/linked from pvc:\/\/link\/x: the loader left "tokenizer\.json", which is not a regular file or folder/,
+  );
   t.same(await app.neuronetes.models?.cache.names(), []);
   t.same(await app.neuronetes.models?.cache.staging(), []);
 });
@@ -230,7 +244,10 @@ t.test('bad requests and models no loader can load', async (t) => {
   const noLoader = await post(app, 'load', { name: 'mistral-7b', namespace: 'agents' });
   t.equal(noLoader.statusCode, 422);
   t.equal(noLoader.json<{ code: string }>().code, 'NN_NO_MODEL_LOADER');
-  t.match(noLoader.json<{ message: string }>().message, /no enabled model loader can load agents\/mistral-7b from hf:\/\/mistralai.*asked .*file: no.*https: no.*s3: no/);
+  t.match(
+    noLoader.json<{ message: string }>().message,
+    /no enabled model loader can load agents\/mistral-7b from hf:\/\/mistralai.*asked .*file: no.*https: no.*s3: no/,
+  );
   t.same(await app.neuronetes.models?.cache.staging(), []);
 });
 
@@ -241,7 +258,11 @@ t.test('canLoad failures follow the failurePolicy; shadow loaders are never chos
   t.equal(skipped.statusCode, 422);
   t.match(skipped.json<{ message: string }>().message, /pvc-test: error: canLoad exploded/);
 
-  const fail = await buildTestApp(t, { cluster, config: 'model-loader-plugins:\n  - { name: pvc-test, failurePolicy: Fail, config: { canLoad: throw } }', agent: {} });
+  const fail = await buildTestApp(t, {
+    cluster,
+    config: 'model-loader-plugins:\n  - { name: pvc-test, failurePolicy: Fail, config: { canLoad: throw } }',
+    agent: {},
+  });
   const failed = await post(fail, 'load', { name: 'vol', namespace: 'agents' });
   t.equal(failed.statusCode, 500);
   t.match(failed.json<{ message: string }>().message, /model-loader plugin "pvc-test" failed: canLoad exploded/);

@@ -35,7 +35,12 @@ async function startS3(t: Test): Promise<string> {
   return endpoint;
 }
 
-const CLUSTER = ['llama-tiny:s3://models/llama-tiny/', 'phi-mini:s3://models/gguf/phi-mini.Q4.gguf', 'empty:s3://models/nothing-here/', 'nobucket:s3://no-such-bucket/x/']
+const CLUSTER = [
+  'llama-tiny:s3://models/llama-tiny/',
+  'phi-mini:s3://models/gguf/phi-mini.Q4.gguf',
+  'empty:s3://models/nothing-here/',
+  'nobucket:s3://no-such-bucket/x/',
+]
   .map((entry) => {
     const [name, uri] = entry.split(/:(.*)/s) as [string, string];
     return `---\napiVersion: neuronetes.io/v1alpha1\nkind: Model\nmetadata: { name: ${name}, namespace: agents }\nspec: { weightsURI: '${uri}', size: 1Gi }\n`;
@@ -47,10 +52,14 @@ const UNDERSIZED = [
   ['llama-small', 's3://models/llama-tiny/', '100Ki'],
   ['phi-small', 's3://models/gguf/phi-mini.Q4.gguf', '4'],
 ]
-  .map(([name, uri, size]) => `---\napiVersion: neuronetes.io/v1alpha1\nkind: Model\nmetadata: { name: ${name}, namespace: agents }\nspec: { weightsURI: '${uri}', size: '${size}' }\n`)
+  .map(
+    ([name, uri, size]) =>
+      `---\napiVersion: neuronetes.io/v1alpha1\nkind: Model\nmetadata: { name: ${name}, namespace: agents }\nspec: { weightsURI: '${uri}', size: '${size}' }\n`,
+  )
   .join('');
 
-const load = (app: Awaited<ReturnType<typeof buildTestApp>>, name: string) => app.inject({ method: 'POST', url: '/models/load', payload: { name, namespace: 'agents' } });
+const load = (app: Awaited<ReturnType<typeof buildTestApp>>, name: string) =>
+  app.inject({ method: 'POST', url: '/models/load', payload: { name, namespace: 'agents' } });
 
 async function assertModelFiles(t: Test, dir: string): Promise<void> {
   for (const [key, body] of Object.entries(MODEL_FILES)) {
@@ -92,10 +101,18 @@ t.test('the built-in s3 loader downloads a prefix and a single object from a rea
   t.match(noBucket.json<{ message: string }>().message, /bucket/i);
   const small = await load(app, 'llama-small');
   t.equal(small.statusCode, 502);
-  t.match(small.json<{ message: string }>().message, /agents\/llama-small is larger than its spec\.size 100Ki \(102400 bytes\): 5\d{5} bytes or more/, 'the listed sizes are checked before any download');
+  t.match(
+    small.json<{ message: string }>().message,
+    /agents\/llama-small is larger than its spec\.size 100Ki \(102400 bytes\): 5\d{5} bytes or more/,
+    'the listed sizes are checked before any download',
+  );
   const one = await load(app, 'phi-small');
   t.equal(one.statusCode, 502);
-  t.match(one.json<{ message: string }>().message, /agents\/phi-small is larger than its spec\.size 4 \(4 bytes\): 10 bytes or more/, "an object's announced length is checked before its body");
+  t.match(
+    one.json<{ message: string }>().message,
+    /agents\/phi-small is larger than its spec\.size 4 \(4 bytes\): 10 bytes or more/,
+    "an object's announced length is checked before its body",
+  );
   t.same(await app.neuronetes.models?.cache.staging(), [], 'failed loads left no staging');
   t.same(await app.neuronetes.models?.cache.names(), ['llama-tiny', 'phi-mini']);
 });
@@ -105,5 +122,8 @@ t.test('half a credential pair stops the start, naming the loader', async (t) =>
     buildTestApp(t, { cluster: CLUSTER, config: 'model-loader-plugins:\n  - { name: s3, config: { accessKeyId: only-half } }', agent: {} }),
     /model-loader plugin "s3" .*could not be made: s3: accessKeyId and secretAccessKey go together/,
   );
-  await t.rejects(buildTestApp(t, { config: 'model-loader-plugins:\n  - { name: s3, config: { concurrency: 0, bucket: x } }' }), /config\.bucket is not a setting of this plugin; known keys: endpoint, region.*config\.concurrency is 0; it must be >= 1/);
+  await t.rejects(
+    buildTestApp(t, { config: 'model-loader-plugins:\n  - { name: s3, config: { concurrency: 0, bucket: x } }' }),
+    /config\.bucket is not a setting of this plugin; known keys: endpoint, region.*config\.concurrency is 0; it must be >= 1/,
+  );
 });

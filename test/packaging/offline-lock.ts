@@ -38,11 +38,25 @@ function locate(packages: Readonly<Record<string, LockEntry>>, from: string, nam
  * The lock for `plugin` (its package.json) with `neuronetes` from `tarball` (a path relative to the
  * plugin's folder) and every other package as `repoLock` pins it.
  */
-export async function offlineLock(plugin: Manifest, tarballPath: string, tarballSpec: string, packed: Manifest, repoLock: { packages: Record<string, LockEntry> }): Promise<object> {
-  const integrity = `sha512-${createHash('sha512').update(await readFile(tarballPath)).digest('base64')}`;
+export async function offlineLock(
+  plugin: Manifest,
+  tarballPath: string,
+  tarballSpec: string,
+  packed: Manifest,
+  repoLock: { packages: Record<string, LockEntry> },
+): Promise<object> {
+  const integrity = `sha512-${createHash('sha512')
+    .update(await readFile(tarballPath))
+    .digest('base64')}`;
   const packages: Record<string, LockEntry> = { ...repoLock.packages };
   const { name: _name, version, dependencies, peerDependencies } = packed;
-  packages['node_modules/neuronetes'] = { version, resolved: tarballSpec, integrity, ...(dependencies !== undefined ? { dependencies } : {}), ...(peerDependencies !== undefined ? { peerDependencies } : {}) };
+  packages['node_modules/neuronetes'] = {
+    version,
+    resolved: tarballSpec,
+    integrity,
+    ...(dependencies !== undefined ? { dependencies } : {}),
+    ...(peerDependencies !== undefined ? { peerDependencies } : {}),
+  };
   const root = { name: plugin.name, version: plugin.version, devDependencies: plugin.devDependencies, peerDependencies: plugin.peerDependencies };
   const wanted: Record<string, LockEntry> = {};
   // [installed at, names it needs, names it may do without (optional and peer dependencies)]

@@ -8,7 +8,15 @@ import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { checkPluginName, checkPluginType, pluginPackage, PLUGIN_TSCONFIG, PLUGIN_TSCONFIG_BUILD, writePluginPackage, type ScaffoldVersions } from '../../src/scaffold/plugin-package.ts';
+import {
+  checkPluginName,
+  checkPluginType,
+  pluginPackage,
+  PLUGIN_TSCONFIG,
+  PLUGIN_TSCONFIG_BUILD,
+  writePluginPackage,
+  type ScaffoldVersions,
+} from '../../src/scaffold/plugin-package.ts';
 import { PLUGIN_TYPES } from '../../src/plugins/types.ts';
 import { tempDir } from '../helpers/test-app.ts';
 
@@ -49,7 +57,10 @@ t.test('each generated package names its plugin, its type and the versions asked
 
 t.test('the type must be one of the five, the name one the registry accepts', async (t) => {
   t.equal(checkPluginType('metrics-provider'), 'metrics-provider');
-  t.throws(() => checkPluginType('schedular'), { name: 'ScaffoldError', message: 'plugin type must be one of scheduler, autoscaler, model-loader, guardrail, metrics-provider, not "schedular"' });
+  t.throws(() => checkPluginType('schedular'), {
+    name: 'ScaffoldError',
+    message: 'plugin type must be one of scheduler, autoscaler, model-loader, guardrail, metrics-provider, not "schedular"',
+  });
   t.throws(() => checkPluginType(undefined), { message: /, not ""$/ });
   t.equal(checkPluginName('gpu-fit.v2'), 'gpu-fit.v2');
   for (const bad of ['My_Plugin', '-lead', 'trail.', 'x'.repeat(64), '', undefined]) {
@@ -61,7 +72,10 @@ t.test('a package is written only into a missing or empty folder', async (t) => 
   const dir = await tempDir(t);
   await writePluginPackage(join(dir, 'new', 'deeper'), pluginPackage('guardrail', 'words', versions));
   t.ok(existsSync(join(dir, 'new', 'deeper', 'src', 'index.ts')), 'a missing folder is made');
-  await t.rejects(writePluginPackage(join(dir, 'new', 'deeper'), pluginPackage('guardrail', 'words', versions)), { name: 'ScaffoldError', message: /deeper is not empty/ });
+  await t.rejects(writePluginPackage(join(dir, 'new', 'deeper'), pluginPackage('guardrail', 'words', versions)), {
+    name: 'ScaffoldError',
+    message: /deeper is not empty/,
+  });
 });
 
 t.test('every type, and the example package, type-check against the sources and pass their tests', async (t) => {
@@ -71,7 +85,8 @@ t.test('every type, and the example package, type-check against the sources and 
   await mkdir(join(dir, 'node_modules'));
   for (const name of ['typebox', '@types']) await symlink(join(root, 'node_modules', name), join(dir, 'node_modules', name));
   await symlink(root, join(dir, 'node_modules', 'neuronetes'));
-  for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'test']) await cp(join(example, f), join(dir, 'example', f), { recursive: true });
+  for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'test'])
+    await cp(join(example, f), join(dir, 'example', f), { recursive: true });
   const folders = [...PLUGIN_TYPES.map((type) => join(dir, type)), join(dir, 'example')];
   const check = {
     extends: './scheduler/tsconfig.json',

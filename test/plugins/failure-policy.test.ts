@@ -72,10 +72,23 @@ t.test('the same hung plugin marked optional: the built-ins get their time and r
   const passes = trace?.plugins ?? [];
   t.match(passes[0], { plugin: 'hung', rejected: 0 });
   t.ok(passes.length > 1, 'the built-ins ran after it');
-  t.same(passes.slice(1).filter((p) => p.timeouts > 0 || p.errors > 0), [], 'no built-in timed out or failed');
+  t.same(
+    passes.slice(1).filter((p) => p.timeouts > 0 || p.errors > 0),
+    [],
+    'no built-in timed out or failed',
+  );
 });
 
-const settings = (timeoutMs: number): ResolvedPluginSettings => ({ enabled: true, priority: undefined, weight: 1, timeoutMs, failurePolicy: 'Ignore', optional: false, mode: 'enforce', config: {} });
+const settings = (timeoutMs: number): ResolvedPluginSettings => ({
+  enabled: true,
+  priority: undefined,
+  weight: 1,
+  timeoutMs,
+  failurePolicy: 'Ignore',
+  optional: false,
+  mode: 'enforce',
+  config: {},
+});
 const chainOf = (...timeouts: number[]): ActivePlugin[] =>
   timeouts.map((ms, i) => ({ type: 'scheduler', name: `p${i}`, plugin: hung, source: 'test', priority: 0, settings: settings(ms) }));
 

@@ -20,10 +20,16 @@ t.test('describeAnswer quotes any answer safely and briefly', async (t) => {
   t.match(describeAnswer('x'.repeat(1_000_000)), /^"x{199}… \(1000002 chars\)$/, 'a megabyte is cut');
 });
 
-const cluster = { nodes: [node('n1')], pods: [], agentPools: [agentPool('chat', { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } })], agentClasses: [], models: [] };
+const cluster = {
+  nodes: [node('n1')],
+  pods: [],
+  agentPools: [agentPool('chat', { autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } })],
+  agentClasses: [],
+  models: [],
+};
 const chatPod = pod('chat-0', { pool: 'chat' });
 
-t.test('filter: a verdict whose reason or unresolvable has the wrong type is the plugin\'s error, and rejects nothing by that reason', async (t) => {
+t.test("filter: a verdict whose reason or unresolvable has the wrong type is the plugin's error, and rejects nothing by that reason", async (t) => {
   const answers: unknown[] = [{ passed: false, reason: { code: 7 } }, { passed: false, unresolvable: 'yes' }, { passed: 'no' }, cyclic, 10n];
   const names = answers.map((_, i) => `n${i}`);
   // One malformed answer per node.
@@ -37,22 +43,39 @@ t.test('filter: a verdict whose reason or unresolvable has the wrong type is the
   t.same(body.NodeNames, [], 'none kept: the plugin answered for none');
   for (const [i, name] of names.entries()) {
     const reason = String(body.FailedAndUnresolvableNodes[name]);
-    t.ok(reason.startsWith(`odd: could not check this node (failed): filter() returned ${describeAnswer(answers[i])}; expected a boolean or {passed: boolean, reason?: string`), reason);
+    t.ok(
+      reason.startsWith(
+        `odd: could not check this node (failed): filter() returned ${describeAnswer(answers[i])}; expected a boolean or {passed: boolean, reason?: string`,
+      ),
+      reason,
+    );
   }
   t.equal((await app.inject('/debug/plugins')).json().scheduler[0].errors, answers.length, 'each counts as an error');
 
-  const fail = await buildTestApp(t, { plugins: { scheduler: [odd] }, cluster: nodes, config: { 'scheduler-plugins': [{ name: 'odd', failurePolicy: 'Fail' }] } });
+  const fail = await buildTestApp(t, {
+    plugins: { scheduler: [odd] },
+    cluster: nodes,
+    config: { 'scheduler-plugins': [{ name: 'odd', failurePolicy: 'Fail' }] },
+  });
   const failed = (await fail.app.inject({ method: 'POST', url: '/scheduler/filter', payload: namesArgs(chatPod, names) })).json();
-  t.match(failed.Error, /^scheduler plugin "odd" failed: filter\(\) returned \{"passed":false,"reason":\{"code":7\}\}/, 'under Fail the call answers Error, naming the plugin');
+  t.match(
+    failed.Error,
+    /^scheduler plugin "odd" failed: filter\(\) returned \{"passed":false,"reason":\{"code":7\}\}/,
+    'under Fail the call answers Error, naming the plugin',
+  );
 });
 
-t.test('allowEviction: a verdict of the wrong shape is the plugin\'s error and vetoes the victim', async (t) => {
+t.test("allowEviction: a verdict of the wrong shape is the plugin's error and vetoes the victim", async (t) => {
   const answers: unknown[] = [{ allowed: 'yes' }, { allowed: true, reason: 7 }, 'true'];
   const victims = answers.map((_, i) => pod(`v${i}`, { nodeName: 'n1', uid: String(i) }));
   const odd: SchedulerPlugin = { name: () => 'odd', allowEviction: (_c, _p, v) => answers[Number(v.metadata.uid)] as never };
   const { app } = await buildTestApp(t, { plugins: { scheduler: [odd] }, cluster });
   for (const victim of victims) {
-    const res = await app.inject({ method: 'POST', url: '/scheduler/preempt', payload: { Pod: chatPod, NodeNameToVictims: { n1: { Pods: [victim], NumPDBViolations: 0 } } } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/scheduler/preempt',
+      payload: { Pod: chatPod, NodeNameToVictims: { n1: { Pods: [victim], NumPDBViolations: 0 } } },
+    });
     t.same(res.json(), { NodeNameToMetaVictims: {} }, `${describeAnswer(answers[Number(victim.metadata.uid)])}: vetoed`);
   }
   const trace = (await app.inject('/debug/plugins/scheduler/trace?limit=1')).json().decisions[0];
@@ -60,7 +83,7 @@ t.test('allowEviction: a verdict of the wrong shape is the plugin\'s error and v
   t.equal((await app.inject('/debug/plugins')).json().scheduler[0].errors, answers.length);
 });
 
-t.test('score: an answer that is not a number is the plugin\'s error and gives no score', async (t) => {
+t.test("score: an answer that is not a number is the plugin's error and gives no score", async (t) => {
   const odd: SchedulerPlugin = { name: () => 'odd', score: () => ({ score: 90 }) as never };
   const { app } = await buildTestApp(t, { plugins: { scheduler: [odd] }, cluster });
   const res = await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(chatPod, ['n1']) });
@@ -72,8 +95,11 @@ t.test('score: an answer that is not a number is the plugin\'s error and gives n
   t.match(trace.plugins[0].failure, /^error: score\(\) returned \{"score":90\}; expected a number 0\.\.100$/);
 });
 
-t.test('guardrail: a result whose reason is not a string, or whose confidence is not a finite number, is the guardrail\'s error', async (t) => {
-  for (const answer of [{ passed: false, action: 'block', reason: { why: 'pii' } }, { passed: false, action: 'block', confidence: Number.NaN }]) {
+t.test("guardrail: a result whose reason is not a string, or whose confidence is not a finite number, is the guardrail's error", async (t) => {
+  for (const answer of [
+    { passed: false, action: 'block', reason: { why: 'pii' } },
+    { passed: false, action: 'block', confidence: Number.NaN },
+  ]) {
     const odd: Guardrail = { name: () => 'odd', getType: () => 'pii', check: () => answer as never };
     const { app } = await buildTestApp(t, { plugins: { guardrail: [odd] } });
     const res = await app.inject({ method: 'POST', url: '/guardrails/check', payload: { content: 'hello' } });
@@ -90,7 +116,7 @@ t.test('guardrail: a result whose reason is not a string, or whose confidence is
   }
 });
 
-t.test('autoscaler and metrics provider: answers of the wrong type are reported as that plugin\'s failure', async (t) => {
+t.test("autoscaler and metrics provider: answers of the wrong type are reported as that plugin's failure", async (t) => {
   const odd: AutoscalerPlugin = { name: () => 'odd', getMetricNames: () => [], calculateReplicas: () => ({ replicas: 3 }) as never };
   const source: MetricsProvider = { name: () => 'source', listMetrics: () => ['queue-depth'], getMetric: () => '12' as never };
   const { app } = await buildTestApp(t, { plugins: { autoscaler: [odd], 'metrics-provider': [source] }, cluster });
@@ -98,6 +124,16 @@ t.test('autoscaler and metrics provider: answers of the wrong type are reported 
   t.equal(res.statusCode, 200, 'answers 200');
   t.notMatch(res.body, /object Object/);
   const body = res.json();
-  t.match(body.recommendations[0], { plugin: 'odd', status: 'failed', replicas: null, error: 'calculateReplicas() returned {"replicas":3}; expected a finite number >= 0' });
-  t.match(body.metrics[0], { type: 'queue-depth', status: 'failed', source: 'source', reason: 'failed: getMetric(queue-depth) returned "12"; expected a finite number >= 0 or undefined' });
+  t.match(body.recommendations[0], {
+    plugin: 'odd',
+    status: 'failed',
+    replicas: null,
+    error: 'calculateReplicas() returned {"replicas":3}; expected a finite number >= 0',
+  });
+  t.match(body.metrics[0], {
+    type: 'queue-depth',
+    status: 'failed',
+    source: 'source',
+    reason: 'failed: getMetric(queue-depth) returned "12"; expected a finite number >= 0 or undefined',
+  });
 });

@@ -36,7 +36,11 @@ registerPlugin(definePlugin({ type: 'scheduler', name: '${name}', create: () => 
 
 async function start(dir: string, config: object): Promise<NeuroNetesApp> {
   await writeFile(join(dir, 'config.yaml'), stringify(config));
-  const cluster = new SnapshotSource({ log, watch: false, objects: { nodes: [node('n1'), node('n2')], pods: [], agentPools: [], agentClasses: [], models: [] } });
+  const cluster = new SnapshotSource({
+    log,
+    watch: false,
+    objects: { nodes: [node('n1'), node('n2')], pods: [], agentPools: [], agentClasses: [], models: [] },
+  });
   return buildApp({ cluster, builtins: false, logger: log, configPath: join(dir, 'config.yaml'), watchConfig: false });
 }
 
@@ -82,7 +86,10 @@ t.test('a hot reload with a bad module keeps the last good set, and the module l
 t.test('start-up stops on a module that will not import, naming it and the cause', async (t) => {
   const dir = await moduleDir(t);
   await writeFile(join(dir, 'broken.mjs'), "import 'no-such-package';\n");
-  await t.rejects(start(dir, { plugins: ['./broken.mjs'] }), { name: 'ConfigError', message: /^cannot load plugin module "\.\/broken\.mjs": Cannot find package 'no-such-package'/ });
+  await t.rejects(start(dir, { plugins: ['./broken.mjs'] }), {
+    name: 'ConfigError',
+    message: /^cannot load plugin module "\.\/broken\.mjs": Cannot find package 'no-such-package'/,
+  });
   await writeFile(join(dir, 'syntax.mjs'), 'export const = 1;\n');
   await t.rejects(start(dir, { plugins: ['./syntax.mjs'] }), { message: /^cannot load plugin module "\.\/syntax\.mjs": Unexpected token/ });
   await t.rejects(start(dir, { plugins: ['./missing.mjs'] }), { message: /^cannot load plugin module "\.\/missing\.mjs": Cannot find module/ });
@@ -90,10 +97,20 @@ t.test('start-up stops on a module that will not import, naming it and the cause
 
 t.test('start-up stops on a module that throws while registering, naming the module, the plugin and the cause', async (t) => {
   const dir = await moduleDir(t);
-  await writeFile(join(dir, 'bad-name.mjs'), "import { registerScheduler } from 'neuronetes';\nregisterScheduler({ name: () => 'Bad_Name', score: () => 1 });\n");
-  await t.rejects(start(dir, { plugins: ['./bad-name.mjs'] }), { message: /^cannot load plugin module "\.\/bad-name\.mjs": cannot register scheduler plugin: name\(\) returned "Bad_Name"/ });
-  await writeFile(join(dir, 'no-method.mjs'), "import { registerGuardrail } from 'neuronetes';\nregisterGuardrail({ name: () => 'mf-no-check', getType: () => 'x' });\n");
-  await t.rejects(start(dir, { plugins: ['./no-method.mjs'] }), { message: /^cannot load plugin module "\.\/no-method\.mjs": guardrail plugin "mf-no-check" has no check\(\) method/ });
+  await writeFile(
+    join(dir, 'bad-name.mjs'),
+    "import { registerScheduler } from 'neuronetes';\nregisterScheduler({ name: () => 'Bad_Name', score: () => 1 });\n",
+  );
+  await t.rejects(start(dir, { plugins: ['./bad-name.mjs'] }), {
+    message: /^cannot load plugin module "\.\/bad-name\.mjs": cannot register scheduler plugin: name\(\) returned "Bad_Name"/,
+  });
+  await writeFile(
+    join(dir, 'no-method.mjs'),
+    "import { registerGuardrail } from 'neuronetes';\nregisterGuardrail({ name: () => 'mf-no-check', getType: () => 'x' });\n",
+  );
+  await t.rejects(start(dir, { plugins: ['./no-method.mjs'] }), {
+    message: /^cannot load plugin module "\.\/no-method\.mjs": guardrail plugin "mf-no-check" has no check\(\) method/,
+  });
   await writeFile(join(dir, 'throws.mjs'), "throw new Error('no licence key in LICENCE_KEY');\n");
   await t.rejects(start(dir, { plugins: ['./throws.mjs'] }), { message: /^cannot load plugin module "\.\/throws\.mjs": no licence key in LICENCE_KEY/ });
 });
@@ -102,11 +119,18 @@ t.test('start-up stops on a duplicate name, naming both modules', async (t) => {
   const dir = await moduleDir(t);
   await writeFile(join(dir, 'first.mjs'), filterModule('mf-twin'));
   await writeFile(join(dir, 'second.mjs'), filterModule('mf-twin'));
-  await t.rejects(start(dir, { plugins: ['./first.mjs', './second.mjs'] }), { message: /^cannot load plugin module "\.\/second\.mjs": duplicate scheduler plugin "mf-twin": already registered by \.\/first\.mjs/ });
+  await t.rejects(start(dir, { plugins: ['./first.mjs', './second.mjs'] }), {
+    message: /^cannot load plugin module "\.\/second\.mjs": duplicate scheduler plugin "mf-twin": already registered by \.\/first\.mjs/,
+  });
 });
 
 t.test('start-up stops on a factory that throws, naming the plugin, its module and the cause', async (t) => {
   const dir = await moduleDir(t);
-  await writeFile(join(dir, 'explodes.mjs'), "import { definePlugin, registerPlugin } from 'neuronetes';\nregisterPlugin(definePlugin({ type: 'scheduler', name: 'mf-explodes', create: () => { throw new Error('boom'); } }));\n");
-  await t.rejects(start(dir, { plugins: ['./explodes.mjs'] }), { message: /scheduler plugin "mf-explodes" \(from \.\/explodes\.mjs\) could not be made: boom/ });
+  await writeFile(
+    join(dir, 'explodes.mjs'),
+    "import { definePlugin, registerPlugin } from 'neuronetes';\nregisterPlugin(definePlugin({ type: 'scheduler', name: 'mf-explodes', create: () => { throw new Error('boom'); } }));\n",
+  );
+  await t.rejects(start(dir, { plugins: ['./explodes.mjs'] }), {
+    message: /scheduler plugin "mf-explodes" \(from \.\/explodes\.mjs\) could not be made: boom/,
+  });
 });

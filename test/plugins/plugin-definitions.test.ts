@@ -69,7 +69,16 @@ t.test('an unchanged config keeps the instance; a changed one makes a new one', 
 
 t.test('a factory that throws, or makes something without the methods, names the plugin and the cause', async (t) => {
   const r = new PluginRegistry();
-  r.define({ type: 'guardrail', name: 'broken', create: () => { throw new Error('no model file'); } }, 'my-package');
+  r.define(
+    {
+      type: 'guardrail',
+      name: 'broken',
+      create: () => {
+        throw new Error('no model file');
+      },
+    },
+    'my-package',
+  );
   r.define({ type: 'guardrail', name: 'empty', create: () => ({}) as never });
   const error = t.throws(() => build(r, {})) as Error;
   t.match(error.message, 'guardrail plugin "broken" (from my-package) could not be made: no model file');
@@ -89,7 +98,13 @@ t.test('a guide-style instance still registers, and getSchedulers() lists factor
   const r = new PluginRegistry();
   r.define(packer());
   r.register('scheduler', { name: () => 'plain', filter: () => true });
-  t.same(r.getSchedulers().map((p) => [p.name(), p.priority?.() ?? 100]), [['plain', 100], ['packer', 7]]);
+  t.same(
+    r.getSchedulers().map((p) => [p.name(), p.priority?.() ?? 100]),
+    [
+      ['plain', 100],
+      ['packer', 7],
+    ],
+  );
   const set = build(r, { 'scheduler-plugins': [{ name: 'plain', config: { anything: 'goes' } }] });
   t.same(set.all('scheduler').find((p) => p.name === 'plain')?.settings.config, { anything: 'goes' }, 'no schema: the block is passed as written');
 });
@@ -101,6 +116,16 @@ t.test('getSchedulers() makes a definition with its schema defaults, and says wh
   t.equal(r.getSchedulers()[0]?.score?.({} as never, {} as never, {} as never, undefined), 90, 'strategy defaulted to pack');
   t.same(made, ['pack']);
   const needy = new PluginRegistry();
-  needy.define(definePlugin({ type: 'guardrail', name: 'needy', config: Type.Object({ endpoint: Type.String() }), create: () => ({ check: () => ({ passed: true, action: 'allow' as const }), getType: () => 'x' }) }));
-  t.throws(() => needy.getGuardrails(), /guardrail plugin "needy" cannot be made without a config: config.endpoint is not set, and the plugin has no default for it/);
+  needy.define(
+    definePlugin({
+      type: 'guardrail',
+      name: 'needy',
+      config: Type.Object({ endpoint: Type.String() }),
+      create: () => ({ check: () => ({ passed: true, action: 'allow' as const }), getType: () => 'x' }),
+    }),
+  );
+  t.throws(
+    () => needy.getGuardrails(),
+    /guardrail plugin "needy" cannot be made without a config: config.endpoint is not set, and the plugin has no default for it/,
+  );
 });

@@ -7,19 +7,32 @@ import type { SchedulerPlugin } from '../../src/plugins/types.ts';
 
 const silent = pino({ level: 'silent' });
 
-const sched = (name: string, priority?: number): SchedulerPlugin => ({ name: () => name, ...(priority !== undefined ? { priority: () => priority } : {}), filter: () => true });
+const sched = (name: string, priority?: number): SchedulerPlugin => ({
+  name: () => name,
+  ...(priority !== undefined ? { priority: () => priority } : {}),
+  filter: () => true,
+});
 
 t.test('getSchedulers() is sorted by priority, highest first, ties by name', async (t) => {
   const r = new PluginRegistry();
   for (const p of [sched('b', 100), sched('a', 100), sched('low', 1), sched('high', 500), sched('default')]) r.register('scheduler', p);
-  t.same(r.getSchedulers().map((p) => p.name()), ['high', 'a', 'b', 'default', 'low']);
+  t.same(
+    r.getSchedulers().map((p) => p.name()),
+    ['high', 'a', 'b', 'default', 'low'],
+  );
 });
 
 t.test('duplicate names are rejected, naming the first registration', async (t) => {
   const r = new PluginRegistry();
   r.register('scheduler', sched('gpu-fit'), 'pkg-one');
-  t.throws(() => r.register('scheduler', sched('gpu-fit'), 'pkg-two'), { name: 'PluginRegistrationError', message: 'duplicate scheduler plugin "gpu-fit": already registered by pkg-one' });
-  t.doesNotThrow(() => r.register('guardrail', { name: () => 'gpu-fit', check: () => ({ passed: true, action: 'allow' }), getType: () => 'x' }), 'names are per type');
+  t.throws(() => r.register('scheduler', sched('gpu-fit'), 'pkg-two'), {
+    name: 'PluginRegistrationError',
+    message: 'duplicate scheduler plugin "gpu-fit": already registered by pkg-one',
+  });
+  t.doesNotThrow(
+    () => r.register('guardrail', { name: () => 'gpu-fit', check: () => ({ passed: true, action: 'allow' }), getType: () => 'x' }),
+    'names are per type',
+  );
 });
 
 t.test('invalid plugins are rejected with a clear error', async (t) => {
@@ -44,9 +57,24 @@ t.test('the global registry is one per process', async (t) => {
 t.test('PluginSet: config priority wins, disabled plugins leave the chain but stay listed', async (t) => {
   const r = new PluginRegistry();
   for (const p of [sched('a', 10), sched('b', 20), sched('c', 30)]) r.register('scheduler', p);
-  const set = PluginSet.build(r, resolveConfig({ 'scheduler-plugins': [{ name: 'a', priority: 99 }, { name: 'c', enabled: false }] }), silent);
-  t.same(set.all('scheduler').map((p) => `${p.name}:${p.priority}:${p.settings.enabled}`), ['a:99:true', 'c:30:false', 'b:20:true']);
-  t.same(set.enabled('scheduler').map((p) => p.name), ['a', 'b']);
+  const set = PluginSet.build(
+    r,
+    resolveConfig({
+      'scheduler-plugins': [
+        { name: 'a', priority: 99 },
+        { name: 'c', enabled: false },
+      ],
+    }),
+    silent,
+  );
+  t.same(
+    set.all('scheduler').map((p) => `${p.name}:${p.priority}:${p.settings.enabled}`),
+    ['a:99:true', 'c:30:false', 'b:20:true'],
+  );
+  t.same(
+    set.enabled('scheduler').map((p) => p.name),
+    ['a', 'b'],
+  );
 });
 
 t.test('PluginSet: a config naming an unknown plugin is an error listing the known ones', async (t) => {

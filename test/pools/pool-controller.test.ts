@@ -24,7 +24,11 @@ const NS = 'agents';
 const deployment = (name: string): ScaleTargetRef => ({ apiVersion: 'apps/v1', kind: 'Deployment', name });
 
 function pool(name: string, replicas: number, status: AgentPool['status'] = {}): AgentPool {
-  return { metadata: { name, namespace: NS, uid: `uid-${name}` }, spec: { agentClassRef: { name: 'c' }, minReplicas: 1, maxReplicas: 10, replicas, scaleTargetRef: deployment(name) }, status };
+  return {
+    metadata: { name, namespace: NS, uid: `uid-${name}` },
+    spec: { agentClassRef: { name: 'c' }, minReplicas: 1, maxReplicas: 10, replicas, scaleTargetRef: deployment(name) },
+    status,
+  };
 }
 
 function pod(name: string, poolName: string, state: 'ready' | 'starting' | 'unschedulable'): Pod {
@@ -34,7 +38,11 @@ function pod(name: string, poolName: string, state: 'ready' | 'starting' | 'unsc
       : state === 'unschedulable'
         ? [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/2 nodes are available: 2 needs 1×H100.' }]
         : [];
-  return { metadata: { name, namespace: NS, labels: { [Labels.agentPool]: poolName } }, spec: { ...(state !== 'unschedulable' ? { nodeName: 'n1' } : {}) }, status: { phase: 'Running', conditions } } as Pod;
+  return {
+    metadata: { name, namespace: NS, labels: { [Labels.agentPool]: poolName } },
+    spec: { ...(state !== 'unschedulable' ? { nodeName: 'n1' } : {}) },
+    status: { phase: 'Running', conditions },
+  } as Pod;
 }
 
 function decision(name: string, stages: Partial<Decision['stages'][number]>[], desired: number): Decision {
@@ -103,8 +111,21 @@ function harness(pools: AgentPool[], pods: Pod[], options: { leader?: () => bool
   };
   const decide = options.decide ?? ((name: string) => decision(name, [{ output: 2 }], 2));
   const inspector = new PoolInspector({ view: () => view, targets, autoscaler: { decide: async (r) => decide('name' in r.pool ? r.pool.name : '') } });
-  const controller = new PoolController({ cluster, inspector, targets, events: { record: async (p, event) => void events.push({ pool: p.metadata.name, event }) }, intervalMs: 1_000, log: pino({ level: 'silent' }) });
-  return { controller, targets, statuses, events, set: (p, q) => (view = new ClusterState({ nodes: [], pods: q, agentPools: p, agentClasses: [], models: [] }, 2)) };
+  const controller = new PoolController({
+    cluster,
+    inspector,
+    targets,
+    events: { record: async (p, event) => void events.push({ pool: p.metadata.name, event }) },
+    intervalMs: 1_000,
+    log: pino({ level: 'silent' }),
+  });
+  return {
+    controller,
+    targets,
+    statuses,
+    events,
+    set: (p, q) => (view = new ClusterState({ nodes: [], pods: q, agentPools: p, agentClasses: [], models: [] }, 2)),
+  };
 }
 
 t.test('scales a target that is off the count, once; status from the pods', async (t) => {
@@ -119,7 +140,13 @@ t.test('scales a target that is off the count, once; status from the pods', asyn
     { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale' },
     { type: 'MetricsAvailable', status: 'True', reason: 'ValidMetricsFound', message: 'queue-depth=80 (target 10)' },
   ]);
-  t.match(h.events.map((e) => e.event), [{ type: 'Normal', reason: 'Rescaled', message: /Deployment chat: 1 → 3 replicas/ }, { type: 'Warning', reason: 'PodsUnschedulable' }]);
+  t.match(
+    h.events.map((e) => e.event),
+    [
+      { type: 'Normal', reason: 'Rescaled', message: /Deployment chat: 1 → 3 replicas/ },
+      { type: 'Warning', reason: 'PodsUnschedulable' },
+    ],
+  );
 
   // The status landed: the next round writes nothing and scales nothing.
   h.set([pool('chat', 3, status)], [pod('a', 'chat', 'ready'), pod('b', 'chat', 'starting'), pod('c', 'chat', 'unschedulable')]);
@@ -150,8 +177,16 @@ t.test('a failing target shows on its pool; the other pools still scale', async 
   t.same(results, { 'agents/ghost': 'failed', 'agents/locked': 'failed', 'agents/fine': 'scaled' });
   t.same(h.targets.writes, ['fine=2']);
   const conditions = (name: string): unknown => h.statuses.find((s) => s.pool === `agents/${name}`)?.status.conditions;
-  t.match(conditions('ghost'), [{ type: 'Ready', status: 'False', reason: 'TargetNotFound' }, {}, { type: 'AbleToScale', status: 'False', reason: 'TargetNotFound' }]);
-  t.match(conditions('locked'), [{ type: 'Ready', reason: 'Forbidden' }, {}, { type: 'AbleToScale', status: 'False', reason: 'Forbidden', message: /not allowed: 403/ }]);
+  t.match(conditions('ghost'), [
+    { type: 'Ready', status: 'False', reason: 'TargetNotFound' },
+    {},
+    { type: 'AbleToScale', status: 'False', reason: 'TargetNotFound' },
+  ]);
+  t.match(conditions('locked'), [
+    { type: 'Ready', reason: 'Forbidden' },
+    {},
+    { type: 'AbleToScale', status: 'False', reason: 'Forbidden', message: /not allowed: 403/ },
+  ]);
   t.same(
     h.events.filter((e) => e.event.type === 'Warning').map((e) => `${e.pool}:${e.event.reason}`),
     ['ghost:TargetNotFound', 'locked:Forbidden'],
@@ -164,7 +199,12 @@ t.test("a selector over another pool's pods: no scale, a condition naming the po
   h.targets.foreign.set('greedy', [{ name: 'chat-a', pool: 'chat' }]);
   t.same(Object.fromEntries(await h.controller.runOnce()), { 'agents/greedy': 'unchanged' });
   t.same(h.targets.writes, []);
-  t.match(h.statuses[0]?.status.conditions?.[2], { type: 'AbleToScale', status: 'False', reason: 'AmbiguousSelector', message: /also matches pods of pool chat \(chat-a\)/ });
+  t.match(h.statuses[0]?.status.conditions?.[2], {
+    type: 'AbleToScale',
+    status: 'False',
+    reason: 'AmbiguousSelector',
+    message: /also matches pods of pool chat \(chat-a\)/,
+  });
 });
 
 t.test('a follower writes nothing; leadership lost mid-round stops the round', async (t) => {
@@ -177,12 +217,33 @@ t.test('a follower writes nothing; leadership lost mid-round stops the round', a
 });
 
 t.test('the stage that held the autoscaler back is in Scaling and in /why', async (t) => {
-  const held = (name: string): Decision => decision(name, [{ stage: 'raw', output: 8 }, { stage: 'rate-limits', input: 8, output: 6, reason: 'ScaleUpLimit', message: 'max(+100 %, +4) per 15s' }], 6);
+  const held = (name: string): Decision =>
+    decision(
+      name,
+      [
+        { stage: 'raw', output: 8 },
+        { stage: 'rate-limits', input: 8, output: 6, reason: 'ScaleUpLimit', message: 'max(+100 %, +4) per 15s' },
+      ],
+      6,
+    );
   const h = harness([pool('busy', 2)], [pod('a', 'busy', 'ready'), pod('b', 'busy', 'ready')], { decide: held });
   await h.controller.runOnce();
-  t.match(h.statuses[0]?.status.conditions?.[1], { type: 'Scaling', status: 'False', reason: 'ScaleUpLimit', message: 'at 2; the metrics ask for 8, rate-limits holds 6: max(+100 %, +4) per 15s' });
+  t.match(h.statuses[0]?.status.conditions?.[1], {
+    type: 'Scaling',
+    status: 'False',
+    reason: 'ScaleUpLimit',
+    message: 'at 2; the metrics ask for 8, rate-limits holds 6: max(+100 %, +4) per 15s',
+  });
 
-  const inspector = new PoolInspector({ view: () => new ClusterState({ nodes: [], pods: [pod('a', 'busy', 'ready'), pod('b', 'busy', 'ready')], agentPools: [pool('busy', 2)], agentClasses: [], models: [] }, 1), targets: h.targets, autoscaler: { decide: async () => held('busy') } });
+  const inspector = new PoolInspector({
+    view: () =>
+      new ClusterState(
+        { nodes: [], pods: [pod('a', 'busy', 'ready'), pod('b', 'busy', 'ready')], agentPools: [pool('busy', 2)], agentClasses: [], models: [] },
+        1,
+      ),
+    targets: h.targets,
+    autoscaler: { decide: async () => held('busy') },
+  });
   const why = explainPool(await inspector.inspect(pool('busy', 2)), 8, new Date().toISOString());
   t.same(why.answer, [
     'the autoscaler decides 6, not 8: the metrics ask for 8, its rate-limits stage holds 6 (ScaleUpLimit: max(+100 %, +4) per 15s)',
@@ -199,12 +260,18 @@ t.test("the actuator's decisions reach the controller: no dry run, and the Resca
     metadata: { name: 'grow', namespace: NS, uid: 'uid-grow', annotations: { 'metrics.neuronetes.io/queue-depth': '65' } },
     spec: { ...pool('grow', replicas).spec, maxReplicas: 20, autoscaling: { metrics: [{ type: 'queue-depth', target: '10' }] } },
   });
-  let view = new ClusterState({ nodes: [], pods: [pod('a', 'grow', 'ready'), pod('b', 'grow', 'ready')], agentPools: [grow(2)], agentClasses: [], models: [] }, 1);
+  let view = new ClusterState(
+    { nodes: [], pods: [pod('a', 'grow', 'ready'), pod('b', 'grow', 'ready')], agentPools: [grow(2)], agentClasses: [], models: [] },
+    1,
+  );
   Object.assign(app.neuronetes.cluster, { view: () => view });
   const targets = new FakeTargets();
   targets.scales.set('grow', { specReplicas: 2, statusReplicas: 2, selector: 'app=grow' });
   let dryRuns = 0;
-  const inspector = new PoolInspector({ view: () => view, targets, autoscaler: {
+  const inspector = new PoolInspector({
+    view: () => view,
+    targets,
+    autoscaler: {
       decide: (r) => {
         dryRuns++;
         return app.neuronetes.autoscaler.decide(r);
@@ -214,11 +281,25 @@ t.test("the actuator's decisions reach the controller: no dry run, and the Resca
   const events: PoolEvent[] = [];
   const log = pino({ level: 'silent' });
   const writable = { view: () => view, isLeader: () => true, patchPoolStatus: async () => undefined };
-  const controller = new PoolController({ cluster: { ...writable, onChange: () => () => undefined }, inspector, targets, events: { record: async (_p, e) => void events.push(e) }, intervalMs: 1_000, log });
+  const controller = new PoolController({
+    cluster: { ...writable, onChange: () => () => undefined },
+    inspector,
+    targets,
+    events: { record: async (_p, e) => void events.push(e) },
+    intervalMs: 1_000,
+    log,
+  });
   const scalePool = async (_ns: string, _name: string, replicas: number): Promise<void> => {
     view = new ClusterState({ nodes: [], pods: [], agentPools: [grow(replicas)], agentClasses: [], models: [] }, 2);
   };
-  const actuator = new Actuator({ autoscaler: app.neuronetes.autoscaler, cluster: { ...writable, scalePool }, intervalMs: 1_000, log, metrics: app.neuronetes.metrics, onDecision: (d) => controller.observeDecision(d) });
+  const actuator = new Actuator({
+    autoscaler: app.neuronetes.autoscaler,
+    cluster: { ...writable, scalePool },
+    intervalMs: 1_000,
+    log,
+    metrics: app.neuronetes.metrics,
+    onDecision: (d) => controller.observeDecision(d),
+  });
   await actuator.runOnce();
   await controller.runOnce();
   t.same(targets.writes, ['grow=6'], 'the actuator set spec.replicas to 6; the controller passed it on');

@@ -10,7 +10,12 @@ import { KubernetesScaleTargets, ScaleTargetError } from '../../src/pools/scale-
 t.test('an apiVersion that is not <group>/<version> is KindNotFound, with no request made', async (t) => {
   const kc = new KubeConfig();
   // Port 1 on loopback: any request would fail with a connection error, not a ScaleTargetError.
-  kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
   const targets = new KubernetesScaleTargets(kc);
   for (const apiVersion of ['v1', 'apps/v1/../../api/v1', 'apps/v1?watch=1', 'Apps/v1', '/v1']) {
     const e = await targets.getScale('agents', { apiVersion, kind: 'Deployment', name: 'chat' }).catch((err: unknown) => err);

@@ -18,7 +18,10 @@ t.test('a pool of the example cluster explains itself', async (t) => {
   t.equal(why.autoscaler.desiredReplicas, decided.desiredReplicas, 'the same decision as the autoscaler endpoint (a dry run)');
   t.equal(why.answer[0], 'the target cannot be scaled: spec.scaleTargetRef is not set: nothing turns spec.replicas into pods');
   t.ok(why.metrics.length > 0 && why.metrics.every((m) => m.status === 'ok'), 'the static provider answers every metric');
-  t.same(why.conditions.map((c) => c.type), ['Ready', 'Scaling', 'AbleToScale', 'MetricsAvailable']);
+  t.same(
+    why.conditions.map((c) => c.type),
+    ['Ready', 'Scaling', 'AbleToScale', 'MetricsAvailable'],
+  );
 });
 
 t.test('bad input: a non-numeric replicas, an unknown query key, an unknown pool', async (t) => {

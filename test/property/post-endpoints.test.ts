@@ -38,10 +38,22 @@ interface Endpoint {
 const ENDPOINTS: Endpoint[] = [
   { url: '/scheduler/filter', valid: filterArgs, ok: ExtenderFilterResult },
   { url: '/scheduler/prioritize', valid: filterArgs, ok: HostPriorityList },
-  { url: '/scheduler/bind', valid: { PodName: 'code-assistant-2', PodNamespace: 'agents', PodUID: '6f1c2a10-0000-4000-8000-000000000010', Node: 'gpu-a100-1' }, ok: ExtenderBindingResult },
-  { url: '/scheduler/preempt', valid: { Pod: filterArgs.Pod, NodeNameToMetaVictims: { 'gpu-a100-1': { Pods: [{ UID: '6f1c2a10-0000-4000-8000-000000000010' }], NumPDBViolations: 0 } } }, ok: ExtenderPreemptionResult },
+  {
+    url: '/scheduler/bind',
+    valid: { PodName: 'code-assistant-2', PodNamespace: 'agents', PodUID: '6f1c2a10-0000-4000-8000-000000000010', Node: 'gpu-a100-1' },
+    ok: ExtenderBindingResult,
+  },
+  {
+    url: '/scheduler/preempt',
+    valid: { Pod: filterArgs.Pod, NodeNameToMetaVictims: { 'gpu-a100-1': { Pods: [{ UID: '6f1c2a10-0000-4000-8000-000000000010' }], NumPDBViolations: 0 } } },
+    ok: ExtenderPreemptionResult,
+  },
   { url: '/autoscaler/decide', valid: { pool, currentReplicas: 2, metrics: { 'tokens-in-queue': 5200 }, dryRun: true }, ok: Decision },
-  { url: '/autoscaler/simulate', valid: { pool, startReplicas: 2, stepSeconds: 60, series: [{ metrics: { 'tokens-in-queue': 900 } }, { t: 120, metrics: { 'tokens-in-queue': 9000 } }] }, ok: Simulation },
+  {
+    url: '/autoscaler/simulate',
+    valid: { pool, startReplicas: 2, stepSeconds: 60, series: [{ metrics: { 'tokens-in-queue': 900 } }, { t: 120, metrics: { 'tokens-in-queue': 9000 } }] },
+    ok: Simulation,
+  },
   { url: '/guardrails/check', valid: { content: 'mail me at a@b.example', direction: 'input', pool, metadata: { k: 'v' } }, ok: GuardrailCheckResponse },
 ];
 
@@ -51,7 +63,12 @@ type Edit = { path: number[]; op: 'replace'; value: Json } | { path: number[]; o
 const edit: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ path: fc.array(fc.nat(), { maxLength: 6 }), op: fc.constant('replace' as const), value: fc.jsonValue({ maxDepth: 3 }) }),
   fc.record({ path: fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), op: fc.constant('drop' as const) }),
-  fc.record({ path: fc.array(fc.nat(), { maxLength: 6 }), op: fc.constant('add' as const), key: fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'now', 'Nodes', 'NodeNames')), value: fc.jsonValue({ maxDepth: 3 }) }),
+  fc.record({
+    path: fc.array(fc.nat(), { maxLength: 6 }),
+    op: fc.constant('add' as const),
+    key: fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'now', 'Nodes', 'NodeNames')),
+    value: fc.jsonValue({ maxDepth: 3 }),
+  }),
 );
 
 /** Applies `e` to a copy of `body`: each path step picks a child by index modulo the child count. */
@@ -69,7 +86,8 @@ function apply(body: Json, e: Edit): Json {
     here = (here as Record<string | number, Json>)[key] as Json;
   }
   if (e.op === 'add') {
-    if (here !== null && typeof here === 'object' && !Array.isArray(here)) Object.defineProperty(here, e.key, { value: e.value, enumerable: true, writable: true, configurable: true });
+    if (here !== null && typeof here === 'object' && !Array.isArray(here))
+      Object.defineProperty(here, e.key, { value: e.value, enumerable: true, writable: true, configurable: true });
     return root;
   }
   if (parent === null || key === undefined) return e.op === 'replace' ? e.value : root;
@@ -95,7 +113,8 @@ async function checkAnswer(app: NeuroNetesApp, url: string, ok: TSchema | undefi
   }
   const e = body as Record<string, unknown>;
   const message = e['message'];
-  const clear = res.statusCode >= 400 && e['statusCode'] === res.statusCode && typeof e['code'] === 'string' && typeof message === 'string' && message.length > 0;
+  const clear =
+    res.statusCode >= 400 && e['statusCode'] === res.statusCode && typeof e['code'] === 'string' && typeof message === 'string' && message.length > 0;
   if (!clear) throw new Error(`unclear ${res.statusCode} for ${where}: ${res.body.slice(0, 300)}`);
 }
 
@@ -109,9 +128,20 @@ t.test('the extender, autoscaler and guardrail POST endpoints', async (t) => {
     const valid = await app.inject({ method: 'POST', url, payload: endpoint.valid as object });
     t.equal(valid.statusCode, 200, `${url}: the valid example answers 200`);
     await checkAnswer(app, url, ok, JSON.stringify(endpoint.valid));
-    await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) => checkAnswer(app, url, ok, JSON.stringify(edits.reduce(apply, endpoint.valid)))), settings);
-    await fc.assert(fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), (body) => checkAnswer(app, url, ok, JSON.stringify(body))), settings);
-    await fc.assert(fc.asyncProperty(fc.string({ maxLength: 200 }), (text) => checkAnswer(app, url, ok, text)), settings);
+    await fc.assert(
+      fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) =>
+        checkAnswer(app, url, ok, JSON.stringify(edits.reduce(apply, endpoint.valid))),
+      ),
+      settings,
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), (body) => checkAnswer(app, url, ok, JSON.stringify(body))),
+      settings,
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 200 }), (text) => checkAnswer(app, url, ok, text)),
+      settings,
+    );
     t.pass(`${url}: ${3 * RUNS} bodies, no 5xx, every 200 valid, every 4xx clear`);
   }
   t.same(Object.getPrototypeOf({}), Object.prototype, 'no prototype was polluted');
@@ -120,12 +150,29 @@ t.test('the extender, autoscaler and guardrail POST endpoints', async (t) => {
 t.test('the node agent POST endpoints', async (t) => {
   const log = pino({ level: 'silent' });
   const cacheDir = await tempDir(t);
-  const app = await buildApp({ cluster: new SnapshotSource({ log, objects: EMPTY_CLUSTER_OBJECTS }), registry: new PluginRegistry(), logger: log, agent: { cacheDir, nodeName: 'n1' } });
+  const app = await buildApp({
+    cluster: new SnapshotSource({ log, objects: EMPTY_CLUSTER_OBJECTS }),
+    registry: new PluginRegistry(),
+    logger: log,
+    agent: { cacheDir, nodeName: 'n1' },
+  });
   t.teardown(() => app.close());
   for (const url of ['/models/load', '/models/unload']) {
     const valid = { name: 'llama-3-8b', namespace: 'agents' };
-    await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => checkAnswer(app, url, undefined, JSON.stringify(edits.reduce(apply, valid)))), settings);
-    await fc.assert(fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)), fc.string({ maxLength: 100 })), (text) => checkAnswer(app, url, undefined, text)), settings);
+    await fc.assert(
+      fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => checkAnswer(app, url, undefined, JSON.stringify(edits.reduce(apply, valid)))),
+      settings,
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+          fc.string({ maxLength: 100 }),
+        ),
+        (text) => checkAnswer(app, url, undefined, text),
+      ),
+      settings,
+    );
     t.pass(`${url}: ${2 * RUNS} bodies, no 5xx, every 4xx clear`);
   }
 });

@@ -9,7 +9,8 @@ type Locality = { vectorStoreAffinity?: string[]; cacheAffinity?: string[]; anti
 const pool = (dataLocality: Locality): AgentPool => agentPool('p', { scheduling: { dataLocality } });
 const zoned = (name: string, zone?: string) => node(name, { labels: zone === undefined ? {} : { 'topology.kubernetes.io/zone': zone } });
 const nodes = [zoned('n1', 'a'), zoned('n2', 'a'), zoned('n3', 'b'), zoned('n4')];
-const store = (name: string, at: string, labels: Record<string, string>, extra: { namespace?: string; phase?: string } = {}): Pod => pod(name, { node: at, labels, ...extra });
+const store = (name: string, at: string, labels: Record<string, string>, extra: { namespace?: string; phase?: string } = {}): Pod =>
+  pod(name, { node: at, labels, ...extra });
 const pods = [
   store('index-0', 'n1', { 'neuronetes.io/vector-store': 'code-index' }),
   store('kv-0', 'n3', { 'neuronetes.io/cache': 'kv' }),
@@ -36,7 +37,13 @@ const cases: { name: string; pool?: AgentPool; node: string; config?: Record<str
   { name: 'anti-affinity elsewhere', pool: pool({ antiAffinity: ['batch-finetune'] }), node: 'n3', score: 50 },
   { name: 'a node without a zone only matches itself', pool: pool({ antiAffinity: ['batch-finetune'] }), node: 'n4', score: 50 },
   { name: 'both pull', pool: pool({ vectorStoreAffinity: ['code-index'], antiAffinity: ['batch-finetune'] }), node: 'n1', score: 75 },
-  { name: 'configured store labels', pool: pool({ vectorStoreAffinity: ['code-index'] }), node: 'n1', config: { storeLabels: ['app.kubernetes.io/name'] }, score: 50 },
+  {
+    name: 'configured store labels',
+    pool: pool({ vectorStoreAffinity: ['code-index'] }),
+    node: 'n1',
+    config: { storeLabels: ['app.kubernetes.io/name'] },
+    score: 50,
+  },
 ];
 
 t.test('score', async (t) => {
@@ -56,6 +63,8 @@ t.test('a node the cache does not know scores by its own zone', async (t) => {
 });
 
 t.test('storeLabels must be a list of label keys', async (t) => {
-  t.throws(() => schedulerPlugin(dataLocalityPlugin, { storeLabels: 'neuronetes.io/vector-store' }), { message: 'data-locality: config.storeLabels is "neuronetes.io/vector-store"; it must be array' });
+  t.throws(() => schedulerPlugin(dataLocalityPlugin, { storeLabels: 'neuronetes.io/vector-store' }), {
+    message: 'data-locality: config.storeLabels is "neuronetes.io/vector-store"; it must be array',
+  });
   t.throws(() => schedulerPlugin(dataLocalityPlugin, { storeLabels: [''] }), { message: /config\.storeLabels\[0\] is ""/ });
 });

@@ -15,7 +15,10 @@ import { node, pod } from '../helpers/scheduling-fixtures.ts';
 const withKind = (n: Node): Record<string, unknown> => ({ apiVersion: 'v1', kind: 'Node', ...n });
 
 const gfdNode = (name: string, labels: Record<string, string>, allocatable: Record<string, string> = {}): Node => {
-  const n = node(name, { gpus: 8, labels: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB', 'nvidia.com/gpu.memory': '81920', 'nvidia.com/gpu.count': '8', ...labels } });
+  const n = node(name, {
+    gpus: 8,
+    labels: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB', 'nvidia.com/gpu.memory': '81920', 'nvidia.com/gpu.count': '8', ...labels },
+  });
   Object.assign(n.status?.allocatable ?? {}, allocatable);
   return n;
 };
@@ -25,7 +28,16 @@ t.teardown(() => rm(dir, { recursive: true, force: true }));
 const file = join(dir, 'cluster.yaml');
 const write = (nodes: Node[]): Promise<void> => writeFile(file, nodes.map((n) => stringify(withKind(n))).join('---\n'));
 
-const spot = gfdNode('gpu-spot', { 'eks.amazonaws.com/capacityType': 'SPOT', 'node.kubernetes.io/instance-type': 'p4d.24xlarge', 'nvidia.com/mig.capable': 'true', 'nvidia.com/mig.strategy': 'mixed' }, { 'nvidia.com/mig-1g.10gb': '7' });
+const spot = gfdNode(
+  'gpu-spot',
+  {
+    'eks.amazonaws.com/capacityType': 'SPOT',
+    'node.kubernetes.io/instance-type': 'p4d.24xlarge',
+    'nvidia.com/mig.capable': 'true',
+    'nvidia.com/mig.strategy': 'mixed',
+  },
+  { 'nvidia.com/mig-1g.10gb': '7' },
+);
 const l4 = gfdNode('gpu-l4', { 'nvidia.com/gpu.product': 'NVIDIA-L4', 'nvidia.com/gpu.memory': '23034', 'cloud.google.com/gke-spot': 'true' });
 await write([spot, l4, node('cpu-1')]);
 
@@ -72,7 +84,12 @@ t.test("a node's facts with the label each came from", async (t) => {
     instanceType: { value: 'p4d.24xlarge' },
   });
   const cpu = (await app.inject({ url: '/debug/nodes/cpu-1' })).json<{ capacityType: unknown; gpu: { type: unknown } }>();
-  t.same(cpu.capacityType, { value: 'on-demand', from: null, assumed: 'no karpenter.sh/capacity-type, eks.amazonaws.com/capacityType, cloud.google.com/gke-spot, cloud.google.com/gke-preemptible or kubernetes.azure.com/scalesetpriority label' });
+  t.same(cpu.capacityType, {
+    value: 'on-demand',
+    from: null,
+    assumed:
+      'no karpenter.sh/capacity-type, eks.amazonaws.com/capacityType, cloud.google.com/gke-spot, cloud.google.com/gke-preemptible or kubernetes.azure.com/scalesetpriority label',
+  });
   t.same(cpu.gpu.type, { value: null, from: null, unknown: 'no neuronetes.io/gpu-type or nvidia.com/gpu.product label' });
 });
 
@@ -95,7 +112,10 @@ t.test('a cluster change worth a line: nodes with GPUs but unknown facts, by nam
       'gpu-broken (GPU memory unknown: nvidia.com/gpu.memory "lots" is not a positive whole number of MiB)',
   );
   const res = await app.inject({ url: '/debug/nodes' });
-  t.same(res.json<{ census: { unknown: { node: string }[] } }>().census.unknown.map((u) => u.node), ['gpu-bare', 'gpu-broken']);
+  t.same(
+    res.json<{ census: { unknown: { node: string }[] } }>().census.unknown.map((u) => u.node),
+    ['gpu-bare', 'gpu-broken'],
+  );
 });
 
 t.test('a change that alters nothing in the census logs nothing', async (t) => {

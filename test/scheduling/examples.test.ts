@@ -16,7 +16,9 @@ const WINNERS: Record<string, string> = {
   'research-agent-1': 'gpu-h100-4',
 };
 
-const requestFiles = readdirSync(`${REPO}examples/requests`).filter((f) => f.endsWith('.json')).sort();
+const requestFiles = readdirSync(`${REPO}examples/requests`)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const readRequest = (file: string): ExtenderArgs => JSON.parse(readFileSync(`${REPO}examples/requests/${file}`, 'utf8')) as ExtenderArgs;
 
 /** `| \`pod\` | … | \`winner\` | …` rows of the README's scheduling section. */
@@ -83,9 +85,16 @@ t.test('every built-in plugin decides something in the examples', async (t) => {
   const scoredApart = new Set<string>();
   for (const file of requestFiles.filter((f) => !f.endsWith('-full-nodes.json'))) {
     const { filter, survivors, scores } = await placePod(app, readRequest(file));
-    for (const reason of [...Object.values(filter.FailedNodes), ...Object.values(filter.FailedAndUnresolvableNodes)]) rejectedBy.add(reason.split(':')[0] as string);
-    t.equal(scores.length, survivors.length + Object.keys(filter.FailedNodes).length + Object.keys(filter.FailedAndUnresolvableNodes).length, `${file}: every node scored`);
-    const trace = (await app.inject({ url: `/debug/plugins/scheduler/trace?pod=${readRequest(file).Pod.metadata.name ?? ''}&limit=1` })).json<{ decisions: SchedulerTrace[] }>();
+    for (const reason of [...Object.values(filter.FailedNodes), ...Object.values(filter.FailedAndUnresolvableNodes)])
+      rejectedBy.add(reason.split(':')[0] as string);
+    t.equal(
+      scores.length,
+      survivors.length + Object.keys(filter.FailedNodes).length + Object.keys(filter.FailedAndUnresolvableNodes).length,
+      `${file}: every node scored`,
+    );
+    const trace = (await app.inject({ url: `/debug/plugins/scheduler/trace?pod=${readRequest(file).Pod.metadata.name ?? ''}&limit=1` })).json<{
+      decisions: SchedulerTrace[];
+    }>();
     const perNode = survivors.map((n) => trace.decisions[0]?.nodes[n]?.scores ?? {});
     for (const plugin of Object.keys(perNode[0] ?? {})) if (new Set(perNode.map((s) => s[plugin])).size > 1) scoredApart.add(plugin);
   }
@@ -124,13 +133,23 @@ t.test('each built-in sits out a call whose pool asks nothing of it', async (t) 
   // with neither cost policy nor locality; research-agent asks for no locality or MIG.
   t.same(await skipped(readRequest('filter-code-assistant.json')), { prioritize: ['cost'], filter: ['node-selector', 'cost', 'mig'] });
   t.same(await skipped(readRequest('filter-support-bot.json')), { prioritize: ['topology', 'data-locality'], filter: ['node-selector', 'topology', 'mig'] });
-  t.same(await skipped(readRequest('filter-triage-agent.json')), { prioritize: ['cost', 'topology', 'gpu-fit', 'data-locality'], filter: ['node-selector', 'cost', 'topology'] });
+  t.same(await skipped(readRequest('filter-triage-agent.json')), {
+    prioritize: ['cost', 'topology', 'gpu-fit', 'data-locality'],
+    filter: ['node-selector', 'cost', 'topology'],
+  });
   t.same(await skipped(readRequest('filter-research-agent.json')), { prioritize: ['topology'], filter: ['topology', 'mig'] });
-  const plain: ExtenderArgs = { ...readRequest('filter-support-bot.json'), Pod: { metadata: { name: 'web-0', namespace: 'default' }, spec: { containers: [{ name: 'web' }] } } };
-  t.same(await skipped(plain), {
-    prioritize: ['cost', 'topology', 'gpu-fit', 'data-locality', 'model-cache', 'pool-spread'],
-    filter: ['node-selector', 'cost', 'topology', 'mig', 'gpu-fit'],
-  }, 'a pod of no pool: every built-in sits out');
+  const plain: ExtenderArgs = {
+    ...readRequest('filter-support-bot.json'),
+    Pod: { metadata: { name: 'web-0', namespace: 'default' }, spec: { containers: [{ name: 'web' }] } },
+  };
+  t.same(
+    await skipped(plain),
+    {
+      prioritize: ['cost', 'topology', 'gpu-fit', 'data-locality', 'model-cache', 'pool-spread'],
+      filter: ['node-selector', 'cost', 'topology', 'mig', 'gpu-fit'],
+    },
+    'a pod of no pool: every built-in sits out',
+  );
 });
 
 t.test('a capacity shortfall goes to FailedNodes, mismatches to FailedAndUnresolvableNodes', async (t) => {

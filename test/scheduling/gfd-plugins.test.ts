@@ -20,8 +20,20 @@ t.test('gpu-fit: type by product words, memory in MiB', async (t) => {
     ['A100 is not an A10G', a100, gfd('n', 'NVIDIA-A10G', 23028), false, 'needs A100 GPUs, node has NVIDIA-A10G'],
     ['H100 is not an H200', h100, gfd('n', 'NVIDIA-H200', 143771), false, 'needs h100 GPUs, node has NVIDIA-H200'],
     ['h100 (any case) on an H100 HBM3', h100, gfd('n', 'NVIDIA-H100-80GB-HBM3', 81559), true],
-    ['80Gi is more than an A100 40GB has', a100, gfd('n', 'NVIDIA-A100-SXM4-40GB', 40960), false, "needs 80Gi per GPU, node's NVIDIA-A100-SXM4-40GB GPUs have 40Gi (nvidia.com/gpu.memory=40960)"],
-    ['a malformed GFD memory label', a100, gfd('n', 'NVIDIA-A100-SXM4-80GB', 0, { 'nvidia.com/gpu.memory': '80GB' }), false, 'needs 80Gi per GPU; GPU memory unknown: nvidia.com/gpu.memory "80GB" is not a positive whole number of MiB'],
+    [
+      '80Gi is more than an A100 40GB has',
+      a100,
+      gfd('n', 'NVIDIA-A100-SXM4-40GB', 40960),
+      false,
+      "needs 80Gi per GPU, node's NVIDIA-A100-SXM4-40GB GPUs have 40Gi (nvidia.com/gpu.memory=40960)",
+    ],
+    [
+      'a malformed GFD memory label',
+      a100,
+      gfd('n', 'NVIDIA-A100-SXM4-80GB', 0, { 'nvidia.com/gpu.memory': '80GB' }),
+      false,
+      'needs 80Gi per GPU; GPU memory unknown: nvidia.com/gpu.memory "80GB" is not a positive whole number of MiB',
+    ],
     [
       'whole GPUs are not on a single-strategy MIG node',
       agentPool('w', { gpuRequirements: { count: 1, type: 'A100' } }),
@@ -67,8 +79,16 @@ t.test('mig: pods requesting nvidia.com/mig-<profile> themselves, slices from al
   t.equal(plugin.preFilter(ctx, asking, pool), undefined, 'a pool without migProfile is checked when the pod asks for a slice');
   t.same(verdict(plugin.filter(ctx, asking, free, pool)), { passed: true });
   t.same(verdict(plugin.filter(ctx, asking, full, pool)), { passed: false, reason: 'needs a 2g.20gb MIG slice; all 1 on the node are in use' });
-  t.match(verdict(plugin.filter(ctx, asking, other, pool)), { passed: false, unresolvable: true, reason: "needs a 2g.20gb MIG slice; node's MIG slices (1g.10gb:7) include none" });
-  t.match(verdict(plugin.filter(ctx, asking, plain, pool)), { passed: false, unresolvable: true, reason: 'needs a 2g.20gb MIG slice; node is not MIG-capable (nvidia.com/mig.capable=false)' });
+  t.match(verdict(plugin.filter(ctx, asking, other, pool)), {
+    passed: false,
+    unresolvable: true,
+    reason: "needs a 2g.20gb MIG slice; node's MIG slices (1g.10gb:7) include none",
+  });
+  t.match(verdict(plugin.filter(ctx, asking, plain, pool)), {
+    passed: false,
+    unresolvable: true,
+    reason: 'needs a 2g.20gb MIG slice; node is not MIG-capable (nvidia.com/mig.capable=false)',
+  });
   const two = pod('two', { mig: { '2g.20gb': 2 } });
   ctx = call();
   t.equal(plugin.preFilter(ctx, two, undefined), undefined, 'a pod of no pool asking for slices is checked too');
@@ -82,7 +102,10 @@ t.test('mig: single strategy counts nvidia.com/gpu as slices of the product’s 
   const n = gfd('s', 'NVIDIA-A100-SXM4-40GB-MIG-1g.5gb', 4864, { 'nvidia.com/mig.capable': 'true', 'nvidia.com/mig.strategy': 'single' }, 2);
   const pool = agentPool('tiny', { migProfile: '1g.5gb' });
   const { ctx } = schedulerContext({ nodes: [n], pools: [pool], pods: [pod('a', { node: 's', gpus: 2 })] });
-  t.same(verdict(plugin.filter(ctx, pod('p', { pool: 'tiny', gpus: 1 }), n, pool)), { passed: false, reason: 'needs a 1g.5gb MIG slice; all 2 on the node are in use' });
+  t.same(verdict(plugin.filter(ctx, pod('p', { pool: 'tiny', gpus: 1 }), n, pool)), {
+    passed: false,
+    reason: 'needs a 1g.5gb MIG slice; all 2 on the node are in use',
+  });
 });
 
 t.test('cost: spot on each cloud label, and an unreadable capacity type is not taken for on-demand', async (t) => {
@@ -97,13 +120,18 @@ t.test('cost: spot on each cloud label, and an unreadable capacity type is not t
   ] as const) {
     const n = node('n', { labels: { [label]: value } });
     const { ctx } = schedulerContext({ nodes: [n], pools: [pool] });
-    t.match(verdict(plugin.filter(ctx, pod('x'), n, pool)), { passed: false, unresolvable: true, reason: `spot node (${label}=${value}); the pool does not allow spot (costOptimization.spotEnabled is not true)` }, label);
+    t.match(
+      verdict(plugin.filter(ctx, pod('x'), n, pool)),
+      { passed: false, unresolvable: true, reason: `spot node (${label}=${value}); the pool does not allow spot (costOptimization.spotEnabled is not true)` },
+      label,
+    );
   }
   const bad = node('n', { labels: { 'eks.amazonaws.com/capacityType': 'SPOTTY' } });
   const { ctx } = schedulerContext({ nodes: [bad], pools: [pool] });
   t.match(verdict(plugin.filter(ctx, pod('x'), bad, pool)), {
     passed: false,
-    reason: 'capacity type unknown (eks.amazonaws.com/capacityType "SPOTTY" is not one of spot, on_demand, capacity_block); the pool does not allow spot (costOptimization.spotEnabled is not true)',
+    reason:
+      'capacity type unknown (eks.amazonaws.com/capacityType "SPOTTY" is not one of spot, on_demand, capacity_block); the pool does not allow spot (costOptimization.spotEnabled is not true)',
   });
   const onDemand = node('n', { labels: { 'eks.amazonaws.com/capacityType': 'ON_DEMAND' } });
   t.equal(verdict(plugin.filter(schedulerContext({ nodes: [onDemand], pools: [pool] }).ctx, pod('x'), onDemand, pool)).passed, true);
@@ -120,10 +148,14 @@ t.test('topology: NVLink from the GFD clique or the instance family; the table i
   t.equal(verdict(plugin.filter(ctx, pod('x'), p5, pool)).passed, true, 'p5 is NVSwitch');
   t.match(verdict(plugin.filter(ctx, pod('x'), g6, pool)), {
     passed: false,
-    reason: 'needs 2×H100 joined by NVLink; GPU interconnect unknown: no neuronetes.io/gpu-topology or nvidia.com/gpu.clique label, and instance type g6.48xlarge is not in the interconnect table',
+    reason:
+      'needs 2×H100 joined by NVLink; GPU interconnect unknown: no neuronetes.io/gpu-topology or nvidia.com/gpu.clique label, and instance type g6.48xlarge is not in the interconnect table',
   });
   const configured = schedulerPlugin(topologyPlugin, { instanceInterconnects: { 'g6.': 'pcie', 'p5.': 'pcie' } });
-  t.match(verdict(configured.filter(ctx, pod('x'), g6, pool)), { passed: false, reason: "needs 2×H100 joined by NVLink; node's GPUs are on pcie (instance type g6.48xlarge (table entry g6.))" });
+  t.match(verdict(configured.filter(ctx, pod('x'), g6, pool)), {
+    passed: false,
+    reason: "needs 2×H100 joined by NVLink; node's GPUs are on pcie (instance type g6.48xlarge (table entry g6.))",
+  });
   t.equal(verdict(configured.filter(ctx, pod('x'), p5, pool)).passed, false, 'the config overrides a built-in entry');
   t.equal(configured.score(ctx, pod('x'), g6, pool), 40, 'scored by the interconnect the table gives');
 });

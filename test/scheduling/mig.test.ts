@@ -35,7 +35,13 @@ const cases: Case[] = [
     reason:
       'needs a 2g.10gb MIG slice; node is not MIG-capable (no neuronetes.io/mig-capable or nvidia.com/mig.capable label, and no neuronetes.io/mig-config label, allocatable nvidia.com/mig-<profile> or nvidia.com/mig-<profile>.count label)',
   },
-  { name: 'mig-capable "false" with a layout is still not MIG-capable', pool: triage, node: migNode('m', '2g.10gb:3', 'false'), passed: false, unresolvable: true },
+  {
+    name: 'mig-capable "false" with a layout is still not MIG-capable',
+    pool: triage,
+    node: migNode('m', '2g.10gb:3', 'false'),
+    passed: false,
+    unresolvable: true,
+  },
   {
     name: 'MIG-capable without a layout',
     pool: triage,
@@ -90,7 +96,13 @@ t.test('filter', async (t) => {
 });
 
 t.test('parseMigConfig', async (t) => {
-  t.same(parseMigConfig('1g.5gb:7, 2g.10gb:3'), new Map([['1g.5gb', 7], ['2g.10gb', 3]]));
+  t.same(
+    parseMigConfig('1g.5gb:7, 2g.10gb:3'),
+    new Map([
+      ['1g.5gb', 7],
+      ['2g.10gb', 3],
+    ]),
+  );
   t.same(parseMigConfig('1g.5gb+me:1'), new Map([['1g.5gb+me', 1]]));
   for (const bad of ['', '1g.5gb', '1g.5gb:x', '1g.5gb:7,', ':3']) t.equal(parseMigConfig(bad), undefined, JSON.stringify(bad));
 });

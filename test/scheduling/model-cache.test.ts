@@ -34,7 +34,13 @@ const cases: Case[] = [
   { name: 'AgentClass in another namespace is not ours', pool: small, node: node('bare'), classes: [agentClass('small', 'mistral-7b', 'other')], score: 50 },
   { name: 'model object unknown: warm still 100', pool: small, node: cached('mistral-7b'), models: [], score: 100 },
   { name: 'model object unknown, cold: half of a cold best', pool: small, node: node('bare'), models: [], score: 45 },
-  { name: 'model with a malformed size: like unknown', pool: small, node: node('bare'), models: [{ ...model('mistral-7b', '16Gi'), spec: { weightsURI: 'hf://x', size: 'huge' } }], score: 45 },
+  {
+    name: 'model with a malformed size: like unknown',
+    pool: small,
+    node: node('bare'),
+    models: [{ ...model('mistral-7b', '16Gi'), spec: { weightsURI: 'hf://x', size: 'huge' } }],
+    score: 45,
+  },
 ];
 
 t.test('score', async (t) => {
@@ -55,7 +61,11 @@ t.test('the model is found through refs with namespaces', async (t) => {
 t.test('referenceSize must be a positive size; anything else is rejected, naming it', async (t) => {
   for (const good of ['32Gi', '0.5Gi', '100M', '7', '1.5k']) t.doesNotThrow(() => schedulerPlugin(modelCachePlugin, { referenceSize: good }), good);
   for (const bad of ['lots', '0', '0Gi', '-5Gi', '1e3', '1Gb', ' 1Gi', '', '500m']) {
-    t.throws(() => schedulerPlugin(modelCachePlugin, { referenceSize: bad }), { message: `model-cache: config.referenceSize is ${JSON.stringify(bad)}; it must match pattern` }, bad);
+    t.throws(
+      () => schedulerPlugin(modelCachePlugin, { referenceSize: bad }),
+      { message: `model-cache: config.referenceSize is ${JSON.stringify(bad)}; it must match pattern` },
+      bad,
+    );
   }
   t.throws(() => schedulerPlugin(modelCachePlugin, { referenceSize: 32 }), { message: 'model-cache: config.referenceSize is 32; it must be string' });
 });

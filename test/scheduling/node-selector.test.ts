@@ -29,7 +29,13 @@ const cases: { name: string; pool?: AgentPool; node: Node; passed: boolean; reas
     reason: "pool's nodeSelector wants neuronetes.io/confidential-compute=true; node has neuronetes.io/confidential-compute=false",
   },
   { name: 'values are compared exactly', pool: selecting(cc), node: node('n', { labels: { 'neuronetes.io/confidential-compute': 'True' } }), passed: false },
-  { name: 'one entry missing is enough', pool: selecting({ ...cc, zone: 'a' }), node: node('n', { labels: cc }), passed: false, reason: "pool's nodeSelector wants zone=a; node has no zone label" },
+  {
+    name: 'one entry missing is enough',
+    pool: selecting({ ...cc, zone: 'a' }),
+    node: node('n', { labels: cc }),
+    passed: false,
+    reason: "pool's nodeSelector wants zone=a; node has no zone label",
+  },
 ];
 
 t.test('filter', async (t) => {

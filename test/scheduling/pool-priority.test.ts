@@ -8,7 +8,8 @@ import { schedulerPlugin } from '../helpers/scheduling-fixtures.ts';
 
 const pool = (name: string, minReplicas: number, priority?: number): AgentPool =>
   agentPool({ name, minReplicas, ...(priority !== undefined ? { spec: { scheduling: { priority } } } : {}) });
-const replica = (name: string, of: string, nodeName?: string, phase?: string): Pod => pod({ name, pool: of, uid: `uid-${name}`, ...(nodeName !== undefined ? { nodeName } : {}), ...(phase !== undefined ? { phase } : {}) });
+const replica = (name: string, of: string, nodeName?: string, phase?: string): Pod =>
+  pod({ name, pool: of, uid: `uid-${name}`, ...(nodeName !== undefined ? { nodeName } : {}), ...(phase !== undefined ? { phase } : {}) });
 
 const n1 = gpuNode({ name: 'n1' });
 const n2 = gpuNode({ name: 'n2' });
@@ -36,7 +37,13 @@ const cluster = clusterView({ nodes: [n1, n2], pods, pools });
 const byName = (name: string): Pod => pods.find((p) => p.metadata.name === name) ?? pod({ name });
 
 const preemptor = pod({ name: 'chat-new', pool: 'chat', gpus: 1 });
-const newCall = (config: Record<string, unknown> = {}): SchedulerContext => ({ signal: new AbortController().signal, log: pino({ level: 'silent' }), config, cluster, state: new CycleState() });
+const newCall = (config: Record<string, unknown> = {}): SchedulerContext => ({
+  signal: new AbortController().signal,
+  log: pino({ level: 'silent' }),
+  config,
+  cluster,
+  state: new CycleState(),
+});
 
 t.test('a higher-priority pool may evict a lower-priority replica; default priority is 0', async (t) => {
   const plugin = schedulerPlugin(poolPriorityPlugin);
@@ -46,22 +53,41 @@ t.test('a higher-priority pool may evict a lower-priority replica; default prior
 
 t.test('an equal- or higher-priority replica, or one of its own pool, is not evicted, and the trace says why', async (t) => {
   const plugin = schedulerPlugin(poolPriorityPlugin);
-  t.same(plugin.allowEviction(newCall(), preemptor, byName('peer-0'), n1), { allowed: false, reason: 'pool default/peer (priority 10) is not below default/chat (priority 10)' });
-  t.same(plugin.allowEviction(newCall(), preemptor, byName('critical-0'), n1), { allowed: false, reason: 'pool default/critical (priority 100) is not below default/chat (priority 10)' });
-  t.match(plugin.allowEviction(newCall(), preemptor, byName('chat-0'), n1), { allowed: false, reason: /default\/chat \(priority 10\) is not below default\/chat/ });
-  t.match(plugin.allowEviction(newCall(), pod({ name: 'batch-new', pool: 'batch' }), byName('batch-0'), n1), { allowed: false }, 'two pools at the default 0 are equal');
+  t.same(plugin.allowEviction(newCall(), preemptor, byName('peer-0'), n1), {
+    allowed: false,
+    reason: 'pool default/peer (priority 10) is not below default/chat (priority 10)',
+  });
+  t.same(plugin.allowEviction(newCall(), preemptor, byName('critical-0'), n1), {
+    allowed: false,
+    reason: 'pool default/critical (priority 100) is not below default/chat (priority 10)',
+  });
+  t.match(plugin.allowEviction(newCall(), preemptor, byName('chat-0'), n1), {
+    allowed: false,
+    reason: /default\/chat \(priority 10\) is not below default\/chat/,
+  });
+  t.match(
+    plugin.allowEviction(newCall(), pod({ name: 'batch-new', pool: 'batch' }), byName('batch-0'), n1),
+    { allowed: false },
+    'two pools at the default 0 are equal',
+  );
 });
 
 t.test('never below minReplicas: only running replicas count', async (t) => {
   const plugin = schedulerPlugin(poolPriorityPlugin);
-  t.same(plugin.allowEviction(newCall(), preemptor, byName('solo-0'), n1), { allowed: false, reason: 'pool default/solo would drop below minReplicas 1 (1 running)' });
+  t.same(plugin.allowEviction(newCall(), preemptor, byName('solo-0'), n1), {
+    allowed: false,
+    reason: 'pool default/solo would drop below minReplicas 1 (1 running)',
+  });
 });
 
 t.test('victims on one node add up in one call; another node is an alternative, and the next call starts afresh', async (t) => {
   const plugin = schedulerPlugin(poolPriorityPlugin);
   const ctx = newCall();
   t.same(plugin.allowEviction(ctx, preemptor, byName('train-0'), n1), { allowed: true }, 'train: 3 running, min 2');
-  t.same(plugin.allowEviction(ctx, preemptor, byName('train-1'), n1), { allowed: false, reason: 'pool default/train would drop below minReplicas 2 (3 running, 1 already let go on n1)' });
+  t.same(plugin.allowEviction(ctx, preemptor, byName('train-1'), n1), {
+    allowed: false,
+    reason: 'pool default/train would drop below minReplicas 2 (3 running, 1 already let go on n1)',
+  });
   t.same(plugin.allowEviction(ctx, preemptor, byName('train-2'), n2), { allowed: true }, 'kube-scheduler evicts on one node only');
   t.same(plugin.allowEviction(newCall(), preemptor, byName('train-1'), n1), { allowed: true });
 });
@@ -79,6 +105,9 @@ t.test('victims of no pool, or of a pool the extender does not know: nonPoolVict
   t.same(allow.allowEviction(newCall(), preemptor, byName('orphan'), n1), { allowed: true });
   const deny = schedulerPlugin(poolPriorityPlugin, { nonPoolVictims: 'deny' });
   t.same(deny.allowEviction(newCall(), preemptor, byName('loose'), n1), { allowed: false, reason: 'belongs to no pool (nonPoolVictims: deny)' });
-  t.same(deny.allowEviction(newCall(), preemptor, byName('orphan'), n1), { allowed: false, reason: 'belongs to default/gone, a pool the extender does not know (nonPoolVictims: deny)' });
+  t.same(deny.allowEviction(newCall(), preemptor, byName('orphan'), n1), {
+    allowed: false,
+    reason: 'belongs to default/gone, a pool the extender does not know (nonPoolVictims: deny)',
+  });
   t.throws(() => schedulerPlugin(poolPriorityPlugin, { nonPoolVictims: 'maybe' }), /nonPoolVictims/);
 });

@@ -9,7 +9,8 @@ const zoned = (name: string, zone?: string) => node(name, { labels: zone === und
 const nodes = [zoned('n1', 'a'), zoned('n2', 'a'), zoned('n3', 'b'), zoned('n4')];
 const web = agentPool('web');
 const fresh = agentPool('fresh');
-const replica = (name: string, at: string, extra: { namespace?: string; phase?: string; pool?: string } = {}): Pod => pod(name, { node: at, pool: extra.pool ?? 'web', ...extra });
+const replica = (name: string, at: string, extra: { namespace?: string; phase?: string; pool?: string } = {}): Pod =>
+  pod(name, { node: at, pool: extra.pool ?? 'web', ...extra });
 
 const pods = [
   replica('web-0', 'n1'),

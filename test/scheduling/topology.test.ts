@@ -23,7 +23,12 @@ const cases: Case[] = [
   { name: 'no locality asked', pool: pool({ count: 4 }), node: node('bare'), passed: true },
   { name: 'locality any', pool: pool({ count: 4, topology: { locality: 'any' } }), node: node('bare'), passed: true },
   { name: 'nvlink on an NVLink node', pool: nvlink2, node: a100('n'), passed: true },
-  { name: 'nvswitch counts as NVLink (case-insensitively)', pool: nvlink2, node: a100('n', { labels: { 'neuronetes.io/gpu-topology': 'NVSwitch' } }), passed: true },
+  {
+    name: 'nvswitch counts as NVLink (case-insensitively)',
+    pool: nvlink2,
+    node: a100('n', { labels: { 'neuronetes.io/gpu-topology': 'NVSwitch' } }),
+    passed: true,
+  },
   {
     name: 'nvlink on a PCIe node',
     pool: nvlink2,
@@ -38,12 +43,38 @@ const cases: Case[] = [
     node: node('bare', { gpus: 8 }),
     passed: false,
     unresolvable: true,
-    reason: 'needs 2×GPU joined by NVLink; GPU interconnect unknown: no neuronetes.io/gpu-topology or nvidia.com/gpu.clique label, and instance type (none) is not in the interconnect table',
+    reason:
+      'needs 2×GPU joined by NVLink; GPU interconnect unknown: no neuronetes.io/gpu-topology or nvidia.com/gpu.clique label, and instance type (none) is not in the interconnect table',
   },
-  { name: 'nvlink with too few GPUs on the node', pool: nvlink2, node: a100('n', { gpus: 1 }), passed: false, unresolvable: true, reason: 'needs all 2 GPUs on one node; node has only 1' },
-  { name: 'same-node with enough GPUs (PCIe is fine)', pool: pool({ count: 4, topology: { locality: 'same-node' } }), node: node('n', { gpus: 4 }), passed: true },
-  { name: 'same-node with zero allocatable', pool: pool({ count: 4, topology: { locality: 'same-node' } }), node: node('n', { gpus: 0 }), passed: false, unresolvable: true, reason: 'needs all 4 GPUs on one node; node has none' },
-  { name: 'same-socket is judged as same-node', pool: pool({ count: 4, topology: { locality: 'same-socket' } }), node: node('n', { gpus: 2 }), passed: false, unresolvable: true },
+  {
+    name: 'nvlink with too few GPUs on the node',
+    pool: nvlink2,
+    node: a100('n', { gpus: 1 }),
+    passed: false,
+    unresolvable: true,
+    reason: 'needs all 2 GPUs on one node; node has only 1',
+  },
+  {
+    name: 'same-node with enough GPUs (PCIe is fine)',
+    pool: pool({ count: 4, topology: { locality: 'same-node' } }),
+    node: node('n', { gpus: 4 }),
+    passed: true,
+  },
+  {
+    name: 'same-node with zero allocatable',
+    pool: pool({ count: 4, topology: { locality: 'same-node' } }),
+    node: node('n', { gpus: 0 }),
+    passed: false,
+    unresolvable: true,
+    reason: 'needs all 4 GPUs on one node; node has none',
+  },
+  {
+    name: 'same-socket is judged as same-node',
+    pool: pool({ count: 4, topology: { locality: 'same-socket' } }),
+    node: node('n', { gpus: 2 }),
+    passed: false,
+    unresolvable: true,
+  },
   {
     name: 'bandwidth below the minimum',
     pool: fast,
@@ -54,7 +85,12 @@ const cases: Case[] = [
   },
   { name: 'bandwidth at the minimum', pool: fast, node: a100('n', { labels: { 'neuronetes.io/gpu-bandwidth': '900Gi' } }), passed: true },
   { name: 'bandwidth not advertised is not checked', pool: fast, node: a100('n'), passed: true },
-  { name: 'malformed bandwidth label is treated as not advertised', pool: fast, node: a100('n', { labels: { 'neuronetes.io/gpu-bandwidth': 'fast' } }), passed: true },
+  {
+    name: 'malformed bandwidth label is treated as not advertised',
+    pool: fast,
+    node: a100('n', { labels: { 'neuronetes.io/gpu-bandwidth': 'fast' } }),
+    passed: true,
+  },
   { name: 'GPUs in use are not topology’s business', pool: nvlink2, node: a100('busy'), passed: true },
 ];
 
@@ -84,8 +120,19 @@ t.test('score', async (t) => {
     { name: 'pcie', pool: pool({ count: 2 }), node: a100('n', { labels: { 'neuronetes.io/gpu-topology': 'pcie' } }), score: 40 },
     { name: 'unknown interconnect', pool: pool({ count: 2 }), node: node('bare'), score: 20 },
     { name: 'unlisted interconnect', pool: pool({ count: 2 }), node: a100('n', { labels: { 'neuronetes.io/gpu-topology': 'infinity-fabric' } }), score: 20 },
-    { name: 'a locality asked makes even one GPU count', pool: pool({ count: 1, topology: { locality: 'same-node' } }), node: a100('n', { labels: { 'neuronetes.io/gpu-topology': 'pcie' } }), score: 40 },
-    { name: 'configured scores', pool: pool({ count: 2 }), node: a100('n', { labels: { 'neuronetes.io/gpu-topology': 'pcie' } }), config: { interconnectScores: { pcie: 70 } }, score: 70 },
+    {
+      name: 'a locality asked makes even one GPU count',
+      pool: pool({ count: 1, topology: { locality: 'same-node' } }),
+      node: a100('n', { labels: { 'neuronetes.io/gpu-topology': 'pcie' } }),
+      score: 40,
+    },
+    {
+      name: 'configured scores',
+      pool: pool({ count: 2 }),
+      node: a100('n', { labels: { 'neuronetes.io/gpu-topology': 'pcie' } }),
+      config: { interconnectScores: { pcie: 70 } },
+      score: 70,
+    },
     { name: 'configured unknown score', pool: pool({ count: 2 }), node: node('bare'), config: { unknownInterconnectScore: 0 }, score: 0 },
   ];
   for (const c of cases) {
@@ -95,7 +142,9 @@ t.test('score', async (t) => {
 });
 
 t.test('out-of-range scores and unreadable interconnect names are rejected, naming them', async (t) => {
-  const error = t.throws(() => schedulerPlugin(topologyPlugin, { interconnectScores: { pcie: 400 }, unknownInterconnectScore: -1, instanceInterconnects: { 'g6.': 'PCIe bus' } })) as Error;
+  const error = t.throws(() =>
+    schedulerPlugin(topologyPlugin, { interconnectScores: { pcie: 400 }, unknownInterconnectScore: -1, instanceInterconnects: { 'g6.': 'PCIe bus' } }),
+  ) as Error;
   t.match(error.message, 'config.interconnectScores.pcie is 400; it must be <= 100');
   t.match(error.message, 'config.unknownInterconnectScore is -1; it must be >= 0');
   t.match(error.message, 'config.instanceInterconnects.g6. is "PCIe bus"; it must match pattern');

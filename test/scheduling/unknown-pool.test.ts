@@ -38,13 +38,21 @@ t.test('through the HTTP app: many filter calls, one warn line per unknown pool'
     },
   });
   const logger = pino({ level: 'warn' }, sink);
-  const cluster = new SnapshotSource({ objects: { nodes: [a100('gpu-1')], pods: [], agentPools: [], agentClasses: [], models: [] }, log: logger, watch: false });
+  const cluster = new SnapshotSource({
+    objects: { nodes: [a100('gpu-1')], pods: [], agentPools: [], agentClasses: [], models: [] },
+    log: logger,
+    watch: false,
+  });
   const app = await buildApp({ cluster, logger, watchConfig: false });
   t.teardown(() => app.close());
   await app.ready();
   for (let i = 0; i < 5; i++) {
     for (const pool of ['ghost', 'phantom']) {
-      const res = await app.inject({ method: 'POST', url: '/scheduler/filter', payload: { Pod: pod(`p-${pool}-${i}`, { pool, gpus: 1 }), NodeNames: ['gpu-1'] } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/scheduler/filter',
+        payload: { Pod: pod(`p-${pool}-${i}`, { pool, gpus: 1 }), NodeNames: ['gpu-1'] },
+      });
       t.equal(res.statusCode, 200);
     }
   }

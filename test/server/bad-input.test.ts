@@ -16,7 +16,11 @@ t.test('malformed bodies get 400 with a message, and the service keeps serving',
     ['/scheduler/filter', '{"Pod":{"metadata":{}},"NodeNames":"n1"}', /NodeNames/],
     // Every key of a map is checked, one holding a line break too.
     ['/scheduler/filter', '{"Pod":{"metadata":{"labels":{"a\\nb":1}}},"NodeNames":["n1"]}', /labels[\s\S]*must be string/],
-    ['/scheduler/filter', '{"Pod":{"metadata":{}},"Nodes":{"items":[{"metadata":{"name":"n1"},"status":{"allocatable":{"nvidia.com/gpu":true}}}]}}', /allocatable/],
+    [
+      '/scheduler/filter',
+      '{"Pod":{"metadata":{}},"Nodes":{"items":[{"metadata":{"name":"n1"},"status":{"allocatable":{"nvidia.com/gpu":true}}}]}}',
+      /allocatable/,
+    ],
     ['/scheduler/prioritize', '{"Pod":{"metadata":{}},"Nodes":{"items":[{"metadata":{}}]}}', /name/],
     ['/scheduler/bind', '{"PodName":"p","PodNamespace":"ns","PodUID":"u"}', /must have required property 'Node'/],
     ['/scheduler/preempt', '{"Pod":{"metadata":{}},"NodeNameToMetaVictims":{"n1":{"Pods":[{"uid":1}]}}}', /UID/],
@@ -39,14 +43,22 @@ t.test('ExtenderArgs with neither Nodes nor NodeNames is a client error', async 
 
 t.test('numbers are not coerced from strings: wrong types are errors', async (t) => {
   const { app } = await buildTestApp(t, { cluster });
-  const res = await app.inject({ method: 'POST', url: '/scheduler/preempt', payload: { Pod: pod('p'), NodeNameToMetaVictims: { n1: { Pods: [], NumPDBViolations: '2' } } } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/scheduler/preempt',
+    payload: { Pod: pod('p'), NodeNameToMetaVictims: { n1: { Pods: [], NumPDBViolations: '2' } } },
+  });
   t.equal(res.statusCode, 400);
   t.match(res.json().message, /NumPDBViolations must be integer/);
 });
 
 t.test('oversized bodies get 413', async (t) => {
   const { app } = await buildTestApp(t, { cluster, bodyLimit: 1024 });
-  const res = await app.inject({ method: 'POST', url: '/scheduler/filter', payload: { Pod: pod('p'), NodeNames: Array.from({ length: 200 }, (_, i) => `node-${i}`) } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/scheduler/filter',
+    payload: { Pod: pod('p'), NodeNames: Array.from({ length: 200 }, (_, i) => `node-${i}`) },
+  });
   t.equal(res.statusCode, 413);
   t.match(res.json().message, /too large/i);
 });

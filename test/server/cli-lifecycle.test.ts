@@ -13,7 +13,11 @@ const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'src', 'cli.ts');
 
 function start(...args: string[]): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', ...args], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -66,7 +70,9 @@ t.test('SIGTERM: stops accepting, lets the call in flight finish, exits 0', asyn
   await once(socket, 'connect');
   let response = '';
   socket.on('data', (d: Buffer) => (response += d.toString()));
-  socket.write(`POST /scheduler/bind HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body.slice(0, 10)}`);
+  socket.write(
+    `POST /scheduler/bind HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body.slice(0, 10)}`,
+  );
   await new Promise((r) => setTimeout(r, 300));
 
   serve.child.kill('SIGTERM');

@@ -34,25 +34,70 @@ const cause = new Error('connection reset');
 const cases: Record<string, Case> = {
   'unknown pool': { error: new NotFoundError('AgentPool', 'agents/nobody'), statusCode: 404, statusName: 'Not Found', code: 'NN_UNKNOWN_POOL' },
   'unknown model': { error: new NotFoundError('Model', 'models/llama'), statusCode: 404, statusName: 'Not Found', code: 'NN_UNKNOWN_MODEL' },
-  'unknown node': { error: new NotFoundError('Node', 'gpu-9', 'GET /debug/nodes lists them'), statusCode: 404, statusName: 'Not Found', code: 'NN_UNKNOWN_NODE' },
+  'unknown node': {
+    error: new NotFoundError('Node', 'gpu-9', 'GET /debug/nodes lists them'),
+    statusCode: 404,
+    statusName: 'Not Found',
+    code: 'NN_UNKNOWN_NODE',
+  },
   'no candidates': { error: new NoCandidatesError(), statusCode: 400, statusName: 'Bad Request', code: 'NN_NO_CANDIDATES' },
   'bad tool call': { error: new BadToolCallError('a tool-call check names its tool'), statusCode: 400, statusName: 'Bad Request', code: 'NN_BAD_REQUEST' },
   'metric input': { error: new MetricInputError('metrics: unknown metric "queue-dept"'), statusCode: 400, statusName: 'Bad Request', code: 'NN_BAD_REQUEST' },
   simulation: { error: new SimulationError('series: times must increase'), statusCode: 400, statusName: 'Bad Request', code: 'NN_BAD_REQUEST' },
-  'invalid pool': { error: new InvalidPoolError({ namespace: 'agents', name: 'chat' }, new PoolSpecError('autoscaling.cooldownPeriod', 'over 24h')), statusCode: 400, statusName: 'Bad Request', code: 'NN_BAD_REQUEST' },
-  'no model loader': { error: new NoModelLoaderError('models/llama', 'ftp://x/y', []), statusCode: 422, statusName: 'Unprocessable Entity', code: 'NN_NO_MODEL_LOADER' },
-  'model load failed': { error: new ModelLoadError('load of models/llama failed: connection reset', 'error', cause), statusCode: 502, statusName: 'Bad Gateway', code: 'NN_MODEL_LOAD_FAILED' },
-  'model load timed out': { error: new ModelLoadError('load of models/llama timed out', 'timeout', cause), statusCode: 504, statusName: 'Gateway Timeout', code: 'NN_MODEL_LOAD_TIMEOUT' },
-  'plugin failure': { error: new PluginFailure('scheduler', 'gpu-fit', 'error', cause), statusCode: 500, statusName: 'Internal Server Error', code: 'NN_PLUGIN_CHAIN_FAILED' },
+  'invalid pool': {
+    error: new InvalidPoolError({ namespace: 'agents', name: 'chat' }, new PoolSpecError('autoscaling.cooldownPeriod', 'over 24h')),
+    statusCode: 400,
+    statusName: 'Bad Request',
+    code: 'NN_BAD_REQUEST',
+  },
+  'no model loader': {
+    error: new NoModelLoaderError('models/llama', 'ftp://x/y', []),
+    statusCode: 422,
+    statusName: 'Unprocessable Entity',
+    code: 'NN_NO_MODEL_LOADER',
+  },
+  'model load failed': {
+    error: new ModelLoadError('load of models/llama failed: connection reset', 'error', cause),
+    statusCode: 502,
+    statusName: 'Bad Gateway',
+    code: 'NN_MODEL_LOAD_FAILED',
+  },
+  'model load timed out': {
+    error: new ModelLoadError('load of models/llama timed out', 'timeout', cause),
+    statusCode: 504,
+    statusName: 'Gateway Timeout',
+    code: 'NN_MODEL_LOAD_TIMEOUT',
+  },
+  'plugin failure': {
+    error: new PluginFailure('scheduler', 'gpu-fit', 'error', cause),
+    statusCode: 500,
+    statusName: 'Internal Server Error',
+    code: 'NN_PLUGIN_CHAIN_FAILED',
+  },
   // Errors that carry their own status keep it.
-  'bad request': { error: new BadRequestError('"2030-02-31" is not a valid RFC 3339 time'), statusCode: 400, statusName: 'Bad Request', code: 'NN_BAD_REQUEST' },
+  'bad request': {
+    error: new BadRequestError('"2030-02-31" is not a valid RFC 3339 time'),
+    statusCode: 400,
+    statusName: 'Bad Request',
+    code: 'NN_BAD_REQUEST',
+  },
   'admin only': { error: new AdminOnlyError('"now"'), statusCode: 403, statusName: 'Forbidden', code: 'NN_ADMIN_ONLY' },
-  'not on this listener': { error: new NotOnThisListenerError('/debug/plugins', 'api', 'admin'), statusCode: 404, statusName: 'Not Found', code: 'NN_NOT_ON_THIS_LISTENER' },
+  'not on this listener': {
+    error: new NotOnThisListenerError('/debug/plugins', 'api', 'admin'),
+    statusCode: 404,
+    statusName: 'Not Found',
+    code: 'NN_NOT_ON_THIS_LISTENER',
+  },
   'no trace': { error: new NoTraceError('schedulr', 'scheduler'), statusCode: 404, statusName: 'Not Found', code: 'NN_NO_TRACE' },
   'body budget': { error: new BodyBudgetError(1024), statusCode: 503, statusName: 'Service Unavailable', code: 'NN_BODY_BUDGET' },
   // Anything else is the service's fault.
   'plain error': { error: new TypeError('x is undefined'), statusCode: 500, statusName: 'Internal Server Error', code: 'NN_INTERNAL' },
-  'a status that is not an error': { error: Object.assign(new Error('odd'), { statusCode: 200 }), statusCode: 500, statusName: 'Internal Server Error', code: 'NN_INTERNAL' },
+  'a status that is not an error': {
+    error: Object.assign(new Error('odd'), { statusCode: 200 }),
+    statusCode: 500,
+    statusName: 'Internal Server Error',
+    code: 'NN_INTERNAL',
+  },
 };
 
 async function throwingApp(t: Teardown): Promise<ReturnType<typeof Fastify>> {
@@ -91,7 +136,12 @@ t.test("fastify's own errors keep their status and code; a path no route serves 
 
 t.test('the service has one error handler: a second one at the root is refused', async (t) => {
   const log = pino({ level: 'silent' });
-  const app = await buildApp({ cluster: new SnapshotSource({ log, watch: false, objects: EMPTY_CLUSTER_OBJECTS }), registry: new PluginRegistry(), builtins: false, logger: log });
+  const app = await buildApp({
+    cluster: new SnapshotSource({ log, watch: false, objects: EMPTY_CLUSTER_OBJECTS }),
+    registry: new PluginRegistry(),
+    builtins: false,
+    logger: log,
+  });
   t.teardown(() => app.close());
   t.throws(() => app.setErrorHandler(() => undefined), { code: 'FST_ERR_ERROR_HANDLER_ALREADY_SET' });
 });

@@ -83,7 +83,7 @@ t.test('the scheduler parser still refuses what is not JSON', async (t) => {
   t.equal(broken.json().code, 'FST_ERR_CTP_INVALID_JSON_BODY');
 });
 
-t.test('routes outside the scheduler keep fastify\'s prototype-poisoning check', async (t) => {
+t.test("routes outside the scheduler keep fastify's prototype-poisoning check", async (t) => {
   const { app } = await buildTestApp(t, { cluster });
   const payload = '{"content":"hi","direction":"input","__proto__":{"polluted":"x"}}';
   t.doesNotThrow(() => JSON.parse(payload), 'the body is well-formed JSON');

@@ -39,7 +39,13 @@ t.test('the API listener wants a client certificate; probes and /metrics on ops 
     return { status: res.statusCode, body: await res.body.text() };
   };
   const post = async (base: string, path: string, body: unknown, dispatcher?: Agent): Promise<{ status: number; json: Record<string, unknown> }> => {
-    const res = await request(`${base}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, ...(dispatcher !== undefined ? { dispatcher } : {}), signal: AbortSignal.timeout(10_000) });
+    const res = await request(`${base}${path}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+      ...(dispatcher !== undefined ? { dispatcher } : {}),
+      signal: AbortSignal.timeout(10_000),
+    });
     return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
   };
   const apiUrl = `https://localhost:${api.port}`;
@@ -51,7 +57,10 @@ t.test('the API listener wants a client certificate; probes and /metrics on ops 
   await t.rejects(get(apiUrl, '/healthz', anonymous), 'no client certificate, no API listener');
   const debugOnApi = await get(apiUrl, '/debug/plugins', scheduler);
   t.equal(debugOnApi.status, 404);
-  t.match(JSON.parse(debugOnApi.body), { code: 'NN_NOT_ON_THIS_LISTENER', message: /\/debug\/plugins is not served on the api listener; it is on the admin listener/ });
+  t.match(JSON.parse(debugOnApi.body), {
+    code: 'NN_NOT_ON_THIS_LISTENER',
+    message: /\/debug\/plugins is not served on the api listener; it is on the admin listener/,
+  });
   t.equal((await get(apiUrl, '/metrics', scheduler)).status, 404, '/metrics is not on the API listener');
   const now = await post(apiUrl, '/autoscaler/decide', decideAt, scheduler);
   t.equal(now.status, 403);
@@ -64,7 +73,11 @@ t.test('the API listener wants a client certificate; probes and /metrics on ops 
   t.match(await get(opsUrl, '/readyz'), { status: 200 });
   t.match(await get(opsUrl, '/metrics'), { status: 200, body: /neuronetes_/ });
   t.equal((await get(opsUrl, '/debug/plugins')).status, 404);
-  t.equal((await post(opsUrl, '/scheduler/bind', { PodName: 'p-0', PodNamespace: 'agents', PodUID: 'uid-p-0', Node: 'n1' })).status, 404, 'no verbs on the ops listener');
+  t.equal(
+    (await post(opsUrl, '/scheduler/bind', { PodName: 'p-0', PodNamespace: 'agents', PodUID: 'uid-p-0', Node: 'n1' })).status,
+    404,
+    'no verbs on the ops listener',
+  );
 
   // Humans on the admin listener: everything.
   t.match(await get(adminUrl, '/debug/plugins'), { status: 200, body: /"scheduler"/ });
@@ -81,7 +94,9 @@ t.test('GET /autoscaler/pools/…?now= is refused on the API listener too', asyn
   const app = await buildApp({ cluster: new SnapshotSource({ log, objects }), registry: new PluginRegistry(), builtins: false, logger: log });
   const listening = await listenAll(app, { api: { host: '127.0.0.1', port: 0 } }, 5_000);
   t.teardown(() => listening.close(1_000));
-  const res = await request(`http://127.0.0.1:${listening.addresses.api?.port}/autoscaler/pools/agents/pool?now=2099-01-01T00:00:00Z`, { signal: AbortSignal.timeout(10_000) });
+  const res = await request(`http://127.0.0.1:${listening.addresses.api?.port}/autoscaler/pools/agents/pool?now=2099-01-01T00:00:00Z`, {
+    signal: AbortSignal.timeout(10_000),
+  });
   t.equal(res.statusCode, 403);
   t.match(await res.body.json(), { code: 'NN_ADMIN_ONLY' });
 });

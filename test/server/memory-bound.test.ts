@@ -42,7 +42,11 @@ t.test(`${CLIENTS} stalled 50 MB bodies: RSS stays bounded and /healthz answers`
   // Started as the image starts it. tap's processinfo puts its coverage hook back into the NODE_OPTIONS
   // of every child it sees spawned (hundreds of MiB of RSS), so `env -u` drops it one process further.
   const node = [...SERVICE_NODE_OPTIONS, FROM_SOURCE, join(root, 'src', 'cli.ts'), ...args];
-  const child = spawn('env', ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, ...node], { cwd: root, env: { ...process.env, ...SERVICE_ENV, LOG_LEVEL: 'silent' }, stdio: 'ignore' });
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, ...node], {
+    cwd: root,
+    env: { ...process.env, ...SERVICE_ENV, LOG_LEVEL: 'silent' },
+    stdio: 'ignore',
+  });
   t.teardown(() => child.kill('SIGKILL'));
   const pid = child.pid as number;
   for (let i = 0; ; i++) {
@@ -53,7 +57,14 @@ t.test(`${CLIENTS} stalled 50 MB bodies: RSS stays bounded and /healthz answers`
   }
   const before = await rssMiB(pid);
   let peak = before;
-  const sampler = setInterval(() => void rssMiB(pid).then((m) => (peak = Math.max(peak, m)), () => undefined), 100);
+  const sampler = setInterval(
+    () =>
+      void rssMiB(pid).then(
+        (m) => (peak = Math.max(peak, m)),
+        () => undefined,
+      ),
+    100,
+  );
   const until = Date.now() + 15_000;
   const clients = Array.from({ length: CLIENTS }, () => stalledClient(port, until));
   await new Promise((r) => setTimeout(r, 4_000));

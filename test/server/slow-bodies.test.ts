@@ -15,7 +15,13 @@ interface Teardown {
 
 async function serve(t: Teardown, options: Partial<BuildAppOptions>): Promise<{ port: number; held: () => Promise<number> }> {
   const log = pino({ level: 'silent' });
-  const app = await buildApp({ cluster: new SnapshotSource({ log, objects: EMPTY_CLUSTER_OBJECTS }), registry: new PluginRegistry(), builtins: false, logger: log, ...options });
+  const app = await buildApp({
+    cluster: new SnapshotSource({ log, objects: EMPTY_CLUSTER_OBJECTS }),
+    registry: new PluginRegistry(),
+    builtins: false,
+    logger: log,
+    ...options,
+  });
   const listening = await listenAll(app, { api: { host: '127.0.0.1', port: 0 } }, options.requestTimeoutMs ?? 10_000);
   t.teardown(() => listening.close(1_000));
   const held = async (): Promise<number> => Number(/^neuronetes_request_body_bytes (\d+)$/m.exec((await app.inject('/metrics')).body)?.[1]);
@@ -23,7 +29,12 @@ async function serve(t: Teardown, options: Partial<BuildAppOptions>): Promise<{ 
 }
 
 /** Opens a connection and sends the headers of a POST declaring `length` bytes, then `sent` of them. */
-async function partialPost(port: number, path: string, length: number, sent: number): Promise<{ socket: Socket; response: () => string; closed: Promise<unknown> }> {
+async function partialPost(
+  port: number,
+  path: string,
+  length: number,
+  sent: number,
+): Promise<{ socket: Socket; response: () => string; closed: Promise<unknown> }> {
   const socket = connect(port, '127.0.0.1');
   await once(socket, 'connect');
   let response = '';
@@ -51,7 +62,7 @@ t.test('request bodies in flight share one budget: a body that would overdraw it
   // A long request timeout: this test is about the budget, and a loaded machine makes it slow.
   const { port, held } = await serve(t, { bodyLimit: 4 * mib, bodyBudget: 4 * mib, requestTimeoutMs: 120_000 });
   const stalled = await partialPost(port, '/scheduler/filter', 4 * mib, 3 * mib);
-  for (const until = Date.now() + 10_000; (await held()) < 3 * mib && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+  for (const until = Date.now() + 10_000; (await held()) < 3 * mib && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
   t.equal(await held(), 3 * mib, 'neuronetes_request_body_bytes shows the stalled body');
 
   const declared = await partialPost(port, '/scheduler/filter', 2 * mib, 0);
@@ -66,7 +77,9 @@ t.test('request bodies in flight share one budget: a body that would overdraw it
   chunked.on('data', (d: Buffer) => (chunkedResponse += d.toString()));
   chunked.on('error', () => undefined);
   const chunk = Buffer.alloc(2 * mib, 0x20);
-  chunked.write(`POST /scheduler/filter HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n`);
+  chunked.write(
+    `POST /scheduler/filter HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n`,
+  );
   chunked.write(chunk);
   chunked.write('\r\n');
   const until = Date.now() + 8_000;
@@ -76,8 +89,12 @@ t.test('request bodies in flight share one budget: a body that would overdraw it
 
   stalled.socket.destroy();
   await stalled.closed;
-  for (const until = Date.now() + 10_000; (await held()) > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+  for (const until = Date.now() + 10_000; (await held()) > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
   t.equal(await held(), 0, 'every byte given back');
-  const res = await fetch(`http://127.0.0.1:${port}/scheduler/filter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Pod: { metadata: { name: 'p' } }, NodeNames: [' '.repeat(3 * mib)] }) });
+  const res = await fetch(`http://127.0.0.1:${port}/scheduler/filter`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ Pod: { metadata: { name: 'p' } }, NodeNames: [' '.repeat(3 * mib)] }),
+  });
   t.equal(res.status, 200, 'the abandoned body gave its bytes back');
 });

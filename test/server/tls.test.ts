@@ -8,7 +8,7 @@ import { namesArgs, node, pod } from '../helpers/cluster-fixtures.ts';
 import { tempDir } from '../helpers/test-app.ts';
 import { makeTestPki } from '../helpers/test-pki.ts';
 
-t.test('HTTPS with client certificates (mTLS), as kube-scheduler\'s tlsConfig sets it up', async (t) => {
+t.test("HTTPS with client certificates (mTLS), as kube-scheduler's tlsConfig sets it up", async (t) => {
   const pki = await makeTestPki(await tempDir(t));
   const log = pino({ level: 'silent' });
   const cluster = new SnapshotSource({ log, objects: { nodes: [node('n1')], pods: [], agentPools: [], agentClasses: [], models: [] } });
@@ -28,14 +28,22 @@ t.test('HTTPS with client certificates (mTLS), as kube-scheduler\'s tlsConfig se
 
   const withCert = new Agent({ connect: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } });
   t.teardown(() => withCert.close());
-  const ok = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: withCert, signal: AbortSignal.timeout(5000) });
+  const ok = await request(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+    dispatcher: withCert,
+    signal: AbortSignal.timeout(5000),
+  });
   t.equal(ok.statusCode, 200);
   t.same(((await ok.body.json()) as { NodeNames: string[] }).NodeNames, ['n1']);
 
   const noCert = new Agent({ connect: { ca: pki.ca } });
   t.teardown(() => noCert.close());
   await t.rejects(
-    request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: noCert, signal: AbortSignal.timeout(5000) }).then((r) => r.body.text()),
+    request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: noCert, signal: AbortSignal.timeout(5000) }).then((r) =>
+      r.body.text(),
+    ),
     'a client without a certificate is refused',
   );
 });

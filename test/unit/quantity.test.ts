@@ -3,7 +3,15 @@ import { parseQuantity, QuantityError, tryParseQuantity } from '../../src/util/q
 
 t.test('parses Kubernetes quantities', async (t) => {
   const cases: [string | number, number][] = [
-    ['40Gi', 40 * 2 ** 30], ['100G', 100e9], ['1.5', 1.5], ['500m', 0.5], ['2Ki', 2048], ['1e3', 1000], ['.5', 0.5], [8, 8], ['+3', 3],
+    ['40Gi', 40 * 2 ** 30],
+    ['100G', 100e9],
+    ['1.5', 1.5],
+    ['500m', 0.5],
+    ['2Ki', 2048],
+    ['1e3', 1000],
+    ['.5', 0.5],
+    [8, 8],
+    ['+3', 3],
   ];
   for (const [input, want] of cases) t.equal(parseQuantity(input), want, String(input));
 });

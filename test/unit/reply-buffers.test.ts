@@ -48,7 +48,10 @@ t.test('JsonBytes with a pool writes into its buffers and hands back the ones it
   const out = new JsonBytes(64, pool).raw('[');
   for (let i = 0; i < 1_000; i++) out.raw(i === 0 ? '' : ',').string(`node-${i}`);
   const bytes = out.raw(']').done();
-  t.same(JSON.parse(bytes.toString()), Array.from({ length: 1_000 }, (_, i) => `node-${i}`));
+  t.same(
+    JSON.parse(bytes.toString()),
+    Array.from({ length: 1_000 }, (_, i) => `node-${i}`),
+  );
   const reused = pool.take(64);
   t.not(reused.buffer, bytes.buffer, 'the buffer holding the reply is still on loan');
   t.ok(reused.length < bytes.buffer.byteLength, 'an outgrown buffer came back to the pool');

@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import { ConfigError, cpuNode, pod, runScore } from 'neuronetes/testing';
 import { zonePreference } from '../src/index.ts';
 
-const nodes = [cpuNode({ name: 'a', zone: 'zone-a' }), cpuNode({ name: 'b', zone: 'zone-b' }), cpuNode({ name: 'c', zone: 'zone-c' }), cpuNode({ name: 'none' })];
+const nodes = [
+  cpuNode({ name: 'a', zone: 'zone-a' }),
+  cpuNode({ name: 'b', zone: 'zone-b' }),
+  cpuNode({ name: 'c', zone: 'zone-c' }),
+  cpuNode({ name: 'none' }),
+];
 
 test('the first listed zone scores highest, unlisted zones and unlabelled nodes 0', async () => {
   const scores = await runScore(zonePreference, { pod: pod({ name: 'p' }), nodes, config: { zones: ['zone-b', 'zone-a'] } });
@@ -16,5 +21,8 @@ test('the first listed zone scores highest, unlisted zones and unlabelled nodes 
 });
 
 test('a config that is not a list of zones is refused, naming the key', async () => {
-  await assert.rejects(runScore(zonePreference, { pod: pod({ name: 'p' }), nodes, config: { zones: 'zone-a' } }), (e: unknown) => e instanceof ConfigError && /zones/.test(e.message));
+  await assert.rejects(
+    runScore(zonePreference, { pod: pod({ name: 'p' }), nodes, config: { zones: 'zone-a' } }),
+    (e: unknown) => e instanceof ConfigError && /zones/.test(e.message),
+  );
 });

@@ -32,6 +32,7 @@ export const multiMetric = definePlugin({
     /** Empty: it applies to every pool (custom metric types included). */
     getMetricNames: (): string[] => [],
     // Nothing known: hold (the decision reports the metrics as unavailable).
-    calculateReplicas: (ctx: AutoscalerContext, pool: AgentPool, metrics: Readonly<Record<string, number>>): number => largestProposal(ctx, pool, metrics) ?? ctx.currentReplicas,
+    calculateReplicas: (ctx: AutoscalerContext, pool: AgentPool, metrics: Readonly<Record<string, number>>): number =>
+      largestProposal(ctx, pool, metrics) ?? ctx.currentReplicas,
   }),
 });

@@ -33,34 +33,128 @@ const rule = (id: string, pattern: string, weight: number, reason: string, direc
 });
 
 export const BUILTIN_RULES: readonly InjectionRule[] = [
-  rule('override', String.raw`\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(previous|prior|above|earlier|all|your|system|safety)\b.{0,20}\b(instructions|rules|prompts?|guidelines|directives|policies)\b`, 0.75, 'asks to set aside the instructions'),
-  rule('reveal-prompt', String.raw`\b(reveal|print|show|repeat|output|leak)\b.{0,30}\b(system|hidden|initial|original)\s+(prompt|instructions|message)\b`, 0.6, 'asks for the system prompt'),
+  rule(
+    'override',
+    String.raw`\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(previous|prior|above|earlier|all|your|system|safety)\b.{0,20}\b(instructions|rules|prompts?|guidelines|directives|policies)\b`,
+    0.75,
+    'asks to set aside the instructions',
+  ),
+  rule(
+    'reveal-prompt',
+    String.raw`\b(reveal|print|show|repeat|output|leak)\b.{0,30}\b(system|hidden|initial|original)\s+(prompt|instructions|message)\b`,
+    0.6,
+    'asks for the system prompt',
+  ),
   rule('persona', String.raw`\byou are now\b.{0,40}\b(dan|unfiltered|unrestricted|jailbroken|uncensored|evil)\b`, 0.8, 'assigns an unrestricted persona'),
   rule('mode', String.raw`\b(developer|god|jailbreak|dan|sudo|unrestricted|opposite)\s+mode\b`, 0.7, 'invokes a jailbreak mode'),
-  rule('no-limits', String.raw`\b(pretend|act as if|imagine|roleplay|role-play)\b.{0,40}\b(no|without|free of)\s+(restrictions|rules|filters|limits|guidelines|morals|ethics)\b`, 0.7, 'role-play without rules'),
-  rule('dan', String.raw`\bdo anything now\b|\bstay in character\b.{0,40}\b(dan|jailbreak)|\bdan\b.{0,20}\b(jailbreak|prompt|mode)\b`, 0.85, 'the DAN template'),
+  rule(
+    'no-limits',
+    String.raw`\b(pretend|act as if|imagine|roleplay|role-play)\b.{0,40}\b(no|without|free of)\s+(restrictions|rules|filters|limits|guidelines|morals|ethics)\b`,
+    0.7,
+    'role-play without rules',
+  ),
+  rule(
+    'dan',
+    String.raw`\bdo anything now\b|\bstay in character\b.{0,40}\b(dan|jailbreak)|\bdan\b.{0,20}\b(jailbreak|prompt|mode)\b`,
+    0.85,
+    'the DAN template',
+  ),
   rule('aim', String.raw`\b(aim|always intelligent and machiavellian)\b.{0,60}\b(unfiltered|amoral|machiavellian)\b`, 0.8, 'the AIM template'),
   rule('grandma', String.raw`\b(dead|late|deceased)\s+grandm(a|other)\b.{0,80}\b(used to|would)\b`, 0.6, 'the grandma template'),
-  rule('no-refusal', String.raw`\b(never|do not|don't|must not)\s+(refuse|decline|say (you )?can'?t)\b|\bno (ethical|moral) (guidelines|restrictions)\b`, 0.6, 'forbids refusing'),
-  rule('fake-role', String.raw`<\|im_start\|>\s*system|\[/?(system|inst)\]|^#{2,3}\s*(system|instruction)s?\s*:|\bnew system prompt\b`, 0.7, 'fakes a system or instruction turn'),
-  rule('hidden-instruction', String.raw`\b(ai|assistant|llm|language model|chatbot)\b.{0,40}\b(reading|processing|summari[sz]ing) this\b|\b(important|attention)\b.{0,20}\bnew instructions?\b`, 0.8, 'addresses the model from inside the data', ['tool-result', 'input']),
-  rule('user-deception', String.raw`\b(do not|don't|never)\s+(tell|inform|mention to|show)\s+the\s+user\b|\bwithout the user('s)? (knowing|knowledge|consent)\b`, 0.85, 'asks to hide something from the user', ['tool-result', 'input', 'output']),
-  rule('exfiltration', String.raw`\b(send|post|forward|upload|exfiltrate)\b.{0,60}\b(conversation|chat history|api key|password|credentials|secrets?|tokens?|the data)\b.{0,40}\b(to|at)\s+(https?://|[\w.-]+@)`, 0.85, 'asks to send data somewhere', ['tool-result', 'input']),
-  rule('tool-hijack', String.raw`\b(call|invoke|use|run)\b.{0,20}\b(the )?(tool|function)\b.{0,40}\b(instead|immediately|now|without asking)\b`, 0.6, 'tells the model which tool to call', ['tool-result']),
+  rule(
+    'no-refusal',
+    String.raw`\b(never|do not|don't|must not)\s+(refuse|decline|say (you )?can'?t)\b|\bno (ethical|moral) (guidelines|restrictions)\b`,
+    0.6,
+    'forbids refusing',
+  ),
+  rule(
+    'fake-role',
+    String.raw`<\|im_start\|>\s*system|\[/?(system|inst)\]|^#{2,3}\s*(system|instruction)s?\s*:|\bnew system prompt\b`,
+    0.7,
+    'fakes a system or instruction turn',
+  ),
+  rule(
+    'hidden-instruction',
+    String.raw`\b(ai|assistant|llm|language model|chatbot)\b.{0,40}\b(reading|processing|summari[sz]ing) this\b|\b(important|attention)\b.{0,20}\bnew instructions?\b`,
+    0.8,
+    'addresses the model from inside the data',
+    ['tool-result', 'input'],
+  ),
+  rule(
+    'user-deception',
+    String.raw`\b(do not|don't|never)\s+(tell|inform|mention to|show)\s+the\s+user\b|\bwithout the user('s)? (knowing|knowledge|consent)\b`,
+    0.85,
+    'asks to hide something from the user',
+    ['tool-result', 'input', 'output'],
+  ),
+  rule(
+    'exfiltration',
+    String.raw`\b(send|post|forward|upload|exfiltrate)\b.{0,60}\b(conversation|chat history|api key|password|credentials|secrets?|tokens?|the data)\b.{0,40}\b(to|at)\s+(https?://|[\w.-]+@)`,
+    0.85,
+    'asks to send data somewhere',
+    ['tool-result', 'input'],
+  ),
+  rule(
+    'tool-hijack',
+    String.raw`\b(call|invoke|use|run)\b.{0,20}\b(the )?(tool|function)\b.{0,40}\b(instead|immediately|now|without asking)\b`,
+    0.6,
+    'tells the model which tool to call',
+    ['tool-result'],
+  ),
 ];
 
 const ZERO_WIDTH = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u206A-\u206F\uFEFF]/g;
 /** Letters from other scripts that render like Latin ones (Unicode confusables, the common subset). */
 const CONFUSABLES: Readonly<Record<string, string>> = {
-  а: 'a', е: 'e', о: 'o', р: 'p', с: 'c', у: 'y', х: 'x', і: 'i', ј: 'j', ѕ: 's', ԁ: 'd', һ: 'h', ԛ: 'q', ԝ: 'w', ɡ: 'g', ӏ: 'l', в: 'b', к: 'k', м: 'm', н: 'h', т: 't',
-  α: 'a', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', γ: 'y', η: 'n',
+  а: 'a',
+  е: 'e',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ј: 'j',
+  ѕ: 's',
+  ԁ: 'd',
+  һ: 'h',
+  ԛ: 'q',
+  ԝ: 'w',
+  ɡ: 'g',
+  ӏ: 'l',
+  в: 'b',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  т: 't',
+  α: 'a',
+  ε: 'e',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  γ: 'y',
+  η: 'n',
 };
 const CONFUSABLE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 /**
  * A digit or symbol inside a word stands for a letter ("1gn0re"); numbers on their own stay. One
  * constant replacement per symbol: a replacer function called per match costs several times more.
  */
-const LEET: readonly (readonly [symbol: string, RegExp, string])[] = Object.entries({ '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's' }).map(([from, to]) => {
+const LEET: readonly (readonly [symbol: string, RegExp, string])[] = Object.entries({
+  '0': 'o',
+  '1': 'i',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '7': 't',
+  '@': 'a',
+  $: 's',
+}).map(([from, to]) => {
   const c = from === '$' ? '\\$' : from;
   return [from, new RegExp(`(?<=[a-z])${c}|${c}(?=[a-z])`, 'g'), to] as const;
 });
@@ -71,7 +165,13 @@ const NON_ASCII = /[^\x00-\x7f]/;
 
 export function normalise(text: string): string {
   // NFKC, zero-width characters and confusables are all outside ASCII, where most traffic stays.
-  let s = NON_ASCII.test(text) ? text.normalize('NFKC').replace(ZERO_WIDTH, '').toLowerCase().replace(CONFUSABLE, (c) => CONFUSABLES[c] ?? c) : text.toLowerCase();
+  let s = NON_ASCII.test(text)
+    ? text
+        .normalize('NFKC')
+        .replace(ZERO_WIDTH, '')
+        .toLowerCase()
+        .replace(CONFUSABLE, (c) => CONFUSABLES[c] ?? c)
+    : text.toLowerCase();
   // Twice: "1gn0r3" has leet symbols next to each other's replacements. A symbol absent from the text costs an indexOf, not a pass.
   for (let pass = 0; pass < 2; pass++) for (const [symbol, pattern, letter] of LEET) if (s.includes(symbol)) s = s.replace(pattern, letter);
   return s.replace(SPACED, (m) => m.replace(/[ ._*-]/g, '')).replace(/\s+/g, ' ');
@@ -128,7 +228,10 @@ export class InjectionScreen {
   readonly #rules: readonly InjectionRule[];
 
   constructor(extra: readonly string[] = []) {
-    this.#rules = [...BUILTIN_RULES, ...extra.map((p, i) => ({ id: `custom-${i + 1}`, pattern: new RegExp(p, 'is'), weight: 0.7, reason: `matches the configured pattern ${p}` }))];
+    this.#rules = [
+      ...BUILTIN_RULES,
+      ...extra.map((p, i) => ({ id: `custom-${i + 1}`, pattern: new RegExp(p, 'is'), weight: 0.7, reason: `matches the configured pattern ${p}` })),
+    ];
   }
 
   /** One finding per rule that matched, the strongest form first (plain, then decoded). */

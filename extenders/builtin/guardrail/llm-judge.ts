@@ -72,7 +72,13 @@ export const llmJudge = definePlugin({
       if (categories.length === 0) return { passed: true, action: 'allow', confidence: 0.9 };
       const actions = categories.map((c) => config.categories[c] ?? config.action);
       const action = actions.reduce((a, b) => ((STRENGTH[b] ?? 0) > (STRENGTH[a] ?? 0) ? b : a)) as GuardrailAction;
-      return { passed: false, action, reason: `the judge (${config.model}) found unsafe categories ${categories.join(', ')}`, confidence: 0.9, metadata: { categories: categories.join(',') } };
+      return {
+        passed: false,
+        action,
+        reason: `the judge (${config.model}) found unsafe categories ${categories.join(', ')}`,
+        confidence: 0.9,
+        metadata: { categories: categories.join(',') },
+      };
     },
   }),
 });

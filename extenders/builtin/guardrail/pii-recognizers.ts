@@ -13,9 +13,35 @@ import { patternRecognizer, type Recognizer } from './recognizer.ts';
 // Lookaheads are split rather than alternated: V8 runs `(?!a)(?!b)` many times faster than `(?!a|b)`.
 
 /** Words that make a number an identifier of something else: an order, a build, a ticket. */
-const NOT_PERSONAL = ['order', 'invoice', 'tracking', 'ticket', 'sku', 'serial', 'build', 'version', 'release', 'ref #', 'ref:', 'request id', 'trace', 'txn', 'isbn'];
+const NOT_PERSONAL = [
+  'order',
+  'invoice',
+  'tracking',
+  'ticket',
+  'sku',
+  'serial',
+  'build',
+  'version',
+  'release',
+  'ref #',
+  'ref:',
+  'request id',
+  'trace',
+  'txn',
+  'isbn',
+];
 
-const SSN_SAMPLES = new Set(['123-45-6789', '987-65-4321', '111-11-1111', '222-22-2222', '333-33-3333', '444-44-4444', '555-55-5555', '777-77-7777', '888-88-8888']);
+const SSN_SAMPLES = new Set([
+  '123-45-6789',
+  '987-65-4321',
+  '111-11-1111',
+  '222-22-2222',
+  '333-33-3333',
+  '444-44-4444',
+  '555-55-5555',
+  '777-77-7777',
+  '888-88-8888',
+]);
 
 function ssnValid(value: string): boolean {
   const d = value.replace(/[ -]/g, '');
@@ -88,7 +114,8 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
     patternRecognizer({
       type: 'crypto-wallet',
       placeholder: 'CRYPTO_WALLET',
-      pattern: /(?<![A-Za-z0-9])(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?:bc|tb)1[02-9ac-hj-np-z]{8,87}|(?:BC|TB)1[02-9AC-HJ-NP-Z]{8,87}|0x[0-9a-fA-F]{40})(?![A-Za-z0-9])/g,
+      pattern:
+        /(?<![A-Za-z0-9])(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?:bc|tb)1[02-9ac-hj-np-z]{8,87}|(?:BC|TB)1[02-9AC-HJ-NP-Z]{8,87}|0x[0-9a-fA-F]{40})(?![A-Za-z0-9])/g,
       score: 0.9,
       validated: true,
       // Ethereum's mixed-case checksum needs Keccak, which node:crypto lacks: those get a lower score.

@@ -106,11 +106,14 @@ export const pods = definePlugin({
         const type = metricKey(metricType);
         const family = names.get(type) ?? `neuronetes_${snakeName(type)}`;
         const how: Aggregation = aggregations.get(type) ?? (metricKind(type, new Map()) === 'additive' ? 'sum' : 'max');
-        const running = ctx.cluster.podsOfPool(pool.metadata.namespace ?? 'default', pool.metadata.name).filter((p) => isActivePod(p) && podIp(p) !== undefined);
+        const running = ctx.cluster
+          .podsOfPool(pool.metadata.namespace ?? 'default', pool.metadata.name)
+          .filter((p) => isActivePod(p) && podIp(p) !== undefined);
         if (running.length === 0) return undefined;
         const results = await Promise.all(running.map((p) => scrapeOnce(ctx.signal, `http://${podIp(p) as string}:${config.port}${config.path}`)));
         const failures = results.filter((r): r is Error => r instanceof Error);
-        if (failures.length === results.length) throw new Error(`no pod of ${pool.metadata.name} could be scraped: ${failures.map((f) => f.message).join('; ')}`);
+        if (failures.length === results.length)
+          throw new Error(`no pod of ${pool.metadata.name} could be scraped: ${failures.map((f) => f.message).join('; ')}`);
         const values = results.flatMap((r) => (r instanceof Error ? [] : r.has(family) ? [r.get(family) as number] : []));
         return aggregate(values, how);
       },

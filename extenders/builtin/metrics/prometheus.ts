@@ -69,14 +69,14 @@ export function sampleValues(reply: QueryReply): number[] {
   const { resultType, result } = reply.data ?? {};
   const samples: unknown[] =
     resultType === 'scalar' ? [result] : resultType === 'vector' && Array.isArray(result) ? result.map((r: { value?: unknown }) => r.value) : [];
-  if (resultType !== 'scalar' && resultType !== 'vector') throw new Error(`Prometheus answered a ${String(resultType)} result; the query must give an instant vector or a scalar`);
-  return samples
-    .map((s) => (Array.isArray(s) ? Number(s[1]) : Number.NaN))
-    .filter((v) => Number.isFinite(v));
+  if (resultType !== 'scalar' && resultType !== 'vector')
+    throw new Error(`Prometheus answered a ${String(resultType)} result; the query must give an instant vector or a scalar`);
+  return samples.map((s) => (Array.isArray(s) ? Number(s[1]) : Number.NaN)).filter((v) => Number.isFinite(v));
 }
 
 function describe(e: unknown, url: URL, timeoutMs: number): string {
-  if (e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError || e instanceof errors.ConnectTimeoutError) return `Prometheus at ${url.origin} did not answer in time (${e.code})`;
+  if (e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError || e instanceof errors.ConnectTimeoutError)
+    return `Prometheus at ${url.origin} did not answer in time (${e.code})`;
   const err = e as { name?: string; code?: string; message?: string };
   if (err.name === 'TimeoutError') return `Prometheus at ${url.origin} did not answer within ${timeoutMs}ms`;
   if (err.name === 'AbortError') return `the query was cut off by the plugin's deadline`;
@@ -102,7 +102,9 @@ async function query(ctx: PluginContext, base: URL, pool: Dispatcher, promql: st
   try {
     reply = (await res.body.json()) as QueryReply;
   } catch (e: unknown) {
-    throw new Error(e instanceof SyntaxError ? `Prometheus answered HTTP ${res.statusCode} with a body that is not JSON` : describe(e, base, timeoutMs), { cause: e });
+    throw new Error(e instanceof SyntaxError ? `Prometheus answered HTTP ${res.statusCode} with a body that is not JSON` : describe(e, base, timeoutMs), {
+      cause: e,
+    });
   }
   if (res.statusCode !== 200 || reply.status !== 'success') {
     throw new Error(`Prometheus answered HTTP ${res.statusCode}${reply.error !== undefined ? `: ${reply.errorType ?? 'error'}: ${reply.error}` : ''}`);
@@ -112,7 +114,12 @@ async function query(ctx: PluginContext, base: URL, pool: Dispatcher, promql: st
 
 /** The instance's connection pool, made once per config: the dispatcher defaults (10 s / 300 s) are far too long. */
 function connectionPool(base: URL, config: Static<typeof PrometheusConfig>, timeoutMs: number): Dispatcher {
-  return new Pool(base.origin, { connections: config.connections, connectTimeout: Math.min(1000, timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  return new Pool(base.origin, {
+    connections: config.connections,
+    connectTimeout: Math.min(1000, timeoutMs),
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
 }
 
 export const prometheus = definePlugin({
@@ -130,7 +137,8 @@ export const prometheus = definePlugin({
     return {
       listMetrics: (): string[] => [...METRIC_TYPES],
       async getMetric(ctx: PluginContext, agentPool: AgentPool, metricType: string): Promise<number | undefined> {
-        if (base === undefined || pool === undefined) throw new Error('prometheus: no config.url; set it to the Prometheus base URL (e.g. http://prometheus:9090)');
+        if (base === undefined || pool === undefined)
+          throw new Error('prometheus: no config.url; set it to the Prometheus base URL (e.g. http://prometheus:9090)');
         const type = metricKey(metricType);
         const values = await query(ctx, base, pool, renderQuery(queries.get(type) ?? DEFAULT_QUERY, agentPool, type), timeoutMs);
         return aggregate(values, aggregations.get(type) ?? config.aggregation);

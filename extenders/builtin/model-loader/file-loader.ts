@@ -37,17 +37,22 @@ export function fileRoots(config: Static<typeof FileConfig>, env: NodeJS.Process
 export function filePathOf(uri: string): string {
   const m = /^file:\/\/([^/]*)(\/[^?#]*)$/.exec(uri);
   if (m === null) throw new Error(`${JSON.stringify(uri)} is not a file:///absolute/path URI (no query or fragment)`);
-  if (m[1] !== '' && m[1] !== 'localhost') throw new Error(`${JSON.stringify(uri)} names host ${JSON.stringify(m[1])}; file:// URIs are read on this node only`);
-  const segments = (m[2] as string).split('/').filter((s) => s !== '').map((raw) => {
-    let s: string;
-    try {
-      s = decodeURIComponent(raw);
-    } catch {
-      throw new Error(`${JSON.stringify(uri)}: malformed percent-encoding in ${JSON.stringify(raw)}`);
-    }
-    if (s === '.' || s === '..' || /[/\\\0]/.test(s)) throw new Error(`${JSON.stringify(uri)}: refusing path segment ${JSON.stringify(raw)} (it means ${JSON.stringify(s)})`);
-    return s;
-  });
+  if (m[1] !== '' && m[1] !== 'localhost')
+    throw new Error(`${JSON.stringify(uri)} names host ${JSON.stringify(m[1])}; file:// URIs are read on this node only`);
+  const segments = (m[2] as string)
+    .split('/')
+    .filter((s) => s !== '')
+    .map((raw) => {
+      let s: string;
+      try {
+        s = decodeURIComponent(raw);
+      } catch {
+        throw new Error(`${JSON.stringify(uri)}: malformed percent-encoding in ${JSON.stringify(raw)}`);
+      }
+      if (s === '.' || s === '..' || /[/\\\0]/.test(s))
+        throw new Error(`${JSON.stringify(uri)}: refusing path segment ${JSON.stringify(raw)} (it means ${JSON.stringify(s)})`);
+      return s;
+    });
   return `/${segments.join('/')}`;
 }
 

@@ -53,23 +53,35 @@ export class HostPolicy {
    */
   check(url: URL, from?: URL): void {
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.#allowHttp)) {
-      throw new Error(`refusing ${url.href}: ${url.protocol === 'http:' ? 'plain http:// needs the https loader\'s allowHttp' : `not an https:// URL`}${from !== undefined ? ` (redirected from ${from.href})` : ''}`);
+      throw new Error(
+        `refusing ${url.href}: ${url.protocol === 'http:' ? "plain http:// needs the https loader's allowHttp" : `not an https:// URL`}${from !== undefined ? ` (redirected from ${from.href})` : ''}`,
+      );
     }
     const host = bare(url.hostname);
-    if (!this.#matches(host)) throw new Error(`refusing ${url.href}: host ${host} is not in the https loader's allowedHosts${from !== undefined ? ` (redirected from ${from.href})` : ''}`);
+    if (!this.#matches(host))
+      throw new Error(
+        `refusing ${url.href}: host ${host} is not in the https loader's allowedHosts${from !== undefined ? ` (redirected from ${from.href})` : ''}`,
+      );
     if (this.#allowed === undefined && from !== undefined && host !== bare(from.hostname)) {
       throw new Error(`refusing the redirect from ${from.href} to another host, ${host}; list both in the https loader's allowedHosts to allow it`);
     }
-    if (!this.allowsAddress(host, host)) throw new Error(`refusing ${url.href}: ${host} is a loopback or link-local address; list it in the https loader's allowedHosts to allow it`);
+    if (!this.allowsAddress(host, host))
+      throw new Error(`refusing ${url.href}: ${host} is a loopback or link-local address; list it in the https loader's allowedHosts to allow it`);
   }
 
   /** A dns.lookup for the connector: names that resolve to loopback or link-local are refused. */
-  readonly lookup = (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+  readonly lookup = (
+    hostname: string,
+    options: LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err !== null) return callback(err, []);
       const refused = addresses.find((a) => !this.allowsAddress(hostname.toLowerCase(), a.address));
       if (refused !== undefined) {
-        const e: NodeJS.ErrnoException = new Error(`refusing ${hostname}: it resolves to ${refused.address}, a loopback or link-local address; list it in the https loader's allowedHosts to allow it`);
+        const e: NodeJS.ErrnoException = new Error(
+          `refusing ${hostname}: it resolves to ${refused.address}, a loopback or link-local address; list it in the https loader's allowedHosts to allow it`,
+        );
         e.code = 'ENEUROREFUSED';
         return callback(e, []);
       }

@@ -81,7 +81,15 @@ async function listObjects(sdk: typeof S3Sdk, client: S3Client, bucket: string, 
 }
 
 /** Downloads `files` with `concurrency` workers; the first failure stops the others. */
-async function downloadAll(sdk: typeof S3Sdk, client: S3Client, bucket: string, files: readonly { key: string; path: string }[], concurrency: number, ctx: ModelLoaderContext, budget: ByteBudget): Promise<void> {
+async function downloadAll(
+  sdk: typeof S3Sdk,
+  client: S3Client,
+  bucket: string,
+  files: readonly { key: string; path: string }[],
+  concurrency: number,
+  ctx: ModelLoaderContext,
+  budget: ByteBudget,
+): Promise<void> {
   // load() returns only once every download has stopped: nothing may still be writing when the
   // chain removes the staging folder.
   const stop = new AbortController();

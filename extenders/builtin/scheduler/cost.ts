@@ -67,14 +67,18 @@ export const costPlugin = definePlugin({
       if (policy.spotEnabled !== true) {
         if (isSpot(n)) return unresolvable(`spot node (${n.capacityType.from ?? ''}); the pool does not allow spot (costOptimization.spotEnabled is not true)`);
         // Unreadable is not on-demand: the node may be spot.
-        if (n.capacityType.problem !== undefined) return unresolvable(`capacity type unknown (${n.capacityType.problem}); the pool does not allow spot (costOptimization.spotEnabled is not true)`);
+        if (n.capacityType.problem !== undefined)
+          return unresolvable(`capacity type unknown (${n.capacityType.problem}); the pool does not allow spot (costOptimization.spotEnabled is not true)`);
       }
       const max = policy.maxCostPerHour;
       if (max === undefined) return true;
       const priced = priceOf(n, config.priceTable);
       if (priced !== undefined && priced.price > max) {
         const overBudget = ctx.state.readOrCompute(OverBudget, () => new VerdictCache());
-        return overBudget.get(priced.price, priced.from) ?? overBudget.set(unresolvable(`costs ${dollars(priced.price)} (${priced.from}), the pool allows at most ${dollars(max)}`));
+        return (
+          overBudget.get(priced.price, priced.from) ??
+          overBudget.set(unresolvable(`costs ${dollars(priced.price)} (${priced.from}), the pool allows at most ${dollars(max)}`))
+        );
       }
       return true;
     },

@@ -11,7 +11,8 @@ import { poolFacts, type GpuNeed, type PoolFacts } from './pool-facts.ts';
 import { NEUTRAL_SCORE, plural, shortfall, unresolvable, VerdictCache } from './verdicts.ts';
 
 /** Whole GPUs to place: a MIG pool, or a pod asking for a slice itself, takes a slice, which the mig plugin counts. */
-const wholeGpus = (p: PoolFacts, pod: Pod): p is PoolFacts & { readonly gpu: GpuNeed } => p.gpu !== undefined && p.migProfile === undefined && podMigRequests(pod).size === 0;
+const wholeGpus = (p: PoolFacts, pod: Pod): p is PoolFacts & { readonly gpu: GpuNeed } =>
+  p.gpu !== undefined && p.migProfile === undefined && podMigRequests(pod).size === 0;
 
 /** 42949672960 → "40Gi", 85520809984 → "79.6Gi". */
 const gibibytes = (bytes: number): string => `${Number.isInteger(bytes / 2 ** 30) ? bytes / 2 ** 30 : (bytes / 2 ** 30).toFixed(1)}Gi`;
@@ -46,19 +47,27 @@ export const gpuFitPlugin = definePlugin({
         }
       }
       if (!wholeGpus(p, pod)) return true;
-      if (n.migSingleProfile !== undefined) return unresolvable(`needs ${need.label}; node's ${GPU_RESOURCE} are ${n.migSingleProfile} MIG slices (single strategy), not whole GPUs`);
+      if (n.migSingleProfile !== undefined)
+        return unresolvable(`needs ${need.label}; node's ${GPU_RESOURCE} are ${n.migSingleProfile} MIG slices (single strategy), not whole GPUs`);
       const memory = need.memory.value;
       if (memory !== undefined) {
         const has = n.gpuMemory.value;
-        if (has === undefined) return unresolvable(`needs ${need.memory.text} per GPU; GPU memory unknown: ${unknownBecause(n.gpuMemory, FactSources.gpuMemory)}`);
-        if (has < memory) return unresolvable(`needs ${need.memory.text} per GPU, node's ${type === undefined ? '' : `${type} `}GPUs have ${gibibytes(has)} (${n.gpuMemory.from})`);
+        if (has === undefined)
+          return unresolvable(`needs ${need.memory.text} per GPU; GPU memory unknown: ${unknownBecause(n.gpuMemory, FactSources.gpuMemory)}`);
+        if (has < memory)
+          return unresolvable(
+            `needs ${need.memory.text} per GPU, node's ${type === undefined ? '' : `${type} `}GPUs have ${gibibytes(has)} (${n.gpuMemory.from})`,
+          );
       }
       if (n.allocatableProblem !== undefined) return unresolvable(`needs ${need.label}; ${n.allocatableProblem}`);
       if (n.allocatableGpus === 0) return unresolvable(`needs ${need.label}, node has no allocatable ${GPU_RESOURCE}`);
       if (n.allocatableGpus < need.count) return unresolvable(`needs ${need.label}, node has only ${plural(n.allocatableGpus, 'GPU')} allocatable`);
       if (n.freeGpus < need.count) {
         const { inUse } = ctx.state.readOrCompute(Verdicts, newVerdicts);
-        return inUse.get(n.allocatableGpus, n.usedGpus) ?? inUse.set(shortfall(`needs ${need.label}, node has ${n.freeGpus} free (${n.usedGpus} of ${n.allocatableGpus} in use)`));
+        return (
+          inUse.get(n.allocatableGpus, n.usedGpus) ??
+          inUse.set(shortfall(`needs ${need.label}, node has ${n.freeGpus} free (${n.usedGpus} of ${n.allocatableGpus} in use)`))
+        );
       }
       return true;
     },

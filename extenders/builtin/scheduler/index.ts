@@ -15,4 +15,15 @@ import { poolPriorityPlugin } from './pool-priority.ts';
 import { poolSpreadPlugin } from './pool-spread.ts';
 import { topologyPlugin } from './topology.ts';
 
-for (const plugin of [nodeSelectorPlugin, costPlugin, topologyPlugin, migPlugin, gpuFitPlugin, modelCachePlugin, dataLocalityPlugin, poolSpreadPlugin, poolPriorityPlugin]) registerPlugin(plugin);
+for (const plugin of [
+  nodeSelectorPlugin,
+  costPlugin,
+  topologyPlugin,
+  migPlugin,
+  gpuFitPlugin,
+  modelCachePlugin,
+  dataLocalityPlugin,
+  poolSpreadPlugin,
+  poolPriorityPlugin,
+])
+  registerPlugin(plugin);

@@ -6,7 +6,20 @@
  * pods bound there are in use. A node that is not MIG-capable or has no slice of the profile is
  * unresolvable; slices in use are a shortfall.
  */
-import { definePlugin, FactSources, labelNames, MIG_RESOURCE_PREFIX, podMigRequests, SKIP, stateKey, type AgentPool, type FilterResult, type NodeFacts, type Pod, type SchedulerContext } from 'neuronetes';
+import {
+  definePlugin,
+  FactSources,
+  labelNames,
+  MIG_RESOURCE_PREFIX,
+  podMigRequests,
+  SKIP,
+  stateKey,
+  type AgentPool,
+  type FilterResult,
+  type NodeFacts,
+  type Pod,
+  type SchedulerContext,
+} from 'neuronetes';
 import { poolFacts } from './pool-facts.ts';
 import { shortfall, unresolvable, VerdictCache } from './verdicts.ts';
 
@@ -38,7 +51,8 @@ function sliceVerdict(call: MigCall, n: NodeFacts, profile: string, count: numbe
   const slices = n.migSlices;
   if (slices.problem !== undefined) return unresolvable(`${what}; ${slices.problem}`);
   if (slices.value === undefined) {
-    if (capable.value === true) return unresolvable(`${what}; node is MIG-capable (${capable.from ?? ''}) but says nothing of its slices (no ${SLICE_SOURCES})`);
+    if (capable.value === true)
+      return unresolvable(`${what}; node is MIG-capable (${capable.from ?? ''}) but says nothing of its slices (no ${SLICE_SOURCES})`);
     return unresolvable(`${what}; node is not MIG-capable (${capable.problem ?? `no ${labelNames(FactSources.migCapable)} label`}, and no ${SLICE_SOURCES})`);
   }
   const total = slices.value.get(profile) ?? 0;

@@ -43,10 +43,16 @@ export function describeNode(view: ClusterView, node: Node, configs: PluginConfi
       memoryBytes: report(n.gpuMemory, unknownBecause(n.gpuMemory, FactSources.gpuMemory)),
       count: report(n.gpuCount, unknownBecause(n.gpuCount, FactSources.gpuCount)),
       family: report(n.gpuFamily, unknownBecause(n.gpuFamily, FactSources.gpuFamily)),
-      allocatable: n.allocatableProblem === undefined ? { value: n.allocatableGpus, from: 'allocatable nvidia.com/gpu' } : { value: null, from: 'allocatable nvidia.com/gpu', unknown: n.allocatableProblem },
+      allocatable:
+        n.allocatableProblem === undefined
+          ? { value: n.allocatableGpus, from: 'allocatable nvidia.com/gpu' }
+          : { value: null, from: 'allocatable nvidia.com/gpu', unknown: n.allocatableProblem },
       used: n.usedGpus,
       free: n.freeGpus,
-      interconnect: report(link, `${unknownBecause(n.interconnect, FactSources.interconnect)}, and instance type ${n.instanceType.value ?? '(none)'} is not in the interconnect table`),
+      interconnect: report(
+        link,
+        `${unknownBecause(n.interconnect, FactSources.interconnect)}, and instance type ${n.instanceType.value ?? '(none)'} is not in the interconnect table`,
+      ),
       nvlinkDomain: report(n.nvlinkDomain, unknownBecause(n.nvlinkDomain, FactSources.nvlinkDomain)),
       bandwidthBytes: report(n.bandwidth, unknownBecause(n.bandwidth, FactSources.bandwidth)),
     },
@@ -54,13 +60,24 @@ export function describeNode(view: ClusterView, node: Node, configs: PluginConfi
       capable: report(n.migCapable, unknownBecause(n.migCapable, FactSources.migCapable)),
       strategy: report(n.migStrategy, unknownBecause(n.migStrategy, FactSources.migStrategy)),
       config: report(n.migConfigName, unknownBecause(n.migConfigName, FactSources.migConfigName)),
-      slices: report(n.migSlices, `no ${labelNames(FactSources.migLayout)} label, allocatable nvidia.com/mig-<profile>, nvidia.com/mig-<profile>.count label or single-strategy product`, () => slices),
+      slices: report(
+        n.migSlices,
+        `no ${labelNames(FactSources.migLayout)} label, allocatable nvidia.com/mig-<profile>, nvidia.com/mig-<profile>.count label or single-strategy product`,
+        () => slices,
+      ),
     },
     capacityType:
       n.capacityType.value === undefined && n.capacityType.problem === undefined
         ? { value: 'on-demand', from: null, assumed: `no ${labelNames(FactSources.capacityType)} label` }
         : report(n.capacityType, ''),
-    pricePerHour: price === undefined ? { value: null, from: n.costPerHour.from ?? null, unknown: n.costPerHour.problem ?? `no ${labelNames(FactSources.costPerHour)} label, and no priceTable entry for the instance type` } : { value: price.price, from: price.from },
+    pricePerHour:
+      price === undefined
+        ? {
+            value: null,
+            from: n.costPerHour.from ?? null,
+            unknown: n.costPerHour.problem ?? `no ${labelNames(FactSources.costPerHour)} label, and no priceTable entry for the instance type`,
+          }
+        : { value: price.price, from: price.from },
     instanceType: report(n.instanceType, unknownBecause(n.instanceType, FactSources.instanceType)),
     zone: n.zone ?? null,
     cachedModels: [...n.cachedModels],
@@ -72,7 +89,14 @@ function unknownFacts(n: NodeFacts): string[] {
   const why: string[] = [];
   if (n.gpuType.value === undefined) why.push(`GPU type unknown: ${unknownBecause(n.gpuType, FactSources.gpuType)}`);
   if (n.gpuMemory.value === undefined) why.push(`GPU memory unknown: ${unknownBecause(n.gpuMemory, FactSources.gpuMemory)}`);
-  for (const problem of [n.allocatableProblem, n.migSlices.problem, n.migCapable.problem, n.interconnect.problem, n.capacityType.problem, n.costPerHour.problem]) {
+  for (const problem of [
+    n.allocatableProblem,
+    n.migSlices.problem,
+    n.migCapable.problem,
+    n.interconnect.problem,
+    n.capacityType.problem,
+    n.costPerHour.problem,
+  ]) {
     if (problem !== undefined) why.push(problem);
   }
   return why;

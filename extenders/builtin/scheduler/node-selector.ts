@@ -25,7 +25,12 @@ export const nodeSelectorPlugin = definePlugin({
         const actual = labels?.[key];
         if (actual !== wanted) {
           const mismatch = ctx.state.readOrCompute(Mismatches, () => new VerdictCache());
-          return mismatch.get(key, actual) ?? mismatch.set(unresolvable(`pool's nodeSelector wants ${key}=${wanted}; node ${actual === undefined ? `has no ${key} label` : `has ${key}=${actual}`}`));
+          return (
+            mismatch.get(key, actual) ??
+            mismatch.set(
+              unresolvable(`pool's nodeSelector wants ${key}=${wanted}; node ${actual === undefined ? `has no ${key} label` : `has ${key}=${actual}`}`),
+            )
+          );
         }
       }
       return true;

@@ -54,12 +54,20 @@ function computePoolFacts(view: ClusterView, pool: AgentPool, warn: (msg: string
   let gpu: GpuNeed | undefined;
   if (req !== undefined && req.count > 0) {
     const memory = { text: req.memory, value: tryParseQuantity(req.memory) };
-    if (memory.text !== undefined && memory.value === undefined) warn(`AgentPool ${key}: gpuRequirements.memory ${JSON.stringify(memory.text)} is not a quantity; GPU memory is not checked`);
-    gpu = { count: req.count, type: req.type, typeTokens: req.type === undefined ? undefined : typeTokens(req.type), memory, label: `${req.count}×${req.type ?? 'GPU'}${req.memory !== undefined ? ` ${req.memory}` : ''}` };
+    if (memory.text !== undefined && memory.value === undefined)
+      warn(`AgentPool ${key}: gpuRequirements.memory ${JSON.stringify(memory.text)} is not a quantity; GPU memory is not checked`);
+    gpu = {
+      count: req.count,
+      type: req.type,
+      typeTokens: req.type === undefined ? undefined : typeTokens(req.type),
+      memory,
+      label: `${req.count}×${req.type ?? 'GPU'}${req.memory !== undefined ? ` ${req.memory}` : ''}`,
+    };
   }
   const minText = req?.topology?.minBandwidth;
   const minBandwidth = { text: minText, value: tryParseQuantity(minText) };
-  if (minText !== undefined && minBandwidth.value === undefined) warn(`AgentPool ${key}: gpuRequirements.topology.minBandwidth ${JSON.stringify(minText)} is not a quantity; bandwidth is not checked`);
+  if (minText !== undefined && minBandwidth.value === undefined)
+    warn(`AgentPool ${key}: gpuRequirements.topology.minBandwidth ${JSON.stringify(minText)} is not a quantity; bandwidth is not checked`);
   return {
     key,
     namespace,

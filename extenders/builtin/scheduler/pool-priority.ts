@@ -45,7 +45,10 @@ export const poolPriorityPlugin = definePlugin({
       const victimPool = target.pool;
       const preemptor = ctx.state.readOrCompute(Preemptor, () => resolvePool(pod, ctx.cluster));
       if (preemptor.status === 'found' && priorityOf(preemptor.pool) <= priorityOf(victimPool)) {
-        return { allowed: false, reason: `pool ${target.ref} (priority ${priorityOf(victimPool)}) is not below ${preemptor.ref} (priority ${priorityOf(preemptor.pool)})` };
+        return {
+          allowed: false,
+          reason: `pool ${target.ref} (priority ${priorityOf(victimPool)}) is not below ${preemptor.ref} (priority ${priorityOf(preemptor.pool)})`,
+        };
       }
       const byNode = ctx.state.readOrCompute(Allowed, () => new Map());
       const onNode = byNode.get(node.metadata.name) ?? new Map<string, number>();

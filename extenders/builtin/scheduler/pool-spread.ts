@@ -38,7 +38,8 @@ function indexPlacement(view: ClusterView): ReadonlyMap<string, Placement> {
 const CallPlacement = stateKey<{ readonly placement: Placement | undefined }>('pool-spread/placement');
 
 const placementOf = (ctx: SchedulerContext, pool: AgentPool): Placement | undefined =>
-  ctx.state.readOrCompute(CallPlacement, () => ({ placement: ctx.cluster.memo('builtin/pool-spread', indexPlacement).get(poolFacts(ctx, pool).key) })).placement;
+  ctx.state.readOrCompute(CallPlacement, () => ({ placement: ctx.cluster.memo('builtin/pool-spread', indexPlacement).get(poolFacts(ctx, pool).key) }))
+    .placement;
 
 export const poolSpreadPlugin = definePlugin({
   type: 'scheduler',

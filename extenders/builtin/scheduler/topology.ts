@@ -7,7 +7,17 @@
  * Only what preemption cannot change is judged here: free GPUs are gpu-fit's, which runs after.
  * Scores multi-GPU pools by interconnect (config `interconnectScores`).
  */
-import { DEFAULT_INSTANCE_INTERCONNECTS, definePlugin, FactSources, instanceInterconnect, labelNames, SKIP, stateKey, type Fact, type NodeFacts } from 'neuronetes';
+import {
+  DEFAULT_INSTANCE_INTERCONNECTS,
+  definePlugin,
+  FactSources,
+  instanceInterconnect,
+  labelNames,
+  SKIP,
+  stateKey,
+  type Fact,
+  type NodeFacts,
+} from 'neuronetes';
 import { Type, type Static } from 'typebox';
 import { poolFacts, type PoolFacts } from './pool-facts.ts';
 import { NEUTRAL_SCORE, plural, unresolvable, VerdictCache } from './verdicts.ts';
@@ -27,7 +37,10 @@ export const TopologyConfig = Type.Object(
 export type TopologyConfig = Static<typeof TopologyConfig>;
 
 /** Instance-type prefix → interconnect: the built-in table with the config's `instanceInterconnects` over it. */
-export const interconnectTable = (overrides: TopologyConfig['instanceInterconnects']): Readonly<Record<string, string>> => ({ ...DEFAULT_INSTANCE_INTERCONNECTS, ...overrides });
+export const interconnectTable = (overrides: TopologyConfig['instanceInterconnects']): Readonly<Record<string, string>> => ({
+  ...DEFAULT_INSTANCE_INTERCONNECTS,
+  ...overrides,
+});
 
 /**
  * The node's GPU interconnect as this plugin sees it: its labels (`neuronetes.io/gpu-topology`, GFD's
@@ -70,7 +83,9 @@ export const topologyPlugin = definePlugin({
           const needs = (): string => `needs ${p.gpu?.label ?? plural(count, 'GPU')} joined by NVLink`;
           const link = interconnectOf(n, table);
           if (link.value === undefined) {
-            return unresolvable(`${needs()}; GPU interconnect unknown: ${link.problem ?? `no ${labelNames(FactSources.interconnect)} label, and instance type ${n.instanceType.value ?? '(none)'} is not in the interconnect table`}`);
+            return unresolvable(
+              `${needs()}; GPU interconnect unknown: ${link.problem ?? `no ${labelNames(FactSources.interconnect)} label, and instance type ${n.instanceType.value ?? '(none)'} is not in the interconnect table`}`,
+            );
           }
           if (!NVLINK.has(link.value)) {
             const { wrongLink } = ctx.state.readOrCompute(Verdicts, newVerdicts);
@@ -79,7 +94,12 @@ export const topologyPlugin = definePlugin({
         }
         if (n.allocatableGpus < count) {
           const { tooFew } = ctx.state.readOrCompute(Verdicts, newVerdicts);
-          return tooFew.get(n.allocatableGpus) ?? tooFew.set(unresolvable(`needs all ${plural(count, 'GPU')} on one node; node has ${n.allocatableGpus === 0 ? 'none' : `only ${n.allocatableGpus}`}`));
+          return (
+            tooFew.get(n.allocatableGpus) ??
+            tooFew.set(
+              unresolvable(`needs all ${plural(count, 'GPU')} on one node; node has ${n.allocatableGpus === 0 ? 'none' : `only ${n.allocatableGpus}`}`),
+            )
+          );
         }
         const min = p.minBandwidth.value;
         const has = n.bandwidth.value;

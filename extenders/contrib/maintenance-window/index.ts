@@ -46,7 +46,10 @@ export const maintenanceWindow = definePlugin({
   defaults: { weight: 10 },
   config: Type.Object(
     {
-      drainingLabels: Type.Array(Type.String({ minLength: 1 }), { default: ['neuronetes.io/draining'], description: 'a node with any of these labels (any value but "false") is draining' }),
+      drainingLabels: Type.Array(Type.String({ minLength: 1 }), {
+        default: ['neuronetes.io/draining'],
+        description: 'a node with any of these labels (any value but "false") is draining',
+      }),
       drainingTaints: Type.Array(Type.String({ minLength: 1 }), {
         default: ['ToBeDeletedByClusterAutoscaler', 'karpenter.sh/disrupted', 'karpenter.sh/disruption'],
         description: 'taint keys the cluster autoscaler or Karpenter put on nodes they are removing',
@@ -101,7 +104,12 @@ export const maintenanceWindow = definePlugin({
         const now = ctx.state.readOrCompute(NOW, Date.now);
         if (m.end !== undefined && now >= m.end) return true; // over; the annotation is left behind
         if (now >= m.start) return { passed: false, reason: `node is in maintenance (${m.from})`, unresolvable: true };
-        if (m.start - now < avoidWithinMs) return { passed: false, reason: `maintenance starts in ${inWords(m.start - now)} (${m.from}); agent pods avoid nodes within ${config.avoidWithin} of it`, unresolvable: true };
+        if (m.start - now < avoidWithinMs)
+          return {
+            passed: false,
+            reason: `maintenance starts in ${inWords(m.start - now)} (${m.from}); agent pods avoid nodes within ${config.avoidWithin} of it`,
+            unresolvable: true,
+          };
         return true;
       },
 
