@@ -44,7 +44,11 @@ export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, regi
   });
   app.addHook('preParsing', async (request, reply, payload) => {
     const declared = Number(request.headers['content-length'] ?? 0);
-    if (Number.isFinite(declared) && declared > budget.limit - budget.used) throw new BodyBudgetError(budget.used);
+    if (Number.isFinite(declared) && declared > budget.limit - budget.used) {
+      // The body is never read, so the connection cannot carry another request: close it with the answer.
+      reply.header('connection', 'close');
+      throw new BodyBudgetError(budget.used);
+    }
     let held = 0;
     const release = (): void => {
       budget.give(held);

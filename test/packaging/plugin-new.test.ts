@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -18,6 +18,7 @@ import {
   type ScaffoldVersions,
 } from '../../src/scaffold/plugin-package.ts';
 import { PLUGIN_TYPES } from '../../src/plugins/types.ts';
+import { neuronetes } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/test-app.ts';
 
 const exec = promisify(execFile);
@@ -111,4 +112,26 @@ t.test('every type, and the example package, type-check against the sources and 
   const rest = await run(process.execPath, ['--test', '--test-isolation=none', ...others], dir);
   t.equal(rest.code, 0, `the other packages' tests: ${rest.output}`);
   t.match(rest.output, /(#|ℹ) pass 7\b/, 'two tests of the example, two of the autoscaler, one of each other type');
+});
+
+t.test('plugin new writes a package, refuses a folder in use and an unknown subcommand', async (t) => {
+  const dir = await tempDir(t);
+  const target = join(dir, 'pkg');
+  const ok = await neuronetes('plugin', 'new', 'guardrail', 'no-secrets', '--dir', target);
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(ok.stdout, /wrote guardrail plugin "no-secrets" to .*pkg/);
+  const manifest = JSON.parse(await readFile(join(target, 'package.json'), 'utf8')) as { name: string; peerDependencies: Record<string, string> };
+  const own = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
+  t.equal(manifest.name, 'neuronetes-no-secrets');
+  t.same(manifest.peerDependencies, { neuronetes: `^${own.version}`, typebox: own.dependencies['typebox'] }, 'the running neuronetes and its TypeBox');
+  t.match(await readFile(join(target, 'src', 'index.ts'), 'utf8'), /type: 'guardrail',\n {2}name: 'no-secrets',/);
+  t.match(await readFile(join(target, 'test', 'no-secrets.test.ts'), 'utf8'), /from 'neuronetes\/testing'/);
+
+  const again = await neuronetes('plugin', 'new', 'guardrail', 'no-secrets', '--dir', target);
+  t.equal(again.code, 1);
+  t.match(again.stderr, /pkg is not empty; give a new folder with --dir/);
+  const sub = await neuronetes('plugin', 'make', 'scheduler', 'x');
+  t.equal(sub.code, 2);
+  t.match(sub.stderr, /unknown plugin command "make"[\s\S]*usage: neuronetes plugin new <type> <name> \[--dir <path>\]/);
+  t.same(await readdir(dir), ['pkg'], 'nothing written on an error');
 });

@@ -70,6 +70,7 @@ t.test('request bodies in flight share one budget: a body that would overdraw it
   await new Promise((r) => setTimeout(r, 200));
   t.match(declared.response(), /^HTTP\/1\.1 503 /, 'a declared length over what is left is refused before a byte is read');
   t.match(declared.response(), /NN_BODY_BUDGET/);
+  t.match(declared.response(), /\r\nconnection: close\r\n/i, 'the unread body cannot be skipped: the connection closes with the answer');
 
   const chunked = connect(port, '127.0.0.1');
   await once(chunked, 'connect');
