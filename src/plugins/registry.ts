@@ -84,10 +84,10 @@ export function checkMethods(type: PluginType, name: string, plugin: unknown): v
   }
 }
 
-function checkPriority(type: PluginType, name: string, p: unknown): number {
-  if (p === undefined) return DEFAULT_PRIORITY;
+/** `what` says where the value came from: a definition's `priority`, or an instance's `priority()`. */
+function checkPriority(type: PluginType, name: string, p: unknown, what = 'priority'): number {
   if (typeof p !== 'number' || !Number.isInteger(p)) {
-    throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": priority ${describeAnswer(p)} is not an integer`);
+    throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": ${what} ${describeAnswer(p)}, expected an integer`);
   }
   return p;
 }
@@ -102,16 +102,11 @@ function instanceDefinition<T extends PluginType>(type: T, plugin: unknown): Plu
   const name: unknown = nameFn.call(plugin);
   checkName(type, name, 'name() returned');
   checkMethods(type, name, plugin);
-  let priority = DEFAULT_PRIORITY;
   const priorityFn = methodOf(plugin, 'priority');
-  if (priorityFn !== undefined) {
-    if (typeof priorityFn !== 'function') throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": priority must be a method`);
-    const p: unknown = priorityFn.call(plugin);
-    if (typeof p !== 'number' || !Number.isInteger(p)) {
-      throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": priority() returned ${describeAnswer(p)}, expected an integer`);
-    }
-    priority = p;
+  if (priorityFn !== undefined && typeof priorityFn !== 'function') {
+    throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": priority must be a method`);
   }
+  const priority = priorityFn === undefined ? DEFAULT_PRIORITY : checkPriority(type, name, priorityFn.call(plugin), 'priority() returned');
   const instance = plugin as PluginByType[T];
   return { type, name, priority, create: () => instance };
 }
@@ -140,7 +135,7 @@ export class PluginRegistry {
     checkType(type);
     checkName(type, name, 'name');
     if (typeof definition.create !== 'function') throw new PluginRegistrationError(`cannot register ${type} plugin "${name}": it has no create() factory`);
-    const priority = checkPriority(type, name, definition.priority);
+    const priority = definition.priority === undefined ? DEFAULT_PRIORITY : checkPriority(type, name, definition.priority);
     const byName = this.#plugins.get(type) as Map<string, RegisteredPlugin>;
     const existing = byName.get(name);
     if (existing !== undefined) {
