@@ -1,13 +1,16 @@
 /** What the built-in loaders share: writing a stream to a file under the model's folder, safely. */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { ByteBudget, SettingDefaults } from 'neuronetes';
+import type { ByteBudget, ModelLoaderContext, SettingDefaults } from 'neuronetes';
 
 /** Model weights take minutes to download, not the guide's 5s. */
 export const LOADER_DEFAULTS: SettingDefaults = { timeout: '30m' };
+
+/** Every built-in loader's unload(): the model's folder in the node cache goes. */
+export const removeModelFolder = (ctx: ModelLoaderContext): Promise<void> => rm(ctx.cachePath, { recursive: true, force: true });
 
 /** True when `target` (an absolute, normalised path) is `root` itself or below it. */
 export function isInside(root: string, target: string): boolean {

@@ -10,11 +10,11 @@
  * devices, sockets and pipes fail the load. The copy stops at the Model's `spec.size`.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, realpath, rm, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { ByteBudget, definePlugin, type Model, type ModelLoaderContext } from 'neuronetes';
-import { fileUnder, isInside, LOADER_DEFAULTS, writeFile } from './download.ts';
+import { fileUnder, isInside, LOADER_DEFAULTS, removeModelFolder, writeFile } from './download.ts';
 
 export const DEFAULT_FILE_ROOT = '/var/lib/neuronetes/seed';
 
@@ -117,7 +117,7 @@ export const fileLoader = definePlugin({
     return {
       canLoad: (_ctx, model: Model): boolean => model.spec.weightsURI.startsWith('file://'),
       load: (ctx: ModelLoaderContext, model: Model): Promise<void> => copyFromRoots(ctx, model, roots),
-      unload: (ctx: ModelLoaderContext): Promise<void> => rm(ctx.cachePath, { recursive: true, force: true }),
+      unload: removeModelFolder,
     };
   },
 });

@@ -17,13 +17,12 @@
  * (at most 5) are followed one by one, each checked by it. The files together may not pass the
  * Model's `spec.size`, nor a manifest 1 MiB.
  */
-import { rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ByteBudget, definePlugin, DURATION_PATTERN, parseDuration, type Model, type ModelLoaderContext } from 'neuronetes';
-import { fileUnder, LOADER_DEFAULTS, writeFile } from './download.ts';
+import { fileUnder, LOADER_DEFAULTS, removeModelFolder, writeFile } from './download.ts';
 import { HostPolicy } from './host-policy.ts';
 
 const duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, default: fallback });
@@ -168,7 +167,7 @@ export const httpsLoader = definePlugin({
         return uri.startsWith('https://') || (uri.startsWith('http://') && config.allowHttp);
       },
       load: (ctx: ModelLoaderContext, model: Model): Promise<void> => fetchModel(ctx, model, fetcher, config.manifest),
-      unload: (ctx: ModelLoaderContext): Promise<void> => rm(ctx.cachePath, { recursive: true, force: true }),
+      unload: removeModelFolder,
     };
   },
 });

@@ -10,14 +10,13 @@
  * default chain: $AWS_ACCESS_KEY_ID…, web identity, instance role), `concurrency` (files downloaded
  * at once, default 4). The objects together may not pass the Model's `spec.size`.
  */
-import { rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { Type, type Static } from 'typebox';
 import { ByteBudget, definePlugin, type Model, type ModelLoaderContext } from 'neuronetes';
-import { fileUnder, LOADER_DEFAULTS, writeFile } from './download.ts';
+import { fileUnder, LOADER_DEFAULTS, removeModelFolder, writeFile } from './download.ts';
 
 // No defaults for the endpoint, region, path style and credentials: unset, they come from the environment.
 const S3Config = Type.Object(
@@ -137,7 +136,7 @@ export const s3Loader = definePlugin({
         const files = objects.map((o) => ({ key: o.key, path: fileUnder(ctx.cachePath, whole ? o.key.slice(key.length) : posix.basename(o.key)) }));
         await downloadAll(sdk, client, bucket, files, config.concurrency, ctx, budget);
       },
-      unload: (ctx: ModelLoaderContext): Promise<void> => rm(ctx.cachePath, { recursive: true, force: true }),
+      unload: removeModelFolder,
     };
   },
 });
