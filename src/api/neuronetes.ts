@@ -120,8 +120,13 @@ export const AgentPoolSpec = Type.Object({
           enabled: Type.Boolean(),
           maxCostPerHour: Type.Optional(Type.Number({ minimum: 0 })),
           spotEnabled: Type.Optional(Type.Boolean()),
-          sloHeadroomMs: Type.Optional(Type.Integer({ minimum: 0 })),
-          fallbackModel: Type.Optional(Type.String()),
+          sloHeadroomMs: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              description:
+                "The cost score prefers cheaper nodes only while the pool's latency metric (ttft-p95, from status.currentMetrics) is at least this many ms below its target; closer, performance scores decide.",
+            }),
+          ),
         }),
       ),
       dataLocality: Type.Optional(
