@@ -17,6 +17,8 @@ import { PoolInspector } from '../../src/pools/pool-inspector.ts';
 import { explainPool } from '../../src/pools/pool-why.ts';
 import { autoscalerCounts, targetReplicas, warmReplicas } from '../../src/pools/prewarm.ts';
 import type { ScaleTargetApi, TargetScale } from '../../src/pools/scale-target.ts';
+import type { AutoscalerPlugin } from '../../src/plugins/types.ts';
+import { runAutoscaler } from '../../src/testing/harness.ts';
 import { STATIC_ONLY, testApp } from '../autoscaling/helpers.ts';
 
 const NS = 'agents';
@@ -92,6 +94,11 @@ t.test('the autoscaler counts: status without its warm part, and only that part'
   t.same(autoscalerCounts(pool(spec, { replicas: 9, readyReplicas: 9 })), { replicas: 7, readyReplicas: 7 }, 'scaling down: pods beyond both stay counted');
   t.same(autoscalerCounts(pool({ replicas: 5 }, { replicas: 7, readyReplicas: 7 })), { replicas: 7, readyReplicas: 7 }, 'no prewarm: as before');
   t.same(autoscalerCounts(pool(spec)), { replicas: undefined, readyReplicas: undefined });
+});
+
+t.test("the plugin kit's runAutoscaler counts as the service does", async (t) => {
+  const echo: AutoscalerPlugin = { name: () => 'echo', getMetricNames: () => [], calculateReplicas: (ctx) => ctx.currentReplicas * 100 + ctx.readyReplicas };
+  t.equal(await runAutoscaler(echo, { pool: pool({ replicas: 5, prewarmPercent: 20 }, { replicas: 6, readyReplicas: 6 }), metrics: {} }), 505);
 });
 
 t.test('the controller scales the target to serving + warm and reports the warm replicas', async (t) => {
