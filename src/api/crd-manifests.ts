@@ -53,6 +53,7 @@ const SPECS: readonly CrdSpec[] = [
       { name: 'Desired', type: 'integer', jsonPath: '.spec.replicas' },
       { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas' },
       { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
+      { name: 'Warm', type: 'integer', jsonPath: '.status.prewarmedReplicas', priority: 1 },
       { name: 'Status', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
       { name: 'Target', type: 'string', jsonPath: '.spec.scaleTargetRef.name', priority: 1 },
       { name: 'GPU', type: 'string', jsonPath: '.spec.gpuRequirements.type', priority: 1 },

@@ -89,6 +89,14 @@ export const AgentPoolSpec = Type.Object({
   minReplicas: Type.Integer({ minimum: 0 }),
   maxReplicas: Type.Integer({ minimum: 1 }),
   replicas: Type.Optional(Type.Integer({ minimum: 0 })),
+  prewarmPercent: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      description:
+        'Warm headroom: the target is scaled to replicas + ceil(replicas × prewarmPercent / 100), never above maxReplicas; a pool at 0 replicas keeps none warm. The autoscaler, KEDA and kubectl scale keep counting serving replicas (spec.replicas).',
+    }),
+  ),
   migProfile: Type.Optional(Type.String()),
   autoscaling: Type.Optional(
     Type.Object({
@@ -112,8 +120,13 @@ export const AgentPoolSpec = Type.Object({
           enabled: Type.Boolean(),
           maxCostPerHour: Type.Optional(Type.Number({ minimum: 0 })),
           spotEnabled: Type.Optional(Type.Boolean()),
-          sloHeadroomMs: Type.Optional(Type.Integer({ minimum: 0 })),
-          fallbackModel: Type.Optional(Type.String()),
+          sloHeadroomMs: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              description:
+                "The cost score prefers cheaper nodes only while the pool's latency metric (ttft-p95, from status.currentMetrics) is at least this many ms below its target; closer, performance scores decide.",
+            }),
+          ),
         }),
       ),
       dataLocality: Type.Optional(
@@ -133,6 +146,7 @@ export const AgentPoolStatus = Type.Object({
   replicas: Type.Optional(Type.Integer()),
   selector: Type.Optional(Type.String({ description: "The label selector of the pool's pods (the scale subresource's labelSelectorPath)." })),
   readyReplicas: Type.Optional(Type.Integer()),
+  prewarmedReplicas: Type.Optional(Type.Integer({ description: "Ready pods beyond spec.replicas, up to the pool's warm headroom (spec.prewarmPercent)." })),
   currentMetrics: Type.Optional(
     Type.Array(
       Type.Object({

@@ -6,6 +6,7 @@
 import { NotFoundError } from '../api/errors.ts';
 import type { AgentPool } from '../api/neuronetes.ts';
 import type { TraceEntry } from '../observability/trace-buffer.ts';
+import { autoscalerCounts } from '../pools/prewarm.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { RequestBudget } from '../plugins/plugin-pass.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
@@ -212,8 +213,10 @@ export class AutoscalerService {
     const settings = this.#deps.config().autoscaler;
     const now = request.now ?? (this.#deps.clock ?? Date.now)();
     const spec = pool.spec;
-    const current = request.currentReplicas ?? pool.status?.replicas ?? spec.replicas ?? spec.minReplicas;
-    const ready = pool.status?.readyReplicas ?? current;
+    // Without the pool's warm replicas (spec.prewarmPercent): counted, they would be warmed again on top.
+    const counted = autoscalerCounts(pool);
+    const current = request.currentReplicas ?? counted.replicas ?? spec.replicas ?? spec.minReplicas;
+    const ready = counted.readyReplicas ?? current;
     const { behavior, windowsMs } = rulesOf(pool, ref, settings.behavior);
     const state = observedState(loaded, current, now);
 

@@ -30,6 +30,12 @@ export interface PluginContext {
 export interface SchedulerContext extends PluginContext {
   readonly cluster: ClusterView;
   readonly state: CycleState;
+  /**
+   * Leaves one line in the trace beside this plugin's pass (filter or score) saying why it answered
+   * as it did this call, e.g. why preScore sat out; the last note of a pass wins. Absent in contexts
+   * built outside the service's chains.
+   */
+  readonly note?: (text: string) => void;
 }
 
 /** What autoscaler plugins see besides the standard context: the decision's time and replica counts. */

@@ -7,6 +7,7 @@
 import { Labels, type AgentPool, type Condition } from '../api/neuronetes.ts';
 import type { Decision, StageReport } from '../autoscaling/decision.ts';
 import type { PoolPods } from './pool-pods.ts';
+import { warmSplit } from './prewarm.ts';
 import type { ForeignPod, ScaleTargetProblem, TargetScale } from './scale-target.ts';
 
 export type TargetObservation =
@@ -18,8 +19,10 @@ export type DecisionObservation = { readonly decision: Decision } | { readonly e
 
 export interface PoolInspection {
   readonly pool: AgentPool;
-  /** spec.replicas, or minReplicas when unset: the count the target is scaled to. */
+  /** spec.replicas, or minReplicas when unset: the serving count. */
   readonly desired: number;
+  /** Warm replicas kept beyond it (spec.prewarmPercent): the target is scaled to desired + warm. */
+  readonly warm: number;
   readonly pods: PoolPods;
   readonly target: TargetObservation;
   readonly autoscaler: DecisionObservation;
@@ -69,8 +72,11 @@ function ready(i: PoolInspection): NewCondition {
   if (!i.target.ok) return { ...base, reason: i.target.reason, message: i.target.message };
   const problem = selectorProblem(i.pool, i.target);
   if (problem !== undefined) return { ...base, ...problem };
-  const { readyReplicas, replicas, pending } = i.pods;
-  if (readyReplicas >= i.desired) return { type: 'Ready', status: 'True', reason: 'ReplicasReady', message: `${readyReplicas} of ${i.desired} ready` };
+  const { replicas, pending, prewarmedReplicas } = i.pods;
+  // Ready is about the serving count; the warm part is reported beside it.
+  const readyReplicas = i.pods.readyReplicas - prewarmedReplicas;
+  const warm = i.warm > 0 ? `, ${prewarmedReplicas} of ${i.warm} warm` : '';
+  if (readyReplicas >= i.desired) return { type: 'Ready', status: 'True', reason: 'ReplicasReady', message: `${readyReplicas} of ${i.desired} ready${warm}` };
   const unplaced = pending.filter((p) => p.reason !== 'NotYetScheduled');
   if (unplaced.length > 0) {
     const first = unplaced[0];
@@ -89,22 +95,30 @@ function ready(i: PoolInspection): NewCondition {
   return {
     ...base,
     reason: 'ReplicasNotReady',
-    message: `${readyReplicas} of ${i.desired} ready; ${replicas - readyReplicas} starting${pending.length > 0 ? `, ${pending.length} not yet scheduled` : ''}`,
+    message: `${readyReplicas} of ${i.desired} ready; ${replicas - i.pods.readyReplicas} starting${pending.length > 0 ? `, ${pending.length} not yet scheduled` : ''}`,
   };
 }
 
 function scaling(i: PoolInspection): NewCondition {
   const { replicas } = i.pods;
-  if (replicas !== i.desired)
-    return { type: 'Scaling', status: 'True', reason: replicas < i.desired ? 'ScalingUp' : 'ScalingDown', message: `${replicas} → ${i.desired} replicas` };
+  const total = i.desired + i.warm;
+  const warm = warmSplit(i.desired, i.warm);
+  if (replicas !== total) {
+    return { type: 'Scaling', status: 'True', reason: replicas < total ? 'ScalingUp' : 'ScalingDown', message: `${replicas} → ${total} replicas${warm}` };
+  }
   if ('decision' in i.autoscaler) {
     const held = heldBack(i.autoscaler.decision);
     const raw = i.autoscaler.decision.stages[0];
     const wanted = raw?.reason === 'Recommended' ? `the metrics ask for ${raw.output}, ` : '';
     if (held !== undefined)
-      return { type: 'Scaling', status: 'False', reason: held.reason, message: `at ${replicas}; ${wanted}${held.stage} holds ${held.output}: ${held.message}` };
+      return {
+        type: 'Scaling',
+        status: 'False',
+        reason: held.reason,
+        message: `at ${i.desired}; ${wanted}${held.stage} holds ${held.output}: ${held.message}`,
+      };
   }
-  return { type: 'Scaling', status: 'False', reason: 'Steady', message: `at ${replicas} replicas, as desired` };
+  return { type: 'Scaling', status: 'False', reason: 'Steady', message: `at ${replicas} replicas${warm}, as desired` };
 }
 
 function ableToScale(i: PoolInspection): NewCondition {

@@ -1,11 +1,12 @@
 /**
  * The leader's pool controller: for every AgentPool with a `scaleTargetRef` it scales the target to
- * the pool's `spec.replicas` (whoever set it: the actuator, KEDA, `kubectl scale`) through the
- * target's scale subresource, and keeps the pool's status — replicas, readyReplicas, selector,
- * conditions — and Events current, as HPA's controller does for its target and a ReplicaSet's for
- * its pods. Full syncs (target read, autoscaler consulted) run every interval and when a pool's
- * spec changes; pod changes only recount (no API reads). A pool that fails is logged and shown on
- * it; the others go on. Followers write nothing.
+ * the pool's `spec.replicas` (whoever set it: the actuator, KEDA, `kubectl scale`) plus its warm
+ * headroom (`spec.prewarmPercent`, see prewarm.ts) through the target's scale subresource, and
+ * keeps the pool's status — replicas, readyReplicas, prewarmedReplicas, selector, conditions — and
+ * Events current, as HPA's controller does for its target and a ReplicaSet's for its pods. Full
+ * syncs (target read, autoscaler consulted) run every interval and when a pool's spec changes; pod
+ * changes only recount (no API reads). A pool that fails is logged and shown on it; the others go
+ * on. Followers write nothing.
  */
 import type { Logger } from 'pino';
 import type { AgentPool, Condition } from '../api/neuronetes.ts';
@@ -14,6 +15,7 @@ import type { ClusterSource } from '../cluster/cluster-source.ts';
 import { poolConditions, type DecisionObservation, type PoolInspection, type TargetObservation } from './pool-conditions.ts';
 import type { PoolEvent, PoolEventSink } from './pool-events.ts';
 import type { PoolInspector } from './pool-inspector.ts';
+import { warmSplit } from './prewarm.ts';
 import { ScaleTargetError, type ScaleTargetApi } from './scale-target.ts';
 
 export type PoolSource = Pick<ClusterSource, 'view' | 'isLeader' | 'onChange'> & Required<Pick<ClusterSource, 'patchPoolStatus'>>;
@@ -47,7 +49,8 @@ interface Synced {
 type PoolStatus = NonNullable<AgentPool['status']>;
 
 const poolKey = (pool: AgentPool): string => `${pool.metadata.namespace ?? 'default'}/${pool.metadata.name}`;
-const specKey = (pool: AgentPool): string => JSON.stringify([pool.metadata.uid, pool.spec.replicas, pool.spec.minReplicas, pool.spec.scaleTargetRef]);
+const specKey = (pool: AgentPool): string =>
+  JSON.stringify([pool.metadata.uid, pool.spec.replicas, pool.spec.minReplicas, pool.spec.maxReplicas, pool.spec.prewarmPercent, pool.spec.scaleTargetRef]);
 const sameConditions = (a: readonly Condition[], b: readonly Condition[]): boolean =>
   a.length === b.length && a.every((c, i) => c.type === b[i]?.type && c.status === b[i].status && c.reason === b[i].reason && c.message === b[i].message);
 
@@ -167,6 +170,7 @@ export class PoolController {
     const status: Partial<PoolStatus> = {
       replicas: inspection.pods.replicas,
       readyReplicas: inspection.pods.readyReplicas,
+      prewarmedReplicas: inspection.pods.prewarmedReplicas,
       selector: inspection.pods.selector,
       conditions,
     };
@@ -174,6 +178,7 @@ export class PoolController {
     if (
       current.replicas !== status.replicas ||
       current.readyReplicas !== status.readyReplicas ||
+      current.prewarmedReplicas !== status.prewarmedReplicas ||
       current.selector !== status.selector ||
       !sameConditions(previous, conditions)
     ) {
@@ -185,22 +190,23 @@ export class PoolController {
     return inspection.target.ok ? 'unchanged' : 'failed';
   }
 
-  /** Scales the target when it is off the pool's count and nothing forbids it; the new observation, if it acted. */
+  /** Scales the target when it is off the pool's count (serving + warm) and nothing forbids it; the new observation, if it acted. */
   async #scale(i: PoolInspection, events: PoolEvent[]): Promise<TargetObservation | undefined> {
     const { target, pool } = i;
-    if (!target.ok || target.scale.specReplicas === i.desired || target.foreign.some((p) => p.pool !== undefined)) return undefined;
+    const to = i.desired + i.warm;
+    if (!target.ok || target.scale.specReplicas === to || target.foreign.some((p) => p.pool !== undefined)) return undefined;
     const ref = pool.spec.scaleTargetRef;
     if (ref === undefined) return undefined;
     const from = target.scale.specReplicas;
     try {
-      await this.#o.targets.setReplicas(pool.metadata.namespace ?? 'default', ref, i.desired);
+      await this.#o.targets.setReplicas(pool.metadata.namespace ?? 'default', ref, to);
     } catch (e: unknown) {
       return e instanceof ScaleTargetError ? { ok: false, reason: e.reason, message: e.message } : { ok: false, reason: 'FailedRescale', message: String(e) };
     }
     const decision = 'decision' in i.autoscaler && i.autoscaler.decision.desiredReplicas === i.desired ? i.autoscaler.decision : undefined;
     const why = decision !== undefined ? `: ${decision.reason}, ${decision.message}` : '';
-    events.push({ type: 'Normal', reason: 'Rescaled', message: `${ref.kind} ${ref.name}: ${from} → ${i.desired} replicas${why}` });
-    this.#o.log.info({ pool: poolKey(pool), target: `${ref.kind}/${ref.name}`, from, to: i.desired }, 'pools: scaled the target');
-    return { ...target, scale: { ...target.scale, specReplicas: i.desired } };
+    events.push({ type: 'Normal', reason: 'Rescaled', message: `${ref.kind} ${ref.name}: ${from} → ${to} replicas${warmSplit(i.desired, i.warm)}${why}` });
+    this.#o.log.info({ pool: poolKey(pool), target: `${ref.kind}/${ref.name}`, from, to, warm: i.warm }, 'pools: scaled the target');
+    return { ...target, scale: { ...target.scale, specReplicas: to } };
   }
 }

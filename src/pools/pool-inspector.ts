@@ -10,6 +10,7 @@ import type { ClusterView } from '../cluster/cluster-view.ts';
 import { Labels } from '../api/neuronetes.ts';
 import type { DecisionObservation, PoolInspection, TargetObservation } from './pool-conditions.ts';
 import { poolPods } from './pool-pods.ts';
+import { servingReplicas, warmReplicas } from './prewarm.ts';
 import { ScaleTargetError, type ScaleTargetApi } from './scale-target.ts';
 
 /** How many pods outside the pool a selector check lists: enough to name a few. */
@@ -21,8 +22,6 @@ export interface PoolInspectorOptions {
   readonly targets: ScaleTargetApi | undefined;
   readonly autoscaler: Pick<AutoscalerService, 'decide'>;
 }
-
-export const desiredReplicas = (pool: AgentPool): number => pool.spec.replicas ?? pool.spec.minReplicas;
 
 export class PoolInspector {
   readonly #o: PoolInspectorOptions;
@@ -69,6 +68,6 @@ export class PoolInspector {
 
   async inspect(pool: AgentPool, known: { target?: TargetObservation; autoscaler?: DecisionObservation } = {}): Promise<PoolInspection> {
     const [target, autoscaler] = await Promise.all([known.target ?? this.observeTarget(pool), known.autoscaler ?? this.observeAutoscaler(pool)]);
-    return { pool, desired: desiredReplicas(pool), pods: poolPods(this.#o.view(), pool), target, autoscaler };
+    return { pool, desired: servingReplicas(pool), warm: warmReplicas(pool), pods: poolPods(this.#o.view(), pool), target, autoscaler };
   }
 }

@@ -6,6 +6,7 @@
 import type { Pod } from '../api/kubernetes.ts';
 import { Labels, type AgentPool } from '../api/neuronetes.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
+import { warmPart } from './prewarm.ts';
 
 /** Cluster sources keep pods as the API server sent them; the Pod schema names only what scheduling reads. */
 interface PodStatusFields {
@@ -25,6 +26,8 @@ export interface PendingPod {
 export interface PoolPods {
   readonly replicas: number;
   readonly readyReplicas: number;
+  /** Ready pods beyond the serving count, up to the pool's warm count: its warm headroom, ready. */
+  readonly prewarmedReplicas: number;
   /** Pods not yet bound to a node, oldest name first. */
   readonly pending: readonly PendingPod[];
   /** The label selector of the pool's pods, for the scale subresource. */
@@ -56,5 +59,5 @@ export function poolPods(view: ClusterView, pool: AgentPool): PoolPods {
     });
   }
   pending.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { replicas, readyReplicas, pending, selector: poolSelector(pool) };
+  return { replicas, readyReplicas, prewarmedReplicas: warmPart(pool, readyReplicas), pending, selector: poolSelector(pool) };
 }

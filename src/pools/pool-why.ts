@@ -7,6 +7,7 @@
 import { Type, type Static } from 'typebox';
 import { Condition } from '../api/neuronetes.ts';
 import { heldBack, poolConditions, selectorProblem, type PoolInspection } from './pool-conditions.ts';
+import { warmSplit } from './prewarm.ts';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableInteger = Type.Union([Type.Integer(), Type.Null()]);
@@ -68,7 +69,8 @@ function answer(i: PoolInspection, asked: number, auto: PoolWhy['autoscaler']): 
   else {
     const problem = selectorProblem(i.pool, i.target);
     if (problem !== undefined) lines.push(problem.message);
-    if (i.target.scale.specReplicas !== i.desired) lines.push(`the target is at ${i.target.scale.specReplicas}, not yet ${i.desired}`);
+    const to = i.desired + i.warm;
+    if (i.target.scale.specReplicas !== to) lines.push(`the target is at ${i.target.scale.specReplicas}, not yet ${to}${warmSplit(i.desired, i.warm)}`);
   }
   if (auto.desiredReplicas === null) lines.push(`the autoscaler could not decide: ${auto.message}`);
   else if (auto.desiredReplicas !== asked) {

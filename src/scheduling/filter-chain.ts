@@ -49,6 +49,8 @@ export interface PluginPassSummary {
   readonly rejected: number;
   /** Its preFilter or preScore said SKIP (or failed under Ignore): it was asked about no node. */
   readonly skipped?: true;
+  /** What the plugin said of this pass (SchedulerContext.note). */
+  readonly note?: string;
   readonly failure?: string;
 }
 
@@ -150,7 +152,21 @@ function unanswered(table: RejectionTable, pass: FilterPass, failure: CallFailur
   return table.intern(clip(`could not check this node (${what}): ${failure.error.message}`, MAX_REASON_CHARS), true);
 }
 
-export function summarizePass(pass: PluginPass<'scheduler', SchedulerContext>, durationMs: number, rejected: number, skipped = false): PluginPassSummary {
+/** A pass's SchedulerContext.note: keeps the last line the plugin left, clipped as reasons are. */
+export class PassNote {
+  text: string | undefined;
+  readonly note = (text: string): void => {
+    this.text = clip(text, MAX_REASON_CHARS);
+  };
+}
+
+export function summarizePass(
+  pass: PluginPass<'scheduler', SchedulerContext>,
+  durationMs: number,
+  rejected: number,
+  skipped = false,
+  note?: string,
+): PluginPassSummary {
   const f = pass.firstFailure;
   return {
     plugin: pass.active.name,
@@ -161,6 +177,7 @@ export function summarizePass(pass: PluginPass<'scheduler', SchedulerContext>, d
     timeouts: pass.timeouts,
     rejected,
     ...(skipped ? { skipped: true } : {}),
+    ...(note !== undefined ? { note } : {}),
     ...(f !== undefined ? { failure: clip(`${f.kind}: ${f.error.message}`, MAX_REASON_CHARS) } : {}),
   };
 }
@@ -210,7 +227,8 @@ export async function runFilterChain(
     const active = filterers[j] as ActivePlugin<'scheduler'>;
     const plugin = active.plugin;
     const filter = plugin.filter as NonNullable<typeof plugin.filter>;
-    const pass: FilterPass = new PluginPass(runtime, active, 'filter', budget.shareOf(filterers, j), { cluster: input.cluster, state });
+    const noted = new PassNote();
+    const pass: FilterPass = new PluginPass(runtime, active, 'filter', budget.shareOf(filterers, j), { cluster: input.cluster, state, note: noted.note });
     const enforcing = pass.enforcing;
     let keptCount = 0;
     let count = 0;
@@ -245,7 +263,7 @@ export async function runFilterChain(
         }
       }
     } finally {
-      passes.push(summarizePass(pass, pass.end(), count, skipped));
+      passes.push(summarizePass(pass, pass.end(), count, skipped, noted.text));
     }
     if (enforcing) {
       alive.length = keptCount;

@@ -11,7 +11,7 @@ import type { ServiceConfig } from '../config/schema.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
 import { PluginPass, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
 import type { SchedulerContext } from '../plugins/types.ts';
-import { sitsOut, summarizePass, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
+import { PassNote, sitsOut, summarizePass, type PluginPassSummary, type SchedulingInput } from './filter-chain.ts';
 
 export const MAX_SCORE = 100;
 /** A node no plugin could score sits in the middle, so it neither wins nor loses by default. */
@@ -89,7 +89,12 @@ export async function runScoreChain(
     const active = scorers[j] as ActivePlugin<'scheduler'>;
     const score = active.plugin.score as NonNullable<typeof active.plugin.score>;
     const plugin = active.plugin;
-    const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.shareOf(scorers, j), { cluster: input.cluster, state });
+    const noted = new PassNote();
+    const pass = new PluginPass<'scheduler', SchedulerContext>(runtime, active, 'score', budget.shareOf(scorers, j), {
+      cluster: input.cluster,
+      state,
+      note: noted.note,
+    });
     const weight = active.settings.weight;
     const enforcing = pass.enforcing;
     const row = j * nodes.length;
@@ -124,7 +129,7 @@ export async function runScoreChain(
         runtime.metrics.pluginScoreClamped.inc({ plugin_name: active.name }, clamped);
         pass.ctx.log.warn({ clamped }, 'plugin returned scores outside 0..100; clamped');
       }
-      passes.push(summarizePass(pass, pass.end(), 0, skipped));
+      passes.push(summarizePass(pass, pass.end(), 0, skipped, noted.text));
     }
   }
   const totals = new Float64Array(nodes.length);

@@ -25,6 +25,7 @@ import { describeAnswer } from '../plugins/plugin-answer.ts';
 import { PluginFailure, PluginPass, RequestBudget, type CallOutcome, type ChainRuntime } from '../plugins/plugin-pass.ts';
 import { PluginSet, type ActivePlugin } from '../plugins/plugin-set.ts';
 import { PluginRegistry } from '../plugins/registry.ts';
+import { autoscalerCounts } from '../pools/prewarm.ts';
 import type {
   AutoscalerContext,
   GuardrailRequest,
@@ -184,9 +185,9 @@ export interface AutoscalerRun extends RunOptions {
   pool: AgentPool;
   /** Metric type (kebab-case, as in AgentPool specs) → current value. */
   metrics: Readonly<Record<string, number>>;
-  /** Default the pool's status.replicas, else its minReplicas. */
+  /** Default the pool's status.replicas less its warm replicas (as the service counts), else its minReplicas. */
   currentReplicas?: number;
-  /** Default the pool's status.readyReplicas, else currentReplicas. */
+  /** Default the pool's status.readyReplicas less its warm replicas, else currentReplicas. */
   readyReplicas?: number;
   /** The decision's time, ms since the epoch; default now. */
   now?: number;
@@ -198,11 +199,13 @@ export async function runAutoscaler(plugin: PluginUnderTest<'autoscaler'>, run: 
   const names = metricNamesOf(active);
   if (names.error !== undefined) throw new TypeError(`autoscaler plugin "${active.name}": ${names.error}`);
   const { metricKinds, latencyMetrics } = resolveAutoscalerConfig(undefined);
-  const currentReplicas = run.currentReplicas ?? run.pool.status?.replicas ?? run.pool.spec.minReplicas;
+  // As the service counts them: the pool's status without its warm replicas.
+  const counted = autoscalerCounts(run.pool);
+  const currentReplicas = run.currentReplicas ?? counted.replicas ?? run.pool.spec.minReplicas;
   const extras = {
     now: run.now ?? Date.now(),
     currentReplicas,
-    readyReplicas: run.readyReplicas ?? run.pool.status?.readyReplicas ?? currentReplicas,
+    readyReplicas: run.readyReplicas ?? counted.readyReplicas ?? currentReplicas,
     metricKinds,
     latencyMetrics,
   };

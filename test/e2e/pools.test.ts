@@ -4,7 +4,8 @@
  * subresource; status.replicas, readyReplicas and selector following the pool's pods (no kubelet or
  * controller-manager runs, so the test creates the Deployment's pods and marks them ready with status
  * patches, as they would); a pod the extender cannot place, with kube-scheduler's reason on the pool;
- * the pool's scale subresource publishing the selector; conditions, Events and GET /pools/…/why; and
+ * the pool's scale subresource publishing the selector; a pool with prewarmPercent whose Deployment
+ * runs its warm replica too, reported in status.prewarmedReplicas; conditions, Events and GET /pools/…/why; and
  * bad targets (missing, no scale subresource, a selector over another pool's pods) each shown on
  * their own pool while the other pools go on.
  */
@@ -129,6 +130,14 @@ if ('skip' in bins) {
   await deployment('bare', undefined, 1);
   await createCustom(kc, ns, 'agentpools', poolWith('bare', { replicas: 1, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'bare' } }));
   await readyPod('chat-a', { app: 'shared', tier: 'chat', [Labels.agentPool]: 'chat' });
+  // 4 serving and 25 % warm: the Deployment is scaled to 5.
+  await deployment('warm', 'warm', 1);
+  await createCustom(
+    kc,
+    ns,
+    'agentpools',
+    poolWith('warm', { minReplicas: 0, replicas: 4, prewarmPercent: 25, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'warm' } }),
+  );
 
   const cluster = new KubernetesSource({ kubeConfig: asServe(), log, rebuildDelayMs: 20, backoff: { initialMs: 100, maxMs: 1_000 } });
   const serveKc = asServe();
@@ -207,6 +216,24 @@ if ('skip' in bins) {
     t.match(condition(pool, 'Ready'), { reason: 'ReplicasReady', message: '1 of 1 ready' });
   });
 
+  await t.test('prewarmPercent: the target runs the warm replicas too, the pool reports them, its scale keeps the serving count', async (t) => {
+    await eventually('Deployment warm scaled to 4 + 1', async () => ((await deploymentReplicas('warm')) === 5 ? true : undefined));
+    for (let i = 0; i < 5; i++) await readyPod(`warm-${i}`, { app: 'warm', [Labels.agentPool]: 'warm' });
+    const pool = await eventually('status with the warm replica', async () => {
+      const p = await readPool('warm');
+      return p.status?.replicas === 5 && p.status.readyReplicas === 5 && p.status.prewarmedReplicas === 1 ? p : undefined;
+    });
+    t.match(condition(pool, 'Ready'), { status: 'True', message: '4 of 4 ready, 1 of 1 warm' });
+    t.match(condition(pool, 'Scaling'), { status: 'False', reason: 'Steady', message: 'at 5 replicas (4 + 1 warm), as desired' });
+    const rescaled = await eventually('a Rescaled event', async () => ((await events('warm', 'Rescaled')).length > 0 ? events('warm', 'Rescaled') : undefined));
+    t.match(rescaled[0]?.message, 'Deployment warm: 1 → 5 replicas (4 + 1 warm)');
+    const scale = (await custom.getNamespacedCustomObjectScale({ ...crd('agentpools'), namespace: ns, name: 'warm' })) as { spec?: { replicas?: number } };
+    t.equal(scale.spec?.replicas, 4, 'kubectl scale, HPA and KEDA see the serving count');
+    // Scaled to zero, nothing stays warm.
+    await scalePool('warm', 0);
+    await eventually('Deployment warm scaled to 0', async () => ((await deploymentReplicas('warm')) === 0 ? true : undefined));
+  });
+
   await t.test('a target that does not exist: a condition and an Event, nothing crashes', async (t) => {
     const pool = await eventually('ghost has its condition', async () => {
       const p = await readPool('ghost');
@@ -258,7 +285,7 @@ if ('skip' in bins) {
     });
     const table = (await body.json()) as { columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
     const columns = table.columnDefinitions.map((c) => c.name);
-    t.same(columns, ['Name', 'Class', 'Min', 'Max', 'Desired', 'Replicas', 'Ready', 'Status', 'Target', 'GPU', 'Scaling', 'Why', 'Age']);
+    t.same(columns, ['Name', 'Class', 'Min', 'Max', 'Desired', 'Replicas', 'Ready', 'Warm', 'Status', 'Target', 'GPU', 'Scaling', 'Why', 'Age']);
     const ghost = table.rows.find((r) => r.cells[0] === 'ghost')?.cells ?? [];
     t.equal(ghost[columns.indexOf('Status')], 'TargetNotFound');
     t.equal(ghost[columns.indexOf('Target')], 'nowhere');

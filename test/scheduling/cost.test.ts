@@ -2,7 +2,11 @@ import t from 'tap';
 import type { Node } from '../../src/api/kubernetes.ts';
 import type { AgentPool } from '../../src/api/neuronetes.ts';
 import { costPlugin } from '../../extenders/builtin/scheduler/cost.ts';
+import type { SchedulerPlugin } from '../../src/plugins/types.ts';
+import type { SchedulerTrace } from '../../src/scheduling/scheduler-trace.ts';
+import { namesArgs } from '../helpers/cluster-fixtures.ts';
 import { agentPool, node, pod, schedulerContext, verdict, schedulerPlugin } from '../helpers/scheduling-fixtures.ts';
+import { buildTestApp } from '../helpers/test-app.ts';
 
 type Policy = { enabled: boolean; maxCostPerHour?: number; spotEnabled?: boolean };
 const pool = (costOptimization: Policy): AgentPool => agentPool('p', { scheduling: { costOptimization } });
@@ -122,4 +126,106 @@ t.test('bad settings are rejected, each naming the key, the value and what is al
   t.match(error.message, 'config.priceTable.g6.xlarge is "cheap"; it must be number');
   t.match(error.message, 'config.referenceCostPerHour is -3; it must be > 0');
   t.match(error.message, 'config.spotBonus is 101; it must be <= 100');
+});
+
+type Reading = { type: string; current: string; target: string; timestamp?: string };
+const sloPool = (sloHeadroomMs: number | undefined, currentMetrics?: Reading[]): AgentPool => ({
+  ...agentPool('p', { scheduling: { costOptimization: { enabled: true, ...(sloHeadroomMs !== undefined ? { sloHeadroomMs } : {}) } } }),
+  ...(currentMetrics !== undefined ? { status: { currentMetrics } } : {}),
+});
+const now = (): string => new Date().toISOString();
+
+t.test('sloHeadroomMs: cheaper nodes only while the latency is that far below its target', async (t) => {
+  const cases: { name: string; pool: AgentPool; config?: Record<string, unknown>; skip: boolean; note: string | undefined }[] = [
+    {
+      name: 'no sloHeadroomMs: scores, says nothing',
+      pool: sloPool(undefined, [{ type: 'ttft-p95', current: '1.9', target: '2s', timestamp: now() }]),
+      skip: false,
+      note: undefined,
+    },
+    {
+      name: 'enough headroom',
+      pool: sloPool(300, [{ type: 'ttft-p95', current: '1.5', target: '2s', timestamp: now() }]),
+      skip: false,
+      note: 'ttft-p95 1500ms of a 2000ms target leaves 500ms, at least sloHeadroomMs 300: preferring cheaper nodes',
+    },
+    {
+      name: 'short of headroom',
+      pool: sloPool(300, [{ type: 'ttft-p95', current: '1.9', target: '2s', timestamp: now() }]),
+      skip: true,
+      note: 'ttft-p95 1900ms of a 2000ms target leaves 100ms, under sloHeadroomMs 300: cost steps aside, performance decides',
+    },
+    {
+      name: 'over the target',
+      pool: sloPool(0, [{ type: 'TTFT_P95', current: '2.5', target: '2000ms', timestamp: now() }]),
+      skip: true,
+      note: 'ttft-p95 2500ms of a 2000ms target leaves -500ms, under sloHeadroomMs 0: cost steps aside, performance decides',
+    },
+    {
+      name: 'the tightest of several latency metrics',
+      pool: sloPool(300, [
+        { type: 'ttft-p95', current: '0.5', target: '2s', timestamp: now() },
+        { type: 'e2e-p99', current: '9.8', target: '10s', timestamp: now() },
+        { type: 'queue-depth', current: '100', target: '1', timestamp: now() },
+      ]),
+      config: { latencyMetrics: ['ttft-p95', 'e2e-p99'] },
+      skip: true,
+      note: 'e2e-p99 9800ms of a 10000ms target leaves 200ms, under sloHeadroomMs 300: cost steps aside, performance decides',
+    },
+    {
+      name: 'no reading: as without sloHeadroomMs, and says so',
+      pool: sloPool(300, [{ type: 'queue-depth', current: '3', target: '10', timestamp: now() }]),
+      skip: false,
+      note: "no fresh latency reading (ttft-p95) in the pool's status: preferring cheaper nodes, sloHeadroomMs 300 unchecked",
+    },
+    {
+      name: 'a stale reading is no reading',
+      pool: sloPool(300, [{ type: 'ttft-p95', current: '1.9', target: '2s', timestamp: new Date(Date.now() - 600_000).toISOString() }]),
+      skip: false,
+      note: "no fresh latency reading (ttft-p95) in the pool's status: preferring cheaper nodes, sloHeadroomMs 300 unchecked",
+    },
+    {
+      name: 'an undated reading is no reading',
+      pool: sloPool(300, [{ type: 'ttft-p95', current: '1.9', target: '2s' }]),
+      skip: false,
+      note: "no fresh latency reading (ttft-p95) in the pool's status: preferring cheaper nodes, sloHeadroomMs 300 unchecked",
+    },
+  ];
+  for (const c of cases) {
+    const { ctx } = schedulerContext({ nodes: [priced('1')], pools: [c.pool] });
+    const notes: string[] = [];
+    const plan = schedulerPlugin(costPlugin, c.config).preScore({ ...ctx, note: (text) => void notes.push(text) }, pod('p'), c.pool);
+    t.equal(plan === 'skip', c.skip, `${c.name}: skip`);
+    t.same(notes, c.note === undefined ? [] : [c.note], `${c.name}: note`);
+  }
+});
+
+t.test('prioritize: with the latency short of headroom, the cost score sits out and performance decides; the trace says why', async (t) => {
+  // cheap is slow, dear is fast: cost alone prefers cheap, the `speed` scorer dear.
+  const cheap = node('cheap', { labels: { 'neuronetes.io/cost-per-hour': '1', speed: '20' } });
+  const dear = node('dear', { labels: { 'neuronetes.io/cost-per-hour': '30', speed: '90' } });
+  const speed: SchedulerPlugin = { name: () => 'speed', score: (_c, _p, n) => Number(n.metadata.labels?.['speed']) };
+  const ask = async (reading: string): Promise<SchedulerTrace> => {
+    const pool = sloPool(300, [{ type: 'ttft-p95', current: reading, target: '2s', timestamp: now() }]);
+    const cluster = { nodes: [cheap, dear], pods: [], agentPools: [{ ...pool, metadata: { name: 'p', namespace: 'agents' } }], agentClasses: [], models: [] };
+    // cost weighs 15 by default: raise it so that, scoring, it outweighs speed.
+    const config = { 'scheduler-plugins': [{ name: 'cost', weight: 100 }] };
+    const { app } = await buildTestApp(t, { definitions: [costPlugin], plugins: { scheduler: [speed] }, cluster, config });
+    const res = await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: namesArgs(pod('p-0', { pool: 'p' }), ['cheap', 'dear']) });
+    t.equal(res.statusCode, 200);
+    return app.neuronetes.traces.scheduler.list()[0] as SchedulerTrace;
+  };
+  const roomy = await ask('1.0');
+  t.ok((roomy.nodes['cheap']?.score ?? 0) > (roomy.nodes['dear']?.score ?? 0), 'with 1 s of headroom, cheaper wins');
+  t.match(
+    roomy.plugins.find((p) => p.plugin === 'cost'),
+    { note: /leaves 1000ms, at least sloHeadroomMs 300: preferring cheaper nodes/ },
+  );
+  const tight = await ask('1.9');
+  t.ok((tight.nodes['dear']?.score ?? 0) > (tight.nodes['cheap']?.score ?? 0), 'with 100 ms of headroom, faster wins');
+  t.match(
+    tight.plugins.find((p) => p.plugin === 'cost'),
+    { skipped: true, note: /leaves 100ms, under sloHeadroomMs 300: cost steps aside, performance decides/ },
+  );
+  t.same(tight.nodes['dear']?.scores, { speed: 90, cost: null }, 'cost gave no score');
 });

@@ -4,8 +4,11 @@
  * A node's price is its `neuronetes.io/cost-per-hour` label, else the config's `priceTable` entry for
  * its instance type; a node with neither passes (its price is unknown, not high). Scores cheaper higher, 100 × ref / (ref + price) with ref the pool's
  * `maxCostPerHour` or the config's `referenceCostPerHour`, plus `spotBonus` for allowed spot nodes.
+ * With `sloHeadroomMs`, the score prefers cheaper nodes only while the pool's latency (its
+ * `status.currentMetrics`, written by the actuator) is at least that far below its target; closer,
+ * it sits the call out so the performance scores decide. The filter's limits hold either way.
  */
-import { definePlugin, Labels, SKIP, stateKey, type AgentPool, type NodeFacts } from 'neuronetes';
+import { definePlugin, Labels, metricKey, parseMetricTarget, SKIP, stateKey, type AgentPool, type NodeFacts, type PassPlan } from 'neuronetes';
 import { Type, type Static } from 'typebox';
 import { NEUTRAL_SCORE, unresolvable, VerdictCache } from './verdicts.ts';
 
@@ -15,6 +18,10 @@ export const CostConfig = Type.Object(
     priceTable: Type.Record(Type.String(), Type.Number({ minimum: 0 }), { default: {} }),
     referenceCostPerHour: Type.Number({ exclusiveMinimum: 0, default: 10 }),
     spotBonus: Type.Number({ minimum: 0, maximum: 100, default: 10 }),
+    /** Pool metrics read as latencies for `sloHeadroomMs` (values in seconds, targets durations). */
+    latencyMetrics: Type.Array(Type.String({ minLength: 1 }), { default: ['ttft-p95'] }),
+    /** A latency reading older than this is no reading (the actuator rewrites them every round). */
+    latencyMaxAgeSeconds: Type.Integer({ minimum: 1, default: 300 }),
   },
   { additionalProperties: false },
 );
@@ -46,6 +53,40 @@ const policyOf = (pool: AgentPool | undefined): CostPolicy | undefined => {
 };
 
 const OverBudget = stateKey<VerdictCache>('cost/over-budget');
+
+interface Headroom {
+  readonly type: string;
+  readonly currentMs: number;
+  readonly targetMs: number;
+}
+
+/** A latency target in seconds; undefined when it does not parse (the autoscaler reports that). */
+function targetSeconds(type: string, target: string): number | undefined {
+  try {
+    return parseMetricTarget(type, target, true);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pool's tightest fresh latency reading against its target; undefined when it has none. */
+export function latencyHeadroom(pool: AgentPool, config: CostConfig, now: number): Headroom | undefined {
+  const latency = new Set(config.latencyMetrics.map(metricKey));
+  let tightest: Headroom | undefined;
+  for (const m of pool.status?.currentMetrics ?? []) {
+    const type = metricKey(m.type);
+    // Undated or old readings say nothing about now (NaN fails the comparison).
+    const fresh = now - Date.parse(m.timestamp ?? '') <= config.latencyMaxAgeSeconds * 1000;
+    const current = m.current.trim() === '' ? Number.NaN : Number(m.current);
+    const target = targetSeconds(type, m.target);
+    if (!latency.has(type) || !fresh || !Number.isFinite(current) || target === undefined) continue;
+    const reading = { type, currentMs: current * 1000, targetMs: target * 1000 };
+    if (tightest === undefined || reading.targetMs - reading.currentMs < tightest.targetMs - tightest.currentMs) tightest = reading;
+  }
+  return tightest;
+}
+
+const ms = (n: number): string => `${Math.round(n)}ms`;
 
 export const costPlugin = definePlugin({
   type: 'scheduler',
@@ -83,8 +124,26 @@ export const costPlugin = definePlugin({
       return true;
     },
 
-    preScore(_ctx, _pod, pool) {
-      return policyOf(pool) === undefined ? SKIP : undefined;
+    preScore(ctx, _pod, pool): PassPlan {
+      const policy = policyOf(pool);
+      if (pool === undefined || policy === undefined) return SKIP;
+      const wanted = policy.sloHeadroomMs;
+      if (wanted === undefined) return undefined;
+      const h = latencyHeadroom(pool, config, Date.now());
+      if (h === undefined) {
+        ctx.note?.(
+          `no fresh latency reading (${config.latencyMetrics.join(', ')}) in the pool's status: preferring cheaper nodes, sloHeadroomMs ${wanted} unchecked`,
+        );
+        return undefined;
+      }
+      const headroom = h.targetMs - h.currentMs;
+      const reading = `${h.type} ${ms(h.currentMs)} of a ${ms(h.targetMs)} target leaves ${ms(headroom)}`;
+      if (headroom < wanted) {
+        ctx.note?.(`${reading}, under sloHeadroomMs ${wanted}: cost steps aside, performance decides`);
+        return SKIP;
+      }
+      ctx.note?.(`${reading}, at least sloHeadroomMs ${wanted}: preferring cheaper nodes`);
+      return undefined;
     },
 
     score(ctx, _pod, node, pool) {
