@@ -111,3 +111,32 @@ t.test('victims of no pool, or of a pool the extender does not know: nonPoolVict
   });
   t.throws(() => schedulerPlugin(poolPriorityPlugin, { nonPoolVictims: 'maybe' }), /nonPoolVictims/);
 });
+
+t.test('PodDisruptionBudgets: pool replicas on a node kube-scheduler counts violations on stay, unless pdbViolations: allow', async (t) => {
+  const violating = (victim: Pod, pdbViolations: number): { victims: Pod[]; pdbViolations: number } => ({ victims: [victim], pdbViolations });
+  const deny = schedulerPlugin(poolPriorityPlugin);
+  t.same(deny.allowEviction(newCall(), preemptor, byName('batch-0'), n1, violating(byName('batch-0'), 1)), {
+    allowed: false,
+    reason: 'kube-scheduler counts 1 PodDisruptionBudget violation on n1 (pdbViolations: deny)',
+  });
+  t.match(
+    deny.allowEviction(newCall(), pod({ name: 'job', gpus: 1 }), byName('critical-0'), n1, violating(byName('critical-0'), 2)),
+    { allowed: false, reason: /counts 2 PodDisruptionBudget violations on n1/ },
+    'a preemptor of no pool is held to PDBs too',
+  );
+  t.same(deny.allowEviction(newCall(), preemptor, byName('batch-0'), n1, violating(byName('batch-0'), 0)), { allowed: true }, 'no violation: as before');
+  t.same(deny.allowEviction(newCall(), preemptor, byName('loose'), n1, violating(byName('loose'), 1)), { allowed: true }, 'pods of no pool: nonPoolVictims');
+  t.match(
+    deny.allowEviction(newCall(), preemptor, byName('peer-0'), n1, violating(byName('peer-0'), 1)),
+    { reason: /is not below/ },
+    'priority says why first',
+  );
+  const allow = schedulerPlugin(poolPriorityPlugin, { pdbViolations: 'allow' });
+  t.same(allow.allowEviction(newCall(), preemptor, byName('batch-0'), n1, violating(byName('batch-0'), 1)), { allowed: true });
+  t.match(
+    allow.allowEviction(newCall(), preemptor, byName('solo-0'), n1, violating(byName('solo-0'), 1)),
+    { reason: /below minReplicas 1/ },
+    'the floor still holds',
+  );
+  t.throws(() => schedulerPlugin(poolPriorityPlugin, { pdbViolations: 'sometimes' }), /pdbViolations/);
+});

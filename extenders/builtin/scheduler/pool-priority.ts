@@ -1,10 +1,11 @@
 /**
  * pool-priority: the preempt verb's say on victims, from the pools' `spec.scheduling.priority`
  * (default 0). A pool's replica may be evicted only for a pod of a pool of strictly higher priority,
- * and only while its pool keeps at least `minReplicas` bound, active pods. kube-scheduler has
- * already applied PriorityClass rules and PodDisruptionBudgets when it proposes a victim; this only
- * narrows its proposal. A preemptor of no pool is PriorityClass's business alone: only the floor
- * guards pools from it. Victims of no pool (or of a pool the extender does not know) follow `nonPoolVictims`.
+ * and only while its pool keeps at least `minReplicas` bound, active pods, and (`pdbViolations: deny`)
+ * only on a node where kube-scheduler counts no PodDisruptionBudget violation. kube-scheduler has
+ * already applied PriorityClass rules when it proposes a victim; this only narrows its proposal. A
+ * preemptor of no pool is PriorityClass's business alone: only the floor and PDBs guard pools from
+ * it. Victims of no pool (or of a pool the extender does not know) follow `nonPoolVictims`.
  */
 import { definePlugin, isActivePod, resolvePool, stateKey, type AgentPool, type EvictionVerdict, type PoolResolution, type SchedulerContext } from 'neuronetes';
 import { Type } from 'typebox';
@@ -13,6 +14,13 @@ export const PoolPriorityConfig = Type.Object(
   {
     /** Victims that belong to no pool: kube-scheduler's own priority rules already chose them. */
     nonPoolVictims: Type.Enum(['allow', 'deny'], { default: 'allow' }),
+    /**
+     * A node whose victims kube-scheduler counts as violating PodDisruptionBudgets. kube-scheduler
+     * only prefers nodes with fewer violations and deletes victims without the Eviction API, so
+     * nothing else stops it going through a PDB when every node violates one: `deny` refuses pool
+     * replicas there (the count is per node, so a violation by any victim on it counts).
+     */
+    pdbViolations: Type.Enum(['allow', 'deny'], { default: 'deny' }),
   },
   { additionalProperties: false },
 );
@@ -36,7 +44,7 @@ export const poolPriorityPlugin = definePlugin({
   name: 'pool-priority',
   config: PoolPriorityConfig,
   create: (config) => ({
-    allowEviction(ctx, pod, victim, node): EvictionVerdict {
+    allowEviction(ctx, pod, victim, node, proposal): EvictionVerdict {
       const target = resolvePool(victim, ctx.cluster);
       if (target.status !== 'found') {
         const what = target.status === 'none' ? 'belongs to no pool' : `belongs to ${target.ref}, a pool the extender does not know`;
@@ -49,6 +57,10 @@ export const poolPriorityPlugin = definePlugin({
           allowed: false,
           reason: `pool ${target.ref} (priority ${priorityOf(victimPool)}) is not below ${preemptor.ref} (priority ${priorityOf(preemptor.pool)})`,
         };
+      }
+      if (config.pdbViolations === 'deny' && proposal.pdbViolations > 0) {
+        const count = proposal.pdbViolations === 1 ? '1 PodDisruptionBudget violation' : `${proposal.pdbViolations} PodDisruptionBudget violations`;
+        return { allowed: false, reason: `kube-scheduler counts ${count} on ${node.metadata.name} (pdbViolations: deny)` };
       }
       const byNode = ctx.state.readOrCompute(Allowed, () => new Map());
       const onNode = byNode.get(node.metadata.name) ?? new Map<string, number>();
