@@ -1,0 +1,219 @@
+/**
+ * Preemption between pools with the real kube-scheduler (the shipped scheduler-config.yaml:
+ * preemptVerb set, nodeCacheCapable) and the service's built-in plugins. Three GPU nodes, labelled
+ * as GFD labels them, are full of low-PriorityClass replicas: gpu-1 of `train` (at its minReplicas),
+ * gpu-2 of `batch` (one above its floor), gpu-3 of `eval` (above its floor, but a PDB allows no
+ * disruption). Left alone, kube-scheduler's DefaultPreemption would evict on gpu-1, whose victims
+ * have the lowest PriorityClass; the extender's pool-priority must steer it to gpu-2, and refuse
+ * every node once each pool is at its floor or behind its PDB.
+ *
+ * No kubelet runs: a victim kube-scheduler deletes stays Terminating (grace period), and the test
+ * force-deletes it as the kubelet would once the container stopped. No controller-manager runs
+ * either: the test writes the PDB's status as the disruption controller would.
+ */
+import { CoreV1Api, PatchStrategy, PolicyV1Api, SchedulingV1Api, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import t from 'tap';
+import type { ExtenderPreemptionArgs } from '../../src/api/extender.ts';
+import { Labels } from '../../src/api/neuronetes.ts';
+import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
+import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
+import { eventually, findKubeBinaries, freePort } from './control-plane.ts';
+import {
+  agentPool,
+  boundNode,
+  createAgentObjects,
+  createCustom,
+  createGpuNode,
+  createPod,
+  podEvents,
+  schedulerTrace,
+  shippedSchedulerConfig,
+  startAgentCluster,
+} from './kube-fixtures.ts';
+
+interface PreemptTrace {
+  verb: string;
+  summary: string;
+  nodes: Record<string, { kept: boolean; victims?: { kept: string[]; vetoed: { uid: string; plugin: string; reason?: string }[] } }>;
+}
+
+const bins = findKubeBinaries();
+if ('skip' in bins) {
+  t.plan(0, `e2e skipped: ${bins.skip}`);
+} else {
+  t.setTimeout(100_000);
+  const log = pino({ level: process.env['E2E_LOG'] ?? 'silent' });
+  const ns = 'agents';
+  const schedulerName = 'neuronetes-names';
+  const { cp, kc } = await startAgentCluster(t, bins, ns);
+  const core = kc.makeApiClient(CoreV1Api);
+
+  // kube-scheduler proposes only pods of lower PriorityClass; train's is the lowest of all.
+  const scheduling = kc.makeApiClient(SchedulingV1Api);
+  for (const [name, value] of [
+    ['agents-lowest', 100],
+    ['agents-low', 1_000],
+    ['agents-high', 100_000],
+  ] as const) {
+    await scheduling.createPriorityClass({ body: { metadata: { name }, value } });
+  }
+
+  for (const node of ['gpu-1', 'gpu-2', 'gpu-3']) {
+    await createGpuNode(kc, node, {
+      gpus: 2,
+      neuronetesLabels: false,
+      labels: {
+        'nvidia.com/gpu.present': 'true',
+        'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB',
+        'nvidia.com/gpu.memory': '81920',
+        'nvidia.com/gpu.count': '2',
+      },
+    });
+  }
+  // Model, AgentClass and `batch` (priority 0, minReplicas 1); the other pools beside it.
+  await createAgentObjects(kc, ns, 'batch');
+  for (const [name, spec] of [
+    ['train', { minReplicas: 2 }],
+    ['eval', { minReplicas: 1 }],
+    ['peer', { minReplicas: 1 }],
+    ['chat', { minReplicas: 1, scheduling: { priority: 10 } }],
+  ] as const) {
+    await createCustom(kc, ns, 'agentpools', agentPool(name, spec));
+  }
+
+  const replicas: [string, string, string, string][] = [
+    ['train-0', 'train', 'gpu-1', 'agents-lowest'],
+    ['train-1', 'train', 'gpu-1', 'agents-lowest'],
+    ['batch-0', 'batch', 'gpu-2', 'agents-low'],
+    ['batch-1', 'batch', 'gpu-2', 'agents-low'],
+    ['eval-0', 'eval', 'gpu-3', 'agents-low'],
+    ['eval-1', 'eval', 'gpu-3', 'agents-low'],
+  ];
+  const nameOf = new Map<string, string>();
+  for (const [name, pool, nodeName, priorityClassName] of replicas) {
+    const created = await createPod(kc, ns, name, { gpus: 1, pool, nodeName, priorityClassName });
+    nameOf.set(created.metadata?.uid ?? '', name);
+  }
+
+  // eval's PDB, with the status the disruption controller would write: both pods healthy, none may go.
+  const policy = kc.makeApiClient(PolicyV1Api);
+  await policy.createNamespacedPodDisruptionBudget({
+    namespace: ns,
+    body: { metadata: { name: 'eval' }, spec: { minAvailable: 2, selector: { matchLabels: { [Labels.agentPool]: 'eval' } } } },
+  });
+  await policy.patchNamespacedPodDisruptionBudgetStatus(
+    { name: 'eval', namespace: ns, body: { status: { currentHealthy: 2, desiredHealthy: 2, disruptionsAllowed: 0, expectedPods: 2, observedGeneration: 1 } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const cluster = new KubernetesSource({ kubeConfig: cp.kubeConfig(), log });
+  const app: NeuroNetesApp = await buildApp({ cluster, logger: log });
+  // What kube-scheduler sends to the preempt verb, by preemptor.
+  const preemptCalls = new Map<string, ExtenderPreemptionArgs[]>();
+  app.addHook('preHandler', async (request) => {
+    if (request.url !== '/scheduler/preempt') return;
+    const args = request.body as ExtenderPreemptionArgs;
+    const name = args.Pod.metadata.name ?? '';
+    preemptCalls.set(name, [...(preemptCalls.get(name) ?? []), args]);
+  });
+  await app.listen({ port, host: '127.0.0.1' });
+  t.teardown(() => app.close());
+  await eventually('the service to see the pools and their replicas', () => {
+    const view = app.neuronetes.cluster.view();
+    return view.pool(ns, 'chat') !== undefined && ['gpu-1', 'gpu-2', 'gpu-3'].every((n) => view.podsOnNode(n).length === 2) ? true : undefined;
+  });
+  await cp.startScheduler('scheduler', await shippedSchedulerConfig('scheduler-config.yaml', schedulerName, base));
+
+  const readPod = (name: string): Promise<V1Pod> => core.readNamespacedPod({ namespace: ns, name });
+  const terminating = async (): Promise<string[]> =>
+    (await core.listNamespacedPod({ namespace: ns })).items.filter((p) => p.metadata?.deletionTimestamp != null).map((p) => p.metadata?.name ?? '');
+  /** The preempt call's trace, with victims named instead of UIDs. */
+  const preemptTrace = (pod: string): Promise<PreemptTrace> =>
+    eventually(`a preempt call for ${pod}`, async () => (await schedulerTrace<PreemptTrace>(base, ns, pod)).find((e) => e.verb === 'preempt'), 45_000);
+  const vetoes = (entry: PreemptTrace): Record<string, string[]> =>
+    Object.fromEntries(
+      Object.entries(entry.nodes).map(([node, n]) => [node, (n.victims?.vetoed ?? []).map((v) => `${nameOf.get(v.uid) ?? v.uid}: ${v.reason ?? ''}`)]),
+    );
+  /** kube-scheduler's proposal in the last preempt call for `pod`: victims and PDB violations by node. */
+  const proposal = (pod: string): Record<string, { victims: string[]; pdb: number }> => {
+    const args = preemptCalls.get(pod)?.at(-1);
+    return Object.fromEntries(
+      Object.entries(args?.NodeNameToMetaVictims ?? {}).map(([node, v]) => [
+        node,
+        { victims: (v.Pods ?? []).map((p) => nameOf.get(p.UID) ?? p.UID), pdb: v.NumPDBViolations ?? 0 },
+      ]),
+    );
+  };
+  /** kube-scheduler gave up on the pod for this attempt (after its PostFilter, i.e. after preemption). */
+  const failedScheduling = (pod: string): Promise<string> =>
+    eventually(`a FailedScheduling event for ${pod}`, async () => (await podEvents(kc, ns, pod, 'FailedScheduling')).at(-1), 45_000);
+
+  await t.test('a pod of a pool of equal priority preempts nothing, whatever its PriorityClass', async (t) => {
+    await createPod(kc, ns, 'peer-0', { gpus: 1, pool: 'peer', schedulerName, priorityClassName: 'agents-high' });
+    const entry = await preemptTrace('peer-0');
+    t.match(
+      proposal('peer-0'),
+      { 'gpu-1': { victims: [/^train-/], pdb: 0 }, 'gpu-2': { victims: [/^batch-/], pdb: 0 }, 'gpu-3': { victims: [/^eval-/], pdb: 1 } },
+      'kube-scheduler proposes one victim per node (NodeNameToMetaVictims) and counts the PDB on gpu-3',
+    );
+    t.equal(entry.summary, '0 of 3 nodes keep victims');
+    t.match(vetoes(entry), {
+      'gpu-1': [/^train-\d: pool agents\/train \(priority 0\) is not below agents\/peer \(priority 0\)$/],
+      'gpu-2': [/^batch-\d: pool agents\/batch \(priority 0\) is not below agents\/peer \(priority 0\)$/],
+      'gpu-3': [/^eval-\d: pool agents\/eval \(priority 0\) is not below agents\/peer \(priority 0\)$/],
+    });
+    await failedScheduling('peer-0');
+    t.same(await terminating(), [], 'no replica is being deleted');
+    t.equal((await readPod('peer-0')).status?.nominatedNodeName, undefined, 'no node nominated');
+    await core.deleteNamespacedPod({ namespace: ns, name: 'peer-0' });
+  });
+
+  await t.test('a pod of a higher-priority pool evicts a replica above its floor, not one at its floor or behind a PDB', async (t) => {
+    await createPod(kc, ns, 'chat-0', { gpus: 1, pool: 'chat', schedulerName, priorityClassName: 'agents-high' });
+    const nominated = await eventually('chat-0 to be nominated', async () => (await readPod('chat-0')).status?.nominatedNodeName, 45_000);
+    t.equal(nominated, 'gpu-2', 'gpu-2, not gpu-1 whose victim has the lowest PriorityClass');
+    const entry = await preemptTrace('chat-0');
+    t.match(vetoes(entry), {
+      'gpu-1': [/^train-\d: pool agents\/train would drop below minReplicas 2 \(2 running\)$/],
+      'gpu-2': [],
+      'gpu-3': [/^eval-\d: kube-scheduler counts 1 PodDisruptionBudget violation on gpu-3 \(pdbViolations: deny\)$/],
+    });
+    const kept = entry.nodes['gpu-2']?.victims?.kept.map((uid) => nameOf.get(uid)) ?? [];
+    t.match(kept, [/^batch-\d$/], 'the extender kept gpu-2 and its one batch victim');
+
+    const victim = kept[0] ?? '';
+    t.same(await terminating(), [victim], 'kube-scheduler deleted that victim and no other pod');
+    const deleted = await readPod(victim);
+    t.match(
+      deleted.status?.conditions?.find((c) => c.type === 'DisruptionTarget'),
+      { status: 'True', reason: 'PreemptionByScheduler' },
+    );
+    t.match(await podEvents(kc, ns, victim, 'Preempted'), [/on node gpu-2/]);
+
+    // The kubelet's part: the container has stopped, the pod goes.
+    await core.deleteNamespacedPod({ namespace: ns, name: victim, gracePeriodSeconds: 0 });
+    t.equal(await boundNode(kc, ns, 'chat-0', 45_000), 'gpu-2', 'the preemptor takes the freed GPU');
+  });
+
+  await t.test('with every lower pool at its floor or behind its PDB, a higher-priority pod preempts nothing', async (t) => {
+    await eventually('the service to see the victim gone', () => (app.neuronetes.cluster.view().podsOfPool(ns, 'batch').length === 1 ? true : undefined));
+    await createPod(kc, ns, 'chat-1', { gpus: 1, pool: 'chat', schedulerName, priorityClassName: 'agents-high' });
+    const entry = await preemptTrace('chat-1');
+    t.match(
+      proposal('chat-1'),
+      { 'gpu-1': { victims: [/^train-/], pdb: 0 }, 'gpu-2': { victims: [/^batch-/], pdb: 0 }, 'gpu-3': { victims: [/^eval-/], pdb: 1 } },
+      'chat-0 (same PriorityClass) is never proposed',
+    );
+    t.match(vetoes(entry), {
+      'gpu-1': [/^train-\d: pool agents\/train would drop below minReplicas 2 \(2 running\)$/],
+      'gpu-2': [/^batch-\d: pool agents\/batch would drop below minReplicas 1 \(1 running\)$/],
+      'gpu-3': [/^eval-\d: kube-scheduler counts 1 PodDisruptionBudget violation on gpu-3 \(pdbViolations: deny\)$/],
+    });
+    await failedScheduling('chat-1');
+    t.same(await terminating(), [], 'kube-scheduler alone would have gone through eval’s PDB on gpu-3: nothing is deleted');
+    t.equal((await readPod('chat-1')).status?.nominatedNodeName, undefined);
+  });
+}
