@@ -140,3 +140,18 @@ t.test('PodDisruptionBudgets: pool replicas on a node kube-scheduler counts viol
   );
   t.throws(() => schedulerPlugin(poolPriorityPlugin, { pdbViolations: 'sometimes' }), /pdbViolations/);
 });
+
+t.test('replicas being deleted do not hold up the floor; evicting one again costs its pool nothing', async (t) => {
+  const deleting = (p: Pod): Pod => ({ ...p, metadata: { ...p.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } });
+  // batch: 3 bound (min 1), of which one kube-scheduler already preempted and another is draining.
+  const batch = [deleting(replica('batch-0', 'batch', 'n1')), replica('batch-1', 'batch', 'n1'), deleting(replica('batch-2', 'batch', 'n2'))];
+  const view = clusterView({ nodes: [n1, n2], pods: batch, pools });
+  const plugin = schedulerPlugin(poolPriorityPlugin);
+  const call = (): SchedulerContext => ({ ...newCall(), cluster: view });
+  t.same(plugin.allowEviction(call(), preemptor, batch[1] as Pod, n1), {
+    allowed: false,
+    reason: 'pool default/batch would drop below minReplicas 1 (1 running, 2 being deleted)',
+  });
+  t.same(plugin.allowEviction(call(), preemptor, batch[0] as Pod, n1), { allowed: true }, 'already going');
+  t.match(plugin.allowEviction(call(), pod({ name: 'batch-new', pool: 'batch' }), batch[0] as Pod, n1), { allowed: false }, 'priority still says no');
+});
