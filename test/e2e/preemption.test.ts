@@ -1,11 +1,12 @@
 /**
  * Preemption between pools with the real kube-scheduler (the shipped scheduler-config.yaml:
- * preemptVerb set, nodeCacheCapable) and the service's built-in plugins. Three GPU nodes, labelled
- * as GFD labels them, are full of low-PriorityClass replicas: gpu-1 of `train` (at its minReplicas),
- * gpu-2 of `batch` (one above its floor), gpu-3 of `eval` (above its floor, but a PDB allows no
- * disruption). Left alone, kube-scheduler's DefaultPreemption would evict on gpu-1, whose victims
- * have the lowest PriorityClass; the extender's pool-priority must steer it to gpu-2, and refuse
- * every node once each pool is at its floor or behind its PDB.
+ * preemptVerb set, nodeCacheCapable) and the service's built-in plugins. Four GPU nodes, labelled
+ * as GFD labels them, are full of low-PriorityClass replicas: gpu-1 of `train` (at its minReplicas
+ * 2), gpu-2 and gpu-4 (one GPU) of `batch` (3 replicas, minReplicas 2), gpu-3 of `eval` (above its
+ * floor, but a PDB allows no disruption). Left alone, kube-scheduler's DefaultPreemption evicts on
+ * gpu-1, whose victims have the lowest PriorityClass (seen with pool-priority disabled); the
+ * extender's pool-priority must steer it to a batch node, and refuse every node once each pool is at
+ * its floor (counting a replica being deleted as gone) or behind its PDB.
  *
  * No kubelet runs: a victim kube-scheduler deletes stays Terminating (grace period), and the test
  * force-deletes it as the kubelet would once the container stopped. No controller-manager runs
@@ -26,6 +27,7 @@ import {
   createCustom,
   createGpuNode,
   createPod,
+  nodeOf,
   podEvents,
   schedulerTrace,
   shippedSchedulerConfig,
@@ -59,24 +61,25 @@ if ('skip' in bins) {
     await scheduling.createPriorityClass({ body: { metadata: { name }, value } });
   }
 
-  for (const node of ['gpu-1', 'gpu-2', 'gpu-3']) {
+  const gpusOf: Record<string, number> = { 'gpu-1': 2, 'gpu-2': 2, 'gpu-3': 2, 'gpu-4': 1 };
+  for (const [node, gpus] of Object.entries(gpusOf)) {
     await createGpuNode(kc, node, {
-      gpus: 2,
+      gpus,
       neuronetesLabels: false,
       labels: {
         'nvidia.com/gpu.present': 'true',
         'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB',
         'nvidia.com/gpu.memory': '81920',
-        'nvidia.com/gpu.count': '2',
+        'nvidia.com/gpu.count': String(gpus),
       },
     });
   }
-  // Model, AgentClass and `batch` (priority 0, minReplicas 1); the other pools beside it.
-  await createAgentObjects(kc, ns, 'batch');
+  // Model, AgentClass and a first pool; the others beside it, all at the default priority 0 but chat.
+  await createAgentObjects(kc, ns, 'peer');
   for (const [name, spec] of [
-    ['train', { minReplicas: 2 }],
-    ['eval', { minReplicas: 1 }],
-    ['peer', { minReplicas: 1 }],
+    ['batch', { minReplicas: 2, replicas: 3 }],
+    ['train', { minReplicas: 2, replicas: 2 }],
+    ['eval', { minReplicas: 1, replicas: 2 }],
     ['chat', { minReplicas: 1, scheduling: { priority: 10 } }],
   ] as const) {
     await createCustom(kc, ns, 'agentpools', agentPool(name, spec));
@@ -87,6 +90,7 @@ if ('skip' in bins) {
     ['train-1', 'train', 'gpu-1', 'agents-lowest'],
     ['batch-0', 'batch', 'gpu-2', 'agents-low'],
     ['batch-1', 'batch', 'gpu-2', 'agents-low'],
+    ['batch-2', 'batch', 'gpu-4', 'agents-low'],
     ['eval-0', 'eval', 'gpu-3', 'agents-low'],
     ['eval-1', 'eval', 'gpu-3', 'agents-low'],
   ];
@@ -123,7 +127,7 @@ if ('skip' in bins) {
   t.teardown(() => app.close());
   await eventually('the service to see the pools and their replicas', () => {
     const view = app.neuronetes.cluster.view();
-    return view.pool(ns, 'chat') !== undefined && ['gpu-1', 'gpu-2', 'gpu-3'].every((n) => view.podsOnNode(n).length === 2) ? true : undefined;
+    return view.pool(ns, 'chat') !== undefined && Object.entries(gpusOf).every(([n, gpus]) => view.podsOnNode(n).length === gpus) ? true : undefined;
   });
   await cp.startScheduler('scheduler', await shippedSchedulerConfig('scheduler-config.yaml', schedulerName, base));
 
@@ -151,20 +155,31 @@ if ('skip' in bins) {
   const failedScheduling = (pod: string): Promise<string> =>
     eventually(`a FailedScheduling event for ${pod}`, async () => (await podEvents(kc, ns, pod, 'FailedScheduling')).at(-1), 45_000);
 
+  const floor = (pool: string, min: number, running: number, leaving = 0): RegExp =>
+    new RegExp(
+      `^${pool}-\\d: pool agents/${pool} would drop below minReplicas ${min} \\(${running} running${leaving > 0 ? `, ${leaving} being deleted` : ''}\\)$`,
+    );
+  const pdb = /^eval-\d: kube-scheduler counts 1 PodDisruptionBudget violation on gpu-3 \(pdbViolations: deny\)$/;
+  const batchNodes = ['gpu-2', 'gpu-4'];
+  let victim = '';
+  let nominated = '';
+
   await t.test('a pod of a pool of equal priority preempts nothing, whatever its PriorityClass', async (t) => {
     await createPod(kc, ns, 'peer-0', { gpus: 1, pool: 'peer', schedulerName, priorityClassName: 'agents-high' });
     const entry = await preemptTrace('peer-0');
     t.match(
       proposal('peer-0'),
-      { 'gpu-1': { victims: [/^train-/], pdb: 0 }, 'gpu-2': { victims: [/^batch-/], pdb: 0 }, 'gpu-3': { victims: [/^eval-/], pdb: 1 } },
+      {
+        'gpu-1': { victims: [/^train-/], pdb: 0 },
+        'gpu-2': { victims: [/^batch-/], pdb: 0 },
+        'gpu-3': { victims: [/^eval-/], pdb: 1 },
+        'gpu-4': { victims: ['batch-2'], pdb: 0 },
+      },
       'kube-scheduler proposes one victim per node (NodeNameToMetaVictims) and counts the PDB on gpu-3',
     );
-    t.equal(entry.summary, '0 of 3 nodes keep victims');
-    t.match(vetoes(entry), {
-      'gpu-1': [/^train-\d: pool agents\/train \(priority 0\) is not below agents\/peer \(priority 0\)$/],
-      'gpu-2': [/^batch-\d: pool agents\/batch \(priority 0\) is not below agents\/peer \(priority 0\)$/],
-      'gpu-3': [/^eval-\d: pool agents\/eval \(priority 0\) is not below agents\/peer \(priority 0\)$/],
-    });
+    t.equal(entry.summary, '0 of 4 nodes keep victims');
+    const notBelow = (pool: string): RegExp[] => [new RegExp(`^${pool}-\\d: pool agents/${pool} \\(priority 0\\) is not below agents/peer \\(priority 0\\)$`)];
+    t.match(vetoes(entry), { 'gpu-1': notBelow('train'), 'gpu-2': notBelow('batch'), 'gpu-3': notBelow('eval'), 'gpu-4': notBelow('batch') });
     await failedScheduling('peer-0');
     t.same(await terminating(), [], 'no replica is being deleted');
     t.equal((await readPod('peer-0')).status?.nominatedNodeName, undefined, 'no node nominated');
@@ -173,47 +188,62 @@ if ('skip' in bins) {
 
   await t.test('a pod of a higher-priority pool evicts a replica above its floor, not one at its floor or behind a PDB', async (t) => {
     await createPod(kc, ns, 'chat-0', { gpus: 1, pool: 'chat', schedulerName, priorityClassName: 'agents-high' });
-    const nominated = await eventually('chat-0 to be nominated', async () => (await readPod('chat-0')).status?.nominatedNodeName, 45_000);
-    t.equal(nominated, 'gpu-2', 'gpu-2, not gpu-1 whose victim has the lowest PriorityClass');
+    nominated = await eventually('chat-0 to be nominated', async () => (await readPod('chat-0')).status?.nominatedNodeName, 45_000);
+    t.ok(batchNodes.includes(nominated), `a batch node (${nominated}), not gpu-1 whose victim has the lowest PriorityClass`);
     const entry = await preemptTrace('chat-0');
-    t.match(vetoes(entry), {
-      'gpu-1': [/^train-\d: pool agents\/train would drop below minReplicas 2 \(2 running\)$/],
-      'gpu-2': [],
-      'gpu-3': [/^eval-\d: kube-scheduler counts 1 PodDisruptionBudget violation on gpu-3 \(pdbViolations: deny\)$/],
-    });
-    const kept = entry.nodes['gpu-2']?.victims?.kept.map((uid) => nameOf.get(uid)) ?? [];
-    t.match(kept, [/^batch-\d$/], 'the extender kept gpu-2 and its one batch victim');
+    t.match(vetoes(entry), { 'gpu-1': [floor('train', 2, 2)], 'gpu-2': [], 'gpu-3': [pdb], 'gpu-4': [] });
+    t.equal(entry.summary, '2 of 4 nodes keep victims', 'batch can spare one replica, on either node');
+    const kept = entry.nodes[nominated]?.victims?.kept.map((uid) => nameOf.get(uid)) ?? [];
+    t.match(kept, [/^batch-\d$/]);
 
-    const victim = kept[0] ?? '';
-    t.same(await terminating(), [victim], 'kube-scheduler deleted that victim and no other pod');
+    victim = kept[0] ?? '';
+    t.same(await terminating(), [victim], 'kube-scheduler deleted the victim on the node it picked and no other pod');
     const deleted = await readPod(victim);
     t.match(
       deleted.status?.conditions?.find((c) => c.type === 'DisruptionTarget'),
       { status: 'True', reason: 'PreemptionByScheduler' },
     );
-    t.match(await podEvents(kc, ns, victim, 'Preempted'), [/on node gpu-2/]);
-
-    // The kubelet's part: the container has stopped, the pod goes.
-    await core.deleteNamespacedPod({ namespace: ns, name: victim, gracePeriodSeconds: 0 });
-    t.equal(await boundNode(kc, ns, 'chat-0', 45_000), 'gpu-2', 'the preemptor takes the freed GPU');
+    t.match(await podEvents(kc, ns, victim, 'Preempted'), [new RegExp(`on node ${nominated}`)]);
   });
 
-  await t.test('with every lower pool at its floor or behind its PDB, a higher-priority pod preempts nothing', async (t) => {
-    await eventually('the service to see the victim gone', () => (app.neuronetes.cluster.view().podsOfPool(ns, 'batch').length === 1 ? true : undefined));
+  await t.test('while the victim is Terminating it no longer counts: a second pod takes no batch replica', async (t) => {
+    await eventually('the service to see the victim terminating', () =>
+      app.neuronetes.cluster
+        .view()
+        .podsOfPool(ns, 'batch')
+        .some((p) => p.metadata.name === victim && p.metadata.deletionTimestamp != null)
+        ? true
+        : undefined,
+    );
     await createPod(kc, ns, 'chat-1', { gpus: 1, pool: 'chat', schedulerName, priorityClassName: 'agents-high' });
+    const entry = await preemptTrace('chat-1');
+    t.equal(entry.summary, `0 of ${Object.keys(entry.nodes).length} nodes keep victims`);
+    t.match(vetoes(entry), { 'gpu-1': [floor('train', 2, 2)], 'gpu-3': [pdb] });
+    const other = batchNodes.find((n) => n !== nominated) ?? '';
+    t.match(vetoes(entry)[other], [floor('batch', 2, 2, 1)], `${other}'s replica would leave batch with 1 serving`);
+    await failedScheduling('chat-1');
+    t.same(await terminating(), [victim], 'nothing else is deleted');
+    t.equal((await readPod('chat-1')).status?.nominatedNodeName, undefined);
+  });
+
+  await t.test('once the victim is gone the preemptor binds, and every lower pool at its floor or behind its PDB keeps its replicas', async (t) => {
+    // The kubelet's part: the container has stopped, the pod goes.
+    const calls = (preemptCalls.get('chat-1') ?? []).length;
+    await core.deleteNamespacedPod({ namespace: ns, name: victim, gracePeriodSeconds: 0 });
+    t.equal(await boundNode(kc, ns, 'chat-0', 45_000), nominated, 'the preemptor takes the freed GPU');
+    // The deletion sends chat-1 back to the queue too; kube-scheduler asks again, without the victim.
+    await eventually('chat-1 to be retried', () => ((preemptCalls.get('chat-1') ?? []).length > calls ? true : undefined), 45_000);
     const entry = await preemptTrace('chat-1');
     t.match(
       proposal('chat-1'),
-      { 'gpu-1': { victims: [/^train-/], pdb: 0 }, 'gpu-2': { victims: [/^batch-/], pdb: 0 }, 'gpu-3': { victims: [/^eval-/], pdb: 1 } },
+      { 'gpu-1': { victims: [/^train-/], pdb: 0 }, 'gpu-3': { victims: [/^eval-/], pdb: 1 } },
       'chat-0 (same PriorityClass) is never proposed',
     );
-    t.match(vetoes(entry), {
-      'gpu-1': [/^train-\d: pool agents\/train would drop below minReplicas 2 \(2 running\)$/],
-      'gpu-2': [/^batch-\d: pool agents\/batch would drop below minReplicas 1 \(1 running\)$/],
-      'gpu-3': [/^eval-\d: kube-scheduler counts 1 PodDisruptionBudget violation on gpu-3 \(pdbViolations: deny\)$/],
-    });
-    await failedScheduling('chat-1');
-    t.same(await terminating(), [], 'kube-scheduler alone would have gone through eval’s PDB on gpu-3: nothing is deleted');
-    t.equal((await readPod('chat-1')).status?.nominatedNodeName, undefined);
+    t.match(vetoes(entry), { 'gpu-1': [floor('train', 2, 2)], 'gpu-3': [pdb] });
+    const other = batchNodes.find((n) => n !== nominated) ?? '';
+    t.match(vetoes(entry)[other], [floor('batch', 2, 2)], `${other}: batch is at its floor`);
+    if (nominated === 'gpu-2') t.match(vetoes(entry)['gpu-2'], [floor('batch', 2, 2)], 'so is the replica beside chat-0');
+    t.same(await terminating(), [], 'kube-scheduler alone would have gone through eval’s PDB on gpu-3 (seen with pdbViolations: allow): nothing is deleted');
+    t.equal(await nodeOf(kc, ns, 'chat-1'), '');
   });
 }
