@@ -1,6 +1,7 @@
 /**
  * Preemption between pools with the real kube-scheduler (the shipped scheduler-config.yaml:
- * preemptVerb set, nodeCacheCapable) and the service's built-in plugins. Four GPU nodes, labelled
+ * preemptVerb set, nodeCacheCapable; the last test through scheduler-config-full-nodes.yaml) and
+ * the service's built-in plugins. Four GPU nodes, labelled
  * as GFD labels them, are full of low-PriorityClass replicas: gpu-1 of `train` (at its minReplicas
  * 2), gpu-2 and gpu-4 (one GPU) of `batch` (3 replicas, minReplicas 2), gpu-3 of `eval` (above its
  * floor, but a PDB allows no disruption). Left alone, kube-scheduler's DefaultPreemption evicts on
@@ -130,6 +131,8 @@ if ('skip' in bins) {
     return view.pool(ns, 'chat') !== undefined && Object.entries(gpusOf).every(([n, gpus]) => view.podsOnNode(n).length === gpus) ? true : undefined;
   });
   await cp.startScheduler('scheduler', await shippedSchedulerConfig('scheduler-config.yaml', schedulerName, base));
+  // The same extender in full-node mode (nodeCacheCapable: false), a profile of its own for the last test.
+  await cp.startScheduler('scheduler-nodes', await shippedSchedulerConfig('scheduler-config-full-nodes.yaml', 'neuronetes-nodes', base));
 
   const readPod = (name: string): Promise<V1Pod> => core.readNamespacedPod({ namespace: ns, name });
   const terminating = async (): Promise<string[]> =>
@@ -147,8 +150,8 @@ if ('skip' in bins) {
       45_000,
     );
   /** A pending pod of `pool` at `priorityClassName`, its UID named in what the test prints. */
-  const pending = async (name: string, pool: string, priorityClassName: string): Promise<void> => {
-    const created = await createPod(kc, ns, name, { gpus: 1, pool, schedulerName, priorityClassName });
+  const pending = async (name: string, pool: string, priorityClassName: string, scheduler = schedulerName): Promise<void> => {
+    const created = await createPod(kc, ns, name, { gpus: 1, pool, schedulerName: scheduler, priorityClassName });
     nameOf.set(created.metadata?.uid ?? '', name);
   };
   const vetoes = (entry: PreemptTrace): Record<string, string[]> =>
@@ -158,13 +161,21 @@ if ('skip' in bins) {
   /** kube-scheduler's proposal in the last preempt call for `pod`: victims and PDB violations by node. */
   const proposal = (pod: string): Record<string, { victims: string[]; pdb: number }> => {
     const args = preemptCalls.get(pod)?.at(-1);
-    return Object.fromEntries(
-      Object.entries(args?.NodeNameToMetaVictims ?? {}).map(([node, v]) => [
-        node,
-        { victims: (v.Pods ?? []).map((p) => nameOf.get(p.UID) ?? p.UID), pdb: v.NumPDBViolations ?? 0 },
-      ]),
-    );
+    const byUid = Object.entries(args?.NodeNameToMetaVictims ?? {}).map(([node, v]) => [
+      node,
+      { victims: (v.Pods ?? []).map((p) => nameOf.get(p.UID) ?? p.UID), pdb: v.NumPDBViolations ?? 0 },
+    ]);
+    const whole = Object.entries(args?.NodeNameToVictims ?? {}).map(([node, v]) => [
+      node,
+      { victims: (v.Pods ?? []).map((p) => p.metadata.name ?? ''), pdb: v.NumPDBViolations ?? 0 },
+    ]);
+    return Object.fromEntries([...byUid, ...whole]);
   };
+  /** Which of the two forms kube-scheduler used for `pod`'s last preempt call (it sends both keys, the other one null). */
+  const wireForm = (pod: string): string[] =>
+    Object.entries(preemptCalls.get(pod)?.at(-1) ?? {})
+      .filter(([k, v]) => k.startsWith('NodeNameTo') && v !== null)
+      .map(([k]) => k);
   /** kube-scheduler gave up on the pod for this attempt (after its PostFilter, i.e. after preemption). */
   const failedScheduling = (pod: string): Promise<string> =>
     eventually(`a FailedScheduling event for ${pod}`, async () => (await podEvents(kc, ns, pod, 'FailedScheduling')).at(-1), 45_000);
@@ -193,6 +204,7 @@ if ('skip' in bins) {
   await t.test('a pod of a pool of equal priority preempts nothing, whatever its PriorityClass', async (t) => {
     await pending('peer-0', 'peer', 'agents-high');
     const entry = await preemptTrace('peer-0');
+    t.same(wireForm('peer-0'), ['NodeNameToMetaVictims'], 'victims by UID: nodeCacheCapable');
     t.matchOnly(
       proposal('peer-0'),
       {
@@ -262,5 +274,15 @@ if ('skip' in bins) {
     atFloor(t, entry, 0);
     t.same(await terminating(), [], 'kube-scheduler alone would have gone through eval’s PDB on gpu-3 (seen with pdbViolations: allow): nothing is deleted');
     t.equal(await nodeOf(kc, ns, 'chat-1'), '');
+  });
+
+  await t.test('full-node mode: kube-scheduler sends whole victim pods, and gets the same refusals', async (t) => {
+    await pending('chat-2', 'chat', 'agents-high', 'neuronetes-nodes');
+    const entry = await preemptTrace('chat-2');
+    t.same(wireForm('chat-2'), ['NodeNameToVictims']);
+    t.match(proposal('chat-2'), { 'gpu-1': { victims: [/^train-/], pdb: 0 }, 'gpu-3': { victims: [/^eval-/], pdb: 1 } });
+    atFloor(t, entry, 0);
+    await failedScheduling('chat-2');
+    t.same(await terminating(), [], 'nothing is deleted');
   });
 }
