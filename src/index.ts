@@ -19,6 +19,7 @@ export {
 export type {
   AutoscalerContext,
   AutoscalerPlugin,
+  EvictionProposal,
   EvictionResult,
   EvictionVerdict,
   FilterResult,

@@ -36,6 +36,8 @@ export const ObjectMeta = Type.Object({
   ownerReferences: Type.Optional(Type.Array(OwnerReference)),
   resourceVersion: Type.Optional(Type.String()),
   creationTimestamp: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  /** Set while the object is being deleted (a pod in its grace period: Terminating). */
+  deletionTimestamp: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
 export type ObjectMeta = Static<typeof ObjectMeta>;
 

@@ -112,7 +112,7 @@ export const AgentPoolSpec = Type.Object({
       priority: Type.Optional(
         Type.Integer({
           description:
-            "Orders pools when GPUs are short (default 0): with the pool-priority plugin, a pending pod of this pool may preempt only replicas of pools of strictly lower priority, and never below their minReplicas. Pods of no pool keep kube-scheduler's own PriorityClass rules.",
+            "Orders pools when GPUs are short (default 0): with the pool-priority plugin, a pending pod of this pool may preempt only replicas of pools of strictly lower priority, never below their minReplicas and, by default, not through a PodDisruptionBudget. Pods of no pool keep kube-scheduler's own PriorityClass rules.",
         }),
       ),
       costOptimization: Type.Optional(

@@ -75,6 +75,16 @@ export interface EvictionVerdict {
 export type EvictionResult = boolean | EvictionVerdict;
 
 /**
+ * kube-scheduler's proposal for the victim's node: every victim it would evict there, and how many
+ * of them it counts as violating a PodDisruptionBudget (`NumPDBViolations`: a count per node, it
+ * does not say which victims). kube-scheduler only prefers nodes with fewer violations; it does not refuse them.
+ */
+export interface EvictionProposal {
+  readonly victims: readonly Pod[];
+  readonly pdbViolations: number;
+}
+
+/**
  * What `preFilter` and `preScore` answer: SKIP when the pod is none of the plugin's business this
  * call, nothing (undefined) to be asked node by node. kube-scheduler's PreFilter/PreScore `Skip`.
  */
@@ -100,7 +110,7 @@ export interface SchedulerPlugin extends PluginBase {
    * Preemption: may a victim be evicted from `node` to make room for `pod`? Absent means yes. One
    * CycleState per preempt call, shared by every victim of every node the call proposes.
    */
-  allowEviction?(ctx: SchedulerContext, pod: Pod, victim: Pod, node: Node): MaybePromise<EvictionResult>;
+  allowEviction?(ctx: SchedulerContext, pod: Pod, victim: Pod, node: Node, proposal: EvictionProposal): MaybePromise<EvictionResult>;
 }
 
 export interface AutoscalerPlugin extends PluginBase {

@@ -17,7 +17,7 @@ import { BindError } from '../cluster/cluster-source.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { PluginFailure, PluginPass, RequestBudget } from '../plugins/plugin-pass.ts';
-import type { EvictionVerdict, SchedulerContext } from '../plugins/types.ts';
+import type { EvictionProposal, EvictionVerdict, SchedulerContext } from '../plugins/types.ts';
 import {
   MAX_REASON_CHARS,
   runFilterChain,
@@ -575,9 +575,10 @@ export class ExtenderService {
           // One veto drops the node: its other victims need no asking.
           if (vetoed.has(nodeName)) continue;
           const node = cluster.node(nodeName) ?? { metadata: { name: nodeName } };
+          const asked: EvictionProposal = { victims: proposal.victims, pdbViolations: proposal.pdb };
           for (const victim of proposal.victims) {
             const uid = victim.metadata.uid ?? '';
-            const answer = await pass.call((ctx) => allow.call(active.plugin, ctx, pod, victim, node));
+            const answer = await pass.call((ctx) => allow.call(active.plugin, ctx, pod, victim, node, asked));
             const verdict = answer.ok ? evictionVerdict(answer.value) : undefined;
             const outcome =
               answer.ok && verdict === undefined ? pass.malformed('allowEviction()', answer.value, 'a boolean or {allowed: boolean, reason?: string}') : answer;

@@ -136,6 +136,9 @@ export interface PodShape {
   schedulerName?: string;
   labels?: Record<string, string>;
   nodeSelector?: Record<string, string>;
+  priorityClassName?: string;
+  /** Bound at creation, as a pod placed earlier would be. */
+  nodeName?: string;
 }
 
 export async function createPod(kc: KubeConfig, namespace: string, name: string, shape: PodShape = {}): Promise<V1Pod> {
@@ -149,6 +152,8 @@ export async function createPod(kc: KubeConfig, namespace: string, name: string,
       spec: {
         ...(shape.schedulerName !== undefined ? { schedulerName: shape.schedulerName } : {}),
         ...(shape.nodeSelector !== undefined ? { nodeSelector: shape.nodeSelector } : {}),
+        ...(shape.priorityClassName !== undefined ? { priorityClassName: shape.priorityClassName } : {}),
+        ...(shape.nodeName !== undefined ? { nodeName: shape.nodeName } : {}),
         containers: [{ name: 'agent', image: 'registry.invalid/agent:e2e', resources }],
       },
     },

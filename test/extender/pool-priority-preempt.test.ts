@@ -28,12 +28,34 @@ const nodes = ['n1', 'n2', 'n3', 'n4', 'n5'].map((name) => gpuNode({ name, gpus:
 const cluster = { nodes, pods, agentPools: pools, agentClasses: [], models: [] };
 const preemptor = pod({ name: 'chat-new', pool: 'chat', uid: 'uid-chat-new', gpus: 1 });
 
-const metaVictims = (byNode: Record<string, string[]>): NonNullable<ExtenderPreemptionArgs['NodeNameToMetaVictims']> =>
-  Object.fromEntries(Object.entries(byNode).map(([node, names]) => [node, { Pods: names.map((n) => ({ UID: `uid-${n}` })), NumPDBViolations: 0 }]));
+/** kube-scheduler's NumPDBViolations by node; 0 where not given. */
+type Violations = Record<string, number>;
 
-async function preempt(t: Teardown, config: Record<string, unknown>, byNode: Record<string, string[]>): Promise<{ result: unknown; trace: SchedulerTrace }> {
+const metaVictims = (byNode: Record<string, string[]>, pdb: Violations): NonNullable<ExtenderPreemptionArgs['NodeNameToMetaVictims']> =>
+  Object.fromEntries(
+    Object.entries(byNode).map(([node, names]) => [node, { Pods: names.map((n) => ({ UID: `uid-${n}` })), NumPDBViolations: pdb[node] ?? 0 }]),
+  );
+
+/** The full-pod form kube-scheduler sends when nodeCacheCapable is false. */
+const fullVictims = (byNode: Record<string, string[]>, pdb: Violations): NonNullable<ExtenderPreemptionArgs['NodeNameToVictims']> =>
+  Object.fromEntries(
+    Object.entries(byNode).map(([node, names]) => [
+      node,
+      { Pods: pods.filter((p) => names.includes(p.metadata.name ?? '')), NumPDBViolations: pdb[node] ?? 0 },
+    ]),
+  );
+
+async function preempt(
+  t: Teardown,
+  config: Record<string, unknown>,
+  byNode: Record<string, string[]>,
+  { pdb = {}, full = false }: { pdb?: Violations; full?: boolean } = {},
+): Promise<{ result: unknown; trace: SchedulerTrace }> {
   const { app } = await buildTestApp(t, { definitions: [poolPriorityPlugin], cluster, config });
-  const args: ExtenderPreemptionArgs = { Pod: preemptor, NodeNameToMetaVictims: metaVictims(byNode) };
+  const args: ExtenderPreemptionArgs = {
+    Pod: preemptor,
+    ...(full ? { NodeNameToVictims: fullVictims(byNode, pdb) } : { NodeNameToMetaVictims: metaVictims(byNode, pdb) }),
+  };
   const res = await app.inject({ method: 'POST', url: '/scheduler/preempt', payload: args });
   if (res.statusCode !== 200) throw new Error(`preempt answered ${res.statusCode}: ${res.body}`);
   const trace = (await app.inject('/debug/plugins/scheduler/trace?limit=1')).json<{ decisions: SchedulerTrace[] }>().decisions[0];
@@ -75,4 +97,28 @@ t.test('pods of no pool go unless the config says nonPoolVictims: deny', async (
   const denied = await preempt(t, { 'scheduler-plugins': [{ name: 'pool-priority', config: { nonPoolVictims: 'deny' } }] }, { n5: ['loose'] });
   t.same(denied.result, { NodeNameToMetaVictims: {} });
   t.same(denied.trace.nodes['n5']?.victims?.vetoed, [{ uid: 'uid-loose', plugin: 'pool-priority', reason: 'belongs to no pool (nonPoolVictims: deny)' }]);
+});
+
+t.test('NumPDBViolations reaches the plugin in both wire forms: a violating node keeps no pool replica unless pdbViolations: allow', async (t) => {
+  for (const full of [false, true]) {
+    const { result, trace } = await preempt(t, {}, { n1: ['batch-0'], n2: ['batch-1'], n5: ['loose'] }, { pdb: { n1: 1, n5: 1 }, full });
+    const mode = full ? 'NodeNameToVictims' : 'NodeNameToMetaVictims';
+    t.same(
+      result,
+      {
+        NodeNameToMetaVictims: { n2: { Pods: [{ UID: 'uid-batch-1' }], NumPDBViolations: 0 }, n5: { Pods: [{ UID: 'uid-loose' }], NumPDBViolations: 1 } },
+      },
+      `${mode}: n1 refused, the pod of no pool left to kube-scheduler's count`,
+    );
+    t.same(trace.nodes['n1']?.victims?.vetoed, [
+      { uid: 'uid-batch-0', plugin: 'pool-priority', reason: 'kube-scheduler counts 1 PodDisruptionBudget violation on n1 (pdbViolations: deny)' },
+    ]);
+  }
+  const allowed = await preempt(
+    t,
+    { 'scheduler-plugins': [{ name: 'pool-priority', config: { pdbViolations: 'allow' } }] },
+    { n1: ['batch-0'] },
+    { pdb: { n1: 1 } },
+  );
+  t.same(allowed.result, { NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'uid-batch-0' }], NumPDBViolations: 1 } } }, 'the count is passed back as sent');
 });

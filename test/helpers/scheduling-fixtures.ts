@@ -13,7 +13,7 @@ import { resolvePluginConfig } from '../../src/plugins/plugin-config.ts';
 import { PluginRegistry } from '../../src/plugins/registry.ts';
 import * as kit from '../../src/testing/builders.ts';
 import type { ClusterInput } from '../../src/testing/builders.ts';
-import type { EvictionResult, FilterResult, FilterVerdict, MaybePromise, PassPlan, SchedulerContext } from '../../src/plugins/types.ts';
+import type { EvictionProposal, EvictionResult, FilterResult, FilterVerdict, MaybePromise, PassPlan, SchedulerContext } from '../../src/plugins/types.ts';
 
 export const NS = 'agents';
 
@@ -97,7 +97,8 @@ export interface SyncScheduler {
   filter(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): FilterResult;
   preScore(ctx: SchedulerContext, pod: Pod, pool: AgentPool | undefined): PassPlan;
   score(ctx: SchedulerContext, pod: Pod, node: Node, pool: AgentPool | undefined): number;
-  allowEviction(ctx: SchedulerContext, pod: Pod, victim: Pod, node: Node): EvictionResult;
+  /** `proposal` defaults to the victim alone, violating no PodDisruptionBudget. */
+  allowEviction(ctx: SchedulerContext, pod: Pod, victim: Pod, node: Node, proposal?: EvictionProposal): EvictionResult;
 }
 
 function now<R>(answer: MaybePromise<R>, what: string): R {
@@ -124,7 +125,7 @@ export function schedulerPlugin(definition: PluginDefinition<'scheduler'>, confi
     filter: (ctx, pod, node, pool) => now(p.filter === undefined ? missing('filter') : p.filter(ctx, pod, node, pool), 'filter()'),
     preScore: (ctx, pod, pool) => now(p.preScore?.(ctx, pod, pool), 'preScore()'),
     score: (ctx, pod, node, pool) => now(p.score === undefined ? missing('score') : p.score(ctx, pod, node, pool), 'score()'),
-    allowEviction: (ctx, pod, victim, node) =>
-      now(p.allowEviction === undefined ? missing('allowEviction') : p.allowEviction(ctx, pod, victim, node), 'allowEviction()'),
+    allowEviction: (ctx, pod, victim, node, proposal = { victims: [victim], pdbViolations: 0 }) =>
+      now(p.allowEviction === undefined ? missing('allowEviction') : p.allowEviction(ctx, pod, victim, node, proposal), 'allowEviction()'),
   };
 }

@@ -111,3 +111,47 @@ t.test('victims of no pool, or of a pool the extender does not know: nonPoolVict
   });
   t.throws(() => schedulerPlugin(poolPriorityPlugin, { nonPoolVictims: 'maybe' }), /nonPoolVictims/);
 });
+
+t.test('PodDisruptionBudgets: pool replicas on a node kube-scheduler counts violations on stay, unless pdbViolations: allow', async (t) => {
+  const violating = (victim: Pod, pdbViolations: number): { victims: Pod[]; pdbViolations: number } => ({ victims: [victim], pdbViolations });
+  const deny = schedulerPlugin(poolPriorityPlugin);
+  t.same(deny.allowEviction(newCall(), preemptor, byName('batch-0'), n1, violating(byName('batch-0'), 1)), {
+    allowed: false,
+    reason: 'kube-scheduler counts 1 PodDisruptionBudget violation on n1 (pdbViolations: deny)',
+  });
+  t.match(
+    deny.allowEviction(newCall(), pod({ name: 'job', gpus: 1 }), byName('critical-0'), n1, violating(byName('critical-0'), 2)),
+    { allowed: false, reason: /counts 2 PodDisruptionBudget violations on n1/ },
+    'a preemptor of no pool is held to PDBs too',
+  );
+  t.same(deny.allowEviction(newCall(), preemptor, byName('batch-0'), n1, violating(byName('batch-0'), 0)), { allowed: true }, 'no violation: as before');
+  t.same(deny.allowEviction(newCall(), preemptor, byName('loose'), n1, violating(byName('loose'), 1)), { allowed: true }, 'pods of no pool: nonPoolVictims');
+  t.match(
+    deny.allowEviction(newCall(), preemptor, byName('peer-0'), n1, violating(byName('peer-0'), 1)),
+    { reason: /is not below/ },
+    'priority says why first',
+  );
+  const allow = schedulerPlugin(poolPriorityPlugin, { pdbViolations: 'allow' });
+  t.same(allow.allowEviction(newCall(), preemptor, byName('batch-0'), n1, violating(byName('batch-0'), 1)), { allowed: true });
+  t.match(
+    allow.allowEviction(newCall(), preemptor, byName('solo-0'), n1, violating(byName('solo-0'), 1)),
+    { reason: /below minReplicas 1/ },
+    'the floor still holds',
+  );
+  t.throws(() => schedulerPlugin(poolPriorityPlugin, { pdbViolations: 'sometimes' }), /pdbViolations/);
+});
+
+t.test('replicas being deleted do not hold up the floor; evicting one again costs its pool nothing', async (t) => {
+  const deleting = (p: Pod): Pod => ({ ...p, metadata: { ...p.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } });
+  // batch: 3 bound (min 1), of which one kube-scheduler already preempted and another is draining.
+  const batch = [deleting(replica('batch-0', 'batch', 'n1')), replica('batch-1', 'batch', 'n1'), deleting(replica('batch-2', 'batch', 'n2'))];
+  const view = clusterView({ nodes: [n1, n2], pods: batch, pools });
+  const plugin = schedulerPlugin(poolPriorityPlugin);
+  const call = (): SchedulerContext => ({ ...newCall(), cluster: view });
+  t.same(plugin.allowEviction(call(), preemptor, batch[1] as Pod, n1), {
+    allowed: false,
+    reason: 'pool default/batch would drop below minReplicas 1 (1 running, 2 being deleted)',
+  });
+  t.same(plugin.allowEviction(call(), preemptor, batch[0] as Pod, n1), { allowed: true }, 'already going');
+  t.match(plugin.allowEviction(call(), pod({ name: 'batch-new', pool: 'batch' }), batch[0] as Pod, n1), { allowed: false }, 'priority still says no');
+});
