@@ -269,7 +269,7 @@ export class AutoscalerService {
       events: state.scaleEvents,
       lastScaleTime: lastScaleTimeOf(pool, state),
     });
-    const capacity = await this.#capacity(pool, current, staged.desired, options.checkCapacity ?? true);
+    const capacity = await this.#capacity(pool, current, staged.desired, options.checkCapacity ?? true, budget);
     const result = withCapacity(staged, capacity);
     recordOutcome(state, result, behavior, now, current);
 
@@ -277,11 +277,10 @@ export class AutoscalerService {
     return { decision, state };
   }
 
-  /** The capacity stage: scale-ups only, counted by the scheduler plugins in force within the scheduler's request budget. */
-  async #capacity(pool: AgentPool, current: number, desired: number, check: boolean): Promise<CapacityAnswer> {
+  /** The capacity stage: scale-ups only, counted by the scheduler plugins in force, within what is left of the decision's budget. */
+  async #capacity(pool: AgentPool, current: number, desired: number, check: boolean, budget: RequestBudget): Promise<CapacityAnswer> {
     if (desired <= current) return skippedCapacity(desired, 'not scaling up: only scale-ups are checked against capacity');
     if (!check) return skippedCapacity(desired, 'capacity is not checked here (simulation)');
-    const budget = new RequestBudget(this.#deps.config().scheduler.requestBudgetMs);
     const plugins = this.#deps.plugins().enabled('scheduler');
     const count = await countPlaceable(this.#deps.runtime, plugins, { pool, more: desired - current, view: this.#deps.cluster.view() }, budget);
     return capacityStage(desired, current, count, pool);

@@ -18,6 +18,8 @@ import { runFilterChain, type FilterOutcome, type PluginPassSummary, type Reject
 export interface ShortReason {
   readonly plugin: string;
   readonly reason: string;
+  /** No replica would ever fit there (wrong hardware, labels, price); otherwise what is in use ran out. */
+  readonly unresolvable: boolean;
   readonly nodes: number;
 }
 
@@ -79,16 +81,17 @@ function failureOf(passes: readonly PluginPassSummary[]): string | undefined {
 }
 
 class ReasonTally {
-  readonly #byWire = new Map<string, { plugin: string; reason: string; nodes: number }>();
+  readonly #byWire = new Map<string, { plugin: string; reason: string; unresolvable: boolean; nodes: number }>();
 
   add(r: Rejection, nodes: number): void {
     const seen = this.#byWire.get(r.wire);
     if (seen !== undefined) seen.nodes += nodes;
-    else this.#byWire.set(r.wire, { plugin: r.plugin, reason: r.reason, nodes });
+    else this.#byWire.set(r.wire, { plugin: r.plugin, reason: r.reason, unresolvable: r.unresolvable, nodes });
   }
 
+  /** What ran out first (the shortfall proper), then the nodes that never fit; each by how many nodes say it. */
   sorted(): ShortReason[] {
-    return [...this.#byWire.values()].sort((a, b) => b.nodes - a.nodes);
+    return [...this.#byWire.values()].sort((a, b) => Number(a.unresolvable) - Number(b.unresolvable) || b.nodes - a.nodes);
   }
 }
 
@@ -122,7 +125,7 @@ export async function countPlaceable(
       const outcome = await runFilterChain(runtime, enforcing, { pod, pool: q.pool, cluster: view }, nodes, budget, 'capacity');
       return failureOf(outcome.passes) ?? outcome;
     } catch (e: unknown) {
-      if (e instanceof PluginFailure) return `scheduler plugin ${e.plugin} ${e.kind === 'timeout' ? 'timed out' : 'failed'}: ${e.message}`;
+      if (e instanceof PluginFailure) return e.message;
       throw e;
     }
   };
