@@ -8,10 +8,11 @@
 import { GPU_RESOURCE, type Node, type Pod } from '../api/kubernetes.ts';
 import { Labels, type AgentPool } from '../api/neuronetes.ts';
 import { AssumedView } from '../cluster/assumed-view.ts';
-import { isActivePod, type ClusterView } from '../cluster/cluster-view.ts';
+import type { ClusterView } from '../cluster/cluster-view.ts';
 import { MIG_RESOURCE_PREFIX } from '../cluster/node-facts.ts';
 import { PluginFailure, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
+import { poolPods } from '../pools/pool-pods.ts';
 import { runFilterChain, type FilterOutcome, type PluginPassSummary, type Rejection } from './filter-chain.ts';
 
 /** One reason nodes could take no (more) replicas, and on how many nodes it was the last word. */
@@ -66,12 +67,6 @@ function assumedReplica(pod: Pod, node: Node, n: number): Pod {
   };
 }
 
-/** The pool's pods that hold no node yet (bound ones are in the node facts already). */
-export function pendingPods(view: ClusterView, pool: AgentPool): number {
-  const pods = view.podsOfPool(pool.metadata.namespace ?? 'default', pool.metadata.name);
-  return pods.filter((p) => isActivePod(p) && (p.spec?.nodeName ?? '') === '').length;
-}
-
 /** The first pass of an enforcing plugin that failed or timed out, as a sentence. */
 function failureOf(passes: readonly PluginPassSummary[]): string | undefined {
   const bad = passes.find((p) => p.mode === 'enforce' && (p.errors > 0 || p.timeouts > 0));
@@ -117,7 +112,8 @@ export async function countPlaceable(
   const unknown = (message: string): PlacementCount => ({ status: 'unknown', message, durationMs: elapsed() });
   const enforcing = plugins.filter((p) => p.settings.mode === 'enforce');
   const pod = representativePod(q.pool);
-  const pending = pendingPods(q.view, q.pool);
+  // Pods of the pool that exist but hold no node yet (bound ones are in the node facts already).
+  const pending = poolPods(q.view, q.pool).pending.length;
   const wanted = q.more + pending;
   const tally = new ReasonTally();
   const filter = async (view: ClusterView, nodes: readonly Node[]): Promise<FilterOutcome | string> => {
