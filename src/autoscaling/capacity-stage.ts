@@ -64,7 +64,8 @@ export function capacityStage(input: number, current: number, count: PlacementCo
       placeable,
       shortfall: null,
     };
-  const shortfall = `wants ${input}, ${placeable} can be placed${pending}: ${input - placeable} more need ${replicaNeed(pool)} each; ${reasonsText(count.reasons)}`;
+  const short = input - placeable;
+  const shortfall = `wants ${input}, ${placeable} can be placed${pending}: ${short} more ${short === 1 ? 'needs' : 'need'} ${replicaNeed(pool)} each; ${reasonsText(count.reasons)}`;
   if (requestsUnplaceable(pool))
     return {
       stage: {

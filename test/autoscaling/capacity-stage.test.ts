@@ -69,6 +69,7 @@ t.test('everything fits, nothing fits, many reasons', async (t) => {
     shortfall: null,
   });
   t.equal(capacityStage(6, 2, counted(0, []), h100Pool()).shortfall, 'wants 6, 2 can be placed: 4 more need 1×H100 80Gi each; no node can take one');
+  t.match(capacityStage(3, 2, counted(0), h100Pool()).shortfall, /^wants 3, 2 can be placed: 1 more needs 1×H100 80Gi each; /);
   const reasons = ['a', 'b', 'c', 'd', 'e'].map((r, i) => ({ plugin: 'p', reason: r, unresolvable: true, nodes: 5 - i }));
   t.match(capacityStage(6, 2, counted(0, reasons), h100Pool()).shortfall, /p on 5 nodes: a; p on 4 nodes: b; p on 3 nodes: c; and 2 other reasons$/);
 });
