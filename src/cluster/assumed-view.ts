@@ -10,40 +10,59 @@ import type { AgentClass, AgentPool, Model } from '../api/neuronetes.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { computeNodeFacts, type NodeFacts } from './node-facts.ts';
 
+/** A node's assumed pods and its facts with them. */
+interface Assumed {
+  readonly name: string;
+  readonly pods: readonly Pod[];
+  readonly facts: NodeFacts;
+}
+
 export class AssumedView implements ClusterView {
   readonly #base: ClusterView;
-  /** Node name → the pods assumed on it. */
-  readonly #assumed: ReadonlyMap<string, readonly Pod[]>;
-  /** Facts of the nodes with assumed pods: those of the view this one was made from, plus the node changed since. */
-  readonly #facts: Map<string, NodeFacts>;
+  /**
+   * The nodes given pods before the last one, shared by the pictures made one from another while
+   * they fill one node (the capacity count fills node after node): a step copies nothing, and a
+   * move to another node copies this map once.
+   */
+  readonly #settled: ReadonlyMap<string, Assumed>;
+  readonly #last: Assumed | undefined;
   readonly #memo = new Map<string, unknown>();
   #all: ReadonlyMap<string, NodeFacts> | undefined;
 
-  private constructor(base: ClusterView, assumed: ReadonlyMap<string, readonly Pod[]>, facts: Map<string, NodeFacts>) {
+  private constructor(base: ClusterView, settled: ReadonlyMap<string, Assumed>, last: Assumed | undefined) {
     this.#base = base;
-    this.#assumed = assumed;
-    this.#facts = facts;
+    this.#settled = settled;
+    this.#last = last;
   }
 
   /** `base` with nothing assumed yet. */
   static of(base: ClusterView): AssumedView {
-    return new AssumedView(base, new Map(), new Map());
+    return new AssumedView(base, new Map(), undefined);
+  }
+
+  #assumed(name: string): Assumed | undefined {
+    return this.#last?.name === name ? this.#last : this.#settled.get(name);
+  }
+
+  /** Every node with assumed pods, each once. */
+  *#entries(): Generator<Assumed> {
+    for (const entry of this.#settled.values()) if (entry.name !== this.#last?.name) yield entry;
+    if (this.#last !== undefined) yield this.#last;
   }
 
   /** This picture with `pod` (which carries spec.nodeName) assumed on node `node`. */
   with(pod: Pod, node: Node): AssumedView {
     const name = node.metadata.name;
-    const assumed = new Map(this.#assumed);
-    const onNode = [...(assumed.get(name) ?? []), pod];
-    assumed.set(name, onNode);
-    const facts = new Map(this.#facts);
-    facts.set(name, computeNodeFacts(node, [...this.#base.podsOnNode(name), ...onNode]));
-    return new AssumedView(this.#base, assumed, facts);
+    const pods = [...(this.#assumed(name)?.pods ?? []), pod];
+    const entry = { name, pods, facts: computeNodeFacts(node, [...this.#base.podsOnNode(name), ...pods]) };
+    const last = this.#last;
+    const settled = last === undefined || last.name === name ? this.#settled : new Map(this.#settled).set(last.name, last);
+    return new AssumedView(this.#base, settled, entry);
   }
 
   /** How many pods are assumed on the node. */
   assumedOn(name: string): number {
-    return this.#assumed.get(name)?.length ?? 0;
+    return this.#assumed(name)?.pods.length ?? 0;
   }
 
   get version(): number {
@@ -59,11 +78,11 @@ export class AssumedView implements ClusterView {
     return this.#base.nodes();
   }
   podsOnNode(name: string): readonly Pod[] {
-    const extra = this.#assumed.get(name);
-    return extra === undefined ? this.#base.podsOnNode(name) : [...this.#base.podsOnNode(name), ...extra];
+    const extra = this.#assumed(name);
+    return extra === undefined ? this.#base.podsOnNode(name) : [...this.#base.podsOnNode(name), ...extra.pods];
   }
   pods(): readonly Pod[] {
-    return this.#assumed.size === 0 ? this.#base.pods() : [...this.#base.pods(), ...[...this.#assumed.values()].flat()];
+    return this.#last === undefined ? this.#base.pods() : [...this.#base.pods(), ...[...this.#entries()].flatMap((e) => e.pods)];
   }
   pool(namespace: string, name: string): AgentPool | undefined {
     return this.#base.pool(namespace, name);
@@ -79,8 +98,8 @@ export class AssumedView implements ClusterView {
   }
   podsOfPool(namespace: string, name: string): readonly Pod[] {
     const own = this.#base.podsOfPool(namespace, name);
-    const extra = [...this.#assumed.values()]
-      .flat()
+    const extra = [...this.#entries()]
+      .flatMap((e) => e.pods)
       .filter((p) => (p.metadata.namespace ?? 'default') === namespace && p.metadata.labels?.[Labels.agentPool] === name);
     return extra.length === 0 ? own : [...own, ...extra];
   }
@@ -88,12 +107,12 @@ export class AssumedView implements ClusterView {
     return this.#base.object(kind, namespace, name);
   }
   nodeFacts(node: Node): NodeFacts {
-    const facts = this.#facts.get(node.metadata.name);
-    return facts !== undefined && this.#base.node(node.metadata.name) === node ? facts : this.#base.nodeFacts(node);
+    const assumed = this.#assumed(node.metadata.name);
+    return assumed !== undefined && this.#base.node(node.metadata.name) === node ? assumed.facts : this.#base.nodeFacts(node);
   }
   allNodeFacts(): ReadonlyMap<string, NodeFacts> {
-    if (this.#facts.size === 0) return this.#base.allNodeFacts();
-    return (this.#all ??= new Map([...this.#base.allNodeFacts(), ...this.#facts]));
+    if (this.#last === undefined) return this.#base.allNodeFacts();
+    return (this.#all ??= new Map([...this.#base.allNodeFacts(), ...[...this.#entries()].map((e): [string, NodeFacts] => [e.name, e.facts])]));
   }
   /** Per what-if picture, as per picture: a plugin's memo may count pods, and this one has more. */
   memo<T>(key: string, compute: (view: ClusterView) => T): T {
