@@ -33,10 +33,8 @@ export type PlacementCount =
       readonly pending: number;
       /** Why the nodes that were asked took no more, most nodes first; empty when all fit. */
       readonly reasons: readonly ShortReason[];
-      readonly nodesChecked: number;
-      readonly durationMs: number;
     }
-  | { readonly status: 'unknown'; readonly message: string; readonly durationMs: number };
+  | { readonly status: 'unknown'; readonly message: string };
 
 /** The requests one replica of the pool makes: a slice of its migProfile, else its whole GPUs. */
 function replicaRequests(pool: AgentPool): Record<string, string> {
@@ -46,7 +44,7 @@ function replicaRequests(pool: AgentPool): Record<string, string> {
 }
 
 /** A pod as the pool's replicas look to the extender: labelled with the pool, asking for what the pool needs. */
-export function representativePod(pool: AgentPool): Pod {
+function representativePod(pool: AgentPool): Pod {
   const namespace = pool.metadata.namespace ?? 'default';
   return {
     apiVersion: 'v1',
@@ -107,9 +105,7 @@ export async function countPlaceable(
   q: PlacementQuestion,
   budget: RequestBudget,
 ): Promise<PlacementCount> {
-  const started = performance.now();
-  const elapsed = (): number => Math.round((performance.now() - started) * 1000) / 1000;
-  const unknown = (message: string): PlacementCount => ({ status: 'unknown', message, durationMs: elapsed() });
+  const unknown = (message: string): PlacementCount => ({ status: 'unknown', message });
   const enforcing = plugins.filter((p) => p.settings.mode === 'enforce');
   const pod = representativePod(q.pool);
   // Pods of the pool that exist but hold no node yet (bound ones are in the node facts already).
@@ -138,7 +134,8 @@ export async function countPlaceable(
     for (;;) {
       view = view.with(assumedReplica(pod, node, fit), node);
       if (++fit >= wanted) break;
-      if (budget.remainingMs <= 0) return unknown(`the capacity check ran out of its time budget after placing ${fit} replicas on ${nodesChecked} nodes`);
+      if (budget.remainingMs <= 0)
+        return unknown(`the capacity check ran out of its time budget after placing ${fit} replicas on ${nodesChecked} node${nodesChecked === 1 ? '' : 's'}`);
       const again = await filter(view, [node]);
       if (typeof again === 'string') return unknown(again);
       if (again.kept.length === 0) {
@@ -148,5 +145,5 @@ export async function countPlaceable(
       }
     }
   }
-  return { status: 'counted', fit, pending, reasons: fit >= wanted ? [] : tally.sorted(), nodesChecked, durationMs: elapsed() };
+  return { status: 'counted', fit, pending, reasons: fit >= wanted ? [] : tally.sorted() };
 }

@@ -205,3 +205,21 @@ t.test('a shadow filter does not narrow the count', async (t) => {
   const d = await decide(poolWanting('chat', 6));
   t.match(capacityOf(d), { reason: 'CapacityAvailable' });
 });
+
+t.test('a count that outlasts the decision budget: unknown, not a hang', async (t) => {
+  // No filter at all: every replica fits on the first node, so only the budget ends the count.
+  const { app } = await buildTestApp(t, {
+    definitions: [wants],
+    cluster: { nodes: NODES, pods: [], agentPools: [], agentClasses: [], models: [] },
+    config: { autoscaler: { requestBudget: '50ms' } },
+  });
+  const pool = poolWanting('chat', 1_000_000, { spec: { maxReplicas: 1_000_000 }, requestUnplaceable: false });
+  pool.spec.autoscaling = { ...pool.spec.autoscaling, behavior: { scaleUp: { maxChangeAbsolute: 1_000_000 } } };
+  const res = await app.inject({ method: 'POST', url: '/autoscaler/decide', payload: { pool, dryRun: true } });
+  const d = res.json<Reply>();
+  t.match(capacityOf(d), {
+    reason: 'CapacityUnknown',
+    message: /^capacity unknown: the capacity check ran out of its time budget after placing \d+ replicas on 1 node; 1000000 is asked for unchanged$/,
+  });
+  t.equal(d.desiredReplicas, 1_000_000);
+});
