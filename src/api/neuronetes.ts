@@ -103,6 +103,13 @@ export const AgentPoolSpec = Type.Object({
       metrics: Type.Optional(Type.Array(MetricSpec)),
       behavior: Type.Optional(Type.Object({ scaleUp: Type.Optional(ScalingRules), scaleDown: Type.Optional(ScalingRules) })),
       cooldownPeriod: Type.Optional(Duration),
+      // No schema `default` (see scheduling.priority); absent reads as true.
+      requestUnplaceable: Type.Optional(
+        Type.Boolean({
+          description:
+            "When a scale-up asks for more replicas than the pool's scheduler filters can place now (free GPUs of its type, MIG slices, cost caps, node selectors): true (default) asks for them anyway, so that their pending pods make a cluster autoscaler such as Karpenter add nodes; false holds the scale-up at what can be placed (clusters that cannot grow). Either way the decision's capacity stage and the CapacityLimited condition say what was short.",
+        }),
+      ),
     }),
   ),
   gpuRequirements: Type.Optional(GpuRequirements),

@@ -13,6 +13,8 @@ import type { ActivePlugin } from '../plugins/plugin-set.ts';
 import { emptyState, type AutoscalerStateStore, type PoolAutoscalerState, type PoolRef } from './autoscaler-state.ts';
 import { isFresh, type Decision, type MetricReport } from './decision.ts';
 import { runPipeline, type PipelineResult } from './decision-pipeline.ts';
+import { capacityStage, skippedCapacity, withCapacity, type CapacityAnswer } from './capacity-stage.ts';
+import { countPlaceable } from '../scheduling/placement-count.ts';
 import { collectMetrics, givenMetrics, type ProviderPassSummary } from './metric-collection.ts';
 import { metricKey } from './metric-kinds.ts';
 import { reportMetrics } from './metric-reports.ts';
@@ -41,6 +43,8 @@ export interface DecideOptions {
   readonly fetchMetrics?: boolean;
   /** Record the trace and the Prometheus metrics (default true; never for a dry run). */
   readonly observe?: boolean;
+  /** Count what the cluster can place before a scale-up (default true; simulations replay metrics, not the cluster). */
+  readonly checkCapacity?: boolean;
 }
 
 export interface AutoscalerTrace extends TraceEntry, Decision {}
@@ -149,6 +153,7 @@ interface DecisionParts {
   readonly passes: ProviderPassSummary[];
   readonly chain: ChainOutcome;
   readonly result: PipelineResult;
+  readonly capacity: CapacityAnswer;
 }
 
 function decisionOf(p: DecisionParts): Decision {
@@ -160,6 +165,8 @@ function decisionOf(p: DecisionParts): Decision {
     dryRun: p.dryRun,
     currentReplicas: p.current,
     desiredReplicas: result.desired,
+    placeableReplicas: p.capacity.placeable,
+    shortfall: p.capacity.shortfall,
     reason: result.reason,
     message: result.message,
     metrics: p.metrics,
@@ -194,7 +201,7 @@ export class AutoscalerService {
     return this.#lock.run(`${ref.namespace}/${ref.name}`, async () => {
       const started = performance.now();
       const loaded = await store.load(ref);
-      const { decision, state } = await this.#compute(pool, ref, request, loaded, options.fetchMetrics ?? true);
+      const { decision, state } = await this.#compute(pool, ref, request, loaded, options);
       if (request.dryRun !== true) {
         await store.save(ref, state);
         if (options.observe ?? true) this.#observe(decision, (performance.now() - started) / 1000);
@@ -208,7 +215,7 @@ export class AutoscalerService {
     ref: PoolRef,
     request: DecideRequest,
     loaded: PoolAutoscalerState | undefined,
-    fetchMetrics: boolean,
+    options: DecideOptions,
   ): Promise<{ decision: Decision; state: PoolAutoscalerState }> {
     const settings = this.#deps.config().autoscaler;
     const now = request.now ?? (this.#deps.clock ?? Date.now)();
@@ -226,7 +233,7 @@ export class AutoscalerService {
     const autoscalers = plugins.enabled('autoscaler');
     const wanted = wantedMetrics(poolTypes, autoscalers);
     const budget = new RequestBudget(settings.requestBudgetMs);
-    const providers = fetchMetrics ? plugins.enabled('metrics-provider') : [];
+    const providers = (options.fetchMetrics ?? true) ? plugins.enabled('metrics-provider') : [];
     const { readings, passes } = await collectMetrics(
       this.#deps.runtime,
       providers,
@@ -253,7 +260,7 @@ export class AutoscalerService {
       ...inputs,
     });
 
-    const result = runPipeline({
+    const staged = runPipeline({
       now,
       current,
       minReplicas: spec.minReplicas,
@@ -265,10 +272,21 @@ export class AutoscalerService {
       events: state.scaleEvents,
       lastScaleTime: lastScaleTimeOf(pool, state),
     });
+    const capacity = await this.#capacity(pool, current, staged.desired, options.checkCapacity ?? true, budget);
+    const result = withCapacity(staged, capacity);
     recordOutcome(state, result, behavior, now, current);
 
-    const decision = decisionOf({ ref, now, dryRun: request.dryRun === true, current, metrics, passes, chain, result });
+    const decision = decisionOf({ ref, now, dryRun: request.dryRun === true, current, metrics, passes, chain, result, capacity });
     return { decision, state };
+  }
+
+  /** The capacity stage: scale-ups only, counted by the scheduler plugins in force, within what is left of the decision's budget. */
+  async #capacity(pool: AgentPool, current: number, desired: number, check: boolean, budget: RequestBudget): Promise<CapacityAnswer> {
+    if (desired <= current) return skippedCapacity(desired, 'not scaling up: only scale-ups are checked against capacity');
+    if (!check) return skippedCapacity(desired, 'capacity is not checked here (simulation)');
+    const plugins = this.#deps.plugins().enabled('scheduler');
+    const count = await countPlaceable(this.#deps.runtime, plugins, { pool, more: desired - current, view: this.#deps.cluster.view() }, budget);
+    return capacityStage(desired, current, count, pool);
   }
 
   #observe(decision: Decision, seconds: number): void {

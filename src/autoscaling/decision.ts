@@ -31,7 +31,7 @@ export const isKnown = (m: MetricReport): boolean => m.status === 'ok' || m.stat
 /** The metric was read just now. */
 export const isFresh = (m: MetricReport): boolean => m.status === 'ok' || m.status === 'no-ratio';
 
-export const STAGES = ['raw', 'tolerance', 'min/max', 'stabilization', 'rate-limits', 'cooldown'] as const;
+export const STAGES = ['raw', 'tolerance', 'min/max', 'stabilization', 'rate-limits', 'cooldown', 'capacity'] as const;
 export type StageName = (typeof STAGES)[number];
 
 export type StageReason =
@@ -49,6 +49,10 @@ export type StageReason =
   | 'ScaleUpLimit'
   | 'ScaleDownLimit'
   | 'Cooldown'
+  | 'CapacityAvailable'
+  | 'CapacityShort'
+  | 'CapacityLimited'
+  | 'CapacityUnknown'
   | 'Skipped';
 
 export interface StageReport {
@@ -66,6 +70,13 @@ export interface Decision {
   readonly dryRun: boolean;
   readonly currentReplicas: number;
   readonly desiredReplicas: number;
+  /**
+   * The most replicas the pool can have now by its scheduler filters (current + how many more fit),
+   * counted for scale-ups only and up to the number wanted; null when not checked or not known.
+   */
+  readonly placeableReplicas: number | null;
+  /** The capacity stage's shortfall in words ("wants 8, 5 can be placed: …"); null when none was found. */
+  readonly shortfall: string | null;
   /** The reason of the last stage that changed the count, else why the count holds. */
   readonly reason: StageReason;
   readonly message: string;

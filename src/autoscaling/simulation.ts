@@ -138,7 +138,10 @@ export async function simulate(service: AutoscalerService, request: SimulationRe
     // The simulation is its own actuator: each decision is applied at once, so the next one sees its
     // desiredReplicas and counts the scale at this decision's time, as it does for the actuator.
     const decision: Decision = await service
-      .decide({ pool, currentReplicas: current, metrics: point.metrics, now: start + t * 1000 }, { store, fetchMetrics: false, observe: false })
+      .decide(
+        { pool, currentReplicas: current, metrics: point.metrics, now: start + t * 1000 },
+        { store, fetchMetrics: false, observe: false, checkCapacity: false },
+      )
       .catch((e: unknown) => {
         throw e instanceof MetricInputError ? new SimulationError(`series[${i}].${e.message}`) : e;
       });

@@ -1,11 +1,13 @@
 /**
  * A pool's conditions, as HPA reports its own: `Ready` (are the replicas there, and if not why),
  * `Scaling` (is the pool moving, or what held the autoscaler back), `AbleToScale` (can its target be
- * read and scaled), `MetricsAvailable` (could the autoscaler read its metrics). Computed from one
+ * read and scaled), `MetricsAvailable` (could the autoscaler read its metrics), `CapacityLimited`
+ * (could the cluster place the replicas the last scale-up asked for). Computed from one
  * inspection; a condition keeps its `lastTransitionTime` while its status does not change.
  */
 import { Labels, type AgentPool, type Condition } from '../api/neuronetes.ts';
 import type { Decision, StageReport } from '../autoscaling/decision.ts';
+import type { PoolEvent } from './pool-events.ts';
 import type { PoolPods } from './pool-pods.ts';
 import { warmSplit } from './prewarm.ts';
 import type { ForeignPod, ScaleTargetProblem, TargetScale } from './scale-target.ts';
@@ -28,7 +30,7 @@ export interface PoolInspection {
   readonly autoscaler: DecisionObservation;
 }
 
-export const CONDITION_TYPES = ['Ready', 'Scaling', 'AbleToScale', 'MetricsAvailable'] as const;
+export const CONDITION_TYPES = ['Ready', 'Scaling', 'AbleToScale', 'MetricsAvailable', 'CapacityLimited'] as const;
 
 type NewCondition = Omit<Condition, 'lastTransitionTime'> & { type: (typeof CONDITION_TYPES)[number]; status: 'True' | 'False' | 'Unknown' };
 
@@ -154,9 +156,29 @@ function metricsAvailable(i: PoolInspection): NewCondition {
   };
 }
 
+/** The decision's capacity stage: True when it found a shortfall (asked for anyway or held), Unknown when it could not count. */
+function capacityLimited(i: PoolInspection): NewCondition {
+  const type = 'CapacityLimited';
+  if ('error' in i.autoscaler) return { type, status: 'Unknown', reason: 'DecisionFailed', message: i.autoscaler.error };
+  const stage = i.autoscaler.decision.stages.find((s) => s.stage === 'capacity');
+  if (stage === undefined || stage.reason === 'Skipped')
+    return { type, status: 'False', reason: 'NotScalingUp', message: 'the last decision asked for no more replicas: capacity was not checked' };
+  if (stage.reason === 'CapacityShort' || stage.reason === 'CapacityLimited') return { type, status: 'True', reason: stage.reason, message: stage.message };
+  if (stage.reason === 'CapacityUnknown') return { type, status: 'Unknown', reason: stage.reason, message: stage.message };
+  return { type, status: 'False', reason: stage.reason, message: stage.message };
+}
+
+/** A Warning when CapacityLimited turns True (or changes its reason), not on every round it holds. */
+export function capacityEvent(before: readonly Condition[], after: readonly Condition[]): PoolEvent | undefined {
+  const next = after.find((c) => c.type === 'CapacityLimited');
+  const prev = before.find((c) => c.type === 'CapacityLimited');
+  if (next?.status !== 'True' || (prev?.status === 'True' && prev.reason === next.reason)) return undefined;
+  return { type: 'Warning', reason: next.reason ?? 'CapacityLimited', message: next.message ?? '' };
+}
+
 /** The pool's conditions now, keeping each one's transition time from `previous` when its status holds. */
 export function poolConditions(i: PoolInspection, previous: readonly Condition[], now: string): Condition[] {
-  return [ready(i), scaling(i), ableToScale(i), metricsAvailable(i)].map((c) => {
+  return [ready(i), scaling(i), ableToScale(i), metricsAvailable(i), capacityLimited(i)].map((c) => {
     const before = previous.find((p) => p.type === c.type);
     return {
       ...c,

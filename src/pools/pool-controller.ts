@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { AgentPool, Condition } from '../api/neuronetes.ts';
 import type { Decision } from '../autoscaling/decision.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
-import { poolConditions, type DecisionObservation, type PoolInspection, type TargetObservation } from './pool-conditions.ts';
+import { capacityEvent, poolConditions, type DecisionObservation, type PoolInspection, type TargetObservation } from './pool-conditions.ts';
 import type { PoolEvent, PoolEventSink } from './pool-events.ts';
 import type { PoolInspector } from './pool-inspector.ts';
 import { warmSplit } from './prewarm.ts';
@@ -67,6 +67,8 @@ function transitionEvents(before: readonly Condition[], after: readonly Conditio
     if (type === 'Ready' && (next.reason === 'ReplicasNotReady' || next.reason === 'ReplicasMissing')) continue;
     events.push({ type: 'Warning', reason: next.reason, message: next.message ?? '' });
   }
+  const capacity = capacityEvent(before, after);
+  if (capacity !== undefined) events.push(capacity);
   return events;
 }
 

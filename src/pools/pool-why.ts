@@ -40,6 +40,11 @@ export const PoolWhy = Type.Object({
       Type.Object({ stage: Type.String(), reason: Type.String(), input: Type.Integer(), output: Type.Integer(), message: Type.String() }),
       Type.Null(),
     ]),
+    /** The capacity stage's answer: can the cluster place what a scale-up asks for (null: no decision). */
+    capacity: Type.Union([
+      Type.Object({ reason: Type.String(), placeableReplicas: NullableInteger, shortfall: NullableString, message: Type.String() }),
+      Type.Null(),
+    ]),
   }),
   metrics: Type.Array(
     Type.Object({ type: Type.String(), status: Type.String(), value: Type.Union([Type.Number(), Type.Null()]), target: Type.String(), reason: NullableString }),
@@ -50,15 +55,18 @@ export const PoolWhy = Type.Object({
 export type PoolWhy = Static<typeof PoolWhy>;
 
 function autoscalerPart(i: PoolInspection): PoolWhy['autoscaler'] {
-  if ('error' in i.autoscaler) return { desiredReplicas: null, wantedReplicas: null, reason: null, message: i.autoscaler.error, heldBackBy: null };
+  if ('error' in i.autoscaler)
+    return { desiredReplicas: null, wantedReplicas: null, reason: null, message: i.autoscaler.error, heldBackBy: null, capacity: null };
   const d = i.autoscaler.decision;
   const held = heldBack(d);
+  const stage = d.stages.find((s) => s.stage === 'capacity');
   return {
     desiredReplicas: d.desiredReplicas,
     wantedReplicas: d.stages[0]?.reason === 'Recommended' ? d.stages[0].output : null,
     reason: d.reason,
     message: d.message,
     heldBackBy: held === undefined ? null : { stage: held.stage, reason: held.reason, input: held.input, output: held.output, message: held.message },
+    capacity: stage === undefined ? null : { reason: stage.reason, placeableReplicas: d.placeableReplicas, shortfall: d.shortfall, message: stage.message },
   };
 }
 
@@ -81,6 +89,10 @@ function answer(i: PoolInspection, asked: number, auto: PoolWhy['autoscaler']): 
         : `the autoscaler decides ${auto.desiredReplicas}, not ${asked}: ${auto.reason ?? ''}, ${auto.message}`,
     );
   }
+  // Held by capacity, the line above says so; asked for anyway, the pods will wait for nodes.
+  const capacity = auto.capacity;
+  if (capacity?.reason === 'CapacityShort') lines.push(`the cluster cannot place them all now: ${capacity.message}`);
+  if (capacity?.reason === 'CapacityUnknown') lines.push(capacity.message);
   if (i.desired !== asked && i.desired !== auto.desiredReplicas)
     lines.push(`spec.replicas is ${i.desired}: the decision has not been written to the pool (the actuator or KEDA writes it)`);
   if (replicas < i.desired) lines.push(`${i.desired - replicas} of ${i.desired} pods do not exist yet`);

@@ -53,6 +53,8 @@ export const Decision = Type.Object({
   dryRun: Type.Boolean(),
   currentReplicas: Type.Integer(),
   desiredReplicas: Type.Integer(),
+  placeableReplicas: Type.Union([Type.Integer(), Type.Null()]),
+  shortfall: NullableString,
   reason: Type.String(),
   message: Type.String(),
   metrics: Type.Array(

@@ -211,6 +211,8 @@ export async function runFilterChain(
   input: SchedulingInput,
   candidates: readonly Node[],
   budget: RequestBudget,
+  /** The phase plugin metrics and stats record: the capacity check runs the chain as `capacity`. */
+  phase = 'filter',
 ): Promise<FilterOutcome> {
   // The nodes still in the running, and their indices among the candidates.
   const alive: Node[] = [...candidates];
@@ -228,7 +230,7 @@ export async function runFilterChain(
     const plugin = active.plugin;
     const filter = plugin.filter as NonNullable<typeof plugin.filter>;
     const noted = new PassNote();
-    const pass: FilterPass = new PluginPass(runtime, active, 'filter', budget.shareOf(filterers, j), { cluster: input.cluster, state, note: noted.note });
+    const pass: FilterPass = new PluginPass(runtime, active, phase, budget.shareOf(filterers, j), { cluster: input.cluster, state, note: noted.note });
     const enforcing = pass.enforcing;
     let keptCount = 0;
     let count = 0;

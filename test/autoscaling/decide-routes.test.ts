@@ -77,7 +77,7 @@ t.test('the embedded default decides from pool annotations', async (t) => {
   );
   t.same(
     d.stages.map((s) => s.stage),
-    ['raw', 'tolerance', 'min/max', 'stabilization', 'rate-limits', 'cooldown'],
+    ['raw', 'tolerance', 'min/max', 'stabilization', 'rate-limits', 'cooldown', 'capacity'],
   );
   const trace = (await app.inject({ method: 'GET', url: '/debug/plugins/autoscaler/trace?pool=agents/code-assistant' })).json<{
     count: number;

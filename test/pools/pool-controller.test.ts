@@ -52,6 +52,8 @@ function decision(name: string, stages: Partial<Decision['stages'][number]>[], d
     dryRun: true,
     currentReplicas: 2,
     desiredReplicas: desired,
+    placeableReplicas: null,
+    shortfall: null,
     reason: 'ScaleUpLimit',
     message: '',
     metrics: [{ type: 'queue-depth', kind: 'additive', target: '10', targetValue: 10, value: 80, status: 'ok', source: 'static', ratio: 4, replicas: 8 }],

@@ -20,7 +20,7 @@ t.test('a pool of the example cluster explains itself', async (t) => {
   t.ok(why.metrics.length > 0 && why.metrics.every((m) => m.status === 'ok'), 'the static provider answers every metric');
   t.same(
     why.conditions.map((c) => c.type),
-    ['Ready', 'Scaling', 'AbleToScale', 'MetricsAvailable'],
+    ['Ready', 'Scaling', 'AbleToScale', 'MetricsAvailable', 'CapacityLimited'],
   );
 });
 
