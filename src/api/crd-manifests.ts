@@ -58,6 +58,7 @@ const SPECS: readonly CrdSpec[] = [
       { name: 'Target', type: 'string', jsonPath: '.spec.scaleTargetRef.name', priority: 1 },
       { name: 'GPU', type: 'string', jsonPath: '.spec.gpuRequirements.type', priority: 1 },
       { name: 'Scaling', type: 'string', jsonPath: '.status.conditions[?(@.type=="Scaling")].message', priority: 1 },
+      { name: 'Capacity', type: 'string', jsonPath: '.status.conditions[?(@.type=="CapacityLimited")].message', priority: 1 },
       { name: 'Why', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].message', priority: 1 },
       AGE,
     ],

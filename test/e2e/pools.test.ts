@@ -285,7 +285,7 @@ if ('skip' in bins) {
     });
     const table = (await body.json()) as { columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
     const columns = table.columnDefinitions.map((c) => c.name);
-    t.same(columns, ['Name', 'Class', 'Min', 'Max', 'Desired', 'Replicas', 'Ready', 'Warm', 'Status', 'Target', 'GPU', 'Scaling', 'Why', 'Age']);
+    t.same(columns, ['Name', 'Class', 'Min', 'Max', 'Desired', 'Replicas', 'Ready', 'Warm', 'Status', 'Target', 'GPU', 'Scaling', 'Capacity', 'Why', 'Age']);
     const ghost = table.rows.find((r) => r.cells[0] === 'ghost')?.cells ?? [];
     t.equal(ghost[columns.indexOf('Status')], 'TargetNotFound');
     t.equal(ghost[columns.indexOf('Target')], 'nowhere');
