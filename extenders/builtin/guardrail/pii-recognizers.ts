@@ -82,8 +82,9 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
     patternRecognizer({
       type: 'email',
       placeholder: 'EMAIL',
-      // Starts only where a local part can start and every run is bounded (RFC 5321 lengths).
-      pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+      // Starts only where a local part can start and every run is bounded (RFC 5321 lengths); a
+      // top-level domain is letters or an IDN's punycode (`xn--p1ai`, .рф).
+      pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})(?![A-Za-z0-9-])/g,
       hint: '@',
       score: 0.9,
       // `https://token@host` is a URL's user, not an address.
