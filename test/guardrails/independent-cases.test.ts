@@ -13,3 +13,14 @@ t.test('an e-mail address under an internationalised top-level domain (Presidio)
   t.same(found('user@xn--80ak6aa92e.com'), [['email', 'user@xn--80ak6aa92e.com']]);
   t.same(found('my email is info@presidio.'), [], 'still no address without a top-level domain');
 });
+
+t.test('a UATP card number (15 digits starting with 1) passing Luhn is a card (Presidio)', async (t) => {
+  t.same(found('my credit card: 122000000000003'), [['credit-card', '122000000000003']]);
+  t.same(found('my credit card: 122000000000004'), [], 'not when it fails Luhn');
+  t.same(found('1748503543012'), [], 'nor at 13 digits');
+});
+
+t.test('a digit run inside a hex hash is not a card', async (t) => {
+  t.same(found('sha256:ae0d72416401cd94e46878f139708902575895acf4614ae786af8cbc17'), []);
+  t.same(found('commit 4f5a4111111111111111bd'), []);
+});

@@ -104,8 +104,9 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
       type: 'credit-card',
       placeholder: 'CREDIT_CARD',
       // Printed groupings only (a run, 4-4-4-4, Amex/Diners 4-6-5/4-6-4), so a card followed by
-      // other digits ("… 3564 12/26") is not swallowed into a longer run that fails Luhn.
-      pattern: /(?<![\d.-])(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}|\d{4}([ -])\d{6}\2\d{4,5})(?![\d-])(?!\.\d)/g,
+      // other digits ("… 3564 12/26") is not swallowed into a longer run that fails Luhn. Not
+      // next to a letter: digit runs inside hex hashes pass Luhn one time in ten.
+      pattern: /(?<![\dA-Za-z.-])(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}|\d{4}([ -])\d{6}\2\d{4,5})(?![\dA-Za-z-])(?!\.\d)/g,
       score: 0.9,
       validated: true,
       validate: (v) => cardNumberValid(v.replace(/[ -]/g, '')),
