@@ -24,3 +24,10 @@ t.test('a digit run inside a hex hash is not a card', async (t) => {
   t.same(found('sha256:ae0d72416401cd94e46878f139708902575895acf4614ae786af8cbc17'), []);
   t.same(found('commit 4f5a4111111111111111bd'), []);
 });
+
+t.test('the IPv6 loopback and IPv4-mapped IPv6 addresses are addresses (Presidio)', async (t) => {
+  t.same(found('connecting from ::1'), [['ip-address', '::1']]);
+  t.same(found('Connect to ::ffff:10.0.0.1 now'), [['ip-address', '::ffff:10.0.0.1']]);
+  t.same(found('[::ffff:192.168.1.1]:80'), [['ip-address', '::ffff:192.168.1.1']]);
+  t.same(found('use std::fs; src=::'), [], 'a scope path and a bare :: are not');
+});

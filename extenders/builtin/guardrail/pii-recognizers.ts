@@ -150,7 +150,14 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
       // IPv6 candidates are any colon-separated hex groups (times and MACs too); node:net decides.
       pattern: /(?<![\w.:])(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::(?:\d{1,3}\.){3}\d{1,3})?)(?!\w)(?!\.\d)(?!:\D)/g,
       score: 0.6,
-      validate: (v) => (isIPv4(v) ? true : isIPv6(v) && /[0-9a-f]{1,4}:[0-9a-f]{0,4}:/i.test(v) && v.replace(/[^:]/g, '').length >= 2 ? 0.75 : false),
+      // An IPv6 address needs a hex group before a colon pair (`a::b` in code is not one), unless it
+      // carries an IPv4 address (`::ffff:10.0.0.1`) or is the loopback `::1`.
+      validate: (v) =>
+        isIPv4(v)
+          ? true
+          : isIPv6(v) && (/[0-9a-f]{1,4}:[0-9a-f]{0,4}:/i.test(v) || /\d\.\d/.test(v) || v === '::1') && v.replace(/[^:]/g, '').length >= 2
+            ? 0.75
+            : false,
       context: ['ip', 'address', 'host', 'server', 'client', 'addr', 'from', 'remote'],
       against: ['version', 'release', 'firmware', 'build', ' v', 'oid'],
     }),
