@@ -31,3 +31,15 @@ t.test('the IPv6 loopback and IPv4-mapped IPv6 addresses are addresses (Presidio
   t.same(found('[::ffff:192.168.1.1]:80'), [['ip-address', '::ffff:192.168.1.1']]);
   t.same(found('use std::fs; src=::'), [], 'a scope path and a bare :: are not');
 });
+
+t.test("placeholder tokens are not tokens (gitleaks' and secretlint's false positives)", async (t) => {
+  for (const v of [
+    'ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+    'AKIAXXXXXXXXXXXXXXXX',
+    'AKIAIOSFODNN7EXAMPLE',
+    'glptt-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+    'AIzaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+  ])
+    t.same(found(`key = ${v}`), [], v);
+  t.same(found('aws_access_key_id = AKIALALEMEL33243OLIB'), [['aws-access-key', 'AKIALALEMEL33243OLIB']], 'a random one still is');
+});

@@ -10,8 +10,13 @@ import { patternRecognizer, type Finding, type Recognizer } from './recognizer.t
 
 const SECRET_CONTEXT = ['key', 'token', 'secret', 'auth', 'credential', 'bearer', 'export ', 'env'];
 
+/**
+ * A prefixed token. A body of a repeated character (`ghp_xxxx…`, `AKIAXXXXXXXXXXXXXXXX`) or AWS's documented
+ * `…EXAMPLE` key is a placeholder, as gitleaks and secretlint judge it; real tokens are random.
+ */
 function token(type: string, placeholder: string, pattern: RegExp, hint: string, score = 0.95): Recognizer {
-  return patternRecognizer({ type, placeholder, kind: 'secret', pattern, hint, score, context: SECRET_CONTEXT });
+  const validate = (v: string): boolean => shannonEntropy(v) >= 2 && !v.endsWith('EXAMPLE');
+  return patternRecognizer({ type, placeholder, kind: 'secret', pattern, hint, score, validate, context: SECRET_CONTEXT });
 }
 
 function base64UrlJson(part: string): unknown {
