@@ -43,3 +43,10 @@ t.test("placeholder tokens are not tokens (gitleaks' and secretlint's false posi
     t.same(found(`key = ${v}`), [], v);
   t.same(found('aws_access_key_id = AKIALALEMEL33243OLIB'), [['aws-access-key', 'AKIALALEMEL33243OLIB']], 'a random one still is');
 });
+
+t.test('a fine-grained GitHub PAT is 82 word characters after github_pat_, however split (gitleaks)', async (t) => {
+  const body = 'xmm0kytft5m2dt8p2d9ydh6vemmy22h3hbfwwrh5qfp1nj5dcsbkak8glyzixg97jfaecda3ya2xa2nhh9';
+  t.same(found(`githubToken="github_pat_${body}"`), [['github-token', `github_pat_${body}`]]);
+  t.same(found(`github_pat_${body.slice(0, 22)}_${body.slice(23)}`), [['github-token', `github_pat_${body.slice(0, 22)}_${body.slice(23)}`]]);
+  t.same(found(`github_pat_${body.slice(1)}`), [], 'not at 81');
+});

@@ -114,7 +114,8 @@ export function secretRecognizers(): Recognizer[] {
       'sk-',
       0.97,
     ),
-    token('github-token', 'GITHUB_TOKEN', /(?<![\w])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})(?!\w)/g, 'g'),
+    // Fine-grained PATs are 82 word characters after the prefix (22_59 today; gitleaks takes any split).
+    token('github-token', 'GITHUB_TOKEN', /(?<![\w])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_\w{82})(?!\w)/g, 'g'),
     token('gitlab-token', 'GITLAB_TOKEN', /(?<![\w-])(?:glpat|gldt|glrt|glptt|glft|glsoat)-[A-Za-z0-9_-]{20,64}(?![\w-])/g, 'gl'),
     token(
       'slack-token',
