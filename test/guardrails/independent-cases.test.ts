@@ -50,3 +50,14 @@ t.test('a fine-grained GitHub PAT is 82 word characters after github_pat_, howev
   t.same(found(`github_pat_${body.slice(0, 22)}_${body.slice(23)}`), [['github-token', `github_pat_${body.slice(0, 22)}_${body.slice(23)}`]]);
   t.same(found(`github_pat_${body.slice(1)}`), [], 'not at 81');
 });
+
+t.test("GitLab's CI job, feature-flag, incoming-mail, agent and OAuth-app tokens (gitleaks)", async (t) => {
+  for (const v of [
+    'glcbt-snj8h_ne3dhpat81ib5dgty1rb',
+    'glffct-zlso5mmt7xr35fyptt37',
+    'glimt-e7bkli51rrbhecfdxkh2i3jsf',
+    'glagent-cyrsst0073ftbzl44by36fackc7y7ape3axrob516ljfw5905w',
+    'gloas-cf0r9dwp7de1imnwwxo590436feyq0tao8if7e0n9umpbwnqdilpdqrxlpb85rdq',
+  ])
+    t.same(found(`gitlabToken="${v}"`), [['gitlab-token', v]], v);
+});

@@ -116,7 +116,14 @@ export function secretRecognizers(): Recognizer[] {
     ),
     // Fine-grained PATs are 82 word characters after the prefix (22_59 today; gitleaks takes any split).
     token('github-token', 'GITHUB_TOKEN', /(?<![\w])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_\w{82})(?!\w)/g, 'g'),
-    token('gitlab-token', 'GITLAB_TOKEN', /(?<![\w-])(?:glpat|gldt|glrt|glptt|glft|glsoat)-[A-Za-z0-9_-]{20,64}(?![\w-])/g, 'gl'),
+    // GitLab's documented prefixes (personal, deploy, runner, trigger, feed, SCIM, CI job, feature-flag,
+    // incoming-mail, agent and OAuth-app tokens).
+    token(
+      'gitlab-token',
+      'GITLAB_TOKEN',
+      /(?<![\w-])(?:glpat|gldt|glrt|glptt|glft|glsoat|glcbt|glffct|glimt|glagent|gloas)-[A-Za-z0-9_-]{20,64}(?![\w-])/g,
+      'gl',
+    ),
     token(
       'slack-token',
       'SLACK_TOKEN',
