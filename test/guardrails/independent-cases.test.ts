@@ -61,3 +61,12 @@ t.test("GitLab's CI job, feature-flag, incoming-mail, agent and OAuth-app tokens
   ])
     t.same(found(`gitlabToken="${v}"`), [['gitlab-token', v]], v);
 });
+
+t.test('a GitLab runner registration token (GR1348941…) is a GitLab token (gitleaks)', async (t) => {
+  t.same(found('gitlabToken="GR1348941sppkqg0ciexkhfdgzcz3"'), [['gitlab-token', 'GR1348941sppkqg0ciexkhfdgzcz3']]);
+  t.same(
+    new PiiDetector({ types: ['gitlab-token'] }).scan('GR1348941sppkqg0ciexkhfdgzcz3 glpat-0123456789abcdefghijkl').length,
+    2,
+    'both recognizers of the type run',
+  );
+});

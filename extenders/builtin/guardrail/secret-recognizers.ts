@@ -124,6 +124,8 @@ export function secretRecognizers(): Recognizer[] {
       /(?<![\w-])(?:glpat|gldt|glrt|glptt|glft|glsoat|glcbt|glffct|glimt|glagent|gloas)-[A-Za-z0-9_-]{20,64}(?![\w-])/g,
       'gl',
     ),
+    // Runner registration tokens have no `gl` in them: a recognizer of their own, so the hint above still holds.
+    token('gitlab-token', 'GITLAB_TOKEN', /(?<![\w-])GR1348941[A-Za-z0-9_-]{20,64}(?![\w-])/g, 'GR1348941'),
     token(
       'slack-token',
       'SLACK_TOKEN',
