@@ -70,3 +70,14 @@ t.test('a GitLab runner registration token (GR1348941…) is a GitLab token (git
     'both recognizers of the type run',
   );
 });
+
+t.test('Slack app-level and config tokens, and webhooks whatever their letters (gitleaks, secretlint)', async (t) => {
+  const app = 'xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb819e87b767d80e6575a3634791acb9a9ead051da879eb5b55e';
+  t.same(found(`slackToken="${app}"`), [['slack-token', app]]);
+  const refresh = 'xoxe-1-My0xLTMxNzcwMjQ0MTcxMy01MTU4MTUyNjkxNzE0LTUxODE4NDI0MDY3MzYtMjA5MGFkOTFlZThkZWE2OGFl';
+  t.same(found(`refreshToken="${refresh}"`), [['slack-token', refresh]]);
+  // No letter x in it: the old hint skipped such a text.
+  const hook = 'https://hooks.slack.com/services/T11111AA/BAAAA111A/qKirRWalryBGqKirRWalryBG';
+  t.same(found(`Treat ${hook} as secret.`), [['slack-token', hook]]);
+  t.same(found('see https://hooks.slack.com/services/ for the docs'), []);
+});

@@ -126,11 +126,14 @@ export function secretRecognizers(): Recognizer[] {
     ),
     // Runner registration tokens have no `gl` in them: a recognizer of their own, so the hint above still holds.
     token('gitlab-token', 'GITLAB_TOKEN', /(?<![\w-])GR1348941[A-Za-z0-9_-]{20,64}(?![\w-])/g, 'GR1348941'),
+    // Bot, user, workspace, legacy, refresh/config (xoxe) and app-level (xapp-1-) tokens.
+    token('slack-token', 'SLACK_TOKEN', /(?<![\w-])(?:xox[abposre]|xapp-\d)-[A-Za-z0-9-]{10,250}(?![\w-])/g, 'x'),
+    // Webhook URLs hold no `x` to skip a text by; their path is 43-56 characters, as gitleaks matches it.
     token(
       'slack-token',
       'SLACK_TOKEN',
-      /(?<![\w-])xox[abposr]-[A-Za-z0-9-]{10,250}(?![\w-])|https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{8,12}\/B[A-Z0-9]{8,12}\/[A-Za-z0-9]{24}/g,
-      'x',
+      /(?<![\w.-])(?:https?:\/\/)?hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9+/]{43,56}(?![A-Za-z0-9+/])/g,
+      'hooks.slack.com',
     ),
     token('stripe-key', 'STRIPE_KEY', /(?<![\w-])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{24,247}(?!\w)/g, 'k_'),
     token('google-api-key', 'GOOGLE_API_KEY', /(?<![\w-])AIza[A-Za-z0-9_-]{35}(?![\w-])/g, 'AIza'),
