@@ -81,3 +81,9 @@ t.test('Slack app-level and config tokens, and webhooks whatever their letters (
   t.same(found(`Treat ${hook} as secret.`), [['slack-token', hook]]);
   t.same(found('see https://hooks.slack.com/services/ for the docs'), []);
 });
+
+t.test('Stripe keys with the prod_ mode gitleaks labels', async (t) => {
+  const v = 'rk_prod_51OuEMLAlTWGaDypquDn9aZigaJOsa9NR1w1BxZXs9JlYsVVkv5XDu6aLmAxwt5Tgun5WcSwQMKzQyqV16c9iD4sx00BRijuoon';
+  t.same(found(v), [['stripe-key', v]]);
+  t.same(found('nonMatchingToken := "task_test_0123456789abcdefghijklmnopqrst"'), []);
+});

@@ -135,7 +135,7 @@ export function secretRecognizers(): Recognizer[] {
       /(?<![\w.-])(?:https?:\/\/)?hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9+/]{43,56}(?![A-Za-z0-9+/])/g,
       'hooks.slack.com',
     ),
-    token('stripe-key', 'STRIPE_KEY', /(?<![\w-])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{24,247}(?!\w)/g, 'k_'),
+    token('stripe-key', 'STRIPE_KEY', /(?<![\w-])(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{24,247}(?!\w)/g, 'k_'),
     token('google-api-key', 'GOOGLE_API_KEY', /(?<![\w-])AIza[A-Za-z0-9_-]{35}(?![\w-])/g, 'AIza'),
     token('npm-token', 'NPM_TOKEN', /(?<![\w-])npm_[A-Za-z0-9]{36}(?!\w)/g, 'npm_'),
     token('aws-access-key', 'AWS_KEY', /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}(?![A-Z0-9])/g, 'A'),
