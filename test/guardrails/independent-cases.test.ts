@@ -87,3 +87,12 @@ t.test('Stripe keys with the prod_ mode gitleaks labels', async (t) => {
   t.same(found(v), [['stripe-key', v]]);
   t.same(found('nonMatchingToken := "task_test_0123456789abcdefghijklmnopqrst"'), []);
 });
+
+t.test('a PEM block around a placeholder body is not a key; a cut-off one still is (gitleaks, secretlint)', async (t) => {
+  for (const body of ['anything', '...', '***', 'xxx', 'YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo='])
+    t.same(found(`-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`), [], body);
+  t.same(found('-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----'), []);
+  const ed25519 = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n-----END PRIVATE KEY-----';
+  t.same(found(ed25519), [['private-key', ed25519]], 'the shortest real block is one');
+  t.same(found('-----BEGIN RSA PRIVATE KEY-----\nMIIE'), [['private-key', '-----BEGIN RSA PRIVATE KEY-----\nMIIE']]);
+});

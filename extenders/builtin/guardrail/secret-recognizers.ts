@@ -46,6 +46,8 @@ function highEntropy(value: string): boolean {
 const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----/g;
 const PEM_BODY = /[A-Za-z0-9+/=:,\- \t\r\n]{0,16384}/y;
 const PEM_MAX_BODY = 16_384;
+/** Base64 characters in the shortest real key block (Ed25519 in PKCS#8 has 64) with room to spare. */
+const PEM_MIN_BODY = 40;
 
 const privateKeyBlock: Recognizer = {
   type: 'private-key',
@@ -62,12 +64,19 @@ const privateKeyBlock: Recognizer = {
       const start = m.index;
       const bodyFrom = start + m[0].length;
       let end = -1;
+      let endAt = -1;
       if (endsLeft) {
         // No END after this BEGIN means none after any later one either: searched once, not per BEGIN.
-        const endAt = text.indexOf('-----END ', bodyFrom);
+        endAt = text.indexOf('-----END ', bodyFrom);
         const close = endAt < 0 ? -1 : text.indexOf('-----', endAt + 9);
         if (close < 0) endsLeft = false;
         else if (endAt - bodyFrom <= PEM_MAX_BODY) end = close + 5;
+      }
+      // A whole block around `...`, `xxx` or a short line is a placeholder (gitleaks', secretlint's
+      // look-alikes); a block cut off before its END is reported whatever its body so far.
+      if (end > 0 && (text.slice(bodyFrom, endAt).match(/[A-Za-z0-9+/]/g)?.length ?? 0) < PEM_MIN_BODY) {
+        begin.lastIndex = end;
+        continue;
       }
       if (end < 0) {
         body.lastIndex = bodyFrom;
