@@ -96,3 +96,18 @@ t.test('a PEM block around a placeholder body is not a key; a cut-off one still 
   t.same(found(ed25519), [['private-key', ed25519]], 'the shortest real block is one');
   t.same(found('-----BEGIN RSA PRIVATE KEY-----\nMIIE'), [['private-key', '-----BEGIN RSA PRIVATE KEY-----\nMIIE']]);
 });
+
+t.test("a URL whose password is a placeholder carries no credentials (secretlint's look-alikes)", async (t) => {
+  for (const creds of [
+    '${username}:${password}',
+    '{{user}}:{{pass}}',
+    'username:password',
+    'YOUR_USERNAME:YOUR_PASSWORD',
+    'admin:REPLACE_WITH_PASSWORD',
+    'testuser:xxxx',
+    'postgres:postgres',
+  ])
+    t.same(found(`url = "https://${creds}@db.example.com/app"`), [], creds);
+  t.same(found('mongodb://realuser:s3cr3tP4ss@db1.example.net:27017/production'), [['url-credentials', 'realuser:s3cr3tP4ss']]);
+  t.same(found('https://user:secret123@api.example.com'), [['url-credentials', 'user:secret123']]);
+});

@@ -56,6 +56,22 @@ function itinValid(value: string): boolean {
   return (group >= 50 && group <= 65) || (group >= 70 && group <= 88) || (group >= 90 && group <= 92) || group >= 94;
 }
 
+/** Whether `start` is inside a URL's user part (`https://user:pw@host`), looking back a bounded way. */
+function inUserinfo(text: string, start: number): boolean {
+  const before = text.slice(Math.max(0, start - 200), start);
+  const scheme = before.lastIndexOf('://');
+  return scheme >= 0 && !/[\s/@]/.test(before.slice(scheme + 3));
+}
+
+/**
+ * A URL password that stands for one, as secretlint's look-alikes have it: a template (`${PASS}`,
+ * `{{pass}}`, `<password>`), a word naming it (`YOUR_PASSWORD`, `mypassword`), one repeated
+ * character, or the user's name again (`postgres:postgres`, a well-known default).
+ */
+function placeholderPassword(user: string, password: string): boolean {
+  return /^[$%<{[*]/.test(password) || (/password|secret/i.test(password) && !/\d/.test(password)) || /^(.)\1*$/.test(password) || password === user;
+}
+
 /**
  * Fewest digits a number written without `+` can have in the country: a national prefix or an IDD
  * only adds digits, so anything shorter cannot be valid there and skips the library's parse.
@@ -78,6 +94,7 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
       group: 1,
       hint: '://',
       score: 0.95,
+      validate: (v) => !placeholderPassword(v.slice(0, v.indexOf(':')), v.slice(v.indexOf(':') + 1)),
     }),
     patternRecognizer({
       type: 'email',
@@ -87,8 +104,8 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
       pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})(?![A-Za-z0-9-])/g,
       hint: '@',
       score: 0.9,
-      // `https://token@host` is a URL's user, not an address.
-      validate: (v, text, start) => !v.startsWith('.') && !v.includes('..') && !text.startsWith('://', start - 3),
+      // `https://token@host` and `https://user:pw@host` are a URL's user part, not an address.
+      validate: (v, text, start) => !v.startsWith('.') && !v.includes('..') && !inUserinfo(text, start),
       context: ['mail', 'contact', 'reach'],
     }),
     patternRecognizer({
