@@ -5,6 +5,7 @@
  * Prefixed tokens are near-certain; shapeless ones (AWS secret keys, `password=` values) need a
  * context word or high entropy.
  */
+import { PRIVATE_KEY_BEGIN } from 'neuronetes';
 import { shannonEntropy } from './checksums.ts';
 import { patternRecognizer, type Finding, type Recognizer } from './recognizer.ts';
 
@@ -43,7 +44,6 @@ function highEntropy(value: string): boolean {
  * between the armour lines rescans the rest of the text from every BEGIN; a block cut off before
  * its END line (a streamed chunk, a truncated paste) is still reported up to where its body stops.
  */
-const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----/g;
 const PEM_BODY = /[A-Za-z0-9+/=:,\- \t\r\n]{0,16384}/y;
 const PEM_MAX_BODY = 16_384;
 /** Base64 characters in the shortest real key block (Ed25519 in PKCS#8 has 64) with room to spare. */
@@ -57,7 +57,7 @@ const privateKeyBlock: Recognizer = {
   *find(text: string): Iterable<Finding> {
     if (!text.includes('PRIVATE KEY')) return;
     // Copies: the scan of one text must not move another's position.
-    const begin = new RegExp(PEM_BEGIN);
+    const begin = new RegExp(PRIVATE_KEY_BEGIN);
     const body = new RegExp(PEM_BODY);
     let endsLeft = true;
     for (let m = begin.exec(text); m !== null; m = begin.exec(text)) {
