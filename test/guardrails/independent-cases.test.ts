@@ -111,3 +111,10 @@ t.test("a URL whose password is a placeholder carries no credentials (secretlint
   t.same(found('mongodb://realuser:s3cr3tP4ss@db1.example.net:27017/production'), [['url-credentials', 'realuser:s3cr3tP4ss']]);
   t.same(found('https://user:secret123@api.example.com'), [['url-credentials', 'user:secret123']]);
 });
+
+t.test('an Anthropic key ends in AA; the same shape ending otherwise is a look-alike (gitleaks)', async (t) => {
+  const body = 'abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789bcde-1234fghijklmnopby56aaaogaopaaaabc123xyz';
+  t.same(found(`sk-ant-api03-${body}AA`), [['anthropic-key', `sk-ant-api03-${body}AA`]]);
+  t.same(found(`sk-ant-admin01-${body}AA`), [['anthropic-key', `sk-ant-admin01-${body}AA`]]);
+  t.same(found(`sk-ant-api03-${body}BB`), []);
+});
