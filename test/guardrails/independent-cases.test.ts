@@ -118,3 +118,9 @@ t.test('an Anthropic key ends in AA; the same shape ending otherwise is a look-a
   t.same(found(`sk-ant-admin01-${body}AA`), [['anthropic-key', `sk-ant-admin01-${body}AA`]]);
   t.same(found(`sk-ant-api03-${body}BB`), []);
 });
+
+t.test("an empty assignment's value is not the next line (gitleaks' look-alikes)", async (t) => {
+  t.same(found('GITHUB_API_KEY=\nDYNATRACE_API_KEY='), []);
+  t.same(found('snowflake.password=\njdbc.snowflake.url='), []);
+  t.same(found('DB_PASSWORD =  "73ZSNwq92fT4"'), [['password', '73ZSNwq92fT4']]);
+});
