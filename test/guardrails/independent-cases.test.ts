@@ -124,3 +124,12 @@ t.test("an empty assignment's value is not the next line (gitleaks' look-alikes)
   t.same(found('snowflake.password=\njdbc.snowflake.url='), []);
   t.same(found('DB_PASSWORD =  "73ZSNwq92fT4"'), [['password', '73ZSNwq92fT4']]);
 });
+
+t.test('a value assigned to a *token, *credentials or creds name is a secret like a password (gitleaks)', async (t) => {
+  t.same(found('genericToken = "Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB"'), [['password', 'Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB']]);
+  t.same(found('"credentials" : "0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506"'), [
+    ['password', '0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506'],
+  ]);
+  t.same(found('creds = SaUm3fZAj9Lo7vAKXgV1r41YWaukxA'), [['password', 'SaUm3fZAj9Lo7vAKXgV1r41YWaukxA']]);
+  t.same(found('max_tokens: 1024, tokens = 2048'), [], 'token counts are not secrets');
+});

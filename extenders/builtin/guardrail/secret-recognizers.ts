@@ -88,7 +88,8 @@ const privateKeyBlock: Recognizer = {
   },
 };
 
-const SECRET_NAME = String.raw`(?:password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?key|auth[_-]?token|access[_-]?token|private[_-]?key)`;
+// `token` also covers auth_token, access_token and the like: the name may sit up to 40 characters into its word.
+const SECRET_NAME = String.raw`(?:password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?key|token|credentials?|creds|private[_-]?key)`;
 /**
  * A secret's name, at most 40 name characters into a word (`db.password`, `STRIPE_API_KEY`), then
  * its value on the same line. The name is matched first and the word's start checked behind it: starting at every
