@@ -71,3 +71,4 @@ export { parseDuration } from './util/duration.ts';
 export { parseQuantity, tryParseQuantity } from './util/quantity.ts';
 export { buildApp, type BuildAppOptions } from './server/app.ts';
 export { SnapshotSource } from './cluster/snapshot-source.ts';
+export { PRIVATE_KEY_BEGIN } from './guardrails/stream-screen.ts';

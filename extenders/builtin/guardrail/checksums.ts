@@ -33,13 +33,14 @@ const ISSUERS: readonly (readonly [low: number, high: number, prefixLength: numb
   [50, 50, 2, [12, 13, 14, 15, 16, 17, 18, 19]], // Maestro
   [56, 58, 2, [12, 13, 14, 15, 16, 17, 18, 19]],
   [67, 67, 2, [12, 13, 14, 15, 16, 17, 18, 19]],
+  [1, 1, 1, [15]], // UATP (airline travel cards)
 ];
 
 /** A number some card network issues: a known issuer prefix, one of its lengths, and Luhn. */
 export function cardNumberValid(digits: string): boolean {
   // Most digit runs start with a digit no network issues under: turned away before the table.
   const first = digits.charCodeAt(0) - 48;
-  if (first < 2 || first > 6) return false;
+  if (first < 1 || first > 6) return false;
   const issued = ISSUERS.some(([low, high, n, lengths]) => {
     const prefix = Number(digits.slice(0, n));
     return prefix >= low && prefix <= high && lengths.includes(digits.length);

@@ -19,7 +19,8 @@ function allRecognizers(defaultCountry?: CountryCode): Recognizer[] {
 }
 
 export const RECOGNIZERS: readonly Recognizer[] = allRecognizers();
-export const DETECTOR_TYPES: readonly string[] = RECOGNIZERS.map((r) => r.type);
+/** A type may have more than one recognizer (shapes that share no literal to skip a text by). */
+export const DETECTOR_TYPES: readonly string[] = [...new Set(RECOGNIZERS.map((r) => r.type))];
 
 /** Findings below this confidence are not reported unless a threshold says otherwise. */
 export const DEFAULT_THRESHOLD = 0.5;

@@ -56,6 +56,22 @@ function itinValid(value: string): boolean {
   return (group >= 50 && group <= 65) || (group >= 70 && group <= 88) || (group >= 90 && group <= 92) || group >= 94;
 }
 
+/** Whether `start` is inside a URL's user part (`https://user:pw@host`), looking back a bounded way. */
+function inUserinfo(text: string, start: number): boolean {
+  const before = text.slice(Math.max(0, start - 200), start);
+  const scheme = before.lastIndexOf('://');
+  return scheme >= 0 && !/[\s/@]/.test(before.slice(scheme + 3));
+}
+
+/**
+ * A URL password that stands for one, as secretlint's look-alikes have it: a template (`${PASS}`,
+ * `{{pass}}`, `<password>`), a word naming it (`YOUR_PASSWORD`, `mypassword`), one repeated
+ * character, or the user's name again (`postgres:postgres`, a well-known default).
+ */
+function placeholderPassword(user: string, password: string): boolean {
+  return /^[$%<{[*]/.test(password) || (/password|secret/i.test(password) && !/\d/.test(password)) || /^(.)\1*$/.test(password) || password === user;
+}
+
 /**
  * Fewest digits a number written without `+` can have in the country: a national prefix or an IDD
  * only adds digits, so anything shorter cannot be valid there and skips the library's parse.
@@ -78,16 +94,18 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
       group: 1,
       hint: '://',
       score: 0.95,
+      validate: (v) => !placeholderPassword(v.slice(0, v.indexOf(':')), v.slice(v.indexOf(':') + 1)),
     }),
     patternRecognizer({
       type: 'email',
       placeholder: 'EMAIL',
-      // Starts only where a local part can start and every run is bounded (RFC 5321 lengths).
-      pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+      // Starts only where a local part can start and every run is bounded (RFC 5321 lengths); a
+      // top-level domain is letters or an IDN's punycode (`xn--p1ai`, .рф).
+      pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})(?![A-Za-z0-9-])/g,
       hint: '@',
       score: 0.9,
-      // `https://token@host` is a URL's user, not an address.
-      validate: (v, text, start) => !v.startsWith('.') && !v.includes('..') && !text.startsWith('://', start - 3),
+      // `https://token@host` and `https://user:pw@host` are a URL's user part, not an address.
+      validate: (v, text, start) => !v.startsWith('.') && !v.includes('..') && !inUserinfo(text, start),
       context: ['mail', 'contact', 'reach'],
     }),
     patternRecognizer({
@@ -103,8 +121,9 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
       type: 'credit-card',
       placeholder: 'CREDIT_CARD',
       // Printed groupings only (a run, 4-4-4-4, Amex/Diners 4-6-5/4-6-4), so a card followed by
-      // other digits ("… 3564 12/26") is not swallowed into a longer run that fails Luhn.
-      pattern: /(?<![\d.-])(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}|\d{4}([ -])\d{6}\2\d{4,5})(?![\d-])(?!\.\d)/g,
+      // other digits ("… 3564 12/26") is not swallowed into a longer run that fails Luhn. Not
+      // next to a letter: digit runs inside hex hashes pass Luhn one time in ten.
+      pattern: /(?<![\dA-Za-z.-])(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}|\d{4}([ -])\d{6}\2\d{4,5})(?![\dA-Za-z-])(?!\.\d)/g,
       score: 0.9,
       validated: true,
       validate: (v) => cardNumberValid(v.replace(/[ -]/g, '')),
@@ -148,7 +167,14 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
       // IPv6 candidates are any colon-separated hex groups (times and MACs too); node:net decides.
       pattern: /(?<![\w.:])(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::(?:\d{1,3}\.){3}\d{1,3})?)(?!\w)(?!\.\d)(?!:\D)/g,
       score: 0.6,
-      validate: (v) => (isIPv4(v) ? true : isIPv6(v) && /[0-9a-f]{1,4}:[0-9a-f]{0,4}:/i.test(v) && v.replace(/[^:]/g, '').length >= 2 ? 0.75 : false),
+      // An IPv6 address needs a hex group before a colon pair (`a::b` in code is not one), unless it
+      // carries an IPv4 address (`::ffff:10.0.0.1`) or is the loopback `::1`.
+      validate: (v) =>
+        isIPv4(v)
+          ? true
+          : isIPv6(v) && (/[0-9a-f]{1,4}:[0-9a-f]{0,4}:/i.test(v) || /\d\.\d/.test(v) || v === '::1') && v.replace(/[^:]/g, '').length >= 2
+            ? 0.75
+            : false,
       context: ['ip', 'address', 'host', 'server', 'client', 'addr', 'from', 'remote'],
       against: ['version', 'release', 'firmware', 'build', ' v', 'oid'],
     }),
