@@ -6,35 +6,13 @@
  * Warning Event, /why says it, and kube-scheduler, through the extender, places exactly the one more
  * replica the count said would fit.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import t from 'tap';
-import { parse, stringify } from 'yaml';
 import { GPU_RESOURCE } from '../../src/api/kubernetes.ts';
-import { Labels, type AgentPool, type Condition } from '../../src/api/neuronetes.ts';
-import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
-import { createMetrics } from '../../src/observability/metrics.ts';
-import { KubernetesPoolEvents } from '../../src/pools/pool-events.ts';
+import { Labels } from '../../src/api/neuronetes.ts';
 import type { PoolWhy } from '../../src/pools/pool-why.ts';
-import { KubernetesScaleTargets } from '../../src/pools/scale-target.ts';
-import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
-import { eventually, findKubeBinaries, freePort, sleep, startControlPlane, type ControlPlane } from './control-plane.ts';
-import {
-  REPO,
-  agentPool,
-  applyCrds,
-  createCustom,
-  createGpuNode,
-  createNamespace,
-  createPod,
-  crd,
-  nodeOf,
-  podEvents,
-  shippedServiceAccount,
-} from './kube-fixtures.ts';
+import { eventually, findKubeBinaries, sleep } from './control-plane.ts';
+import { agentPool, createCustom, createGpuNode, createPod, nodeOf, podEvents, shippedSchedulerConfig } from './kube-fixtures.ts';
+import { poolEnvironment } from './pool-environment.ts';
 
 interface Reply {
   currentReplicas: number;
@@ -49,31 +27,8 @@ if ('skip' in bins) {
   t.plan(0, `e2e skipped: ${bins.skip}`);
 } else {
   t.setTimeout(90_000);
-  const log = pino({ level: process.env['E2E_LOG'] ?? 'silent' });
-  const cp: ControlPlane = await startControlPlane(bins);
-  t.teardown(() => cp.stop());
-  const kc: KubeConfig = cp.kubeConfig();
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const apps = kc.makeApiClient(AppsV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
-  const ns = 'agents';
-  await applyCrds(kc);
-  await createNamespace(kc, ns);
-  const asServe = await shippedServiceAccount(kc, cp.server, 'neuronetes-extender', 'rbac-serve.yaml');
-
-  const dir = await mkdtemp(join(tmpdir(), 'nn-e2e-capacity-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const configPath = join(dir, 'config.yaml');
-  await writeFile(
-    configPath,
-    stringify({
-      'autoscaler-plugins': [{ name: 'slo', enabled: false }],
-      'metrics-provider-plugins': [
-        { name: 'prometheus', enabled: false },
-        { name: 'pods', enabled: false },
-      ],
-    }),
-  );
+  const env = await poolEnvironment(t, bins);
+  const { cp, kc, apps, core, ns, readPool, condition, deploymentReplicas, events } = env;
 
   /** A pool of 2×H100 replicas on the node labelled pool=<name>, its Deployment, and one replica running there. */
   const poolOnItsNode = async (name: string, autoscaling: Record<string, unknown>): Promise<void> => {
@@ -115,30 +70,8 @@ if ('skip' in bins) {
   await poolOnItsNode('asks', {});
   await poolOnItsNode('holds', { requestUnplaceable: false });
 
-  const cluster = new KubernetesSource({ kubeConfig: asServe(), log, rebuildDelayMs: 20, backoff: { initialMs: 100, maxMs: 1_000 } });
-  const serveKc = asServe();
-  const app: NeuroNetesApp = await buildApp({
-    cluster,
-    configPath,
-    logger: log,
-    metrics: createMetrics({ defaultMetrics: false }),
-    watchConfig: false,
-    scaleTargets: new KubernetesScaleTargets(serveKc),
-    actuator: { intervalMs: 300 },
-    poolController: { intervalMs: 400, recountDelayMs: 50, events: new KubernetesPoolEvents(serveKc, log, 'e2e') },
-  });
-  t.teardown(() => app.close());
-  const port = await freePort();
-  await app.listen({ port, host: '127.0.0.1' });
+  const { app, base } = await env.startService({ actuatorIntervalMs: 300 });
 
-  const readPool = async (name: string): Promise<AgentPool> =>
-    (await custom.getNamespacedCustomObject({ ...crd('agentpools'), namespace: ns, name })) as AgentPool;
-  const condition = (p: AgentPool, type: string): Condition | undefined => p.status?.conditions?.find((c) => c.type === type);
-  const deploymentReplicas = async (name: string): Promise<number | undefined> => (await apps.readNamespacedDeployment({ name, namespace: ns })).spec?.replicas;
-  const events = async (pool: string, reason: string): Promise<{ type: string; message: string }[]> =>
-    (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=AgentPool,involvedObject.name=${pool},reason=${reason}` })).items.map(
-      (e) => ({ type: e.type ?? '', message: e.message ?? '' }),
-    );
   const decision = async (name: string): Promise<Reply> =>
     (await app.inject({ method: 'GET', url: `/autoscaler/pools/${ns}/${name}?dryRun=true` })).json<Reply>();
   const shortfall = (name: string): string =>
@@ -186,14 +119,7 @@ if ('skip' in bins) {
   });
 
   await t.test('kube-scheduler, through the extender, places exactly the one more the count said', async (t) => {
-    const shipped = parse(await readFile(join(REPO, 'scheduler-config', 'scheduler-config.yaml'), 'utf8')) as { extenders: Record<string, unknown>[] };
-    await cp.startScheduler('scheduler', {
-      ...shipped,
-      profiles: [{ schedulerName: 'neuronetes-names' }],
-      podInitialBackoffSeconds: 1,
-      podMaxBackoffSeconds: 2,
-      extenders: shipped.extenders.map((e) => ({ ...e, urlPrefix: `http://127.0.0.1:${port}/scheduler` })),
-    });
+    await cp.startScheduler('scheduler', await shippedSchedulerConfig('scheduler-config.yaml', 'neuronetes-names', base));
     for (const name of ['asks-1', 'asks-2'])
       await createPod(kc, ns, name, { gpus: 2, pool: 'asks', schedulerName: 'neuronetes-names', labels: { app: 'asks' } });
     const nodes = await eventually('one of the two bound', async () => {

@@ -9,54 +9,23 @@
  * bad targets (missing, no scale subresource, a selector over another pool's pods) each shown on
  * their own pool while the other pools go on.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import t from 'tap';
 import { Agent, request } from 'undici';
-import { parse, stringify } from 'yaml';
-import { Labels, type AgentPool, type Condition } from '../../src/api/neuronetes.ts';
-import { KubernetesSource } from '../../src/cluster/kubernetes-source.ts';
-import { createMetrics } from '../../src/observability/metrics.ts';
+import { Labels } from '../../src/api/neuronetes.ts';
 import { KubernetesPoolEvents } from '../../src/pools/pool-events.ts';
 import type { PoolWhy } from '../../src/pools/pool-why.ts';
-import { KubernetesScaleTargets } from '../../src/pools/scale-target.ts';
-import { buildApp, type NeuroNetesApp } from '../../src/server/app.ts';
-import { eventually, findKubeBinaries, freePort, startControlPlane, type ControlPlane } from './control-plane.ts';
-import { REPO, agentPool, applyCrds, createCustom, createGpuNode, createNamespace, createPod, crd, shippedServiceAccount } from './kube-fixtures.ts';
+import { eventually, findKubeBinaries } from './control-plane.ts';
+import { agentPool, createCustom, createGpuNode, createPod, crd, shippedSchedulerConfig } from './kube-fixtures.ts';
+import { poolEnvironment } from './pool-environment.ts';
 
 const bins = findKubeBinaries();
 if ('skip' in bins) {
   t.plan(0, `e2e skipped: ${bins.skip}`);
 } else {
   t.setTimeout(120_000);
-  const log = pino({ level: process.env['E2E_LOG'] ?? 'silent' });
-  const cp: ControlPlane = await startControlPlane(bins);
-  t.teardown(() => cp.stop());
-  const kc: KubeConfig = cp.kubeConfig();
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const apps = kc.makeApiClient(AppsV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
-  const ns = 'agents';
-  await applyCrds(kc);
-  await createNamespace(kc, ns);
-  const asServe = await shippedServiceAccount(kc, cp.server, 'neuronetes-extender', 'rbac-serve.yaml');
-
-  const dir = await mkdtemp(join(tmpdir(), 'nn-e2e-pools-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const configPath = join(dir, 'config.yaml');
-  await writeFile(
-    configPath,
-    stringify({
-      'autoscaler-plugins': [{ name: 'slo', enabled: false }],
-      'metrics-provider-plugins': [
-        { name: 'prometheus', enabled: false },
-        { name: 'pods', enabled: false },
-      ],
-    }),
-  );
+  const env = await poolEnvironment(t, bins);
+  const { cp, kc, custom, apps, core, ns, log, asServe, readPool, condition, deploymentReplicas, events } = env;
 
   const deployment = async (name: string, pool: string | undefined, replicas: number, selector: Record<string, string> = { app: name }): Promise<void> => {
     const labels = { ...selector, ...(pool !== undefined ? { [Labels.agentPool]: pool } : {}) };
@@ -96,20 +65,12 @@ if ('skip' in bins) {
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   };
-  const readPool = async (name: string): Promise<AgentPool> =>
-    (await custom.getNamespacedCustomObject({ ...crd('agentpools'), namespace: ns, name })) as AgentPool;
-  const condition = (p: AgentPool, type: string): Condition | undefined => p.status?.conditions?.find((c) => c.type === type);
-  const deploymentReplicas = async (name: string): Promise<number | undefined> => (await apps.readNamespacedDeployment({ name, namespace: ns })).spec?.replicas;
   const scalePool = async (name: string, replicas: number): Promise<void> => {
     await custom.patchNamespacedCustomObjectScale(
       { ...crd('agentpools'), namespace: ns, name, body: { spec: { replicas } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   };
-  const events = async (pool: string, reason: string): Promise<{ message: string; count: number }[]> =>
-    (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=AgentPool,involvedObject.name=${pool},reason=${reason}` })).items.map(
-      (e) => ({ message: e.message ?? '', count: e.count ?? 0 }),
-    );
   const poolWith = (name: string, spec: Record<string, unknown>): Record<string, unknown> => agentPool(name, { minReplicas: 1, maxReplicas: 6, ...spec });
 
   // Pools first, so the controller's first round meets every case at once.
@@ -139,28 +100,8 @@ if ('skip' in bins) {
     poolWith('warm', { minReplicas: 0, replicas: 4, prewarmPercent: 25, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'warm' } }),
   );
 
-  const cluster = new KubernetesSource({ kubeConfig: asServe(), log, rebuildDelayMs: 20, backoff: { initialMs: 100, maxMs: 1_000 } });
-  const serveKc = asServe();
-  const app: NeuroNetesApp = await buildApp({
-    cluster,
-    configPath,
-    logger: log,
-    metrics: createMetrics({ defaultMetrics: false }),
-    watchConfig: false,
-    scaleTargets: new KubernetesScaleTargets(serveKc),
-    poolController: { intervalMs: 400, recountDelayMs: 50, events: new KubernetesPoolEvents(serveKc, log, 'e2e') },
-  });
-  t.teardown(() => app.close());
-  const port = await freePort();
-  await app.listen({ port, host: '127.0.0.1' });
-  const shipped = parse(await readFile(join(REPO, 'scheduler-config', 'scheduler-config.yaml'), 'utf8')) as { extenders: Record<string, unknown>[] };
-  await cp.startScheduler('scheduler', {
-    ...shipped,
-    profiles: [{ schedulerName: 'neuronetes-names' }],
-    podInitialBackoffSeconds: 1,
-    podMaxBackoffSeconds: 2,
-    extenders: shipped.extenders.map((e) => ({ ...e, urlPrefix: `http://127.0.0.1:${port}/scheduler` })),
-  });
+  const { app, base } = await env.startService();
+  await cp.startScheduler('scheduler', await shippedSchedulerConfig('scheduler-config.yaml', 'neuronetes-names', base));
 
   await t.test('the target follows spec.replicas up and down; status follows the pods', async (t) => {
     await eventually('Deployment chat scaled to 3', async () => ((await deploymentReplicas('chat')) === 3 ? true : undefined));
@@ -298,11 +239,11 @@ if ('skip' in bins) {
     const event = { type: 'Warning', reason: 'E2ERepeated', message: 'the same thing again' } as const;
     for (let i = 0; i < 3; i++) await recorder.record(target, event);
     let seen = await events('bare', 'E2ERepeated');
-    t.same(seen, [{ message: 'the same thing again', count: 3 }]);
+    t.same(seen, [{ type: 'Warning', message: 'the same thing again', count: 3 }]);
     await core.deleteCollectionNamespacedEvent({ namespace: ns, fieldSelector: 'reason=E2ERepeated' });
     await recorder.record(target, event);
     seen = await events('bare', 'E2ERepeated');
-    t.same(seen, [{ message: 'the same thing again', count: 1 }], 'a new series once the old Event is gone');
+    t.same(seen, [{ type: 'Warning', message: 'the same thing again', count: 1 }], 'a new series once the old Event is gone');
   });
 
   await t.test('why for an unknown pool is a 404', async (t) => {
