@@ -16,6 +16,8 @@ export interface InjectionRule {
   readonly reason: string;
   /** Only for these directions (default all). */
   readonly directions?: readonly GuardrailDirection[];
+  /** Literal lower-case words one of which every match contains: a view with none of them skips the rule. */
+  readonly words?: readonly string[];
 }
 
 export interface InjectionFinding {
@@ -24,9 +26,17 @@ export interface InjectionFinding {
   readonly reason: string;
 }
 
-const rule = (id: string, pattern: string, weight: number, reason: string, directions?: readonly GuardrailDirection[]): InjectionRule => ({
+const rule = (
+  id: string,
+  pattern: string,
+  words: readonly string[],
+  weight: number,
+  reason: string,
+  directions?: readonly GuardrailDirection[],
+): InjectionRule => ({
   id,
   pattern: new RegExp(pattern, 's'),
+  words,
   weight,
   reason,
   ...(directions !== undefined ? { directions } : {}),
@@ -36,46 +46,65 @@ export const BUILTIN_RULES: readonly InjectionRule[] = [
   rule(
     'override',
     String.raw`\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(previous|prior|above|earlier|all|your|system|safety)\b.{0,20}\b(instructions|rules|prompts?|guidelines|directives|policies)\b`,
+    ['instructions', 'rules', 'prompt', 'guidelines', 'directives', 'policies'],
     0.75,
     'asks to set aside the instructions',
   ),
   rule(
     'reveal-prompt',
     String.raw`\b(reveal|print|show|repeat|output|leak)\b.{0,30}\b(system|hidden|initial|original)\s+(prompt|instructions|message)\b`,
+    ['prompt', 'instructions', 'message'],
     0.6,
     'asks for the system prompt',
   ),
-  rule('persona', String.raw`\byou are now\b.{0,40}\b(dan|unfiltered|unrestricted|jailbroken|uncensored|evil)\b`, 0.8, 'assigns an unrestricted persona'),
-  rule('mode', String.raw`\b(developer|god|jailbreak|dan|sudo|unrestricted|opposite)\s+mode\b`, 0.7, 'invokes a jailbreak mode'),
+  rule(
+    'persona',
+    String.raw`\byou are now\b.{0,40}\b(dan|unfiltered|unrestricted|jailbroken|uncensored|evil)\b`,
+    ['you are now'],
+    0.8,
+    'assigns an unrestricted persona',
+  ),
+  rule('mode', String.raw`\b(developer|god|jailbreak|dan|sudo|unrestricted|opposite)\s+mode\b`, ['mode'], 0.7, 'invokes a jailbreak mode'),
   rule(
     'no-limits',
     String.raw`\b(pretend|act as if|imagine|roleplay|role-play)\b.{0,40}\b(no|without|free of)\s+(restrictions|rules|filters|limits|guidelines|morals|ethics)\b`,
+    ['restrictions', 'rules', 'filters', 'limits', 'guidelines', 'morals', 'ethics'],
     0.7,
     'role-play without rules',
   ),
   rule(
     'dan',
     String.raw`\bdo anything now\b|\bstay in character\b.{0,40}\b(dan|jailbreak)|\bdan\b.{0,20}\b(jailbreak|prompt|mode)\b`,
+    ['do anything now', 'stay in character', 'jailbreak', 'prompt', 'mode'],
     0.85,
     'the DAN template',
   ),
-  rule('aim', String.raw`\b(aim|always intelligent and machiavellian)\b.{0,60}\b(unfiltered|amoral|machiavellian)\b`, 0.8, 'the AIM template'),
-  rule('grandma', String.raw`\b(dead|late|deceased)\s+grandm(a|other)\b.{0,80}\b(used to|would)\b`, 0.6, 'the grandma template'),
+  rule(
+    'aim',
+    String.raw`\b(aim|always intelligent and machiavellian)\b.{0,60}\b(unfiltered|amoral|machiavellian)\b`,
+    ['unfiltered', 'amoral', 'machiavellian'],
+    0.8,
+    'the AIM template',
+  ),
+  rule('grandma', String.raw`\b(dead|late|deceased)\s+grandm(a|other)\b.{0,80}\b(used to|would)\b`, ['grandm'], 0.6, 'the grandma template'),
   rule(
     'no-refusal',
     String.raw`\b(never|do not|don't|must not)\s+(refuse|decline|say (you )?can'?t)\b|\bno (ethical|moral) (guidelines|restrictions)\b`,
+    ['refuse', 'decline', "can't", 'cant', 'guidelines', 'restrictions'],
     0.6,
     'forbids refusing',
   ),
   rule(
     'fake-role',
     String.raw`<\|im_start\|>\s*system|\[/?(system|inst)\]|^#{2,3}\s*(system|instruction)s?\s*:|\bnew system prompt\b`,
+    ['<|im_start|>', 'system]', 'inst]', '##', 'new system prompt'],
     0.7,
     'fakes a system or instruction turn',
   ),
   rule(
     'hidden-instruction',
     String.raw`\b(ai|assistant|llm|language model|chatbot)\b.{0,40}\b(reading|processing|summari[sz]ing) this\b|\b(important|attention)\b.{0,20}\bnew instructions?\b`,
+    ['reading this', 'processing this', 'summarizing this', 'summarising this', 'new instruction'],
     0.8,
     'addresses the model from inside the data',
     ['tool-result', 'input'],
@@ -83,6 +112,7 @@ export const BUILTIN_RULES: readonly InjectionRule[] = [
   rule(
     'user-deception',
     String.raw`\b(do not|don't|never)\s+(tell|inform|mention to|show)\s+the\s+user\b|\bwithout the user('s)? (knowing|knowledge|consent)\b`,
+    ['user'],
     0.85,
     'asks to hide something from the user',
     ['tool-result', 'input', 'output'],
@@ -90,6 +120,7 @@ export const BUILTIN_RULES: readonly InjectionRule[] = [
   rule(
     'exfiltration',
     String.raw`\b(send|post|forward|upload|exfiltrate)\b.{0,60}\b(conversation|chat history|api key|password|credentials|secrets?|tokens?|the data)\b.{0,40}\b(to|at)\s+(https?://|[\w.-]+@)`,
+    ['http', '@'],
     0.85,
     'asks to send data somewhere',
     ['tool-result', 'input'],
@@ -97,6 +128,7 @@ export const BUILTIN_RULES: readonly InjectionRule[] = [
   rule(
     'tool-hijack',
     String.raw`\b(call|invoke|use|run)\b.{0,20}\b(the )?(tool|function)\b.{0,40}\b(instead|immediately|now|without asking)\b`,
+    ['tool', 'function'],
     0.6,
     'tells the model which tool to call',
     ['tool-result'],
@@ -224,24 +256,71 @@ function payloads(text: string): (readonly [from: string, text: string])[] {
   return out;
 }
 
+/**
+ * The rules whose words occur in a text, in one scan instead of one per rule. A word containing
+ * another stands in for it, so at most one word starts at any position and stepping one past each
+ * match finds them all; rules without words are always candidates.
+ */
+class RuleWords {
+  readonly #scan: RegExp | undefined;
+  readonly #rulesOf = new Map<string, InjectionRule[]>();
+  readonly #always: readonly InjectionRule[];
+
+  constructor(rules: readonly InjectionRule[], spell: (word: string) => string = (w) => w) {
+    const words = new Set(rules.flatMap((r) => (r.words ?? []).map(spell)));
+    const minimal = [...words].filter((w) => ![...words].some((v) => v !== w && w.includes(v)));
+    for (const r of rules)
+      for (const w of (r.words ?? []).map(spell)) {
+        const key = minimal.find((m) => w.includes(m)) as string;
+        this.#rulesOf.set(key, [...(this.#rulesOf.get(key) ?? []), r]);
+      }
+    this.#always = rules.filter((r) => r.words === undefined);
+    this.#scan = minimal.length === 0 ? undefined : new RegExp(minimal.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  }
+
+  in(text: string): Set<InjectionRule> {
+    const found = new Set(this.#always);
+    if (this.#scan === undefined) return found;
+    this.#scan.lastIndex = 0;
+    for (let m = this.#scan.exec(text); m !== null; m = this.#scan.exec(text)) {
+      for (const r of this.#rulesOf.get(m[0]) ?? []) found.add(r);
+      this.#scan.lastIndex = m.index + 1;
+    }
+    return found;
+  }
+}
+
+const ROT13_CHARS = 16_384;
+
 export class InjectionScreen {
   readonly #rules: readonly InjectionRule[];
+  readonly #words: RuleWords;
+  /** The rules' words under rot13, searched in the plain text: the rot13 view is built only when a rule could match it. */
+  readonly #rot13Words: RuleWords;
 
   constructor(extra: readonly string[] = []) {
     this.#rules = [
       ...BUILTIN_RULES,
       ...extra.map((p, i) => ({ id: `custom-${i + 1}`, pattern: new RegExp(p, 'is'), weight: 0.7, reason: `matches the configured pattern ${p}` })),
     ];
+    this.#words = new RuleWords(this.#rules);
+    this.#rot13Words = new RuleWords(this.#rules, rot13);
   }
 
   /** One finding per rule that matched, the strongest form first (plain, then decoded). */
   screen(text: string, direction: GuardrailDirection = 'input'): InjectionFinding[] {
     const rules = this.#rules.filter((r) => r.directions === undefined || r.directions.includes(direction));
     const plain = normalise(text);
-    const views: (readonly [from: string, text: string])[] = [['text', plain], ...payloads(text), ['rot13', rot13(plain.slice(0, 16_384))]];
+    const head = plain.slice(0, ROT13_CHARS);
+    let rotated: string | undefined;
+    const views: (readonly [from: string, candidates: ReadonlySet<InjectionRule>, text: () => string])[] = [
+      ['text', this.#words.in(plain), () => plain],
+      ...payloads(text).map(([from, t]) => [from, this.#words.in(t), () => t] as const),
+      ['rot13', this.#rot13Words.in(head), () => (rotated ??= rot13(head))],
+    ];
     const findings: InjectionFinding[] = [];
     for (const r of rules) {
-      const view = views.find(([, t]) => r.pattern.test(t));
+      const view = views.find(([, candidates, t]) => candidates.has(r) && r.pattern.test(t()));
       if (view === undefined) continue;
       const [from] = view;
       // Hiding an instruction in an encoding is itself a sign of intent; in a tool result, more so.
