@@ -214,13 +214,49 @@ const MAX_PAYLOADS = 8;
 const MAX_PAYLOAD_CHARS = 4_096;
 const PRINTABLE = /^[\x20-\x7e\t\r\n\u00a0-\uffff]*$/;
 
-/** Each with a character it cannot be without, when there is one: text without it skips that scan. */
-const ENCODINGS: readonly (readonly [name: string, pattern: RegExp, decode: (s: string) => string, needs?: string])[] = [
-  ['base64', /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,4096}={0,2}/g, (s) => Buffer.from(s, 'base64').toString('utf8')],
-  ['hex', /(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){12,2048}(?![0-9a-fA-F])/g, (s) => Buffer.from(s, 'hex').toString('utf8')],
-  // Three or more escapes in one run of URL characters; the letters between them cannot be `%`, so no backtracking.
-  ['url-encoding', /(?<![\w.~+%-])(?:[\w.~+-]{0,32}%[0-9A-Fa-f]{2}){3,512}[\w.~+-]{0,64}/g, (s) => decodeURIComponent(s.replace(/\+/g, ' ')), '%'],
-];
+/** Which ASCII characters a class holds, for scanning runs of them without a pattern. */
+function charTable(chars: RegExp): Uint8Array {
+  return Uint8Array.from({ length: 128 }, (_, c) => (chars.test(String.fromCharCode(c)) ? 1 : 0));
+}
+const BASE64_CHARS = charTable(/[A-Za-z0-9+/]/);
+const HEX_CHARS = charTable(/[0-9a-fA-F]/);
+
+/** Maximal runs [start, end) of a table's characters, at least `min` long, within [from, to). */
+function* runs(text: string, chars: Uint8Array, min: number, from = 0, to = text.length): Generator<readonly [number, number]> {
+  for (let i = from; i < to; i++) {
+    if (chars[text.charCodeAt(i)] !== 1) continue;
+    const start = i;
+    while (i < to && chars[text.charCodeAt(i)] === 1) i++;
+    if (i - start >= min) yield [start, i];
+  }
+}
+
+// Three or more escapes in one run of URL characters; the letters between them cannot be `%`, so no backtracking.
+const URL_ENCODED = /(?<![\w.~+%-])(?:[\w.~+-]{0,32}%[0-9A-Fa-f]{2}){3,512}[\w.~+-]{0,64}/g;
+
+const DECODE: Readonly<Record<string, (s: string) => string>> = {
+  base64: (s) => Buffer.from(s, 'base64').toString('utf8'),
+  hex: (s) => Buffer.from(s, 'hex').toString('utf8'),
+  'url-encoding': (s) => decodeURIComponent(s.replace(/\+/g, ' ')),
+};
+
+/**
+ * What could be encoded, in this order: base64 (16 to 4,096 of its characters, then up to two `=`),
+ * hex (an even 24 to 4,096 digits, only inside those runs) and URL-encoding. Runs are scanned by
+ * character table: the equivalent patterns cost a third of a check.
+ */
+function* encoded(text: string): Generator<readonly [name: string, value: string]> {
+  const long = [...runs(text, BASE64_CHARS, 16)];
+  for (const [start, end] of long) {
+    let stop = Math.min(end, start + MAX_PAYLOAD_CHARS);
+    if (stop === end) while (stop < end + 2 && text[stop] === '=') stop++;
+    yield ['base64', text.slice(start, stop)];
+  }
+  for (const [start, end] of long)
+    for (const [from, to] of runs(text, HEX_CHARS, 24, start, end))
+      if ((to - from) % 2 === 0 && to - from <= MAX_PAYLOAD_CHARS) yield ['hex', text.slice(from, to)];
+  if (text.includes('%')) for (const m of text.matchAll(URL_ENCODED)) yield ['url-encoding', m[0]];
+}
 
 /** Over the code units in chunks: a replacer called per letter made this the hottest function of a check. */
 function rot13(s: string): string {
@@ -240,51 +276,60 @@ function rot13(s: string): string {
 /** Decoded payloads that read as text, with where they came from. */
 function payloads(text: string): (readonly [from: string, text: string])[] {
   const out: (readonly [string, string])[] = [];
-  for (const [name, pattern, decode, needs] of ENCODINGS) {
-    if (needs !== undefined && !text.includes(needs)) continue;
-    for (const m of text.matchAll(pattern)) {
-      if (out.length >= MAX_PAYLOADS) return out;
-      let decoded: string;
-      try {
-        decoded = decode(m[0].slice(0, MAX_PAYLOAD_CHARS));
-      } catch {
-        continue;
-      }
-      if (decoded.length >= 8 && PRINTABLE.test(decoded) && !decoded.includes('\ufffd')) out.push([name, normalise(decoded)]);
+  for (const [name, value] of encoded(text)) {
+    if (out.length >= MAX_PAYLOADS) return out;
+    let decoded: string;
+    try {
+      decoded = (DECODE[name] as (s: string) => string)(value.slice(0, MAX_PAYLOAD_CHARS));
+    } catch {
+      continue;
     }
+    if (decoded.length >= 8 && PRINTABLE.test(decoded) && !decoded.includes('\ufffd')) out.push([name, normalise(decoded)]);
   }
   return out;
 }
 
 /**
- * The rules whose words occur in a text, in one scan instead of one per rule. A word containing
- * another stands in for it, so at most one word starts at any position and stepping one past each
- * match finds them all; rules without words are always candidates.
+ * The rules whose words occur in a text, in one pass: each position's first two characters index a
+ * table of the words starting with them (an alternation of the words as one pattern cost five times
+ * more). Rules without words are always candidates.
  */
 class RuleWords {
-  readonly #scan: RegExp | undefined;
-  readonly #rulesOf = new Map<string, InjectionRule[]>();
+  /** For two ASCII characters c0, c1: 1 + the index in #lists of the words starting with them, or 0. */
+  readonly #pairs = new Uint16Array(128 * 128);
+  readonly #lists: (readonly [word: string, rules: InjectionRule[]])[][] = [];
+  /** Words of one character, searched for on their own. */
+  readonly #single: (readonly [word: string, rules: InjectionRule[]])[] = [];
   readonly #always: readonly InjectionRule[];
 
   constructor(rules: readonly InjectionRule[], spell: (word: string) => string = (w) => w) {
-    const words = new Set(rules.flatMap((r) => (r.words ?? []).map(spell)));
-    const minimal = [...words].filter((w) => ![...words].some((v) => v !== w && w.includes(v)));
-    for (const r of rules)
-      for (const w of (r.words ?? []).map(spell)) {
-        const key = minimal.find((m) => w.includes(m)) as string;
-        this.#rulesOf.set(key, [...(this.#rulesOf.get(key) ?? []), r]);
+    const rulesOf = new Map<string, InjectionRule[]>();
+    for (const r of rules) for (const w of r.words ?? []) rulesOf.set(spell(w), [...(rulesOf.get(spell(w)) ?? []), r]);
+    for (const entry of rulesOf) {
+      const [w] = entry;
+      if ([...w].some((c) => c.charCodeAt(0) >= 128)) throw new TypeError(`rule word ${JSON.stringify(w)} must be ASCII`);
+      if (w.length === 1) {
+        this.#single.push(entry);
+        continue;
       }
+      const key = w.charCodeAt(0) * 128 + w.charCodeAt(1);
+      if (this.#pairs[key] === 0) this.#pairs[key] = this.#lists.push([]);
+      this.#lists[(this.#pairs[key] as number) - 1]?.push(entry);
+    }
     this.#always = rules.filter((r) => r.words === undefined);
-    this.#scan = minimal.length === 0 ? undefined : new RegExp(minimal.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
   }
 
   in(text: string): Set<InjectionRule> {
     const found = new Set(this.#always);
-    if (this.#scan === undefined) return found;
-    this.#scan.lastIndex = 0;
-    for (let m = this.#scan.exec(text); m !== null; m = this.#scan.exec(text)) {
-      for (const r of this.#rulesOf.get(m[0]) ?? []) found.add(r);
-      this.#scan.lastIndex = m.index + 1;
+    const add = (rules: readonly InjectionRule[]): void => rules.forEach((r) => found.add(r));
+    for (const [w, rules] of this.#single) if (text.includes(w)) add(rules);
+    let c1 = text.charCodeAt(0);
+    for (let i = 0; i + 1 < text.length; i++) {
+      const c0 = c1;
+      c1 = text.charCodeAt(i + 1);
+      if (c0 >= 128 || c1 >= 128) continue;
+      const list = this.#pairs[c0 * 128 + c1] as number;
+      if (list !== 0) for (const [w, rules] of this.#lists[list - 1] ?? []) if (text.startsWith(w, i)) add(rules);
     }
     return found;
   }
