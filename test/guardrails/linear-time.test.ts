@@ -22,6 +22,7 @@ export const ADVERSARIAL: readonly (readonly [string, string])[] = [
   ['hex', fill('0f')],
   ['colons', fill('a:')],
   ['base64', fill('Ab9+')],
+  ['forty-character runs', fill(`${'aB3/'.repeat(10)} `)],
   ['near-miss e-mail', fill('a@b.c ')],
   ['near-miss phone', fill('+1 (415) 555-01 ')],
   ['valid phones', fill('+1 415 555 0100 ')],

@@ -7,6 +7,7 @@
  * hidden in what a tool returned (indirect injection). Every pattern bounds its gaps: linear time.
  */
 import type { GuardrailDirection } from 'neuronetes';
+import { BASE64_CHARS, charTable, runs } from './char-runs.ts';
 
 export interface InjectionRule {
   readonly id: string;
@@ -214,22 +215,7 @@ const MAX_PAYLOADS = 8;
 const MAX_PAYLOAD_CHARS = 4_096;
 const PRINTABLE = /^[\x20-\x7e\t\r\n\u00a0-\uffff]*$/;
 
-/** Which ASCII characters a class holds, for scanning runs of them without a pattern. */
-function charTable(chars: RegExp): Uint8Array {
-  return Uint8Array.from({ length: 128 }, (_, c) => (chars.test(String.fromCharCode(c)) ? 1 : 0));
-}
-const BASE64_CHARS = charTable(/[A-Za-z0-9+/]/);
 const HEX_CHARS = charTable(/[0-9a-fA-F]/);
-
-/** Maximal runs [start, end) of a table's characters, at least `min` long, within [from, to). */
-function* runs(text: string, chars: Uint8Array, min: number, from = 0, to = text.length): Generator<readonly [number, number]> {
-  for (let i = from; i < to; i++) {
-    if (chars[text.charCodeAt(i)] !== 1) continue;
-    const start = i;
-    while (i < to && chars[text.charCodeAt(i)] === 1) i++;
-    if (i - start >= min) yield [start, i];
-  }
-}
 
 // Three or more escapes in one run of URL characters; the letters between them cannot be `%`, so no backtracking.
 const URL_ENCODED = /(?<![\w.~+%-])(?:[\w.~+-]{0,32}%[0-9A-Fa-f]{2}){3,512}[\w.~+-]{0,64}/g;
@@ -242,8 +228,7 @@ const DECODE: Readonly<Record<string, (s: string) => string>> = {
 
 /**
  * What could be encoded, in this order: base64 (16 to 4,096 of its characters, then up to two `=`),
- * hex (an even 24 to 4,096 digits, only inside those runs) and URL-encoding. Runs are scanned by
- * character table: the equivalent patterns cost a third of a check.
+ * hex (an even 24 to 4,096 digits, only inside those runs) and URL-encoding.
  */
 function* encoded(text: string): Generator<readonly [name: string, value: string]> {
   const long = [...runs(text, BASE64_CHARS, 16)];
