@@ -8,6 +8,7 @@ t.test('normalisation undoes the usual disguises', async (t) => {
   t.equal(normalise('Ig\u200bnore ALL prev\u200dious'), 'ignore all previous', 'zero-width characters and case');
   t.equal(normalise('іgnоrе'), 'ignore', 'Cyrillic look-alikes');
   t.equal(normalise('1gn0r3 pr3v10us'), 'ignore previous', 'leetspeak inside words');
+  t.equal(normalise('x 13a7 1337 a13 31a p@$$w0rd'), 'x ieat 1337 aie eia password', 'runs of symbols turn from the letter inwards, in symbol order, twice');
   t.equal(normalise('i g n o r e the r.u.l.e.s'), 'ignore the rules', 'spaced-out letters');
   t.equal(normalise('ｉｇｎｏｒｅ'), 'ignore', 'full-width forms (NFKC)');
   t.equal(normalise('version 1.2.3 has 40 items'), 'version 1.2.3 has 40 items', 'numbers on their own stay');
