@@ -17,6 +17,7 @@ export const ADVERSARIAL: readonly (readonly [string, string])[] = [
   ['dashed digits', fill('12-')],
   ['local parts', fill('a.')],
   ['at signs', fill('a@')],
+  ['long local parts', fill(`${'a.'.repeat(32)}@`)],
   ['domain without tld', `x@${fill('a.')}`],
   ['labels', fill('a-b.')],
   ['hex', fill('0f')],
