@@ -175,6 +175,17 @@ t.test('the scheduling cycle is measured through ours and through the floor rout
   );
 });
 
+t.test("the default guardrail chain is judged on CPU per check against the issue's 5,000 checks/s, and on linear growth", async (t) => {
+  const chain = (size: string, cpuMsPerCall: number): Row => ({ id: `guardrails/chain/${size}`, kind: 'latency', cpuMsPerCall, callsPerSec: 900, p99Ms: 3 });
+  const fast = headline([chain('1kb', 0.16), chain('10kb', 1.2), chain('100kb', 11)]);
+  t.match(fast.join('\n'), /1 KB: 0.160 ms CPU per check = 6250 checks\/s on one core \(900\/s wall, p99 3.00 ms\).*: met/, 'CPU decides, not the wall time');
+  t.match(fast.join('\n'), /CPU per KB 1kb 160 µs, 10kb 120 µs, 100kb 110 µs; per check 10kb 7.5×, 100kb 9.2× the size before .*: met/);
+  const slow = headline([chain('1kb', 0.35), chain('10kb', 2.2), chain('100kb', 40)]).join('\n');
+  t.match(slow, /0.350 ms CPU per check = 2857 checks\/s.*MISSED/);
+  t.match(slow, /100kb 18.2× the size before .*: MISSED/, 'super-linear growth is reported');
+  t.ok(headline([]).includes('default guardrail chain: not measured'));
+});
+
 t.test('the regression check catches regressions and tolerates noise', async (t) => {
   const row = (id: string, extra: Partial<Row>): Row => ({ id, kind: 'latency', ...extra });
   const baseline: Results = {

@@ -7,6 +7,7 @@
  * hidden in what a tool returned (indirect injection). Every pattern bounds its gaps: linear time.
  */
 import type { GuardrailDirection } from 'neuronetes';
+import { BASE64_CHARS, charTable, runs } from './char-runs.ts';
 
 export interface InjectionRule {
   readonly id: string;
@@ -16,6 +17,8 @@ export interface InjectionRule {
   readonly reason: string;
   /** Only for these directions (default all). */
   readonly directions?: readonly GuardrailDirection[];
+  /** Literal lower-case words one of which every match contains: a view with none of them skips the rule. */
+  readonly words?: readonly string[];
 }
 
 export interface InjectionFinding {
@@ -24,9 +27,17 @@ export interface InjectionFinding {
   readonly reason: string;
 }
 
-const rule = (id: string, pattern: string, weight: number, reason: string, directions?: readonly GuardrailDirection[]): InjectionRule => ({
+const rule = (
+  id: string,
+  pattern: string,
+  words: readonly string[],
+  weight: number,
+  reason: string,
+  directions?: readonly GuardrailDirection[],
+): InjectionRule => ({
   id,
   pattern: new RegExp(pattern, 's'),
+  words,
   weight,
   reason,
   ...(directions !== undefined ? { directions } : {}),
@@ -36,46 +47,65 @@ export const BUILTIN_RULES: readonly InjectionRule[] = [
   rule(
     'override',
     String.raw`\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(previous|prior|above|earlier|all|your|system|safety)\b.{0,20}\b(instructions|rules|prompts?|guidelines|directives|policies)\b`,
+    ['instructions', 'rules', 'prompt', 'guidelines', 'directives', 'policies'],
     0.75,
     'asks to set aside the instructions',
   ),
   rule(
     'reveal-prompt',
     String.raw`\b(reveal|print|show|repeat|output|leak)\b.{0,30}\b(system|hidden|initial|original)\s+(prompt|instructions|message)\b`,
+    ['prompt', 'instructions', 'message'],
     0.6,
     'asks for the system prompt',
   ),
-  rule('persona', String.raw`\byou are now\b.{0,40}\b(dan|unfiltered|unrestricted|jailbroken|uncensored|evil)\b`, 0.8, 'assigns an unrestricted persona'),
-  rule('mode', String.raw`\b(developer|god|jailbreak|dan|sudo|unrestricted|opposite)\s+mode\b`, 0.7, 'invokes a jailbreak mode'),
+  rule(
+    'persona',
+    String.raw`\byou are now\b.{0,40}\b(dan|unfiltered|unrestricted|jailbroken|uncensored|evil)\b`,
+    ['you are now'],
+    0.8,
+    'assigns an unrestricted persona',
+  ),
+  rule('mode', String.raw`\b(developer|god|jailbreak|dan|sudo|unrestricted|opposite)\s+mode\b`, ['mode'], 0.7, 'invokes a jailbreak mode'),
   rule(
     'no-limits',
     String.raw`\b(pretend|act as if|imagine|roleplay|role-play)\b.{0,40}\b(no|without|free of)\s+(restrictions|rules|filters|limits|guidelines|morals|ethics)\b`,
+    ['restrictions', 'rules', 'filters', 'limits', 'guidelines', 'morals', 'ethics'],
     0.7,
     'role-play without rules',
   ),
   rule(
     'dan',
     String.raw`\bdo anything now\b|\bstay in character\b.{0,40}\b(dan|jailbreak)|\bdan\b.{0,20}\b(jailbreak|prompt|mode)\b`,
+    ['do anything now', 'stay in character', 'jailbreak', 'prompt', 'mode'],
     0.85,
     'the DAN template',
   ),
-  rule('aim', String.raw`\b(aim|always intelligent and machiavellian)\b.{0,60}\b(unfiltered|amoral|machiavellian)\b`, 0.8, 'the AIM template'),
-  rule('grandma', String.raw`\b(dead|late|deceased)\s+grandm(a|other)\b.{0,80}\b(used to|would)\b`, 0.6, 'the grandma template'),
+  rule(
+    'aim',
+    String.raw`\b(aim|always intelligent and machiavellian)\b.{0,60}\b(unfiltered|amoral|machiavellian)\b`,
+    ['unfiltered', 'amoral', 'machiavellian'],
+    0.8,
+    'the AIM template',
+  ),
+  rule('grandma', String.raw`\b(dead|late|deceased)\s+grandm(a|other)\b.{0,80}\b(used to|would)\b`, ['grandm'], 0.6, 'the grandma template'),
   rule(
     'no-refusal',
     String.raw`\b(never|do not|don't|must not)\s+(refuse|decline|say (you )?can'?t)\b|\bno (ethical|moral) (guidelines|restrictions)\b`,
+    ['refuse', 'decline', "can't", 'cant', 'guidelines', 'restrictions'],
     0.6,
     'forbids refusing',
   ),
   rule(
     'fake-role',
     String.raw`<\|im_start\|>\s*system|\[/?(system|inst)\]|^#{2,3}\s*(system|instruction)s?\s*:|\bnew system prompt\b`,
+    ['<|im_start|>', 'system]', 'inst]', '##', 'new system prompt'],
     0.7,
     'fakes a system or instruction turn',
   ),
   rule(
     'hidden-instruction',
     String.raw`\b(ai|assistant|llm|language model|chatbot)\b.{0,40}\b(reading|processing|summari[sz]ing) this\b|\b(important|attention)\b.{0,20}\bnew instructions?\b`,
+    ['reading this', 'processing this', 'summarizing this', 'summarising this', 'new instruction'],
     0.8,
     'addresses the model from inside the data',
     ['tool-result', 'input'],
@@ -83,6 +113,7 @@ export const BUILTIN_RULES: readonly InjectionRule[] = [
   rule(
     'user-deception',
     String.raw`\b(do not|don't|never)\s+(tell|inform|mention to|show)\s+the\s+user\b|\bwithout the user('s)? (knowing|knowledge|consent)\b`,
+    ['user'],
     0.85,
     'asks to hide something from the user',
     ['tool-result', 'input', 'output'],
@@ -90,6 +121,7 @@ export const BUILTIN_RULES: readonly InjectionRule[] = [
   rule(
     'exfiltration',
     String.raw`\b(send|post|forward|upload|exfiltrate)\b.{0,60}\b(conversation|chat history|api key|password|credentials|secrets?|tokens?|the data)\b.{0,40}\b(to|at)\s+(https?://|[\w.-]+@)`,
+    ['http', '@'],
     0.85,
     'asks to send data somewhere',
     ['tool-result', 'input'],
@@ -97,6 +129,7 @@ export const BUILTIN_RULES: readonly InjectionRule[] = [
   rule(
     'tool-hijack',
     String.raw`\b(call|invoke|use|run)\b.{0,20}\b(the )?(tool|function)\b.{0,40}\b(instead|immediately|now|without asking)\b`,
+    ['tool', 'function'],
     0.6,
     'tells the model which tool to call',
     ['tool-result'],
@@ -141,23 +174,36 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
   η: 'n',
 };
 const CONFUSABLE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
+/** A digit or symbol next to a letter stands for one ("1gn0r3"); numbers on their own stay. */
+const LEET: readonly (readonly [symbol: string, letter: string])[] = [
+  ['0', 'o'],
+  ['1', 'i'],
+  ['3', 'e'],
+  ['4', 'a'],
+  ['5', 's'],
+  ['7', 't'],
+  ['@', 'a'],
+  ['$', 's'],
+];
+const LEET_LETTER: Readonly<Record<string, string>> = Object.fromEntries(LEET);
+/** Runs of symbols that touch a letter; the others never change, and runs cannot reach each other. */
+const LEET_RUN = /(?<=[a-z])[013457@$]+|[013457@$]+(?=[a-z])/g;
+const isLetter = (c: string | undefined): boolean => c !== undefined && c >= 'a' && c <= 'z';
+
 /**
- * A digit or symbol inside a word stands for a letter ("1gn0re"); numbers on their own stay. One
- * constant replacement per symbol: a replacer function called per match costs several times more.
+ * One run after the rule "each symbol in LEET's order, twice, becomes its letter where a neighbour is
+ * a letter", as sixteen replacement passes over the text would leave it, for one pass over the text.
  */
-const LEET: readonly (readonly [symbol: string, RegExp, string])[] = Object.entries({
-  '0': 'o',
-  '1': 'i',
-  '3': 'e',
-  '4': 'a',
-  '5': 's',
-  '7': 't',
-  '@': 'a',
-  $: 's',
-}).map(([from, to]) => {
-  const c = from === '$' ? '\\$' : from;
-  return [from, new RegExp(`(?<=[a-z])${c}|${c}(?=[a-z])`, 'g'), to] as const;
-});
+function unleetRun(run: string, before: string | undefined, after: string | undefined): string {
+  if (run.length === 1) return LEET_LETTER[run] as string;
+  const now = [...run];
+  for (let pass = 0; pass < 2; pass++)
+    for (const [symbol, letter] of LEET) {
+      const turn = now.map((c, j) => c === symbol && (isLetter(j === 0 ? before : now[j - 1]) || isLetter(j === now.length - 1 ? after : now[j + 1])));
+      turn.forEach((t, j) => t && (now[j] = letter));
+    }
+  return now.join('');
+}
 /** "i g n o r e", "i.g.n.o.r.e": four or more single letters joined by one separator. */
 const SPACED = /\b(?:[a-z][ ._*-]){3,}[a-z]\b/g;
 
@@ -165,16 +211,17 @@ const NON_ASCII = /[^\x00-\x7f]/;
 
 export function normalise(text: string): string {
   // NFKC, zero-width characters and confusables are all outside ASCII, where most traffic stays.
-  let s = NON_ASCII.test(text)
+  const s = NON_ASCII.test(text)
     ? text
         .normalize('NFKC')
         .replace(ZERO_WIDTH, '')
         .toLowerCase()
         .replace(CONFUSABLE, (c) => CONFUSABLES[c] ?? c)
     : text.toLowerCase();
-  // Twice: "1gn0r3" has leet symbols next to each other's replacements. A symbol absent from the text costs an indexOf, not a pass.
-  for (let pass = 0; pass < 2; pass++) for (const [symbol, pattern, letter] of LEET) if (s.includes(symbol)) s = s.replace(pattern, letter);
-  return s.replace(SPACED, (m) => m.replace(/[ ._*-]/g, '')).replace(/\s+/g, ' ');
+  return s
+    .replace(LEET_RUN, (run: string, at: number) => unleetRun(run, s[at - 1], s[at + run.length]))
+    .replace(SPACED, (m) => m.replace(/[ ._*-]/g, ''))
+    .replace(/\s+/g, ' ');
 }
 
 /** At most this many payloads per text, each at most this long: decoding is bounded work. */
@@ -182,13 +229,33 @@ const MAX_PAYLOADS = 8;
 const MAX_PAYLOAD_CHARS = 4_096;
 const PRINTABLE = /^[\x20-\x7e\t\r\n\u00a0-\uffff]*$/;
 
-/** Each with a character it cannot be without, when there is one: text without it skips that scan. */
-const ENCODINGS: readonly (readonly [name: string, pattern: RegExp, decode: (s: string) => string, needs?: string])[] = [
-  ['base64', /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,4096}={0,2}/g, (s) => Buffer.from(s, 'base64').toString('utf8')],
-  ['hex', /(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){12,2048}(?![0-9a-fA-F])/g, (s) => Buffer.from(s, 'hex').toString('utf8')],
-  // Three or more escapes in one run of URL characters; the letters between them cannot be `%`, so no backtracking.
-  ['url-encoding', /(?<![\w.~+%-])(?:[\w.~+-]{0,32}%[0-9A-Fa-f]{2}){3,512}[\w.~+-]{0,64}/g, (s) => decodeURIComponent(s.replace(/\+/g, ' ')), '%'],
-];
+const HEX_CHARS = charTable(/[0-9a-fA-F]/);
+
+// Three or more escapes in one run of URL characters; the letters between them cannot be `%`, so no backtracking.
+const URL_ENCODED = /(?<![\w.~+%-])(?:[\w.~+-]{0,32}%[0-9A-Fa-f]{2}){3,512}[\w.~+-]{0,64}/g;
+
+const DECODE: Readonly<Record<string, (s: string) => string>> = {
+  base64: (s) => Buffer.from(s, 'base64').toString('utf8'),
+  hex: (s) => Buffer.from(s, 'hex').toString('utf8'),
+  'url-encoding': (s) => decodeURIComponent(s.replace(/\+/g, ' ')),
+};
+
+/**
+ * What could be encoded, in this order: base64 (16 to 4,096 of its characters, then up to two `=`),
+ * hex (an even 24 to 4,096 digits, only inside those runs) and URL-encoding.
+ */
+function* encoded(text: string): Generator<readonly [name: string, value: string]> {
+  const long = [...runs(text, BASE64_CHARS, 16)];
+  for (const [start, end] of long) {
+    let stop = Math.min(end, start + MAX_PAYLOAD_CHARS);
+    if (stop === end) while (stop < end + 2 && text[stop] === '=') stop++;
+    yield ['base64', text.slice(start, stop)];
+  }
+  for (const [start, end] of long)
+    for (const [from, to] of runs(text, HEX_CHARS, 24, start, end))
+      if ((to - from) % 2 === 0 && to - from <= MAX_PAYLOAD_CHARS) yield ['hex', text.slice(from, to)];
+  if (text.includes('%')) for (const m of text.matchAll(URL_ENCODED)) yield ['url-encoding', m[0]];
+}
 
 /** Over the code units in chunks: a replacer called per letter made this the hottest function of a check. */
 function rot13(s: string): string {
@@ -208,40 +275,96 @@ function rot13(s: string): string {
 /** Decoded payloads that read as text, with where they came from. */
 function payloads(text: string): (readonly [from: string, text: string])[] {
   const out: (readonly [string, string])[] = [];
-  for (const [name, pattern, decode, needs] of ENCODINGS) {
-    if (needs !== undefined && !text.includes(needs)) continue;
-    for (const m of text.matchAll(pattern)) {
-      if (out.length >= MAX_PAYLOADS) return out;
-      let decoded: string;
-      try {
-        decoded = decode(m[0].slice(0, MAX_PAYLOAD_CHARS));
-      } catch {
-        continue;
-      }
-      if (decoded.length >= 8 && PRINTABLE.test(decoded) && !decoded.includes('\ufffd')) out.push([name, normalise(decoded)]);
+  for (const [name, value] of encoded(text)) {
+    if (out.length >= MAX_PAYLOADS) return out;
+    let decoded: string;
+    try {
+      decoded = (DECODE[name] as (s: string) => string)(value.slice(0, MAX_PAYLOAD_CHARS));
+    } catch {
+      continue;
     }
+    if (decoded.length >= 8 && PRINTABLE.test(decoded) && !decoded.includes('\ufffd')) out.push([name, normalise(decoded)]);
   }
   return out;
 }
 
+/**
+ * The rules whose words occur in a text, in one pass: each position's first two characters index a
+ * table of the words starting with them (an alternation of the words as one pattern cost five times
+ * more). Rules without words are always candidates.
+ */
+class RuleWords {
+  /** For two ASCII characters c0, c1: 1 + the index in #lists of the words starting with them, or 0. */
+  readonly #pairs = new Uint16Array(128 * 128);
+  readonly #lists: (readonly [word: string, rules: InjectionRule[]])[][] = [];
+  /** Words of one character, searched for on their own. */
+  readonly #single: (readonly [word: string, rules: InjectionRule[]])[] = [];
+  readonly #always: readonly InjectionRule[];
+
+  constructor(rules: readonly InjectionRule[], spell: (word: string) => string = (w) => w) {
+    const rulesOf = new Map<string, InjectionRule[]>();
+    for (const r of rules) for (const w of r.words ?? []) rulesOf.set(spell(w), [...(rulesOf.get(spell(w)) ?? []), r]);
+    for (const entry of rulesOf) {
+      const [w] = entry;
+      if ([...w].some((c) => c.charCodeAt(0) >= 128)) throw new TypeError(`rule word ${JSON.stringify(w)} must be ASCII`);
+      if (w.length === 1) {
+        this.#single.push(entry);
+        continue;
+      }
+      const key = w.charCodeAt(0) * 128 + w.charCodeAt(1);
+      if (this.#pairs[key] === 0) this.#pairs[key] = this.#lists.push([]);
+      this.#lists[(this.#pairs[key] as number) - 1]?.push(entry);
+    }
+    this.#always = rules.filter((r) => r.words === undefined);
+  }
+
+  in(text: string): Set<InjectionRule> {
+    const found = new Set(this.#always);
+    const add = (rules: readonly InjectionRule[]): void => rules.forEach((r) => found.add(r));
+    for (const [w, rules] of this.#single) if (text.includes(w)) add(rules);
+    let c1 = text.charCodeAt(0);
+    for (let i = 0; i + 1 < text.length; i++) {
+      const c0 = c1;
+      c1 = text.charCodeAt(i + 1);
+      if (c0 >= 128 || c1 >= 128) continue;
+      const list = this.#pairs[c0 * 128 + c1] as number;
+      if (list !== 0) for (const [w, rules] of this.#lists[list - 1] ?? []) if (text.startsWith(w, i)) add(rules);
+    }
+    return found;
+  }
+}
+
+const ROT13_CHARS = 16_384;
+
 export class InjectionScreen {
   readonly #rules: readonly InjectionRule[];
+  readonly #words: RuleWords;
+  /** The rules' words under rot13, searched in the plain text: the rot13 view is built only when a rule could match it. */
+  readonly #rot13Words: RuleWords;
 
   constructor(extra: readonly string[] = []) {
     this.#rules = [
       ...BUILTIN_RULES,
       ...extra.map((p, i) => ({ id: `custom-${i + 1}`, pattern: new RegExp(p, 'is'), weight: 0.7, reason: `matches the configured pattern ${p}` })),
     ];
+    this.#words = new RuleWords(this.#rules);
+    this.#rot13Words = new RuleWords(this.#rules, rot13);
   }
 
   /** One finding per rule that matched, the strongest form first (plain, then decoded). */
   screen(text: string, direction: GuardrailDirection = 'input'): InjectionFinding[] {
     const rules = this.#rules.filter((r) => r.directions === undefined || r.directions.includes(direction));
     const plain = normalise(text);
-    const views: (readonly [from: string, text: string])[] = [['text', plain], ...payloads(text), ['rot13', rot13(plain.slice(0, 16_384))]];
+    const head = plain.slice(0, ROT13_CHARS);
+    let rotated: string | undefined;
+    const views: (readonly [from: string, candidates: ReadonlySet<InjectionRule>, text: () => string])[] = [
+      ['text', this.#words.in(plain), () => plain],
+      ...payloads(text).map(([from, t]) => [from, this.#words.in(t), () => t] as const),
+      ['rot13', this.#rot13Words.in(head), () => (rotated ??= rot13(head))],
+    ];
     const findings: InjectionFinding[] = [];
     for (const r of rules) {
-      const view = views.find(([, t]) => r.pattern.test(t));
+      const view = views.find(([, candidates, t]) => candidates.has(r) && r.pattern.test(t()));
       if (view === undefined) continue;
       const [from] = view;
       // Hiding an instruction in an encoding is itself a sign of intent; in a tool result, more so.

@@ -35,8 +35,11 @@ export interface PatternSpec {
   readonly type: string;
   readonly placeholder: string;
   readonly kind?: 'pii' | 'secret';
-  /** Global; must start at a boundary (a lookbehind or a literal) and bound every run. */
-  readonly pattern: RegExp;
+  /**
+   * Global; must start at a boundary (a lookbehind or a literal) and bound every run. Or a function
+   * giving the spans such a pattern would match, where a table scan finds them for less.
+   */
+  readonly pattern: RegExp | ((text: string) => Iterable<readonly [start: number, end: number]>);
   /** Capture group holding the value to report (default the whole match); the pattern needs the `d` flag. */
   readonly group?: number;
   /** Confidence of a match the validator accepts (or of any match, without one). */
@@ -108,12 +111,21 @@ function withContext(score: number, text: string, start: number, end: number, co
   return Math.round(Math.min(1, Math.max(0, s)) * 100) / 100;
 }
 
+/** The spans of a global pattern's matches, or of a capture group's (the pattern then has the `d` flag). */
+function* matchSpans(text: string, pattern: RegExp, group: number | undefined): Generator<readonly [number, number]> {
+  for (const m of text.matchAll(pattern)) {
+    const span = group === undefined ? ([m.index, m.index + m[0].length] as const) : m.indices?.[group];
+    if (span !== undefined) yield span;
+  }
+}
+
 export function patternRecognizer(spec: PatternSpec): Recognizer {
   const { type, pattern, group, score, validate, hint } = spec;
+  const spans = typeof pattern === 'function' ? pattern : (text: string) => matchSpans(text, pattern, group);
   const budget = spec.validateBudget ?? Infinity;
   const context = spec.context === undefined || spec.context.length === 0 ? undefined : new Words(spec.context);
   const against = spec.against === undefined || spec.against.length === 0 ? undefined : new Words(spec.against);
-  if (!pattern.global) throw new TypeError(`${type}: the pattern must be global`);
+  if (pattern instanceof RegExp && !pattern.global) throw new TypeError(`${type}: the pattern must be global`);
   return {
     type,
     placeholder: spec.placeholder,
@@ -122,10 +134,7 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
     *find(text: string): Iterable<Finding> {
       if (hint !== undefined && !text.includes(hint)) return;
       let validations = 0;
-      for (const m of text.matchAll(pattern)) {
-        const span: readonly [number, number] | undefined = group === undefined ? [m.index, m.index + m[0].length] : m.indices?.[group];
-        if (span === undefined) continue;
-        const [start, end] = span;
+      for (const [start, end] of spans(text)) {
         const value = text.slice(start, end);
         const verdict = validate === undefined || validations++ >= budget ? true : validate(value, text, start);
         if (verdict === false) continue;
