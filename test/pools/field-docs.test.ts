@@ -1,5 +1,5 @@
 /**
- * docs/agent-pools.md's "Every AgentPool field" table against the generated CRD: every field under
+ * The README's AgentPool table ("Every field of the CRDs") against the generated CRD: every field under
  * spec and status is listed (a nested one through its parent's `{a, b? {c}}` list), and every field
  * listed exists, so a field added or removed without its documented effect fails here.
  */
@@ -54,15 +54,15 @@ function documentedPaths(span: string): string[] {
   return paths;
 }
 
-t.test('every AgentPool field is in the docs table, and every field there is in the CRD', async (t) => {
+t.test('every AgentPool field is in the README table, and every field there is in the CRD', async (t) => {
   type Crd = { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } };
   const crd = crdManifests().find((m) => m.file.startsWith('agentpools.'))?.object as unknown as Crd;
   const root = crd.spec.versions[0]?.schema.openAPIV3Schema;
   const fields = ['spec', 'status'].flatMap((top) => schemaPaths(root?.properties?.[top] ?? {}, top));
   t.ok(fields.includes('spec.prewarmPercent') && fields.includes('status.conditions.reason'), 'the walk reaches nested fields');
 
-  const doc = await readFile(join(import.meta.dirname, '..', '..', 'docs', 'agent-pools.md'), 'utf8');
-  const section = doc.split('## Every AgentPool field')[1]?.split('\n## ')[0] ?? '';
+  const doc = await readFile(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const section = doc.split('### Every field of the CRDs')[1]?.split('\n## ')[0] ?? '';
   const rows = section.split('\n').filter((line) => line.startsWith('| `'));
   t.ok(rows.length > 10, 'the table is found');
   const documented = new Set(rows.flatMap((row) => [...(row.split(' | ')[0] ?? '').matchAll(/`([^`]+)`/g)].flatMap((m) => documentedPaths(m[1] ?? ''))));
