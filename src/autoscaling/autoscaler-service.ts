@@ -6,7 +6,7 @@
 import { NotFoundError } from '../api/errors.ts';
 import type { AgentPool } from '../api/neuronetes.ts';
 import type { TraceEntry } from '../observability/trace-buffer.ts';
-import { autoscalerCounts } from '../pools/prewarm.ts';
+import { autoscalerCounts, servingReplicas } from '../pools/prewarm.ts';
 import type { ChainServiceDeps } from '../plugins/chain-service-deps.ts';
 import { RequestBudget } from '../plugins/plugin-pass.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
@@ -222,7 +222,7 @@ export class AutoscalerService {
     const spec = pool.spec;
     // Without the pool's warm replicas (spec.prewarmPercent): counted, they would be warmed again on top.
     const counted = autoscalerCounts(pool);
-    const current = request.currentReplicas ?? counted.replicas ?? spec.replicas ?? spec.minReplicas;
+    const current = request.currentReplicas ?? counted.replicas ?? servingReplicas(pool);
     const ready = counted.readyReplicas ?? current;
     const { behavior, windowsMs } = rulesOf(pool, ref, settings.behavior);
     const state = observedState(loaded, current, now);

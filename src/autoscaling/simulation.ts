@@ -5,7 +5,7 @@
  * can be compared before they are applied.
  */
 import type { AgentPool, AgentPoolSpec } from '../api/neuronetes.ts';
-import { autoscalerCounts } from '../pools/prewarm.ts';
+import { autoscalerCounts, servingReplicas } from '../pools/prewarm.ts';
 import { InMemoryStateStore } from './autoscaler-state.ts';
 import type { AutoscalerService, PoolInput } from './autoscaler-service.ts';
 import { isKnown, type Decision, type MetricReport, type StageReason } from './decision.ts';
@@ -130,7 +130,7 @@ export async function simulate(service: AutoscalerService, request: SimulationRe
   const start = request.start ?? 0;
   const times = pointTimes(request.series, step);
   const store = new InMemoryStateStore();
-  const startReplicas = request.startReplicas ?? autoscalerCounts(pool).replicas ?? pool.spec.replicas ?? pool.spec.minReplicas;
+  const startReplicas = request.startReplicas ?? autoscalerCounts(pool).replicas ?? servingReplicas(pool);
   let current = startReplicas;
   const steps: SimulationStep[] = [];
   for (const [i, point] of request.series.entries()) {
