@@ -127,10 +127,17 @@ export function shannonEntropy(s: string): number {
     if (n === 0) seen.push(c);
     counts[c] = n + 1;
   }
+  // A token's characters mostly occur once or twice: each count's term is computed once (a log2 is most of the cost).
+  const terms: number[] = [];
   let h = 0;
   for (const c of seen) {
-    const p = (counts[c] as number) / s.length;
-    h -= p * Math.log2(p);
+    const n = counts[c] as number;
+    let term = terms[n];
+    if (term === undefined) {
+      const p = n / s.length;
+      term = terms[n] = p * Math.log2(p);
+    }
+    h -= term;
   }
   return h;
 }
