@@ -33,6 +33,7 @@ export const ADVERSARIAL: readonly (readonly [string, string])[] = [
   ['assignments', fill('password=')],
   ['assignment values', `password=${fill('x')}`],
   ['url schemes', fill('a://b:c@')],
+  ['url schemes inside the last host', fill('ab://u:pw@h')],
   ['token prefixes', fill('sk-ant-api03-ghp_AKIA')],
   ['ipv6 groups', fill('ab:')],
   ['ipv4 groups', fill('1.')],

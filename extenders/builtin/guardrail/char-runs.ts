@@ -10,12 +10,14 @@ export function charTable(chars: RegExp): Uint8Array {
 
 export const BASE64_CHARS = charTable(/[A-Za-z0-9+/]/);
 
-/** Maximal runs [start, end) of a table's characters, at least `min` long, within [from, to). */
-export function* runs(text: string, chars: Uint8Array, min: number, from = 0, to = text.length): Generator<readonly [start: number, end: number]> {
+/** Maximal runs [start, end) of a table's characters, at least `min` long, within [from, to). An array: as a generator it cost a third more. */
+export function runs(text: string, chars: Uint8Array, min: number, from = 0, to = text.length): (readonly [start: number, end: number])[] {
+  const found: (readonly [number, number])[] = [];
   for (let i = from; i < to; i++) {
     if (chars[text.charCodeAt(i)] !== 1) continue;
     const start = i;
     while (i < to && chars[text.charCodeAt(i)] === 1) i++;
-    if (i - start >= min) yield [start, i];
+    if (i - start >= min) found.push([start, i]);
   }
+  return found;
 }

@@ -245,7 +245,7 @@ const DECODE: Readonly<Record<string, (s: string) => string>> = {
  * hex (an even 24 to 4,096 digits, only inside those runs) and URL-encoding.
  */
 function* encoded(text: string): Generator<readonly [name: string, value: string]> {
-  const long = [...runs(text, BASE64_CHARS, 16)];
+  const long = runs(text, BASE64_CHARS, 16);
   for (const [start, end] of long) {
     let stop = Math.min(end, start + MAX_PAYLOAD_CHARS);
     if (stop === end) while (stop < end + 2 && text[stop] === '=') stop++;

@@ -101,6 +101,36 @@ function* emailSpans(text: string): Generator<readonly [number, number]> {
   }
 }
 
+/**
+ * URL credentials as /\b[a-z][a-z0-9+.-]{1,20}:\/\/([^\s:@/]{1,64}:[^\s@/]{1,128})@[a-z0-9-]{1,63}/dgi finds
+ * them, searched from each `://` with the scheme looked behind for: the pattern tried every word start.
+ */
+const URL_CREDENTIALS = /(?<=\b(?<scheme>[a-z][a-z0-9+.-]{1,20})):\/\/(?<credentials>[^\s:@/]{1,64}:[^\s@/]{1,128})@[a-z0-9-]{1,63}/dgi;
+const URL_CREDENTIALS_FROM_SCHEME = /\b[a-z][a-z0-9+.-]{1,20}:\/\/(?<credentials>[^\s:@/]{1,64}:[^\s@/]{1,128})@[a-z0-9-]{1,63}/dgi;
+
+function urlCredentialSpans(): (text: string) => (readonly [number, number])[] {
+  const at = new RegExp(URL_CREDENTIALS);
+  const whole = new RegExp(URL_CREDENTIALS_FROM_SCHEME);
+  return (text) => {
+    const spans: (readonly [number, number])[] = [];
+    at.lastIndex = 0;
+    for (let m = at.exec(text), scanned = 0; m !== null; m = at.exec(text)) {
+      // The scheme looked behind for (its longest reading) reaches into the previous match: the
+      // whole pattern, from where that match ended, says what the forward scan finds.
+      if ((m.indices?.groups?.['scheme']?.[0] ?? 0) < scanned) {
+        whole.lastIndex = scanned;
+        m = whole.exec(text);
+        if (m === null) break;
+        at.lastIndex = whole.lastIndex;
+      }
+      scanned = at.lastIndex;
+      const span = m.indices?.groups?.['credentials'];
+      if (span !== undefined) spans.push(span);
+    }
+    return spans;
+  };
+}
+
 export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[] {
   const nationalDigits = shortestNational(defaultCountry);
   return [
@@ -109,8 +139,7 @@ export function piiRecognizers(defaultCountry: CountryCode = 'US'): Recognizer[]
       placeholder: 'URL_CREDENTIALS',
       kind: 'secret',
       // Only the user:password part is reported, so the redacted URL still names its host.
-      pattern: /\b[a-z][a-z0-9+.-]{1,20}:\/\/([^\s:@/]{1,64}:[^\s@/]{1,128})@[a-z0-9-]{1,63}/dgi,
-      group: 1,
+      pattern: urlCredentialSpans(),
       hint: '://',
       score: 0.95,
       validate: (v) => !placeholderPassword(v.slice(0, v.indexOf(':')), v.slice(v.indexOf(':') + 1)),

@@ -111,17 +111,27 @@ function withContext(score: number, text: string, start: number, end: number, co
   return Math.round(Math.min(1, Math.max(0, s)) * 100) / 100;
 }
 
-/** The spans of a global pattern's matches, or of a capture group's (the pattern then has the `d` flag). */
-function* matchSpans(text: string, pattern: RegExp, group: number | undefined): Generator<readonly [number, number]> {
-  for (const m of text.matchAll(pattern)) {
-    const span = group === undefined ? ([m.index, m.index + m[0].length] as const) : m.indices?.[group];
-    if (span !== undefined) yield span;
-  }
+/**
+ * The spans of a global pattern's matches, or of a capture group's (the pattern then has the `d` flag).
+ * An exec loop on a copy the recognizer owns: matchAll clones the pattern on every call (7% of a short check).
+ */
+function matchSpans(pattern: RegExp, group: number | undefined): (text: string) => (readonly [number, number])[] {
+  const own = new RegExp(pattern);
+  return (text) => {
+    const spans: (readonly [number, number])[] = [];
+    own.lastIndex = 0;
+    for (let m = own.exec(text); m !== null; m = own.exec(text)) {
+      if (m[0].length === 0) own.lastIndex++;
+      const span = group === undefined ? ([m.index, m.index + m[0].length] as const) : m.indices?.[group];
+      if (span !== undefined) spans.push(span);
+    }
+    return spans;
+  };
 }
 
 export function patternRecognizer(spec: PatternSpec): Recognizer {
   const { type, pattern, group, score, validate, hint } = spec;
-  const spans = typeof pattern === 'function' ? pattern : (text: string) => matchSpans(text, pattern, group);
+  const spans = typeof pattern === 'function' ? pattern : matchSpans(pattern, group);
   const budget = spec.validateBudget ?? Infinity;
   const context = spec.context === undefined || spec.context.length === 0 ? undefined : new Words(spec.context);
   const against = spec.against === undefined || spec.against.length === 0 ? undefined : new Words(spec.against);

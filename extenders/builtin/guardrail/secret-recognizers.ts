@@ -157,9 +157,7 @@ export function secretRecognizers(): Recognizer[] {
       kind: 'secret',
       // Forty base64 characters are also hashes and ids: without an AWS word nearby it stays below any threshold.
       // Runs of exactly 40, not followed by `=`: /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g.
-      pattern: function* (text) {
-        for (const span of runs(text, BASE64_CHARS, 40)) if (span[1] - span[0] === 40 && text[span[1]] !== '=') yield span;
-      },
+      pattern: (text) => runs(text, BASE64_CHARS, 40).filter(([start, end]) => end - start === 40 && text[end] !== '='),
       score: 0.3,
       validate: (v) => /[a-z]/.test(v) && /[A-Z]/.test(v) && /\d/.test(v) && shannonEntropy(v) >= 4.2,
       context: ['aws_secret', 'aws secret', 'secret_access_key', 'secretaccesskey', 'aws'],
