@@ -81,7 +81,7 @@ export class PiiDetector {
     let accepted: Finding[] = [];
     for (const r of this.#recognizers) {
       const found: Finding[] = [];
-      for (const f of r.find(text)) if (f.confidence >= threshold) found.push(f);
+      for (const f of r.find(text, accepted)) if (f.confidence >= threshold) found.push(f);
       accepted = mergeDisjoint(accepted, found);
     }
     return accepted;
