@@ -225,6 +225,8 @@ async function createClusterSource(flags: Flags, log: ReturnType<typeof createLo
     if (staleAfterMs < 45_000) throw new Error(`--stale-after must be at least 45s, not ${String(flags['stale-after'])}`);
     if (role === 'agent') return { cluster: await agentModelSource(flags, log, staleAfterMs) };
     const poolsIntervalMs = poolControllerInterval(flags);
+    const modelStatus =
+      flags['model-status'] !== undefined && bool('model-status', flags['model-status']) ? { intervalMs: MODEL_STATUS_INTERVAL_MS } : undefined;
     // Loaded on demand: @kubernetes/client-node takes seconds to import, and snapshot mode never needs it.
     const [{ loadKubeConfig }, { KubernetesSource, LEADER_LEASE_NAME }, { KubernetesScaleTargets }, { KubernetesPoolEvents }] = await Promise.all([
       import('./cluster/kube-api.ts'),
@@ -241,8 +243,6 @@ async function createClusterSource(flags: Flags, log: ReturnType<typeof createLo
       leaderElection: { namespace: String(flags['lease-namespace']), name: LEADER_LEASE_NAME, identity },
     });
     const scaleTargets = new KubernetesScaleTargets(kubeConfig);
-    const modelStatus =
-      flags['model-status'] !== undefined && bool('model-status', flags['model-status']) ? { intervalMs: MODEL_STATUS_INTERVAL_MS } : undefined;
     return {
       cluster,
       scaleTargets,
