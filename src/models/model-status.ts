@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { Condition, Model } from '../api/neuronetes.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
+import { PeriodicReconciler } from '../cluster/periodic-reconciler.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
 
 export type ModelStatus = NonNullable<Model['status']>;
@@ -93,49 +94,26 @@ function sameStatus(current: ModelStatus | undefined, next: ModelCacheStatus): b
 export class ModelStatusController {
   readonly #o: ModelStatusControllerOptions;
   readonly #now: () => number;
-  #timer: NodeJS.Timeout | undefined;
-  #changeTimer: NodeJS.Timeout | undefined;
-  #unsubscribe: (() => void) | undefined;
-  #round: Promise<unknown> = Promise.resolve();
-  #stopped = true;
-  #closed = false;
+  readonly #schedule: PeriodicReconciler;
 
   constructor(options: ModelStatusControllerOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
-  }
-
-  start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    const tick = (): void => {
-      this.#enqueue().finally(() => {
-        if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.intervalMs).unref();
-      });
-    };
-    this.#timer = setTimeout(tick, 0).unref();
-    this.#unsubscribe = this.#o.cluster.onChange(() => {
-      if (this.#changeTimer !== undefined || this.#stopped) return;
-      this.#changeTimer = setTimeout(() => {
-        this.#changeTimer = undefined;
-        void this.#enqueue();
-      }, this.#o.changeDelayMs ?? 250).unref();
+    this.#schedule = new PeriodicReconciler({
+      source: options.cluster,
+      intervalMs: options.intervalMs,
+      changeDelayMs: options.changeDelayMs ?? 250,
+      reconcile: () => this.runOnce(),
     });
   }
 
-  /** Stops both schedules and waits for a round in flight: nothing writes after close. */
-  async close(): Promise<void> {
-    this.#stopped = true;
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    clearTimeout(this.#changeTimer);
-    this.#unsubscribe?.();
-    await this.#round;
+  start(): void {
+    this.#schedule.start();
   }
 
-  #enqueue(): Promise<unknown> {
-    this.#round = this.#round.then(() => this.runOnce());
-    return this.#round;
+  /** Stops both schedules and waits for a round in flight: nothing writes after close. */
+  close(): Promise<void> {
+    return this.#schedule.close();
   }
 
   /** One round over every Model, by `namespace/name`; empty when this replica does not lead. For tests. */
@@ -146,7 +124,7 @@ export class ModelStatusController {
     const now = new Date(this.#now()).toISOString();
     for (const model of view.models()) {
       // Leadership can end mid-round: ask before each model, not once.
-      if (this.#closed || !(this.#o.cluster.isLeader?.() ?? true)) break;
+      if (this.#schedule.closed || !(this.#o.cluster.isLeader?.() ?? true)) break;
       const namespace = model.metadata.namespace ?? 'default';
       const key = `${namespace}/${model.metadata.name}`;
       const next = modelCacheStatus(model, byModel.get(model.metadata.name) ?? [], now);
