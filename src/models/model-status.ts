@@ -119,12 +119,15 @@ export class ModelStatusController {
   /** One round over every Model, by `namespace/name`; empty when this replica does not lead. For tests. */
   async runOnce(): Promise<Map<string, ModelSyncResult>> {
     const results = new Map<string, ModelSyncResult>();
+    const leads = (): boolean => !this.#schedule.closed && (this.#o.cluster.isLeader?.() ?? true);
+    // Leadership first: a follower's statuses could never be written, so it reads and computes nothing.
+    if (!leads()) return results;
     const view = this.#o.cluster.view();
     const byModel = nodesByModel(view);
     const now = new Date(this.#now()).toISOString();
     for (const model of view.models()) {
-      // Leadership can end mid-round: ask before each model, not once.
-      if (this.#schedule.closed || !(this.#o.cluster.isLeader?.() ?? true)) break;
+      // Leadership can end mid-round: ask again before each model.
+      if (!leads()) break;
       const namespace = model.metadata.namespace ?? 'default';
       const key = `${namespace}/${model.metadata.name}`;
       const next = modelCacheStatus(model, byModel.get(model.metadata.name) ?? [], now);

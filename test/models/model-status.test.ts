@@ -1,8 +1,8 @@
 /**
  * The model status controller over a fake cluster: phase, cachedNodes and the Cached condition
  * follow the Nodes' cached-models annotations, a status is written only when it changed, one Model
- * whose patch fails does not stop the others, a follower writes nothing, and cluster changes start a
- * round after the quiet time. The real API server runs it in test/e2e/model-status.test.ts.
+ * whose patch fails does not stop the others, a follower reads and writes nothing, and cluster changes
+ * start a round after the quiet time. The real API server runs it in test/e2e/model-status.test.ts.
  */
 import { pino } from 'pino';
 import t from 'tap';
@@ -118,12 +118,39 @@ t.test('a Model whose patch fails is retried next round; the others go on', asyn
   t.same(cluster.status('b')?.phase, 'Cached');
 });
 
-t.test('a follower writes nothing', async (t) => {
+t.test('a follower reads, computes and writes nothing; leadership lost mid-round stops the round', async (t) => {
   const cluster = new FakeCluster([node('gpu-1', 'a')], [model({ name: 'a' })]);
   cluster.leader = false;
-  const controller = new ModelStatusController({ cluster, intervalMs: 60_000, log });
+  let views = 0;
+  let clock = 0;
+  const view = cluster.view.bind(cluster);
+  cluster.view = (): ClusterView => {
+    views++;
+    return view();
+  };
+  const now = (): number => {
+    clock++;
+    return Date.now();
+  };
+  const controller = new ModelStatusController({ cluster, intervalMs: 60_000, log, now });
   t.same((await controller.runOnce()).size, 0);
-  t.same(cluster.patches, []);
+  t.same([views, clock, cluster.patches], [0, 0, []], 'no view read, no time taken, no patch');
+  cluster.leader = true;
+  t.same(Object.fromEntries(await controller.runOnce()), { 'default/a': 'updated' }, 'the same controller works once it leads');
+  t.same([views, clock], [1, 1]);
+
+  // Leadership ends while the first Model's patch is in flight: the second is not written.
+  const losing = new FakeCluster([node('gpu-1', 'a,b')], [model({ name: 'a' }), model({ name: 'b' })]);
+  const patch = losing.patchModelStatus.bind(losing);
+  losing.patchModelStatus = async (namespace, name, status): Promise<void> => {
+    losing.leader = false;
+    await patch(namespace, name, status);
+  };
+  t.same([...(await new ModelStatusController({ cluster: losing, intervalMs: 60_000, log }).runOnce()).keys()], ['default/a']);
+  t.same(
+    losing.patches.map((p) => p.name),
+    ['a'],
+  );
 });
 
 t.test('the condition names ten nodes and counts the rest; cachedNodes lists them all', async (t) => {
