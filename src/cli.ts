@@ -146,7 +146,16 @@ const ACTUATOR_FLAGS: Record<string, FlagSpec> = {
     default: '15s',
     help: "how often the pool controller reads every pool's target (pod changes are counted at once)",
   },
+  'model-status': {
+    type: 'string',
+    env: 'NEURONETES_MODEL_STATUS',
+    default: 'true',
+    help: "--cluster kubernetes: the leader keeps each Model's status.phase and status.cachedNodes from the Nodes' neuronetes.io/cached-models annotations",
+  },
 };
+
+/** The model status controller's full round, beside the rounds Node and Model changes start at once. */
+const MODEL_STATUS_INTERVAL_MS = 60_000;
 
 const flagsOf = (command: string | undefined): Record<string, FlagSpec> =>
   command === 'agent' ? AGENT_FLAGS : command === 'serve' ? { ...SERVE_FLAGS, ...KEDA_FLAGS, ...ACTUATOR_FLAGS } : SERVE_FLAGS;
@@ -207,7 +216,7 @@ function poolControllerInterval(flags: Flags): number | undefined {
 }
 
 /** The cluster source and, with --cluster kubernetes, the pools' target client and controller. */
-type ClusterOptions = { cluster: ClusterSource } & Pick<BuildAppOptions, 'scaleTargets' | 'poolController'>;
+type ClusterOptions = { cluster: ClusterSource } & Pick<BuildAppOptions, 'scaleTargets' | 'poolController' | 'modelStatus'>;
 
 async function createClusterSource(flags: Flags, log: ReturnType<typeof createLogger>, role: 'serve' | 'agent'): Promise<ClusterOptions> {
   const kind = str(flags['cluster']);
@@ -216,6 +225,8 @@ async function createClusterSource(flags: Flags, log: ReturnType<typeof createLo
     if (staleAfterMs < 45_000) throw new Error(`--stale-after must be at least 45s, not ${String(flags['stale-after'])}`);
     if (role === 'agent') return { cluster: await agentModelSource(flags, log, staleAfterMs) };
     const poolsIntervalMs = poolControllerInterval(flags);
+    const modelStatus =
+      flags['model-status'] !== undefined && bool('model-status', flags['model-status']) ? { intervalMs: MODEL_STATUS_INTERVAL_MS } : undefined;
     // Loaded on demand: @kubernetes/client-node takes seconds to import, and snapshot mode never needs it.
     const [{ loadKubeConfig }, { KubernetesSource, LEADER_LEASE_NAME }, { KubernetesScaleTargets }, { KubernetesPoolEvents }] = await Promise.all([
       import('./cluster/kube-api.ts'),
@@ -232,8 +243,14 @@ async function createClusterSource(flags: Flags, log: ReturnType<typeof createLo
       leaderElection: { namespace: String(flags['lease-namespace']), name: LEADER_LEASE_NAME, identity },
     });
     const scaleTargets = new KubernetesScaleTargets(kubeConfig);
-    if (poolsIntervalMs === undefined) return { cluster, scaleTargets };
-    return { cluster, scaleTargets, poolController: { intervalMs: poolsIntervalMs, events: new KubernetesPoolEvents(kubeConfig, log, identity) } };
+    return {
+      cluster,
+      scaleTargets,
+      ...(poolsIntervalMs !== undefined
+        ? { poolController: { intervalMs: poolsIntervalMs, events: new KubernetesPoolEvents(kubeConfig, log, identity) } }
+        : {}),
+      ...(modelStatus !== undefined ? { modelStatus } : {}),
+    };
   }
   if (kind !== 'snapshot') throw new Error(`--cluster must be snapshot or kubernetes, not ${JSON.stringify(kind)}`);
   return { cluster: new SnapshotSource({ path: str(flags['snapshot']) ?? DEFAULT_SNAPSHOT, log }) };

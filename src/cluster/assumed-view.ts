@@ -96,6 +96,9 @@ export class AssumedView implements ClusterView {
   model(namespace: string, name: string): Model | undefined {
     return this.#base.model(namespace, name);
   }
+  models(): readonly Model[] {
+    return this.#base.models();
+  }
   podsOfPool(namespace: string, name: string): readonly Pod[] {
     const own = this.#base.podsOfPool(namespace, name);
     const extra = [...this.#entries()]

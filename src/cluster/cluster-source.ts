@@ -1,5 +1,5 @@
 /** Where the extender's picture of the cluster comes from: a snapshot directory, or the API server. */
-import type { AgentPool } from '../api/neuronetes.ts';
+import type { AgentPool, Model } from '../api/neuronetes.ts';
 import type { ClusterView } from './cluster-view.ts';
 
 export interface PodBinding {
@@ -31,6 +31,8 @@ export interface ClusterSource {
   isLeader?(): boolean;
   /** Persists an AgentPool's status (merge patch of the status subresource). Absent where there is nowhere to write. */
   patchPoolStatus?(namespace: string, name: string, status: Partial<NonNullable<AgentPool['status']>>): Promise<void>;
+  /** Persists a Model's status (merge patch of the status subresource; the model status controller). */
+  patchModelStatus?(namespace: string, name: string, status: Partial<NonNullable<Model['status']>>): Promise<void>;
   /** Sets an AgentPool's `spec.replicas` through its scale subresource (the autoscaling actuator). */
   scalePool?(namespace: string, name: string, replicas: number): Promise<void>;
 }

@@ -43,6 +43,7 @@ export interface ClusterView {
   pools(): readonly AgentPool[];
   agentClass(namespace: string, name: string): AgentClass | undefined;
   model(namespace: string, name: string): Model | undefined;
+  models(): readonly Model[];
   /** Pods labelled for the pool (bound or not). */
   podsOfPool(namespace: string, name: string): readonly Pod[];
   /** An object of any kind the source holds, for walking owner references. */
@@ -367,6 +368,9 @@ export class ClusterState implements ClusterView {
   }
   model(namespace: string, name: string): Model | undefined {
     return this.#models.get(nsName(namespace, name));
+  }
+  models(): readonly Model[] {
+    return [...this.#models.values()];
   }
   podsOfPool(namespace: string, name: string): readonly Pod[] {
     return this.#pods.byPool.get(namespace)?.get(name) ?? EMPTY;

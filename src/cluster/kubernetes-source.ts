@@ -218,6 +218,18 @@ export class KubernetesSource implements ClusterSource {
     }
   }
 
+  /** Merge-patches a Model's status subresource (the model status controller; leader only, as for pools). */
+  async patchModelStatus(namespace: string, name: string, status: Partial<NonNullable<Model['status']>>): Promise<void> {
+    try {
+      await this.#custom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, namespace, plural: 'models', name, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (e: unknown) {
+      throw new Error(`patching status of Model ${namespace}/${name} failed: ${apiErrorText(e)}`, { cause: e });
+    }
+  }
+
   /** Merge-patches `spec.replicas` through the scale subresource, as HPA writes a Deployment's scale. */
   async scalePool(namespace: string, name: string, replicas: number): Promise<void> {
     try {

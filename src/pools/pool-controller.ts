@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { AgentPool, Condition } from '../api/neuronetes.ts';
 import type { Decision } from '../autoscaling/decision.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
+import { PeriodicReconciler } from '../cluster/periodic-reconciler.ts';
 import { capacityEvent, poolConditions, type DecisionObservation, type PoolInspection, type TargetObservation } from './pool-conditions.ts';
 import type { PoolEvent, PoolEventSink } from './pool-events.ts';
 import type { PoolInspector } from './pool-inspector.ts';
@@ -77,16 +78,18 @@ export class PoolController {
   readonly #now: () => number;
   readonly #synced = new Map<string, Synced>();
   readonly #decisions = new Map<string, Decision>();
-  #timer: NodeJS.Timeout | undefined;
-  #recountTimer: NodeJS.Timeout | undefined;
-  #unsubscribe: (() => void) | undefined;
-  #round: Promise<unknown> = Promise.resolve();
-  #stopped = true;
-  #closed = false;
+  readonly #schedule: PeriodicReconciler;
 
   constructor(options: PoolControllerOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.#schedule = new PeriodicReconciler({
+      source: options.cluster,
+      intervalMs: options.intervalMs,
+      changeDelayMs: options.recountDelayMs ?? 250,
+      // Changes only recount pods; the interval reads every target.
+      reconcile: (trigger) => this.runOnce(trigger === 'interval'),
+    });
   }
 
   /** The actuator's decisions stand in for a dry run on the next sync of that pool. */
@@ -95,36 +98,12 @@ export class PoolController {
   }
 
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    const tick = (): void => {
-      this.#enqueue(true).finally(() => {
-        if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.intervalMs).unref();
-      });
-    };
-    this.#timer = setTimeout(tick, 0).unref();
-    this.#unsubscribe = this.#o.cluster.onChange(() => {
-      if (this.#recountTimer !== undefined || this.#stopped) return;
-      this.#recountTimer = setTimeout(() => {
-        this.#recountTimer = undefined;
-        void this.#enqueue(false);
-      }, this.#o.recountDelayMs ?? 250).unref();
-    });
+    this.#schedule.start();
   }
 
   /** Stops both schedules and waits for a round in flight: nothing writes after close. */
-  async close(): Promise<void> {
-    this.#stopped = true;
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    clearTimeout(this.#recountTimer);
-    this.#unsubscribe?.();
-    await this.#round;
-  }
-
-  #enqueue(full: boolean): Promise<unknown> {
-    this.#round = this.#round.then(() => this.runOnce(full));
-    return this.#round;
+  close(): Promise<void> {
+    return this.#schedule.close();
   }
 
   /**
@@ -139,7 +118,7 @@ export class PoolController {
     for (const pool of pools) {
       if (pool.spec.scaleTargetRef === undefined) continue;
       // Leadership can end mid-round: ask before each pool, not once.
-      if (this.#closed || !(this.#o.cluster.isLeader?.() ?? true)) break;
+      if (this.#schedule.closed || !(this.#o.cluster.isLeader?.() ?? true)) break;
       const key = poolKey(pool);
       const result = await this.#sync(pool, key, full).catch((e: unknown): PoolSyncResult => {
         this.#o.log.warn({ pool: key, err: e instanceof Error ? e.message : String(e) }, 'pools: could not sync the pool');

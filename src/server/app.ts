@@ -20,6 +20,7 @@ import { ModelAgent } from '../models/model-agent.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics, type ServiceMetrics } from '../observability/metrics.ts';
 import { PluginStats } from '../observability/plugin-stats.ts';
+import { isModelStatusSource, ModelStatusController } from '../models/model-status.ts';
 import { isPoolSource, PoolController } from '../pools/pool-controller.ts';
 import type { PoolEventSink } from '../pools/pool-events.ts';
 import { PoolInspector } from '../pools/pool-inspector.ts';
@@ -85,6 +86,8 @@ export interface BuildAppOptions {
   scaleTargets?: ScaleTargetApi;
   /** Run the pool controller on the leader: targets scaled to spec.replicas, status and Events kept (needs scaleTargets). */
   poolController?: { intervalMs: number; events: PoolEventSink; recountDelayMs?: number };
+  /** Keep every Model's status (phase, cachedNodes, Cached condition) current from the Nodes' cached-models annotations, on the leader. */
+  modelStatus?: { intervalMs: number; changeDelayMs?: number };
   /** Run as the node agent: serve /models over this node's model cache. */
   agent?: { cacheDir: string; nodeName: string; publisher?: CachedModelsPublisher };
 }
@@ -164,6 +167,12 @@ function leaderLoops(options: BuildAppOptions, services: NeuroNetesServices): { 
   return { ...(poolController !== undefined ? { poolController } : {}), actuator };
 }
 
+function modelStatusController(options: BuildAppOptions, cluster: ClusterSource, log: Logger): ModelStatusController | undefined {
+  if (options.modelStatus === undefined) return undefined;
+  if (!isModelStatusSource(cluster)) throw new Error(`the model status controller needs an API server (--cluster kubernetes), not ${cluster.kind}`);
+  return new ModelStatusController({ ...options.modelStatus, cluster, log });
+}
+
 async function registerRoutes(app: FastifyInstance, options: BuildAppOptions, bodyLimit: number): Promise<void> {
   await app.register(errorHandler);
   installExposure(app);
@@ -216,6 +225,7 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
   };
   app.decorate('neuronetes', services);
   const { poolController, actuator } = leaderLoops(options, services);
+  const modelStatus = modelStatusController(options, cluster, log);
 
   const countPending = (view: ClusterView): void => {
     metrics.schedulerPendingPods.set(view.pods().filter((p) => (p.spec?.nodeName ?? '') === '' && p.metadata.labels?.[Labels.agentPool] !== undefined).length);
@@ -228,11 +238,13 @@ export async function buildApp(options: BuildAppOptions): Promise<NeuroNetesApp>
     await services.models?.start(app.log);
     actuator?.start();
     poolController?.start();
+    modelStatus?.start();
   });
   app.addHook('onClose', async () => {
     unsubscribe();
     await actuator?.close();
     await poolController?.close();
+    await modelStatus?.close();
     config.close();
     await cluster.close();
   });

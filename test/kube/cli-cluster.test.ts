@@ -7,8 +7,12 @@ const run = promisify(execFile);
 const cli = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
 
 async function serve(...args: string[]): Promise<{ code: number; stderr: string }> {
+  return serveWith({}, ...args);
+}
+
+async function serveWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stderr: string }> {
   try {
-    await run(process.execPath, [cli, 'serve', ...args], { env: { ...process.env, LOG_LEVEL: 'silent', KUBECONFIG: '' }, timeout: 60_000 });
+    await run(process.execPath, [cli, 'serve', ...args], { env: { ...process.env, LOG_LEVEL: 'silent', KUBECONFIG: '', ...env }, timeout: 60_000 });
     return { code: 0, stderr: '' };
   } catch (e: unknown) {
     const err = e as { code: number; stderr: string };
@@ -50,4 +54,16 @@ t.test('--actuate: only with --cluster kubernetes, a sane interval, a boolean en
 t.test('the pool controller: a sane interval and a boolean --manage-pools, checked before serving', async (t) => {
   t.match(await serve('--cluster', 'kubernetes', '--pools-interval', '100ms'), { code: 1, stderr: /--pools-interval must be at least 1s, not 100ms/ });
   t.match(await serve('--cluster', 'kubernetes', '--manage-pools', 'sometimes'), { code: 1, stderr: /--manage-pools must be true or false, not "sometimes"/ });
+});
+
+t.test('--model-status and NEURONETES_MODEL_STATUS: true, 1, false or 0; anything else fails before the kubeconfig is read', async (t) => {
+  const missing = ['--cluster', 'kubernetes', '--kubeconfig', '/nonexistent/kubeconfig'];
+  // A value that parses goes on to load the kubeconfig, and fails there.
+  const loadsKubeconfig = { code: 1, stderr: /ENOENT.*\/nonexistent\/kubeconfig/ };
+  t.match(await serve(...missing, '--model-status', 'true'), loadsKubeconfig, '--model-status true');
+  t.match(await serve(...missing, '--model-status', '0'), loadsKubeconfig, '--model-status 0');
+  t.match(await serveWith({ NEURONETES_MODEL_STATUS: '1' }, ...missing), loadsKubeconfig, 'NEURONETES_MODEL_STATUS=1');
+  t.same(await serve(...missing, '--model-status', 'sometimes'), { code: 1, stderr: 'neuronetes: --model-status must be true or false, not "sometimes"\n' });
+  t.same(await serveWith({ NEURONETES_MODEL_STATUS: 'on' }, ...missing), { code: 1, stderr: 'neuronetes: --model-status must be true or false, not "on"\n' });
+  t.match(await serveWith({ NEURONETES_MODEL_STATUS: 'on' }, ...missing, '--model-status', 'false'), loadsKubeconfig, 'the flag wins over the environment');
 });
