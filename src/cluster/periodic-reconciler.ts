@@ -4,6 +4,7 @@
  * one round, not one each). Rounds run one after another, never overlapping; the timers are unref'd
  * so they do not keep the process alive; close stops both and waits for the round in flight.
  */
+import type { Logger } from 'pino';
 import type { ClusterSource } from './cluster-source.ts';
 
 /** What started a round: the interval (a full round) or a cluster change (it may do less). */
@@ -15,6 +16,8 @@ export interface PeriodicReconcilerOptions {
   /** The quiet time after a change before its round starts. */
   readonly changeDelayMs: number;
   readonly reconcile: (trigger: ReconcileTrigger) => Promise<unknown>;
+  /** Where a round that throws is reported; the schedule goes on and the next round retries. */
+  readonly log: Logger;
 }
 
 export class PeriodicReconciler {
@@ -64,7 +67,10 @@ export class PeriodicReconciler {
   }
 
   #enqueue(trigger: ReconcileTrigger): Promise<unknown> {
-    this.#round = this.#round.then(() => this.#o.reconcile(trigger));
+    // Caught here: a rejected round would stop every later one and, unhandled, end the process.
+    this.#round = this.#round
+      .then(() => this.#o.reconcile(trigger))
+      .catch((e: unknown) => this.#o.log.error({ trigger, err: e instanceof Error ? e.message : String(e) }, 'reconcile round failed; the next one retries'));
     return this.#round;
   }
 }

@@ -101,6 +101,7 @@ export class ModelStatusController {
     this.#now = options.now ?? Date.now;
     this.#schedule = new PeriodicReconciler({
       source: options.cluster,
+      log: options.log,
       intervalMs: options.intervalMs,
       changeDelayMs: options.changeDelayMs ?? 250,
       reconcile: () => this.runOnce(),

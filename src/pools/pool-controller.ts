@@ -85,6 +85,7 @@ export class PoolController {
     this.#now = options.now ?? Date.now;
     this.#schedule = new PeriodicReconciler({
       source: options.cluster,
+      log: options.log,
       intervalMs: options.intervalMs,
       changeDelayMs: options.recountDelayMs ?? 250,
       // Changes only recount pods; the interval reads every target.

@@ -4,6 +4,7 @@
  * timers that do not hold the process open, and nothing after close. The controllers' own tests
  * cover what their rounds do.
  */
+import { pino } from 'pino';
 import t from 'tap';
 import type { ClusterView } from '../../src/cluster/cluster-view.ts';
 import { PeriodicReconciler, type ReconcileTrigger } from '../../src/cluster/periodic-reconciler.ts';
@@ -13,9 +14,10 @@ const settle = (ms: number): Promise<void> => new Promise((resolve) => setTimeou
 const timeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 /** A change feed and a reconcile that records its triggers and how many rounds ran at once. */
-function harness(options: { intervalMs: number; changeDelayMs: number; roundMs?: number }): {
+function harness(options: { intervalMs: number; changeDelayMs: number; roundMs?: number; failing?: number }): {
   reconciler: PeriodicReconciler;
   rounds: ReconcileTrigger[];
+  logged: string[];
   change(): void;
   listeners(): number;
   maxInFlight(): number;
@@ -24,6 +26,8 @@ function harness(options: { intervalMs: number; changeDelayMs: number; roundMs?:
   const rounds: ReconcileTrigger[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  let failing = options.failing ?? 0;
+  const logged: string[] = [];
   const reconciler = new PeriodicReconciler({
     source: {
       onChange: (listener) => {
@@ -38,11 +42,14 @@ function harness(options: { intervalMs: number; changeDelayMs: number; roundMs?:
       await settle(options.roundMs ?? 0);
       rounds.push(trigger);
       inFlight--;
+      if (failing-- > 0) throw new Error(`round ${rounds.length} broke`);
     },
+    log: pino({ level: 'error' }, { write: (line: string) => logged.push(line) }),
   });
   return {
     reconciler,
     rounds,
+    logged,
     change: () => {
       for (const listener of listeners) listener(clusterView());
     },
@@ -108,4 +115,19 @@ t.test('close waits for the round in flight, then nothing runs and changes are n
   h.change();
   await settle(80);
   t.same(h.rounds, ['interval'], 'no interval round and no change round after close');
+});
+
+t.test('a round that throws is logged and the schedule goes on', async (t) => {
+  const h = harness({ intervalMs: 3_600_000, changeDelayMs: 1, failing: 2 });
+  h.reconciler.start();
+  await settle(10);
+  h.change();
+  await settle(40);
+  h.change();
+  await settle(40);
+  t.same(h.rounds, ['interval', 'change', 'change'], 'rounds after a failed one still run');
+  t.equal(h.logged.length, 2, 'each failure logged once');
+  t.match(h.logged[0], /"trigger":"interval".*round 1 broke.*the next one retries/);
+  t.match(h.logged[1], /"trigger":"change".*round 2 broke/);
+  await h.reconciler.close();
 });
