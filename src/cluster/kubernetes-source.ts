@@ -207,26 +207,23 @@ export class KubernetesSource implements ClusterSource {
    * Merge-patches an AgentPool's status subresource (for the autoscaling actuator and status writers).
    * Callers that must not race other replicas check isLeader() first.
    */
-  async patchPoolStatus(namespace: string, name: string, status: Partial<AgentPoolStatus>): Promise<void> {
-    try {
-      await this.#custom.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, namespace, plural: 'agentpools', name, body: { status } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-    } catch (e: unknown) {
-      throw new Error(`patching status of AgentPool ${namespace}/${name} failed: ${apiErrorText(e)}`, { cause: e });
-    }
+  patchPoolStatus(namespace: string, name: string, status: Partial<AgentPoolStatus>): Promise<void> {
+    return this.#patchStatus('AgentPool', 'agentpools', namespace, name, status);
   }
 
   /** Merge-patches a Model's status subresource (the model status controller; leader only, as for pools). */
-  async patchModelStatus(namespace: string, name: string, status: Partial<NonNullable<Model['status']>>): Promise<void> {
+  patchModelStatus(namespace: string, name: string, status: Partial<NonNullable<Model['status']>>): Promise<void> {
+    return this.#patchStatus('Model', 'models', namespace, name, status);
+  }
+
+  async #patchStatus(kind: string, plural: string, namespace: string, name: string, status: object): Promise<void> {
     try {
       await this.#custom.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, namespace, plural: 'models', name, body: { status } },
+        { group: GROUP, version: VERSION, namespace, plural, name, body: { status } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     } catch (e: unknown) {
-      throw new Error(`patching status of Model ${namespace}/${name} failed: ${apiErrorText(e)}`, { cause: e });
+      throw new Error(`patching status of ${kind} ${namespace}/${name} failed: ${apiErrorText(e)}`, { cause: e });
     }
   }
 
