@@ -186,8 +186,11 @@ const LEET: readonly (readonly [symbol: string, letter: string])[] = [
   ['$', 's'],
 ];
 const LEET_LETTER: Readonly<Record<string, string>> = Object.fromEntries(LEET);
-/** Runs of symbols that touch a letter; the others never change, and runs cannot reach each other. */
-const LEET_RUN = /(?<=[a-z])[013457@$]+|[013457@$]+(?=[a-z])/g;
+/**
+ * Runs of symbols that touch a letter; the others never change, and runs cannot reach each other. Only
+ * a run's first symbol tries the second branch: retried at each symbol, it took quadratic time on a long number.
+ */
+const LEET_RUN = /(?<=[a-z])[013457@$]+|(?<![013457@$])[013457@$]+(?=[a-z])/g;
 const isLetter = (c: string | undefined): boolean => c !== undefined && c >= 'a' && c <= 'z';
 
 /**
@@ -199,8 +202,13 @@ function unleetRun(run: string, before: string | undefined, after: string | unde
   const now = [...run];
   for (let pass = 0; pass < 2; pass++)
     for (const [symbol, letter] of LEET) {
-      const turn = now.map((c, j) => c === symbol && (isLetter(j === 0 ? before : now[j - 1]) || isLetter(j === now.length - 1 ? after : now[j + 1])));
-      turn.forEach((t, j) => t && (now[j] = letter));
+      // In place, left to right: `was` keeps the left neighbour as it was before this symbol's turn.
+      let was = before;
+      for (let j = 0; j < now.length; j++) {
+        const c = now[j];
+        if (c === symbol && (isLetter(was) || isLetter(j === now.length - 1 ? after : now[j + 1]))) now[j] = letter;
+        was = c;
+      }
     }
   return now.join('');
 }
