@@ -6,6 +6,7 @@
  * matches is a finding with its weight and reason. Rules marked for tool results catch instructions
  * hidden in what a tool returned (indirect injection). Every pattern bounds its gaps: linear time.
  */
+import { isUtf8 } from 'node:buffer';
 import type { GuardrailDirection } from 'neuronetes';
 import { BASE64_CHARS, charTable, runs } from './char-runs.ts';
 
@@ -242,9 +243,12 @@ const HEX_CHARS = charTable(/[0-9a-fA-F]/);
 // Three or more escapes in one run of URL characters; the letters between them cannot be `%`, so no backtracking.
 const URL_ENCODED = /(?<![\w.~+%-])(?:[\w.~+-]{0,32}%[0-9A-Fa-f]{2}){3,512}[\w.~+-]{0,64}/g;
 
-const DECODE: Readonly<Record<string, (s: string) => string>> = {
-  base64: (s) => Buffer.from(s, 'base64').toString('utf8'),
-  hex: (s) => Buffer.from(s, 'hex').toString('utf8'),
+/** Bytes that are not UTF-8 would decode with U+FFFD, never payload text: most base64-looking runs stop here, before becoming a string. */
+const utf8 = (bytes: Buffer): string | undefined => (isUtf8(bytes) ? bytes.toString('utf8') : undefined);
+
+const DECODE: Readonly<Record<string, (s: string) => string | undefined>> = {
+  base64: (s) => utf8(Buffer.from(s, 'base64')),
+  hex: (s) => utf8(Buffer.from(s, 'hex')),
   'url-encoding': (s) => decodeURIComponent(s.replace(/\+/g, ' ')),
 };
 
@@ -285,13 +289,13 @@ function payloads(text: string): (readonly [from: string, text: string])[] {
   const out: (readonly [string, string])[] = [];
   for (const [name, value] of encoded(text)) {
     if (out.length >= MAX_PAYLOADS) return out;
-    let decoded: string;
+    let decoded: string | undefined;
     try {
       decoded = (DECODE[name] as (s: string) => string)(value.slice(0, MAX_PAYLOAD_CHARS));
     } catch {
       continue;
     }
-    if (decoded.length >= 8 && PRINTABLE.test(decoded) && !decoded.includes('\ufffd')) out.push([name, normalise(decoded)]);
+    if (decoded !== undefined && decoded.length >= 8 && PRINTABLE.test(decoded) && !decoded.includes('\ufffd')) out.push([name, normalise(decoded)]);
   }
   return out;
 }
