@@ -291,7 +291,7 @@ function payloads(text: string): (readonly [from: string, text: string])[] {
     if (out.length >= MAX_PAYLOADS) return out;
     let decoded: string | undefined;
     try {
-      decoded = (DECODE[name] as (s: string) => string)(value.slice(0, MAX_PAYLOAD_CHARS));
+      decoded = (DECODE[name] as (s: string) => string | undefined)(value.slice(0, MAX_PAYLOAD_CHARS));
     } catch {
       continue;
     }
