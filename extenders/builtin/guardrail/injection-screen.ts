@@ -300,47 +300,68 @@ function payloads(text: string): (readonly [from: string, text: string])[] {
   return out;
 }
 
+type WordEntry = readonly [word: string, rules: InjectionRule[], spelling: number];
+
+/** A bucket for three characters: their low five bits, which tell letters apart; other characters share buckets. */
+const trigram = (c0: number, c1: number, c2: number): number => ((c0 & 31) << 10) | ((c1 & 31) << 5) | (c2 & 31);
+
 /**
- * The rules whose words occur in a text, in one pass: each position's first two characters index a
- * table of the words starting with them (an alternation of the words as one pattern cost five times
- * more). Rules without words are always candidates.
+ * The rules whose words occur in a text, in one pass for all spellings of the words (plain and rot13
+ * read the same text): each position's first three characters pick a bucket of the words that may
+ * start there, then checked (an alternation of the words as one pattern cost five times more; two
+ * characters, common English pairs such as "in" and "re", led to three times as many checks).
+ * Rules without words are always candidates.
  */
 class RuleWords {
-  /** For two ASCII characters c0, c1: 1 + the index in #lists of the words starting with them, or 0. */
-  readonly #pairs = new Uint16Array(128 * 128);
-  readonly #lists: (readonly [word: string, rules: InjectionRule[]])[][] = [];
-  /** Words of one character, searched for on their own. */
-  readonly #single: (readonly [word: string, rules: InjectionRule[]])[] = [];
+  /** For a trigram: 1 + the index in #buckets of the words starting with one of its characters, or 0. */
+  readonly #index = new Uint16Array(1 << 15);
+  readonly #buckets: WordEntry[][] = [];
+  /** Words of one or two characters, searched for on their own. */
+  readonly #short: WordEntry[] = [];
   readonly #always: readonly InjectionRule[];
 
-  constructor(rules: readonly InjectionRule[], spell: (word: string) => string = (w) => w) {
-    const rulesOf = new Map<string, InjectionRule[]>();
-    for (const r of rules) for (const w of r.words ?? []) rulesOf.set(spell(w), [...(rulesOf.get(spell(w)) ?? []), r]);
-    for (const entry of rulesOf) {
-      const [w] = entry;
-      if ([...w].some((c) => c.charCodeAt(0) >= 128)) throw new TypeError(`rule word ${JSON.stringify(w)} must be ASCII`);
-      if (w.length === 1) {
-        this.#single.push(entry);
-        continue;
+  constructor(rules: readonly InjectionRule[], spellings: readonly ((word: string) => string)[]) {
+    spellings.forEach((spell, spelling) => {
+      const rulesOf = new Map<string, InjectionRule[]>();
+      for (const r of rules) for (const w of r.words ?? []) rulesOf.set(spell(w), [...(rulesOf.get(spell(w)) ?? []), r]);
+      for (const [w, rulesWithIt] of rulesOf) {
+        if ([...w].some((c) => c.charCodeAt(0) >= 128)) throw new TypeError(`rule word ${JSON.stringify(w)} must be ASCII`);
+        const entry: WordEntry = [w, rulesWithIt, spelling];
+        if (w.length < 3) {
+          this.#short.push(entry);
+          continue;
+        }
+        const key = trigram(w.charCodeAt(0), w.charCodeAt(1), w.charCodeAt(2));
+        if (this.#index[key] === 0) this.#index[key] = this.#buckets.push([]);
+        this.#buckets[(this.#index[key] as number) - 1]?.push(entry);
       }
-      const key = w.charCodeAt(0) * 128 + w.charCodeAt(1);
-      if (this.#pairs[key] === 0) this.#pairs[key] = this.#lists.push([]);
-      this.#lists[(this.#pairs[key] as number) - 1]?.push(entry);
-    }
+    });
     this.#always = rules.filter((r) => r.words === undefined);
   }
 
-  in(text: string): Set<InjectionRule> {
-    const found = new Set(this.#always);
-    const add = (rules: readonly InjectionRule[]): void => rules.forEach((r) => found.add(r));
-    for (const [w, rules] of this.#single) if (text.includes(w)) add(rules);
+  /** Per spelling, the candidate rules: those whose words, so spelled, occur in text[0, ends[spelling]). */
+  in(text: string, ends: readonly number[]): Set<InjectionRule>[] {
+    const found = ends.map(() => new Set(this.#always));
+    const add = ([w, rules, spelling]: WordEntry, at: number): void => {
+      if (at + w.length <= (ends[spelling] as number)) for (const r of rules) found[spelling]?.add(r);
+    };
+    // The first occurrence is the one most likely to end in time.
+    for (const entry of this.#short) {
+      const at = text.indexOf(entry[0]);
+      if (at !== -1) add(entry, at);
+    }
+    // Fields in locals, plain loops: this loop reads every character of the text.
+    const index = this.#index;
+    const buckets = this.#buckets;
     let c1 = text.charCodeAt(0);
-    for (let i = 0; i + 1 < text.length; i++) {
+    let c2 = text.charCodeAt(1);
+    for (let i = 0; i + 2 < text.length; i++) {
       const c0 = c1;
-      c1 = text.charCodeAt(i + 1);
-      if (c0 >= 128 || c1 >= 128) continue;
-      const list = this.#pairs[c0 * 128 + c1] as number;
-      if (list !== 0) for (const [w, rules] of this.#lists[list - 1] ?? []) if (text.startsWith(w, i)) add(rules);
+      c1 = c2;
+      c2 = text.charCodeAt(i + 2);
+      const bucket = index[trigram(c0, c1, c2)] as number;
+      if (bucket === 0) continue;
+      for (const entry of buckets[bucket - 1] as WordEntry[]) if (text.startsWith(entry[0], i)) add(entry, i);
     }
     return found;
   }
@@ -350,17 +371,18 @@ const ROT13_CHARS = 16_384;
 
 export class InjectionScreen {
   readonly #rules: readonly InjectionRule[];
+  /**
+   * The rules' words plain and under rot13, both searched in the plain text: the rot13 view is built
+   * only when a rule could match it.
+   */
   readonly #words: RuleWords;
-  /** The rules' words under rot13, searched in the plain text: the rot13 view is built only when a rule could match it. */
-  readonly #rot13Words: RuleWords;
 
   constructor(extra: readonly string[] = []) {
     this.#rules = [
       ...BUILTIN_RULES,
       ...extra.map((p, i) => ({ id: `custom-${i + 1}`, pattern: new RegExp(p, 'is'), weight: 0.7, reason: `matches the configured pattern ${p}` })),
     ];
-    this.#words = new RuleWords(this.#rules);
-    this.#rot13Words = new RuleWords(this.#rules, rot13);
+    this.#words = new RuleWords(this.#rules, [(w) => w, rot13]);
   }
 
   /** One finding per rule that matched, the strongest form first (plain, then decoded). */
@@ -369,10 +391,11 @@ export class InjectionScreen {
     const plain = normalise(text);
     const head = plain.slice(0, ROT13_CHARS);
     let rotated: string | undefined;
+    const [inPlain, inRot13] = this.#words.in(plain, [plain.length, head.length]) as [Set<InjectionRule>, Set<InjectionRule>];
     const views: (readonly [from: string, candidates: ReadonlySet<InjectionRule>, text: () => string])[] = [
-      ['text', this.#words.in(plain), () => plain],
-      ...payloads(text).map(([from, t]) => [from, this.#words.in(t), () => t] as const),
-      ['rot13', this.#rot13Words.in(head), () => (rotated ??= rot13(head))],
+      ['text', inPlain, () => plain],
+      ...payloads(text).map(([from, t]) => [from, this.#words.in(t, [t.length, 0])[0] as Set<InjectionRule>, () => t] as const),
+      ['rot13', inRot13, () => (rotated ??= rot13(head))],
     ];
     const findings: InjectionFinding[] = [];
     for (const r of rules) {
