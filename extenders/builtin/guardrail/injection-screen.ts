@@ -246,27 +246,51 @@ const URL_ENCODED = /(?<![\w.~+%-])(?:[\w.~+-]{0,32}%[0-9A-Fa-f]{2}){3,512}[\w.~
 /** Bytes that are not UTF-8 would decode with U+FFFD, never payload text: most base64-looking runs stop here, before becoming a string. */
 const utf8 = (bytes: Buffer): string | undefined => (isUtf8(bytes) ? bytes.toString('utf8') : undefined);
 
+const BASE64_DIGIT = Uint8Array.from({ length: 128 }, (_, c) =>
+  Math.max(0, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.indexOf(String.fromCharCode(c))),
+);
+const isControl = (b: number): boolean => (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f;
+
+/**
+ * Whether a base64 run's first three bytes, read from its first four digits, could open payload text:
+ * no control character and nothing that is not UTF-8. Two runs in three fail here without a decode.
+ */
+function opensAsText(s: string): boolean {
+  const n = [0, 1, 2, 3].reduce((bits, i) => (bits << 6) | (BASE64_DIGIT[s.charCodeAt(i)] as number), 0);
+  let previous = 0;
+  for (const b of [n >>> 16, (n >>> 8) & 0xff, n & 0xff]) {
+    if (isControl(b) || b === 0xc0 || b === 0xc1 || b >= 0xf5) return false;
+    // After ASCII (or at the start) a continuation byte is wrong, after a lead byte anything else is.
+    const continues = (b & 0xc0) === 0x80;
+    if (previous < 0x80 ? continues : previous >= 0xc0 && !continues) return false;
+    previous = b;
+  }
+  return true;
+}
+
 const DECODE: Readonly<Record<string, (s: string) => string | undefined>> = {
-  base64: (s) => utf8(Buffer.from(s, 'base64')),
+  base64: (s) => (opensAsText(s) ? utf8(Buffer.from(s, 'base64')) : undefined),
   hex: (s) => utf8(Buffer.from(s, 'hex')),
   'url-encoding': (s) => decodeURIComponent(s.replace(/\+/g, ' ')),
 };
 
 /**
  * What could be encoded, in this order: base64 (16 to 4,096 of its characters, then up to two `=`),
- * hex (an even 24 to 4,096 digits, only inside those runs) and URL-encoding.
+ * hex (an even 24 to 4,096 digits, only inside those runs) and URL-encoding. An array: as a
+ * generator it cost a fifth more, and finding them all is linear work anyway.
  */
-function* encoded(text: string): Generator<readonly [name: string, value: string]> {
+function encoded(text: string): (readonly [name: string, value: string])[] {
   const long = runs(text, BASE64_CHARS, 16);
-  for (const [start, end] of long) {
+  const found = long.map(([start, end]): readonly [string, string] => {
     let stop = Math.min(end, start + MAX_PAYLOAD_CHARS);
     if (stop === end) while (stop < end + 2 && text[stop] === '=') stop++;
-    yield ['base64', text.slice(start, stop)];
-  }
+    return ['base64', text.slice(start, stop)];
+  });
   for (const [start, end] of long)
     for (const [from, to] of runs(text, HEX_CHARS, 24, start, end))
-      if ((to - from) % 2 === 0 && to - from <= MAX_PAYLOAD_CHARS) yield ['hex', text.slice(from, to)];
-  if (text.includes('%')) for (const m of text.matchAll(URL_ENCODED)) yield ['url-encoding', m[0]];
+      if ((to - from) % 2 === 0 && to - from <= MAX_PAYLOAD_CHARS) found.push(['hex', text.slice(from, to)]);
+  if (text.includes('%')) for (const m of text.matchAll(URL_ENCODED)) found.push(['url-encoding', m[0]]);
+  return found;
 }
 
 /** Over the code units in chunks: a replacer called per letter made this the hottest function of a check. */
