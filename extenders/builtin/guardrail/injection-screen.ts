@@ -217,8 +217,6 @@ function unleetRun(run: string, before: string | undefined, after: string | unde
 const SPACED = /\b(?:[a-z][ ._*-]){3,}[a-z]\b/g;
 
 const NON_ASCII = /[^\x00-\x7f]/;
-/** Whitespace that is not already one space: the ~150 lone spaces in 1 KB are left alone, not replaced by themselves. */
-const SPACES = /[^\S ]\s*| \s+/g;
 
 export function normalise(text: string): string {
   // NFKC, zero-width characters and confusables are all outside ASCII, where most traffic stays.
@@ -232,7 +230,7 @@ export function normalise(text: string): string {
   return s
     .replace(LEET_RUN, (run: string, at: number) => unleetRun(run, s[at - 1], s[at + run.length]))
     .replace(SPACED, (m) => m.replace(/[ ._*-]/g, ''))
-    .replace(SPACES, ' ');
+    .replace(/\s+/g, ' ');
 }
 
 /** At most this many payloads per text, each at most this long: decoding is bounded work. */
