@@ -246,6 +246,7 @@ const URL_ENCODED = /(?<![\w.~+%-])(?:[\w.~+-]{0,32}%[0-9A-Fa-f]{2}){3,512}[\w.~
 /** Bytes that are not UTF-8 would decode with U+FFFD, never payload text: most base64-looking runs stop here, before becoming a string. */
 const utf8 = (bytes: Buffer): string | undefined => (isUtf8(bytes) ? bytes.toString('utf8') : undefined);
 
+/** Each base64 digit's value, to read a run's first bytes without decoding it. */
 const BASE64_DIGIT = Uint8Array.from({ length: 128 }, (_, c) =>
   Math.max(0, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.indexOf(String.fromCharCode(c))),
 );
@@ -333,11 +334,11 @@ const trigram = (c0: number, c1: number, c2: number): number => ((c0 & 31) << 10
  * The rules whose words occur in a text, in one pass for all spellings of the words (plain and rot13
  * read the same text): each position's first three characters pick a bucket of the words that may
  * start there, then checked (an alternation of the words as one pattern cost five times more; two
- * characters, common English pairs such as "in" and "re", led to three times as many checks).
+ * characters, common English pairs such as "in" and "re", led to eight times as many checks).
  * Rules without words are always candidates.
  */
 class RuleWords {
-  /** For a trigram: 1 + the index in #buckets of the words starting with one of its characters, or 0. */
+  /** For a trigram bucket: 1 + the index in #buckets of the words whose first three characters fall in it, or 0. */
   readonly #index = new Uint16Array(1 << 15);
   readonly #buckets: WordEntry[][] = [];
   /** Words of one or two characters, searched for on their own. */
