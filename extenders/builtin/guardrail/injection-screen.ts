@@ -6,6 +6,7 @@
  * matches is a finding with its weight and reason. Rules marked for tool results catch instructions
  * hidden in what a tool returned (indirect injection). Every pattern bounds its gaps: linear time.
  */
+import { isUtf8 } from 'node:buffer';
 import type { GuardrailDirection } from 'neuronetes';
 import { BASE64_CHARS, charTable, runs } from './char-runs.ts';
 
@@ -186,8 +187,11 @@ const LEET: readonly (readonly [symbol: string, letter: string])[] = [
   ['$', 's'],
 ];
 const LEET_LETTER: Readonly<Record<string, string>> = Object.fromEntries(LEET);
-/** Runs of symbols that touch a letter; the others never change, and runs cannot reach each other. */
-const LEET_RUN = /(?<=[a-z])[013457@$]+|[013457@$]+(?=[a-z])/g;
+/**
+ * Runs of symbols that touch a letter; the others never change, and runs cannot reach each other. Only
+ * a run's first symbol tries the second branch: retried at each symbol, it took quadratic time on a long number.
+ */
+const LEET_RUN = /(?<=[a-z])[013457@$]+|(?<![013457@$])[013457@$]+(?=[a-z])/g;
 const isLetter = (c: string | undefined): boolean => c !== undefined && c >= 'a' && c <= 'z';
 
 /**
@@ -199,8 +203,13 @@ function unleetRun(run: string, before: string | undefined, after: string | unde
   const now = [...run];
   for (let pass = 0; pass < 2; pass++)
     for (const [symbol, letter] of LEET) {
-      const turn = now.map((c, j) => c === symbol && (isLetter(j === 0 ? before : now[j - 1]) || isLetter(j === now.length - 1 ? after : now[j + 1])));
-      turn.forEach((t, j) => t && (now[j] = letter));
+      // In place, left to right: `was` keeps the left neighbour as it was before this symbol's turn.
+      let was = before;
+      for (let j = 0; j < now.length; j++) {
+        const c = now[j];
+        if (c === symbol && (isLetter(was) || isLetter(j === now.length - 1 ? after : now[j + 1]))) now[j] = letter;
+        was = c;
+      }
     }
   return now.join('');
 }
@@ -234,27 +243,55 @@ const HEX_CHARS = charTable(/[0-9a-fA-F]/);
 // Three or more escapes in one run of URL characters; the letters between them cannot be `%`, so no backtracking.
 const URL_ENCODED = /(?<![\w.~+%-])(?:[\w.~+-]{0,32}%[0-9A-Fa-f]{2}){3,512}[\w.~+-]{0,64}/g;
 
-const DECODE: Readonly<Record<string, (s: string) => string>> = {
-  base64: (s) => Buffer.from(s, 'base64').toString('utf8'),
-  hex: (s) => Buffer.from(s, 'hex').toString('utf8'),
+/** Bytes that are not UTF-8 would decode with U+FFFD, never payload text: most base64-looking runs stop here, before becoming a string. */
+const utf8 = (bytes: Buffer): string | undefined => (isUtf8(bytes) ? bytes.toString('utf8') : undefined);
+
+/** Each base64 digit's value, to read a run's first bytes without decoding it. */
+const BASE64_DIGIT = Uint8Array.from({ length: 128 }, (_, c) =>
+  Math.max(0, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.indexOf(String.fromCharCode(c))),
+);
+const isControl = (b: number): boolean => (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f;
+
+/**
+ * Whether a base64 run's first three bytes, read from its first four digits, could open payload text:
+ * no control character and nothing that is not UTF-8. Two runs in three fail here without a decode.
+ */
+function opensAsText(s: string): boolean {
+  const n = [0, 1, 2, 3].reduce((bits, i) => (bits << 6) | (BASE64_DIGIT[s.charCodeAt(i)] as number), 0);
+  let previous = 0;
+  for (const b of [n >>> 16, (n >>> 8) & 0xff, n & 0xff]) {
+    if (isControl(b) || b === 0xc0 || b === 0xc1 || b >= 0xf5) return false;
+    // After ASCII (or at the start) a continuation byte is wrong, after a lead byte anything else is.
+    const continues = (b & 0xc0) === 0x80;
+    if (previous < 0x80 ? continues : previous >= 0xc0 && !continues) return false;
+    previous = b;
+  }
+  return true;
+}
+
+const DECODE: Readonly<Record<string, (s: string) => string | undefined>> = {
+  base64: (s) => (opensAsText(s) ? utf8(Buffer.from(s, 'base64')) : undefined),
+  hex: (s) => utf8(Buffer.from(s, 'hex')),
   'url-encoding': (s) => decodeURIComponent(s.replace(/\+/g, ' ')),
 };
 
 /**
  * What could be encoded, in this order: base64 (16 to 4,096 of its characters, then up to two `=`),
- * hex (an even 24 to 4,096 digits, only inside those runs) and URL-encoding.
+ * hex (an even 24 to 4,096 digits, only inside those runs) and URL-encoding. An array: as a
+ * generator it cost a fifth more, and finding them all is linear work anyway.
  */
-function* encoded(text: string): Generator<readonly [name: string, value: string]> {
+function encoded(text: string): (readonly [name: string, value: string])[] {
   const long = runs(text, BASE64_CHARS, 16);
-  for (const [start, end] of long) {
+  const found = long.map(([start, end]): readonly [string, string] => {
     let stop = Math.min(end, start + MAX_PAYLOAD_CHARS);
     if (stop === end) while (stop < end + 2 && text[stop] === '=') stop++;
-    yield ['base64', text.slice(start, stop)];
-  }
+    return ['base64', text.slice(start, stop)];
+  });
   for (const [start, end] of long)
     for (const [from, to] of runs(text, HEX_CHARS, 24, start, end))
-      if ((to - from) % 2 === 0 && to - from <= MAX_PAYLOAD_CHARS) yield ['hex', text.slice(from, to)];
-  if (text.includes('%')) for (const m of text.matchAll(URL_ENCODED)) yield ['url-encoding', m[0]];
+      if ((to - from) % 2 === 0 && to - from <= MAX_PAYLOAD_CHARS) found.push(['hex', text.slice(from, to)]);
+  if (text.includes('%')) for (const m of text.matchAll(URL_ENCODED)) found.push(['url-encoding', m[0]]);
+  return found;
 }
 
 /** Over the code units in chunks: a replacer called per letter made this the hottest function of a check. */
@@ -277,58 +314,79 @@ function payloads(text: string): (readonly [from: string, text: string])[] {
   const out: (readonly [string, string])[] = [];
   for (const [name, value] of encoded(text)) {
     if (out.length >= MAX_PAYLOADS) return out;
-    let decoded: string;
+    let decoded: string | undefined;
     try {
-      decoded = (DECODE[name] as (s: string) => string)(value.slice(0, MAX_PAYLOAD_CHARS));
+      decoded = (DECODE[name] as (s: string) => string | undefined)(value.slice(0, MAX_PAYLOAD_CHARS));
     } catch {
       continue;
     }
-    if (decoded.length >= 8 && PRINTABLE.test(decoded) && !decoded.includes('\ufffd')) out.push([name, normalise(decoded)]);
+    if (decoded !== undefined && decoded.length >= 8 && PRINTABLE.test(decoded) && !decoded.includes('\ufffd')) out.push([name, normalise(decoded)]);
   }
   return out;
 }
 
+type WordEntry = readonly [word: string, rules: InjectionRule[], spelling: number];
+
+/** A bucket for three characters: their low five bits, which tell letters apart; other characters share buckets. */
+const trigram = (c0: number, c1: number, c2: number): number => ((c0 & 31) << 10) | ((c1 & 31) << 5) | (c2 & 31);
+
 /**
- * The rules whose words occur in a text, in one pass: each position's first two characters index a
- * table of the words starting with them (an alternation of the words as one pattern cost five times
- * more). Rules without words are always candidates.
+ * The rules whose words occur in a text, in one pass for all spellings of the words (plain and rot13
+ * read the same text): each position's first three characters pick a bucket of the words that may
+ * start there, then checked (an alternation of the words as one pattern cost five times more; two
+ * characters, common English pairs such as "in" and "re", led to eight times as many checks).
+ * Rules without words are always candidates.
  */
 class RuleWords {
-  /** For two ASCII characters c0, c1: 1 + the index in #lists of the words starting with them, or 0. */
-  readonly #pairs = new Uint16Array(128 * 128);
-  readonly #lists: (readonly [word: string, rules: InjectionRule[]])[][] = [];
-  /** Words of one character, searched for on their own. */
-  readonly #single: (readonly [word: string, rules: InjectionRule[]])[] = [];
+  /** For a trigram bucket: 1 + the index in #buckets of the words whose first three characters fall in it, or 0. */
+  readonly #index = new Uint16Array(1 << 15);
+  readonly #buckets: WordEntry[][] = [];
+  /** Words of one or two characters, searched for on their own. */
+  readonly #short: WordEntry[] = [];
   readonly #always: readonly InjectionRule[];
 
-  constructor(rules: readonly InjectionRule[], spell: (word: string) => string = (w) => w) {
-    const rulesOf = new Map<string, InjectionRule[]>();
-    for (const r of rules) for (const w of r.words ?? []) rulesOf.set(spell(w), [...(rulesOf.get(spell(w)) ?? []), r]);
-    for (const entry of rulesOf) {
-      const [w] = entry;
-      if ([...w].some((c) => c.charCodeAt(0) >= 128)) throw new TypeError(`rule word ${JSON.stringify(w)} must be ASCII`);
-      if (w.length === 1) {
-        this.#single.push(entry);
-        continue;
+  constructor(rules: readonly InjectionRule[], spellings: readonly ((word: string) => string)[]) {
+    spellings.forEach((spell, spelling) => {
+      const rulesOf = new Map<string, InjectionRule[]>();
+      for (const r of rules) for (const w of r.words ?? []) rulesOf.set(spell(w), [...(rulesOf.get(spell(w)) ?? []), r]);
+      for (const [w, rulesWithIt] of rulesOf) {
+        if ([...w].some((c) => c.charCodeAt(0) >= 128)) throw new TypeError(`rule word ${JSON.stringify(w)} must be ASCII`);
+        const entry: WordEntry = [w, rulesWithIt, spelling];
+        if (w.length < 3) {
+          this.#short.push(entry);
+          continue;
+        }
+        const key = trigram(w.charCodeAt(0), w.charCodeAt(1), w.charCodeAt(2));
+        if (this.#index[key] === 0) this.#index[key] = this.#buckets.push([]);
+        this.#buckets[(this.#index[key] as number) - 1]?.push(entry);
       }
-      const key = w.charCodeAt(0) * 128 + w.charCodeAt(1);
-      if (this.#pairs[key] === 0) this.#pairs[key] = this.#lists.push([]);
-      this.#lists[(this.#pairs[key] as number) - 1]?.push(entry);
-    }
+    });
     this.#always = rules.filter((r) => r.words === undefined);
   }
 
-  in(text: string): Set<InjectionRule> {
-    const found = new Set(this.#always);
-    const add = (rules: readonly InjectionRule[]): void => rules.forEach((r) => found.add(r));
-    for (const [w, rules] of this.#single) if (text.includes(w)) add(rules);
+  /** Per spelling, the candidate rules: those whose words, so spelled, occur in text[0, ends[spelling]). */
+  in(text: string, ends: readonly number[]): Set<InjectionRule>[] {
+    const found = ends.map(() => new Set(this.#always));
+    const add = ([w, rules, spelling]: WordEntry, at: number): void => {
+      if (at + w.length <= (ends[spelling] as number)) for (const r of rules) found[spelling]?.add(r);
+    };
+    // The first occurrence is the one most likely to end in time.
+    for (const entry of this.#short) {
+      const at = text.indexOf(entry[0]);
+      if (at !== -1) add(entry, at);
+    }
+    // Fields in locals, plain loops: this loop reads every character of the text.
+    const index = this.#index;
+    const buckets = this.#buckets;
     let c1 = text.charCodeAt(0);
-    for (let i = 0; i + 1 < text.length; i++) {
+    let c2 = text.charCodeAt(1);
+    for (let i = 0; i + 2 < text.length; i++) {
       const c0 = c1;
-      c1 = text.charCodeAt(i + 1);
-      if (c0 >= 128 || c1 >= 128) continue;
-      const list = this.#pairs[c0 * 128 + c1] as number;
-      if (list !== 0) for (const [w, rules] of this.#lists[list - 1] ?? []) if (text.startsWith(w, i)) add(rules);
+      c1 = c2;
+      c2 = text.charCodeAt(i + 2);
+      const bucket = index[trigram(c0, c1, c2)] as number;
+      if (bucket === 0) continue;
+      for (const entry of buckets[bucket - 1] as WordEntry[]) if (text.startsWith(entry[0], i)) add(entry, i);
     }
     return found;
   }
@@ -338,17 +396,18 @@ const ROT13_CHARS = 16_384;
 
 export class InjectionScreen {
   readonly #rules: readonly InjectionRule[];
+  /**
+   * The rules' words plain and under rot13, both searched in the plain text: the rot13 view is built
+   * only when a rule could match it.
+   */
   readonly #words: RuleWords;
-  /** The rules' words under rot13, searched in the plain text: the rot13 view is built only when a rule could match it. */
-  readonly #rot13Words: RuleWords;
 
   constructor(extra: readonly string[] = []) {
     this.#rules = [
       ...BUILTIN_RULES,
       ...extra.map((p, i) => ({ id: `custom-${i + 1}`, pattern: new RegExp(p, 'is'), weight: 0.7, reason: `matches the configured pattern ${p}` })),
     ];
-    this.#words = new RuleWords(this.#rules);
-    this.#rot13Words = new RuleWords(this.#rules, rot13);
+    this.#words = new RuleWords(this.#rules, [(w) => w, rot13]);
   }
 
   /** One finding per rule that matched, the strongest form first (plain, then decoded). */
@@ -357,10 +416,11 @@ export class InjectionScreen {
     const plain = normalise(text);
     const head = plain.slice(0, ROT13_CHARS);
     let rotated: string | undefined;
+    const [inPlain, inRot13] = this.#words.in(plain, [plain.length, head.length]) as [Set<InjectionRule>, Set<InjectionRule>];
     const views: (readonly [from: string, candidates: ReadonlySet<InjectionRule>, text: () => string])[] = [
-      ['text', this.#words.in(plain), () => plain],
-      ...payloads(text).map(([from, t]) => [from, this.#words.in(t), () => t] as const),
-      ['rot13', this.#rot13Words.in(head), () => (rotated ??= rot13(head))],
+      ['text', inPlain, () => plain],
+      ...payloads(text).map(([from, t]) => [from, this.#words.in(t, [t.length, 0])[0] as Set<InjectionRule>, () => t] as const),
+      ['rot13', inRot13, () => (rotated ??= rot13(head))],
     ];
     const findings: InjectionFinding[] = [];
     for (const r of rules) {
