@@ -142,37 +142,41 @@ function grants(serviceAccount: string): string[] {
   return out.sort();
 }
 
-t.test('RBAC for `serve`: informers, pods/binding, AgentPool status and scale, pool scale targets, Events, its own Lease — nothing else', async (t) => {
-  t.same(grants('neuronetes-extender'), [
-    ...['apps/deployments', 'apps/replicasets', 'apps/statefulsets'].flatMap((r) => [`${r}/scale:get`, `${r}/scale:patch`, `${r}:get`]),
-    'coordination.k8s.io/leases:create (in neuronetes-system)',
-    `coordination.k8s.io/leases:get@${LEADER_LEASE_NAME} (in neuronetes-system)`,
-    `coordination.k8s.io/leases:update@${LEADER_LEASE_NAME} (in neuronetes-system)`,
-    'core/events:create',
-    'core/events:patch',
-    'core/nodes:get',
-    'core/nodes:list',
-    'core/nodes:watch',
-    'core/pods/binding:create',
-    'core/pods:get',
-    'core/pods:list',
-    'core/pods:watch',
-    'leaderworkerset.x-k8s.io/leaderworkersets/scale:get',
-    'leaderworkerset.x-k8s.io/leaderworkersets/scale:patch',
-    'leaderworkerset.x-k8s.io/leaderworkersets:get',
-    'neuronetes.io/agentclasses:get',
-    'neuronetes.io/agentclasses:list',
-    'neuronetes.io/agentclasses:watch',
-    'neuronetes.io/agentpools/scale:patch',
-    'neuronetes.io/agentpools/status:patch',
-    'neuronetes.io/agentpools:get',
-    'neuronetes.io/agentpools:list',
-    'neuronetes.io/agentpools:watch',
-    'neuronetes.io/models:get',
-    'neuronetes.io/models:list',
-    'neuronetes.io/models:watch',
-  ]);
-});
+t.test(
+  'RBAC for `serve`: informers, pods/binding, AgentPool status and scale, Model status, pool scale targets, Events, its own Lease — nothing else',
+  async (t) => {
+    t.same(grants('neuronetes-extender'), [
+      ...['apps/deployments', 'apps/replicasets', 'apps/statefulsets'].flatMap((r) => [`${r}/scale:get`, `${r}/scale:patch`, `${r}:get`]),
+      'coordination.k8s.io/leases:create (in neuronetes-system)',
+      `coordination.k8s.io/leases:get@${LEADER_LEASE_NAME} (in neuronetes-system)`,
+      `coordination.k8s.io/leases:update@${LEADER_LEASE_NAME} (in neuronetes-system)`,
+      'core/events:create',
+      'core/events:patch',
+      'core/nodes:get',
+      'core/nodes:list',
+      'core/nodes:watch',
+      'core/pods/binding:create',
+      'core/pods:get',
+      'core/pods:list',
+      'core/pods:watch',
+      'leaderworkerset.x-k8s.io/leaderworkersets/scale:get',
+      'leaderworkerset.x-k8s.io/leaderworkersets/scale:patch',
+      'leaderworkerset.x-k8s.io/leaderworkersets:get',
+      'neuronetes.io/agentclasses:get',
+      'neuronetes.io/agentclasses:list',
+      'neuronetes.io/agentclasses:watch',
+      'neuronetes.io/agentpools/scale:patch',
+      'neuronetes.io/agentpools/status:patch',
+      'neuronetes.io/agentpools:get',
+      'neuronetes.io/agentpools:list',
+      'neuronetes.io/agentpools:watch',
+      'neuronetes.io/models/status:patch',
+      'neuronetes.io/models:get',
+      'neuronetes.io/models:list',
+      'neuronetes.io/models:watch',
+    ]);
+  },
+);
 
 t.test('RBAC for `agent`: lists and watches Models, patches Nodes (the cached-models annotation) — nothing else', async (t) => {
   t.same(grants('neuronetes-agent'), ['core/nodes:patch', 'neuronetes.io/models:list', 'neuronetes.io/models:watch']);
