@@ -168,12 +168,31 @@ function capacityLimited(i: PoolInspection): NewCondition {
   return { type, status: 'False', reason: stage.reason, message: stage.message };
 }
 
-/** A Warning when CapacityLimited turns True (or changes its reason), not on every round it holds. */
-export function capacityEvent(before: readonly Condition[], after: readonly Condition[]): PoolEvent | undefined {
-  const next = after.find((c) => c.type === 'CapacityLimited');
-  const prev = before.find((c) => c.type === 'CapacityLimited');
-  if (next?.status !== 'True' || (prev?.status === 'True' && prev.reason === next.reason)) return undefined;
-  return { type: 'Warning', reason: next.reason ?? 'CapacityLimited', message: next.message ?? '' };
+/**
+ * The conditions worth a Warning Event, when they turn to the status that is bad news for them (not
+ * on every round they hold it), and whether a new message alone is news.
+ */
+const WARNED = [
+  { type: 'AbleToScale', bad: 'False', newMessage: true },
+  { type: 'Ready', bad: 'False', newMessage: false },
+  // The counts in its message change every round it holds.
+  { type: 'CapacityLimited', bad: 'True', newMessage: false },
+] as const;
+
+/** The Warning Events for conditions that turned bad between two rounds. */
+export function conditionEvents(before: readonly Condition[], after: readonly Condition[]): PoolEvent[] {
+  const events: PoolEvent[] = [];
+  for (const { type, bad, newMessage } of WARNED) {
+    const next = after.find((c) => c.type === type);
+    const prev = before.find((c) => c.type === type);
+    if (next === undefined || next.status !== bad || next.reason === undefined) continue;
+    if (prev?.status === next.status && prev.reason === next.reason && (!newMessage || prev.message === next.message)) continue;
+    // Ready says again what AbleToScale said about the target: one Event is enough.
+    if (type === 'Ready' && after.some((c) => c.type === 'AbleToScale' && c.status === 'False' && c.reason === next.reason)) continue;
+    if (type === 'Ready' && (next.reason === 'ReplicasNotReady' || next.reason === 'ReplicasMissing')) continue;
+    events.push({ type: 'Warning', reason: next.reason, message: next.message ?? '' });
+  }
+  return events;
 }
 
 /** The pool's conditions now, keeping each one's transition time from `previous` when its status holds. */

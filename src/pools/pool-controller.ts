@@ -13,7 +13,7 @@ import type { AgentPool, Condition } from '../api/neuronetes.ts';
 import type { Decision } from '../autoscaling/decision.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import { PeriodicReconciler } from '../cluster/periodic-reconciler.ts';
-import { capacityEvent, poolConditions, type DecisionObservation, type PoolInspection, type TargetObservation } from './pool-conditions.ts';
+import { conditionEvents, poolConditions, type DecisionObservation, type PoolInspection, type TargetObservation } from './pool-conditions.ts';
 import type { PoolEvent, PoolEventSink } from './pool-events.ts';
 import type { PoolInspector } from './pool-inspector.ts';
 import { warmSplit } from './prewarm.ts';
@@ -54,24 +54,6 @@ const specKey = (pool: AgentPool): string =>
   JSON.stringify([pool.metadata.uid, pool.spec.replicas, pool.spec.minReplicas, pool.spec.maxReplicas, pool.spec.prewarmPercent, pool.spec.scaleTargetRef]);
 const sameConditions = (a: readonly Condition[], b: readonly Condition[]): boolean =>
   a.length === b.length && a.every((c, i) => c.type === b[i]?.type && c.status === b[i].status && c.reason === b[i].reason && c.message === b[i].message);
-
-/** Warnings worth an Event when a condition turns to them (not on every round they hold). */
-function transitionEvents(before: readonly Condition[], after: readonly Condition[]): PoolEvent[] {
-  const events: PoolEvent[] = [];
-  for (const type of ['AbleToScale', 'Ready'] as const) {
-    const next = after.find((c) => c.type === type);
-    const prev = before.find((c) => c.type === type);
-    if (next === undefined || next.status !== 'False' || next.reason === undefined) continue;
-    if (prev?.status === next.status && prev.reason === next.reason && (type === 'Ready' || prev.message === next.message)) continue;
-    // Ready says again what AbleToScale said about the target: one Event is enough.
-    if (type === 'Ready' && after.some((c) => c.type === 'AbleToScale' && c.status === 'False' && c.reason === next.reason)) continue;
-    if (type === 'Ready' && (next.reason === 'ReplicasNotReady' || next.reason === 'ReplicasMissing')) continue;
-    events.push({ type: 'Warning', reason: next.reason, message: next.message ?? '' });
-  }
-  const capacity = capacityEvent(before, after);
-  if (capacity !== undefined) events.push(capacity);
-  return events;
-}
 
 export class PoolController {
   readonly #o: PoolControllerOptions;
@@ -166,7 +148,7 @@ export class PoolController {
     ) {
       await this.#o.cluster.patchPoolStatus(pool.metadata.namespace ?? 'default', pool.metadata.name, status);
     }
-    events.push(...transitionEvents(previous, conditions));
+    events.push(...conditionEvents(previous, conditions));
     for (const event of events) await this.#o.events.record(pool, event);
     if (scaled !== undefined) return scaled.ok ? 'scaled' : 'failed';
     return inspection.target.ok ? 'unchanged' : 'failed';

@@ -10,7 +10,7 @@ import { gpuFitPlugin } from '../../extenders/builtin/scheduler/gpu-fit.ts';
 import type { AgentPool, Condition } from '../../src/api/neuronetes.ts';
 import type { Decision, StageReport } from '../../src/autoscaling/decision.ts';
 import { definePlugin } from '../../src/plugins/definition.ts';
-import { capacityEvent, poolConditions, type PoolInspection } from '../../src/pools/pool-conditions.ts';
+import { conditionEvents, poolConditions, type PoolInspection } from '../../src/pools/pool-conditions.ts';
 import type { PoolWhy } from '../../src/pools/pool-why.ts';
 import { agentPool, gpuNode } from '../../src/testing/builders.ts';
 import { buildTestApp } from '../helpers/test-app.ts';
@@ -68,11 +68,11 @@ t.test('CapacityLimited follows the capacity stage', async (t) => {
 
 t.test('a Warning Event when it turns True or changes reason, not while it holds', async (t) => {
   const cond = (status: string, reason: string, message = 'm'): Condition[] => [{ type: 'CapacityLimited', status, reason, message }];
-  t.same(capacityEvent([], cond('True', 'CapacityShort', 'wants 8')), { type: 'Warning', reason: 'CapacityShort', message: 'wants 8' });
-  t.same(capacityEvent(cond('False', 'CapacityAvailable'), cond('True', 'CapacityLimited')), { type: 'Warning', reason: 'CapacityLimited', message: 'm' });
-  t.same(capacityEvent(cond('True', 'CapacityShort'), cond('True', 'CapacityLimited')), { type: 'Warning', reason: 'CapacityLimited', message: 'm' });
-  t.equal(capacityEvent(cond('True', 'CapacityShort', 'wants 8'), cond('True', 'CapacityShort', 'wants 9')), undefined, 'counts change; it still holds');
-  t.equal(capacityEvent(cond('True', 'CapacityShort'), cond('False', 'CapacityAvailable')), undefined);
+  t.same(conditionEvents([], cond('True', 'CapacityShort', 'wants 8')), [{ type: 'Warning', reason: 'CapacityShort', message: 'wants 8' }]);
+  t.same(conditionEvents(cond('False', 'CapacityAvailable'), cond('True', 'CapacityLimited')), [{ type: 'Warning', reason: 'CapacityLimited', message: 'm' }]);
+  t.same(conditionEvents(cond('True', 'CapacityShort'), cond('True', 'CapacityLimited')), [{ type: 'Warning', reason: 'CapacityLimited', message: 'm' }]);
+  t.same(conditionEvents(cond('True', 'CapacityShort', 'wants 8'), cond('True', 'CapacityShort', 'wants 9')), [], 'counts change; it still holds');
+  t.same(conditionEvents(cond('True', 'CapacityShort'), cond('False', 'CapacityAvailable')), []);
 });
 
 t.test('GET /pools/…/why carries the capacity answer', async (t) => {
