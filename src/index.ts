@@ -68,6 +68,7 @@ export { MAX_REPLICAS, proposeForMetric, proposeReplicas, type MetricAsk, type M
 export { isActivePod } from './cluster/cluster-view.ts';
 export { ByteBudget, ModelTooLargeError, modelSizeBytes } from './models/model-size.ts';
 export { parseDuration } from './util/duration.ts';
+export { plural } from './util/plural.ts';
 export { parseQuantity, tryParseQuantity } from './util/quantity.ts';
 export { buildApp, type BuildAppOptions } from './server/app.ts';
 export { SnapshotSource } from './cluster/snapshot-source.ts';

@@ -7,6 +7,7 @@
  */
 import type { AgentPool } from '../api/neuronetes.ts';
 import type { PlacementCount, ShortReason } from '../scheduling/placement-count.ts';
+import { plural } from '../util/plural.ts';
 import type { PipelineResult } from './decision-pipeline.ts';
 import type { StageReport } from './decision.ts';
 
@@ -31,8 +32,6 @@ export function replicaNeed(pool: AgentPool): string {
   if (gpu !== undefined && gpu.count > 0) return `${gpu.count}×${gpu.type ?? 'GPU'}${gpu.memory !== undefined ? ` ${gpu.memory}` : ''}`;
   return "a node the pool's scheduler filters accept";
 }
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function reasonsText(reasons: readonly ShortReason[]): string {
   if (reasons.length === 0) return 'no node can take one';

@@ -14,6 +14,7 @@ import type { Condition, Model } from '../api/neuronetes.ts';
 import type { ClusterSource } from '../cluster/cluster-source.ts';
 import { PeriodicReconciler } from '../cluster/periodic-reconciler.ts';
 import type { ClusterView } from '../cluster/cluster-view.ts';
+import { plural } from '../util/plural.ts';
 
 export type ModelStatus = NonNullable<Model['status']>;
 export type ModelStatusSource = Pick<ClusterSource, 'view' | 'isLeader' | 'onChange'> & Required<Pick<ClusterSource, 'patchModelStatus'>>;
@@ -62,7 +63,7 @@ function cachedCondition(nodes: readonly string[], previous: readonly Condition[
   const next: Condition =
     nodes.length === 0
       ? { type: 'Cached', status: 'False', reason: 'NotCached', message: "no Node's neuronetes.io/cached-models annotation lists it" }
-      : { type: 'Cached', status: 'True', reason: 'CachedOnNodes', message: `on ${nodes.length} node${nodes.length === 1 ? '' : 's'}: ${shown}` };
+      : { type: 'Cached', status: 'True', reason: 'CachedOnNodes', message: `on ${plural(nodes.length, 'node')}: ${shown}` };
   const before = previous.find((c) => c.type === 'Cached');
   // As Kubernetes conditions do: the time the status last flipped, not the time of the last write.
   return { ...next, lastTransitionTime: before?.status === next.status && before.lastTransitionTime !== undefined ? before.lastTransitionTime : now };

@@ -13,6 +13,7 @@ import { MIG_RESOURCE_PREFIX } from '../cluster/node-facts.ts';
 import { PluginFailure, type ChainRuntime, type RequestBudget } from '../plugins/plugin-pass.ts';
 import type { ActivePlugin } from '../plugins/plugin-set.ts';
 import { poolPods } from '../pools/pool-pods.ts';
+import { plural } from '../util/plural.ts';
 import { runFilterChain, type FilterOutcome, type PluginPassSummary, type Rejection } from './filter-chain.ts';
 
 /** One reason nodes could take no (more) replicas, and on how many nodes it was the last word. */
@@ -135,7 +136,7 @@ export async function countPlaceable(
       view = view.with(assumedReplica(pod, node, fit), node);
       if (++fit >= wanted) break;
       if (budget.remainingMs <= 0)
-        return unknown(`the capacity check ran out of its time budget after placing ${fit} replicas on ${nodesChecked} node${nodesChecked === 1 ? '' : 's'}`);
+        return unknown(`the capacity check ran out of its time budget after placing ${fit} replicas on ${plural(nodesChecked, 'node')}`);
       const again = await filter(view, [node]);
       if (typeof again === 'string') return unknown(again);
       if (again.kept.length === 0) {

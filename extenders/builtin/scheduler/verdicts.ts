@@ -1,7 +1,7 @@
 /** The two ways a built-in filter says no (kube-scheduler's Unschedulable vs UnschedulableAndUnresolvable). */
 import type { FilterVerdict } from 'neuronetes';
 
-export { NEUTRAL_SCORE } from 'neuronetes';
+export { NEUTRAL_SCORE, plural } from 'neuronetes';
 
 /** Preemption cannot help: wrong hardware, wrong labels, over budget. */
 export function unresolvable(reason: string): FilterVerdict {
@@ -11,10 +11,6 @@ export function unresolvable(reason: string): FilterVerdict {
 /** Capacity in use: evicting lower-priority pods could make room. */
 export function shortfall(reason: string): FilterVerdict {
   return { passed: false, reason };
-}
-
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 type FactKey = string | number | undefined;
