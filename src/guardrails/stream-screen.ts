@@ -28,23 +28,30 @@ export interface Checker {
   check(input: GuardrailCheck): Promise<{ allowed: boolean; content: string; blockedBy?: string; reason?: string }>;
 }
 
+/** Where the last private-key BEGIN line wholly before `before` starts, or -1. */
+function lastBegin(text: string, before: number): number {
+  let start = -1;
+  for (const m of text.slice(0, Math.max(0, before)).matchAll(new RegExp(PRIVATE_KEY_BEGIN))) start = m.index;
+  return start;
+}
+
+/** Just past the END line of the block opening at `start`, or -1 while that line is not whole. */
+function blockClose(text: string, start: number): number {
+  const end = text.indexOf('-----END ', start);
+  const close = end < 0 ? -1 : text.indexOf('-----', end + 9);
+  return close < 0 ? -1 : close + 5;
+}
+
 /** Where a private-key block opens with no whole END line after it yet, or -1. */
 function openBlockStart(text: string): number {
-  let open = -1;
-  for (const m of text.matchAll(new RegExp(PRIVATE_KEY_BEGIN))) open = m.index;
-  if (open < 0) return -1;
-  const end = text.indexOf('-----END ', open);
-  return end >= 0 && text.indexOf('-----', end + 9) >= 0 ? -1 : open;
+  const open = lastBegin(text, text.length);
+  return open >= 0 && blockClose(text, open) < 0 ? open : -1;
 }
 
 /** The start of a whole private-key block that `at` falls inside, or `at` itself. */
 function blockStartAround(text: string, at: number): number {
-  let start = -1;
-  for (const m of text.slice(0, Math.max(0, at)).matchAll(new RegExp(PRIVATE_KEY_BEGIN))) start = m.index;
-  if (start < 0) return at;
-  const end = text.indexOf('-----END ', start);
-  const close = end < 0 ? -1 : text.indexOf('-----', end + 9);
-  return close >= 0 && close + 5 > at ? start : at;
+  const start = lastBegin(text, at);
+  return start >= 0 && blockClose(text, start) > at ? start : at;
 }
 
 export class StreamScreen {
