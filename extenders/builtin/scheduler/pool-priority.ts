@@ -10,6 +10,7 @@
 import {
   definePlugin,
   isActivePod,
+  plural,
   resolvePool,
   stateKey,
   type AgentPool,
@@ -77,7 +78,7 @@ export const poolPriorityPlugin = definePlugin({
         };
       }
       if (config.pdbViolations === 'deny' && proposal.pdbViolations > 0) {
-        const count = proposal.pdbViolations === 1 ? '1 PodDisruptionBudget violation' : `${proposal.pdbViolations} PodDisruptionBudget violations`;
+        const count = plural(proposal.pdbViolations, 'PodDisruptionBudget violation');
         return { allowed: false, reason: `kube-scheduler counts ${count} on ${node.metadata.name} (pdbViolations: deny)` };
       }
       // A victim kube-scheduler deleted earlier (still in its grace period) costs the pool nothing more.
